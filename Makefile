@@ -1,0 +1,41 @@
+# JieDao: `make run` serves the demo on http://127.0.0.1:8080; `make test` runs every test.
+SHELL := /bin/bash
+GO    ?= go
+BIN   := bin/jiedao
+ENV   := .data/jiedao.env
+# Loads the development settings written by scripts/devenv.sh.
+LOADENV := set -a; . $(ENV); set +a
+
+.PHONY: build run test test-deps lint bench clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/jiedao
+
+## run: start PostgreSQL if needed, migrate, seed the demo once, print the logins, serve.
+run: build
+	@scripts/devenv.sh
+	@$(LOADENV); $(BIN) migrate up && $(BIN) seed --demo && \
+	  echo && echo "Serving on http://$${JIEDAO_HTTP_ADDR:-127.0.0.1:8080} (Ctrl-C stops)" && \
+	  exec $(BIN) serve
+
+## test: install missing system packages (postgresql, chromium), then run every test.
+test: test-deps
+	@scripts/devenv.sh
+	@$(LOADENV); $(GO) test -count=1 -timeout 15m ./...
+
+test-deps:
+	@scripts/test-deps.sh
+
+## lint: formatting, vet and staticcheck.
+lint:
+	@out=$$(gofmt -l cmd internal migrations web); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+## bench: run the benchmarks (needs the same PostgreSQL as the tests).
+bench: test-deps
+	@scripts/devenv.sh
+	@$(LOADENV); $(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,251 @@
+// Command jiedao is the JieDao server and its operations tool:
+//
+//	jiedao serve                 migrate, then serve HTTP
+//	jiedao migrate up|down|status
+//	jiedao seed --demo           create the demo data (idempotent)
+//	jiedao audit verify          check the audit hash chain
+//	jiedao version
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+	"text/tabwriter"
+
+	"github.com/jiedao-market/jiedao/internal/audit"
+	"github.com/jiedao-market/jiedao/internal/auth"
+	"github.com/jiedao-market/jiedao/internal/config"
+	"github.com/jiedao-market/jiedao/internal/demo"
+	"github.com/jiedao-market/jiedao/internal/platform/clock"
+	"github.com/jiedao-market/jiedao/internal/platform/db"
+	"github.com/jiedao-market/jiedao/internal/server"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "jiedao:", err)
+		var ec exitCode
+		if errors.As(err, &ec) {
+			os.Exit(int(ec))
+		}
+		os.Exit(1)
+	}
+}
+
+// exitCode is an error that only sets the exit status; its message was printed.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+const usage = `usage: jiedao <command>
+
+commands:
+  serve                  apply migrations, then serve HTTP (see configs/jiedao.yaml)
+  migrate up|down|status apply, roll back one, or list migrations
+  seed --demo            create the demo district, organizations and accounts
+  audit verify           walk the audit hash chain; exit 1 naming the first broken entry
+  version                print the build version`
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return exitCode(2)
+	}
+	switch args[0] {
+	case "version":
+		fmt.Fprintln(stdout, version())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.Log.Level)
+	switch args[0] {
+	case "serve":
+		return serve(ctx, cfg, log, args[1:])
+	case "migrate":
+		return migrate(ctx, cfg, log, args[1:], stdout)
+	case "seed":
+		return seed(ctx, cfg, args[1:], getenv, stdout)
+	case "audit":
+		return auditCmd(ctx, cfg, args[1:], stdout)
+	}
+	fmt.Fprintln(stderr, usage)
+	return exitCode(2)
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func version() string {
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" {
+		return "jiedao " + info.Main.Version
+	}
+	return "jiedao (devel)"
+}
+
+func needDatabase(cfg config.Config) error {
+	if cfg.Database.URL == "" {
+		return errors.New("JIEDAO_DATABASE_URL is not set (make run sets it from .data/jiedao.env)")
+	}
+	return nil
+}
+
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	if err := fs.Parse(args); err != nil {
+		return exitCode(2)
+	}
+	if err := cfg.RequireSecrets(); err != nil {
+		return err
+	}
+	n, err := db.Migrate(ctx, cfg.Database.URL, log)
+	if err != nil {
+		return err
+	}
+	log.Info("migrations applied", "count", n)
+	gdb, err := db.Open(ctx, cfg.Database.URL, db.Options{MaxOpenConns: cfg.Database.MaxOpenConns, MaxIdleConns: cfg.Database.MaxIdleConns})
+	if err != nil {
+		return err
+	}
+	defer db.Close(gdb)
+	clk := clock.System{}
+	authSvc, err := auth.NewService(gdb, clk, cfg.Auth, log)
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(server.Deps{Config: cfg, DB: gdb, Log: log, Clock: clk, Auth: authSvc})
+	if err != nil {
+		return err
+	}
+	return srv.Serve(ctx)
+}
+
+func migrate(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	if err := needDatabase(cfg); err != nil {
+		return err
+	}
+	cmd := "up"
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	switch cmd {
+	case "up":
+		n, err := db.Migrate(ctx, cfg.Database.URL, log)
+		if err == nil {
+			fmt.Fprintf(stdout, "applied %d migration(s)\n", n)
+		}
+		return err
+	case "down":
+		return db.MigrateDown(ctx, cfg.Database.URL, log)
+	case "status":
+		list, err := db.Status(ctx, cfg.Database.URL)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "VERSION\tMIGRATION\tAPPLIED")
+		for _, m := range list {
+			applied := "pending"
+			if m.Applied {
+				applied = m.AppliedAt.UTC().Format("2006-01-02 15:04:05Z")
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\n", m.Version, m.Name, applied)
+		}
+		return tw.Flush()
+	}
+	return fmt.Errorf("migrate: unknown command %q (up, down or status)", cmd)
+}
+
+func seed(ctx context.Context, cfg config.Config, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	withDemo := fs.Bool("demo", false, "create the demo data")
+	if err := fs.Parse(args); err != nil {
+		return exitCode(2)
+	}
+	if !*withDemo {
+		return errors.New("seed: only --demo is available")
+	}
+	if err := needDatabase(cfg); err != nil {
+		return err
+	}
+	gdb, err := db.Open(ctx, cfg.Database.URL, db.Options{MaxOpenConns: 2})
+	if err != nil {
+		return err
+	}
+	defer db.Close(gdb)
+	password, generated := getenv("JIEDAO_DEMO_PASSWORD"), false
+	if password == "" {
+		b := make([]byte, 8)
+		if _, err := rand.Read(b); err != nil {
+			return err
+		}
+		password, generated = "demo-"+hex.EncodeToString(b), true
+	}
+	res, err := demo.Seed(ctx, gdb, password, cfg.Auth.Argon2)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "demo data ready (%d new account(s))\n\nDemo logins at %s/login\n", res.CreatedUsers, cfg.HTTP.PublicURL)
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  USERNAME\tROLE")
+	for _, l := range res.Logins {
+		fmt.Fprintf(tw, "  %s\t%s\n", l.Username, l.Role)
+	}
+	tw.Flush()
+	switch {
+	case res.CreatedUsers > 0:
+		fmt.Fprintf(stdout, "\nPassword for the new accounts: %s\n", password)
+	case generated:
+		fmt.Fprintln(stdout, "\nThe accounts existed already and keep their password (set JIEDAO_DEMO_PASSWORD to know it).")
+	default:
+		fmt.Fprintf(stdout, "\nPassword (JIEDAO_DEMO_PASSWORD): %s\n", password)
+	}
+	return nil
+}
+
+func auditCmd(ctx context.Context, cfg config.Config, args []string, stdout io.Writer) error {
+	if len(args) != 1 || args[0] != "verify" {
+		return errors.New("audit: usage: jiedao audit verify")
+	}
+	if err := needDatabase(cfg); err != nil {
+		return err
+	}
+	gdb, err := db.Open(ctx, cfg.Database.URL, db.Options{MaxOpenConns: 2})
+	if err != nil {
+		return err
+	}
+	defer db.Close(gdb)
+	rep, err := audit.Verify(ctx, gdb)
+	if err != nil {
+		return err
+	}
+	if rep.Broken != nil {
+		fmt.Fprintf(stdout, "audit chain BROKEN at %s (%d entries verified before it)\n", rep.Broken, rep.Entries)
+		return exitCode(1)
+	}
+	fmt.Fprintf(stdout, "audit chain intact: %d entries\n", rep.Entries)
+	return nil
+}

@@ -1,0 +1,89 @@
+// Package access names the roles of DOMAIN.md and the Actor: who is acting, in
+// which role and scope, for which request. Every domain package takes an Actor
+// to scope its queries and to write audit entries.
+package access
+
+import "slices"
+
+// Role is one of the roles of DOMAIN.md.
+type Role string
+
+// The roles.
+const (
+	PlatformAdmin      Role = "platform_admin"
+	DistrictAdmin      Role = "district_admin"
+	ProcurementOfficer Role = "procurement_officer"
+	FinanceOfficer     Role = "finance_officer"
+	Evaluator          Role = "evaluator"
+	OrgAdmin           Role = "org_admin"
+	OrgMember          Role = "org_member"
+	Resident           Role = "resident"
+	// System is the role of work the platform does by itself (jobs, the seed).
+	System Role = "system"
+)
+
+// Roles lists every role a user account may hold, in display order.
+var Roles = []Role{PlatformAdmin, DistrictAdmin, ProcurementOfficer, FinanceOfficer, Evaluator, OrgAdmin, OrgMember, Resident}
+
+// Valid reports whether r is a role a user account may hold.
+func (r Role) Valid() bool { return slices.Contains(Roles, r) }
+
+// ScopeKind tells which kind of place or body a role works in.
+type ScopeKind string
+
+// The kinds of scope.
+const (
+	ScopeNone         ScopeKind = ""
+	ScopeDistrict     ScopeKind = "district"
+	ScopeSubdistrict  ScopeKind = "subdistrict"
+	ScopeOrganization ScopeKind = "organization"
+)
+
+// ScopeKind returns the kind of scope the role needs.
+func (r Role) ScopeKind() ScopeKind {
+	switch r {
+	case DistrictAdmin, Evaluator:
+		return ScopeDistrict
+	case ProcurementOfficer, FinanceOfficer:
+		return ScopeSubdistrict
+	case OrgAdmin, OrgMember:
+		return ScopeOrganization
+	default:
+		return ScopeNone
+	}
+}
+
+// Scope is where an actor works. Only the field matching the role's ScopeKind is
+// set, except that a subdistrict officer also carries its subdistrict's district.
+type Scope struct {
+	DistrictID     int64 `json:"district_id,omitempty"`
+	SubdistrictID  int64 `json:"subdistrict_id,omitempty"`
+	OrganizationID int64 `json:"organization_id,omitempty"`
+}
+
+// Actor is who performs an operation.
+type Actor struct {
+	UserID    int64
+	Username  string
+	Role      Role
+	Scope     Scope
+	SessionID string
+	RequestID string
+	ClientIP  string
+}
+
+// Is reports whether the actor holds one of roles.
+func (a Actor) Is(roles ...Role) bool { return slices.Contains(roles, a.Role) }
+
+// SystemActor is the actor for work the platform does by itself.
+func SystemActor(name, requestID string) Actor {
+	return Actor{Username: name, Role: System, RequestID: requestID}
+}
+
+// Anonymous is the actor of a request without credentials.
+func Anonymous(requestID, clientIP string) Actor {
+	return Actor{Username: "anonymous", RequestID: requestID, ClientIP: clientIP}
+}
+
+// Authenticated reports whether the actor is a signed-in user.
+func (a Actor) Authenticated() bool { return a.UserID != 0 }

@@ -1,0 +1,342 @@
+// Package auth holds user accounts, password hashing (argon2id), login
+// throttling, sessions with rotating refresh tokens, and the EdDSA-signed access
+// tokens that authenticate API and web requests.
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/jiedao-market/jiedao/internal/access"
+	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/audit"
+	"github.com/jiedao-market/jiedao/internal/config"
+	"github.com/jiedao-market/jiedao/internal/platform/clock"
+)
+
+// Errors returned by the Service.
+var (
+	ErrInvalidCredentials = apperr.New(apperr.Unauthorized, "auth.invalid_credentials", "the username or password is wrong")
+	ErrThrottled          = apperr.New(apperr.TooManyRequests, "auth.throttled", "too many failed logins; try again later")
+	ErrInvalidToken       = apperr.New(apperr.Unauthorized, "auth.invalid_token", "the token is invalid or expired")
+	ErrRefreshReused      = apperr.New(apperr.Unauthorized, "auth.refresh_reused", "this refresh token was already used; the session has been ended")
+)
+
+// Service authenticates users and manages their accounts and sessions.
+type Service struct {
+	db    *gorm.DB
+	clock clock.Clock
+	cfg   config.Auth
+	keys  *KeySet
+	log   *slog.Logger
+	// dummyHash is checked when the username is unknown, so that timing does not
+	// tell which usernames exist.
+	dummyHash string
+}
+
+// NewService returns a Service. It needs at least one signing key in cfg.
+func NewService(db *gorm.DB, c clock.Clock, cfg config.Auth, log *slog.Logger) (*Service, error) {
+	keys, err := NewKeySet(cfg.Keys)
+	if err != nil {
+		return nil, err
+	}
+	dummy, err := HashPassword(randomToken(16), cfg.Argon2)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{db: db, clock: c, cfg: cfg, keys: keys, log: log, dummyHash: dummy}, nil
+}
+
+// Tokens is the answer to a login or a refresh.
+type Tokens struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int    `json:"expires_in"`
+}
+
+type session struct {
+	ID           uuid.UUID
+	UserID       int64
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
+	RevokedAt    *time.Time
+	RevokeReason string
+	ClientIP     string
+	UserAgent    string
+}
+
+func (session) TableName() string { return "auth_sessions" }
+
+type refreshToken struct {
+	ID        int64
+	SessionID uuid.UUID
+	TokenHash []byte
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+}
+
+type loginFailure struct {
+	ID       int64
+	Username string
+	ClientIP string
+	FailedAt time.Time
+}
+
+// Client describes where a login or refresh comes from.
+type Client struct {
+	IP        string
+	UserAgent string
+	RequestID string
+}
+
+// Login checks username and password and opens a session. Failed attempts are
+// counted per account and per client address; past the configured limit within
+// the window it answers ErrThrottled, even for the right password.
+func (s *Service) Login(ctx context.Context, username, password string, cl Client) (Tokens, error) {
+	username = strings.ToLower(strings.TrimSpace(username))
+	if len(username) > 64 || len(password) > 1024 {
+		return Tokens{}, ErrInvalidCredentials
+	}
+	now := s.clock.Now()
+	var (
+		tokens Tokens
+		failed bool
+	)
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// Serialize attempts on one account so that concurrent guesses cannot all
+		// pass the throttle check before any failure is counted.
+		if err := tx.Exec(`SELECT pg_advisory_xact_lock(?, ?)`, int32(0x6c6f67), lockKey(username)).Error; err != nil {
+			return err
+		}
+		if err := s.checkThrottle(tx, username, cl.IP, now); err != nil {
+			return err
+		}
+		var u User
+		err := tx.Where("username = ? AND status = 'active'", username).Take(&u).Error
+		if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+			return err
+		}
+		hash := u.PasswordHash
+		if u.ID == 0 {
+			hash = s.dummyHash
+		}
+		ok, err := CheckPassword(hash, password)
+		if err != nil {
+			return fmt.Errorf("check password of user %d: %w", u.ID, err)
+		}
+		if !ok || u.ID == 0 {
+			failed = true
+			return tx.Create(&loginFailure{Username: username, ClientIP: cl.IP, FailedAt: now}).Error
+		}
+		if err := tx.Where("username = ?", username).Delete(&loginFailure{}).Error; err != nil {
+			return err
+		}
+		tokens, err = s.openSession(tx, u, cl, now)
+		if err != nil {
+			return err
+		}
+		return audit.Record(tx, u.actor(cl), "auth.login", "user", u.ID, map[string]any{"client_ip": cl.IP})
+	})
+	switch {
+	case err != nil && apperr.KindOf(err) == apperr.TooManyRequests:
+		s.log.WarnContext(ctx, "login throttled", "username", username, "client_ip", cl.IP, "request_id", cl.RequestID)
+		return Tokens{}, err
+	case err != nil:
+		return Tokens{}, fmt.Errorf("login: %w", err)
+	case failed:
+		s.log.WarnContext(ctx, "login failed", "username", username, "client_ip", cl.IP, "request_id", cl.RequestID)
+		return Tokens{}, ErrInvalidCredentials
+	}
+	return tokens, nil
+}
+
+func lockKey(username string) int32 {
+	h := fnv.New32a()
+	h.Write([]byte(username))
+	return int32(h.Sum32())
+}
+
+func (s *Service) checkThrottle(tx *gorm.DB, username, ip string, now time.Time) error {
+	since := now.Add(-s.cfg.Throttle.Window)
+	var counts struct {
+		Account int64
+		IP      int64
+		Oldest  *time.Time
+	}
+	err := tx.Raw(`SELECT
+		count(*) FILTER (WHERE username = ?) AS account,
+		count(*) FILTER (WHERE client_ip = ?) AS ip,
+		min(failed_at) AS oldest
+		FROM login_failures WHERE failed_at > ? AND (username = ? OR client_ip = ?)`,
+		username, ip, since, username, ip).Scan(&counts).Error
+	if err != nil {
+		return fmt.Errorf("count login failures: %w", err)
+	}
+	if counts.Account >= int64(s.cfg.Throttle.MaxPerAccount) || counts.IP >= int64(s.cfg.Throttle.MaxPerIP) {
+		e := *ErrThrottled
+		e.RetryAfter = int(s.cfg.Throttle.Window.Seconds())
+		if counts.Oldest != nil {
+			if wait := counts.Oldest.Add(s.cfg.Throttle.Window).Sub(now); wait > 0 {
+				e.RetryAfter = int(wait.Seconds()) + 1
+			}
+		}
+		return &e
+	}
+	return nil
+}
+
+func (s *Service) openSession(tx *gorm.DB, u User, cl Client, now time.Time) (Tokens, error) {
+	sess := session{ID: uuid.New(), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionMaxAge),
+		ClientIP: cl.IP, UserAgent: truncate(cl.UserAgent, 300)}
+	if err := tx.Create(&sess).Error; err != nil {
+		return Tokens{}, fmt.Errorf("create session: %w", err)
+	}
+	return s.issue(tx, u.ID, sess, now)
+}
+
+// issue creates a refresh token in the session and signs an access token.
+func (s *Service) issue(tx *gorm.DB, userID int64, sess session, now time.Time) (Tokens, error) {
+	raw := randomToken(32)
+	exp := now.Add(s.cfg.RefreshTTL)
+	if exp.After(sess.ExpiresAt) {
+		exp = sess.ExpiresAt
+	}
+	rt := refreshToken{SessionID: sess.ID, TokenHash: hashToken(raw), CreatedAt: now, ExpiresAt: exp}
+	if err := tx.Create(&rt).Error; err != nil {
+		return Tokens{}, fmt.Errorf("create refresh token: %w", err)
+	}
+	access, err := s.signAccess(userID, sess.ID.String(), now)
+	if err != nil {
+		return Tokens{}, err
+	}
+	return Tokens{AccessToken: access, RefreshToken: raw, TokenType: "Bearer", ExpiresIn: int(s.cfg.AccessTTL.Seconds())}, nil
+}
+
+// Refresh spends a refresh token and returns a new pair in the same session.
+// A token that was already spent means it leaked: the whole session (every token
+// rotated from the same login) is revoked and ErrRefreshReused returned.
+func (s *Service) Refresh(ctx context.Context, raw string, cl Client) (Tokens, error) {
+	now := s.clock.Now()
+	var (
+		tokens Tokens
+		reused bool
+	)
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var rt refreshToken
+		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("token_hash = ?", hashToken(raw)).Take(&rt).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return ErrInvalidToken
+		} else if err != nil {
+			return err
+		}
+		var sess session
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Take(&sess, "id = ?", rt.SessionID).Error; err != nil {
+			return err
+		}
+		var u User
+		if err := tx.Take(&u, sess.UserID).Error; err != nil {
+			return err
+		}
+		if sess.RevokedAt != nil || !now.Before(sess.ExpiresAt) || u.Status != "active" {
+			return ErrInvalidToken
+		}
+		if rt.UsedAt != nil {
+			reused = true
+			if err := revoke(tx, sess.ID, "refresh token reused", now); err != nil {
+				return err
+			}
+			return audit.Record(tx, u.actor(cl), "auth.refresh_reuse", "session", sess.ID, map[string]any{"client_ip": cl.IP})
+		}
+		if !now.Before(rt.ExpiresAt) {
+			return ErrInvalidToken
+		}
+		if err := tx.Model(&rt).Update("used_at", now).Error; err != nil {
+			return err
+		}
+		tokens, err = s.issue(tx, u.ID, sess, now)
+		return err
+	})
+	switch {
+	case err != nil:
+		if apperr.KindOf(err) == apperr.Internal {
+			return Tokens{}, fmt.Errorf("refresh: %w", err)
+		}
+		return Tokens{}, err
+	case reused:
+		s.log.WarnContext(ctx, "refresh token reused; session revoked", "client_ip", cl.IP, "request_id", cl.RequestID)
+		return Tokens{}, ErrRefreshReused
+	}
+	return tokens, nil
+}
+
+func revoke(tx *gorm.DB, id uuid.UUID, reason string, now time.Time) error {
+	return tx.Model(&session{}).Where("id = ? AND revoked_at IS NULL", id).
+		Updates(map[string]any{"revoked_at": now, "revoke_reason": reason}).Error
+}
+
+// Logout ends the actor's session: its access token and every refresh token of
+// the session stop working at once.
+func (s *Service) Logout(ctx context.Context, by access.Actor) error {
+	id, err := uuid.Parse(by.SessionID)
+	if err != nil {
+		return ErrInvalidToken
+	}
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := revoke(tx, id, "logout", s.clock.Now()); err != nil {
+			return fmt.Errorf("logout: %w", err)
+		}
+		return audit.Record(tx, by, "auth.logout", "session", id, nil)
+	})
+}
+
+// Authenticate verifies an access token and returns the actor it stands for,
+// read fresh from the database: a revoked session, an expired one or a disabled
+// user is refused with ErrInvalidToken, and a role change applies at once.
+func (s *Service) Authenticate(ctx context.Context, raw string, cl Client) (access.Actor, error) {
+	userID, sid, err := s.parseAccess(raw)
+	if err != nil {
+		return access.Actor{}, ErrInvalidToken
+	}
+	sessID, err := uuid.Parse(sid)
+	if err != nil {
+		return access.Actor{}, ErrInvalidToken
+	}
+	var row struct {
+		User
+		SubdistrictDistrictID *int64
+	}
+	err = s.db.WithContext(ctx).Raw(`SELECT u.*, sd.district_id AS subdistrict_district_id
+		FROM auth_sessions s JOIN users u ON u.id = s.user_id
+		LEFT JOIN subdistricts sd ON sd.id = u.subdistrict_id
+		WHERE s.id = ? AND s.user_id = ? AND s.revoked_at IS NULL AND s.expires_at > ? AND u.status = 'active'`,
+		sessID, userID, s.clock.Now()).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return access.Actor{}, ErrInvalidToken
+	} else if err != nil {
+		return access.Actor{}, fmt.Errorf("authenticate: %w", err)
+	}
+	a := row.User.actor(cl)
+	a.SessionID = sid
+	if row.SubdistrictDistrictID != nil {
+		a.Scope.DistrictID = *row.SubdistrictDistrictID
+	}
+	return a, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

@@ -1,0 +1,240 @@
+// Package config loads the typed configuration: defaults, then the YAML file
+// (configs/jiedao.yaml or $JIEDAO_CONFIG), then JIEDAO_* environment variables.
+// Secrets (signing keys, the CSRF secret) come only from the environment.
+package config
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is every setting of the jiedao binary.
+type Config struct {
+	HTTP     HTTP     `yaml:"http"`
+	Database Database `yaml:"database"`
+	Auth     Auth     `yaml:"auth"`
+	Log      Log      `yaml:"log"`
+}
+
+// HTTP configures the web server.
+type HTTP struct {
+	Addr           string        `yaml:"addr"`
+	PublicURL      string        `yaml:"public_url"`
+	SecureCookies  bool          `yaml:"secure_cookies"`
+	BodyLimit      int           `yaml:"body_limit_bytes"`
+	JSONBodyLimit  int           `yaml:"json_body_limit_bytes"`
+	RequestTimeout time.Duration `yaml:"request_timeout"`
+	ShutdownGrace  time.Duration `yaml:"shutdown_grace"`
+}
+
+// Database configures the PostgreSQL pool.
+type Database struct {
+	URL          string `yaml:"url"`
+	MaxOpenConns int    `yaml:"max_open_conns"`
+	MaxIdleConns int    `yaml:"max_idle_conns"`
+}
+
+// Auth configures tokens, sessions, password hashing and login throttling.
+type Auth struct {
+	Issuer        string        `yaml:"issuer"`
+	Audience      string        `yaml:"audience"`
+	AccessTTL     time.Duration `yaml:"access_ttl"`
+	RefreshTTL    time.Duration `yaml:"refresh_ttl"`
+	SessionMaxAge time.Duration `yaml:"session_max_age"`
+	Throttle      Throttle      `yaml:"login_throttle"`
+	Argon2        Argon2        `yaml:"argon2"`
+	// Keys sign access tokens; the first signs, all verify. From JIEDAO_AUTH_KEYS only.
+	Keys []SigningKey `yaml:"-"`
+	// CSRFSecret keys the web forms' CSRF tokens. From JIEDAO_CSRF_SECRET only.
+	CSRFSecret []byte `yaml:"-"`
+}
+
+// Throttle limits failed logins within a sliding window.
+type Throttle struct {
+	Window        time.Duration `yaml:"window"`
+	MaxPerAccount int           `yaml:"max_per_account"`
+	MaxPerIP      int           `yaml:"max_per_ip"`
+}
+
+// Argon2 holds the argon2id parameters for new password hashes.
+type Argon2 struct {
+	MemoryKiB   uint32 `yaml:"memory_kib"`
+	Iterations  uint32 `yaml:"iterations"`
+	Parallelism uint8  `yaml:"parallelism"`
+}
+
+// SigningKey is one Ed25519 key of the token key set, named by its kid.
+type SigningKey struct {
+	ID   string
+	Seed []byte // 32 bytes
+}
+
+// Log configures the JSON logger.
+type Log struct {
+	Level string `yaml:"level"`
+}
+
+// Default returns the built-in defaults, the same values configs/jiedao.yaml documents.
+func Default() Config {
+	return Config{
+		HTTP: HTTP{
+			Addr:           "127.0.0.1:8080",
+			PublicURL:      "http://127.0.0.1:8080",
+			BodyLimit:      10 << 20,
+			JSONBodyLimit:  256 << 10,
+			RequestTimeout: 30 * time.Second,
+			ShutdownGrace:  10 * time.Second,
+		},
+		Database: Database{MaxOpenConns: 20, MaxIdleConns: 5},
+		Auth: Auth{
+			Issuer:        "jiedao",
+			Audience:      "jiedao-api",
+			AccessTTL:     15 * time.Minute,
+			RefreshTTL:    7 * 24 * time.Hour,
+			SessionMaxAge: 30 * 24 * time.Hour,
+			Throttle:      Throttle{Window: 15 * time.Minute, MaxPerAccount: 5, MaxPerIP: 50},
+			Argon2:        Argon2{MemoryKiB: 19456, Iterations: 2, Parallelism: 1},
+		},
+		Log: Log{Level: "info"},
+	}
+}
+
+// DefaultPath is the configuration file read when JIEDAO_CONFIG is unset.
+const DefaultPath = "configs/jiedao.yaml"
+
+// Load reads the configuration. A missing file at the default path is not an
+// error (the defaults apply); a missing file named by JIEDAO_CONFIG is.
+func Load(getenv func(string) string) (Config, error) {
+	cfg := Default()
+	path, explicit := getenv("JIEDAO_CONFIG"), true
+	if path == "" {
+		path, explicit = DefaultPath, false
+	}
+	raw, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		dec := yaml.NewDecoder(bytes.NewReader(raw))
+		dec.KnownFields(true)
+		// An empty file decodes as io.EOF: it sets nothing.
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			return Config{}, fmt.Errorf("config %s: %w", path, err)
+		}
+	case errors.Is(err, fs.ErrNotExist) && !explicit:
+	default:
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	if err := applyEnv(&cfg, getenv); err != nil {
+		return Config{}, err
+	}
+	return cfg, cfg.validate()
+}
+
+func applyEnv(cfg *Config, getenv func(string) string) error {
+	str := func(key string, dst *string) {
+		if v := getenv(key); v != "" {
+			*dst = v
+		}
+	}
+	str("JIEDAO_HTTP_ADDR", &cfg.HTTP.Addr)
+	str("JIEDAO_PUBLIC_URL", &cfg.HTTP.PublicURL)
+	str("JIEDAO_DATABASE_URL", &cfg.Database.URL)
+	str("JIEDAO_LOG_LEVEL", &cfg.Log.Level)
+	if v := getenv("JIEDAO_SECURE_COOKIES"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("config: JIEDAO_SECURE_COOKIES: %w", err)
+		}
+		cfg.HTTP.SecureCookies = b
+	}
+	if v := getenv("JIEDAO_AUTH_KEYS"); v != "" {
+		keys, err := ParseKeys(v)
+		if err != nil {
+			return fmt.Errorf("config: JIEDAO_AUTH_KEYS: %w", err)
+		}
+		cfg.Auth.Keys = keys
+	}
+	if v := getenv("JIEDAO_CSRF_SECRET"); v != "" {
+		secret, err := base64.StdEncoding.DecodeString(v)
+		if err != nil || len(secret) < 32 {
+			return errors.New("config: JIEDAO_CSRF_SECRET must be base64 of at least 32 bytes")
+		}
+		cfg.Auth.CSRFSecret = secret
+	}
+	return nil
+}
+
+// ParseKeys parses "kid:base64seed,kid2:base64seed"; each seed is 32 bytes.
+func ParseKeys(s string) ([]SigningKey, error) {
+	var keys []SigningKey
+	seen := map[string]bool{}
+	for _, part := range strings.Split(s, ",") {
+		id, enc, ok := strings.Cut(strings.TrimSpace(part), ":")
+		if !ok || id == "" {
+			return nil, errors.New(`each key is "kid:base64seed"`)
+		}
+		if seen[id] {
+			return nil, fmt.Errorf("key id %q appears twice", id)
+		}
+		seen[id] = true
+		seed, err := base64.StdEncoding.DecodeString(enc)
+		if err != nil || len(seed) != 32 {
+			return nil, fmt.Errorf("key %q: the seed must be base64 of 32 bytes", id)
+		}
+		keys = append(keys, SigningKey{ID: id, Seed: seed})
+	}
+	return keys, nil
+}
+
+func (c Config) validate() error {
+	var problems []string
+	if c.HTTP.Addr == "" {
+		problems = append(problems, "http.addr is empty")
+	}
+	if c.Auth.AccessTTL <= 0 || c.Auth.AccessTTL > 15*time.Minute {
+		problems = append(problems, "auth.access_ttl must be between 1s and 15m")
+	}
+	if c.Auth.RefreshTTL <= 0 || c.Auth.SessionMaxAge < c.Auth.RefreshTTL {
+		problems = append(problems, "auth.refresh_ttl must be positive and at most auth.session_max_age")
+	}
+	if c.Auth.Throttle.Window <= 0 || c.Auth.Throttle.MaxPerAccount < 1 || c.Auth.Throttle.MaxPerIP < 1 {
+		problems = append(problems, "auth.login_throttle needs a positive window and limits")
+	}
+	if c.Auth.Argon2.MemoryKiB < 8*1024 || c.Auth.Argon2.Iterations < 1 || c.Auth.Argon2.Parallelism < 1 {
+		problems = append(problems, "auth.argon2 needs memory_kib >= 8192, iterations >= 1, parallelism >= 1")
+	}
+	if c.HTTP.BodyLimit < c.HTTP.JSONBodyLimit || c.HTTP.JSONBodyLimit <= 0 {
+		problems = append(problems, "http.json_body_limit_bytes must be positive and at most http.body_limit_bytes")
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("config: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// RequireSecrets reports which secrets `serve` needs but lacks.
+func (c Config) RequireSecrets() error {
+	var missing []string
+	if c.Database.URL == "" {
+		missing = append(missing, "JIEDAO_DATABASE_URL")
+	}
+	if len(c.Auth.Keys) == 0 {
+		missing = append(missing, "JIEDAO_AUTH_KEYS")
+	}
+	if len(c.Auth.CSRFSecret) == 0 {
+		missing = append(missing, "JIEDAO_CSRF_SECRET")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("config: missing %s (make run writes development values to .data/jiedao.env)", strings.Join(missing, ", "))
+	}
+	return nil
+}

@@ -1,0 +1,163 @@
+// Package demo seeds the demonstration data of `jiedao seed --demo`: 吴兴区 with
+// two subdistricts and their communities, three social organizations with real
+// credit codes, and one account per role. Running it again changes nothing.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/jiedao-market/jiedao/internal/access"
+	"github.com/jiedao-market/jiedao/internal/audit"
+	"github.com/jiedao-market/jiedao/internal/auth"
+	"github.com/jiedao-market/jiedao/internal/config"
+	"github.com/jiedao-market/jiedao/internal/org"
+	"github.com/jiedao-market/jiedao/internal/place"
+)
+
+// Login is one demo account.
+type Login struct {
+	Username string
+	Role     access.Role
+}
+
+// Result tells what Seed did.
+type Result struct {
+	Logins       []Login
+	CreatedUsers int
+}
+
+type community struct {
+	code, zh, en string
+	households   int
+}
+
+type subdistrict struct {
+	code, zh, en string
+	communities  []community
+}
+
+var subdistricts = []subdistrict{
+	{"330502003", "爱山街道", "Aishan Subdistrict", []community{
+		{"330502003001", "南街社区", "Nanjie Community", 2350},
+		{"330502003002", "衣裳街社区", "Yishangjie Community", 1480},
+		{"330502003003", "仁皇山社区", "Renhuangshan Community", 960},
+	}},
+	{"330502004", "飞英街道", "Feiying Subdistrict", []community{
+		{"330502004001", "飞英社区", "Feiying Community", 1820},
+		{"330502004002", "塔下社区", "Taxia Community", 2610},
+	}},
+}
+
+var organizations = []org.Input{
+	{CreditCode: "52330502MJ526018XR", LegalName: "湖州市吴兴区康乐居家养老服务中心", OrgType: org.SocialServiceInstitution,
+		LegalRepresentative: "王丽", ContactName: "王丽", ContactPhone: "0572-2100001", ContactEmail: "contact@kangle.example.org",
+		Address: "吴兴区爱山街道南街 18 号", StaffCount: 42, CertifiedSocialWorkers: 9},
+	{CreditCode: "51330502MJ016613XH", LegalName: "湖州市吴兴区社会工作者协会", OrgType: org.SocialGroup,
+		LegalRepresentative: "陈明", ContactName: "李娜", ContactPhone: "0572-2100002", ContactEmail: "office@wxsw.example.org",
+		Address: "吴兴区飞英街道塔下路 6 号", StaffCount: 18, CertifiedSocialWorkers: 12},
+	{CreditCode: "53330502MJ159083XF", LegalName: "湖州市吴兴区慈善基金会", OrgType: org.Foundation,
+		LegalRepresentative: "赵刚", ContactName: "周敏", ContactPhone: "0572-2100003", ContactEmail: "info@wxcharity.example.org",
+		Address: "吴兴区爱山街道衣裳街 3 号", StaffCount: 7, CertifiedSocialWorkers: 2},
+}
+
+// Seed creates whatever demo data is missing. Accounts that already exist keep
+// their password; new ones get password.
+func Seed(ctx context.Context, db *gorm.DB, password string, params config.Argon2) (Result, error) {
+	var res Result
+	by := access.SystemActor("seed", "seed")
+	now := time.Now()
+	hash, err := auth.HashPassword(password, params)
+	if err != nil {
+		return res, err
+	}
+	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		district, err := firstOrCreate(tx, by, "district", "code = ?", "330502",
+			&place.District{Code: "330502", NameZh: "吴兴区", NameEn: "Wuxing District", CreatedAt: now, UpdatedAt: now})
+		if err != nil {
+			return err
+		}
+		var subIDs []int64
+		for _, sd := range subdistricts {
+			s, err := firstOrCreate(tx, by, "subdistrict", "code = ?", sd.code,
+				&place.Subdistrict{DistrictID: district.ID, Code: sd.code, NameZh: sd.zh, NameEn: sd.en, CreatedAt: now, UpdatedAt: now})
+			if err != nil {
+				return err
+			}
+			subIDs = append(subIDs, s.ID)
+			for _, c := range sd.communities {
+				if _, err := firstOrCreate(tx, by, "community", "code = ?", c.code,
+					&place.Community{SubdistrictID: s.ID, Code: c.code, NameZh: c.zh, NameEn: c.en, Households: c.households, CreatedAt: now, UpdatedAt: now}); err != nil {
+					return err
+				}
+			}
+		}
+		var orgIDs []int64
+		for _, in := range organizations {
+			var o org.Organization
+			err := tx.Where("credit_code = ?", in.CreditCode).Take(&o).Error
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				in.DistrictID = district.ID
+				reg := time.Date(2016, 3, 18, 0, 0, 0, 0, time.UTC)
+				in.RegistrationDate = &reg
+				o, err = org.CreateTx(tx, by, in, now)
+			}
+			if err != nil {
+				return fmt.Errorf("seed organization %s: %w", in.CreditCode, err)
+			}
+			orgIDs = append(orgIDs, o.ID)
+		}
+		ptr := func(v int64) *int64 { return &v }
+		users := []auth.UserInput{
+			{Username: "demo-admin", DisplayName: "平台管理员", Role: access.PlatformAdmin},
+			{Username: "demo-district", DisplayName: "吴兴区民政局", Role: access.DistrictAdmin, DistrictID: ptr(district.ID)},
+			{Username: "demo-officer", DisplayName: "爱山街道采购专员", Role: access.ProcurementOfficer, SubdistrictID: ptr(subIDs[0])},
+			{Username: "demo-finance", DisplayName: "爱山街道财务专员", Role: access.FinanceOfficer, SubdistrictID: ptr(subIDs[0])},
+			{Username: "demo-evaluator", DisplayName: "评审专家", Role: access.Evaluator, DistrictID: ptr(district.ID)},
+			{Username: "demo-org", DisplayName: "康乐居家养老", Role: access.OrgAdmin, OrganizationID: ptr(orgIDs[0])},
+			{Username: "demo-officer2", DisplayName: "飞英街道采购专员", Role: access.ProcurementOfficer, SubdistrictID: ptr(subIDs[1])},
+			{Username: "demo-org2", DisplayName: "社会工作者协会", Role: access.OrgAdmin, OrganizationID: ptr(orgIDs[1])},
+			{Username: "demo-resident", DisplayName: "居民", Role: access.Resident},
+		}
+		for _, in := range users {
+			in.Locale = "zh-CN"
+			var n int64
+			if err := tx.Model(&auth.User{}).Where("username = ?", in.Username).Count(&n).Error; err != nil {
+				return err
+			}
+			if n == 0 {
+				if _, err := auth.CreateUserTx(tx, by, in, hash, now); err != nil {
+					return fmt.Errorf("seed user %s: %w", in.Username, err)
+				}
+				res.CreatedUsers++
+			}
+			res.Logins = append(res.Logins, Login{Username: in.Username, Role: in.Role})
+		}
+		return nil
+	})
+	return res, err
+}
+
+// firstOrCreate returns the row matching where, creating it (with an audit
+// entry) when absent.
+func firstOrCreate[T any](tx *gorm.DB, by access.Actor, entity, where string, key any, row *T) (*T, error) {
+	var found T
+	err := tx.Where(where, key).Take(&found).Error
+	if err == nil {
+		return &found, nil
+	}
+	if !errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, err
+	}
+	if err := tx.Create(row).Error; err != nil {
+		return nil, fmt.Errorf("seed %s %v: %w", entity, key, err)
+	}
+	if err := audit.Record(tx, by, entity+".create", entity, key, row); err != nil {
+		return nil, err
+	}
+	return row, nil
+}

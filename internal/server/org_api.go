@@ -1,0 +1,112 @@
+package server
+
+import (
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/org"
+)
+
+type organizationRequest struct {
+	CreditCode             *string   `json:"credit_code"`
+	LegalName              *string   `json:"legal_name"`
+	OrgType                *org.Type `json:"org_type"`
+	DistrictID             *int64    `json:"district_id"`
+	RegistrationDate       *string   `json:"registration_date"`
+	LegalRepresentative    *string   `json:"legal_representative"`
+	ContactName            *string   `json:"contact_name"`
+	ContactPhone           *string   `json:"contact_phone"`
+	ContactEmail           *string   `json:"contact_email"`
+	Address                *string   `json:"address"`
+	StaffCount             *int      `json:"staff_count"`
+	CertifiedSocialWorkers *int      `json:"certified_social_workers"`
+}
+
+func (r organizationRequest) apply(in *org.Input) error {
+	set(&in.CreditCode, r.CreditCode)
+	set(&in.LegalName, r.LegalName)
+	set(&in.OrgType, r.OrgType)
+	set(&in.DistrictID, r.DistrictID)
+	set(&in.LegalRepresentative, r.LegalRepresentative)
+	set(&in.ContactName, r.ContactName)
+	set(&in.ContactPhone, r.ContactPhone)
+	set(&in.ContactEmail, r.ContactEmail)
+	set(&in.Address, r.Address)
+	set(&in.StaffCount, r.StaffCount)
+	set(&in.CertifiedSocialWorkers, r.CertifiedSocialWorkers)
+	if r.RegistrationDate != nil {
+		d, err := time.Parse(time.DateOnly, *r.RegistrationDate)
+		if err != nil {
+			return apperr.InvalidField("registration_date", "must be a date (YYYY-MM-DD)")
+		}
+		in.RegistrationDate = &d
+	}
+	return nil
+}
+
+func (s *Server) handleOrganizationList(c *fiber.Ctx) error {
+	list, err := s.orgs.List(c.UserContext(), actor(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": list})
+}
+
+func (s *Server) handleOrganizationGet(c *fiber.Ctx) error {
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	o, err := s.orgs.Get(c.UserContext(), actor(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(o)
+}
+
+func (s *Server) handleOrganizationCreate(c *fiber.Ctx) error {
+	var req organizationRequest
+	if err := s.decodeStrict(c, &req); err != nil {
+		return err
+	}
+	var in org.Input
+	if err := req.apply(&in); err != nil {
+		return err
+	}
+	o, err := s.orgs.Create(c.UserContext(), actor(c), in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(o)
+}
+
+func (s *Server) handleOrganizationUpdate(c *fiber.Ctx) error {
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	var req organizationRequest
+	if err := s.decodeStrict(c, &req); err != nil {
+		return err
+	}
+	if req.CreditCode != nil || req.DistrictID != nil {
+		return apperr.InvalidField("credit_code", "the credit code and district cannot be changed")
+	}
+	cur, err := s.orgs.Get(c.UserContext(), actor(c), id)
+	if err != nil {
+		return err
+	}
+	in := org.Input{LegalName: cur.LegalName, OrgType: cur.OrgType, RegistrationDate: cur.RegistrationDate,
+		LegalRepresentative: cur.LegalRepresentative, ContactName: cur.ContactName, ContactPhone: cur.ContactPhone,
+		ContactEmail: cur.ContactEmail, Address: cur.Address, StaffCount: cur.StaffCount, CertifiedSocialWorkers: cur.CertifiedSocialWorkers}
+	if err := req.apply(&in); err != nil {
+		return err
+	}
+	o, err := s.orgs.Update(c.UserContext(), actor(c), id, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(o)
+}

@@ -1,0 +1,332 @@
+package server
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
+
+	"github.com/jiedao-market/jiedao/internal/access"
+	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/auth"
+	"github.com/jiedao-market/jiedao/internal/config"
+	"github.com/jiedao-market/jiedao/web"
+)
+
+// Languages of the site; the first is the default.
+var languages = []string{"zh-CN", "en"}
+
+const (
+	cookieAccess  = "jd_access"
+	cookieRefresh = "jd_refresh"
+	cookieCSRF    = "jd_csrf"
+	cookieLang    = "jd_lang"
+)
+
+// pages renders the server-side HTML: one parsed template set per page and language.
+type pages struct {
+	sets     map[string]*template.Template // key: lang + "/" + page
+	messages map[string]map[string]string
+	csrfKey  []byte
+	secure   bool
+}
+
+func newPages(cfg config.Config) (*pages, error) {
+	p := &pages{sets: map[string]*template.Template{}, messages: map[string]map[string]string{},
+		csrfKey: cfg.Auth.CSRFSecret, secure: cfg.HTTP.SecureCookies}
+	if len(p.csrfKey) == 0 {
+		return nil, fmt.Errorf("pages: no CSRF secret configured (JIEDAO_CSRF_SECRET)")
+	}
+	for _, lang := range languages {
+		raw, err := fs.ReadFile(web.I18n, "i18n/"+lang+".json")
+		if err != nil {
+			return nil, err
+		}
+		m := map[string]string{}
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return nil, fmt.Errorf("catalog %s: %w", lang, err)
+		}
+		p.messages[lang] = m
+	}
+	names, err := fs.Glob(web.Templates, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range names {
+		page := strings.TrimSuffix(strings.TrimPrefix(name, "templates/"), ".html")
+		if page == "layout" {
+			continue
+		}
+		for _, lang := range languages {
+			t, err := template.New(page).Funcs(p.funcs(lang)).ParseFS(web.Templates, "templates/layout.html", name)
+			if err != nil {
+				return nil, fmt.Errorf("template %s: %w", name, err)
+			}
+			p.sets[lang+"/"+page] = t
+		}
+	}
+	return p, nil
+}
+
+func (p *pages) translate(lang, key string) string {
+	if m, ok := p.messages[lang][key]; ok {
+		return m
+	}
+	return key
+}
+
+func (p *pages) funcs(lang string) template.FuncMap {
+	return template.FuncMap{
+		"t":  func(key string) string { return p.translate(lang, key) },
+		"tf": func(key string, args ...any) string { return fmt.Sprintf(p.translate(lang, key), args...) },
+	}
+}
+
+// view is what every page template receives.
+type view struct {
+	Lang  string
+	Path  string
+	Actor access.Actor
+	CSRF  string
+	Data  any
+}
+
+func language(c *fiber.Ctx) string {
+	if l := c.Cookies(cookieLang); l == "en" {
+		return "en"
+	}
+	return languages[0]
+}
+
+func (s *Server) render(c *fiber.Ctx, status int, page string, data any) error {
+	lang := language(c)
+	t, ok := s.pages.sets[lang+"/"+page]
+	if !ok {
+		return fmt.Errorf("render: no page %q", page)
+	}
+	v := view{Lang: lang, Path: c.Path(), Actor: actor(c), CSRF: s.csrfToken(c), Data: data}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		return fmt.Errorf("render %s: %w", page, err)
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Status(status).Send(buf.Bytes())
+}
+
+func (s *Server) renderError(c *fiber.Ctx, status int, e *apperr.Error) error {
+	msg := "error.internal"
+	switch e.Kind {
+	case apperr.NotFound:
+		msg = "error.not_found"
+	case apperr.Forbidden, apperr.Unauthorized:
+		msg = "error.forbidden"
+	}
+	if e == errCSRF {
+		msg = "error.csrf"
+	}
+	return s.render(c, status, "error", fiber.Map{"Message": msg})
+}
+
+// csrfToken returns the token forms must echo: an HMAC of the browser's random
+// CSRF cookie (set here when missing), so a token from another browser fails.
+func (s *Server) csrfToken(c *fiber.Ctx) string {
+	nonce := c.Cookies(cookieCSRF)
+	if nonce == "" {
+		if v, ok := c.Locals(cookieCSRF).(string); ok {
+			nonce = v
+		} else {
+			b := make([]byte, 32)
+			if _, err := rand.Read(b); err != nil {
+				panic(err)
+			}
+			nonce = base64.RawURLEncoding.EncodeToString(b)
+			c.Locals(cookieCSRF, nonce)
+			s.setCookie(c, cookieCSRF, nonce, 0)
+		}
+	}
+	return s.csrfFor(nonce)
+}
+
+func (s *Server) csrfFor(nonce string) string {
+	m := hmac.New(sha256.New, s.pages.csrfKey)
+	m.Write([]byte(nonce))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// checkCSRF refuses a form post whose token does not match the CSRF cookie.
+func (s *Server) checkCSRF(c *fiber.Ctx) error {
+	nonce := c.Cookies(cookieCSRF)
+	got := c.FormValue("csrf_token")
+	if nonce == "" || got == "" || !hmac.Equal([]byte(got), []byte(s.csrfFor(nonce))) {
+		return errCSRF
+	}
+	return c.Next()
+}
+
+// setCookie sets an HttpOnly, SameSite=Lax cookie; maxAge 0 means a session cookie.
+func (s *Server) setCookie(c *fiber.Ctx, name, value string, maxAge time.Duration) {
+	c.Cookie(&fiber.Cookie{Name: name, Value: value, Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode,
+		Secure: s.pages.secure, MaxAge: int(maxAge.Seconds())})
+}
+
+func (s *Server) clearCookie(c *fiber.Ctx, name string) {
+	c.Cookie(&fiber.Cookie{Name: name, Value: "", Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode,
+		Secure: s.pages.secure, MaxAge: -1, Expires: time.Unix(1, 0)})
+}
+
+func (s *Server) setTokenCookies(c *fiber.Ctx, t auth.Tokens) {
+	s.setCookie(c, cookieAccess, t.AccessToken, s.cfg.Auth.AccessTTL)
+	s.setCookie(c, cookieRefresh, t.RefreshToken, s.cfg.Auth.RefreshTTL)
+}
+
+// webSession authenticates page requests from the token cookies, rotating the
+// refresh token when the access token has expired.
+func (s *Server) webSession(c *fiber.Ctx) error {
+	a := access.Anonymous(requestID(c), c.IP())
+	ctx, cl := c.UserContext(), s.client(c)
+	if tok := c.Cookies(cookieAccess); tok != "" {
+		if got, err := s.auth.Authenticate(ctx, tok, cl); err == nil {
+			a = got
+		}
+	}
+	if !a.Authenticated() {
+		if rt := c.Cookies(cookieRefresh); rt != "" {
+			tokens, err := s.auth.Refresh(ctx, rt, cl)
+			if err == nil {
+				if got, err := s.auth.Authenticate(ctx, tokens.AccessToken, cl); err == nil {
+					a = got
+					s.setTokenCookies(c, tokens)
+				}
+			}
+			if !a.Authenticated() {
+				s.clearCookie(c, cookieAccess)
+				s.clearCookie(c, cookieRefresh)
+			}
+		}
+	}
+	c.Locals(localActor, a)
+	return c.Next()
+}
+
+func (s *Server) pageRoutes() {
+	s.app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(mustSub(web.Static, "static")), MaxAge: 3600}))
+	s.app.Get("/lang/:code", s.handleLanguage)
+	pages := s.app.Group("", s.webSession)
+	pages.Get("/", s.handleHome)
+	pages.Get("/login", s.handleLoginPage)
+	pages.Post("/login", s.checkCSRF, s.handleLoginSubmit)
+	pages.Post("/logout", s.checkCSRF, s.handleLogoutSubmit)
+	pages.Get("/dashboard", s.handleDashboard)
+}
+
+func mustSub(fsys fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}
+
+// safeNext keeps a redirect target on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return "/"
+	}
+	return next
+}
+
+func (s *Server) handleLanguage(c *fiber.Ctx) error {
+	lang := c.Params("code")
+	if lang != "en" && lang != "zh-CN" {
+		return errRouteNotFound
+	}
+	s.setCookie(c, cookieLang, lang, 365*24*time.Hour)
+	return c.Redirect(safeNext(c.Query("next")), fiber.StatusSeeOther)
+}
+
+func (s *Server) handleHome(c *fiber.Ctx) error {
+	return s.render(c, fiber.StatusOK, "home", nil)
+}
+
+type loginView struct {
+	Username string
+	Error    string
+}
+
+func (s *Server) handleLoginPage(c *fiber.Ctx) error {
+	if actor(c).Authenticated() {
+		return c.Redirect("/dashboard", fiber.StatusSeeOther)
+	}
+	return s.render(c, fiber.StatusOK, "login", loginView{})
+}
+
+func (s *Server) handleLoginSubmit(c *fiber.Ctx) error {
+	username := strings.Clone(c.FormValue("username"))
+	tokens, err := s.auth.Login(c.UserContext(), username, c.FormValue("password"), s.client(c))
+	if err != nil {
+		e := toAppErr(err)
+		switch e.Kind {
+		case apperr.Unauthorized:
+			return s.render(c, fiber.StatusUnauthorized, "login", loginView{Username: username, Error: "login.failed"})
+		case apperr.TooManyRequests:
+			c.Set(fiber.HeaderRetryAfter, fmt.Sprint(e.RetryAfter))
+			return s.render(c, fiber.StatusTooManyRequests, "login", loginView{Username: username, Error: "login.throttled"})
+		}
+		return err
+	}
+	s.setTokenCookies(c, tokens)
+	return c.Redirect("/dashboard", fiber.StatusSeeOther)
+}
+
+func (s *Server) handleLogoutSubmit(c *fiber.Ctx) error {
+	if a := actor(c); a.Authenticated() {
+		if err := s.auth.Logout(c.UserContext(), a); err != nil {
+			return err
+		}
+	}
+	s.clearCookie(c, cookieAccess)
+	s.clearCookie(c, cookieRefresh)
+	return c.Redirect("/login", fiber.StatusSeeOther)
+}
+
+func (s *Server) handleDashboard(c *fiber.Ctx) error {
+	a := actor(c)
+	if !a.Authenticated() {
+		return c.Redirect("/login", fiber.StatusSeeOther)
+	}
+	ctx, lang := c.UserContext(), language(c)
+	name := func(zh, en string) string {
+		if lang == "en" && en != "" {
+			return en
+		}
+		return zh
+	}
+	var scope string
+	switch a.Role.ScopeKind() {
+	case access.ScopeSubdistrict:
+		if d, err := s.places.GetSubdistrict(ctx, a.Scope.SubdistrictID); err == nil {
+			scope = name(d.NameZh, d.NameEn)
+		}
+	case access.ScopeDistrict:
+		if d, err := s.places.GetDistrict(ctx, a.Scope.DistrictID); err == nil {
+			scope = name(d.NameZh, d.NameEn)
+		}
+	case access.ScopeOrganization:
+		if o, err := s.orgs.Get(ctx, a, a.Scope.OrganizationID); err == nil {
+			scope = o.LegalName
+		}
+	}
+	return s.render(c, fiber.StatusOK, "dashboard", fiber.Map{"ScopeName": scope})
+}

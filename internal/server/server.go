@@ -1,0 +1,104 @@
+// Package server holds the HTTP side: the Fiber app, its middleware, the route
+// table, the API handlers, the server-rendered pages and the OpenAPI document.
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"gorm.io/gorm"
+
+	"github.com/jiedao-market/jiedao/internal/auth"
+	"github.com/jiedao-market/jiedao/internal/config"
+	"github.com/jiedao-market/jiedao/internal/org"
+	"github.com/jiedao-market/jiedao/internal/place"
+	"github.com/jiedao-market/jiedao/internal/platform/clock"
+)
+
+// Server is the HTTP application with its dependencies.
+type Server struct {
+	cfg     config.Config
+	db      *gorm.DB
+	log     *slog.Logger
+	clock   clock.Clock
+	auth    *auth.Service
+	places  *place.Service
+	orgs    *org.Service
+	pages   *pages
+	metrics *metrics
+	openapi []byte
+	app     *fiber.App
+}
+
+// Deps are what New needs.
+type Deps struct {
+	Config config.Config
+	DB     *gorm.DB
+	Log    *slog.Logger
+	Clock  clock.Clock
+	Auth   *auth.Service
+}
+
+// New builds the server and its route table.
+func New(d Deps) (*Server, error) {
+	s := &Server{
+		cfg:    d.Config,
+		db:     d.DB,
+		log:    d.Log,
+		clock:  d.Clock,
+		auth:   d.Auth,
+		places: place.NewService(d.DB, d.Clock),
+		orgs:   org.NewService(d.DB, d.Clock),
+	}
+	var err error
+	if s.openapi, err = loadOpenAPI(); err != nil {
+		return nil, err
+	}
+	if s.pages, err = newPages(d.Config); err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if sqlDB, err := d.DB.DB(); err == nil {
+		reg.MustRegister(collectors.NewDBStatsCollector(sqlDB, "jiedao"))
+	}
+	s.metrics = newMetrics(reg)
+	s.app = fiber.New(fiber.Config{
+		AppName:               "jiedao",
+		ErrorHandler:          s.handleError,
+		BodyLimit:             d.Config.HTTP.BodyLimit,
+		ReadTimeout:           d.Config.HTTP.RequestTimeout,
+		WriteTimeout:          d.Config.HTTP.RequestTimeout,
+		IdleTimeout:           2 * time.Minute,
+		DisableStartupMessage: true,
+		StrictRouting:         false,
+		CaseSensitive:         true,
+	})
+	s.routes()
+	return s, nil
+}
+
+// App returns the Fiber app, for tests (app.Test) and for serving.
+func (s *Server) App() *fiber.App { return s.app }
+
+// Serve listens on the configured address until ctx ends, then shuts down
+// gracefully, letting requests in flight finish within the grace period.
+func (s *Server) Serve(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.app.Listen(s.cfg.HTTP.Addr) }()
+	s.log.Info("serving", "addr", s.cfg.HTTP.Addr)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("listen %s: %w", s.cfg.HTTP.Addr, err)
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.HTTP.ShutdownGrace)
+	defer cancel()
+	return s.app.ShutdownWithContext(sctx)
+}
