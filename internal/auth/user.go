@@ -234,7 +234,7 @@ func (s *Service) UpdateUser(ctx context.Context, by access.Actor, id int64, p U
 		}
 		u.UpdatedAt = s.clock.Now()
 		if err := tx.Model(&u).Select("display_name", "password_hash", "role", "district_id", "subdistrict_id",
-			"organization_id", "status", "locale", "updated_at").Updates(&u).Error; err != nil {
+			"organization_id", "status", "locale", "updated_at").UpdateColumns(&u).Error; err != nil {
 			return userWriteError(err)
 		}
 		roleChanged := u.Role != before.Role || !sameID(u.DistrictID, before.DistrictID) ||

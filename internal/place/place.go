@@ -130,7 +130,7 @@ func (s *Service) UpdateDistrict(ctx context.Context, by access.Actor, id int64,
 			return notFound(err)
 		}
 		d.Code, d.NameZh, d.NameEn, d.UpdatedAt = in.Code, in.NameZh, in.NameEn, s.clock.Now()
-		if err := tx.Select("code", "name_zh", "name_en", "updated_at").Updates(&d).Error; err != nil {
+		if err := tx.Select("code", "name_zh", "name_en", "updated_at").UpdateColumns(&d).Error; err != nil {
 			return duplicate(err)
 		}
 		return audit.Record(tx, by, "district.update", "district", d.ID, d)
@@ -201,7 +201,7 @@ func (s *Service) UpdateSubdistrict(ctx context.Context, by access.Actor, id int
 			return err
 		}
 		d.Code, d.NameZh, d.NameEn, d.UpdatedAt = in.Code, in.NameZh, in.NameEn, s.clock.Now()
-		if err := tx.Select("code", "name_zh", "name_en", "updated_at").Updates(&d).Error; err != nil {
+		if err := tx.Select("code", "name_zh", "name_en", "updated_at").UpdateColumns(&d).Error; err != nil {
 			return duplicate(err)
 		}
 		return audit.Record(tx, by, "subdistrict.update", "subdistrict", d.ID, d)
@@ -259,9 +259,13 @@ func (s *Service) GetCommunity(ctx context.Context, by access.Actor, id int64) (
 	return c, notFound(err)
 }
 
-// CreateCommunity adds a community. A subdistrict officer may add one only to
-// its own subdistrict; another subdistrict answers apperr.ErrNotFound.
+// CreateCommunity adds a community. A platform admin may add one anywhere, a
+// subdistrict officer only to its own subdistrict (another one answers an
+// Invalid error naming subdistrict_id); other roles get apperr.ErrForbidden.
 func (s *Service) CreateCommunity(ctx context.Context, by access.Actor, in CommunityInput) (Community, error) {
+	if by.Role != access.PlatformAdmin && by.Role.ScopeKind() != access.ScopeSubdistrict {
+		return Community{}, apperr.ErrForbidden
+	}
 	if by.Role.ScopeKind() == access.ScopeSubdistrict && in.SubdistrictID == 0 {
 		in.SubdistrictID = by.Scope.SubdistrictID
 	}
@@ -296,7 +300,7 @@ func (s *Service) UpdateCommunity(ctx context.Context, by access.Actor, id int64
 		}
 		before := c
 		c.Code, c.NameZh, c.NameEn, c.Households, c.UpdatedAt = in.Code, in.NameZh, in.NameEn, in.Households, s.clock.Now()
-		if err := tx.Select("code", "name_zh", "name_en", "households", "updated_at").Updates(&c).Error; err != nil {
+		if err := tx.Select("code", "name_zh", "name_en", "households", "updated_at").UpdateColumns(&c).Error; err != nil {
 			return duplicate(err)
 		}
 		return audit.Record(tx, by, "community.update", "community", c.ID, map[string]any{"before": before, "after": c})
