@@ -60,6 +60,8 @@ if [ -z "${JIEDAO_DATABASE_URL:-}" ] || ! pg_isready -q -d "$JIEDAO_DATABASE_URL
 SELECT 'CREATE ROLE jiedao LOGIN CREATEDB' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'jiedao')
 \gexec
 ALTER ROLE jiedao LOGIN CREATEDB PASSWORD '$JIEDAO_DEV_DB_PASSWORD';
+-- lets tests drop their databases WITH (FORCE)
+GRANT pg_signal_backend TO jiedao;
 SELECT 'CREATE DATABASE jiedao OWNER jiedao' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'jiedao')
 \gexec
 SELECT 'CREATE DATABASE jiedao_test_admin OWNER jiedao' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'jiedao_test_admin')

@@ -45,11 +45,14 @@ func requestID(c *fiber.Ctx) string {
 	return rid
 }
 
+// routePattern is the matched route's pattern, for logs and metric labels; a
+// 404 that only passed through middleware is "unmatched", never a raw path.
 func routePattern(c *fiber.Ctx) string {
-	if r := c.Route(); r != nil && r.Path != "" {
-		return r.Path
+	r := c.Route()
+	if r == nil || r.Path == "" || (r.Method == "USE" && c.Response().StatusCode() == fiber.StatusNotFound) {
+		return "unmatched"
 	}
-	return "unmatched"
+	return r.Path
 }
 
 // securityHeaders sets the headers every response carries.

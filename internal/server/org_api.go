@@ -91,8 +91,11 @@ func (s *Server) handleOrganizationUpdate(c *fiber.Ctx) error {
 	if err := s.decodeStrict(c, &req); err != nil {
 		return err
 	}
-	if req.CreditCode != nil || req.DistrictID != nil {
-		return apperr.InvalidField("credit_code", "the credit code and district cannot be changed")
+	var f apperr.Fields
+	f.Check(req.CreditCode == nil, "credit_code", "cannot be changed")
+	f.Check(req.DistrictID == nil, "district_id", "cannot be changed")
+	if err := f.Err(); err != nil {
+		return err
 	}
 	cur, err := s.orgs.Get(c.UserContext(), actor(c), id)
 	if err != nil {

@@ -239,9 +239,12 @@ func mustSub(fsys fs.FS, dir string) fs.FS {
 	return sub
 }
 
-// safeNext keeps a redirect target on this site.
+// safeNext keeps a redirect target on this site. Browsers drop tabs and line
+// breaks from a URL and read a backslash as a slash, so "/\t/evil.example" would
+// leave the site: any control character or backslash sends the user home.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsFunc(next, func(r rune) bool { return r == '\\' || r < 0x20 || r == 0x7f }) {
 		return "/"
 	}
 	return next
