@@ -53,7 +53,9 @@ ensure_cluster() {
   log "PostgreSQL did not become ready on port $PG_PORT"; exit 1
 }
 
-if [ -z "${JIEDAO_DATABASE_URL:-}" ] || ! pg_isready -q -d "$JIEDAO_DATABASE_URL" 2>/dev/null; then
+# The local cluster is ours to manage when no URL came from outside, when the URL is
+# the one this script wrote (it keeps JIEDAO_DEV_DB_PASSWORD), or when it is unreachable.
+if [ -z "${JIEDAO_DATABASE_URL:-}" ] || [ -n "${JIEDAO_DEV_DB_PASSWORD:-}" ] || ! pg_isready -q -d "$JIEDAO_DATABASE_URL" 2>/dev/null; then
   ensure_cluster
   : "${JIEDAO_DEV_DB_PASSWORD:=$(randhex 16)}"
   as_postgres psql -q -v ON_ERROR_STOP=1 -p "$PG_PORT" -d postgres <<SQL >/dev/null

@@ -29,6 +29,7 @@ var (
 	ErrThrottled          = apperr.New(apperr.TooManyRequests, "auth.throttled", "too many failed logins; try again later")
 	ErrInvalidToken       = apperr.New(apperr.Unauthorized, "auth.invalid_token", "the token is invalid or expired")
 	ErrRefreshReused      = apperr.New(apperr.Unauthorized, "auth.refresh_reused", "this refresh token was already used; the session has been ended")
+	ErrRefreshRaced       = apperr.New(apperr.Unauthorized, "auth.refresh_raced", "this refresh token was just used by another request; use the newer tokens")
 )
 
 // Service authenticates users and manages their accounts and sessions.
@@ -169,31 +170,29 @@ func lockKey(username string) int32 {
 
 func (s *Service) checkThrottle(tx *gorm.DB, username, ip string, now time.Time) error {
 	since := now.Add(-s.cfg.Throttle.Window)
-	var counts struct {
-		Account int64
-		IP      int64
-		Oldest  *time.Time
-	}
-	err := tx.Raw(`SELECT
-		count(*) FILTER (WHERE username = ?) AS account,
-		count(*) FILTER (WHERE client_ip = ?) AS ip,
-		min(failed_at) AS oldest
-		FROM login_failures WHERE failed_at > ? AND (username = ? OR client_ip = ?)`,
-		username, ip, since, username, ip).Scan(&counts).Error
-	if err != nil {
-		return fmt.Errorf("count login failures: %w", err)
-	}
-	if counts.Account >= int64(s.cfg.Throttle.MaxPerAccount) || counts.IP >= int64(s.cfg.Throttle.MaxPerIP) {
-		e := *ErrThrottled
-		e.RetryAfter = int(s.cfg.Throttle.Window.Seconds())
-		if counts.Oldest != nil {
-			if wait := counts.Oldest.Add(s.cfg.Throttle.Window).Sub(now); wait > 0 {
-				e.RetryAfter = int(wait.Seconds()) + 1
-			}
+	var wait time.Duration
+	for _, limit := range []struct {
+		column, value string
+		max           int
+	}{{"username", username, s.cfg.Throttle.MaxPerAccount}, {"client_ip", ip, s.cfg.Throttle.MaxPerIP}} {
+		// The limit holds until the failure that pushed the count to the limit
+		// leaves the window: the (count-max+1)th oldest in it.
+		var at []time.Time
+		err := tx.Raw(`SELECT failed_at FROM login_failures WHERE `+limit.column+` = ? AND failed_at > ?
+			ORDER BY failed_at DESC OFFSET ? LIMIT 1`, limit.value, since, limit.max-1).Scan(&at).Error
+		if err != nil {
+			return fmt.Errorf("count login failures: %w", err)
 		}
-		return &e
+		if len(at) == 1 {
+			wait = max(wait, at[0].Add(s.cfg.Throttle.Window).Sub(now))
+		}
 	}
-	return nil
+	if wait <= 0 {
+		return nil
+	}
+	e := *ErrThrottled
+	e.RetryAfter = int(wait.Seconds()) + 1
+	return &e
 }
 
 func (s *Service) openSession(tx *gorm.DB, u User, cl Client, now time.Time) (Tokens, error) {
@@ -250,6 +249,9 @@ func (s *Service) Refresh(ctx context.Context, raw string, cl Client) (Tokens, e
 		}
 		if sess.RevokedAt != nil || !now.Before(sess.ExpiresAt) || u.Status != "active" {
 			return ErrInvalidToken
+		}
+		if rt.UsedAt != nil && now.Sub(*rt.UsedAt) < s.cfg.RefreshReuseGrace {
+			return ErrRefreshRaced
 		}
 		if rt.UsedAt != nil {
 			reused = true

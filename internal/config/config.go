@@ -34,6 +34,9 @@ type HTTP struct {
 	BodyLimit      int           `yaml:"body_limit_bytes"`
 	JSONBodyLimit  int           `yaml:"json_body_limit_bytes"`
 	RequestTimeout time.Duration `yaml:"request_timeout"`
+	// TrustedProxies are the addresses (or CIDR ranges) of reverse proxies whose
+	// X-Forwarded-For header names the client; empty trusts none.
+	TrustedProxies []string      `yaml:"trusted_proxies"`
 	ShutdownGrace  time.Duration `yaml:"shutdown_grace"`
 }
 
@@ -51,8 +54,12 @@ type Auth struct {
 	AccessTTL     time.Duration `yaml:"access_ttl"`
 	RefreshTTL    time.Duration `yaml:"refresh_ttl"`
 	SessionMaxAge time.Duration `yaml:"session_max_age"`
-	Throttle      Throttle      `yaml:"login_throttle"`
-	Argon2        Argon2        `yaml:"argon2"`
+	// RefreshReuseGrace is how long after a refresh token is spent a second use
+	// is taken for a race between two tabs (refused, session kept) rather than
+	// theft (session revoked). 0 makes every reuse revoke.
+	RefreshReuseGrace time.Duration `yaml:"refresh_reuse_grace"`
+	Throttle          Throttle      `yaml:"login_throttle"`
+	Argon2            Argon2        `yaml:"argon2"`
 	// Keys sign access tokens; the first signs, all verify. From JIEDAO_AUTH_KEYS only.
 	Keys []SigningKey `yaml:"-"`
 	// CSRFSecret keys the web forms' CSRF tokens. From JIEDAO_CSRF_SECRET only.
@@ -97,13 +104,14 @@ func Default() Config {
 		},
 		Database: Database{MaxOpenConns: 20, MaxIdleConns: 5},
 		Auth: Auth{
-			Issuer:        "jiedao",
-			Audience:      "jiedao-api",
-			AccessTTL:     15 * time.Minute,
-			RefreshTTL:    7 * 24 * time.Hour,
-			SessionMaxAge: 30 * 24 * time.Hour,
-			Throttle:      Throttle{Window: 15 * time.Minute, MaxPerAccount: 5, MaxPerIP: 50},
-			Argon2:        Argon2{MemoryKiB: 19456, Iterations: 2, Parallelism: 1},
+			Issuer:            "jiedao",
+			Audience:          "jiedao-api",
+			AccessTTL:         15 * time.Minute,
+			RefreshTTL:        7 * 24 * time.Hour,
+			SessionMaxAge:     30 * 24 * time.Hour,
+			RefreshReuseGrace: 10 * time.Second,
+			Throttle:          Throttle{Window: 15 * time.Minute, MaxPerAccount: 5, MaxPerIP: 50},
+			Argon2:            Argon2{MemoryKiB: 19456, Iterations: 2, Parallelism: 1},
 		},
 		Log: Log{Level: "info"},
 	}
@@ -205,6 +213,9 @@ func (c Config) validate() error {
 	}
 	if c.Auth.RefreshTTL <= 0 || c.Auth.SessionMaxAge < c.Auth.RefreshTTL {
 		problems = append(problems, "auth.refresh_ttl must be positive and at most auth.session_max_age")
+	}
+	if c.Auth.RefreshReuseGrace < 0 || c.Auth.RefreshReuseGrace > time.Minute {
+		problems = append(problems, "auth.refresh_reuse_grace must be between 0 and 1m")
 	}
 	if c.Auth.Throttle.Window <= 0 || c.Auth.Throttle.MaxPerAccount < 1 || c.Auth.Throttle.MaxPerIP < 1 {
 		problems = append(problems, "auth.login_throttle needs a positive window and limits")

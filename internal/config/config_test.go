@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
 	"github.com/jiedao-market/jiedao/internal/config"
 )
 
@@ -26,16 +29,9 @@ func TestExampleFileMatchesDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Load(configs/jiedao.yaml) error = %v", err)
 	}
-	if got, want := cfg, config.Default(); !equalConfig(got, want) {
-		t.Errorf("configs/jiedao.yaml = %+v, want the defaults %+v", got, want)
+	if diff := cmp.Diff(config.Default(), cfg, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("configs/jiedao.yaml differs from the defaults (-default +file):\n%s", diff)
 	}
-}
-
-func equalConfig(a, b config.Config) bool {
-	return a.HTTP == b.HTTP && a.Database == b.Database && a.Log == b.Log &&
-		a.Auth.Issuer == b.Auth.Issuer && a.Auth.Audience == b.Auth.Audience && a.Auth.AccessTTL == b.Auth.AccessTTL &&
-		a.Auth.RefreshTTL == b.Auth.RefreshTTL && a.Auth.SessionMaxAge == b.Auth.SessionMaxAge &&
-		a.Auth.Throttle == b.Auth.Throttle && a.Auth.Argon2 == b.Auth.Argon2
 }
 
 func TestEnvironmentOverrides(t *testing.T) {

@@ -74,6 +74,14 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		s.log.ErrorContext(c.UserContext(), "request failed", "request_id", rid, "method", c.Method(),
 			"route", routePattern(c), "error", err.Error())
 	}
+	if status == fiber.StatusUnauthorized && isAPI(c) {
+		// RFC 6750: say which scheme is expected and, for a bad token, why.
+		if e.Code == "unauthorized" {
+			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="jiedao"`)
+		} else {
+			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="jiedao", error="invalid_token"`)
+		}
+	}
 	if e.RetryAfter > 0 {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(e.RetryAfter))
 	}

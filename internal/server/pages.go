@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -204,13 +205,18 @@ func (s *Server) webSession(c *fiber.Ctx) error {
 	if !a.Authenticated() {
 		if rt := c.Cookies(cookieRefresh); rt != "" {
 			tokens, err := s.auth.Refresh(ctx, rt, cl)
+			if errors.Is(err, auth.ErrRefreshRaced) && c.Method() == fiber.MethodGet {
+				// Another tab refreshed a moment ago and holds the new cookies:
+				// ask the browser to load the page again with them.
+				return c.Redirect(safeNext(string(c.Request().RequestURI())), fiber.StatusSeeOther)
+			}
 			if err == nil {
 				if got, err := s.auth.Authenticate(ctx, tokens.AccessToken, cl); err == nil {
 					a = got
 					s.setTokenCookies(c, tokens)
 				}
 			}
-			if !a.Authenticated() {
+			if !a.Authenticated() && !errors.Is(err, auth.ErrRefreshRaced) {
 				s.clearCookie(c, cookieAccess)
 				s.clearCookie(c, cookieRefresh)
 			}

@@ -78,9 +78,20 @@ func New(d Deps) (*Server, error) {
 		DisableStartupMessage: true,
 		StrictRouting:         false,
 		CaseSensitive:         true,
+		// Behind a trusted reverse proxy the client address comes from X-Forwarded-For.
+		EnableTrustedProxyCheck: len(d.Config.HTTP.TrustedProxies) > 0,
+		TrustedProxies:          d.Config.HTTP.TrustedProxies,
+		ProxyHeader:             proxyHeader(d.Config.HTTP.TrustedProxies),
 	})
 	s.routes()
 	return s, nil
+}
+
+func proxyHeader(trusted []string) string {
+	if len(trusted) == 0 {
+		return ""
+	}
+	return fiber.HeaderXForwardedFor
 }
 
 // App returns the Fiber app, for tests (app.Test) and for serving.

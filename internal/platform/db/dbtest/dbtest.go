@@ -67,9 +67,16 @@ func NewWithURL(t testing.TB) (*gorm.DB, string) {
 	}
 	t.Cleanup(func() {
 		_ = db.Close(gdb)
-		if err := exec(admin, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name)); err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
+		// An autovacuum worker in the new database can make a forced drop fail
+		// for a role outside pg_signal_backend; it finishes quickly, so retry.
+		var err error
+		for attempt := 0; attempt < 20; attempt++ {
+			if err = exec(admin, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name)); err == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
+		t.Errorf("drop test database %s: %v", name, err)
 	})
 	return gdb, dbURL
 }
