@@ -12,6 +12,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -89,8 +90,15 @@ func (p *pages) translate(lang, key string) string {
 
 func (p *pages) funcs(lang string) template.FuncMap {
 	return template.FuncMap{
-		"t":  func(key string) string { return p.translate(lang, key) },
-		"tf": func(key string, args ...any) string { return fmt.Sprintf(p.translate(lang, key), args...) },
+		"t":   func(key string) string { return p.translate(lang, key) },
+		"tf":  func(key string, args ...any) string { return fmt.Sprintf(p.translate(lang, key), args...) },
+		"nav": navFor,
+		"name": func(zh, en string) string {
+			if lang == "en" && en != "" {
+				return en
+			}
+			return zh
+		},
 	}
 }
 
@@ -226,6 +234,76 @@ func (s *Server) webSession(c *fiber.Ctx) error {
 	return c.Next()
 }
 
+// navItem is one entry of the header navigation.
+type navItem struct {
+	Key  string // message key
+	Href string
+}
+
+// pageRoles says which roles may open each signed-in page; the header shows a
+// role only the pages it may open.
+var pageRoles = map[string][]access.Role{
+	"/communities":   placeReaders,
+	"/organizations": orgReaders,
+	"/admin/users":   {access.PlatformAdmin},
+}
+
+var navOrder = []navItem{
+	{"nav.communities", "/communities"},
+	{"nav.organizations", "/organizations"},
+	{"nav.users", "/admin/users"},
+}
+
+func navFor(role access.Role) []navItem {
+	var out []navItem
+	for _, it := range navOrder {
+		if slices.Contains(pageRoles[it.Href], role) {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// pageFor admits signed-in users whose role may open the page at path: others
+// are sent to the login page, or shown 403.
+func (s *Server) pageFor(path string) fiber.Handler {
+	roles := pageRoles[path]
+	return func(c *fiber.Ctx) error {
+		a := actor(c)
+		if !a.Authenticated() {
+			return c.Redirect("/login", fiber.StatusSeeOther)
+		}
+		if !a.Is(roles...) {
+			return apperr.ErrForbidden
+		}
+		return c.Next()
+	}
+}
+
+func (s *Server) handleCommunitiesPage(c *fiber.Ctx) error {
+	list, err := s.places.ListCommunities(c.UserContext(), actor(c))
+	if err != nil {
+		return err
+	}
+	return s.render(c, fiber.StatusOK, "communities", fiber.Map{"Items": list})
+}
+
+func (s *Server) handleOrganizationsPage(c *fiber.Ctx) error {
+	list, err := s.orgs.List(c.UserContext(), actor(c))
+	if err != nil {
+		return err
+	}
+	return s.render(c, fiber.StatusOK, "organizations", fiber.Map{"Items": list})
+}
+
+func (s *Server) handleUsersPage(c *fiber.Ctx) error {
+	list, err := s.auth.ListUsers(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return s.render(c, fiber.StatusOK, "users", fiber.Map{"Items": list})
+}
+
 func (s *Server) pageRoutes() {
 	s.app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(mustSub(web.Static, "static")), MaxAge: 3600}))
 	s.app.Get("/lang/:code", s.handleLanguage)
@@ -235,6 +313,9 @@ func (s *Server) pageRoutes() {
 	pages.Post("/login", s.checkCSRF, s.handleLoginSubmit)
 	pages.Post("/logout", s.checkCSRF, s.handleLogoutSubmit)
 	pages.Get("/dashboard", s.handleDashboard)
+	pages.Get("/communities", s.pageFor("/communities"), s.handleCommunitiesPage)
+	pages.Get("/organizations", s.pageFor("/organizations"), s.handleOrganizationsPage)
+	pages.Get("/admin/users", s.pageFor("/admin/users"), s.handleUsersPage)
 }
 
 func mustSub(fsys fs.FS, dir string) fs.FS {

@@ -1,0 +1,115 @@
+package server_test
+
+import (
+	"encoding/json"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/jiedao-market/jiedao/web"
+)
+
+// signIn logs username in through the login form and returns the client.
+func signIn(t *testing.T, e *env, username string) *pageClient {
+	t.Helper()
+	p := newPageClient(e)
+	token := csrfToken(t, p.get(t, "/login"))
+	r := p.post(t, "/login", url.Values{"csrf_token": {token}, "username": {username}, "password": {demoPassword}})
+	wantRedirect(t, "POST /login as "+username, r, "/dashboard")
+	return p
+}
+
+// The header shows each role the pages it may open, and each page admits
+// exactly those roles, scoped to their tenant.
+func TestPagesRoleNavigation(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	pages := []string{"/communities", "/organizations", "/admin/users"}
+	allowed := map[string][]string{
+		"demo-admin":     {"/communities", "/organizations", "/admin/users"},
+		"demo-district":  {"/communities", "/organizations"},
+		"demo-officer":   {"/communities"},
+		"demo-finance":   {"/communities"},
+		"demo-evaluator": {"/communities"},
+		"demo-org":       {"/organizations"},
+		"demo-resident":  nil,
+	}
+	for user, want := range allowed {
+		t.Run(user, func(t *testing.T) {
+			p := signIn(t, e, user)
+			dash := string(p.get(t, "/dashboard").Body)
+			for _, page := range pages {
+				link := `href="` + page + `"`
+				if got := strings.Contains(dash, link); got != slices.Contains(want, page) {
+					t.Errorf("dashboard of %s links %s: %v, want %v", user, page, got, !got)
+				}
+				r := p.get(t, page)
+				wantStatus := http.StatusForbidden
+				if slices.Contains(want, page) {
+					wantStatus = http.StatusOK
+				}
+				if r.Status != wantStatus {
+					t.Errorf("GET %s as %s = %d, want %d", page, user, r.Status, wantStatus)
+				}
+			}
+		})
+	}
+	t.Run("anonymous", func(t *testing.T) {
+		p := newPageClient(e)
+		for _, page := range pages {
+			wantRedirect(t, "GET "+page, p.get(t, page), "/login")
+		}
+	})
+	t.Run("tenant scope", func(t *testing.T) {
+		body := string(signIn(t, e, "demo-officer").get(t, "/communities").Body)
+		if !strings.Contains(body, "南街社区") || strings.Contains(body, "飞英社区") {
+			t.Errorf("communities page of 爱山's officer = %s, want 爱山's communities only", body)
+		}
+		body = string(signIn(t, e, "demo-org").get(t, "/organizations").Body)
+		if !strings.Contains(body, "52330502MJ526018XR") || strings.Contains(body, "51330502MJ016613XH") {
+			t.Errorf("organizations page of demo-org = %s, want its own organization only", body)
+		}
+	})
+}
+
+// Both message catalogs hold the same keys, and every key a template names
+// literally exists, so no page shows a raw key in either language.
+func TestCatalogsComplete(t *testing.T) {
+	t.Parallel()
+	catalogs := map[string]map[string]string{}
+	for _, lang := range []string{"zh-CN", "en"} {
+		raw, err := fs.ReadFile(web.I18n, "i18n/"+lang+".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatalf("%s.json: %v", lang, err)
+		}
+		catalogs[lang] = m
+	}
+	for k := range catalogs["zh-CN"] {
+		if _, ok := catalogs["en"][k]; !ok {
+			t.Errorf("en.json lacks %q", k)
+		}
+	}
+	for k := range catalogs["en"] {
+		if _, ok := catalogs["zh-CN"][k]; !ok {
+			t.Errorf("zh-CN.json lacks %q", k)
+		}
+	}
+	literal := regexp.MustCompile(`\{\{-?\s*tf? "([^"]+)"`)
+	names, _ := fs.Glob(web.Templates, "templates/*.html")
+	for _, name := range names {
+		raw, _ := fs.ReadFile(web.Templates, name)
+		for _, m := range literal.FindAllStringSubmatch(string(raw), -1) {
+			if _, ok := catalogs["en"][m[1]]; !ok {
+				t.Errorf("%s uses %q, which no catalog holds", name, m[1])
+			}
+		}
+	}
+}
