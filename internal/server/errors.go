@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
 
 	"github.com/jiedao-market/jiedao/internal/apperr"
 )
@@ -70,6 +71,12 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		status = fiber.StatusMethodNotAllowed
 	}
 	rid := requestID(c)
+	if rid == "" {
+		// Refused before routing (an oversized body, say): no middleware ran.
+		rid = uuid.NewString()
+		c.Set(fiber.HeaderXRequestID, rid)
+		setSecurityHeaders(c)
+	}
 	if e.Kind == apperr.Internal {
 		s.log.ErrorContext(c.UserContext(), "request failed", "request_id", rid, "method", c.Method(),
 			"route", routePattern(c), "error", err.Error())

@@ -57,6 +57,11 @@ func routePattern(c *fiber.Ctx) string {
 
 // securityHeaders sets the headers every response carries.
 func securityHeaders(c *fiber.Ctx) error {
+	setSecurityHeaders(c)
+	return c.Next()
+}
+
+func setSecurityHeaders(c *fiber.Ctx) {
 	c.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "+
 		"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 	c.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
@@ -65,7 +70,6 @@ func securityHeaders(c *fiber.Ctx) error {
 	c.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 	c.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
 	c.Set("Cross-Origin-Opener-Policy", "same-origin")
-	return c.Next()
 }
 
 type metrics struct {
