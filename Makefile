@@ -21,7 +21,7 @@ run: build
 ## test: install missing system packages (postgresql, chromium), then run every test.
 test: test-deps
 	@scripts/devenv.sh
-	@$(LOADENV); $(GO) test -count=1 -timeout 15m ./...
+	@$(LOADENV); $(GO) test -race -count=1 -timeout 15m ./...
 
 test-deps:
 	@scripts/test-deps.sh

@@ -216,12 +216,12 @@ func seed(ctx context.Context, cfg config.Config, args []string, getenv func(str
 	}
 	tw.Flush()
 	switch {
-	case res.CreatedUsers > 0:
-		fmt.Fprintf(stdout, "\nPassword for the new accounts: %s\n", password)
-	case generated:
-		fmt.Fprintln(stdout, "\nThe accounts existed already and keep their password (set JIEDAO_DEMO_PASSWORD to know it).")
-	default:
+	case res.PasswordWorks && generated:
+		fmt.Fprintf(stdout, "\nPassword (generated; set JIEDAO_DEMO_PASSWORD to choose one): %s\n", password)
+	case res.PasswordWorks:
 		fmt.Fprintf(stdout, "\nPassword (JIEDAO_DEMO_PASSWORD): %s\n", password)
+	default:
+		fmt.Fprintln(stdout, "\nSome accounts existed already and keep the password they were created with.")
 	}
 	return nil
 }

@@ -120,6 +120,19 @@ func TestSeedAndAuditVerify(t *testing.T) {
 			t.Errorf("%s rows after the second seed = %d, want %d", table, n, before[table])
 		}
 	}
+	if !strings.Contains(second, "Password (JIEDAO_DEMO_PASSWORD): "+env["JIEDAO_DEMO_PASSWORD"]) {
+		t.Errorf("second seed --demo = %q, want the password, which still opens the accounts", second)
+	}
+	// Another password cannot be announced: the accounts keep theirs.
+	other := map[string]string{}
+	for k, v := range env {
+		other[k] = v
+	}
+	other["JIEDAO_DEMO_PASSWORD"] = "another-password-123"
+	if third := mustRun(t, other, "seed", "--demo").stdout; strings.Contains(third, "another-password-123") ||
+		!strings.Contains(third, "keep the password they were created with") {
+		t.Errorf("seed --demo with another password = %q, want it to say the accounts keep theirs", third)
+	}
 	if r := runCmd(t, env, "seed"); r.err == nil {
 		t.Errorf("seed without --demo: error = nil, want one")
 	}

@@ -29,6 +29,9 @@ type Login struct {
 type Result struct {
 	Logins       []Login
 	CreatedUsers int
+	// PasswordWorks tells whether the given password opens every demo account
+	// (false when accounts created earlier kept another one).
+	PasswordWorks bool
 }
 
 type community struct {
@@ -123,17 +126,23 @@ func Seed(ctx context.Context, db *gorm.DB, password string, params config.Argon
 			{Username: "demo-org2", DisplayName: "社会工作者协会", Role: access.OrgAdmin, OrganizationID: ptr(orgIDs[1])},
 			{Username: "demo-resident", DisplayName: "居民", Role: access.Resident},
 		}
+		res.PasswordWorks = true
 		for _, in := range users {
 			in.Locale = "zh-CN"
-			var n int64
-			if err := tx.Model(&auth.User{}).Where("username = ?", in.Username).Count(&n).Error; err != nil {
-				return err
-			}
-			if n == 0 {
+			var existing auth.User
+			err := tx.Where("username = ?", in.Username).Take(&existing).Error
+			switch {
+			case errors.Is(err, gorm.ErrRecordNotFound):
 				if _, err := auth.CreateUserTx(tx, by, in, hash, now); err != nil {
 					return fmt.Errorf("seed user %s: %w", in.Username, err)
 				}
 				res.CreatedUsers++
+			case err != nil:
+				return err
+			default:
+				if ok, _ := auth.CheckPassword(existing.PasswordHash, password); !ok {
+					res.PasswordWorks = false
+				}
 			}
 			res.Logins = append(res.Logins, Login{Username: in.Username, Role: in.Role})
 		}

@@ -67,18 +67,38 @@ func NewWithURL(t testing.TB) (*gorm.DB, string) {
 	}
 	t.Cleanup(func() {
 		_ = db.Close(gdb)
-		// An autovacuum worker in the new database can make a forced drop fail
-		// for a role outside pg_signal_backend; it finishes quickly, so retry.
-		var err error
-		for attempt := 0; attempt < 20; attempt++ {
-			if err = exec(admin, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name)); err == nil {
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		t.Errorf("drop test database %s: %v", name, err)
+		dropDatabase(t, admin, name)
 	})
 	return gdb, dbURL
+}
+
+// NewEmptyURL creates an empty database (no migrations applied), dropped when
+// the test ends, and returns its URL: for tests of the migrator itself.
+func NewEmptyURL(t testing.TB) string {
+	t.Helper()
+	admin := os.Getenv(EnvURL)
+	if admin == "" {
+		t.Fatalf("%s is not set: run the tests with `make test`, which starts PostgreSQL and sets it", EnvURL)
+	}
+	name := "jiedao_e_" + randomHex(8)
+	if err := exec(admin, fmt.Sprintf(`CREATE DATABASE %s`, name)); err != nil {
+		t.Fatalf("create empty test database: %v", err)
+	}
+	t.Cleanup(func() { dropDatabase(t, admin, name) })
+	return withDatabase(admin, name)
+}
+
+func dropDatabase(t testing.TB, admin, name string) {
+	// An autovacuum worker in the new database can make a forced drop fail
+	// for a role outside pg_signal_backend; it finishes quickly, so retry.
+	var err error
+	for attempt := 0; attempt < 20; attempt++ {
+		if err = exec(admin, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name)); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Errorf("drop test database %s: %v", name, err)
 }
 
 // ensureTemplate builds, once per migration set, a migrated database to clone.
