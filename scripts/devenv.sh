@@ -59,6 +59,7 @@ if [ -z "${JIEDAO_DATABASE_URL:-}" ] || [ -n "${JIEDAO_DEV_DB_PASSWORD:-}" ] || 
   ensure_cluster
   : "${JIEDAO_DEV_DB_PASSWORD:=$(randhex 16)}"
   as_postgres psql -q -v ON_ERROR_STOP=1 -p "$PG_PORT" -d postgres <<SQL >/dev/null
+SET client_min_messages = warning;
 SELECT 'CREATE ROLE jiedao LOGIN CREATEDB' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'jiedao')
 \gexec
 ALTER ROLE jiedao LOGIN CREATEDB PASSWORD '$JIEDAO_DEV_DB_PASSWORD';
