@@ -23,7 +23,17 @@ type Config struct {
 	HTTP     HTTP     `yaml:"http"`
 	Database Database `yaml:"database"`
 	Auth     Auth     `yaml:"auth"`
+	Uploads  Uploads  `yaml:"uploads"`
 	Log      Log      `yaml:"log"`
+}
+
+// Uploads configures stored evidence documents.
+type Uploads struct {
+	// Dir holds the uploaded files under generated names; never under the web
+	// root. Several replicas must share it.
+	Dir string `yaml:"dir"`
+	// MaxBytes is the largest file accepted; larger answers 413.
+	MaxBytes int `yaml:"max_bytes"`
 }
 
 // HTTP configures the web server.
@@ -113,7 +123,8 @@ func Default() Config {
 			Throttle:          Throttle{Window: 15 * time.Minute, MaxPerAccount: 5, MaxPerIP: 50},
 			Argon2:            Argon2{MemoryKiB: 19456, Iterations: 2, Parallelism: 1},
 		},
-		Log: Log{Level: "info"},
+		Uploads: Uploads{Dir: ".data/uploads", MaxBytes: 5 << 20},
+		Log:     Log{Level: "info"},
 	}
 }
 
@@ -157,6 +168,7 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 	str("JIEDAO_PUBLIC_URL", &cfg.HTTP.PublicURL)
 	str("JIEDAO_DATABASE_URL", &cfg.Database.URL)
 	str("JIEDAO_LOG_LEVEL", &cfg.Log.Level)
+	str("JIEDAO_UPLOADS_DIR", &cfg.Uploads.Dir)
 	if v := getenv("JIEDAO_SECURE_COOKIES"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -222,6 +234,9 @@ func (c Config) validate() error {
 	}
 	if c.Auth.Argon2.MemoryKiB < 8*1024 || c.Auth.Argon2.Iterations < 1 || c.Auth.Argon2.Parallelism < 1 {
 		problems = append(problems, "auth.argon2 needs memory_kib >= 8192, iterations >= 1, parallelism >= 1")
+	}
+	if c.Uploads.Dir == "" || c.Uploads.MaxBytes <= 0 || c.Uploads.MaxBytes >= c.HTTP.BodyLimit {
+		problems = append(problems, "uploads needs a dir and a max_bytes below http.body_limit_bytes")
 	}
 	if c.HTTP.BodyLimit < c.HTTP.JSONBodyLimit || c.HTTP.JSONBodyLimit <= 0 {
 		problems = append(problems, "http.json_body_limit_bytes must be positive and at most http.body_limit_bytes")
