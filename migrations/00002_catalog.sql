@@ -140,11 +140,11 @@ BEGIN
         RETURN NEW;
     END IF;
     IF NOT (OLD.status = 'published' AND NEW.status IN ('superseded', 'retired'))
-       OR (NEW.title, NEW.description, NEW.category_code, NEW.legal_basis, NEW.target_population, NEW.annual_quantity,
+       OR (NEW.item_id, NEW.version, NEW.title, NEW.description, NEW.category_code, NEW.legal_basis, NEW.target_population, NEW.annual_quantity,
            NEW.quantity_unit, NEW.unit_price_fen, NEW.purchase_method, NEW.min_grade, NEW.min_social_workers,
            NEW.created_by, NEW.published_at, NEW.published_by, NEW.created_at)
           IS DISTINCT FROM
-          (OLD.title, OLD.description, OLD.category_code, OLD.legal_basis, OLD.target_population, OLD.annual_quantity,
+          (OLD.item_id, OLD.version, OLD.title, OLD.description, OLD.category_code, OLD.legal_basis, OLD.target_population, OLD.annual_quantity,
            OLD.quantity_unit, OLD.unit_price_fen, OLD.purchase_method, OLD.min_grade, OLD.min_social_workers,
            OLD.created_by, OLD.published_at, OLD.published_by, OLD.created_at) THEN
         RAISE EXCEPTION 'transfer item % version % is % and cannot change', OLD.item_id, OLD.version, OLD.status
@@ -162,17 +162,25 @@ CREATE TRIGGER transfer_item_versions_immutable BEFORE UPDATE OR DELETE ON trans
 CREATE FUNCTION transfer_item_parts_immutable() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-    r record;
     st text;
 BEGIN
-    IF TG_OP = 'DELETE' THEN r := OLD; ELSE r := NEW; END IF;
-    SELECT status INTO st FROM transfer_item_versions WHERE item_id = r.item_id AND version = r.version;
-    IF st IS DISTINCT FROM 'draft' THEN
-        RAISE EXCEPTION 'transfer item % version % is % and cannot change', r.item_id, r.version, st
-            USING ERRCODE = 'insufficient_privilege';
+    -- The row's old version (moved away from) and new version (moved to) must both be drafts.
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        SELECT status INTO st FROM transfer_item_versions WHERE item_id = OLD.item_id AND version = OLD.version;
+        IF st IS DISTINCT FROM 'draft' THEN
+            RAISE EXCEPTION 'transfer item % version % is % and cannot change', OLD.item_id, OLD.version, st
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
     END IF;
-    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
-    RETURN NEW;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        SELECT status INTO st FROM transfer_item_versions WHERE item_id = NEW.item_id AND version = NEW.version;
+        IF st IS DISTINCT FROM 'draft' THEN
+            RAISE EXCEPTION 'transfer item % version % is % and cannot change', NEW.item_id, NEW.version, st
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        RETURN NEW;
+    END IF;
+    RETURN OLD;
 END;
 $$;
 -- +goose StatementEnd

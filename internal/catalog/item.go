@@ -444,8 +444,10 @@ func (s *Service) PublishItem(ctx context.Context, by access.Actor, id int64) (V
 		}
 		res := tx.Model(&Version{}).Where("item_id = ? AND version = ? AND status = 'draft'", id, draft.Version).
 			Updates(map[string]any{"status": "published", "published_at": now, "published_by": userRef(by), "updated_at": now})
-		if res.Error != nil || res.RowsAffected != 1 {
-			return fmt.Errorf("publish version %d: %v (%d rows)", draft.Version, res.Error, res.RowsAffected)
+		if res.Error != nil {
+			return fmt.Errorf("publish version %d: %w", draft.Version, res.Error)
+		} else if res.RowsAffected != 1 {
+			return fmt.Errorf("publish version %d: %d rows changed, want 1", draft.Version, res.RowsAffected)
 		}
 		if err := tx.Model(&it).Updates(map[string]any{"status": "published", "published_version": draft.Version, "updated_at": now}).Error; err != nil {
 			return err
@@ -484,8 +486,10 @@ func (s *Service) RetireItem(ctx context.Context, by access.Actor, id int64) (Vi
 		}
 		res := tx.Model(&Version{}).Where("item_id = ? AND version = ? AND status = 'published'", id, *it.PublishedVersion).
 			Updates(map[string]any{"status": "retired", "updated_at": now})
-		if res.Error != nil || res.RowsAffected != 1 {
-			return fmt.Errorf("retire version: %v (%d rows)", res.Error, res.RowsAffected)
+		if res.Error != nil {
+			return fmt.Errorf("retire version %d: %w", *it.PublishedVersion, res.Error)
+		} else if res.RowsAffected != 1 {
+			return fmt.Errorf("retire version %d: %d rows changed, want 1", *it.PublishedVersion, res.RowsAffected)
 		}
 		if err := tx.Model(&it).Updates(map[string]any{"status": "retired", "updated_at": now}).Error; err != nil {
 			return err

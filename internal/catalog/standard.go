@@ -250,6 +250,12 @@ func (s *Service) changeMetric(ctx context.Context, by access.Actor, category, c
 	}
 	var m MetricTemplate
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// The first change of a shipped metric creates the district's row; the
+		// lock keeps two such changes from both trying to create it.
+		if err := tx.Exec(`SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`,
+			fmt.Sprintf("metric_template:%d:%s:%s", districtID, category, code)).Error; err != nil {
+			return err
+		}
 		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).
 			Where("category_code = ? AND code = ? AND district_id = ?", category, code, districtID).Take(&m).Error
 		own := err == nil
