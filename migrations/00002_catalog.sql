@@ -225,6 +225,8 @@ CREATE TABLE certifications (
     CHECK (status NOT IN ('rejected', 'suspended', 'revoked') OR btrim(decision_reason) <> '')
 );
 CREATE INDEX certifications_org_idx ON certifications (organization_id);
+-- One application at a time per organization and district.
+CREATE UNIQUE INDEX certifications_one_pending ON certifications (organization_id, district_id) WHERE status = 'pending';
 CREATE INDEX certifications_district_idx ON certifications (district_id, status);
 
 CREATE TABLE certification_categories (

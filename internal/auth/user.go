@@ -110,22 +110,7 @@ func validLocale(l string) bool { return l == "zh-CN" || l == "en" }
 
 // CreateUser adds an account. It returns ErrDuplicateUsername for a taken name.
 func (s *Service) CreateUser(ctx context.Context, by access.Actor, in UserInput) (User, error) {
-	in.Username = strings.ToLower(strings.TrimSpace(in.Username))
-	in.DisplayName = strings.TrimSpace(in.DisplayName)
-	if in.Locale == "" {
-		in.Locale = "zh-CN"
-	}
-	var f apperr.Fields
-	f.Check(usernamePattern.MatchString(in.Username), "username", "must be 3 to 64 of a-z, 0-9, '.', '_' or '-', starting with a letter or digit")
-	f.Check(len(in.DisplayName) <= 100, "display_name", "must be at most 100 bytes")
-	checkPassword(&f, "password", in.Password)
-	if in.Role.Valid() {
-		checkScope(&f, in.Role, in.DistrictID, in.SubdistrictID, in.OrganizationID)
-	} else {
-		f.Add("role", "is not a role")
-	}
-	f.Check(validLocale(in.Locale), "locale", "must be zh-CN or en")
-	if err := f.Err(); err != nil {
+	if err := ValidateNewUser(&in); err != nil {
 		return User{}, err
 	}
 	hash, err := HashPassword(in.Password, s.cfg.Argon2)

@@ -209,7 +209,7 @@ func (c *content) validate(tx *gorm.DB, subdistrictID int64, in ItemInput, categ
 		}
 		metrics, ok := resolveMetrics(templates, in.Metrics)
 		f.Check(ok, "metrics", "each metric must be an active metric of the category's standard, once, with target >= 0 and weight 1 to 100")
-		f.Check(len(metrics) > 0, "metrics", "at least one metric is required")
+		f.Check(!ok || len(metrics) > 0, "metrics", "at least one metric is required")
 		c.metrics = metrics
 	}
 	return f.Err()
@@ -247,6 +247,7 @@ func resolveMetrics(templates []MetricTemplate, choices *[]MetricChoice) ([]Item
 		m := toMetric(t)
 		set(&m.Target, ch.Target)
 		set(&m.Weight, ch.Weight)
+		m.Target = roundCents(m.Target)
 		if m.Target < 0 || m.Target >= 1e12 || m.Weight < 1 || m.Weight > 100 {
 			return nil, false
 		}

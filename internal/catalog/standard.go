@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"strings"
 	"time"
@@ -165,8 +166,13 @@ func set[T any](dst *T, src *T) {
 	}
 }
 
+// roundCents rounds a target to the two decimals the database keeps, so that
+// what is checked is what is stored.
+func roundCents(x float64) float64 { return math.Round(x*100) / 100 }
+
 func (m *MetricTemplate) validate() error {
 	m.NameZh, m.NameEn, m.Unit = strings.TrimSpace(m.NameZh), strings.TrimSpace(m.NameEn), strings.TrimSpace(m.Unit)
+	m.DefaultTarget = roundCents(m.DefaultTarget)
 	var f apperr.Fields
 	f.Check(metricCode.MatchString(m.Code), "code", "must be 2 to 63 of a-z, 0-9 and _, starting with a letter")
 	f.Check(m.NameZh != "" && len(m.NameZh) <= 200, "name_zh", "is required (at most 200 bytes)")

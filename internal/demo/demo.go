@@ -1,6 +1,8 @@
 // Package demo seeds the demonstration data of `jiedao seed --demo`: 吴兴区 with
 // two subdistricts and their communities, three social organizations with real
-// credit codes, and one account per role. Running it again changes nothing.
+// credit codes, one account per role, the district's guidance catalog,
+// published transfer items and certified organizations. Running it again
+// changes nothing.
 package demo
 
 import (
@@ -148,7 +150,10 @@ func Seed(ctx context.Context, db *gorm.DB, password string, params config.Argon
 		}
 		return nil
 	})
-	return res, err
+	if err != nil {
+		return res, err
+	}
+	return res, seedCatalog(ctx, db, params)
 }
 
 // firstOrCreate returns the row matching where, creating it (with an audit

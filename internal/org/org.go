@@ -1,6 +1,7 @@
 // Package org holds social organizations (社会组织): their identity (unified
-// social credit code), profile and staffing. Certifications arrive with the
-// catalog issue.
+// social credit code), profile and staffing, self-registration and members,
+// evidence documents, and certifications (认定) with the public directory of
+// capable organizations (有承接能力的社会组织目录).
 package org
 
 import (
@@ -17,6 +18,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/audit"
+	"github.com/jiedao-market/jiedao/internal/config"
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
 )
 
@@ -68,10 +70,21 @@ var (
 type Service struct {
 	db    *gorm.DB
 	clock clock.Clock
+	opts  Options
+}
+
+// Options are the settings a Service needs beyond the database and the clock.
+type Options struct {
+	// Argon2 hashes the passwords of accounts created by Signup and AddMember.
+	Argon2 config.Argon2
+	// Uploads is where SaveDocument stores evidence and how large it may be.
+	Uploads config.Uploads
 }
 
 // NewService returns a Service on db.
-func NewService(db *gorm.DB, c clock.Clock) *Service { return &Service{db: db, clock: c} }
+func NewService(db *gorm.DB, c clock.Clock, opts Options) *Service {
+	return &Service{db: db, clock: c, opts: opts}
+}
 
 // Input is an organization's profile as submitted.
 type Input struct {

@@ -41,7 +41,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{db: dbtest.New(t), clock: clock.NewManual(start)}
-	f.svc = org.NewService(f.db, f.clock)
+	f.svc = org.NewService(f.db, f.clock, testOptions(t))
 	for code, id := range map[string]*int64{"330502": &f.wuxing, "330503": &f.nanxun} {
 		if err := f.db.Raw(`INSERT INTO districts (code, name_zh) VALUES (?, ?) RETURNING id`, code, "区"+code).Scan(id).Error; err != nil {
 			t.Fatalf("insert district %s: %v", code, err)

@@ -37,6 +37,8 @@ var (
 	errInternal       = apperr.New(apperr.Internal, "internal", "internal error")
 	errCSRF           = apperr.New(apperr.Forbidden, "csrf", "the form has expired; reload the page and try again")
 	errMethodNotAllow = apperr.New(apperr.Invalid, "method_not_allowed", "method not allowed")
+	errNUL            = apperr.New(apperr.Invalid, "malformed_text", "text may not contain NUL characters")
+	errBadURL         = apperr.New(apperr.Invalid, "malformed_url", "the path or query holds invalid UTF-8 or NUL characters")
 )
 
 // toAppErr turns any error into an *apperr.Error fit for a client; everything
@@ -125,6 +127,10 @@ func (s *Server) decodeStrict(c *fiber.Ctx, dst any) error {
 	body := c.Body()
 	if len(body) > s.cfg.HTTP.JSONBodyLimit {
 		return errTooLarge
+	}
+	// PostgreSQL text cannot hold NUL; refuse it here rather than fail later.
+	if bytes.Contains(body, []byte(`\u0000`)) {
+		return errNUL
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

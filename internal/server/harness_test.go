@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -83,6 +84,7 @@ func testConfig(t testing.TB) config.Config {
 		t.Fatal(err)
 	}
 	cfg.Auth.Argon2 = config.Argon2{MemoryKiB: 8192, Iterations: 1, Parallelism: 1}
+	cfg.Uploads.Dir = filepath.Join(t.TempDir(), "uploads")
 	return cfg
 }
 

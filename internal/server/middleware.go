@@ -1,11 +1,13 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
@@ -38,6 +40,27 @@ func (s *Server) requestContext(c *fiber.Ctx) error {
 	defer cancel()
 	c.SetUserContext(ctx)
 	return c.Next()
+}
+
+// rejectBadURL refuses a path or query that is not valid UTF-8 or holds NUL,
+// so that no handler passes such text to the database.
+func rejectBadURL(c *fiber.Ctx) error {
+	if !cleanURL(c) {
+		return errBadURL
+	}
+	return c.Next()
+}
+
+func cleanURL(c *fiber.Ctx) bool {
+	ok := func(b []byte) bool { return utf8.Valid(b) && bytes.IndexByte(b, 0) < 0 }
+	if !ok(c.Request().URI().Path()) {
+		return false
+	}
+	clean := true
+	c.Request().URI().QueryArgs().VisitAll(func(k, v []byte) {
+		clean = clean && ok(k) && ok(v)
+	})
+	return clean
 }
 
 func requestID(c *fiber.Ctx) string {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/org"
 )
@@ -22,6 +23,9 @@ type organizationRequest struct {
 	Address                *string   `json:"address"`
 	StaffCount             *int      `json:"staff_count"`
 	CertifiedSocialWorkers *int      `json:"certified_social_workers"`
+	// Admin is the first account of a self-registering organization; only an
+	// anonymous sign-up carries it.
+	Admin *memberRequest `json:"admin"`
 }
 
 func (r organizationRequest) apply(in *org.Input) error {
@@ -66,7 +70,14 @@ func (s *Server) handleOrganizationGet(c *fiber.Ctx) error {
 	return c.JSON(o)
 }
 
+// handleOrganizationCreate registers an organization: an anonymous visitor
+// signs up with the organization's first admin account; a platform or district
+// admin registers one without an account. Other roles are refused.
 func (s *Server) handleOrganizationCreate(c *fiber.Ctx) error {
+	a := actor(c)
+	if a.Authenticated() && !a.Is(access.PlatformAdmin, access.DistrictAdmin) {
+		return apperr.ErrForbidden
+	}
 	var req organizationRequest
 	if err := s.decodeStrict(c, &req); err != nil {
 		return err
@@ -75,11 +86,25 @@ func (s *Server) handleOrganizationCreate(c *fiber.Ctx) error {
 	if err := req.apply(&in); err != nil {
 		return err
 	}
-	o, err := s.orgs.Create(c.UserContext(), actor(c), in)
+	if a.Authenticated() {
+		if req.Admin != nil {
+			return apperr.InvalidField("admin", "is only for a self-registration")
+		}
+		o, err := s.orgs.Create(c.UserContext(), a, in)
+		if err != nil {
+			return err
+		}
+		return c.Status(fiber.StatusCreated).JSON(o)
+	}
+	if req.Admin == nil {
+		return apperr.InvalidField("admin", "is required: the organization's first administrator account")
+	}
+	o, u, err := s.orgs.Signup(c.UserContext(), org.SignupInput{Organization: in, Admin: req.Admin.input(),
+		RequestID: requestID(c), ClientIP: c.IP()})
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(o)
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"organization": o, "admin": u})
 }
 
 func (s *Server) handleOrganizationUpdate(c *fiber.Ctx) error {

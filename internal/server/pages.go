@@ -246,12 +246,20 @@ var pageRoles = map[string][]access.Role{
 	"/communities":   placeReaders,
 	"/organizations": orgReaders,
 	"/admin/users":   {access.PlatformAdmin},
+	// Transfer items: staff read them, procurement officers (/items/new) change them.
+	"/items":              itemReaders,
+	"/items/new":          {access.ProcurementOfficer},
+	"/district/standards": {access.DistrictAdmin},
+	"/district/guidance":  {access.DistrictAdmin},
 }
 
 var navOrder = []navItem{
 	{"nav.communities", "/communities"},
 	{"nav.organizations", "/organizations"},
 	{"nav.users", "/admin/users"},
+	{"nav.items", "/items"},
+	{"nav.district_standards", "/district/standards"},
+	{"nav.guidance", "/district/guidance"},
 }
 
 func navFor(role access.Role) []navItem {
@@ -316,6 +324,7 @@ func (s *Server) pageRoutes() {
 	pages.Get("/communities", s.pageFor("/communities"), s.handleCommunitiesPage)
 	pages.Get("/organizations", s.pageFor("/organizations"), s.handleOrganizationsPage)
 	pages.Get("/admin/users", s.pageFor("/admin/users"), s.handleUsersPage)
+	s.catalogPages(pages)
 }
 
 func mustSub(fsys fs.FS, dir string) fs.FS {

@@ -18,7 +18,7 @@ var (
 // routes is the whole route table.
 func (s *Server) routes() {
 	app := s.app
-	app.Use(s.requestContext, s.observe, recover.New(), securityHeaders)
+	app.Use(s.requestContext, s.observe, recover.New(), securityHeaders, rejectBadURL)
 
 	app.Get("/healthz", s.handleHealthz)
 	app.Get("/readyz", s.handleReadyz)
@@ -47,7 +47,7 @@ func (s *Server) routes() {
 	api.Patch("/communities/:id", allow(access.PlatformAdmin, access.ProcurementOfficer), s.handleCommunityUpdate)
 
 	api.Get("/organizations", allow(orgReaders...), s.handleOrganizationList)
-	api.Post("/organizations", allow(access.PlatformAdmin, access.DistrictAdmin), s.handleOrganizationCreate)
+	api.Post("/organizations", s.handleOrganizationCreate) // anonymous sign-up, or an admin's registration
 	api.Get("/organizations/:id", allow(orgReaders...), s.handleOrganizationGet)
 	api.Patch("/organizations/:id", allow(access.PlatformAdmin, access.DistrictAdmin, access.OrgAdmin), s.handleOrganizationUpdate)
 
@@ -55,6 +55,9 @@ func (s *Server) routes() {
 	api.Post("/users", allow(access.PlatformAdmin), s.handleUserCreate)
 	api.Get("/users/:id", allow(access.PlatformAdmin), s.handleUserGet)
 	api.Patch("/users/:id", allow(access.PlatformAdmin), s.handleUserUpdate)
+
+	s.catalogRoutes(api)
+	s.orgRoutes(api)
 
 	api.Use(func(c *fiber.Ctx) error { return errRouteNotFound })
 

@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/jiedao-market/jiedao/internal/auth"
+	"github.com/jiedao-market/jiedao/internal/catalog"
 	"github.com/jiedao-market/jiedao/internal/config"
 	"github.com/jiedao-market/jiedao/internal/org"
 	"github.com/jiedao-market/jiedao/internal/place"
@@ -29,6 +30,7 @@ type Server struct {
 	auth    *auth.Service
 	places  *place.Service
 	orgs    *org.Service
+	catalog *catalog.Service
 	pages   *pages
 	metrics *metrics
 	openapi []byte
@@ -47,13 +49,14 @@ type Deps struct {
 // New builds the server and its route table.
 func New(d Deps) (*Server, error) {
 	s := &Server{
-		cfg:    d.Config,
-		db:     d.DB,
-		log:    d.Log,
-		clock:  d.Clock,
-		auth:   d.Auth,
-		places: place.NewService(d.DB, d.Clock),
-		orgs:   org.NewService(d.DB, d.Clock),
+		cfg:     d.Config,
+		db:      d.DB,
+		log:     d.Log,
+		clock:   d.Clock,
+		auth:    d.Auth,
+		places:  place.NewService(d.DB, d.Clock),
+		orgs:    org.NewService(d.DB, d.Clock, org.Options{Argon2: d.Config.Auth.Argon2, Uploads: d.Config.Uploads}),
+		catalog: catalog.NewService(d.DB, d.Clock),
 	}
 	var err error
 	if s.openapi, err = loadOpenAPI(); err != nil {

@@ -1,0 +1,253 @@
+package org
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+
+	"github.com/jiedao-market/jiedao/internal/apperr"
+)
+
+// Capable reports whether the organization may undertake the category in the
+// district at the instant at: it is active and holds an approved certification
+// of the district covering the category whose validity includes at's date in
+// China. Expiry needs no job: a certification stops counting on its end date.
+func Capable(tx *gorm.DB, orgID, districtID int64, category string, at time.Time) (bool, error) {
+	day := ChinaDate(at)
+	var ok bool
+	err := tx.Raw(`SELECT EXISTS (
+		SELECT 1 FROM certifications c
+		JOIN organizations o ON o.id = c.organization_id
+		JOIN certification_categories cc ON cc.certification_id = c.id
+		WHERE c.organization_id = ? AND c.district_id = ? AND cc.category_code = ? AND o.status = 'active'
+		  AND c.status = ? AND c.valid_from <= ? AND c.valid_until > ?)`,
+		orgID, districtID, category, CertApproved, day, day).Scan(&ok).Error
+	if err != nil {
+		return false, fmt.Errorf("capability of organization %d: %w", orgID, err)
+	}
+	return ok, nil
+}
+
+// Eligibility says whether an organization may bid on a tender, and if not, why.
+type Eligibility struct {
+	Eligible bool     `json:"eligible"`
+	Reasons  []string `json:"reasons"` // the Reason… constants; empty when eligible
+}
+
+// The reasons an organization is not eligible.
+const (
+	ReasonNoCertification       = "no active certification for the category"
+	ReasonGradeBelowMinimum     = "grade below minimum"
+	ReasonTooFewSocialWorkers   = "too few certified social workers"
+	ReasonOrganizationSuspended = "organization suspended"
+)
+
+// Eligibility checks an organization against a tender's requirements at the
+// instant at: an active certification for the category in the district (see
+// Capable), at least minGrade among those certifications, at least
+// minSocialWorkers certified social workers on staff, and an organization that
+// is not suspended. It returns apperr.ErrNotFound for an unknown organization.
+func (s *Service) Eligibility(ctx context.Context, orgID, districtID int64, category string, minGrade, minSocialWorkers int, at time.Time) (Eligibility, error) {
+	return EligibilityTx(s.db.WithContext(ctx), orgID, districtID, category, minGrade, minSocialWorkers, at)
+}
+
+// EligibilityTx is Eligibility inside tx, for work such as a bid that decides
+// on it in its own transaction.
+func EligibilityTx(tx *gorm.DB, orgID, districtID int64, category string, minGrade, minSocialWorkers int, at time.Time) (Eligibility, error) {
+	var o Organization
+	if err := tx.Take(&o, orgID).Error; err != nil {
+		return Eligibility{}, notFound(err)
+	}
+	day := ChinaDate(at)
+	var best *int
+	err := tx.Raw(`SELECT max(c.grade) FROM certifications c
+		JOIN certification_categories cc ON cc.certification_id = c.id
+		WHERE c.organization_id = ? AND c.district_id = ? AND cc.category_code = ?
+		  AND c.status = ? AND c.valid_from <= ? AND c.valid_until > ?`,
+		orgID, districtID, category, CertApproved, day, day).Scan(&best).Error
+	if err != nil {
+		return Eligibility{}, fmt.Errorf("eligibility of organization %d: %w", orgID, err)
+	}
+	e := Eligibility{Reasons: []string{}}
+	if o.Status != "active" {
+		e.Reasons = append(e.Reasons, ReasonOrganizationSuspended)
+	}
+	switch {
+	case best == nil:
+		e.Reasons = append(e.Reasons, ReasonNoCertification)
+	case *best < minGrade:
+		e.Reasons = append(e.Reasons, ReasonGradeBelowMinimum)
+	}
+	if o.CertifiedSocialWorkers < minSocialWorkers {
+		e.Reasons = append(e.Reasons, ReasonTooFewSocialWorkers)
+	}
+	e.Eligible = len(e.Reasons) == 0
+	return e, nil
+}
+
+// CapableFilter narrows the public directory. Zero values mean any district,
+// any category, any name; Page counts from 1, PerPage defaults to 20 and is at
+// most 100.
+type CapableFilter struct {
+	DistrictID int64
+	Category   string
+	Q          string // a substring of the legal name
+	Page       int
+	PerPage    int
+}
+
+// Page is one page of a list, with the total number of items in the list.
+type Page[T any] struct {
+	Items   []T   `json:"items"`
+	Total   int64 `json:"total"`
+	Page    int   `json:"page"`
+	PerPage int   `json:"per_page"`
+}
+
+// CapableOrg is an organization in the public directory of capable
+// organizations, with its certifications active today.
+type CapableOrg struct {
+	ID                     int64                 `json:"id"`
+	LegalName              string                `json:"legal_name"`
+	CreditCode             string                `json:"credit_code"`
+	OrgType                Type                  `json:"org_type"`
+	DistrictID             int64                 `json:"district_id"`
+	StaffCount             int                   `json:"staff_count"`
+	CertifiedSocialWorkers int                   `json:"certified_social_workers"`
+	Certifications         []ActiveCertification `json:"certifications"`
+}
+
+// ActiveCertification is the public face of a certification active today.
+type ActiveCertification struct {
+	ID         int64    `json:"id"`
+	DistrictID int64    `json:"district_id"`
+	Categories []string `json:"categories"`
+	Grade      int      `json:"grade"`
+	ValidFrom  Date     `json:"valid_from"`
+	ValidUntil Date     `json:"valid_until"`
+}
+
+const (
+	defaultPerPage = 20
+	maxPerPage     = 100
+	maxPage        = 1 << 20
+	maxQuery       = 100
+)
+
+// PublicCapable returns the directory of capable organizations (有承接能力的社会
+// 组织目录) for anyone: the active organizations holding at least one
+// certification active today (in the district, for the category, when given),
+// ordered by legal name. Each lists those certifications. Nothing pending,
+// rejected, suspended, revoked, expired or not yet valid appears. It returns
+// apperr.Invalid naming "q" for a search longer than 100 characters and "page"
+// for an absurd page number.
+func (s *Service) PublicCapable(ctx context.Context, f CapableFilter) (Page[CapableOrg], error) {
+	f.Q, f.Category = strings.TrimSpace(f.Q), strings.TrimSpace(f.Category)
+	if utf8.RuneCountInString(f.Q) > maxQuery {
+		return Page[CapableOrg]{}, apperr.InvalidField("q", fmt.Sprintf("must be at most %d characters", maxQuery))
+	}
+	if f.Page > maxPage {
+		return Page[CapableOrg]{}, apperr.InvalidField("page", "is too large")
+	}
+	f.Page = max(f.Page, 1)
+	if f.PerPage <= 0 {
+		f.PerPage = defaultPerPage
+	}
+	f.PerPage = min(f.PerPage, maxPerPage)
+	page := Page[CapableOrg]{Items: []CapableOrg{}, Page: f.Page, PerPage: f.PerPage}
+
+	db := s.db.WithContext(ctx)
+	today := ChinaDate(s.clock.Now())
+	// matching restricts q (on certifications c) to those that earn a place in
+	// this directory.
+	matching := func(q *gorm.DB) *gorm.DB {
+		q = activeOn(q, today)
+		if f.DistrictID != 0 {
+			q = q.Where("c.district_id = ?", f.DistrictID)
+		}
+		if f.Category != "" {
+			q = q.Where("EXISTS (SELECT 1 FROM certification_categories cc WHERE cc.certification_id = c.id AND cc.category_code = ?)", f.Category)
+		}
+		return q
+	}
+	orgs := db.Table("organizations AS o").Where("o.status = 'active'").
+		Where("EXISTS (?)", matching(db.Table("certifications AS c").Select("1").Where("c.organization_id = o.id")))
+	if f.Q != "" {
+		orgs = orgs.Where(`o.legal_name ILIKE ? ESCAPE '\'`, "%"+escapeLike(f.Q)+"%")
+	}
+	orgs = orgs.Session(&gorm.Session{})
+	if err := orgs.Count(&page.Total).Error; err != nil {
+		return page, fmt.Errorf("count capable organizations: %w", err)
+	}
+	var rows []struct {
+		ID                     int64
+		LegalName              string
+		CreditCode             string
+		OrgType                Type
+		DistrictID             int64
+		StaffCount             int
+		CertifiedSocialWorkers int
+	}
+	if err := orgs.Select("o.id, o.legal_name, o.credit_code, o.org_type, o.district_id, o.staff_count, o.certified_social_workers").
+		Order("o.legal_name, o.id").Limit(f.PerPage).Offset((f.Page - 1) * f.PerPage).
+		Scan(&rows).Error; err != nil {
+		return page, fmt.Errorf("list capable organizations: %w", err)
+	}
+	if len(rows) == 0 {
+		return page, nil
+	}
+
+	orgIDs := make([]int64, len(rows))
+	index := make(map[int64]int, len(rows))
+	for i, r := range rows {
+		page.Items = append(page.Items, CapableOrg{ID: r.ID, LegalName: r.LegalName, CreditCode: r.CreditCode,
+			OrgType: r.OrgType, DistrictID: r.DistrictID, StaffCount: r.StaffCount,
+			CertifiedSocialWorkers: r.CertifiedSocialWorkers, Certifications: []ActiveCertification{}})
+		orgIDs[i], index[r.ID] = r.ID, i
+	}
+	var certs []struct {
+		ID             int64
+		OrganizationID int64
+		DistrictID     int64
+		Grade          int
+		ValidFrom      Date
+		ValidUntil     Date
+	}
+	if err := matching(db.Table("certifications AS c")).
+		Select("c.id, c.organization_id, c.district_id, c.grade, c.valid_from, c.valid_until").
+		Where("c.organization_id IN ?", orgIDs).Order("c.organization_id, c.valid_until DESC, c.id").
+		Scan(&certs).Error; err != nil {
+		return page, fmt.Errorf("list active certifications: %w", err)
+	}
+	certIDs := make([]int64, len(certs))
+	for i, c := range certs {
+		certIDs[i] = c.ID
+	}
+	cats, err := categoriesOf(db, certIDs)
+	if err != nil {
+		return page, err
+	}
+	byCert := make(map[int64][]string, len(certs))
+	for _, c := range cats {
+		byCert[c.CertificationID] = append(byCert[c.CertificationID], c.CategoryCode)
+	}
+	for _, c := range certs {
+		ac := ActiveCertification{ID: c.ID, DistrictID: c.DistrictID, Categories: byCert[c.ID], Grade: c.Grade,
+			ValidFrom: c.ValidFrom, ValidUntil: c.ValidUntil}
+		if ac.Categories == nil {
+			ac.Categories = []string{}
+		}
+		i := index[c.OrganizationID]
+		page.Items[i].Certifications = append(page.Items[i].Certifications, ac)
+	}
+	return page, nil
+}
+
+// escapeLike escapes the wildcards of a LIKE pattern, with \ as the escape.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}

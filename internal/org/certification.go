@@ -1,0 +1,585 @@
+package org
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/jiedao-market/jiedao/internal/access"
+	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/audit"
+)
+
+// CertStatus is a certification's stored state, or its effective state.
+type CertStatus string
+
+// The stored states of a certification (认定). An application is pending until
+// a district admin approves or rejects it; an approved certification may be
+// suspended, and an approved or suspended one revoked.
+const (
+	CertPending   CertStatus = "pending"
+	CertApproved  CertStatus = "approved"
+	CertRejected  CertStatus = "rejected"
+	CertSuspended CertStatus = "suspended"
+	CertRevoked   CertStatus = "revoked"
+)
+
+// The effective states of an approved certification, judged by today's date in
+// China against its validity [ValidFrom, ValidUntil).
+const (
+	CertActive      CertStatus = "active"
+	CertExpired     CertStatus = "expired"
+	CertNotYetValid CertStatus = "not_yet_valid"
+)
+
+// Certification is a certification (认定): the organization may undertake these
+// service categories in this district, at this grade (1A–5A), from ValidFrom
+// until the day before ValidUntil.
+type Certification struct {
+	ID               int64      `json:"id"`
+	OrganizationID   int64      `json:"organization_id"`
+	OrganizationName string     `json:"organization_name"`
+	DistrictID       int64      `json:"district_id"`
+	Status           CertStatus `json:"status"`
+	// EffectiveStatus is Status, except that an approved certification is
+	// active, expired or not_yet_valid according to today's date in China.
+	EffectiveStatus CertStatus `json:"effective_status"`
+	Categories      []string   `json:"categories"`
+	Statement       string     `json:"statement"`
+	Grade           *int       `json:"grade"`
+	ValidFrom       *Date      `json:"valid_from"`
+	ValidUntil      *Date      `json:"valid_until"`
+	DecisionReason  string     `json:"decision_reason"`
+	DocumentIDs     []int64    `json:"document_ids"`
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
+	DecidedAt       *time.Time `json:"decided_at"`
+}
+
+// effective returns the status of a certification with this stored status and
+// validity on the given day.
+func effective(status CertStatus, from, until *Date, today Date) CertStatus {
+	if status != CertApproved || from == nil || until == nil {
+		return status
+	}
+	switch {
+	case today.Before(*from):
+		return CertNotYetValid
+	case !today.Before(*until):
+		return CertExpired
+	default:
+		return CertActive
+	}
+}
+
+// Errors of certifications.
+var (
+	ErrPendingExists = apperr.New(apperr.Conflict, "certification.pending_exists",
+		"the organization already has a pending application in this district")
+	ErrNotPending = apperr.New(apperr.Conflict, "certification.not_pending",
+		"only a pending application can be approved or rejected")
+	ErrNotApproved = apperr.New(apperr.Conflict, "certification.not_approved",
+		"only an approved certification can be suspended")
+	ErrNotRevocable = apperr.New(apperr.Conflict, "certification.not_revocable",
+		"only an approved or suspended certification can be revoked")
+	ErrCertExpired = &apperr.Error{Kind: apperr.Invalid, Code: "certification.expired",
+		Message: "the certification would already have ended",
+		Fields:  []apperr.FieldError{{Field: "valid_until", Message: "must be after today"}}}
+	ErrOrgSuspended = apperr.New(apperr.Conflict, "organization.suspended", "the organization is suspended")
+)
+
+// certRecord is one row of certifications; OrganizationName is read from the
+// joined organization when listing.
+type certRecord struct {
+	ID               int64
+	OrganizationID   int64
+	OrganizationName string `gorm:"->"`
+	DistrictID       int64
+	Status           CertStatus
+	Statement        string
+	Grade            *int
+	ValidFrom        *Date
+	ValidUntil       *Date
+	DecisionReason   string
+	AppliedBy        int64
+	DecidedBy        *int64
+	DecidedAt        *time.Time
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+func (certRecord) TableName() string { return "certifications" }
+
+type certCategory struct {
+	CertificationID int64
+	CategoryCode    string
+}
+
+func (certCategory) TableName() string { return "certification_categories" }
+
+type certDocument struct {
+	CertificationID int64
+	DocumentID      int64
+}
+
+func (certDocument) TableName() string { return "certification_documents" }
+
+// ApplyInput is an organization's application for certification.
+type ApplyInput struct {
+	DistrictID  int64
+	Categories  []string // service category codes from the district's guidance catalog
+	Statement   string   // the organization's case: experience, staff, premises
+	DocumentIDs []int64  // evidence, uploaded with SaveDocument
+}
+
+const (
+	maxStatement      = 4000
+	maxCertCategories = 16
+	maxCertDocuments  = 50
+	maxReason         = 2000
+)
+
+func (in *ApplyInput) validate() error {
+	in.Statement = strings.TrimSpace(in.Statement)
+	var f apperr.Fields
+	f.Check(in.DistrictID > 0, "district_id", "is required")
+	cats := make([]string, 0, len(in.Categories))
+	for _, c := range in.Categories {
+		cats = append(cats, strings.TrimSpace(c))
+	}
+	in.Categories = cats
+	switch {
+	case len(cats) == 0:
+		f.Add("categories", "name at least one service category")
+	case len(cats) > maxCertCategories:
+		f.Add("categories", fmt.Sprintf("name at most %d service categories", maxCertCategories))
+	case hasDuplicates(cats):
+		f.Add("categories", "name each category once")
+	case slices.Contains(cats, ""):
+		f.Add("categories", "must not be blank")
+	}
+	switch {
+	case len(in.DocumentIDs) > maxCertDocuments:
+		f.Add("document_ids", fmt.Sprintf("name at most %d documents", maxCertDocuments))
+	case hasDuplicates(in.DocumentIDs):
+		f.Add("document_ids", "name each document once")
+	}
+	f.Check(len(in.Statement) <= maxStatement, "statement", fmt.Sprintf("must be at most %d bytes", maxStatement))
+	return f.Err()
+}
+
+func hasDuplicates[T comparable](list []T) bool {
+	seen := make(map[T]bool, len(list))
+	for _, v := range list {
+		if seen[v] {
+			return true
+		}
+		seen[v] = true
+	}
+	return false
+}
+
+// Apply files an application for certification by the organization of by, who
+// must be its org_admin (any other role gets apperr.ErrForbidden). Each category
+// must be in the district's guidance catalog and each document the
+// organization's own, else apperr.Invalid naming "categories" or
+// "document_ids". An organization holds at most one pending application per
+// district (ErrPendingExists), and a suspended organization cannot apply
+// (ErrOrgSuspended). The application and its certification.apply audit entry
+// are written in one transaction.
+func (s *Service) Apply(ctx context.Context, by access.Actor, in ApplyInput) (Certification, error) {
+	if by.Role != access.OrgAdmin || by.Scope.OrganizationID == 0 {
+		return Certification{}, apperr.ErrForbidden
+	}
+	if err := in.validate(); err != nil {
+		return Certification{}, err
+	}
+	orgID, now := by.Scope.OrganizationID, s.clock.Now()
+	var out Certification
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// The organization's row serializes its applications, so two at once
+		// cannot both find no pending one.
+		var o Organization
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Take(&o, orgID).Error; err != nil {
+			return notFound(err)
+		}
+		if o.Status != "active" {
+			return ErrOrgSuspended
+		}
+		if err := checkApplication(tx, orgID, in); err != nil {
+			return err
+		}
+		var pending int64
+		if err := tx.Model(&certRecord{}).Where("organization_id = ? AND district_id = ? AND status = ?",
+			orgID, in.DistrictID, CertPending).Count(&pending).Error; err != nil {
+			return fmt.Errorf("count pending applications: %w", err)
+		}
+		if pending > 0 {
+			return ErrPendingExists
+		}
+		c := certRecord{OrganizationID: orgID, DistrictID: in.DistrictID, Status: CertPending, Statement: in.Statement,
+			AppliedBy: by.UserID, CreatedAt: now, UpdatedAt: now}
+		if err := tx.Create(&c).Error; err != nil {
+			return fmt.Errorf("insert certification: %w", err)
+		}
+		cats := make([]certCategory, len(in.Categories))
+		for i, code := range in.Categories {
+			cats[i] = certCategory{CertificationID: c.ID, CategoryCode: code}
+		}
+		if err := tx.Create(&cats).Error; err != nil {
+			return fmt.Errorf("insert certification categories: %w", err)
+		}
+		if len(in.DocumentIDs) > 0 {
+			docs := make([]certDocument, len(in.DocumentIDs))
+			for i, id := range in.DocumentIDs {
+				docs[i] = certDocument{CertificationID: c.ID, DocumentID: id}
+			}
+			if err := tx.Create(&docs).Error; err != nil {
+				return fmt.Errorf("insert certification documents: %w", err)
+			}
+		}
+		if err := audit.Record(tx, by, "certification.apply", "certification", c.ID, map[string]any{
+			"organization_id": orgID, "district_id": in.DistrictID, "categories": in.Categories,
+			"document_ids": in.DocumentIDs, "statement": in.Statement}); err != nil {
+			return err
+		}
+		var err error
+		out, err = getCert(tx, c.ID, ChinaDate(now))
+		return err
+	})
+	return out, err
+}
+
+// checkApplication checks the application against the database: its
+// categories in the district's guidance catalog, its documents the organization's.
+func checkApplication(tx *gorm.DB, orgID int64, in ApplyInput) error {
+	var f apperr.Fields
+	var listed []string
+	if err := tx.Table("guidance_entries").Where("district_id = ? AND category_code IN ?", in.DistrictID, in.Categories).
+		Pluck("category_code", &listed).Error; err != nil {
+		return fmt.Errorf("read guidance catalog: %w", err)
+	}
+	if missing := without(in.Categories, listed); len(missing) > 0 {
+		f.Add("categories", "not in the district's guidance catalog: "+strings.Join(missing, ", "))
+	}
+	if len(in.DocumentIDs) > 0 {
+		var owned []int64
+		if err := tx.Model(&Document{}).Where("organization_id = ? AND id IN ?", orgID, in.DocumentIDs).
+			Pluck("id", &owned).Error; err != nil {
+			return fmt.Errorf("read documents: %w", err)
+		}
+		if missing := without(in.DocumentIDs, owned); len(missing) > 0 {
+			f.Add("document_ids", fmt.Sprintf("not documents of this organization: %v", missing))
+		}
+	}
+	return f.Err()
+}
+
+// without returns the elements of list that are not in drop, in list's order.
+func without[T comparable](list, drop []T) []T {
+	var out []T
+	for _, v := range list {
+		if !slices.Contains(drop, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// ApproveInput is a district admin's approval of an application.
+type ApproveInput struct {
+	Grade      int  // evaluation grade, 1 to 5 (1A–5A)
+	ValidFrom  Date // first day of validity
+	ValidUntil Date // first day no longer valid; after ValidFrom and after today
+}
+
+func (in ApproveInput) validate(today Date) error {
+	var f apperr.Fields
+	f.Check(in.Grade >= 1 && in.Grade <= 5, "grade", "must be 1 to 5")
+	f.Check(!in.ValidFrom.IsZero(), "valid_from", "is required")
+	switch {
+	case in.ValidUntil.IsZero():
+		f.Add("valid_until", "is required")
+	case !in.ValidFrom.IsZero() && !in.ValidUntil.After(in.ValidFrom):
+		f.Add("valid_until", "must be after valid_from")
+	}
+	if err := f.Err(); err != nil {
+		return err
+	}
+	if !in.ValidUntil.After(today) {
+		return ErrCertExpired
+	}
+	return nil
+}
+
+// Approve grants a pending application: the grade and the validity period
+// [ValidFrom, ValidUntil). Only a district admin of the certification's
+// district may decide: another district's admin gets apperr.ErrNotFound, any
+// other role apperr.ErrForbidden. It returns apperr.Invalid for a bad grade or
+// period, ErrCertExpired when ValidUntil is not after today (in China), and
+// ErrNotPending unless the application is pending. The change and its
+// certification.approve audit entry are written in one transaction.
+func (s *Service) Approve(ctx context.Context, by access.Actor, id int64, in ApproveInput) (Certification, error) {
+	if by.Role != access.DistrictAdmin {
+		return Certification{}, apperr.ErrForbidden
+	}
+	now := s.clock.Now()
+	today := ChinaDate(now)
+	if err := in.validate(today); err != nil {
+		return Certification{}, err
+	}
+	var out Certification
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		c, err := lockCert(tx, by, id)
+		if err != nil {
+			return err
+		}
+		if c.Status != CertPending {
+			return ErrNotPending
+		}
+		if err := moveCert(tx, c, CertApproved, ErrNotPending, map[string]any{
+			"grade": in.Grade, "valid_from": in.ValidFrom, "valid_until": in.ValidUntil, "decision_reason": "",
+			"decided_by": by.UserID, "decided_at": now, "updated_at": now}); err != nil {
+			return err
+		}
+		if err := audit.Record(tx, by, "certification.approve", "certification", id, map[string]any{
+			"organization_id": c.OrganizationID, "district_id": c.DistrictID, "from": c.Status, "to": CertApproved,
+			"grade": in.Grade, "valid_from": in.ValidFrom.String(), "valid_until": in.ValidUntil.String()}); err != nil {
+			return err
+		}
+		out, err = getCert(tx, id, today)
+		return err
+	})
+	return out, err
+}
+
+// Reject refuses a pending application with a reason. Access and errors are
+// as for Approve; a missing reason returns apperr.Invalid naming "reason".
+func (s *Service) Reject(ctx context.Context, by access.Actor, id int64, reason string) (Certification, error) {
+	return s.decide(ctx, by, id, reason, "certification.reject", CertRejected, ErrNotPending, CertPending)
+}
+
+// Suspend suspends an approved certification with a reason; the organization
+// is not capable under it until it is revoked or a new one is approved. Access
+// is as for Approve; it returns ErrNotApproved unless the certification is
+// approved, apperr.Invalid naming "reason" without a reason.
+func (s *Service) Suspend(ctx context.Context, by access.Actor, id int64, reason string) (Certification, error) {
+	return s.decide(ctx, by, id, reason, "certification.suspend", CertSuspended, ErrNotApproved, CertApproved)
+}
+
+// Revoke ends an approved or suspended certification for good, with a reason.
+// Access is as for Approve; it returns ErrNotRevocable from any other state,
+// apperr.Invalid naming "reason" without a reason.
+func (s *Service) Revoke(ctx context.Context, by access.Actor, id int64, reason string) (Certification, error) {
+	return s.decide(ctx, by, id, reason, "certification.revoke", CertRevoked, ErrNotRevocable, CertApproved, CertSuspended)
+}
+
+// decide moves a certification from one of the from states to the to state
+// with a reason, auditing it as action; notFrom is the error for any other state.
+func (s *Service) decide(ctx context.Context, by access.Actor, id int64, reason, action string,
+	to CertStatus, notFrom error, from ...CertStatus) (Certification, error) {
+	if by.Role != access.DistrictAdmin {
+		return Certification{}, apperr.ErrForbidden
+	}
+	reason = strings.TrimSpace(reason)
+	switch {
+	case reason == "":
+		return Certification{}, apperr.InvalidField("reason", "is required")
+	case len(reason) > maxReason:
+		return Certification{}, apperr.InvalidField("reason", fmt.Sprintf("must be at most %d bytes", maxReason))
+	}
+	now := s.clock.Now()
+	var out Certification
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		c, err := lockCert(tx, by, id)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(from, c.Status) {
+			return notFrom
+		}
+		if err := moveCert(tx, c, to, notFrom, map[string]any{
+			"decision_reason": reason, "decided_by": by.UserID, "decided_at": now, "updated_at": now}); err != nil {
+			return err
+		}
+		if err := audit.Record(tx, by, action, "certification", id, map[string]any{
+			"organization_id": c.OrganizationID, "district_id": c.DistrictID, "from": c.Status, "to": to,
+			"reason": reason}); err != nil {
+			return err
+		}
+		out, err = getCert(tx, id, ChinaDate(now))
+		return err
+	})
+	return out, err
+}
+
+// lockCert locks a certification of the district admin by's district, else
+// apperr.ErrNotFound.
+func lockCert(tx *gorm.DB, by access.Actor, id int64) (certRecord, error) {
+	var c certRecord
+	err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).
+		Where("id = ? AND district_id = ?", id, by.Scope.DistrictID).Take(&c).Error
+	return c, notFound(err)
+}
+
+// moveCert changes c's status to to, with the other columns in set, provided
+// it still has the status it was read with; else it returns notFrom.
+func moveCert(tx *gorm.DB, c certRecord, to CertStatus, notFrom error, set map[string]any) error {
+	set["status"] = to
+	res := tx.Model(&certRecord{}).Where("id = ? AND status = ?", c.ID, c.Status).Updates(set)
+	if res.Error != nil {
+		return fmt.Errorf("certification %d %s → %s: %w", c.ID, c.Status, to, res.Error)
+	}
+	if res.RowsAffected != 1 {
+		return notFrom
+	}
+	return nil
+}
+
+// CertFilter narrows ListCertifications. Status is a stored state (pending,
+// approved, rejected, suspended, revoked) or an effective one (active, expired,
+// not_yet_valid); empty means any. DistrictID 0 means any district.
+type CertFilter struct {
+	Status     string
+	DistrictID int64
+}
+
+// certScope restricts q (on certifications c) to what by may see: its own
+// organization's for organization staff, its district's for a district admin,
+// all for a platform admin, none for anyone else.
+func certScope(q *gorm.DB, by access.Actor) *gorm.DB {
+	switch by.Role {
+	case access.PlatformAdmin:
+		return q
+	case access.DistrictAdmin:
+		return q.Where("c.district_id = ?", by.Scope.DistrictID)
+	case access.OrgAdmin, access.OrgMember:
+		return q.Where("c.organization_id = ?", by.Scope.OrganizationID)
+	default:
+		return q.Where("false")
+	}
+}
+
+// activeOn restricts q (on certifications c) to those approved and valid on
+// the day.
+func activeOn(q *gorm.DB, day Date) *gorm.DB {
+	return q.Where("c.status = ? AND c.valid_from <= ? AND c.valid_until > ?", CertApproved, day, day)
+}
+
+// ListCertifications returns the certifications by may see, oldest first (a
+// district admin's queue of applications is in the order they came): its own
+// organization's for organization staff, its district's for a district admin,
+// all for a platform admin, none for anyone else. An unknown status returns
+// apperr.Invalid naming "status".
+func (s *Service) ListCertifications(ctx context.Context, by access.Actor, f CertFilter) ([]Certification, error) {
+	today := ChinaDate(s.clock.Now())
+	db := s.db.WithContext(ctx)
+	q := certScope(certQuery(db), by)
+	switch st := CertStatus(f.Status); st {
+	case "":
+	case CertPending, CertApproved, CertRejected, CertSuspended, CertRevoked:
+		q = q.Where("c.status = ?", st)
+	case CertActive:
+		q = activeOn(q, today)
+	case CertExpired:
+		q = q.Where("c.status = ? AND c.valid_until <= ?", CertApproved, today)
+	case CertNotYetValid:
+		q = q.Where("c.status = ? AND c.valid_from > ?", CertApproved, today)
+	default:
+		return nil, apperr.InvalidField("status", "is not a certification status")
+	}
+	if f.DistrictID != 0 {
+		q = q.Where("c.district_id = ?", f.DistrictID)
+	}
+	return loadCerts(db, q, today)
+}
+
+// GetCertification returns a certification within the scope of
+// ListCertifications, else apperr.ErrNotFound.
+func (s *Service) GetCertification(ctx context.Context, by access.Actor, id int64) (Certification, error) {
+	db := s.db.WithContext(ctx)
+	list, err := loadCerts(db, certScope(certQuery(db), by).Where("c.id = ?", id), ChinaDate(s.clock.Now()))
+	if err != nil {
+		return Certification{}, err
+	}
+	if len(list) == 0 {
+		return Certification{}, apperr.ErrNotFound
+	}
+	return list[0], nil
+}
+
+func getCert(tx *gorm.DB, id int64, today Date) (Certification, error) {
+	list, err := loadCerts(tx, certQuery(tx).Where("c.id = ?", id), today)
+	if err != nil {
+		return Certification{}, err
+	}
+	if len(list) == 0 {
+		return Certification{}, apperr.ErrNotFound
+	}
+	return list[0], nil
+}
+
+// certQuery selects certifications c with their organization's name.
+func certQuery(db *gorm.DB) *gorm.DB {
+	return db.Table("certifications AS c").Select("c.*, o.legal_name AS organization_name").
+		Joins("JOIN organizations o ON o.id = c.organization_id")
+}
+
+// loadCerts runs q (from certQuery) and attaches the categories and documents
+// of all the certifications found with one query each.
+func loadCerts(db *gorm.DB, q *gorm.DB, today Date) ([]Certification, error) {
+	var recs []certRecord
+	if err := q.Order("c.created_at, c.id").Find(&recs).Error; err != nil {
+		return nil, fmt.Errorf("list certifications: %w", err)
+	}
+	out := make([]Certification, len(recs))
+	ids := make([]int64, len(recs))
+	index := make(map[int64]int, len(recs))
+	for i, r := range recs {
+		out[i] = Certification{ID: r.ID, OrganizationID: r.OrganizationID, OrganizationName: r.OrganizationName,
+			DistrictID: r.DistrictID, Status: r.Status, EffectiveStatus: effective(r.Status, r.ValidFrom, r.ValidUntil, today),
+			Categories: []string{}, Statement: r.Statement, Grade: r.Grade, ValidFrom: r.ValidFrom, ValidUntil: r.ValidUntil,
+			DecisionReason: r.DecisionReason, DocumentIDs: []int64{}, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+			DecidedAt: r.DecidedAt}
+		ids[i], index[r.ID] = r.ID, i
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	cats, err := categoriesOf(db, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cats {
+		i := index[c.CertificationID]
+		out[i].Categories = append(out[i].Categories, c.CategoryCode)
+	}
+	var docs []certDocument
+	if err := db.Where("certification_id IN ?", ids).Order("certification_id, document_id").Find(&docs).Error; err != nil {
+		return nil, fmt.Errorf("list certification documents: %w", err)
+	}
+	for _, d := range docs {
+		i := index[d.CertificationID]
+		out[i].DocumentIDs = append(out[i].DocumentIDs, d.DocumentID)
+	}
+	return out, nil
+}
+
+// categoriesOf returns the categories of the certifications, in the catalog's
+// order of categories.
+func categoriesOf(db *gorm.DB, ids []int64) ([]certCategory, error) {
+	var cats []certCategory
+	err := db.Table("certification_categories AS cc").Select("cc.certification_id, cc.category_code").
+		Joins("JOIN service_categories sc ON sc.code = cc.category_code").
+		Where("cc.certification_id IN ?", ids).Order("cc.certification_id, sc.sort, cc.category_code").
+		Scan(&cats).Error
+	if err != nil {
+		return nil, fmt.Errorf("list certification categories: %w", err)
+	}
+	return cats, nil
+}

@@ -1,0 +1,272 @@
+package org
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+
+	"github.com/jiedao-market/jiedao/internal/access"
+	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/audit"
+)
+
+// Document is an evidence file an organization uploaded (a registration
+// certificate, an evaluation-grade certificate, a staff qualification). The
+// file lives in the upload directory under StoredName; the name it was
+// uploaded with is metadata only.
+type Document struct {
+	ID             int64     `json:"id"`
+	OrganizationID int64     `json:"organization_id"`
+	OriginalName   string    `json:"original_name"`
+	StoredName     string    `json:"-"`
+	ContentType    string    `json:"content_type"`
+	SizeBytes      int64     `json:"size_bytes"`
+	SHA256         string    `json:"sha256" gorm:"column:sha256"`
+	UploadedBy     int64     `json:"uploaded_by"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+// TableName is the table of Document.
+func (Document) TableName() string { return "organization_documents" }
+
+// Errors of document uploads.
+var (
+	ErrDocumentTooLarge = apperr.New(apperr.TooLarge, "document.too_large", "the file is larger than the upload limit")
+	ErrDocumentType     = &apperr.Error{Kind: apperr.Invalid, Code: "document.type",
+		Message: "the file is not a PDF, PNG or JPEG document",
+		Fields:  []apperr.FieldError{{Field: "file", Message: "must be a PDF, PNG or JPEG file (judged by its content, not its name)"}}}
+	ErrDocumentEmpty = &apperr.Error{Kind: apperr.Invalid, Code: "document.empty", Message: "the file is empty",
+		Fields: []apperr.FieldError{{Field: "file", Message: "is empty"}}}
+)
+
+// sniffLen is how much of a file net/http.DetectContentType looks at.
+const sniffLen = 512
+
+// maxOriginalName is the longest original file name kept, in bytes.
+const maxOriginalName = 200
+
+// acceptedType reports whether a content type, as http.DetectContentType names
+// it, is one a document may have.
+func acceptedType(contentType string) bool {
+	switch contentType {
+	case "application/pdf", "image/png", "image/jpeg":
+		return true
+	}
+	return false
+}
+
+// SaveDocument stores an evidence file for the organization. Only its own
+// org_admin and org_member may upload: staff of another organization get
+// apperr.ErrNotFound, any other role apperr.ErrForbidden.
+//
+// The type is judged by the content, never by the name: only PDF, PNG and JPEG
+// are accepted, anything else returns ErrDocumentType (naming the field
+// "file"). A file larger than the configured limit returns
+// ErrDocumentTooLarge, an empty one ErrDocumentEmpty. The file is written to a
+// temporary file in the upload directory and renamed to a random 32-hex name;
+// the original name is kept only as metadata, without any directory part or
+// control characters and cut to 200 bytes. The row and its document.upload
+// audit entry are written in one transaction; if it fails the file is removed.
+func (s *Service) SaveDocument(ctx context.Context, by access.Actor, orgID int64, originalName string, r io.Reader) (Document, error) {
+	if by.Role != access.OrgAdmin && by.Role != access.OrgMember {
+		return Document{}, apperr.ErrForbidden
+	}
+	if by.Scope.OrganizationID != orgID {
+		return Document{}, apperr.ErrNotFound
+	}
+	limit := int64(s.opts.Uploads.MaxBytes)
+	if limit <= 0 || s.opts.Uploads.Dir == "" {
+		return Document{}, errors.New("save document: uploads are not configured")
+	}
+	// Reading one byte past the limit tells a file of exactly the limit from a larger one.
+	body := io.LimitReader(r, limit+1)
+	head := make([]byte, sniffLen)
+	n, err := io.ReadFull(body, head)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return Document{}, fmt.Errorf("read upload: %w", err)
+	}
+	head = head[:n]
+	switch {
+	case n == 0:
+		return Document{}, ErrDocumentEmpty
+	case int64(n) > limit:
+		return Document{}, ErrDocumentTooLarge
+	}
+	contentType := http.DetectContentType(head)
+	if !acceptedType(contentType) {
+		return Document{}, ErrDocumentType
+	}
+	stored, size, sum, err := s.storeFile(head, body, limit)
+	if err != nil {
+		return Document{}, err
+	}
+	path := filepath.Join(s.opts.Uploads.Dir, stored)
+	d := Document{OrganizationID: orgID, OriginalName: cleanFileName(originalName), StoredName: stored,
+		ContentType: contentType, SizeBytes: size, SHA256: sum, UploadedBy: by.UserID, CreatedAt: s.clock.Now()}
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&d).Error; err != nil {
+			return fmt.Errorf("insert document of organization %d: %w", orgID, err)
+		}
+		return audit.Record(tx, by, "document.upload", "organization_document", d.ID, map[string]any{
+			"organization_id": orgID, "original_name": d.OriginalName, "content_type": d.ContentType,
+			"size_bytes": d.SizeBytes, "sha256": d.SHA256})
+	})
+	if err != nil {
+		// The file is useless without its row; a failed removal only leaves an orphan.
+		_ = os.Remove(path)
+		return Document{}, err
+	}
+	return d, nil
+}
+
+// storeFile writes head and the rest of body to a new file in the upload
+// directory, through a temporary file renamed once complete, and returns its
+// generated name, size and SHA-256 in hex.
+func (s *Service) storeFile(head []byte, body io.Reader, limit int64) (name string, size int64, sum string, err error) {
+	dir := s.opts.Uploads.Dir
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", 0, "", fmt.Errorf("create upload directory: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, ".upload-*")
+	if err != nil {
+		return "", 0, "", fmt.Errorf("create upload file: %w", err)
+	}
+	renamed := false
+	defer func() {
+		if !renamed {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	h := sha256.New()
+	w := io.MultiWriter(tmp, h)
+	if _, err := w.Write(head); err != nil {
+		return "", 0, "", fmt.Errorf("write upload: %w", err)
+	}
+	n, err := io.Copy(w, body)
+	if err != nil {
+		return "", 0, "", fmt.Errorf("write upload: %w", err)
+	}
+	size = int64(len(head)) + n
+	if size > limit {
+		return "", 0, "", ErrDocumentTooLarge
+	}
+	if err := tmp.Sync(); err != nil {
+		return "", 0, "", fmt.Errorf("sync upload: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return "", 0, "", fmt.Errorf("close upload: %w", err)
+	}
+	name = randomName()
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, name)); err != nil {
+		return "", 0, "", fmt.Errorf("store upload: %w", err)
+	}
+	renamed = true
+	return name, size, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// randomName returns 32 random hex digits.
+func randomName() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("crypto/rand: %v", err))
+	}
+	return hex.EncodeToString(b)
+}
+
+func validStoredName(name string) bool {
+	if len(name) != 32 {
+		return false
+	}
+	_, err := hex.DecodeString(name)
+	return err == nil && strings.ToLower(name) == name
+}
+
+// cleanFileName keeps what is safe to show of an uploaded file's name: the last
+// path element (backslashes count as separators), valid UTF-8 without control
+// or formatting characters (bidirectional overrides could disguise the
+// extension), at most 200 bytes with its extension kept.
+func cleanFileName(name string) string {
+	name = strings.ToValidUTF8(name, "")
+	name = filepath.Base(strings.ReplaceAll(name, `\`, "/"))
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, name)
+	name = strings.TrimSpace(name)
+	if name == "" || name == "." || name == ".." || name == "/" {
+		return "document"
+	}
+	if len(name) > maxOriginalName {
+		// Keep a short extension, so that the name still says what the file is.
+		ext := filepath.Ext(name)
+		if len(ext) > 16 {
+			ext = ""
+		}
+		name = truncate(strings.TrimSuffix(name, ext), maxOriginalName-len(ext)) + ext
+	}
+	return name
+}
+
+// truncate cuts s to at most n bytes at a character boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// OpenDocument returns a document of the organization and its content, which
+// the caller closes. The organization's staff, the district admins of its
+// district and platform admins may read it; anyone else gets
+// apperr.ErrNotFound, as for a document of another organization.
+func (s *Service) OpenDocument(ctx context.Context, by access.Actor, orgID, docID int64) (Document, io.ReadCloser, error) {
+	db := s.db.WithContext(ctx)
+	if _, err := visibleOrg(db, by, orgID); err != nil {
+		return Document{}, nil, err
+	}
+	var d Document
+	if err := db.Where("organization_id = ?", orgID).Take(&d, docID).Error; err != nil {
+		return Document{}, nil, notFound(err)
+	}
+	if !validStoredName(d.StoredName) {
+		return Document{}, nil, fmt.Errorf("open document %d: malformed stored name", d.ID)
+	}
+	f, err := os.Open(filepath.Join(s.opts.Uploads.Dir, d.StoredName))
+	if err != nil {
+		return Document{}, nil, fmt.Errorf("open document %d: %w", d.ID, err)
+	}
+	return d, f, nil
+}
+
+// ListDocuments returns the organization's documents in upload order, to the
+// readers OpenDocument allows; anyone else gets apperr.ErrNotFound.
+func (s *Service) ListDocuments(ctx context.Context, by access.Actor, orgID int64) ([]Document, error) {
+	db := s.db.WithContext(ctx)
+	if _, err := visibleOrg(db, by, orgID); err != nil {
+		return nil, err
+	}
+	var out []Document
+	if err := db.Where("organization_id = ?", orgID).Order("created_at, id").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("list documents of organization %d: %w", orgID, err)
+	}
+	return out, nil
+}
