@@ -204,7 +204,7 @@ func seed(ctx context.Context, cfg config.Config, args []string, getenv func(str
 		}
 		password, generated = "demo-"+hex.EncodeToString(b), true
 	}
-	res, err := demo.Seed(ctx, gdb, password, cfg.Auth.Argon2)
+	res, err := demo.Seed(ctx, gdb, clock.System{}, password, cfg.Auth.Argon2)
 	if err != nil {
 		return err
 	}

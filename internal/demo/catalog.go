@@ -3,7 +3,6 @@ package demo
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"gorm.io/gorm"
 
@@ -56,8 +55,7 @@ var items = []demoItem{
 // seedCatalog gives the demo a living catalog: 吴兴区's guidance catalog,
 // published transfer items (and one draft), and certified organizations with
 // one application waiting for the district admin. Existing records are kept.
-func seedCatalog(ctx context.Context, db *gorm.DB, params config.Argon2) error {
-	clk := clock.System{}
+func seedCatalog(ctx context.Context, db *gorm.DB, clk clock.Clock, params config.Argon2) error {
 	cat := catalog.NewService(db, clk)
 	orgs := org.NewService(db, clk, org.Options{Argon2: params})
 	users := map[string]access.Actor{}
@@ -131,12 +129,11 @@ func seedCatalog(ctx context.Context, db *gorm.DB, params config.Argon2) error {
 			}
 		}
 	}
-	return seedCertifications(ctx, db, orgs, users)
+	return seedCertifications(ctx, db, org.ChinaDate(clk.Now()), orgs, users)
 }
 
-func seedCertifications(ctx context.Context, db *gorm.DB, orgs *org.Service, users map[string]access.Actor) error {
+func seedCertifications(ctx context.Context, db *gorm.DB, today org.Date, orgs *org.Service, users map[string]access.Actor) error {
 	district := users["demo-district"]
-	today := org.ChinaDate(time.Now())
 	for _, c := range []struct {
 		admin      string
 		categories []string

@@ -19,6 +19,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/config"
 	"github.com/jiedao-market/jiedao/internal/org"
 	"github.com/jiedao-market/jiedao/internal/place"
+	"github.com/jiedao-market/jiedao/internal/platform/clock"
 )
 
 // Login is one demo account.
@@ -72,10 +73,10 @@ var organizations = []org.Input{
 
 // Seed creates whatever demo data is missing. Accounts that already exist keep
 // their password; new ones get password.
-func Seed(ctx context.Context, db *gorm.DB, password string, params config.Argon2) (Result, error) {
+func Seed(ctx context.Context, db *gorm.DB, clk clock.Clock, password string, params config.Argon2) (Result, error) {
 	var res Result
 	by := access.SystemActor("seed", "seed")
-	now := time.Now()
+	now := clk.Now()
 	hash, err := auth.HashPassword(password, params)
 	if err != nil {
 		return res, err
@@ -153,7 +154,7 @@ func Seed(ctx context.Context, db *gorm.DB, password string, params config.Argon
 	if err != nil {
 		return res, err
 	}
-	return res, seedCatalog(ctx, db, params)
+	return res, seedCatalog(ctx, db, clk, params)
 }
 
 // firstOrCreate returns the row matching where, creating it (with an audit

@@ -37,7 +37,7 @@ type SignupInput struct {
 func (s *Service) Signup(ctx context.Context, in SignupInput) (Organization, auth.User, error) {
 	now := s.clock.Now()
 	account := in.Admin.userInput(access.OrgAdmin, 0)
-	if err := joinInvalid(in.Organization.validate(now), auth.ValidateAccount(&account)); err != nil {
+	if err := joinInvalid(in.Organization.validate(now), prefixFields("admin.", auth.ValidateAccount(&account))); err != nil {
 		return Organization{}, auth.User{}, err
 	}
 	hash, err := auth.HashPassword(account.Password, s.opts.Argon2)
@@ -62,6 +62,21 @@ func (s *Service) Signup(ctx context.Context, in SignupInput) (Organization, aut
 		return Organization{}, auth.User{}, err
 	}
 	return o, u, nil
+}
+
+// prefixFields names the fields of an Invalid error as parts of an object
+// ("admin.username"), so a client knows which part of the body is wrong.
+func prefixFields(prefix string, err error) error {
+	e, ok := apperr.As(err)
+	if !ok || e.Kind != apperr.Invalid {
+		return err
+	}
+	out := *e
+	out.Fields = make([]apperr.FieldError, len(e.Fields))
+	for i, fe := range e.Fields {
+		out.Fields[i] = apperr.FieldError{Field: prefix + fe.Field, Message: fe.Message}
+	}
+	return &out
 }
 
 // joinInvalid merges validation errors into one apperr.Invalid error listing

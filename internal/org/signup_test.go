@@ -123,7 +123,7 @@ func TestSignupRefused(t *testing.T) {
 		{"registered credit code", func(in *org.SignupInput) { in.Admin.Username = "fresh" }, org.ErrDuplicateCode, nil},
 		{"bad code and short password together", func(in *org.SignupInput) {
 			in.Organization.CreditCode, in.Admin.Username, in.Admin.Password = "52330500MJ5470873D", "fresh", "short"
-		}, nil, []string{"credit_code", "password"}},
+		}, nil, []string{"credit_code", "admin.password"}},
 		{"no district", func(in *org.SignupInput) {
 			in.Organization.CreditCode, in.Organization.DistrictID, in.Admin.Username = "53330502MJ159083XF", 0, "fresh"
 		}, nil, []string{"district_id"}},
@@ -132,7 +132,7 @@ func TestSignupRefused(t *testing.T) {
 		}, nil, []string{"district_id"}},
 		{"bad username and locale", func(in *org.SignupInput) {
 			in.Organization.CreditCode, in.Admin.Username, in.Admin.Locale = "53330502MJ159083XF", "王芳", "fr"
-		}, nil, []string{"locale", "username"}},
+		}, nil, []string{"admin.locale", "admin.username"}},
 		{"no legal name", func(in *org.SignupInput) {
 			in.Organization.CreditCode, in.Organization.LegalName, in.Admin.Username = "53330502MJ159083XF", " ", "fresh"
 		}, nil, []string{"legal_name"}},

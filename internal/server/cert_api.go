@@ -159,9 +159,9 @@ func (s *Server) handleCertificationList(c *fiber.Ctx) error {
 	}
 	status := c.Query("status")
 	switch status {
-	case "", "pending", "approved", "rejected", "suspended", "revoked":
+	case "", "pending", "approved", "rejected", "suspended", "revoked", "active", "expired", "not_yet_valid":
 	default:
-		return apperr.InvalidField("status", "must be pending, approved, rejected, suspended or revoked")
+		return apperr.InvalidField("status", "must be pending, approved, rejected, suspended, revoked, active, expired or not_yet_valid")
 	}
 	list, err := s.orgs.ListCertifications(c.UserContext(), actor(c), org.CertFilter{Status: status, DistrictID: districtID})
 	if err != nil {
@@ -203,9 +203,23 @@ func (s *Server) handleCertificationApply(c *fiber.Ctx) error {
 }
 
 type approveRequest struct {
-	Grade      int      `json:"grade"`
-	ValidFrom  org.Date `json:"valid_from"`
-	ValidUntil org.Date `json:"valid_until"`
+	Grade      int    `json:"grade"`
+	ValidFrom  string `json:"valid_from"`
+	ValidUntil string `json:"valid_until"`
+}
+
+// dates parses the validity period, naming each malformed date.
+func (r approveRequest) dates() (from, until org.Date, err error) {
+	var f apperr.Fields
+	if r.ValidFrom != "" {
+		from, err = org.ParseDate(r.ValidFrom)
+		f.Check(err == nil, "valid_from", "must be a date (YYYY-MM-DD)")
+	}
+	if r.ValidUntil != "" {
+		until, err = org.ParseDate(r.ValidUntil)
+		f.Check(err == nil, "valid_until", "must be a date (YYYY-MM-DD)")
+	}
+	return from, until, f.Err()
 }
 
 func (s *Server) handleCertificationApprove(c *fiber.Ctx) error {
@@ -217,7 +231,11 @@ func (s *Server) handleCertificationApprove(c *fiber.Ctx) error {
 	if err := s.decodeStrict(c, &req); err != nil {
 		return err
 	}
-	cert, err := s.orgs.Approve(c.UserContext(), actor(c), id, org.ApproveInput{Grade: req.Grade, ValidFrom: req.ValidFrom, ValidUntil: req.ValidUntil})
+	from, until, err := req.dates()
+	if err != nil {
+		return err
+	}
+	cert, err := s.orgs.Approve(c.UserContext(), actor(c), id, org.ApproveInput{Grade: req.Grade, ValidFrom: from, ValidUntil: until})
 	if err != nil {
 		return err
 	}

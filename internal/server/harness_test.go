@@ -99,7 +99,7 @@ func newEnvWith(t testing.TB, cfg config.Config) *env {
 	gdb := dbtest.New(t)
 	e := &env{t: t, db: gdb, clock: clock.NewManual(start), cfg: cfg, logs: &syncBuffer{}}
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	if _, err := demo.Seed(context.Background(), gdb, demoPassword, cfg.Auth.Argon2); err != nil {
+	if _, err := demo.Seed(context.Background(), gdb, e.clock, demoPassword, cfg.Auth.Argon2); err != nil {
 		t.Fatalf("demo.Seed() error = %v", err)
 	}
 	authSvc, err := auth.NewService(gdb, e.clock, cfg.Auth, log)

@@ -70,6 +70,24 @@ func showTime(t *time.Time) string {
 	return t.In(chinaTime).Format("2006-01-02 15:04")
 }
 
+// yuan shows an amount in yuan with thousands separators, e.g. "102,600.00".
+func yuan(f money.Fen) string {
+	s := f.Yuan()
+	sign := ""
+	if rest, ok := strings.CutPrefix(s, "-"); ok {
+		sign, s = "-", rest
+	}
+	whole, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	for i := range len(whole) {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte(whole[i])
+	}
+	return sign + b.String() + "." + frac
+}
+
 // number shows a metric target as typed: no exponent, no trailing zeros.
 func number(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
@@ -362,7 +380,7 @@ func (s *Server) handleCatalogPage(c *fiber.Ctx) error {
 	}
 	for _, it := range res.Items {
 		v.Results = append(v.Results, catalogResult{View: it, Category: byCode[it.CategoryCode], Subdistrict: subByID[it.SubdistrictID],
-			Summary: excerpt(it.Description, 140), Published: showTime(it.PublishedAt), Price: it.UnitPriceFen.Yuan()})
+			Summary: excerpt(it.Description, 140), Published: showTime(it.PublishedAt), Price: yuan(it.UnitPriceFen)})
 	}
 	v.Total = res.Total
 	v.Pages = int((res.Total + catalogPerPage - 1) / catalogPerPage)
@@ -419,8 +437,8 @@ func (s *Server) fillDetail(ctx context.Context, lang string, d *itemDetail) err
 		return err
 	}
 	d.Metrics, d.WeightTotal = s.itemMetricRows(lang, d.Item.Metrics)
-	d.Price = d.Item.UnitPriceFen.Yuan()
-	d.Annual = money.Fen(int64(d.Item.AnnualQuantity) * int64(d.Item.UnitPriceFen)).Yuan()
+	d.Price = yuan(d.Item.UnitPriceFen)
+	d.Annual = yuan(money.Fen(int64(d.Item.AnnualQuantity) * int64(d.Item.UnitPriceFen)))
 	d.Published = showTime(d.Item.PublishedAt)
 	d.Updated = showTime(&d.Item.UpdatedAt)
 	return nil
@@ -871,6 +889,7 @@ func (s *Server) handleItemRetireSubmit(c *fiber.Ctx) error {
 type itemForm struct {
 	Title, Description, CategoryCode, LegalBasis, TargetPopulation string
 	Communities                                                    map[int64]bool
+	BadCommunity                                                   bool // a posted community id is not a number
 	AnnualQuantity, QuantityUnit, UnitPrice, PurchaseMethod        string
 	MinGrade, MinSocialWorkers                                     string
 	// MetricsCategory is the category whose standard the metric table was
@@ -916,7 +935,7 @@ func readItemForm(c *fiber.Ctx) itemForm {
 		if id, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
 			f.Communities[id] = true
 		} else {
-			f.Communities[-1] = true // refused below
+			f.BadCommunity = true
 		}
 	}
 	for _, raw := range args.PeekMulti("metric") {
@@ -947,7 +966,7 @@ func (f itemForm) input(standard []catalog.MetricTemplate) (catalog.ItemInput, e
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	bad.Check(!f.Communities[-1], "community_ids", "must be communities of your subdistrict")
+	bad.Check(!f.BadCommunity, "community_ids", "must be communities of your subdistrict")
 	in.CommunityIDs = &ids
 	whole := func(field, text string, empty *int) *int {
 		text = strings.TrimSpace(text)
