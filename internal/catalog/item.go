@@ -248,7 +248,7 @@ func resolveMetrics(templates []MetricTemplate, choices *[]MetricChoice) ([]Item
 		set(&m.Target, ch.Target)
 		set(&m.Weight, ch.Weight)
 		m.Target = roundCents(m.Target)
-		if m.Target < 0 || m.Target >= 1e12 || m.Weight < 1 || m.Weight > 100 {
+		if !(m.Target >= 0 && m.Target < 1e12) || m.Weight < 1 || m.Weight > 100 { // NaN fails too
 			return nil, false
 		}
 		out = append(out, m)
@@ -613,10 +613,6 @@ func (s *Service) views(db *gorm.DB, items []Item, latest bool) ([]View, error) 
 	}
 	if err := q.Find(&versions).Error; err != nil {
 		return nil, err
-	}
-	byItem := map[int64]Version{}
-	for _, v := range versions {
-		byItem[v.ItemID] = v
 	}
 	var comms []itemCommunity
 	var metrics []ItemMetric

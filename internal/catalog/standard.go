@@ -121,6 +121,12 @@ func (s *Service) ListStandards(ctx context.Context, districtID int64) ([]Standa
 	return out, nil
 }
 
+// ListCategories returns the service categories in DOMAIN.md's order.
+func (s *Service) ListCategories(ctx context.Context) ([]Category, error) {
+	var cats []Category
+	return cats, s.db.WithContext(ctx).Order("sort").Find(&cats).Error
+}
+
 // GetStandard returns one category's standard in force for districtID.
 func (s *Service) GetStandard(ctx context.Context, code string, districtID int64) (Standard, error) {
 	db := s.db.WithContext(ctx)

@@ -245,6 +245,16 @@ func ScopeCommunities(q *gorm.DB, by access.Actor) *gorm.DB {
 	}
 }
 
+// CommunitiesByID returns the communities with these ids, by code. Which
+// communities a published transfer item serves is public, so this is unscoped.
+func (s *Service) CommunitiesByID(ctx context.Context, ids []int64) ([]Community, error) {
+	out := []Community{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	return out, s.db.WithContext(ctx).Where("id IN ?", ids).Order("code").Find(&out).Error
+}
+
 // ListCommunities returns the communities by may see, by code.
 func (s *Service) ListCommunities(ctx context.Context, by access.Actor) ([]Community, error) {
 	var out []Community

@@ -113,3 +113,19 @@ func TestCatalogsComplete(t *testing.T) {
 		}
 	}
 }
+
+// Switching language returns to the same page with its query, so a search or
+// a version being viewed survives the switch.
+func TestPagesLanguageSwitchKeepsQuery(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	p := newPageClient(e)
+	body := string(p.get(t, "/catalog?q=%E5%B1%85%E5%AE%B6&page=1").Body)
+	m := regexp.MustCompile(`href="(/lang/en\?next=[^"]+)"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("/catalog has no English switch link")
+	}
+	link := strings.ReplaceAll(m[1], "&amp;", "&")
+	r := p.get(t, link)
+	wantRedirect(t, "GET "+link, r, "/catalog?q=%E5%B1%85%E5%AE%B6&page=1")
+}

@@ -106,6 +106,7 @@ func (p *pages) funcs(lang string) template.FuncMap {
 type view struct {
 	Lang  string
 	Path  string
+	Here  string // path and query, to come back to after switching language
 	Actor access.Actor
 	CSRF  string
 	Data  any
@@ -124,7 +125,7 @@ func (s *Server) render(c *fiber.Ctx, status int, page string, data any) error {
 	if !ok {
 		return fmt.Errorf("render: no page %q", page)
 	}
-	v := view{Lang: lang, Path: c.Path(), Actor: actor(c), CSRF: s.csrfToken(c), Data: data}
+	v := view{Lang: lang, Path: c.Path(), Here: string(c.Request().RequestURI()), Actor: actor(c), CSRF: s.csrfToken(c), Data: data}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		return fmt.Errorf("render %s: %w", page, err)
@@ -141,6 +142,12 @@ func (s *Server) renderError(c *fiber.Ctx, status int, e *apperr.Error) error {
 		msg = "error.not_found"
 	case apperr.Forbidden, apperr.Unauthorized:
 		msg = "error.forbidden"
+	case apperr.Invalid, apperr.TooLarge, apperr.UnsupportedMediaType:
+		msg = "error.invalid"
+	case apperr.Conflict:
+		msg = "error.conflict"
+	case apperr.TooManyRequests:
+		msg = "error.too_many"
 	}
 	if e == errCSRF {
 		msg = "error.csrf"

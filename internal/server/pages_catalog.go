@@ -191,29 +191,15 @@ func genericField(field string) string {
 
 // categories returns the service categories in display order, and by code.
 func (s *Server) categories(ctx context.Context) ([]catalog.Category, map[string]catalog.Category, error) {
-	list, err := s.catalog.ListStandards(ctx, 0)
+	cats, err := s.catalog.ListCategories(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	cats := make([]catalog.Category, len(list))
-	byCode := make(map[string]catalog.Category, len(list))
-	for i, st := range list {
-		cats[i] = st.Category
-		byCode[st.Code] = st.Category
+	byCode := make(map[string]catalog.Category, len(cats))
+	for _, c := range cats {
+		byCode[c.Code] = c
 	}
 	return cats, byCode, nil
-}
-
-// communitiesByID returns the communities with these ids, by code. Which
-// communities a published item serves is public, but place.Service has no
-// public lookup of communities, so the pages read the names here.
-func (s *Server) communitiesByID(ctx context.Context, ids []int64) ([]place.Community, error) {
-	out := []place.Community{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	err := s.db.WithContext(ctx).Where("id IN ?", ids).Order("code").Find(&out).Error
-	return out, err
 }
 
 // listed returns the categories in a district's guidance catalog.
@@ -433,7 +419,7 @@ func (s *Server) fillDetail(ctx context.Context, lang string, d *itemDetail) err
 	if d.Subdistrict, err = s.places.GetSubdistrict(ctx, d.Item.SubdistrictID); err != nil {
 		return err
 	}
-	if d.Communities, err = s.communitiesByID(ctx, d.Item.CommunityIDs); err != nil {
+	if d.Communities, err = s.places.CommunitiesByID(ctx, d.Item.CommunityIDs); err != nil {
 		return err
 	}
 	d.Metrics, d.WeightTotal = s.itemMetricRows(lang, d.Item.Metrics)
