@@ -1,0 +1,101 @@
+package fund
+
+import (
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"github.com/jiedao-market/jiedao/internal/access"
+	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/money"
+)
+
+// Ref names the record a posting is for, such as a tender or a milestone; with
+// the movement it makes the posting's idempotency key, so a retried operation
+// posts once.
+type Ref struct {
+	Type string
+	ID   string
+}
+
+func (r Ref) key(kind string) string { return kind + ":" + r.Type + ":" + r.ID }
+
+// ErrNotEarmarked is returned by Reserve for a category the fund may not pay for.
+var ErrNotEarmarked = apperr.New(apperr.Conflict, "fund.not_earmarked", "the fund account is not earmarked for this service category")
+
+func positive(amount money.Fen) error {
+	if amount <= 0 {
+		return apperr.InvalidField("amount", "must be more than zero")
+	}
+	return nil
+}
+
+func move(tx *gorm.DB, by access.Actor, fundID int64, kind string, ref Ref, from, to string, amount money.Fen) (Posting, error) {
+	if err := positive(amount); err != nil {
+		return Posting{}, err
+	}
+	return Post(tx, by, Entry{FundAccountID: fundID, Kind: kind, IdempotencyKey: ref.key(kind), ReferenceType: ref.Type,
+		ReferenceID: ref.ID, Lines: []Line{{Account: from, Amount: -amount}, {Account: to, Amount: amount}}})
+}
+
+// Reserve sets amount aside for a published tender: available → reserved. It
+// returns ErrNotEarmarked for a category outside the fund's earmark and
+// ErrInsufficient when less is available.
+func Reserve(tx *gorm.DB, by access.Actor, fundID int64, category string, amount money.Fen, ref Ref) (Posting, error) {
+	var n int64
+	if err := tx.Table("fund_account_categories").Where("fund_account_id = ? AND category_code = ?", fundID, category).Count(&n).Error; err != nil {
+		return Posting{}, fmt.Errorf("earmark of fund %d: %w", fundID, err)
+	}
+	if n == 0 {
+		return Posting{}, ErrNotEarmarked
+	}
+	return move(tx, by, fundID, "reserve", ref, Available, Reserved, amount)
+}
+
+// Release returns a reservation to available (a tender cancelled or failed).
+func Release(tx *gorm.DB, by access.Actor, fundID int64, amount money.Fen, ref Ref) (Posting, error) {
+	return move(tx, by, fundID, "release", ref, Reserved, Available, amount)
+}
+
+// Encumber commits a signed contract's amount: the reservation leaves reserved,
+// the contract amount becomes encumbered, and the unused part of the
+// reservation returns to available.
+func Encumber(tx *gorm.DB, by access.Actor, fundID int64, reserved, contract money.Fen, ref Ref) (Posting, error) {
+	if err := positive(contract); err != nil {
+		return Posting{}, err
+	}
+	if contract > reserved {
+		return Posting{}, apperr.InvalidField("amount", "the contract amount exceeds the reservation")
+	}
+	lines := []Line{{Account: Reserved, Amount: -reserved}, {Account: Encumbered, Amount: contract}}
+	if rest := reserved - contract; rest > 0 {
+		lines = append(lines, Line{Account: Available, Amount: rest})
+	}
+	return Post(tx, by, Entry{FundAccountID: fundID, Kind: "encumber", IdempotencyKey: ref.key("encumber"),
+		ReferenceType: ref.Type, ReferenceID: ref.ID, Lines: lines})
+}
+
+// MakePayable moves an approved milestone payment from encumbered to payable.
+func MakePayable(tx *gorm.DB, by access.Actor, fundID int64, amount money.Fen, ref Ref) (Posting, error) {
+	return move(tx, by, fundID, "payable", ref, Encumbered, Payable, amount)
+}
+
+// MarkPaid records a confirmed payout: payable → paid.
+func MarkPaid(tx *gorm.DB, by access.Actor, fundID int64, amount money.Fen, ref Ref) (Posting, error) {
+	return move(tx, by, fundID, "paid", ref, Payable, Paid, amount)
+}
+
+// ReturnEncumbrance returns what a closed contract left encumbered to available.
+func ReturnEncumbrance(tx *gorm.DB, by access.Actor, fundID int64, amount money.Fen, ref Ref) (Posting, error) {
+	return move(tx, by, fundID, "return_encumbrance", ref, Encumbered, Available, amount)
+}
+
+// Credit brings money in from outside: an appropriation or a donation,
+// source → available.
+func Credit(tx *gorm.DB, by access.Actor, fundID int64, kind string, amount money.Fen, key, documentRef, memo string, ref Ref) (Posting, error) {
+	if err := positive(amount); err != nil {
+		return Posting{}, err
+	}
+	return Post(tx, by, Entry{FundAccountID: fundID, Kind: kind, IdempotencyKey: key, ReferenceType: ref.Type, ReferenceID: ref.ID,
+		DocumentRef: documentRef, Memo: memo, Lines: []Line{{Account: Source, Amount: -amount}, {Account: Available, Amount: amount}}})
+}
