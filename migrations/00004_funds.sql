@@ -63,14 +63,22 @@ CREATE INDEX ledger_lines_account_idx ON ledger_lines (account_id);
 
 -- Postings and their lines are never changed or removed: a mistake is
 -- corrected by a reversing posting.
+-- +goose StatementBegin
+CREATE FUNCTION append_only() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege';
+END;
+$$;
+-- +goose StatementEnd
 CREATE TRIGGER ledger_postings_append_only BEFORE UPDATE OR DELETE ON ledger_postings
-    FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only();
+    FOR EACH ROW EXECUTE FUNCTION append_only();
 CREATE TRIGGER ledger_lines_append_only BEFORE UPDATE OR DELETE ON ledger_lines
-    FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only();
+    FOR EACH ROW EXECUTE FUNCTION append_only();
 CREATE TRIGGER ledger_postings_no_truncate BEFORE TRUNCATE ON ledger_postings
-    FOR EACH STATEMENT EXECUTE FUNCTION audit_entries_append_only();
+    FOR EACH STATEMENT EXECUTE FUNCTION append_only();
 CREATE TRIGGER ledger_lines_no_truncate BEFORE TRUNCATE ON ledger_lines
-    FOR EACH STATEMENT EXECUTE FUNCTION audit_entries_append_only();
+    FOR EACH STATEMENT EXECUTE FUNCTION append_only();
 
 -- Each line moves its account's cached balance; the account's CHECK refuses
 -- a restricted balance below zero.
@@ -112,6 +120,24 @@ BEGIN
 END;
 $$;
 -- +goose StatementEnd
+-- Lines join only a posting written in the same transaction (or savepoint):
+-- a committed posting is closed. AFTER, so the new line's xmin is known.
+-- +goose StatementBegin
+CREATE FUNCTION ledger_lines_same_transaction() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM ledger_postings p JOIN ledger_lines l ON l.id = NEW.id
+                    WHERE p.id = NEW.posting_id AND p.xmin = l.xmin) THEN
+        RAISE EXCEPTION 'ledger posting % is closed: lines are added only when it is written', NEW.posting_id
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NULL;
+END;
+$$;
+-- +goose StatementEnd
+CREATE TRIGGER ledger_lines_same_transaction AFTER INSERT ON ledger_lines
+    FOR EACH ROW EXECUTE FUNCTION ledger_lines_same_transaction();
+
 CREATE CONSTRAINT TRIGGER ledger_postings_balanced AFTER INSERT ON ledger_postings
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_posting_balanced();
 CREATE CONSTRAINT TRIGGER ledger_lines_balanced AFTER INSERT ON ledger_lines
@@ -122,6 +148,8 @@ CREATE TABLE organization_payout_accounts (
     organization_id   bigint PRIMARY KEY REFERENCES organizations (id),
     stripe_account_id text NOT NULL UNIQUE,
     payouts_enabled   boolean NOT NULL DEFAULT false,
+    -- when the Stripe event that set payouts_enabled was created: an older event never overwrites it
+    stripe_event_at   timestamptz,
     created_at        timestamptz NOT NULL DEFAULT now(),
     updated_at        timestamptz NOT NULL DEFAULT now()
 );
@@ -186,6 +214,8 @@ DROP TABLE organization_payout_accounts;
 DROP TABLE ledger_lines;
 DROP TABLE ledger_postings;
 DROP FUNCTION ledger_posting_balanced();
+DROP FUNCTION ledger_lines_same_transaction();
+DROP FUNCTION append_only();
 DROP FUNCTION ledger_lines_apply();
 DROP TABLE ledger_accounts;
 DROP TABLE fund_account_categories;

@@ -1,6 +1,6 @@
 // Command jiedao is the JieDao server and its operations tool:
 //
-//	jiedao serve                 migrate, then serve HTTP
+//	jiedao serve                 migrate, then serve HTTP and work jobs (--workers=false: only enqueue)
 //	jiedao migrate up|down|status
 //	jiedao seed --demo           create the demo data (idempotent)
 //	jiedao audit verify          check the audit hash chain
@@ -22,12 +22,16 @@ import (
 	"syscall"
 	"text/tabwriter"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/jiedao-market/jiedao/internal/audit"
 	"github.com/jiedao-market/jiedao/internal/auth"
 	"github.com/jiedao-market/jiedao/internal/config"
 	"github.com/jiedao-market/jiedao/internal/demo"
+	"github.com/jiedao-market/jiedao/internal/payout"
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
 	"github.com/jiedao-market/jiedao/internal/platform/db"
+	"github.com/jiedao-market/jiedao/internal/platform/jobs"
 	"github.com/jiedao-market/jiedao/internal/server"
 )
 
@@ -53,7 +57,8 @@ func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) 
 const usage = `usage: jiedao <command>
 
 commands:
-  serve                  apply migrations, then serve HTTP (see configs/jiedao.yaml)
+  serve                  apply migrations, then serve HTTP (see configs/jiedao.yaml) and
+                         work background jobs; --workers=false only enqueues them
   migrate up|down|status apply, roll back one, or list migrations
   seed --demo            create the demo district, organizations and accounts
   audit verify           walk the audit hash chain; exit 1 naming the first broken entry
@@ -115,6 +120,7 @@ func needDatabase(cfg config.Config) error {
 
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	workers := fs.Bool("workers", true, "work background jobs (false: an API-only replica that only enqueues them)")
 	if err := fs.Parse(args); err != nil {
 		return exitCode(2)
 	}
@@ -126,6 +132,14 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, args []stri
 		return err
 	}
 	log.Info("migrations applied", "count", n)
+	pool, err := jobs.Open(ctx, cfg.Database.URL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := jobs.Migrate(ctx, pool); err != nil {
+		return err
+	}
 	gdb, err := db.Open(ctx, cfg.Database.URL, db.Options{MaxOpenConns: cfg.Database.MaxOpenConns, MaxIdleConns: cfg.Database.MaxIdleConns})
 	if err != nil {
 		return err
@@ -136,11 +150,32 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, args []stri
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(server.Deps{Config: cfg, DB: gdb, Log: log, Clock: clk, Auth: authSvc})
+	payouts := payout.NewService(gdb, clk, log, payout.Options{})
+	if cfg.Stripe.Enabled() {
+		payouts.UseStripe(payout.StripeConfig{
+			Provider:      payout.NewStripeProvider(cfg.Stripe.SecretKey, payout.BackendsAt(cfg.Stripe.APIURL)),
+			WebhookSecret: cfg.Stripe.WebhookSecret,
+		})
+	}
+	// Packages with background work add their workers to this bundle and
+	// their periodic jobs to Start, and insert through runner.Client().
+	bundle := jobs.NewWorkers()
+	payouts.Register(bundle)
+	runner, err := jobs.StartWith(ctx, pool, bundle, payout.PeriodicJobs(), *workers, log, payouts.UseRiver)
 	if err != nil {
 		return err
 	}
-	return srv.Serve(ctx)
+	log.Info("jobs ready", "working", runner.Working(), "stripe", cfg.Stripe.Enabled())
+	srv, err := server.New(server.Deps{Config: cfg, DB: gdb, Log: log, Clock: clk, Auth: authSvc, Payouts: payouts})
+	if err != nil {
+		return err
+	}
+	serveErr := srv.Serve(ctx)
+	if err := runner.Stop(cfg.HTTP.ShutdownGrace); err != nil {
+		log.Error("stop jobs", "err", err)
+		return errors.Join(serveErr, err)
+	}
+	return serveErr
 }
 
 func migrate(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
@@ -154,10 +189,21 @@ func migrate(ctx context.Context, cfg config.Config, log *slog.Logger, args []st
 	switch cmd {
 	case "up":
 		n, err := db.Migrate(ctx, cfg.Database.URL, log)
-		if err == nil {
-			fmt.Fprintf(stdout, "applied %d migration(s)\n", n)
+		if err != nil {
+			return err
 		}
-		return err
+		fmt.Fprintf(stdout, "applied %d migration(s)\n", n)
+		// River's schema comes after ours, which never depend on it.
+		return withJobPool(ctx, cfg, func(pool *pgxpool.Pool) error {
+			if err := jobs.Migrate(ctx, pool); err != nil {
+				return err
+			}
+			applied, _, err := jobs.Version(ctx, pool)
+			if err == nil {
+				fmt.Fprintf(stdout, "River schema at version %d\n", applied)
+			}
+			return err
+		})
 	case "down":
 		return db.MigrateDown(ctx, cfg.Database.URL, log)
 	case "status":
@@ -174,9 +220,28 @@ func migrate(ctx context.Context, cfg config.Config, log *slog.Logger, args []st
 			}
 			fmt.Fprintf(tw, "%d\t%s\t%s\n", m.Version, m.Name, applied)
 		}
-		return tw.Flush()
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		return withJobPool(ctx, cfg, func(pool *pgxpool.Pool) error {
+			applied, latest, err := jobs.Version(ctx, pool)
+			if err == nil {
+				fmt.Fprintf(stdout, "River schema at version %d of %d\n", applied, latest)
+			}
+			return err
+		})
 	}
 	return fmt.Errorf("migrate: unknown command %q (up, down or status)", cmd)
+}
+
+// withJobPool runs f with River's pool on the database.
+func withJobPool(ctx context.Context, cfg config.Config, f func(*pgxpool.Pool) error) error {
+	pool, err := jobs.Open(ctx, cfg.Database.URL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	return f(pool)
 }
 
 func seed(ctx context.Context, cfg config.Config, args []string, getenv func(string) string, stdout io.Writer) error {

@@ -24,8 +24,23 @@ type Config struct {
 	Database Database `yaml:"database"`
 	Auth     Auth     `yaml:"auth"`
 	Uploads  Uploads  `yaml:"uploads"`
+	Stripe   Stripe   `yaml:"stripe"`
 	Log      Log      `yaml:"log"`
 }
+
+// Stripe configures payouts through Stripe Connect and donations through
+// Checkout. Without a secret key the platform uses the manual payout provider
+// and hides the Stripe pages.
+type Stripe struct {
+	// APIURL overrides Stripe's address (stripe-mock in development).
+	APIURL string `yaml:"api_url"`
+	// SecretKey and WebhookSecret come from the environment only.
+	SecretKey     string `yaml:"-"`
+	WebhookSecret string `yaml:"-"`
+}
+
+// Enabled reports whether Stripe is configured.
+func (s Stripe) Enabled() bool { return s.SecretKey != "" }
 
 // Uploads configures stored evidence documents.
 type Uploads struct {
@@ -169,6 +184,9 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 	str("JIEDAO_DATABASE_URL", &cfg.Database.URL)
 	str("JIEDAO_LOG_LEVEL", &cfg.Log.Level)
 	str("JIEDAO_UPLOADS_DIR", &cfg.Uploads.Dir)
+	str("JIEDAO_STRIPE_SECRET_KEY", &cfg.Stripe.SecretKey)
+	str("JIEDAO_STRIPE_WEBHOOK_SECRET", &cfg.Stripe.WebhookSecret)
+	str("JIEDAO_STRIPE_API_URL", &cfg.Stripe.APIURL)
 	if v := getenv("JIEDAO_SECURE_COOKIES"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -237,6 +255,9 @@ func (c Config) validate() error {
 	}
 	if c.Uploads.Dir == "" || c.Uploads.MaxBytes <= 0 || c.Uploads.MaxBytes >= c.HTTP.BodyLimit {
 		problems = append(problems, "uploads needs a dir and a max_bytes below http.body_limit_bytes")
+	}
+	if c.Stripe.SecretKey != "" && c.Stripe.WebhookSecret == "" {
+		problems = append(problems, "JIEDAO_STRIPE_WEBHOOK_SECRET is required with JIEDAO_STRIPE_SECRET_KEY")
 	}
 	if c.HTTP.BodyLimit < c.HTTP.JSONBodyLimit || c.HTTP.JSONBodyLimit <= 0 {
 		problems = append(problems, "http.json_body_limit_bytes must be positive and at most http.body_limit_bytes")

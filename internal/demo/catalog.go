@@ -129,7 +129,10 @@ func seedCatalog(ctx context.Context, db *gorm.DB, clk clock.Clock, params confi
 			}
 		}
 	}
-	return seedCertifications(ctx, db, org.ChinaDate(clk.Now()), orgs, users)
+	if err := seedCertifications(ctx, db, org.ChinaDate(clk.Now()), orgs, users); err != nil {
+		return err
+	}
+	return seedFunds(ctx, db, clk, users["demo-finance"])
 }
 
 func seedCertifications(ctx context.Context, db *gorm.DB, today org.Date, orgs *org.Service, users map[string]access.Actor) error {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
@@ -58,7 +57,11 @@ type Service struct {
 }
 
 // NewService returns a Service on db.
-func NewService(db *gorm.DB, c clock.Clock) *Service { return &Service{db: db, clock: c} }
+func NewService(db *gorm.DB, c clock.Clock) *Service {
+	// Rows stamped by GORM (postings' created_at) follow the injected clock.
+	db = db.Session(&gorm.Session{NowFunc: func() time.Time { return c.Now().UTC().Truncate(time.Microsecond) }})
+	return &Service{db: db, clock: c}
+}
 
 // Scope restricts q (on fund_accounts) to what by may see: all for a platform
 // admin, the district's for a district admin, the own subdistrict's for its
@@ -196,14 +199,16 @@ func (s *Service) views(db *gorm.DB, list []Account) ([]View, error) {
 	return out, nil
 }
 
-// lockOwn locks a fund account of the finance officer's own subdistrict;
-// another subdistrict's answers apperr.ErrNotFound.
-func lockOwn(tx *gorm.DB, by access.Actor, id int64) (Account, error) {
+// ownAccount reads a fund account of the finance officer's own subdistrict;
+// another subdistrict's answers apperr.ErrNotFound. It takes no lock: Post
+// locks the ledger accounts, and a row lock here would deadlock with the
+// foreign-key check of a concurrent posting to the same fund.
+func ownAccount(tx *gorm.DB, by access.Actor, id int64) (Account, error) {
 	var a Account
 	if by.Role != access.FinanceOfficer {
 		return a, apperr.ErrForbidden
 	}
-	err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ? AND subdistrict_id = ?", id, by.Scope.SubdistrictID).Take(&a).Error
+	err := tx.Where("id = ? AND subdistrict_id = ?", id, by.Scope.SubdistrictID).Take(&a).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return a, apperr.ErrNotFound
 	}
@@ -223,7 +228,7 @@ type AppropriationInput struct {
 func (s *Service) Appropriate(ctx context.Context, by access.Actor, id int64, in AppropriationInput) (Posting, error) {
 	in.DocumentRef, in.Memo = strings.TrimSpace(in.DocumentRef), strings.TrimSpace(in.Memo)
 	var f apperr.Fields
-	f.Check(in.Amount > 0 && in.Amount <= 100_000_000_000, "amount", "must be between 1 fen and 1,000,000,000.00 yuan")
+	f.Check(in.Amount > 0 && in.Amount <= 100_000_000_000, "amount_fen", "must be between 1 fen and 1,000,000,000.00 yuan")
 	f.Check(in.DocumentRef != "" && len(in.DocumentRef) <= 200, "document_ref", "is required (at most 200 bytes)")
 	f.Check(len(in.Memo) <= 1000, "memo", "must be at most 1000 bytes")
 	f.Check(in.IdempotencyKey != "" && len(in.IdempotencyKey) <= 100, "idempotency_key", "is required (at most 100 bytes)")
@@ -232,7 +237,7 @@ func (s *Service) Appropriate(ctx context.Context, by access.Actor, id int64, in
 	}
 	var p Posting
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if _, err := lockOwn(tx, by, id); err != nil {
+		if _, err := ownAccount(tx, by, id); err != nil {
 			return err
 		}
 		var err error
@@ -253,7 +258,7 @@ func (s *Service) Correct(ctx context.Context, by access.Actor, id, postingID in
 	}
 	var p Posting
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if _, err := lockOwn(tx, by, id); err != nil {
+		if _, err := ownAccount(tx, by, id); err != nil {
 			return err
 		}
 		var orig Posting

@@ -11,14 +11,18 @@ import (
 )
 
 // Ref names the record a posting is for, such as a tender or a milestone; with
-// the movement it makes the posting's idempotency key, so a retried operation
-// posts once.
+// the movement and the fund it makes the posting's idempotency key, so a
+// retried operation posts once. A record that moves the same money twice (a
+// tender reserving again after a release) needs a Ref per round, e.g. an ID
+// of "12/2".
 type Ref struct {
 	Type string
 	ID   string
 }
 
-func (r Ref) key(kind string) string { return kind + ":" + r.Type + ":" + r.ID }
+func (r Ref) key(kind string, fundID int64) string {
+	return fmt.Sprintf("%s:%d:%s:%s", kind, fundID, r.Type, r.ID)
+}
 
 // ErrNotEarmarked is returned by Reserve for a category the fund may not pay for.
 var ErrNotEarmarked = apperr.New(apperr.Conflict, "fund.not_earmarked", "the fund account is not earmarked for this service category")
@@ -34,7 +38,7 @@ func move(tx *gorm.DB, by access.Actor, fundID int64, kind string, ref Ref, from
 	if err := positive(amount); err != nil {
 		return Posting{}, err
 	}
-	return Post(tx, by, Entry{FundAccountID: fundID, Kind: kind, IdempotencyKey: ref.key(kind), ReferenceType: ref.Type,
+	return Post(tx, by, Entry{FundAccountID: fundID, Kind: kind, IdempotencyKey: ref.key(kind, fundID), ReferenceType: ref.Type,
 		ReferenceID: ref.ID, Lines: []Line{{Account: from, Amount: -amount}, {Account: to, Amount: amount}}})
 }
 
@@ -71,7 +75,7 @@ func Encumber(tx *gorm.DB, by access.Actor, fundID int64, reserved, contract mon
 	if rest := reserved - contract; rest > 0 {
 		lines = append(lines, Line{Account: Available, Amount: rest})
 	}
-	return Post(tx, by, Entry{FundAccountID: fundID, Kind: "encumber", IdempotencyKey: ref.key("encumber"),
+	return Post(tx, by, Entry{FundAccountID: fundID, Kind: "encumber", IdempotencyKey: ref.key("encumber", fundID),
 		ReferenceType: ref.Type, ReferenceID: ref.ID, Lines: lines})
 }
 

@@ -30,6 +30,9 @@ const (
 	Paid       = "paid"
 )
 
+// PostingKinds lists the kinds of posting.
+var PostingKinds = []string{"appropriation", "donation", "correction", "reserve", "release", "encumber", "payable", "paid", "return_encumbrance"}
+
 // Kinds lists the ledger accounts every fund account has, in display order.
 var Kinds = []string{Source, Available, Reserved, Encumbered, Payable, Paid}
 
@@ -119,17 +122,16 @@ func Post(tx *gorm.DB, by access.Actor, e Entry) (Posting, error) {
 	if err != nil {
 		return Posting{}, err
 	}
-	p := Posting{FundAccountID: e.FundAccountID, Kind: e.Kind, IdempotencyKey: e.IdempotencyKey, ReferenceType: e.ReferenceType,
-		ReferenceID: e.ReferenceID, DocumentRef: e.DocumentRef, Memo: e.Memo, ReversesID: e.ReversesID, CreatedBy: userRef(by),
-		Lines: e.Lines}
 	// The key decides: a retry finds the posting it already made.
-	res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "idempotency_key"}}, DoNothing: true}).Create(&p)
-	if res.Error != nil {
-		return Posting{}, fmt.Errorf("insert posting: %w", res.Error)
+	var prior int64
+	if err := tx.Model(&Posting{}).Where("idempotency_key = ?", e.IdempotencyKey).Count(&prior).Error; err != nil {
+		return Posting{}, err
 	}
-	if res.RowsAffected == 0 {
+	if prior > 0 {
 		return existing(tx, e)
 	}
+	// Check every balance before writing anything, so that a refusal leaves
+	// the caller's transaction as it was.
 	for _, l := range e.Lines {
 		acct := accounts[l.Account]
 		if acct.Kind != Source && acct.Balance+l.Amount < 0 {
@@ -137,7 +139,19 @@ func Post(tx *gorm.DB, by access.Actor, e Entry) (Posting, error) {
 		}
 		acct.Balance += l.Amount
 		accounts[l.Account] = acct
-		if err := tx.Create(&lineRow{PostingID: p.ID, AccountID: acct.ID, Amount: l.Amount}).Error; err != nil {
+	}
+	p := Posting{FundAccountID: e.FundAccountID, Kind: e.Kind, IdempotencyKey: e.IdempotencyKey, ReferenceType: e.ReferenceType,
+		ReferenceID: e.ReferenceID, DocumentRef: e.DocumentRef, Memo: e.Memo, ReversesID: e.ReversesID, CreatedBy: userRef(by),
+		Lines: e.Lines}
+	res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "idempotency_key"}}, DoNothing: true}).Create(&p)
+	if res.Error != nil {
+		return Posting{}, fmt.Errorf("insert posting: %w", res.Error)
+	}
+	if res.RowsAffected == 0 { // the same key, written meanwhile for another fund
+		return existing(tx, e)
+	}
+	for _, l := range e.Lines {
+		if err := tx.Create(&lineRow{PostingID: p.ID, AccountID: accounts[l.Account].ID, Amount: l.Amount}).Error; err != nil {
 			if errors.Is(err, gorm.ErrCheckConstraintViolated) {
 				return Posting{}, ErrInsufficient
 			}

@@ -43,7 +43,7 @@ type FloorRow struct {
 // come first.
 func (s *Service) FloorReport(ctx context.Context, by access.Actor) ([]FloorRow, error) {
 	q := s.db.WithContext(ctx).Table("communities c").Select(`c.id AS community_id, c.subdistrict_id, c.code, c.name_zh, c.name_en, c.households,
-		coalesce(sum(share.amount), 0)::bigint AS allocated`).
+		floor(coalesce(sum(share.amount), 0))::bigint AS allocated`).
 		Joins(`LEFT JOIN (
 			SELECT tc.community_id, (v.annual_quantity::numeric * v.unit_price_fen / n.cnt) AS amount
 			FROM transfer_items i
@@ -62,7 +62,7 @@ func (s *Service) FloorReport(ctx context.Context, by access.Actor) ([]FloorRow,
 	default:
 		q = q.Where("false")
 	}
-	var rows []FloorRow
+	rows := []FloorRow{}
 	if err := q.Scan(&rows).Error; err != nil {
 		return nil, err
 	}

@@ -330,13 +330,14 @@ func (s *Service) Approve(ctx context.Context, by access.Actor, id int64, in App
 	}
 	now := s.clock.Now()
 	today := ChinaDate(now)
-	if err := in.validate(today); err != nil {
-		return Certification{}, err
-	}
 	var out Certification
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// Scope first: another district's certification is 404 whatever the input.
 		c, err := lockCert(tx, by, id)
 		if err != nil {
+			return err
+		}
+		if err := in.validate(today); err != nil {
 			return err
 		}
 		if c.Status != CertPending {

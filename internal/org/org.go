@@ -204,6 +204,9 @@ func (in Input) apply(o *Organization) {
 // Update replaces an organization's profile within by's scope. The credit code
 // and district are identity and do not change here.
 func (s *Service) Update(ctx context.Context, by access.Actor, id int64, in Input) (Organization, error) {
+	if by.Role == access.OrgMember {
+		return Organization{}, apperr.ErrForbidden // members read the profile; its admin keeps it
+	}
 	var o Organization
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := Scope(tx, by).Clauses(clause.Locking{Strength: "UPDATE"}).Take(&o, id).Error; err != nil {

@@ -3,8 +3,11 @@ package server_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
+	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +41,12 @@ func serveHTTP(t *testing.T, e *env) string {
 // not start fails the test at its first action.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
+	return newBrowserFor(t, 60*time.Second)
+}
+
+// newBrowserFor is newBrowser with the overall deadline timeout.
+func newBrowserFor(t *testing.T, timeout time.Duration) context.Context {
+	t.Helper()
 	execPath := os.Getenv("JIEDAO_CHROMIUM")
 	if execPath == "" {
 		execPath = "/usr/bin/chromium"
@@ -55,7 +64,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-quic", true),
 	}
-	ctx, cancelTimeout := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(context.Background(), timeout)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
 	t.Cleanup(func() {
@@ -181,4 +190,144 @@ func TestBrowserLoginDashboardLanguageLogout(t *testing.T) {
 	if open != 0 {
 		t.Errorf("open sessions after sign-out = %d, want 0", open)
 	}
+}
+
+// A new organization signs up, uploads evidence and applies for certification;
+// the district admin approves it in the queue; the public directory lists it
+// for the category; an officer then publishes a transfer item of that category,
+// which the public catalog finds.
+func TestBrowserSignupCertifyPublish(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	base := serveHTTP(t, e)
+	ctx := newBrowserFor(t, 90*time.Second)
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	code := azCreditCode(t, "52330502MJ7200001")
+	name := "湖州市吴兴区阳光助残服务社"
+	evidence := filepath.Join(t.TempDir(), "评估等级证书.pdf")
+	if err := os.WriteFile(evidence, samplePDF, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	signOut := func(step string) {
+		t.Helper()
+		browse(t, ctx, step,
+			chromedp.Click(css(`form[action="/logout"] button`)),
+			chromedp.WaitVisible(css(`#login-submit`)),
+		)
+	}
+	signInAs := func(username, landmark string) {
+		t.Helper()
+		browse(t, ctx, "sign in as "+username,
+			chromedp.SendKeys(css(`#username`), username),
+			chromedp.SendKeys(css(`#password`), demoPassword),
+			chromedp.Click(css(`#login-submit`)),
+			chromedp.WaitVisible(css(landmark)),
+		)
+	}
+
+	browse(t, ctx, "open the sign-up form from the login page",
+		chromedp.Navigate(base+"/login"),
+		chromedp.Click(css(`#signup-link`)),
+		chromedp.WaitVisible(css(`#org-submit`)),
+	)
+	browse(t, ctx, "sign up",
+		chromedp.SendKeys(css(`#legal_name`), name),
+		chromedp.SendKeys(css(`#credit_code`), code),
+		chromedp.SetValue(css(`#org_type`), "social_service_institution"),
+		chromedp.SetValue(css(`#registration_date`), "2020-05-12"),
+		chromedp.SendKeys(css(`#legal_representative`), "刘洋"),
+		chromedp.SendKeys(css(`#contact_name`), "刘洋"),
+		chromedp.SendKeys(css(`#contact_phone`), "0572-2300456"),
+		chromedp.SendKeys(css(`#contact_email`), "office@yangguang.example.org"),
+		chromedp.SendKeys(css(`#address`), "吴兴区飞英街道测试路 8 号"),
+		chromedp.SetValue(css(`#staff_count`), "16"),
+		chromedp.SetValue(css(`#certified_social_workers`), "5"),
+		chromedp.SendKeys(css(`#admin-username`), "yangguang-admin"),
+		chromedp.SendKeys(css(`#admin-display_name`), "刘洋"),
+		chromedp.SendKeys(css(`#admin-password`), "a long enough password"),
+		chromedp.SendKeys(css(`#admin-password_confirm`), "a long enough password"),
+		chromedp.Click(css(`#org-submit`)),
+		chromedp.WaitVisible(css(`#done`)),
+	)
+	if loc := pageValue(t, ctx, chromedp.Location()); loc != base+"/org?done=registered" {
+		t.Errorf("location after sign-up = %q, want %q", loc, base+"/org?done=registered")
+	}
+	wantSubstrings(t, "the organization's page", pageValue(t, ctx, chromedp.Text(css(`main`))), name, code, "yangguang-admin")
+
+	browse(t, ctx, "upload evidence",
+		chromedp.SetUploadFiles(css(`#document-file`), []string{evidence}),
+		chromedp.Click(css(`#upload-submit`)),
+		chromedp.WaitVisible(css(`#documents #done`)),
+	)
+	wantSubstrings(t, "the documents", pageValue(t, ctx, chromedp.Text(css(`#document-list`))), "评估等级证书.pdf")
+	orgID := e.idOf("organizations", "credit_code = ?", code)
+	docID := e.idOf("organization_documents", "organization_id = ?", orgID)
+
+	browse(t, ctx, "apply for DISABILITY_SUPPORT",
+		chromedp.Click(css(`#cat-DISABILITY_SUPPORT`)),
+		chromedp.SendKeys(css(`#apply-statement`), "本社有康复治疗师 3 名，持证社工 5 名。"),
+		chromedp.Click(css(fmt.Sprintf(`#evidence-%d`, docID))),
+		chromedp.Click(css(`#apply-submit`)),
+		chromedp.WaitVisible(css(`#certifications #done`)),
+	)
+	wantSubstrings(t, "the certifications", pageValue(t, ctx, chromedp.Text(css(`#cert-list`))), "残疾人帮扶", "待审核")
+	certID := e.idOf("certifications", "organization_id = ?", orgID)
+
+	signOut("sign the organization out")
+	signInAs("demo-district", "#dashboard-district_admin")
+	card := fmt.Sprintf("#cert-%d", certID)
+	browse(t, ctx, "open the queue",
+		chromedp.Click(css(`header a[href="/district/certifications"]`)),
+		chromedp.WaitVisible(css(card)),
+	)
+	wantSubstrings(t, "the pending application", pageValue(t, ctx, chromedp.Text(css(card))), name, "残疾人帮扶", "评估等级证书.pdf")
+	browse(t, ctx, "approve at 3A",
+		chromedp.SetValue(css(fmt.Sprintf("#approve-%d-grade", certID)), "3"),
+		chromedp.SetValue(css(fmt.Sprintf("#approve-%d-valid_through", certID)), "2029-11-21"),
+		chromedp.Click(css(fmt.Sprintf("#approve-%d", certID))),
+		chromedp.WaitVisible(css(`#done`)),
+	)
+	wantSubstrings(t, "the approval notice", pageValue(t, ctx, chromedp.Text(css(`#done`))), name)
+
+	browse(t, ctx, "filter the public directory by DISABILITY_SUPPORT",
+		chromedp.Click(css(`header a[href="/capable"]`)),
+		chromedp.WaitVisible(css(`#capable-search`)),
+		chromedp.SetValue(css(`#category`), "DISABILITY_SUPPORT"),
+		chromedp.Click(css(`#capable-search`)),
+		// Only a filtered directory offers to clear its filters.
+		chromedp.WaitVisible(css(`form.filters a[href="/capable"]`)),
+		chromedp.WaitVisible(css(fmt.Sprintf(`#org-%d`, orgID))),
+	)
+	wantSubstrings(t, "the directory entry", pageValue(t, ctx, chromedp.Text(css(fmt.Sprintf(`#org-%d`, orgID)))),
+		name, "3A", "残疾人帮扶", "2029-11-21")
+	if loc := pageValue(t, ctx, chromedp.Location()); !strings.Contains(loc, "category=DISABILITY_SUPPORT") {
+		t.Errorf("location of the filtered directory = %q, want it to carry the category", loc)
+	}
+
+	signOut("sign the district admin out")
+	signInAs("demo-officer", "#dashboard-procurement_officer")
+	title := "残疾人康复上门服务"
+	browse(t, ctx, "create a transfer item",
+		chromedp.Navigate(base+"/items/new"),
+		chromedp.WaitVisible(css(`#save-item`)),
+		chromedp.SendKeys(css(`#title`), title),
+		chromedp.SetValue(css(`#category_code`), "DISABILITY_SUPPORT"),
+		chromedp.SendKeys(css(`#description`), "为辖区持证残疾人提供康复训练上门服务，每人每月不少于两次。"),
+		chromedp.SendKeys(css(`#target_population`), "辖区内持证残疾人"),
+		chromedp.Click(css(`#community_ids input[type="checkbox"]`)),
+		chromedp.SetValue(css(`#annual_quantity`), "600"),
+		chromedp.SendKeys(css(`#quantity_unit`), "人次"),
+		chromedp.SendKeys(css(`#unit_price`), "120"),
+		chromedp.Click(css(`#save-item`)),
+		chromedp.WaitVisible(css(`#publish-item`)),
+	)
+	browse(t, ctx, "publish it",
+		chromedp.Click(css(`#publish-item`)),
+		chromedp.WaitVisible(css(`#item-state .badge-published`)),
+	)
+	browse(t, ctx, "search the public catalog",
+		chromedp.Navigate(base+"/catalog?q="+url.QueryEscape("康复上门")),
+		chromedp.WaitVisible(css(`#result-count`)),
+	)
+	wantSubstrings(t, "the catalog results", pageValue(t, ctx, chromedp.Text(css(`#results`))), title, "残疾人帮扶")
 }

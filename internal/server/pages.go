@@ -142,7 +142,9 @@ func (s *Server) renderError(c *fiber.Ctx, status int, e *apperr.Error) error {
 		msg = "error.not_found"
 	case apperr.Forbidden, apperr.Unauthorized:
 		msg = "error.forbidden"
-	case apperr.Invalid, apperr.TooLarge, apperr.UnsupportedMediaType:
+	case apperr.TooLarge:
+		msg = "error.too_large"
+	case apperr.Invalid, apperr.UnsupportedMediaType:
 		msg = "error.invalid"
 	case apperr.Conflict:
 		msg = "error.conflict"
@@ -258,6 +260,13 @@ var pageRoles = map[string][]access.Role{
 	"/items/new":          {access.ProcurementOfficer},
 	"/district/standards": {access.DistrictAdmin},
 	"/district/guidance":  {access.DistrictAdmin},
+	// Organizations: their staff see their page and upload evidence; only the
+	// organization's admin edits the profile, invites members and applies.
+	"/org":                     {access.OrgAdmin, access.OrgMember},
+	"/org/profile":             {access.OrgAdmin},
+	"/org/members":             {access.OrgAdmin},
+	"/org/certifications":      {access.OrgAdmin},
+	"/district/certifications": {access.DistrictAdmin},
 }
 
 var navOrder = []navItem{
@@ -267,6 +276,8 @@ var navOrder = []navItem{
 	{"nav.items", "/items"},
 	{"nav.district_standards", "/district/standards"},
 	{"nav.guidance", "/district/guidance"},
+	{"nav.certifications", "/district/certifications"},
+	{"nav.org", "/org"},
 }
 
 func navFor(role access.Role) []navItem {
@@ -332,6 +343,7 @@ func (s *Server) pageRoutes() {
 	pages.Get("/organizations", s.pageFor("/organizations"), s.handleOrganizationsPage)
 	pages.Get("/admin/users", s.pageFor("/admin/users"), s.handleUsersPage)
 	s.catalogPages(pages)
+	s.orgPages(pages)
 }
 
 func mustSub(fsys fs.FS, dir string) fs.FS {

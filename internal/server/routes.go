@@ -58,6 +58,8 @@ func (s *Server) routes() {
 
 	s.catalogRoutes(api)
 	s.orgRoutes(api)
+	s.fundRoutes(api)
+	s.payoutRoutes(api)
 
 	api.Use(func(c *fiber.Ctx) error { return errRouteNotFound })
 

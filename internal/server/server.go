@@ -16,7 +16,9 @@ import (
 	"github.com/jiedao-market/jiedao/internal/auth"
 	"github.com/jiedao-market/jiedao/internal/catalog"
 	"github.com/jiedao-market/jiedao/internal/config"
+	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/org"
+	"github.com/jiedao-market/jiedao/internal/payout"
 	"github.com/jiedao-market/jiedao/internal/place"
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
 )
@@ -31,6 +33,8 @@ type Server struct {
 	places  *place.Service
 	orgs    *org.Service
 	catalog *catalog.Service
+	funds   *fund.Service
+	payouts *payout.Service
 	pages   *pages
 	metrics *metrics
 	openapi []byte
@@ -44,6 +48,8 @@ type Deps struct {
 	Log    *slog.Logger
 	Clock  clock.Clock
 	Auth   *auth.Service
+	// Payouts may be nil: a payout service without Stripe or jobs is made.
+	Payouts *payout.Service
 }
 
 // New builds the server and its route table.
@@ -57,6 +63,11 @@ func New(d Deps) (*Server, error) {
 		places:  place.NewService(d.DB, d.Clock),
 		orgs:    org.NewService(d.DB, d.Clock, org.Options{Argon2: d.Config.Auth.Argon2, Uploads: d.Config.Uploads}),
 		catalog: catalog.NewService(d.DB, d.Clock),
+		funds:   fund.NewService(d.DB, d.Clock),
+		payouts: d.Payouts,
+	}
+	if s.payouts == nil {
+		s.payouts = payout.NewService(d.DB, d.Clock, d.Log, payout.Options{})
 	}
 	var err error
 	if s.openapi, err = loadOpenAPI(); err != nil {

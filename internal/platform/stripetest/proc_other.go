@@ -1,0 +1,8 @@
+//go:build !linux
+
+package stripetest
+
+import "os/exec"
+
+// setParentDeath does nothing: only Linux can tie a child's life to its parent's.
+func setParentDeath(*exec.Cmd) {}
