@@ -182,6 +182,17 @@ CREATE INDEX payouts_due_idx ON payouts (id) WHERE state = 'requested';
 CREATE INDEX payouts_fund_idx ON payouts (fund_account_id);
 CREATE INDEX payouts_org_idx ON payouts (organization_id);
 
+-- When each call to Stripe for a payout began, written outside the job's
+-- transaction so that a crash keeps it. No foreign key, so that writing it does
+-- not wait for the job's lock on the payout. Stripe keeps an idempotency key
+-- for 24 hours: once the first call is older than that, a retry could pay
+-- twice, so the job stops and leaves the payout for reconciliation.
+CREATE TABLE payout_attempts (
+    payout_id  bigint NOT NULL,
+    started_at timestamptz NOT NULL
+);
+CREATE INDEX payout_attempts_payout_idx ON payout_attempts (payout_id, started_at);
+
 -- Every Stripe webhook event, stored once by its id, applied by a job.
 CREATE TABLE stripe_events (
     id           text PRIMARY KEY,
@@ -209,6 +220,7 @@ CREATE TABLE donations (
 -- +goose Down
 DROP TABLE donations;
 DROP TABLE stripe_events;
+DROP TABLE payout_attempts;
 DROP TABLE payouts;
 DROP TABLE organization_payout_accounts;
 DROP TABLE ledger_lines;

@@ -12,9 +12,17 @@ cd "$(dirname "$0")/.."
 mkdir -p .data
 chmod 700 .data
 env_file=.data/jiedao.env
+# A database URL given by the caller wins over the file written on an earlier run.
+caller_db=${JIEDAO_DATABASE_URL:-}
+caller_test_db=${JIEDAO_TEST_DATABASE_URL:-}
 if [ -f "$env_file" ]; then
   # shellcheck disable=SC1090
   set -a; . "$env_file"; set +a
+fi
+if [ -n "$caller_db" ]; then
+  JIEDAO_DATABASE_URL=$caller_db
+  JIEDAO_TEST_DATABASE_URL=${caller_test_db:-$caller_db}
+  unset JIEDAO_DEV_DB_PASSWORD
 fi
 
 log() { printf 'devenv: %s\n' "$*" >&2; }

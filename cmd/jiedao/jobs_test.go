@@ -74,12 +74,16 @@ func TestServeWorkers(t *testing.T) {
 				t.Fatalf("Insert(PingArgs) error = %v", err)
 			}
 			if working {
-				deadline := time.Now().Add(30 * time.Second)
+				// Another process works the job: poll its row until it completes.
+				poll := time.NewTicker(20 * time.Millisecond)
+				defer poll.Stop()
+				deadline := time.After(30 * time.Second)
 				for state(t, pool, res.Job.ID) != rivertype.JobStateCompleted {
-					if time.Now().After(deadline) {
+					select {
+					case <-poll.C:
+					case <-deadline:
 						t.Fatalf("ping job state = %q after 30 s, want completed by serve's workers", state(t, pool, res.Job.ID))
 					}
-					time.Sleep(20 * time.Millisecond)
 				}
 			} else {
 				var queues int
@@ -126,30 +130,48 @@ func state(t *testing.T, pool *pgxpool.Pool, id int64) rivertype.JobState {
 // waitFor waits until the log holds text, failing if serve returns first.
 func waitFor(t *testing.T, done <-chan error, log *lockedBuffer, text string) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
+	deadline := time.After(time.Minute)
 	for !strings.Contains(log.String(), text) {
 		select {
 		case err := <-done:
 			t.Fatalf("serve returned %v before logging %s; log:\n%s", err, text, log.String())
-		default:
-		}
-		if time.Now().After(deadline) {
+		case <-log.written():
+		case <-deadline:
 			t.Fatalf("serve did not log %s within a minute; log:\n%s", text, log.String())
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
 // lockedBuffer is a bytes.Buffer read while serve writes to it.
 type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	changed chan struct{}
 }
 
 func (l *lockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.b.Write(p)
+	n, err := l.b.Write(p)
+	select {
+	case l.ch() <- struct{}{}:
+	default: // a signal is already waiting
+	}
+	return n, err
+}
+
+// written signals after a write, for waiting on a log line without polling.
+func (l *lockedBuffer) written() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.ch()
+}
+
+func (l *lockedBuffer) ch() chan struct{} {
+	if l.changed == nil {
+		l.changed = make(chan struct{}, 1)
+	}
+	return l.changed
 }
 
 func (l *lockedBuffer) String() string {

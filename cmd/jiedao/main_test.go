@@ -98,17 +98,17 @@ func TestSeedAndAuditVerify(t *testing.T) {
 	env := testEnv(dbURL)
 
 	first := mustRun(t, env, "seed", "--demo").stdout
-	if !strings.Contains(first, "demo data ready (9 new account(s))") || !strings.Contains(first, "demo-officer") ||
+	if !strings.Contains(first, "demo data ready (10 new account(s))") || !strings.Contains(first, "demo-officer") ||
 		!strings.Contains(first, env["JIEDAO_DEMO_PASSWORD"]) {
-		t.Errorf("first seed --demo = %q, want 9 new accounts, the logins and the password", first)
+		t.Errorf("first seed --demo = %q, want 10 new accounts, the logins and the password", first)
 	}
 	tables := []string{"users", "communities", "subdistricts", "organizations", "audit_entries"}
 	before := map[string]int64{}
 	for _, table := range tables {
 		before[table] = count(t, gdb, table)
 	}
-	if before["users"] != 9 || before["communities"] != 5 {
-		t.Errorf("after seeding: %d users, %d communities, want 9 and 5", before["users"], before["communities"])
+	if before["users"] != 10 || before["communities"] != 5 {
+		t.Errorf("after seeding: %d users, %d communities, want 10 and 5", before["users"], before["communities"])
 	}
 
 	second := mustRun(t, env, "seed", "--demo").stdout

@@ -51,6 +51,10 @@ const appendLock = 0x61756469740a
 // marshals to JSON; never secrets or sealed content) as its data. It must run in
 // the transaction that makes the change, at READ COMMITTED (the default), so
 // that the entry commits or rolls back with it.
+//
+// It takes the chain's lock until the transaction ends, so a transaction
+// takes every row lock it needs before its first Record; taking row locks
+// after it can deadlock with another transaction that locks those rows first.
 func Record(tx *gorm.DB, by access.Actor, action, entityType string, entityID any, change any) error {
 	data, err := canonicalJSON(change)
 	if err != nil {

@@ -127,6 +127,7 @@ func Seed(ctx context.Context, db *gorm.DB, clk clock.Clock, password string, pa
 			{Username: "demo-org", DisplayName: "康乐居家养老", Role: access.OrgAdmin, OrganizationID: ptr(orgIDs[0])},
 			{Username: "demo-officer2", DisplayName: "飞英街道采购专员", Role: access.ProcurementOfficer, SubdistrictID: ptr(subIDs[1])},
 			{Username: "demo-org2", DisplayName: "社会工作者协会", Role: access.OrgAdmin, OrganizationID: ptr(orgIDs[1])},
+			{Username: "demo-member", DisplayName: "康乐居家养老社工", Role: access.OrgMember, OrganizationID: ptr(orgIDs[0])},
 			{Username: "demo-resident", DisplayName: "居民", Role: access.Resident},
 		}
 		res.PasswordWorks = true

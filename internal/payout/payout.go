@@ -192,6 +192,18 @@ func (s *Service) Process(ctx context.Context, id int64) error {
 			failed = ErrNoStripe
 			return ErrNoStripe
 		}
+		var first struct{ At *time.Time }
+		if err := tx.Raw(`SELECT min(started_at) AS at FROM payout_attempts WHERE payout_id = ?`, p.ID).Scan(&first).Error; err != nil {
+			return err
+		}
+		if first.At != nil && s.clock.Now().Sub(*first.At) > IdempotencyWindow {
+			// A transfer may exist that a new key would duplicate: stop, for a person to reconcile.
+			return s.fail(tx, &p, "Stripe's idempotency window has passed since the first attempt: reconcile with the Stripe dashboard, then confirm by hand")
+		}
+		// Recorded outside this transaction so that a crash keeps it.
+		if err := s.db.WithContext(ctx).Exec(`INSERT INTO payout_attempts (payout_id, started_at) VALUES (?, ?)`, p.ID, s.clock.Now()).Error; err != nil {
+			return err
+		}
 		transferID, err := s.stripe.Transfer(ctx, accountID, int64(p.AmountFen), "payout:"+strconv.FormatInt(p.ID, 10),
 			map[string]string{"payout_id": strconv.FormatInt(p.ID, 10), "reference": p.ReferenceType + ":" + p.ReferenceID})
 		if err != nil {
@@ -210,6 +222,23 @@ func (s *Service) Process(ctx context.Context, id int64) error {
 		s.note(ctx, id, failed)
 	}
 	return err
+}
+
+// IdempotencyWindow is how long after its first call a payout's job may still
+// call Stripe: less than the 24 hours Stripe keeps an idempotency key.
+const IdempotencyWindow = 23 * time.Hour
+
+// fail moves a payout to failed with the reason, inside tx, with its audit
+// entry. The money stays payable until a finance officer confirms how it was
+// paid (ConfirmManual).
+func (s *Service) fail(tx *gorm.DB, p *Payout, reason string) error {
+	res := tx.Model(&Payout{}).Where("id = ? AND state = 'requested'", p.ID).
+		Updates(map[string]any{"state": "failed", "last_error": reason, "updated_at": s.clock.Now()})
+	if res.Error != nil {
+		return res.Error
+	}
+	return audit.Record(tx, access.SystemActor("payout-job", "job:payout:"+strconv.FormatInt(p.ID, 10)), "payout.fail", "payout", p.ID,
+		map[string]any{"reason": reason})
 }
 
 // note records a failed attempt after the job's transaction ended (it held the
@@ -235,7 +264,7 @@ func (s *Service) markPaid(tx *gorm.DB, by access.Actor, p *Payout, set map[stri
 	}
 	now := s.clock.Now()
 	set["state"], set["paid_at"], set["updated_at"], set["last_error"] = "paid", now, now, ""
-	res := tx.Model(&Payout{}).Where("id = ? AND state = 'requested'", p.ID).Updates(set)
+	res := tx.Model(&Payout{}).Where("id = ? AND state IN ('requested', 'failed')", p.ID).Updates(set)
 	if res.Error != nil {
 		return fmt.Errorf("mark payout %d paid: %w", p.ID, res.Error)
 	}
@@ -246,8 +275,9 @@ func (s *Service) markPaid(tx *gorm.DB, by access.Actor, p *Payout, set map[stri
 	return audit.Record(tx, by, "payout.paid", "payout", p.ID, set)
 }
 
-// ConfirmManual records the bank transfer that paid a manual payout; only a
-// finance officer of the fund's subdistrict may (others: apperr.ErrNotFound).
+// ConfirmManual records the bank transfer that paid a manual payout, or how a
+// payout the job gave up on (failed) was settled; only a finance officer of
+// the fund's subdistrict may (others: apperr.ErrNotFound).
 func (s *Service) ConfirmManual(ctx context.Context, by access.Actor, id int64, reference string) (Payout, error) {
 	reference = strings.TrimSpace(reference)
 	if reference == "" || len(reference) > 200 {
@@ -266,11 +296,14 @@ func (s *Service) ConfirmManual(ctx context.Context, by access.Actor, id int64, 
 		} else if err != nil {
 			return err
 		}
-		if p.Provider != "manual" {
-			return ErrNotManual
-		}
-		if p.State != "requested" {
+		// A manual payout waiting to be paid, or any payout the job gave up on
+		// (to be reconciled), is confirmed by hand.
+		switch {
+		case p.State == "failed":
+		case p.State != "requested":
 			return ErrNotRequested
+		case p.Provider != "manual":
+			return ErrNotManual
 		}
 		if err := s.markPaid(tx, by, &p, map[string]any{"manual_reference": reference, "confirmed_by": userRef(by)}); err != nil {
 			return err

@@ -340,9 +340,12 @@ func testCrashAfterTransfer(t *testing.T, stripeURL string) {
 			t.Fatalf("Process() with a crash after the transfer: error = %v, want %v", err, crash)
 		}
 		got := e.payout(p.ID)
-		// A crash records nothing: the attempt is only noted for Stripe's refusals.
+		// A crash records nothing on the payout (the attempt's start is kept in payout_attempts).
 		if got.State != "requested" || got.StripeTransferID != nil || got.PaidAt != nil || got.Attempts != 0 || got.LastError != "" {
 			t.Errorf("payout after the crash = %+v, want requested, no transfer id, 0 attempts, no error", got)
+		}
+		if n := e.count(`SELECT count(*) FROM payout_attempts WHERE payout_id = ?`, p.ID); n != 1 {
+			t.Errorf("payout_attempts after the crash = %d, want 1", n)
 		}
 		if n := e.paidPostings(p.ID); n != 0 {
 			t.Errorf("paid postings after the crash = %d, want 0", n)

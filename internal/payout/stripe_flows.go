@@ -120,14 +120,19 @@ func (s *Service) ApplyEvent(ctx context.Context, id string) error {
 				effect = s.completeDonation(tx, by, obj)
 			}
 		case "checkout.session.expired":
-			effect = tx.Exec(`UPDATE donations SET state = 'expired' WHERE checkout_session_id = ? AND state = 'pending'`, obj.ID).Error
+			effect = s.expireDonation(tx, by, obj.ID)
 		case "account.updated":
 			// Only an event newer than the one that set the flag changes it, so
 			// events arriving out of order end in the newest state.
 			at := time.Unix(body.Created, 0).UTC()
-			effect = tx.Exec(`UPDATE organization_payout_accounts SET payouts_enabled = ?, stripe_event_at = ?, updated_at = ?
+			res := tx.Exec(`UPDATE organization_payout_accounts SET payouts_enabled = ?, stripe_event_at = ?, updated_at = ?
 				WHERE stripe_account_id = ? AND (stripe_event_at IS NULL OR stripe_event_at <= ?)`,
-				obj.PayoutsEnabled, at, s.clock.Now(), obj.ID, at).Error
+				obj.PayoutsEnabled, at, s.clock.Now(), obj.ID, at)
+			effect = res.Error
+			if effect == nil && res.RowsAffected > 0 {
+				effect = audit.Record(tx, by, "payout.account_updated", "stripe_account", obj.ID,
+					map[string]any{"payouts_enabled": obj.PayoutsEnabled, "event": ev.ID})
+			}
 		}
 		msg := ""
 		if effect != nil {
@@ -227,6 +232,24 @@ func (s *Service) GetDonation(ctx context.Context, id int64) (Donation, error) {
 	return d, nil
 }
 
+// expireDonation records that a donor left the checkout without paying.
+func (s *Service) expireDonation(tx *gorm.DB, by access.Actor, sessionID string) error {
+	var d Donation
+	if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("checkout_session_id = ?", sessionID).Take(&d).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil
+		}
+		return err
+	}
+	if d.State != "pending" {
+		return nil
+	}
+	if err := tx.Model(&d).Update("state", "expired").Error; err != nil {
+		return err
+	}
+	return audit.Record(tx, by, "donation.expire", "donation", d.ID, nil)
+}
+
 // completeDonation credits a paid donation to its fund once.
 func (s *Service) completeDonation(tx *gorm.DB, by access.Actor, obj eventObject) error {
 	var d Donation
@@ -245,7 +268,13 @@ func (s *Service) completeDonation(tx *gorm.DB, by access.Actor, obj eventObject
 	if d.State == "completed" {
 		return nil
 	}
-	if d.CheckoutSessionID == nil || obj.ID != *d.CheckoutSessionID {
+	switch {
+	case d.CheckoutSessionID == nil && obj.Metadata["donation_id"] == strconv.FormatInt(d.ID, 10):
+		// The session was made but its id not yet stored: the metadata names the donation.
+		if err := tx.Model(&d).Update("checkout_session_id", obj.ID).Error; err != nil {
+			return err
+		}
+	case d.CheckoutSessionID == nil || obj.ID != *d.CheckoutSessionID:
 		return apperr.New(apperr.Conflict, "donation.session_mismatch", "the event's checkout session is not the donation's")
 	}
 	if obj.AmountTotal != int64(d.AmountFen) || !strings.EqualFold(obj.Currency, Currency) {

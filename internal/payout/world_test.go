@@ -58,6 +58,7 @@ func TestPayoutFlows(t *testing.T) {
 		{"request writes the payable posting and the payout in one transaction", testRequestTx},
 		{"fifty concurrent requests make one payout and one transfer", testConcurrentRequests},
 		{"a crash after Stripe answered is retried with the same key", testCrashAfterTransfer},
+		{"past Stripe's idempotency window the job stops for reconciliation", testIdempotencyWindow},
 		{"the sweep schedules what lost its job, once", testSweep},
 		{"a manual payout is confirmed by a finance officer", testManualPayout},
 		{"webhooks are verified, stored once and applied once", testWebhooks},

@@ -66,11 +66,11 @@ func azFreshItemPath(suffix string, published bool) func(f *azFixture) string {
 
 // Wants shared by several catalog rows.
 var (
-	azEveryone      = azWant{ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200}
-	azDistrictOnly  = azWant{no401, no403, ok200, no403, no403, no403, no403, no403, no403, no403}
-	azItemReaders   = azWant{no401, ok200, ok200, ok200, ok200, no403, no403, nf404, no403, no403}
-	azItemOfficerA  = azWant{no401, no403, no403, ok200, no403, no403, no403, nf404, no403, no403}
-	azItemListWants = azWant{no401, ok200, ok200, ok200, ok200, no403, no403, ok200, no403, no403}
+	azEveryone      = azWant{ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200}
+	azDistrictOnly  = azWant{no401, no403, ok200, no403, no403, no403, no403, no403, no403, no403, no403}
+	azItemReaders   = azWant{no401, ok200, ok200, ok200, ok200, no403, no403, nf404, no403, no403, no403}
+	azItemOfficerA  = azWant{no401, no403, no403, ok200, no403, no403, no403, nf404, no403, no403, no403}
+	azItemListWants = azWant{no401, ok200, ok200, ok200, ok200, no403, no403, ok200, no403, no403, no403}
 )
 
 // azCatalogMatrix covers the catalog routes: standards, guidance catalogs and
@@ -86,7 +86,7 @@ var azCatalogMatrix = map[string][]azMatrixRow{
 					"name_en": fmt.Sprintf("Matrix metric %d", i), "unit": "次", "direction": "higher", "source": "service_records",
 					"default_target": 100, "default_weight": 10}
 			},
-			want: azWant{no401, no403, new201, no403, no403, no403, no403, no403, no403, no403}},
+			want: azWant{no401, no403, new201, no403, no403, no403, no403, no403, no403, no403, no403}},
 		{method: "PATCH", route: "/api/v1/standards/:code/metrics/:metric",
 			path: func(f *azFixture) string { return "/api/v1/standards/ELDERLY_HOME_CARE/metrics/service_visits" },
 			body: func(f *azFixture, i int) any { return map[string]any{"default_target": 1300 + i} },
@@ -107,7 +107,7 @@ var azCatalogMatrix = map[string][]azMatrixRow{
 				category := catFreeCategory(f.e.t, f.e, f.district)
 				return map[string]any{"category_code": category, "catalog_code": fmt.Sprintf("MX-%02d", i), "notes": "矩阵测试"}
 			},
-			want: azWant{no401, no403, new201, no403, no403, no403, no403, no403, no403, no403}},
+			want: azWant{no401, no403, new201, no403, no403, no403, no403, no403, no403, no403, no403}},
 	},
 	"transfer-items": {
 		{method: "GET", route: "/api/v1/transfer-items", want: azItemListWants},
@@ -119,7 +119,7 @@ var azCatalogMatrix = map[string][]azMatrixRow{
 				}
 				return catItemBody(fmt.Sprintf("矩阵新建事项%d", i), "ELDERLY_HOME_CARE", comm)
 			},
-			want: azWant{no401, no403, no403, new201, no403, no403, no403, new201, no403, no403}},
+			want: azWant{no401, no403, no403, new201, no403, no403, no403, new201, no403, no403, no403}},
 		{method: "GET", route: "/api/v1/transfer-items/:id", path: azItemPath(""), want: azItemReaders},
 		{method: "PATCH", route: "/api/v1/transfer-items/:id", path: azItemPath(""),
 			body: func(f *azFixture, i int) any { return map[string]any{"description": fmt.Sprintf("矩阵修改%d", i)} },

@@ -58,9 +58,9 @@ func azFundFixed(path string) func(f *azFixture) string {
 // subdistrict and the admins above it; B's procurement officer finds nothing
 // of A's), and the finance officer of A alone.
 var (
-	azFundListReaders = azWant{no401, ok200, ok200, ok200, ok200, no403, no403, ok200, no403, no403}
-	azFundReaders     = azWant{no401, ok200, ok200, ok200, ok200, no403, no403, nf404, no403, no403}
-	azFundFinance     = azWant{no401, no403, no403, no403, new201, no403, no403, no403, no403, no403}
+	azFundListReaders = azWant{no401, ok200, ok200, ok200, ok200, no403, no403, ok200, no403, no403, no403}
+	azFundReaders     = azWant{no401, ok200, ok200, ok200, ok200, no403, no403, nf404, no403, no403, no403}
+	azFundFinance     = azWant{no401, no403, no403, no403, new201, no403, no403, no403, no403, no403, no403}
 )
 
 // azFundMatrix covers the fund-account, posting and report routes. Only a

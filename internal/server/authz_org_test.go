@@ -89,12 +89,14 @@ func azReason(f *azFixture, i int) any {
 }
 
 // Wants shared by several organization rows: readers of org 1's internal
-// records (members, documents), its org admin only, and 吴兴区's district admin only.
+// records (members, documents), its org admin only, its own staff (admin and
+// member) only, and 吴兴区's district admin only.
 var (
-	azOrg1Readers = azWant{no401, ok200, ok200, no403, no403, no403, ok200, no403, nf404, no403}
-	azOrg1Admin   = azWant{no401, no403, no403, no403, no403, no403, new201, no403, nf404, no403}
-	azCertReaders = azWant{no401, ok200, ok200, no403, no403, no403, ok200, no403, nf404, no403}
-	azCertDecider = azWant{no401, no403, ok200, no403, no403, no403, no403, no403, no403, no403}
+	azOrg1Readers = azWant{no401, ok200, ok200, no403, no403, no403, ok200, no403, nf404, ok200, no403}
+	azOrg1Admin   = azWant{no401, no403, no403, no403, no403, no403, new201, no403, nf404, no403, no403}
+	azOrg1Staff   = azWant{no401, no403, no403, no403, no403, no403, new201, no403, nf404, new201, no403}
+	azCertReaders = azWant{no401, ok200, ok200, no403, no403, no403, ok200, no403, nf404, ok200, no403}
+	azCertDecider = azWant{no401, no403, ok200, no403, no403, no403, no403, no403, no403, no403, no403}
 )
 
 // azOrgMatrix covers the organizations' self-service and certification routes.
@@ -119,7 +121,8 @@ var azOrgMatrix = map[string][]azMatrixRow{
 				_, b := orgMultipart(f.e.t, azUploadBoundary, "file", fmt.Sprintf("证明%d.pdf", i), []byte(orgPDF))
 				return b
 			},
-			want: azOrg1Admin},
+			// An org member uploads evidence too; another organization's admin finds nothing.
+			want: azOrg1Staff},
 		{method: "GET", route: "/api/v1/organizations/:id/documents/:doc",
 			path: func(f *azFixture) string {
 				return fmt.Sprintf("/api/v1/organizations/%d/documents/%d", f.org1, azOrgDocument(f))
@@ -138,13 +141,13 @@ var azOrgMatrix = map[string][]azMatrixRow{
 					"statement": fmt.Sprintf("矩阵申请 %d", i)}
 			},
 			// Both org admins apply for their own organization.
-			want: azWant{no401, no403, no403, no403, no403, no403, new201, no403, new201, no403}},
+			want: azWant{no401, no403, no403, no403, no403, no403, new201, no403, new201, no403, no403}},
 		{method: "GET", route: "/api/v1/public/organizations",
-			want: azWant{ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200}},
+			want: azWant{ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200}},
 	},
 	"certifications": {
 		{method: "GET", route: "/api/v1/certifications",
-			want: azWant{no401, ok200, ok200, no403, no403, no403, ok200, no403, ok200, no403}},
+			want: azWant{no401, ok200, ok200, no403, no403, no403, ok200, no403, ok200, ok200, no403}},
 		{method: "GET", route: "/api/v1/certifications/:id", path: azCertPath(azOrgPending, ""), want: azCertReaders},
 		{method: "POST", route: "/api/v1/certifications/:id/approve", path: azCertPath(azOrgPending, "/approve"),
 			body: func(f *azFixture, i int) any { return orgApproval(f.e, 1+i%5) }, want: azCertDecider},

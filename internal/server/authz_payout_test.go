@@ -98,37 +98,37 @@ var azPayoutMatrix = map[string][]azMatrixRow{
 	"payouts": {
 		{method: "GET", route: "/api/v1/payouts",
 			path: azPayoutPath(func(f *azFixture, s *azPayoutShared) string { return "/api/v1/payouts" }),
-			want: azWant{no401, ok200, ok200, ok200, ok200, no403, ok200, ok200, ok200, no403}},
+			want: azWant{no401, ok200, ok200, ok200, ok200, no403, ok200, ok200, ok200, ok200, no403}},
 		{method: "GET", route: "/api/v1/payouts",
 			path: azPayoutPath(func(f *azFixture, s *azPayoutShared) string { return "/api/v1/payouts?state=requested" }),
-			want: azWant{no401, ok200, ok200, ok200, ok200, no403, ok200, ok200, ok200, no403}},
+			want: azWant{no401, ok200, ok200, ok200, ok200, no403, ok200, ok200, ok200, ok200, no403}},
 		{method: "POST", route: "/api/v1/payouts/:id/manual-confirmation",
 			path: azPayoutPath(func(f *azFixture, s *azPayoutShared) string {
 				return fmt.Sprintf("/api/v1/payouts/%d/manual-confirmation", s.payout)
 			}),
 			body: func(f *azFixture, i int) any { return map[string]any{"reference": fmt.Sprintf("ICBC-MATRIX-%02d", i)} },
-			want: azWant{no401, no403, no403, no403, ok200, no403, no403, no403, no403, no403}},
+			want: azWant{no401, no403, no403, no403, ok200, no403, no403, no403, no403, no403, no403}},
 		{method: "POST", route: "/api/v1/organizations/:id/payout-onboarding",
 			path: azPayoutPath(func(f *azFixture, s *azPayoutShared) string {
 				return fmt.Sprintf("/api/v1/organizations/%d/payout-onboarding", f.org1)
 			}),
 			body: azPayoutOnboardingBody,
-			want: azWant{no401, no403, no403, no403, no403, no403, ok200, no403, nf404, no403}},
+			want: azWant{no401, no403, no403, no403, no403, no403, ok200, no403, nf404, no403, no403}},
 		{method: "POST", route: "/api/v1/public/donations",
 			path: azPayoutStripe(func(f *azFixture, s *azPayoutShared) string { return "/api/v1/public/donations" }),
 			body: func(f *azFixture, i int) any {
 				return map[string]any{"fund_account_id": azPayout(f).fund, "amount_fen": 10_000 + i, "donor_name": fmt.Sprintf("捐赠人%d", i)}
 			},
-			want: azWant{new201, new201, new201, new201, new201, new201, new201, new201, new201, new201}},
+			want: azWant{new201, new201, new201, new201, new201, new201, new201, new201, new201, new201, new201}},
 		{method: "GET", route: "/api/v1/public/donations/:id",
 			path: azPayoutPath(func(f *azFixture, s *azPayoutShared) string {
 				return fmt.Sprintf("/api/v1/public/donations/%d", s.donation)
 			}),
-			want: azWant{ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200}},
+			want: azWant{ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200}},
 		{method: "POST", route: "/api/v1/stripe/webhook",
 			// Verifying a webhook makes no call to Stripe.
 			path: azPayoutPath(func(f *azFixture, s *azPayoutShared) string { return "/api/v1/stripe/webhook" }),
 			body: func(f *azFixture, i int) any { return azPayoutEvent }, header: azPayoutSigned,
-			want: azWant{ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200}},
+			want: azWant{ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200}},
 	},
 }

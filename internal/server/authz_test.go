@@ -14,8 +14,8 @@ import (
 )
 
 // azIdentities are the callers of the authorization matrix, in the column order
-// of azWant: nobody, then the nine demo accounts.
-var azIdentities = [10]string{
+// of azWant: nobody, then the ten demo accounts.
+var azIdentities = [11]string{
 	"anonymous",
 	"demo-admin",     // platform_admin
 	"demo-district",  // district_admin of 吴兴区
@@ -25,11 +25,12 @@ var azIdentities = [10]string{
 	"demo-org",       // org_admin of 康乐 (org 1)
 	"demo-officer2",  // procurement_officer of 飞英 (B)
 	"demo-org2",      // org_admin of 社会工作者协会 (org 2)
+	"demo-member",    // org_member of 康乐 (org 1)
 	"demo-resident",  // resident
 }
 
 // azWant is the expected status per identity, in the order of azIdentities.
-type azWant [10]int
+type azWant [11]int
 
 // Shorthands for the matrix.
 const (
@@ -127,7 +128,7 @@ type azMatrixRow struct {
 	body   func(f *azFixture, i int) any // i is the identity's column, for unique values
 	fresh  bool                          // each identity signs in anew (the call ends the session)
 	header map[string]string             // extra request headers (a multipart Content-Type for a []byte body)
-	want   azWant                        // anonymous, admin, district, officer, finance, evaluator, org, officer2, org2, resident
+	want   azWant                        // anonymous, admin, district, officer, finance, evaluator, org, officer2, org2, member, resident
 }
 
 // azMatrix is the authorization matrix, grouped by what the routes write: each
@@ -150,43 +151,43 @@ func azMerge(parts ...map[string][]azMatrixRow) map[string][]azMatrixRow {
 var azCoreMatrix = map[string][]azMatrixRow{
 	"session": {
 		{method: "GET", route: "/api/v1/me",
-			want: azWant{no401, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200}},
+			want: azWant{no401, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200}},
 		{method: "POST", route: "/api/v1/auth/logout", fresh: true,
-			want: azWant{no401, nc204, nc204, nc204, nc204, nc204, nc204, nc204, nc204, nc204}},
+			want: azWant{no401, nc204, nc204, nc204, nc204, nc204, nc204, nc204, nc204, nc204, nc204}},
 	},
 	"districts": {
 		{method: "GET", route: "/api/v1/districts",
-			want: azWant{no401, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200}},
+			want: azWant{no401, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200}},
 		{method: "POST", route: "/api/v1/districts",
 			body: func(f *azFixture, i int) any {
 				return map[string]any{"code": fmt.Sprintf("3399%02d", i), "name_zh": fmt.Sprintf("测试区%d", i)}
 			},
-			want: azWant{no401, new201, no403, no403, no403, no403, no403, no403, no403, no403}},
+			want: azWant{no401, new201, no403, no403, no403, no403, no403, no403, no403, no403, no403}},
 		{method: "GET", route: "/api/v1/districts/:id", path: func(f *azFixture) string { return fmt.Sprintf("/api/v1/districts/%d", f.district) },
-			want: azWant{no401, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200}},
+			want: azWant{no401, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200}},
 		{method: "PATCH", route: "/api/v1/districts/:id", path: func(f *azFixture) string { return fmt.Sprintf("/api/v1/districts/%d", f.district) },
 			body: func(f *azFixture, i int) any { return map[string]any{"name_en": fmt.Sprintf("Wuxing District %d", i)} },
-			want: azWant{no401, ok200, no403, no403, no403, no403, no403, no403, no403, no403}},
+			want: azWant{no401, ok200, no403, no403, no403, no403, no403, no403, no403, no403, no403}},
 	},
 	"subdistricts": {
 		{method: "GET", route: "/api/v1/subdistricts",
-			want: azWant{no401, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200}},
+			want: azWant{no401, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200}},
 		{method: "POST", route: "/api/v1/subdistricts",
 			body: func(f *azFixture, i int) any {
 				return map[string]any{"district_id": f.district, "code": fmt.Sprintf("3305029%02d", i), "name_zh": fmt.Sprintf("测试街道%d", i)}
 			},
-			want: azWant{no401, new201, no403, no403, no403, no403, no403, no403, no403, no403}},
+			want: azWant{no401, new201, no403, no403, no403, no403, no403, no403, no403, no403, no403}},
 		{method: "GET", route: "/api/v1/subdistricts/:id", path: func(f *azFixture) string { return fmt.Sprintf("/api/v1/subdistricts/%d", f.subA) },
-			want: azWant{no401, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200}},
+			want: azWant{no401, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200}},
 		{method: "PATCH", route: "/api/v1/subdistricts/:id", path: func(f *azFixture) string { return fmt.Sprintf("/api/v1/subdistricts/%d", f.subA) },
 			body: func(f *azFixture, i int) any {
 				return map[string]any{"name_en": fmt.Sprintf("Aishan Subdistrict %d", i)}
 			},
-			want: azWant{no401, ok200, no403, no403, no403, no403, no403, no403, no403, no403}},
+			want: azWant{no401, ok200, no403, no403, no403, no403, no403, no403, no403, no403, no403}},
 	},
 	"communities": {
 		{method: "GET", route: "/api/v1/communities",
-			want: azWant{no401, ok200, ok200, ok200, ok200, ok200, no403, ok200, no403, no403}},
+			want: azWant{no401, ok200, ok200, ok200, ok200, ok200, no403, ok200, no403, no403, no403}},
 		{method: "POST", route: "/api/v1/communities",
 			body: func(f *azFixture, i int) any {
 				// Each officer adds to its own subdistrict; everyone else names A.
@@ -197,16 +198,16 @@ var azCoreMatrix = map[string][]azMatrixRow{
 				return map[string]any{"subdistrict_id": sub, "code": fmt.Sprintf("%s9%02d", code, i),
 					"name_zh": fmt.Sprintf("测试社区%d", i), "households": 100 + i}
 			},
-			want: azWant{no401, new201, no403, new201, no403, no403, no403, new201, no403, no403}},
+			want: azWant{no401, new201, no403, new201, no403, no403, no403, new201, no403, no403, no403}},
 		{method: "GET", route: "/api/v1/communities/:id", path: func(f *azFixture) string { return fmt.Sprintf("/api/v1/communities/%d", f.commA) },
-			want: azWant{no401, ok200, ok200, ok200, ok200, ok200, no403, nf404, no403, no403}},
+			want: azWant{no401, ok200, ok200, ok200, ok200, ok200, no403, nf404, no403, no403, no403}},
 		{method: "PATCH", route: "/api/v1/communities/:id", path: func(f *azFixture) string { return fmt.Sprintf("/api/v1/communities/%d", f.commA) },
 			body: func(f *azFixture, i int) any { return map[string]any{"households": 2400 + i} },
-			want: azWant{no401, ok200, no403, ok200, no403, no403, no403, nf404, no403, no403}},
+			want: azWant{no401, ok200, no403, ok200, no403, no403, no403, nf404, no403, no403, no403}},
 	},
 	"organizations": {
 		{method: "GET", route: "/api/v1/organizations",
-			want: azWant{no401, ok200, ok200, no403, no403, no403, ok200, no403, ok200, no403}},
+			want: azWant{no401, ok200, ok200, no403, no403, no403, ok200, no403, ok200, ok200, no403}},
 		{method: "POST", route: "/api/v1/organizations",
 			body: func(f *azFixture, i int) any {
 				b := map[string]any{"credit_code": azCreditCode(f.e.t, fmt.Sprintf("52330502MJ90000%02d", i)),
@@ -216,26 +217,26 @@ var azCoreMatrix = map[string][]azMatrixRow{
 				}
 				return b
 			},
-			want: azWant{new201, new201, new201, no403, no403, no403, no403, no403, no403, no403}},
+			want: azWant{new201, new201, new201, no403, no403, no403, no403, no403, no403, no403, no403}},
 		{method: "GET", route: "/api/v1/organizations/:id", path: func(f *azFixture) string { return fmt.Sprintf("/api/v1/organizations/%d", f.org1) },
-			want: azWant{no401, ok200, ok200, no403, no403, no403, ok200, no403, nf404, no403}},
+			want: azWant{no401, ok200, ok200, no403, no403, no403, ok200, no403, nf404, ok200, no403}},
 		{method: "PATCH", route: "/api/v1/organizations/:id", path: func(f *azFixture) string { return fmt.Sprintf("/api/v1/organizations/%d", f.org1) },
 			body: func(f *azFixture, i int) any { return map[string]any{"contact_name": fmt.Sprintf("联系人%d", i)} },
-			want: azWant{no401, ok200, ok200, no403, no403, no403, ok200, no403, nf404, no403}},
+			want: azWant{no401, ok200, ok200, no403, no403, no403, ok200, no403, nf404, no403, no403}},
 	},
 	"users": {
 		{method: "GET", route: "/api/v1/users",
-			want: azWant{no401, ok200, no403, no403, no403, no403, no403, no403, no403, no403}},
+			want: azWant{no401, ok200, no403, no403, no403, no403, no403, no403, no403, no403, no403}},
 		{method: "POST", route: "/api/v1/users",
 			body: func(f *azFixture, i int) any {
 				return map[string]any{"username": fmt.Sprintf("matrix-user-%d", i), "password": "a long enough password", "role": "resident"}
 			},
-			want: azWant{no401, new201, no403, no403, no403, no403, no403, no403, no403, no403}},
+			want: azWant{no401, new201, no403, no403, no403, no403, no403, no403, no403, no403, no403}},
 		{method: "GET", route: "/api/v1/users/:id", path: func(f *azFixture) string { return fmt.Sprintf("/api/v1/users/%d", f.resident) },
-			want: azWant{no401, ok200, no403, no403, no403, no403, no403, no403, no403, no403}},
+			want: azWant{no401, ok200, no403, no403, no403, no403, no403, no403, no403, no403, no403}},
 		{method: "PATCH", route: "/api/v1/users/:id", path: func(f *azFixture) string { return fmt.Sprintf("/api/v1/users/%d", f.resident) },
 			body: func(f *azFixture, i int) any { return map[string]any{"display_name": fmt.Sprintf("居民%d", i)} },
-			want: azWant{no401, ok200, no403, no403, no403, no403, no403, no403, no403, no403}},
+			want: azWant{no401, ok200, no403, no403, no403, no403, no403, no403, no403, no403, no403}},
 	},
 }
 

@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -330,4 +333,112 @@ func TestBrowserSignupCertifyPublish(t *testing.T) {
 		chromedp.WaitVisible(css(`#result-count`)),
 	)
 	wantSubstrings(t, "the catalog results", pageValue(t, ctx, chromedp.Text(css(`#results`))), title, "残疾人帮扶")
+}
+
+// demo-finance opens a fund account that takes donations, appropriates money
+// and finds it in the fund report; an anonymous visitor then donates to it:
+// the browser follows the redirect to Stripe Checkout (which the test does not
+// load), the signed webhook completes the donation, the receipt says so and
+// the fund's available balance has grown.
+func TestBrowserFundAppropriateDonate(t *testing.T) {
+	t.Parallel()
+	pe := newEnvWithStripe(t)
+	e := pe.env
+	base := serveHTTP(t, e)
+	ctx := newBrowserFor(t, 90*time.Second)
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	name := "爱山街道社区慈善基金"
+	signInAs := func(username, landmark string) {
+		t.Helper()
+		browse(t, ctx, "sign in as "+username,
+			chromedp.Navigate(base+"/login"),
+			chromedp.WaitVisible(css(`#login-submit`)),
+			chromedp.SendKeys(css(`#username`), username),
+			chromedp.SendKeys(css(`#password`), demoPassword),
+			chromedp.Click(css(`#login-submit`)),
+			chromedp.WaitVisible(css(landmark)),
+		)
+	}
+
+	signInAs("demo-finance", "#dashboard-finance_officer")
+	browse(t, ctx, "open a fund account",
+		chromedp.Click(css(`header a[href="/funds"]`)),
+		chromedp.WaitVisible(css(`#fund-create`)),
+		chromedp.SetValue(css(`#fund-fiscal_year`), "2026"),
+		chromedp.SetValue(css(`#fund-source`), "social_donations"),
+		chromedp.SendKeys(css(`#fund-name`), name),
+		chromedp.Click(css(`#fund-cat-ELDERLY_HOME_CARE`)),
+		chromedp.Click(css(`#fund-cat-DISABILITY_SUPPORT`)),
+		chromedp.Click(css(`#fund-accepts_donations`)),
+		chromedp.Click(css(`#fund-create`)),
+		chromedp.WaitVisible(css(`#done[data-done="created"]`)),
+	)
+	id := e.idOf("fund_accounts", "name = ?", name)
+	if loc := pageValue(t, ctx, chromedp.Location()); loc != fmt.Sprintf("%s/funds/%d?done=created", base, id) {
+		t.Errorf("location after opening the account = %q, want its page", loc)
+	}
+	browse(t, ctx, "appropriate 80,000 yuan",
+		chromedp.SendKeys(css(`#approp-amount`), "80000"),
+		chromedp.SendKeys(css(`#approp-document_ref`), "湖吴民〔2026〕21号"),
+		chromedp.SendKeys(css(`#approp-memo`), "慈善基金配套"),
+		chromedp.Click(css(`#approp-submit`)),
+		chromedp.WaitVisible(css(`#done[data-done="appropriated"]`)),
+	)
+	wantSubstrings(t, "the available balance", pageValue(t, ctx, chromedp.Text(css(`#balance-available`))), "¥80,000.00")
+	wantSubstrings(t, "the postings", pageValue(t, ctx, chromedp.Text(css(`#postings-table`))), "拨款", "80,000.00", "湖吴民〔2026〕21号")
+	browse(t, ctx, "open the fund report",
+		chromedp.Click(css(`header a[href="/reports/funds"]`)),
+		chromedp.WaitVisible(css(`#utilisation`)),
+	)
+	wantSubstrings(t, "the utilisation report", pageValue(t, ctx, chromedp.Text(css(`#utilisation`))), "社会捐赠", "80,000.00")
+	wantSubstrings(t, "the floor report", pageValue(t, ctx, chromedp.Text(css(`#floor-section`))), "南街社区", "10,000.00")
+	browse(t, ctx, "sign out",
+		chromedp.Click(css(`form[action="/logout"] button`)),
+		chromedp.WaitVisible(css(`#login-submit`)),
+	)
+
+	// Stripe's pages are not reachable from the test: requests to them are
+	// paused, noted, and failed as an unreachable host would fail them.
+	checkout := "https://checkout.stripe.com/"
+	browse(t, ctx, "hold requests to Stripe Checkout", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: checkout + "*"}}})
+		return err
+	}))
+	browse(t, ctx, "fill the donation form",
+		chromedp.Click(css(`header a[href="/donate"]`)),
+		chromedp.WaitVisible(css(`#donate-submit`)),
+		chromedp.Click(css(fmt.Sprintf(`#donate-fund-%d`, id))),
+		chromedp.SendKeys(css(`#donate-amount`), "500"),
+		chromedp.SendKeys(css(`#donate-donor_name`), "热心市民"),
+	)
+	paused := pageValue(t, ctx, chromedp.WaitEvent(fetch.RequestPaused, nil, chromedp.Click(css(`#donate-submit`))))
+	if !strings.HasPrefix(paused.Request.URL, checkout) {
+		t.Errorf("the donation form led to %q, want Stripe Checkout", paused.Request.URL)
+	}
+	browse(t, ctx, "stop at Stripe Checkout", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, tg, fetch.FailRequest, fetch.FailRequestParams{RequestID: paused.RequestID,
+			ErrorReason: network.ErrorReasonNameNotResolved}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, tg, fetch.Disable, cdp.Empty{})
+		return err
+	}))
+
+	donation := e.idOf("donations", "fund_account_id = ? AND state = 'pending'", id)
+	event := payCompleted(t, e, "evt_browser_donation", donation, 50_000)
+	payDeliver(t, e, event, "evt_browser_donation")
+	payApply(t, pe, "evt_browser_donation")
+	browse(t, ctx, "open the receipt",
+		chromedp.Navigate(fmt.Sprintf("%s/donate/receipt/%d", base, donation)),
+		chromedp.WaitVisible(css(`#receipt-state`)),
+	)
+	wantSubstrings(t, "the receipt", pageValue(t, ctx, chromedp.Text(css(`#receipt`))), "感谢您的捐赠", "¥500.00", name, "已到账")
+
+	signInAs("demo-finance", "#dashboard-finance_officer")
+	browse(t, ctx, "open the fund again",
+		chromedp.Navigate(fmt.Sprintf("%s/funds/%d", base, id)),
+		chromedp.WaitVisible(css(`#balance-available`)),
+	)
+	wantSubstrings(t, "the available balance after the donation", pageValue(t, ctx, chromedp.Text(css(`#balance-available`))), "¥80,500.00")
+	wantSubstrings(t, "the postings after the donation", pageValue(t, ctx, chromedp.Text(css(`#postings-table`))), "捐赠", "500.00")
 }

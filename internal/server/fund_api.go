@@ -157,6 +157,9 @@ func (s *Server) handlePostings(c *fiber.Ctx) error {
 	fields.Check(err == nil && limit <= 5000, "limit", "must be a whole number from 1 to 5000")
 	f.Limit = int(limit)
 	format := c.Query("format", "json")
+	if format == "csv" && f.Limit == 0 {
+		f.Limit = 5000 // an export holds up to the maximum, not the page default
+	}
 	fields.Check(format == "json" || format == "csv", "format", "must be json or csv")
 	if err := fields.Err(); err != nil {
 		return err

@@ -24,6 +24,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/auth"
 	"github.com/jiedao-market/jiedao/internal/config"
 	"github.com/jiedao-market/jiedao/internal/demo"
+	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
 	"github.com/jiedao-market/jiedao/internal/platform/db/dbtest"
 	"github.com/jiedao-market/jiedao/internal/server"
@@ -98,6 +99,16 @@ func newEnvWith(t testing.TB, cfg config.Config) *env {
 	t.Helper()
 	gdb := dbtest.New(t)
 	e := &env{t: t, db: gdb, clock: clock.NewManual(start), cfg: cfg, logs: &syncBuffer{}}
+	// Whatever a test did through the API, the ledger must still hold.
+	t.Cleanup(func() {
+		violations, err := fund.CheckInvariants(gdb)
+		if err != nil {
+			t.Errorf("fund.CheckInvariants() error = %v", err)
+		}
+		for _, v := range violations {
+			t.Errorf("ledger invariant broken: %s (id %d)", v.What, v.ID)
+		}
+	})
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if _, err := demo.Seed(context.Background(), gdb, e.clock, demoPassword, cfg.Auth.Argon2); err != nil {
 		t.Fatalf("demo.Seed() error = %v", err)

@@ -267,6 +267,17 @@ var pageRoles = map[string][]access.Role{
 	"/org/members":             {access.OrgAdmin},
 	"/org/certifications":      {access.OrgAdmin},
 	"/district/certifications": {access.DistrictAdmin},
+	// Funds: the staff who read fund accounts see them, their payouts and the
+	// reports; finance officers alone ("/funds/write", the key of every form
+	// posted from these pages) open accounts, appropriate, correct and confirm.
+	"/funds":         fundReaders,
+	"/funds/write":   {access.FinanceOfficer},
+	"/payouts":       fundReaders,
+	"/reports/funds": fundReaders,
+	// An organization's staff see the payments it received; its admin connects
+	// it to Stripe.
+	"/org/payouts":         {access.OrgAdmin, access.OrgMember},
+	"/org/payouts/connect": {access.OrgAdmin},
 }
 
 var navOrder = []navItem{
@@ -278,6 +289,10 @@ var navOrder = []navItem{
 	{"nav.guidance", "/district/guidance"},
 	{"nav.certifications", "/district/certifications"},
 	{"nav.org", "/org"},
+	{"nav.org_payouts", "/org/payouts"},
+	{"nav.funds", "/funds"},
+	{"nav.payouts", "/payouts"},
+	{"nav.fund_reports", "/reports/funds"},
 }
 
 func navFor(role access.Role) []navItem {
@@ -344,6 +359,7 @@ func (s *Server) pageRoutes() {
 	pages.Get("/admin/users", s.pageFor("/admin/users"), s.handleUsersPage)
 	s.catalogPages(pages)
 	s.orgPages(pages)
+	s.fundPages(pages)
 }
 
 func mustSub(fsys fs.FS, dir string) fs.FS {
