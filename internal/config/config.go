@@ -63,6 +63,9 @@ type HTTP struct {
 	// X-Forwarded-For header names the client; empty trusts none.
 	TrustedProxies []string      `yaml:"trusted_proxies"`
 	ShutdownGrace  time.Duration `yaml:"shutdown_grace"`
+	// AnonymousWritesPerMinute limits, per client address and replica, the
+	// writes anyone may make without signing in (sign-ups, donations).
+	AnonymousWritesPerMinute int `yaml:"anonymous_writes_per_minute"`
 }
 
 // Database configures the PostgreSQL pool.
@@ -126,6 +129,8 @@ func Default() Config {
 			JSONBodyLimit:  256 << 10,
 			RequestTimeout: 30 * time.Second,
 			ShutdownGrace:  10 * time.Second,
+
+			AnonymousWritesPerMinute: 20,
 		},
 		Database: Database{MaxOpenConns: 20, MaxIdleConns: 5},
 		Auth: Auth{
@@ -252,6 +257,9 @@ func (c Config) validate() error {
 	}
 	if c.Auth.Argon2.MemoryKiB < 8*1024 || c.Auth.Argon2.Iterations < 1 || c.Auth.Argon2.Parallelism < 1 {
 		problems = append(problems, "auth.argon2 needs memory_kib >= 8192, iterations >= 1, parallelism >= 1")
+	}
+	if c.HTTP.AnonymousWritesPerMinute < 1 {
+		problems = append(problems, "http.anonymous_writes_per_minute must be at least 1")
 	}
 	if c.Uploads.Dir == "" || c.Uploads.MaxBytes <= 0 || c.Uploads.MaxBytes >= c.HTTP.BodyLimit {
 		problems = append(problems, "uploads needs a dir and a max_bytes below http.body_limit_bytes")

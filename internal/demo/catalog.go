@@ -77,7 +77,10 @@ func seedCatalog(ctx context.Context, db *gorm.DB, clk clock.Clock, params confi
 		}
 		if r.SubdistrictID != nil {
 			a.Scope.SubdistrictID = *r.SubdistrictID
-			db.Table("subdistricts").Select("district_id").Where("id = ?", *r.SubdistrictID).Scan(&a.Scope.DistrictID)
+			if err := db.WithContext(ctx).Table("subdistricts").Select("district_id").Where("id = ?", *r.SubdistrictID).
+				Scan(&a.Scope.DistrictID).Error; err != nil {
+				return err
+			}
 		}
 		if r.OrganizationID != nil {
 			a.Scope.OrganizationID = *r.OrganizationID
@@ -113,7 +116,10 @@ func seedCatalog(ctx context.Context, db *gorm.DB, clk clock.Clock, params confi
 			continue
 		}
 		var communities []int64
-		db.Table("communities").Where("subdistrict_id = ?", officer.Scope.SubdistrictID).Order("code").Pluck("id", &communities)
+		if err := db.WithContext(ctx).Table("communities").Where("subdistrict_id = ?", officer.Scope.SubdistrictID).
+			Order("code").Pluck("id", &communities).Error; err != nil {
+			return err
+		}
 		method := "open_tender"
 		v, err := cat.CreateItem(ctx, officer, catalog.ItemInput{
 			Title: &it.title, Description: &it.description, CategoryCode: &it.category, TargetPopulation: &it.population,

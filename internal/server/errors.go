@@ -37,6 +37,7 @@ var (
 	errInternal       = apperr.New(apperr.Internal, "internal", "internal error")
 	errCSRF           = apperr.New(apperr.Forbidden, "csrf", "the form has expired; reload the page and try again")
 	errMethodNotAllow = apperr.New(apperr.Invalid, "method_not_allowed", "method not allowed")
+	errTooManyWrites  = apperr.New(apperr.TooManyRequests, "too_many_requests", "too many requests from your address; try again in a minute")
 	errNUL            = apperr.New(apperr.Invalid, "malformed_text", "text may not contain NUL characters")
 	errBadURL         = apperr.New(apperr.Invalid, "malformed_url", "the path or query holds invalid UTF-8 or NUL characters")
 )

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"bytes"
-	"encoding/csv"
 	"fmt"
 	"slices"
 	"strings"
@@ -171,19 +169,9 @@ func (s *Server) handlePostings(c *fiber.Ctx) error {
 	if format == "json" {
 		return c.JSON(fiber.Map{"items": list})
 	}
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	_ = w.Write([]string{"posting_id", "created_at", "kind", "reference", "document_ref", "memo", "account", "amount_yuan"})
-	for _, p := range list {
-		for _, l := range p.Lines {
-			_ = w.Write([]string{fmt.Sprint(p.ID), p.CreatedAt.In(china).Format(time.RFC3339), p.Kind,
-				p.ReferenceType + ":" + p.ReferenceID, csvSafe(p.DocumentRef), csvSafe(p.Memo), l.Account, l.Amount.Yuan()})
-		}
-	}
-	w.Flush()
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="fund-%d-postings.csv"`, id))
-	return c.Send(buf.Bytes())
+	return c.Send(postingsCSV(list))
 }
 
 // csvSafe keeps a spreadsheet from reading a cell as a formula.

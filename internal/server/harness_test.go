@@ -86,6 +86,8 @@ func testConfig(t testing.TB) config.Config {
 	}
 	cfg.Auth.Argon2 = config.Argon2{MemoryKiB: 8192, Iterations: 1, Parallelism: 1}
 	cfg.Uploads.Dir = filepath.Join(t.TempDir(), "uploads")
+	// Tests sign up and donate many times from one address; TestAnonymousWriteLimit sets a real limit.
+	cfg.HTTP.AnonymousWritesPerMinute = 100000
 	return cfg
 }
 

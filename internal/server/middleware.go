@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/limiter"
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -192,6 +193,22 @@ func allow(roles ...access.Role) fiber.Handler {
 		}
 		return c.Next()
 	}
+}
+
+// anonymousLimit limits, per client address, the writes made without signing
+// in; signed-in callers pass. The count is per replica (in memory).
+func (s *Server) anonymousLimit() fiber.Handler {
+	return limiter.New(limiter.Config{
+		Max:          s.cfg.HTTP.AnonymousWritesPerMinute,
+		Expiration:   time.Minute,
+		Next:         func(c *fiber.Ctx) bool { return actor(c).Authenticated() },
+		KeyGenerator: func(c *fiber.Ctx) string { return c.IP() },
+		LimitReached: func(c *fiber.Ctx) error {
+			e := *errTooManyWrites
+			e.RetryAfter = 60
+			return &e
+		},
+	})
 }
 
 // paramID reads a positive integer path parameter; a malformed one is 404.

@@ -292,14 +292,15 @@ type catalogView struct {
 	Filtered     bool
 }
 
-// catalogURL is the catalog page with these filters, at page.
-func catalogURL(q string, subdistrict int64, category string, page int) string {
+// listURL is a public list page (the catalog, the capable directory) with its
+// search, place and category filters, at page; empty filters are left out.
+func listURL(base, q, placeParam string, placeID int64, category string, page int) string {
 	v := url.Values{}
 	if q != "" {
 		v.Set("q", q)
 	}
-	if subdistrict != 0 {
-		v.Set("subdistrict", strconv.FormatInt(subdistrict, 10))
+	if placeID != 0 {
+		v.Set(placeParam, strconv.FormatInt(placeID, 10))
 	}
 	if category != "" {
 		v.Set("category", category)
@@ -308,9 +309,9 @@ func catalogURL(q string, subdistrict int64, category string, page int) string {
 		v.Set("page", strconv.Itoa(page))
 	}
 	if len(v) == 0 {
-		return "/catalog"
+		return base
 	}
-	return "/catalog?" + v.Encode()
+	return base + "?" + v.Encode()
 }
 
 // pageLinks lists the first, last and nearby pages, with gaps between.
@@ -374,7 +375,7 @@ func (s *Server) handleCatalogPage(c *fiber.Ctx) error {
 		v.From = int64(v.Page-1)*catalogPerPage + 1
 		v.To = v.From + int64(len(res.Items)) - 1
 	}
-	href := func(n int) string { return catalogURL(v.Q, v.Subdistrict, v.Category, n) }
+	href := func(n int) string { return listURL("/catalog", v.Q, "subdistrict", v.Subdistrict, v.Category, n) }
 	v.Links = pageLinks(v.Page, v.Pages, href)
 	if v.Page > 1 && v.Pages > 0 {
 		v.Prev = href(min(v.Page-1, v.Pages))

@@ -46,7 +46,7 @@ func (s *Server) fundPages(pages fiber.Router) {
 	pages.Post("/org/payouts/connect", s.checkCSRF, s.pageFor("/org/payouts/connect"), s.handleOnboardSubmit)
 
 	pages.Get("/donate", s.handleDonatePage)
-	pages.Post("/donate", s.checkCSRF, s.handleDonateSubmit)
+	pages.Post("/donate", s.anonymousLimit(), s.checkCSRF, s.handleDonateSubmit)
 	pages.Get("/donate/receipt/:id", s.handleReceiptPage)
 }
 
@@ -289,8 +289,8 @@ func (f postingFilterForm) query() string {
 func readPostingFilter(c *fiber.Ctx) (postingFilterForm, fund.PostingFilter, error) {
 	var bad apperr.Fields
 	var f fund.PostingFilter
-	typed := postingFilterForm{Kind: strings.TrimSpace(c.Query("kind")), From: strings.TrimSpace(c.Query("from")),
-		Until: strings.TrimSpace(c.Query("until"))}
+	query := func(k string) string { return strings.TrimSpace(strings.Clone(c.Query(k))) }
+	typed := postingFilterForm{Kind: query("kind"), From: query("from"), Until: query("until")}
 	if typed.Kind != "" {
 		if slices.Contains(fund.PostingKinds, typed.Kind) {
 			f.Kind = typed.Kind

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,7 +29,7 @@ import (
 // the services check the scope again.
 func (s *Server) orgPages(pages fiber.Router) {
 	pages.Get("/signup", s.handleSignupPage)
-	pages.Post("/signup", s.checkCSRF, s.handleSignupSubmit)
+	pages.Post("/signup", s.anonymousLimit(), s.checkCSRF, s.handleSignupSubmit)
 	pages.Get("/capable", s.handleCapablePage)
 
 	// The organization's staff read its page and upload evidence; its admin
@@ -902,27 +901,6 @@ type capableView struct {
 	Filtered    bool
 }
 
-// capableURL is the directory with these filters, at page.
-func capableURL(q string, district int64, category string, page int) string {
-	v := url.Values{}
-	if q != "" {
-		v.Set("q", q)
-	}
-	if district != 0 {
-		v.Set("district", strconv.FormatInt(district, 10))
-	}
-	if category != "" {
-		v.Set("category", category)
-	}
-	if page > 1 {
-		v.Set("page", strconv.Itoa(page))
-	}
-	if len(v) == 0 {
-		return "/capable"
-	}
-	return "/capable?" + v.Encode()
-}
-
 // handleCapablePage is the public directory of capable organizations (有承接能力
 // 的社会组织目录): each with its certifications active today. Bad filter values
 // are ignored rather than refused, as in the transfer-item catalog.
@@ -969,7 +947,7 @@ func (s *Server) handleCapablePage(c *fiber.Ctx) error {
 		v.From = int64(v.Page-1)*capablePerPage + 1
 		v.To = v.From + int64(len(res.Items)) - 1
 	}
-	href := func(n int) string { return capableURL(v.Q, v.District, v.Category, n) }
+	href := func(n int) string { return listURL("/capable", v.Q, "district", v.District, v.Category, n) }
 	v.Links = pageLinks(v.Page, v.Pages, href)
 	if v.Page > 1 && v.Pages > 0 {
 		v.Prev = href(min(v.Page-1, v.Pages))

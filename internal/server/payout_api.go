@@ -19,7 +19,7 @@ func (s *Server) payoutRoutes(api fiber.Router) {
 	api.Get("/payouts", allow(payoutReaders...), s.handlePayoutList)
 	api.Post("/payouts/:id/manual-confirmation", allow(access.FinanceOfficer), s.handleManualConfirmation)
 	api.Post("/organizations/:id/payout-onboarding", allow(access.OrgAdmin), s.handlePayoutOnboarding)
-	api.Post("/public/donations", s.handleDonationStart)
+	api.Post("/public/donations", s.anonymousLimit(), s.handleDonationStart)
 	api.Get("/public/donations/:id", s.handleDonationGet)
 	api.Post("/stripe/webhook", s.handleStripeWebhook)
 }

@@ -47,7 +47,7 @@ func (s *Server) routes() {
 	api.Patch("/communities/:id", allow(access.PlatformAdmin, access.ProcurementOfficer), s.handleCommunityUpdate)
 
 	api.Get("/organizations", allow(orgReaders...), s.handleOrganizationList)
-	api.Post("/organizations", s.handleOrganizationCreate) // anonymous sign-up, or an admin's registration
+	api.Post("/organizations", s.anonymousLimit(), s.handleOrganizationCreate) // anonymous sign-up, or an admin's registration
 	api.Get("/organizations/:id", allow(orgReaders...), s.handleOrganizationGet)
 	api.Patch("/organizations/:id", allow(access.PlatformAdmin, access.DistrictAdmin, access.OrgAdmin), s.handleOrganizationUpdate)
 
