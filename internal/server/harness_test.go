@@ -99,8 +99,10 @@ func newEnv(t testing.TB) *env {
 
 func newEnvWith(t testing.TB, cfg config.Config) *env {
 	t.Helper()
-	gdb := dbtest.New(t)
-	e := &env{t: t, db: gdb, clock: clock.NewManual(start), cfg: cfg, logs: &syncBuffer{}}
+	clk := clock.NewManual(start)
+	// Rows GORM stamps itself (created_at) follow the test's clock too.
+	gdb := dbtest.New(t).Session(&gorm.Session{NowFunc: func() time.Time { return clk.Now().UTC().Truncate(time.Microsecond) }})
+	e := &env{t: t, db: gdb, clock: clk, cfg: cfg, logs: &syncBuffer{}}
 	// Whatever a test did through the API, the ledger must still hold.
 	t.Cleanup(func() {
 		violations, err := fund.CheckInvariants(gdb)
