@@ -568,17 +568,32 @@ func (s *Service) Versions(ctx context.Context, by access.Actor, id int64) ([]Vi
 	if err := scopeItems(db, by).Take(&it, id).Error; err != nil {
 		return nil, notFound(err)
 	}
-	var versions []int
-	if err := db.Model(&Version{}).Where("item_id = ?", id).Order("version DESC").Pluck("version", &versions).Error; err != nil {
+	// Three queries whatever the number of versions: versions, communities, metrics.
+	var versions []Version
+	if err := db.Where("item_id = ?", id).Order("version DESC").Find(&versions).Error; err != nil {
 		return nil, err
+	}
+	var comms []itemCommunity
+	if err := db.Where("item_id = ?", id).Order("community_id").Find(&comms).Error; err != nil {
+		return nil, err
+	}
+	var metrics []ItemMetric
+	if err := db.Where("item_id = ?", id).Order("weight DESC, code").Find(&metrics).Error; err != nil {
+		return nil, err
+	}
+	parts := map[int]*content{}
+	for _, v := range versions {
+		parts[v.Version] = &content{v: v}
+	}
+	for _, c := range comms {
+		parts[c.Version].communities = append(parts[c.Version].communities, c.CommunityID)
+	}
+	for _, m := range metrics {
+		parts[m.Version].metrics = append(parts[m.Version].metrics, m)
 	}
 	out := make([]View, 0, len(versions))
 	for _, v := range versions {
-		c, err := loadContent(db, id, v, true)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, view(it, c))
+		out = append(out, view(it, *parts[v.Version]))
 	}
 	return out, nil
 }
