@@ -100,23 +100,9 @@ func (s *Service) Utilisation(ctx context.Context, by access.Actor) ([]Utilisati
 	}
 	rows := map[key]*UtilisationRow{}
 	var order []key
-	var received []struct {
-		FundAccountID int64
-		Balance       money.Fen
-	}
-	ids := make([]int64, len(views))
-	for i, v := range views {
-		ids[i] = v.ID
-	}
-	if len(ids) > 0 {
-		if err := s.db.WithContext(ctx).Table("ledger_accounts").Select("fund_account_id, balance").
-			Where("kind = 'source' AND fund_account_id IN ?", ids).Scan(&received).Error; err != nil {
-			return nil, err
-		}
-	}
-	recv := map[int64]money.Fen{}
-	for _, r := range received {
-		recv[r.FundAccountID] = -r.Balance
+	recv, err := s.received(ctx, views)
+	if err != nil {
+		return nil, err
 	}
 	for _, v := range views {
 		k := key{v.SubdistrictID, v.FiscalYear, v.Source}
@@ -140,6 +126,96 @@ func (s *Service) Utilisation(ctx context.Context, by access.Actor) ([]Utilisati
 	for _, k := range order {
 		sort.Strings(rows[k].Categories)
 		out = append(out, *rows[k])
+	}
+	return out, nil
+}
+
+// CategoryRow sums, for one subdistrict, fiscal year and service category, the
+// fund accounts earmarked to that category. An account earmarked to several
+// categories counts under each of them, and the row says so (Shared): the
+// ledger records which fund pays, not which category a movement was for.
+type CategoryRow struct {
+	SubdistrictID int64                `json:"subdistrict_id"`
+	FiscalYear    int                  `json:"fiscal_year"`
+	Category      string               `json:"category"`
+	Accounts      int                  `json:"accounts"`
+	Shared        bool                 `json:"shared"`
+	Received      money.Fen            `json:"received_fen"`
+	Balances      map[string]money.Fen `json:"balances"`
+}
+
+// UtilisationByCategory reports the money of the fund accounts earmarked to
+// each category, per subdistrict and fiscal year, within by's scope.
+func (s *Service) UtilisationByCategory(ctx context.Context, by access.Actor) ([]CategoryRow, error) {
+	views, err := s.List(ctx, by)
+	if err != nil {
+		return nil, err
+	}
+	received, err := s.received(ctx, views)
+	if err != nil {
+		return nil, err
+	}
+	type key struct {
+		sub      int64
+		year     int
+		category string
+	}
+	rows := map[key]*CategoryRow{}
+	var keys []key
+	for _, v := range views {
+		for _, c := range v.Categories {
+			k := key{v.SubdistrictID, v.FiscalYear, c}
+			r, ok := rows[k]
+			if !ok {
+				r = &CategoryRow{SubdistrictID: k.sub, FiscalYear: k.year, Category: c, Balances: map[string]money.Fen{}}
+				rows[k] = r
+				keys = append(keys, k)
+			}
+			r.Accounts++
+			r.Shared = r.Shared || len(v.Categories) > 1
+			r.Received += received[v.ID]
+			for kind, b := range v.Balances {
+				r.Balances[kind] += b
+			}
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if a.sub != b.sub {
+			return a.sub < b.sub
+		}
+		if a.year != b.year {
+			return a.year > b.year
+		}
+		return a.category < b.category
+	})
+	out := make([]CategoryRow, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, *rows[k])
+	}
+	return out, nil
+}
+
+// received returns, per fund account, what came in: the negated source balance.
+func (s *Service) received(ctx context.Context, views []View) (map[int64]money.Fen, error) {
+	out := map[int64]money.Fen{}
+	if len(views) == 0 {
+		return out, nil
+	}
+	ids := make([]int64, len(views))
+	for i, v := range views {
+		ids[i] = v.ID
+	}
+	var rows []struct {
+		FundAccountID int64
+		Balance       money.Fen
+	}
+	if err := s.db.WithContext(ctx).Table("ledger_accounts").Select("fund_account_id, balance").
+		Where("kind = 'source' AND fund_account_id IN ?", ids).Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		out[r.FundAccountID] = -r.Balance
 	}
 	return out, nil
 }

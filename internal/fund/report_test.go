@@ -295,3 +295,35 @@ func TestUtilisation(t *testing.T) {
 		})
 	}
 }
+
+// By category, an account earmarked to two categories counts under both and
+// says it is shared; other subdistricts' accounts stay out of scope.
+func TestUtilisationByCategory(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	only := w.account(t, w.financeA, 2026, "fiscal_budget", "养老专户", "ELDERLY_HOME_CARE")
+	both := w.account(t, w.financeA, 2026, "welfare_lottery", "综合", "LEGAL_AID", "ELDERLY_HOME_CARE")
+	other := w.account(t, w.financeB, 2026, "fiscal_budget", "另一街道", "ELDERLY_HOME_CARE")
+	w.appropriate(t, w.financeA, only.ID, 1_000_000, "c1")
+	w.appropriate(t, w.financeA, both.ID, 2_000_000, "c2")
+	w.appropriate(t, w.financeB, other.ID, 9_000_000, "c3")
+	w.mustMove(t, "Reserve()", func(tx *gorm.DB) (fund.Posting, error) {
+		return fund.Reserve(tx, w.procurementA, both.ID, "LEGAL_AID", 500_000, fund.Ref{Type: "tender", ID: "c"})
+	})
+
+	rows, err := w.svc.UtilisationByCategory(ctx, w.financeA)
+	if err != nil {
+		t.Fatalf("UtilisationByCategory() error = %v", err)
+	}
+	bal := func(available, reserved money.Fen) map[string]money.Fen {
+		return map[string]money.Fen{fund.Available: available, fund.Reserved: reserved, fund.Encumbered: 0, fund.Payable: 0, fund.Paid: 0}
+	}
+	want := []fund.CategoryRow{
+		{SubdistrictID: w.a.ID, FiscalYear: 2026, Category: "ELDERLY_HOME_CARE", Accounts: 2, Shared: true, Received: 3_000_000, Balances: bal(2_500_000, 500_000)},
+		{SubdistrictID: w.a.ID, FiscalYear: 2026, Category: "LEGAL_AID", Accounts: 1, Shared: true, Received: 2_000_000, Balances: bal(1_500_000, 500_000)},
+	}
+	if diff := cmp.Diff(want, rows); diff != "" {
+		t.Errorf("UtilisationByCategory() (-want +got):\n%s", diff)
+	}
+}

@@ -187,7 +187,11 @@ func (s *Server) handleFundReport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"items": rows})
+	byCategory, err := s.funds.UtilisationByCategory(c.UserContext(), actor(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": rows, "by_category": byCategory})
 }
 
 func (s *Server) handleFloorReport(c *fiber.Ctx) error {
