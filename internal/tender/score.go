@@ -105,8 +105,9 @@ type BidScore struct {
 //
 // Each component is rounded to two decimals, half up, and the total is their
 // sum. Bids are returned best first: by total, then technical score (both
-// higher first), then price (lower first), then receipt (earlier first); bids
-// equal in all of these keep the order they were passed in.
+// rounded, as published; higher first), then price (lower first), then
+// receipt (earlier first); bids equal in all of these keep the order they
+// were passed in.
 //
 // A bid is flagged abnormally low when its price is more than 40 % below the
 // mean price of the other bids (price < 0.6 × mean), or more than 30 % below

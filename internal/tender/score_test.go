@@ -1,7 +1,6 @@
 package tender_test
 
 import (
-	"errors"
 	"fmt"
 	"math/big"
 	"testing"
@@ -159,10 +158,10 @@ func TestScoreBids(t *testing.T) {
 			name: "a repeated highest and lowest: one of each dropped",
 			w:    std,
 			bids: []tender.BidInput{
-				// (60 + 50 + 50 + 40 + 40) less one 60 and one 40: 140 ÷ 3 = 46.666…
-				{ID: 1, Price: yuan(t, "100.00"), MemberTotals: pts(60, 60, 50, 40, 40, 50, 60)[1:6], PerformanceRecord: pct(0)},
+				// (60 + 50 + 45 + 40) ÷ 4 = 48.75; dropping every 60 and 40 would give 47.50.
+				{ID: 1, Price: yuan(t, "100.00"), MemberTotals: pts(60, 40, 50, 60, 45, 40), PerformanceRecord: pct(0)},
 			},
-			want: []row{{ID: 1, Price: "100.00", Technical: "46.67", Performance: "0.00", PScore: "30.00", Total: "76.67", Rank: 1}},
+			want: []row{{ID: 1, Price: "100.00", Technical: "48.75", Performance: "0.00", PScore: "30.00", Total: "78.75", Rank: 1}},
 		},
 		{
 			name: "halves round up, exactly",
@@ -174,10 +173,10 @@ func TestScoreBids(t *testing.T) {
 				{ID: 2, Price: yuan(t, "373.00"), MemberTotals: []tender.Score{0, 0, 0, 1}, PerformanceRecord: big.NewRat(12345, 100000)},
 			},
 			want: []row{
+				{ID: 1, Price: "6000.00", Technical: "50.01", Performance: "1.24", PScore: "1.87", Total: "53.12", Rank: 1},
 				// 0.0025 → 0.00; 10 × 0.12345 = 1.2345 → 1.23.
 				{ID: 2, Price: "373.00", Technical: "0.00", Performance: "1.23", PScore: "30.00", Total: "31.23", Rank: 2,
-					Reasons: []string{tender.ReasonBelowNext}},
-				{ID: 1, Price: "6000.00", Technical: "50.01", Performance: "1.24", PScore: "1.87", Total: "53.12", Rank: 1},
+					Reasons: []string{tender.ReasonBelowMean, tender.ReasonBelowNext}},
 			},
 		},
 		{
@@ -211,25 +210,43 @@ func TestScoreBids(t *testing.T) {
 			want: []row{
 				{ID: 1, Price: "100.00", Technical: "30.00", Performance: "6.00", PScore: "30.00", Total: "66.00", Rank: 1,
 					Reasons: []string{tender.ReasonBelowMean}},
-				// 130.00 < 0.7 × 1,000.00, the next higher; the equal price is not "next".
+				// 130.00 < 0.6 × 700.00 and < 0.7 × 1,000.00.
 				{ID: 2, Price: "130.00", Technical: "30.00", Performance: "6.00", PScore: "23.08", Total: "59.08", Rank: 2,
-					Reasons: []string{tender.ReasonBelowNext}},
+					Reasons: []string{tender.ReasonBelowMean, tender.ReasonBelowNext}},
 				{ID: 3, Price: "1000.00", Technical: "30.00", Performance: "6.00", PScore: "3.00", Total: "39.00", Rank: 3},
 				{ID: 4, Price: "1000.00", Technical: "30.00", Performance: "6.00", PScore: "3.00", Total: "39.00", Rank: 4},
 			},
 		},
 		{
-			name: "exactly 40 % below the mean and 25 % below the next: not flagged",
+			name: "exactly 40 % below the mean: not flagged",
 			w:    std,
 			bids: []tender.BidInput{
+				// Mean of the others 100.00 × 0.6 = 60.00; next 85.00 × 0.7 = 59.50.
 				{ID: 1, Price: yuan(t, "60.00"), MemberTotals: pts(30)},
-				{ID: 2, Price: yuan(t, "80.00"), MemberTotals: pts(30)},
-				{ID: 3, Price: yuan(t, "120.00"), MemberTotals: pts(30)},
+				{ID: 2, Price: yuan(t, "85.00"), MemberTotals: pts(30)},
+				{ID: 3, Price: yuan(t, "115.00"), MemberTotals: pts(30)},
 			},
 			want: []row{
 				{ID: 1, Price: "60.00", Technical: "30.00", Performance: "6.00", PScore: "30.00", Total: "66.00", Rank: 1},
-				{ID: 2, Price: "80.00", Technical: "30.00", Performance: "6.00", PScore: "22.50", Total: "58.50", Rank: 2},
-				{ID: 3, Price: "120.00", Technical: "30.00", Performance: "6.00", PScore: "15.00", Total: "51.00", Rank: 3},
+				{ID: 2, Price: "85.00", Technical: "30.00", Performance: "6.00", PScore: "21.18", Total: "57.18", Rank: 2},
+				{ID: 3, Price: "115.00", Technical: "30.00", Performance: "6.00", PScore: "15.65", Total: "51.65", Rank: 3},
+			},
+		},
+		{
+			name: "equal prices: the next higher is the next distinct price",
+			w:    std,
+			bids: []tender.BidInput{
+				// 60.00 < 0.7 × 100.00, though not below 0.7 × the other 60.00.
+				{ID: 1, Price: yuan(t, "100.00"), MemberTotals: pts(30)},
+				{ID: 2, Price: yuan(t, "60.00"), MemberTotals: pts(30)},
+				{ID: 3, Price: yuan(t, "60.00"), MemberTotals: pts(30)},
+			},
+			want: []row{
+				{ID: 2, Price: "60.00", Technical: "30.00", Performance: "6.00", PScore: "30.00", Total: "66.00", Rank: 1,
+					Reasons: []string{tender.ReasonBelowNext}},
+				{ID: 3, Price: "60.00", Technical: "30.00", Performance: "6.00", PScore: "30.00", Total: "66.00", Rank: 2,
+					Reasons: []string{tender.ReasonBelowNext}},
+				{ID: 1, Price: "100.00", Technical: "30.00", Performance: "6.00", PScore: "18.00", Total: "54.00", Rank: 3},
 			},
 		},
 		{
@@ -380,5 +397,3 @@ func BenchmarkScoreBids(b *testing.B) {
 		}
 	}
 }
-
-var _ = errors.Is
