@@ -168,7 +168,7 @@ func TestScoreBids(t *testing.T) {
 			w:    std,
 			bids: []tender.BidInput{
 				// Technical (50.01 + 50.00 + 50.00 + 50.01) ÷ 4 = 50.005; performance 10 × 0.1235 = 1.235
-				// (in float64 1.2349999…); price 30 × 373.00 ÷ 6,000.00 = 1.865 (banker's rounding gives 1.86).
+				// (in binary floating point 1.2349999…); price 30 × 373.00 ÷ 6,000.00 = 1.865 (banker's rounding gives 1.86).
 				{ID: 1, Price: yuan(t, "6,000.00"), MemberTotals: []tender.Score{5001, 5000, 5000, 5001}, PerformanceRecord: big.NewRat(1235, 10000)},
 				{ID: 2, Price: yuan(t, "373.00"), MemberTotals: []tender.Score{0, 0, 0, 1}, PerformanceRecord: big.NewRat(12345, 100000)},
 			},
