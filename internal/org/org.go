@@ -204,6 +204,13 @@ func (in Input) apply(o *Organization) {
 // Update replaces an organization's profile within by's scope. The credit code
 // and district are identity and do not change here.
 func (s *Service) Update(ctx context.Context, by access.Actor, id int64, in Input) (Organization, error) {
+	return s.Edit(ctx, by, id, func(cur *Input) { *cur = in })
+}
+
+// Edit changes an organization's profile within by's scope: edit gets the
+// current profile, read under the row lock, so concurrent partial edits do not
+// undo each other. The credit code and district do not change.
+func (s *Service) Edit(ctx context.Context, by access.Actor, id int64, edit func(*Input)) (Organization, error) {
 	if by.Role == access.OrgMember {
 		return Organization{}, apperr.ErrForbidden // members read the profile; its admin keeps it
 	}
@@ -213,6 +220,10 @@ func (s *Service) Update(ctx context.Context, by access.Actor, id int64, in Inpu
 			return notFound(err)
 		}
 		now := s.clock.Now()
+		in := Input{LegalName: o.LegalName, OrgType: o.OrgType, RegistrationDate: o.RegistrationDate,
+			LegalRepresentative: o.LegalRepresentative, ContactName: o.ContactName, ContactPhone: o.ContactPhone,
+			ContactEmail: o.ContactEmail, Address: o.Address, StaffCount: o.StaffCount, CertifiedSocialWorkers: o.CertifiedSocialWorkers}
+		edit(&in)
 		in.CreditCode, in.DistrictID = o.CreditCode, o.DistrictID
 		if err := in.validate(now); err != nil {
 			return err

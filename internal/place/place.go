@@ -121,13 +121,21 @@ func (s *Service) CreateDistrict(ctx context.Context, by access.Actor, in Distri
 
 // UpdateDistrict replaces a district's code and names.
 func (s *Service) UpdateDistrict(ctx context.Context, by access.Actor, id int64, in DistrictInput) (District, error) {
-	if err := in.validate(); err != nil {
-		return District{}, err
-	}
+	return s.EditDistrict(ctx, by, id, func(cur *DistrictInput) { *cur = in })
+}
+
+// EditDistrict changes a district: edit gets its current values, read under
+// the row lock, so concurrent partial edits do not undo each other.
+func (s *Service) EditDistrict(ctx context.Context, by access.Actor, id int64, edit func(*DistrictInput)) (District, error) {
 	var d District
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Take(&d, id).Error; err != nil {
 			return notFound(err)
+		}
+		in := DistrictInput{Code: d.Code, NameZh: d.NameZh, NameEn: d.NameEn}
+		edit(&in)
+		if err := in.validate(); err != nil {
+			return err
 		}
 		d.Code, d.NameZh, d.NameEn, d.UpdatedAt = in.Code, in.NameZh, in.NameEn, s.clock.Now()
 		if err := tx.Select("code", "name_zh", "name_en", "updated_at").UpdateColumns(&d).Error; err != nil {
@@ -191,11 +199,19 @@ func (s *Service) CreateSubdistrict(ctx context.Context, by access.Actor, in Sub
 
 // UpdateSubdistrict replaces a subdistrict's code and names; it cannot move districts.
 func (s *Service) UpdateSubdistrict(ctx context.Context, by access.Actor, id int64, in SubdistrictInput) (Subdistrict, error) {
+	return s.EditSubdistrict(ctx, by, id, func(cur *SubdistrictInput) { *cur = in })
+}
+
+// EditSubdistrict changes a subdistrict's code and names: edit gets its
+// current values, read under the row lock. It cannot move districts.
+func (s *Service) EditSubdistrict(ctx context.Context, by access.Actor, id int64, edit func(*SubdistrictInput)) (Subdistrict, error) {
 	var d Subdistrict
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Take(&d, id).Error; err != nil {
 			return notFound(err)
 		}
+		in := SubdistrictInput{Code: d.Code, NameZh: d.NameZh, NameEn: d.NameEn}
+		edit(&in)
 		in.DistrictID = d.DistrictID
 		if err := in.validate(); err != nil {
 			return err
@@ -299,11 +315,20 @@ func (s *Service) CreateCommunity(ctx context.Context, by access.Actor, in Commu
 
 // UpdateCommunity changes a community's code, names and household count.
 func (s *Service) UpdateCommunity(ctx context.Context, by access.Actor, id int64, in CommunityInput) (Community, error) {
+	return s.EditCommunity(ctx, by, id, func(cur *CommunityInput) { *cur = in })
+}
+
+// EditCommunity changes a community within by's scope: edit gets its current
+// values, read under the row lock, so concurrent partial edits do not undo
+// each other. It cannot move subdistricts.
+func (s *Service) EditCommunity(ctx context.Context, by access.Actor, id int64, edit func(*CommunityInput)) (Community, error) {
 	var c Community
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := ScopeCommunities(tx, by).Clauses(clause.Locking{Strength: "UPDATE"}).Take(&c, id).Error; err != nil {
 			return notFound(err)
 		}
+		in := CommunityInput{Code: c.Code, NameZh: c.NameZh, NameEn: c.NameEn, Households: c.Households}
+		edit(&in)
 		in.SubdistrictID = c.SubdistrictID
 		if err := in.validate(); err != nil {
 			return err

@@ -122,17 +122,15 @@ func (s *Server) handleOrganizationUpdate(c *fiber.Ctx) error {
 	if err := f.Err(); err != nil {
 		return err
 	}
-	cur, err := s.orgs.Get(c.UserContext(), actor(c), id)
-	if err != nil {
+	// The registration date is parsed before the row is locked; the rest of
+	// the request is applied to the current profile under the lock.
+	var parsed org.Input
+	if err := req.apply(&parsed); err != nil {
 		return err
 	}
-	in := org.Input{LegalName: cur.LegalName, OrgType: cur.OrgType, RegistrationDate: cur.RegistrationDate,
-		LegalRepresentative: cur.LegalRepresentative, ContactName: cur.ContactName, ContactPhone: cur.ContactPhone,
-		ContactEmail: cur.ContactEmail, Address: cur.Address, StaffCount: cur.StaffCount, CertifiedSocialWorkers: cur.CertifiedSocialWorkers}
-	if err := req.apply(&in); err != nil {
-		return err
-	}
-	o, err := s.orgs.Update(c.UserContext(), actor(c), id, in)
+	o, err := s.orgs.Edit(c.UserContext(), actor(c), id, func(in *org.Input) {
+		_ = req.apply(in) // cannot fail: the date parsed above
+	})
 	if err != nil {
 		return err
 	}

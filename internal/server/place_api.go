@@ -71,13 +71,7 @@ func (s *Server) handleDistrictUpdate(c *fiber.Ctx) error {
 	if err := s.decodeStrict(c, &req); err != nil {
 		return err
 	}
-	cur, err := s.places.GetDistrict(c.UserContext(), id)
-	if err != nil {
-		return err
-	}
-	in := place.DistrictInput{Code: cur.Code, NameZh: cur.NameZh, NameEn: cur.NameEn}
-	req.apply(&in)
-	d, err := s.places.UpdateDistrict(c.UserContext(), actor(c), id, in)
+	d, err := s.places.EditDistrict(c.UserContext(), actor(c), id, req.apply)
 	if err != nil {
 		return err
 	}
@@ -148,15 +142,11 @@ func (s *Server) handleSubdistrictUpdate(c *fiber.Ctx) error {
 	if req.DistrictID != nil {
 		return apperr.InvalidField("district_id", "cannot be changed")
 	}
-	cur, err := s.places.GetSubdistrict(c.UserContext(), id)
-	if err != nil {
-		return err
-	}
-	in := place.SubdistrictInput{DistrictID: cur.DistrictID, Code: cur.Code, NameZh: cur.NameZh, NameEn: cur.NameEn}
-	set(&in.Code, req.Code)
-	set(&in.NameZh, req.NameZh)
-	set(&in.NameEn, req.NameEn)
-	d, err := s.places.UpdateSubdistrict(c.UserContext(), actor(c), id, in)
+	d, err := s.places.EditSubdistrict(c.UserContext(), actor(c), id, func(in *place.SubdistrictInput) {
+		set(&in.Code, req.Code)
+		set(&in.NameZh, req.NameZh)
+		set(&in.NameEn, req.NameEn)
+	})
 	if err != nil {
 		return err
 	}
@@ -225,13 +215,7 @@ func (s *Server) handleCommunityUpdate(c *fiber.Ctx) error {
 	if req.SubdistrictID != nil {
 		return apperr.InvalidField("subdistrict_id", "cannot be changed")
 	}
-	cur, err := s.places.GetCommunity(c.UserContext(), actor(c), id)
-	if err != nil {
-		return err
-	}
-	in := place.CommunityInput{Code: cur.Code, NameZh: cur.NameZh, NameEn: cur.NameEn, Households: cur.Households}
-	req.apply(&in)
-	cm, err := s.places.UpdateCommunity(c.UserContext(), actor(c), id, in)
+	cm, err := s.places.EditCommunity(c.UserContext(), actor(c), id, req.apply)
 	if err != nil {
 		return err
 	}
