@@ -1,0 +1,41 @@
+package server_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// benchGet measures one GET through the whole app: middleware, authentication,
+// handler, database and JSON or HTML rendering.
+func benchGet(b *testing.B, e *env, path, token string) {
+	app := e.srv.App()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:8080"+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err := app.Test(req, -1)
+		if err != nil || res.StatusCode != http.StatusOK {
+			b.Fatalf("GET %s = %v, %v", path, res, err)
+		}
+		res.Body.Close()
+	}
+}
+
+// BenchmarkAPIMe is the cost of the lightest authenticated API call.
+func BenchmarkAPIMe(b *testing.B) {
+	e := newEnv(b)
+	benchGet(b, e, "/api/v1/me", e.token("demo-officer"))
+}
+
+// BenchmarkPublicCatalogSearch is an anonymous search of the public catalog API.
+func BenchmarkPublicCatalogSearch(b *testing.B) {
+	benchGet(b, newEnv(b), "/api/v1/public/transfer-items?q=%E5%B1%85%E5%AE%B6", "")
+}
+
+// BenchmarkCatalogPage renders the public catalog page.
+func BenchmarkCatalogPage(b *testing.B) {
+	benchGet(b, newEnv(b), "/catalog", "")
+}
