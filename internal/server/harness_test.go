@@ -211,7 +211,7 @@ func (e *env) do(req request) response {
 		e.t.Fatal(err)
 	}
 	r := response{Status: res.StatusCode, Header: res.Header, Body: out}
-	if strings.HasPrefix(req.Path, "/api/v1/") {
+	if strings.HasPrefix(req.Path, "/api/v1/") || req.Path == "/healthz" || req.Path == "/readyz" {
 		validateAgainstSpec(e.t, req, body, r)
 	}
 	return r

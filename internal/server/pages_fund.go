@@ -723,8 +723,16 @@ type floorRow struct {
 	Shortfall   string
 }
 
+type categoryRow struct {
+	fund.CategoryRow
+	Subdistrict place.Subdistrict
+	Category    catalog.Category
+	Amounts     []amountCell
+}
+
 type fundReportView struct {
 	Utilisation     []utilisationRow
+	ByCategory      []categoryRow
 	Floors          []floorRow
 	Below           int
 	ShowSubdistrict bool
@@ -741,7 +749,8 @@ func usedShare(b map[string]money.Fen, received money.Fen) string {
 		return "—"
 	}
 	used := b[fund.Encumbered] + b[fund.Payable] + b[fund.Paid]
-	return strconv.FormatFloat(float64(used)*100/float64(received), 'f', 1, 64) + "%"
+	permille := (int64(used)*1000 + int64(received)/2) / int64(received) // integer, rounded half up
+	return fmt.Sprintf("%d.%d%%", permille/10, permille%10)
 }
 
 func (s *Server) handleFundReportPage(c *fiber.Ctx) error {
@@ -769,6 +778,16 @@ func (s *Server) handleFundReportPage(c *fiber.Ctx) error {
 		cells[len(cells)-1] = amountCell{Kind: "received", Amount: yuan(u.Received), Zero: u.Received == 0}
 		v.Utilisation = append(v.Utilisation, utilisationRow{UtilisationRow: u, Subdistrict: subs[u.SubdistrictID],
 			CategoryList: categoryList(u.Categories, byCode), Amounts: cells, Used: usedShare(u.Balances, u.Received)})
+	}
+	byCategory, err := s.funds.UtilisationByCategory(ctx, a)
+	if err != nil {
+		return err
+	}
+	for _, r := range byCategory {
+		cells := balanceCells(r.Balances)
+		cells[len(cells)-1] = amountCell{Kind: "received", Amount: yuan(r.Received), Zero: r.Received == 0}
+		v.ByCategory = append(v.ByCategory, categoryRow{CategoryRow: r, Subdistrict: subs[r.SubdistrictID],
+			Category: byCode[r.Category], Amounts: cells})
 	}
 	for _, f := range floors {
 		r := floorRow{FloorRow: f, Subdistrict: subs[f.SubdistrictID], FloorYuan: yuan(f.Floor), Allocated: yuan(f.Allocated)}

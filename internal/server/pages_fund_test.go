@@ -150,6 +150,11 @@ func TestPagesFundAppropriation(t *testing.T) {
 	wantBody(t, "GET /reports/funds", rep, "不足 1,000 户 ¥10,000.00", "¥30,000.00", "¥40,000.00", `id="floor"`, "南街社区",
 		"全部 3 个社区均达到底线")
 	wantNoBody(t, "GET /reports/funds", rep, `class="below-floor"`)
+	// By category: the seeded fund earmarked to four categories makes each of them "shared".
+	byCategory := regexp.MustCompile(`(?s)<table id="by-category">.*?</table>`).Find(rep.Body)
+	if byCategory == nil || !strings.Contains(string(byCategory), "法律咨询服务") || !strings.Contains(string(byCategory), "（含多类别账户）") {
+		t.Errorf("GET /reports/funds: no by-category table with 法律咨询服务 marked shared: %s", byCategory)
+	}
 
 	// A new community that no published item serves is below its floor: it is
 	// listed first, marked, with its shortfall.
