@@ -87,3 +87,13 @@ func Anonymous(requestID, clientIP string) Actor {
 
 // Authenticated reports whether the actor is a signed-in user.
 func (a Actor) Authenticated() bool { return a.UserID != 0 }
+
+// UserRef is the actor's user id for a created_by column: nil for work the
+// platform does by itself or an anonymous visitor.
+func (a Actor) UserRef() *int64 {
+	if a.UserID == 0 {
+		return nil
+	}
+	id := a.UserID
+	return &id
+}

@@ -325,7 +325,7 @@ func (s *Service) CreateItem(ctx context.Context, by access.Actor, in ItemInput)
 	now := s.clock.Now()
 	var id int64
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		c := content{v: Version{Version: 1, Status: "draft", MinGrade: 1, CreatedBy: userRef(by), CreatedAt: now, UpdatedAt: now}}
+		c := content{v: Version{Version: 1, Status: "draft", MinGrade: 1, CreatedBy: by.UserRef(), CreatedAt: now, UpdatedAt: now}}
 		c.apply(in)
 		if err := c.validate(tx, by.Scope.SubdistrictID, in, true); err != nil {
 			return err
@@ -367,7 +367,7 @@ func (s *Service) UpdateItem(ctx context.Context, by access.Actor, id int64, in 
 		c := cur
 		if cur.v.Status != "draft" {
 			// A new version starts from the published content.
-			c.v.Version, c.v.Status, c.v.CreatedAt, c.v.CreatedBy = cur.v.Version+1, "draft", now, userRef(by)
+			c.v.Version, c.v.Status, c.v.CreatedAt, c.v.CreatedBy = cur.v.Version+1, "draft", now, by.UserRef()
 			c.v.PublishedAt, c.v.PublishedBy = nil, nil
 			action = "transfer_item.new_version"
 		}
@@ -444,7 +444,7 @@ func (s *Service) PublishItem(ctx context.Context, by access.Actor, id int64) (V
 			}
 		}
 		res := tx.Model(&Version{}).Where("item_id = ? AND version = ? AND status = 'draft'", id, draft.Version).
-			Updates(map[string]any{"status": "published", "published_at": now, "published_by": userRef(by), "updated_at": now})
+			Updates(map[string]any{"status": "published", "published_at": now, "published_by": by.UserRef(), "updated_at": now})
 		if res.Error != nil {
 			return fmt.Errorf("publish version %d: %w", draft.Version, res.Error)
 		} else if res.RowsAffected != 1 {
@@ -664,12 +664,4 @@ func versionKeys(vs []Version) [][]any {
 		keys[i] = []any{v.ItemID, v.Version}
 	}
 	return keys
-}
-
-func userRef(by access.Actor) *int64 {
-	if by.UserID == 0 {
-		return nil
-	}
-	id := by.UserID
-	return &id
 }

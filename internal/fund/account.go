@@ -107,7 +107,7 @@ func (s *Service) CreateAccount(ctx context.Context, by access.Actor, in Account
 	}
 	now := s.clock.Now()
 	a := Account{SubdistrictID: by.Scope.SubdistrictID, FiscalYear: in.FiscalYear, Source: in.Source, Name: in.Name,
-		AcceptsDonations: in.AcceptsDonations, CreatedBy: userRef(by), CreatedAt: now, UpdatedAt: now}
+		AcceptsDonations: in.AcceptsDonations, CreatedBy: by.UserRef(), CreatedAt: now, UpdatedAt: now}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&a).Error; err != nil {
 			if errors.Is(err, gorm.ErrDuplicatedKey) {

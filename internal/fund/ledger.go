@@ -141,7 +141,7 @@ func Post(tx *gorm.DB, by access.Actor, e Entry) (Posting, error) {
 		accounts[l.Account] = acct
 	}
 	p := Posting{FundAccountID: e.FundAccountID, Kind: e.Kind, IdempotencyKey: e.IdempotencyKey, ReferenceType: e.ReferenceType,
-		ReferenceID: e.ReferenceID, DocumentRef: e.DocumentRef, Memo: e.Memo, ReversesID: e.ReversesID, CreatedBy: userRef(by),
+		ReferenceID: e.ReferenceID, DocumentRef: e.DocumentRef, Memo: e.Memo, ReversesID: e.ReversesID, CreatedBy: by.UserRef(),
 		Lines: e.Lines}
 	res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "idempotency_key"}}, DoNothing: true}).Create(&p)
 	if res.Error != nil {
@@ -228,14 +228,6 @@ func postingLines(tx *gorm.DB, ids []int64) (map[int64][]Line, error) {
 		out[r.PostingID] = append(out[r.PostingID], Line{Account: r.Kind, Amount: r.Amount})
 	}
 	return out, err
-}
-
-func userRef(by access.Actor) *int64 {
-	if by.UserID == 0 {
-		return nil
-	}
-	id := by.UserID
-	return &id
 }
 
 // Violation is one broken ledger invariant.

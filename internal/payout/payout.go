@@ -117,7 +117,7 @@ func (s *Service) RequestTx(tx *gorm.DB, by access.Actor, in RequestInput) (Payo
 	}
 	now := s.clock.Now()
 	p := Payout{FundAccountID: in.FundAccountID, OrganizationID: in.OrganizationID, AmountFen: in.Amount, Provider: provider,
-		State: "requested", ReferenceType: in.Ref.Type, ReferenceID: in.Ref.ID, RequestedBy: userRef(by), CreatedAt: now, UpdatedAt: now}
+		State: "requested", ReferenceType: in.Ref.Type, ReferenceID: in.Ref.ID, RequestedBy: by.UserRef(), CreatedAt: now, UpdatedAt: now}
 	res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "reference_type"}, {Name: "reference_id"}}, DoNothing: true}).Create(&p)
 	if res.Error != nil {
 		return Payout{}, fmt.Errorf("insert payout: %w", res.Error)
@@ -305,7 +305,7 @@ func (s *Service) ConfirmManual(ctx context.Context, by access.Actor, id int64, 
 		case p.Provider != "manual":
 			return ErrNotManual
 		}
-		if err := s.markPaid(tx, by, &p, map[string]any{"manual_reference": reference, "confirmed_by": userRef(by)}); err != nil {
+		if err := s.markPaid(tx, by, &p, map[string]any{"manual_reference": reference, "confirmed_by": by.UserRef()}); err != nil {
 			return err
 		}
 		return tx.Take(&p, id).Error
@@ -347,12 +347,4 @@ func (s *Service) Due(ctx context.Context) ([]int64, error) {
 	var ids []int64
 	err := s.db.WithContext(ctx).Model(&Payout{}).Where("state = 'requested' AND provider = 'stripe'").Order("id").Limit(1000).Pluck("id", &ids).Error
 	return ids, err
-}
-
-func userRef(by access.Actor) *int64 {
-	if by.UserID == 0 {
-		return nil
-	}
-	id := by.UserID
-	return &id
 }
