@@ -22,7 +22,9 @@ import (
 	"syscall"
 	"text/tabwriter"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
 
 	"github.com/jiedao-market/jiedao/internal/audit"
 	"github.com/jiedao-market/jiedao/internal/auth"
@@ -33,6 +35,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/platform/db"
 	"github.com/jiedao-market/jiedao/internal/platform/jobs"
 	"github.com/jiedao-market/jiedao/internal/server"
+	"github.com/jiedao-market/jiedao/internal/tender"
 )
 
 func main() {
@@ -127,6 +130,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, args []stri
 	if err := cfg.RequireSecrets(); err != nil {
 		return err
 	}
+	if err := cfg.Tender.RequireSealKey(); err != nil {
+		return err
+	}
 	n, err := db.Migrate(ctx, cfg.Database.URL, log)
 	if err != nil {
 		return err
@@ -159,14 +165,23 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, args []stri
 	}
 	// Packages with background work add their workers to this bundle and
 	// their periodic jobs to Start, and insert through runner.Client().
+	tenders, err := server.NewTenderService(cfg, gdb, clk)
+	if err != nil {
+		return err
+	}
 	bundle := jobs.NewWorkers()
 	payouts.Register(bundle)
-	runner, err := jobs.StartWith(ctx, pool, bundle, payout.PeriodicJobs(), *workers, log, payouts.UseRiver)
+	tenders.Register(bundle, cfg.Tender.SweepInterval)
+	periodic := append(payout.PeriodicJobs(), tender.PeriodicJobs(cfg.Tender.SweepInterval)...)
+	runner, err := jobs.StartWith(ctx, pool, bundle, periodic, *workers, log, func(c *river.Client[pgx.Tx]) {
+		payouts.UseRiver(c)
+		tenders.UseRiver(c, log)
+	})
 	if err != nil {
 		return err
 	}
 	log.Info("jobs ready", "working", runner.Working(), "stripe", cfg.Stripe.Enabled())
-	srv, err := server.New(server.Deps{Config: cfg, DB: gdb, Log: log, Clock: clk, Auth: authSvc, Payouts: payouts})
+	srv, err := server.New(server.Deps{Config: cfg, DB: gdb, Log: log, Clock: clk, Auth: authSvc, Payouts: payouts, Tenders: tenders})
 	if err != nil {
 		return err
 	}
@@ -253,6 +268,9 @@ func seed(ctx context.Context, cfg config.Config, args []string, getenv func(str
 	if !*withDemo {
 		return errors.New("seed: only --demo is available")
 	}
+	if err := cfg.Tender.RequireSealKey(); err != nil {
+		return err
+	}
 	if err := needDatabase(cfg); err != nil {
 		return err
 	}
@@ -269,7 +287,7 @@ func seed(ctx context.Context, cfg config.Config, args []string, getenv func(str
 		}
 		password, generated = "demo-"+hex.EncodeToString(b), true
 	}
-	res, err := demo.Seed(ctx, gdb, clock.System{}, password, cfg.Auth.Argon2)
+	res, err := demo.Seed(ctx, gdb, clock.System{}, password, cfg.Auth.Argon2, cfg.Tender.SealKey, demo.WithTenders())
 	if err != nil {
 		return err
 	}

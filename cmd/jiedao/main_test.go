@@ -23,7 +23,13 @@ func testEnv(dbURL string) map[string]string {
 		"JIEDAO_DEMO_PASSWORD": "demo-password-for-cli-tests",
 		"JIEDAO_LOG_LEVEL":     "error",
 		"JIEDAO_HTTP_ADDR":     "127.0.0.1:0", // should serve ever start
+		"JIEDAO_SEAL_KEY":      testKey(9),
 	}
+}
+
+// testKey is base64 of 32 bytes of b, the form of JIEDAO_CSRF_SECRET and JIEDAO_SEAL_KEY.
+func testKey(b byte) string {
+	return base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{b}, 32))
 }
 
 // result is what one run of the command did.
@@ -98,17 +104,17 @@ func TestSeedAndAuditVerify(t *testing.T) {
 	env := testEnv(dbURL)
 
 	first := mustRun(t, env, "seed", "--demo").stdout
-	if !strings.Contains(first, "demo data ready (10 new account(s))") || !strings.Contains(first, "demo-officer") ||
-		!strings.Contains(first, env["JIEDAO_DEMO_PASSWORD"]) {
-		t.Errorf("first seed --demo = %q, want 10 new accounts, the logins and the password", first)
+	if !strings.Contains(first, "demo data ready (13 new account(s))") || !strings.Contains(first, "demo-officer") ||
+		!strings.Contains(first, "demo-evaluator3") || !strings.Contains(first, "demo-org3") || !strings.Contains(first, env["JIEDAO_DEMO_PASSWORD"]) {
+		t.Errorf("first seed --demo = %q, want 13 new accounts, the logins and the password", first)
 	}
-	tables := []string{"users", "communities", "subdistricts", "organizations", "audit_entries"}
+	tables := []string{"users", "communities", "subdistricts", "organizations", "tenders", "audit_entries"}
 	before := map[string]int64{}
 	for _, table := range tables {
 		before[table] = count(t, gdb, table)
 	}
-	if before["users"] != 10 || before["communities"] != 5 {
-		t.Errorf("after seeding: %d users, %d communities, want 10 and 5", before["users"], before["communities"])
+	if before["users"] != 13 || before["communities"] != 5 || before["tenders"] != 9 {
+		t.Errorf("after seeding: %d users, %d communities, %d tenders, want 13, 5 and 9", before["users"], before["communities"], before["tenders"])
 	}
 
 	second := mustRun(t, env, "seed", "--demo").stdout
@@ -191,8 +197,11 @@ func TestCommandLine(t *testing.T) {
 	}{
 		{name: "no command", env: env, want: 2, text: "usage: jiedao"},
 		{name: "unknown command", args: []string{"frobnicate"}, env: env, want: 2, text: "usage: jiedao"},
-		{name: "serve without signing keys", args: []string{"serve"}, env: withEnv(env, "JIEDAO_CSRF_SECRET", base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))), want: 1, text: "JIEDAO_AUTH_KEYS", not: "JIEDAO_CSRF_SECRET"},
+		{name: "serve without signing keys", args: []string{"serve"}, env: withEnv(env, "JIEDAO_CSRF_SECRET", testKey(7)), want: 1, text: "JIEDAO_AUTH_KEYS", not: "JIEDAO_CSRF_SECRET"},
 		{name: "serve without any secret", args: []string{"serve"}, env: env, want: 1, text: "JIEDAO_CSRF_SECRET"},
+		{name: "serve without a seal key", args: []string{"serve"}, env: withEnv(withEnv(withEnv(env, "JIEDAO_SEAL_KEY", ""), "JIEDAO_CSRF_SECRET", testKey(7)), "JIEDAO_AUTH_KEYS", "k:"+testKey(8)), want: 1, text: "JIEDAO_SEAL_KEY is not set"},
+		{name: "seed without a seal key", args: []string{"seed", "--demo"}, env: withEnv(env, "JIEDAO_SEAL_KEY", ""), want: 1, text: "JIEDAO_SEAL_KEY is not set"},
+		{name: "bad seal key", args: []string{"serve"}, env: withEnv(env, "JIEDAO_SEAL_KEY", "c2hvcnQ="), want: 1, text: "JIEDAO_SEAL_KEY must be base64 of 32 bytes", not: "c2hvcnQ="},
 		{name: "migrate without a database", args: []string{"migrate", "status"}, env: withEnv(env, "JIEDAO_DATABASE_URL", ""), want: 1, text: "JIEDAO_DATABASE_URL"},
 		{name: "audit without verify", args: []string{"audit"}, env: env, want: 1, text: "audit verify"},
 		{name: "missing configuration file", args: []string{"migrate", "status"}, env: withEnv(env, "JIEDAO_CONFIG", "no-such-file.yaml"), want: 1, text: "no-such-file.yaml"},

@@ -1,6 +1,7 @@
 // Package config loads the typed configuration: defaults, then the YAML file
 // (configs/jiedao.yaml or $JIEDAO_CONFIG), then JIEDAO_* environment variables.
-// Secrets (signing keys, the CSRF secret) come only from the environment.
+// Secrets (signing keys, the CSRF secret, the bid-sealing key) come only from
+// the environment.
 package config
 
 import (
@@ -25,7 +26,35 @@ type Config struct {
 	Auth     Auth     `yaml:"auth"`
 	Uploads  Uploads  `yaml:"uploads"`
 	Stripe   Stripe   `yaml:"stripe"`
+	Tender   Tender   `yaml:"tender"`
 	Log      Log      `yaml:"log"`
+}
+
+// Tender configures tendering.
+type Tender struct {
+	// SealKey is the master key bids are sealed under (32 bytes); from the
+	// environment only: JIEDAO_SEAL_KEY, base64 (standard encoding) of 32
+	// random bytes. Losing or changing it makes every sealed bid unreadable.
+	SealKey []byte `yaml:"-"`
+	// AmendmentMinDays: an amendment made when fewer than this many days remain
+	// before the close extends the close (and the opening, by the same amount)
+	// to this many days after the amendment.
+	AmendmentMinDays int `yaml:"amendment_min_days"`
+	// ChallengeDays is the default challenge period (公示期) after an award
+	// proposal, in days.
+	ChallengeDays int `yaml:"challenge_days"`
+	// SweepInterval is how often a replica that works jobs looks for tenders
+	// whose time-driven step (close, opening, end of challenge period) is due
+	// but lacks a job.
+	SweepInterval time.Duration `yaml:"sweep_interval"`
+}
+
+// RequireSealKey returns an error when no bid-sealing key is configured.
+func (t Tender) RequireSealKey() error {
+	if len(t.SealKey) == 0 {
+		return errors.New("JIEDAO_SEAL_KEY is not set: bids cannot be sealed. Set it to base64 of 32 random bytes (make run writes a development key to .data/jiedao.env)")
+	}
+	return nil
 }
 
 // Stripe configures payouts through Stripe Connect and donations through
@@ -144,6 +173,7 @@ func Default() Config {
 			Argon2:            Argon2{MemoryKiB: 19456, Iterations: 2, Parallelism: 1},
 		},
 		Uploads: Uploads{Dir: ".data/uploads", MaxBytes: 5 << 20},
+		Tender:  Tender{AmendmentMinDays: 3, ChallengeDays: 5, SweepInterval: time.Minute},
 		Log:     Log{Level: "info"},
 	}
 }
@@ -213,6 +243,14 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 		}
 		cfg.Auth.CSRFSecret = secret
 	}
+	if v := getenv("JIEDAO_SEAL_KEY"); v != "" {
+		key, err := base64.StdEncoding.DecodeString(v)
+		if err != nil || len(key) != 32 {
+			// The message never carries the value.
+			return errors.New("config: JIEDAO_SEAL_KEY must be base64 of 32 bytes")
+		}
+		cfg.Tender.SealKey = key
+	}
 	return nil
 }
 
@@ -269,6 +307,15 @@ func (c Config) validate() error {
 	}
 	if c.HTTP.BodyLimit < c.HTTP.JSONBodyLimit || c.HTTP.JSONBodyLimit <= 0 {
 		problems = append(problems, "http.json_body_limit_bytes must be positive and at most http.body_limit_bytes")
+	}
+	if c.Tender.AmendmentMinDays < 0 || c.Tender.AmendmentMinDays > 60 {
+		problems = append(problems, "tender.amendment_min_days must be between 0 and 60")
+	}
+	if c.Tender.ChallengeDays < 1 || c.Tender.ChallengeDays > 60 {
+		problems = append(problems, "tender.challenge_days must be between 1 and 60")
+	}
+	if c.Tender.SweepInterval < time.Second || c.Tender.SweepInterval > time.Hour {
+		problems = append(problems, "tender.sweep_interval must be between 1s and 1h")
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("config: %s", strings.Join(problems, "; "))

@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"bytes"
 	"encoding/base64"
 	"os"
 	"path/filepath"
@@ -80,6 +81,11 @@ func TestRefusals(t *testing.T) {
 		{"duplicate kid", map[string]string{"JIEDAO_AUTH_KEYS": "k:" + seed('a') + ",k:" + seed('b')}, "twice"},
 		{"short csrf secret", map[string]string{"JIEDAO_CSRF_SECRET": base64.StdEncoding.EncodeToString([]byte("short"))}, "JIEDAO_CSRF_SECRET"},
 		{"bad bool", map[string]string{"JIEDAO_SECURE_COOKIES": "maybe"}, "JIEDAO_SECURE_COOKIES"},
+		{"amendment days over 60", map[string]string{"JIEDAO_CONFIG": write("amend.yaml", "tender:\n  amendment_min_days: 61\n")}, "tender.amendment_min_days"},
+		{"negative amendment days", map[string]string{"JIEDAO_CONFIG": write("amendneg.yaml", "tender:\n  amendment_min_days: -1\n")}, "tender.amendment_min_days"},
+		{"no challenge period", map[string]string{"JIEDAO_CONFIG": write("challenge.yaml", "tender:\n  challenge_days: 0\n")}, "tender.challenge_days"},
+		{"sweep under 1s", map[string]string{"JIEDAO_CONFIG": write("sweepfast.yaml", "tender:\n  sweep_interval: 500ms\n")}, "tender.sweep_interval"},
+		{"sweep over 1h", map[string]string{"JIEDAO_CONFIG": write("sweepslow.yaml", "tender:\n  sweep_interval: 2h\n")}, "tender.sweep_interval"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -114,5 +120,91 @@ func TestDurationsParse(t *testing.T) {
 	}
 	if cfg.Auth.AccessTTL != 5*time.Minute || cfg.Auth.Throttle.Window != time.Hour {
 		t.Errorf("AccessTTL, Window = %v, %v; want 5m, 1h", cfg.Auth.AccessTTL, cfg.Auth.Throttle.Window)
+	}
+}
+
+func TestSealKey(t *testing.T) {
+	key := []byte(strings.Repeat("k", 32))
+	cfg, err := config.Load(env(map[string]string{
+		"JIEDAO_CONFIG":   "../../configs/jiedao.yaml",
+		"JIEDAO_SEAL_KEY": base64.StdEncoding.EncodeToString(key),
+	}))
+	if err != nil {
+		t.Fatalf("Load() error = %v", err)
+	}
+	if string(cfg.Tender.SealKey) != string(key) {
+		t.Errorf("SealKey = %x, want %x", cfg.Tender.SealKey, key)
+	}
+	if err := cfg.Tender.RequireSealKey(); err != nil {
+		t.Errorf("RequireSealKey() error = %v, want nil", err)
+	}
+}
+
+func TestSealKeyRefusals(t *testing.T) {
+	tests := []struct {
+		name, value string
+	}{
+		{"not base64", "this-is-not-base64!secret-value"},
+		{"URL encoding", base64.URLEncoding.EncodeToString(bytes32(0xfb))},
+		{"31 bytes", base64.StdEncoding.EncodeToString(bytes32(1)[:31])},
+		{"33 bytes", base64.StdEncoding.EncodeToString(append(bytes32(1), 1))},
+		{"16 bytes", base64.StdEncoding.EncodeToString(bytes32(1)[:16])},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := config.Load(env(map[string]string{
+				"JIEDAO_CONFIG":   "../../configs/jiedao.yaml",
+				"JIEDAO_SEAL_KEY": tt.value,
+			}))
+			const want = "config: JIEDAO_SEAL_KEY must be base64 of 32 bytes"
+			if err == nil || err.Error() != want {
+				t.Fatalf("Load() error = %v, want %q", err, want)
+			}
+			if strings.Contains(err.Error(), tt.value) {
+				t.Errorf("Load() error = %q, want it not to contain the value", err)
+			}
+		})
+	}
+}
+
+// bytes32 returns 32 bytes of b.
+func bytes32(b byte) []byte { return bytes.Repeat([]byte{b}, 32) }
+
+func TestRequireSealKey(t *testing.T) {
+	err := config.Default().Tender.RequireSealKey()
+	if err == nil || !strings.Contains(err.Error(), "JIEDAO_SEAL_KEY") || !strings.Contains(err.Error(), ".data/jiedao.env") {
+		t.Errorf("RequireSealKey() without a key: error = %v, want one naming JIEDAO_SEAL_KEY and .data/jiedao.env", err)
+	}
+}
+
+func TestTenderDefaults(t *testing.T) {
+	got := config.Default().Tender
+	want := config.Tender{AmendmentMinDays: 3, ChallengeDays: 5, SweepInterval: time.Minute}
+	if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("Default().Tender differs (-want +got):\n%s", diff)
+	}
+}
+
+func TestTenderYAMLKeys(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	body := "tender:\n  amendment_min_days: 0\n  challenge_days: 10\n  sweep_interval: 30s\n"
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(env(map[string]string{"JIEDAO_CONFIG": p}))
+	if err != nil {
+		t.Fatalf("Load() error = %v", err)
+	}
+	want := config.Tender{AmendmentMinDays: 0, ChallengeDays: 10, SweepInterval: 30 * time.Second}
+	if diff := cmp.Diff(want, cfg.Tender, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("Tender from YAML differs (-want +got):\n%s", diff)
+	}
+	// The key is never read from the file.
+	p2 := filepath.Join(t.TempDir(), "key.yaml")
+	if err := os.WriteFile(p2, []byte("tender:\n  seal_key: "+seed('k')+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := config.Load(env(map[string]string{"JIEDAO_CONFIG": p2})); err == nil || !strings.Contains(err.Error(), "seal_key") {
+		t.Errorf("Load() of a file with tender.seal_key: error = %v, want one naming seal_key", err)
 	}
 }

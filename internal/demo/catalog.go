@@ -54,38 +54,14 @@ var items = []demoItem{
 
 // seedCatalog gives the demo a living catalog: 吴兴区's guidance catalog,
 // published transfer items (and one draft), and certified organizations with
-// one application waiting for the district admin. Existing records are kept.
+// one application waiting for the district admin; then the funds. Existing
+// records are kept.
 func seedCatalog(ctx context.Context, db *gorm.DB, clk clock.Clock, params config.Argon2) error {
 	cat := catalog.NewService(db, clk)
 	orgs := org.NewService(db, clk, org.Options{Argon2: params})
-	users := map[string]access.Actor{}
-	var rows []struct {
-		ID             int64
-		Username       string
-		Role           access.Role
-		DistrictID     *int64
-		SubdistrictID  *int64
-		OrganizationID *int64
-	}
-	if err := db.WithContext(ctx).Table("users").Where("username LIKE 'demo-%'").Find(&rows).Error; err != nil {
+	users, err := demoActors(ctx, db)
+	if err != nil {
 		return err
-	}
-	for _, r := range rows {
-		a := access.Actor{UserID: r.ID, Username: r.Username, Role: r.Role, RequestID: "seed"}
-		if r.DistrictID != nil {
-			a.Scope.DistrictID = *r.DistrictID
-		}
-		if r.SubdistrictID != nil {
-			a.Scope.SubdistrictID = *r.SubdistrictID
-			if err := db.WithContext(ctx).Table("subdistricts").Select("district_id").Where("id = ?", *r.SubdistrictID).
-				Scan(&a.Scope.DistrictID).Error; err != nil {
-				return err
-			}
-		}
-		if r.OrganizationID != nil {
-			a.Scope.OrganizationID = *r.OrganizationID
-		}
-		users[r.Username] = a
 	}
 	district := users["demo-district"]
 	existing, err := cat.ListGuidance(ctx, district.Scope.DistrictID)
@@ -141,6 +117,40 @@ func seedCatalog(ctx context.Context, db *gorm.DB, clk clock.Clock, params confi
 	return seedFunds(ctx, db, clk, users["demo-finance"])
 }
 
+// demoActors returns the demo accounts as actors, by username.
+func demoActors(ctx context.Context, db *gorm.DB) (map[string]access.Actor, error) {
+	users := map[string]access.Actor{}
+	var rows []struct {
+		ID             int64
+		Username       string
+		Role           access.Role
+		DistrictID     *int64
+		SubdistrictID  *int64
+		OrganizationID *int64
+	}
+	if err := db.WithContext(ctx).Table("users").Where("username LIKE 'demo-%'").Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		a := access.Actor{UserID: r.ID, Username: r.Username, Role: r.Role, RequestID: "seed"}
+		if r.DistrictID != nil {
+			a.Scope.DistrictID = *r.DistrictID
+		}
+		if r.SubdistrictID != nil {
+			a.Scope.SubdistrictID = *r.SubdistrictID
+			if err := db.WithContext(ctx).Table("subdistricts").Select("district_id").Where("id = ?", *r.SubdistrictID).
+				Scan(&a.Scope.DistrictID).Error; err != nil {
+				return nil, err
+			}
+		}
+		if r.OrganizationID != nil {
+			a.Scope.OrganizationID = *r.OrganizationID
+		}
+		users[r.Username] = a
+	}
+	return users, nil
+}
+
 func seedCertifications(ctx context.Context, db *gorm.DB, today org.Date, orgs *org.Service, users map[string]access.Actor) error {
 	district := users["demo-district"]
 	for _, c := range []struct {
@@ -152,6 +162,7 @@ func seedCertifications(ctx context.Context, db *gorm.DB, today org.Date, orgs *
 		{"demo-org", []string{"ELDERLY_HOME_CARE", "ELDERLY_DAY_CARE"}, 4, true},
 		{"demo-org2", []string{"SOCIAL_WORK_STATION", "YOUTH_GUIDANCE", "LEGAL_AID"}, 5, true},
 		{"demo-org2", []string{"COMMUNITY_EDUCATION"}, 0, false},
+		{"demo-org3", []string{"ELDERLY_HOME_CARE"}, 3, true},
 	} {
 		admin := users[c.admin]
 		var n int64

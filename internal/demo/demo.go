@@ -1,8 +1,10 @@
 // Package demo seeds the demonstration data of `jiedao seed --demo`: 吴兴区 with
-// two subdistricts and their communities, three social organizations with real
-// credit codes, one account per role, the district's guidance catalog,
-// published transfer items and certified organizations. Running it again
-// changes nothing.
+// two subdistricts and their communities, four social organizations with valid
+// credit codes, one account per role (three evaluators), the district's
+// guidance catalog, published transfer items, certified organizations, fund
+// accounts with money, and (WithTenders, or SeedTenders later) 爱山街道's
+// tenders, one in every state of the lifecycle. Running it again changes
+// nothing.
 package demo
 
 import (
@@ -69,11 +71,32 @@ var organizations = []org.Input{
 	{CreditCode: "53330502MJ159083XF", LegalName: "湖州市吴兴区慈善基金会", OrgType: org.Foundation,
 		LegalRepresentative: "赵刚", ContactName: "周敏", ContactPhone: "0572-2100003", ContactEmail: "info@wxcharity.example.org",
 		Address: "吴兴区爱山街道衣裳街 3 号", StaffCount: 7, CertifiedSocialWorkers: 2},
+	// The second bidder for elderly home care; its code's check character is
+	// computed by GB 32100-2015 (demo_test checks it with org.ValidCreditCode).
+	{CreditCode: "52330502MJ7304156W", LegalName: "湖州市吴兴区安馨居家养老服务中心", OrgType: org.SocialServiceInstitution,
+		LegalRepresentative: "孙建华", ContactName: "徐静", ContactPhone: "0572-2100004", ContactEmail: "service@anxin.example.org",
+		Address: "吴兴区爱山街道仁皇山路 26 号", StaffCount: 26, CertifiedSocialWorkers: 5},
 }
 
+// Option changes what Seed creates.
+type Option func(*options)
+
+type options struct{ tenders bool }
+
+// WithTenders makes Seed create 爱山街道's demo tenders too (SeedTenders).
+// They are driven through the whole tender service, which takes a few hundred
+// milliseconds: `jiedao seed --demo` asks for them, test environments that do
+// not need them go without.
+func WithTenders() Option { return func(o *options) { o.tenders = true } }
+
 // Seed creates whatever demo data is missing. Accounts that already exist keep
-// their password; new ones get password.
-func Seed(ctx context.Context, db *gorm.DB, clk clock.Clock, password string, params config.Argon2) (Result, error) {
+// their password; new ones get password. sealKey seals the demo tenders' bids
+// (WithTenders).
+func Seed(ctx context.Context, db *gorm.DB, clk clock.Clock, password string, params config.Argon2, sealKey []byte, opts ...Option) (Result, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	var res Result
 	by := access.SystemActor("seed", "seed")
 	now := clk.Now()
@@ -124,9 +147,12 @@ func Seed(ctx context.Context, db *gorm.DB, clk clock.Clock, password string, pa
 			{Username: "demo-officer", DisplayName: "爱山街道采购专员", Role: access.ProcurementOfficer, SubdistrictID: ptr(subIDs[0])},
 			{Username: "demo-finance", DisplayName: "爱山街道财务专员", Role: access.FinanceOfficer, SubdistrictID: ptr(subIDs[0])},
 			{Username: "demo-evaluator", DisplayName: "评审专家", Role: access.Evaluator, DistrictID: ptr(district.ID)},
+			{Username: "demo-evaluator2", DisplayName: "评审专家二", Role: access.Evaluator, DistrictID: ptr(district.ID)},
+			{Username: "demo-evaluator3", DisplayName: "评审专家三", Role: access.Evaluator, DistrictID: ptr(district.ID)},
 			{Username: "demo-org", DisplayName: "康乐居家养老", Role: access.OrgAdmin, OrganizationID: ptr(orgIDs[0])},
 			{Username: "demo-officer2", DisplayName: "飞英街道采购专员", Role: access.ProcurementOfficer, SubdistrictID: ptr(subIDs[1])},
 			{Username: "demo-org2", DisplayName: "社会工作者协会", Role: access.OrgAdmin, OrganizationID: ptr(orgIDs[1])},
+			{Username: "demo-org3", DisplayName: "安馨居家养老", Role: access.OrgAdmin, OrganizationID: ptr(orgIDs[3])},
 			{Username: "demo-member", DisplayName: "康乐居家养老社工", Role: access.OrgMember, OrganizationID: ptr(orgIDs[0])},
 			{Username: "demo-resident", DisplayName: "居民", Role: access.Resident},
 		}
@@ -155,7 +181,13 @@ func Seed(ctx context.Context, db *gorm.DB, clk clock.Clock, password string, pa
 	if err != nil {
 		return res, err
 	}
-	return res, seedCatalog(ctx, db, clk, params)
+	if err := seedCatalog(ctx, db, clk, params); err != nil {
+		return res, err
+	}
+	if o.tenders {
+		return res, SeedTenders(ctx, db, clk, sealKey)
+	}
+	return res, nil
 }
 
 // firstOrCreate returns the row matching where, creating it (with an audit

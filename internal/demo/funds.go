@@ -12,6 +12,10 @@ import (
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
 )
 
+// fiscalFundName is 爱山街道's fiscal budget fund, which pays for the demo
+// tenders (SeedTenders adds what they reserve to it).
+const fiscalFundName = "爱山街道政府购买服务专项资金"
+
 // seedFunds gives 爱山街道 two fund accounts of this fiscal year with money: its
 // fiscal budget for elderly care and legal aid, and a welfare-lottery fund that
 // takes donations.
@@ -25,7 +29,7 @@ func seedFunds(ctx context.Context, db *gorm.DB, clk clock.Clock, finance access
 		amount       money.Fen
 		document     string
 	}{
-		{"fiscal_budget", "爱山街道政府购买服务专项资金", []string{"ELDERLY_HOME_CARE", "ELDERLY_DAY_CARE", "LEGAL_AID", "YOUTH_GUIDANCE"},
+		{"fiscal_budget", fiscalFundName, []string{"ELDERLY_HOME_CARE", "ELDERLY_DAY_CARE", "LEGAL_AID", "YOUTH_GUIDANCE"},
 			false, 180_000_000, fmt.Sprintf("湖吴财社〔%d〕12号", year)},
 		{"welfare_lottery", "爱山街道福彩公益金", []string{"ELDERLY_HOME_CARE", "DISABILITY_SUPPORT", "CHARITY_SUPERMARKET"},
 			true, 50_000_000, fmt.Sprintf("湖吴民〔%d〕8号", year)},

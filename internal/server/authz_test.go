@@ -134,7 +134,7 @@ type azMatrixRow struct {
 // azMatrix is the authorization matrix, grouped by what the routes write: each
 // group runs on its own database. It is written out by hand, not derived from
 // routes.go, so that a changed role list fails here.
-var azMatrix = azMerge(azCoreMatrix, azCatalogMatrix, azOrgMatrix, azFundMatrix, azPayoutMatrix)
+var azMatrix = azMerge(azCoreMatrix, azCatalogMatrix, azOrgMatrix, azFundMatrix, azPayoutMatrix, azTenderMatrix)
 
 // azMerge joins matrix groups kept in several files (one per area of the API).
 func azMerge(parts ...map[string][]azMatrixRow) map[string][]azMatrixRow {
@@ -469,7 +469,7 @@ func TestTenantOrganizations(t *testing.T) {
 	for who, want := range map[string][]string{
 		"demo-org":      {"52330502MJ526018XR"},
 		"demo-org2":     {"51330502MJ016613XH"},
-		"demo-district": {"51330502MJ016613XH", "52330502MJ526018XR", "53330502MJ159083XF"},
+		"demo-district": {"51330502MJ016613XH", "52330502MJ526018XR", "52330502MJ7304156W", "53330502MJ159083XF"},
 	} {
 		if diff := cmp.Diff(want, azListCodes(t, e, "/api/v1/organizations", f.tokens[who])); diff != "" {
 			t.Errorf("GET /api/v1/organizations as %s (-want +got):\n%s", who, diff)
@@ -523,12 +523,12 @@ func TestTenantOtherDistrict(t *testing.T) {
 		t.Errorf("refused organization create changed the counts: organizations %d → %d, audit_entries %d → %d", orgsBefore, n, auditBefore, a)
 	}
 
-	seeded := []string{"51330502MJ016613XH", "52330502MJ526018XR", "53330502MJ159083XF"}
+	seeded := []string{"51330502MJ016613XH", "52330502MJ526018XR", "52330502MJ7304156W", "53330502MJ159083XF"}
 	if diff := cmp.Diff(seeded, azListCodes(t, e, "/api/v1/organizations", dist)); diff != "" {
 		t.Errorf("GET /api/v1/organizations as demo-district (-want +got):\n%s", diff)
 	}
-	if got := azListCodes(t, e, "/api/v1/organizations", admin); !slices.Contains(got, code) || len(got) != 4 {
-		t.Errorf("GET /api/v1/organizations as demo-admin = %v, want the 3 seeded and %s", got, code)
+	if got := azListCodes(t, e, "/api/v1/organizations", admin); !slices.Contains(got, code) || len(got) != len(seeded)+1 {
+		t.Errorf("GET /api/v1/organizations as demo-admin = %v, want the %d seeded and %s", got, len(seeded), code)
 	}
 	for _, who := range []string{"demo-district", "demo-evaluator"} {
 		if got := azListCodes(t, e, "/api/v1/communities", f.tokens[who]); slices.Contains(got, "330503001001") || len(got) != 5 {

@@ -121,12 +121,18 @@ func isAPI(c *fiber.Ctx) bool {
 // body at most the configured size, unknown fields and trailing data are refused,
 // and type errors name the field.
 func (s *Server) decodeStrict(c *fiber.Ctx, dst any) error {
+	return s.decodeStrictLimit(c, dst, s.cfg.HTTP.JSONBodyLimit)
+}
+
+// decodeStrictLimit is decodeStrict with its own size limit, for the few
+// bodies that carry files (a bid's attachments).
+func (s *Server) decodeStrictLimit(c *fiber.Ctx, dst any, limit int) error {
 	mt, _, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
 	if err != nil || mt != fiber.MIMEApplicationJSON {
 		return errContentType
 	}
 	body := c.Body()
-	if len(body) > s.cfg.HTTP.JSONBodyLimit {
+	if len(body) > limit {
 		return errTooLarge
 	}
 	// PostgreSQL text cannot hold NUL; refuse it here rather than fail later.

@@ -85,6 +85,10 @@ func testConfig(t testing.TB) config.Config {
 		t.Fatal(err)
 	}
 	cfg.Auth.Argon2 = config.Argon2{MemoryKiB: 8192, Iterations: 1, Parallelism: 1}
+	cfg.Tender.SealKey = make([]byte, 32)
+	if _, err := rand.Read(cfg.Tender.SealKey); err != nil {
+		t.Fatal(err)
+	}
 	cfg.Uploads.Dir = filepath.Join(t.TempDir(), "uploads")
 	// Tests sign up and donate many times from one address; TestAnonymousWriteLimit sets a real limit.
 	cfg.HTTP.AnonymousWritesPerMinute = 100000
@@ -114,7 +118,7 @@ func newEnvWith(t testing.TB, cfg config.Config) *env {
 		}
 	})
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	if _, err := demo.Seed(context.Background(), gdb, e.clock, demoPassword, cfg.Auth.Argon2); err != nil {
+	if _, err := demo.Seed(context.Background(), gdb, e.clock, demoPassword, cfg.Auth.Argon2, cfg.Tender.SealKey); err != nil {
 		t.Fatalf("demo.Seed() error = %v", err)
 	}
 	authSvc, err := auth.NewService(gdb, e.clock, cfg.Auth, log)

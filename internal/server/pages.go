@@ -278,6 +278,13 @@ var pageRoles = map[string][]access.Role{
 	// it to Stripe.
 	"/org/payouts":         {access.OrgAdmin, access.OrgMember},
 	"/org/payouts/connect": {access.OrgAdmin},
+	// Tendering: the procurement officer runs the subdistrict's tenders, an
+	// organization's staff bid on its opportunities, evaluators review the
+	// tenders whose committee they sit on; everyone reads notifications.
+	"/tenders":       {access.ProcurementOfficer},
+	"/opportunities": {access.OrgAdmin, access.OrgMember},
+	"/reviews":       {access.Evaluator},
+	"/notifications": access.Roles,
 }
 
 var navOrder = []navItem{
@@ -293,6 +300,10 @@ var navOrder = []navItem{
 	{"nav.funds", "/funds"},
 	{"nav.payouts", "/payouts"},
 	{"nav.fund_reports", "/reports/funds"},
+	{"nav.tenders", "/tenders"},
+	{"nav.opportunities", "/opportunities"},
+	{"nav.reviews", "/reviews"},
+	{"nav.notifications", "/notifications"},
 }
 
 func navFor(role access.Role) []navItem {
@@ -360,6 +371,7 @@ func (s *Server) pageRoutes() {
 	s.catalogPages(pages)
 	s.orgPages(pages)
 	s.fundPages(pages)
+	s.tenderPages(pages)
 }
 
 func mustSub(fsys fs.FS, dir string) fs.FS {

@@ -60,6 +60,7 @@ func (s *Server) routes() {
 	s.orgRoutes(api)
 	s.fundRoutes(api)
 	s.payoutRoutes(api)
+	s.tenderRoutes(api)
 
 	api.Use(func(c *fiber.Ctx) error { return errRouteNotFound })
 

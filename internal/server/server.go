@@ -21,6 +21,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/payout"
 	"github.com/jiedao-market/jiedao/internal/place"
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
+	"github.com/jiedao-market/jiedao/internal/tender"
 )
 
 // Server is the HTTP application with its dependencies.
@@ -35,6 +36,7 @@ type Server struct {
 	catalog *catalog.Service
 	funds   *fund.Service
 	payouts *payout.Service
+	tenders *tender.Service
 	pages   *pages
 	metrics *metrics
 	openapi []byte
@@ -50,6 +52,9 @@ type Deps struct {
 	Auth   *auth.Service
 	// Payouts may be nil: a payout service without Stripe or jobs is made.
 	Payouts *payout.Service
+	// Tenders may be nil: a tender service without jobs is made, sealing
+	// under Config.Tender.SealKey.
+	Tenders *tender.Service
 }
 
 // New builds the server and its route table.
@@ -70,6 +75,11 @@ func New(d Deps) (*Server, error) {
 		s.payouts = payout.NewService(d.DB, d.Clock, d.Log, payout.Options{})
 	}
 	var err error
+	if s.tenders = d.Tenders; s.tenders == nil {
+		if s.tenders, err = NewTenderService(d.Config, d.DB, d.Clock); err != nil {
+			return nil, err
+		}
+	}
 	if s.openapi, err = loadOpenAPI(); err != nil {
 		return nil, err
 	}
@@ -99,6 +109,19 @@ func New(d Deps) (*Server, error) {
 	})
 	s.routes()
 	return s, nil
+}
+
+// NewTenderService returns the tender service the configuration describes:
+// bids sealed under tender.seal_key (JIEDAO_SEAL_KEY), which must be set.
+func NewTenderService(cfg config.Config, db *gorm.DB, c clock.Clock) (*tender.Service, error) {
+	if err := cfg.Tender.RequireSealKey(); err != nil {
+		return nil, err
+	}
+	sealer, err := tender.NewSealer(cfg.Tender.SealKey)
+	if err != nil {
+		return nil, err
+	}
+	return tender.NewService(db, c, sealer, tender.Options{AmendmentMinDays: cfg.Tender.AmendmentMinDays, ChallengeDays: cfg.Tender.ChallengeDays}), nil
 }
 
 func proxyHeader(trusted []string) string {

@@ -15,6 +15,7 @@ import (
 	"math/big"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jiedao-market/jiedao/internal/apperr"
@@ -41,9 +42,9 @@ func (s Score) String() string {
 // for its price, its technical proposal and its bidder's performance record.
 // They are zero or more and sum to 100.
 type Weights struct {
-	Price       int
-	Technical   int
-	Performance int
+	Price       int `json:"price"`
+	Technical   int `json:"technical"`
+	Performance int `json:"performance"`
 }
 
 // NewcomerPercent is the performance record, in percent, of a bidder with no
@@ -266,4 +267,63 @@ func validate(w Weights, bids []BidInput) error {
 		}
 	}
 	return f.Err()
+}
+
+// AbnormalFlags returns, for each of the compliant prices, the reasons it is
+// abnormally low among them (ReasonBelowMean, ReasonBelowNext), as ScoreBids
+// flags them: the opening informs the committee before any scoring.
+func AbnormalFlags(prices []money.Fen) [][]string {
+	bids := make([]BidInput, len(prices))
+	for i, p := range prices {
+		bids[i].Price = p
+	}
+	out := make([]BidScore, len(prices))
+	flagAbnormal(bids, out)
+	flags := make([][]string, len(prices))
+	for i := range out {
+		flags[i] = nonNil(out[i].AbnormalReasons)
+	}
+	return flags
+}
+
+// MarshalJSON writes s as an exact decimal number, e.g. 80.92.
+func (s Score) MarshalJSON() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalJSON reads a decimal number with at most two decimals, e.g. 12.5,
+// exactly; an exponent, more decimals or a value beyond ±10⁹ is refused.
+func (s *Score) UnmarshalJSON(b []byte) error {
+	v, err := ParseScore(string(b))
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
+// ErrScoreSyntax is returned by ParseScore.
+var ErrScoreSyntax = fmt.Errorf("a score is a decimal number with at most two decimals")
+
+// ParseScore parses "12", "12.5" or "12.50" into hundredths, exactly.
+func ParseScore(text string) (Score, error) {
+	neg := strings.HasPrefix(text, "-")
+	text = strings.TrimPrefix(text, "-")
+	whole, frac, dotted := strings.Cut(text, ".")
+	if whole == "" || len(whole) > 9 || len(frac) > 2 || (dotted && frac == "") {
+		return 0, ErrScoreSyntax
+	}
+	for _, r := range whole + frac {
+		if r < '0' || r > '9' {
+			return 0, ErrScoreSyntax
+		}
+	}
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	w, _ := strconv.ParseInt(whole, 10, 64)
+	f, _ := strconv.ParseInt(frac, 10, 64)
+	v := Score(w*100 + f)
+	if neg {
+		v = -v
+	}
+	return v, nil
 }

@@ -1,0 +1,344 @@
+package demo_test
+
+import (
+	"context"
+	"crypto/rand"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"gorm.io/gorm"
+
+	"github.com/jiedao-market/jiedao/internal/audit"
+	"github.com/jiedao-market/jiedao/internal/config"
+	"github.com/jiedao-market/jiedao/internal/demo"
+	"github.com/jiedao-market/jiedao/internal/fund"
+	"github.com/jiedao-market/jiedao/internal/money"
+	"github.com/jiedao-market/jiedao/internal/org"
+	"github.com/jiedao-market/jiedao/internal/platform/clock"
+	"github.com/jiedao-market/jiedao/internal/platform/db/dbtest"
+	"github.com/jiedao-market/jiedao/internal/tender"
+)
+
+var cheapArgon = config.Argon2{MemoryKiB: 8192, Iterations: 1, Parallelism: 1}
+
+const password = "demo-password-for-tests"
+
+func sealKey(t testing.TB) []byte {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
+// seeded returns a fresh database whose GORM stamps follow clk.
+func seeded(t testing.TB, clk *clock.Manual) *gorm.DB {
+	return dbtest.New(t).Session(&gorm.Session{NowFunc: func() time.Time { return clk.Now().UTC().Truncate(time.Microsecond) }})
+}
+
+// counted are the tables whose row counts must not move on a second Seed.
+var counted = []string{"users", "organizations", "certifications", "transfer_items", "fund_accounts", "ledger_postings",
+	"tenders", "tender_questions", "bids", "score_sheets", "award_proposals", "challenges", "contracts", "notifications", "audit_entries"}
+
+func counts(t *testing.T, db *gorm.DB) map[string]int64 {
+	t.Helper()
+	out := map[string]int64{}
+	for _, table := range counted {
+		var n int64
+		if err := db.Table(table).Count(&n).Error; err != nil {
+			t.Fatalf("count %s: %v", table, err)
+		}
+		out[table] = n
+	}
+	return out
+}
+
+// TestSeedTenders seeds twice at two times of the Chinese day and checks that
+// 爱山街道 has one tender in each state, consistent with the clock, that the
+// second run adds nothing, and that the ledger and the audit chain hold.
+// Without WithTenders, Seed makes no tender and leaves the funds as they were;
+// SeedTenders adds the tenders later.
+func TestSeedTenders(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		now   time.Time
+		split bool // Seed without tenders, then SeedTenders
+	}{
+		{"afternoon in China", time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC), false},
+		{"just after midnight in China, tenders later", time.Date(2027, 3, 1, 16, 5, 0, 0, time.UTC), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			clk := clock.NewManual(tc.now)
+			db := seeded(t, clk)
+			ctx := context.Background()
+			key := sealKey(t)
+			var opts []demo.Option
+			if !tc.split {
+				opts = append(opts, demo.WithTenders())
+			}
+			first, err := demo.Seed(ctx, db, clk, password, cheapArgon, key, opts...)
+			if err != nil {
+				t.Fatalf("Seed() error = %v", err)
+			}
+			if first.CreatedUsers != len(first.Logins) || len(first.Logins) != 13 {
+				t.Errorf("first Seed() created %d users of %d logins, want 13", first.CreatedUsers, len(first.Logins))
+			}
+			if tc.split {
+				var n int64
+				if err := db.Table("tenders").Count(&n).Error; err != nil || n != 0 {
+					t.Errorf("Seed() without WithTenders made %d tenders (%v), want none", n, err)
+				}
+				if available := fiscalAvailable(t, db); available != 180_000_000 {
+					t.Errorf("fiscal fund available = %d before the tenders, want 180000000", available)
+				}
+				if err := demo.SeedTenders(ctx, db, clk, key); err != nil {
+					t.Fatalf("SeedTenders() error = %v", err)
+				}
+			}
+			before := counts(t, db)
+			second, err := demo.Seed(ctx, db, clk, password, cheapArgon, key, demo.WithTenders())
+			if err != nil {
+				t.Fatalf("second Seed() error = %v", err)
+			}
+			if second.CreatedUsers != 0 || !second.PasswordWorks {
+				t.Errorf("second Seed() = %+v, want no new user and the password working", second)
+			}
+			if diff := cmp.Diff(before, counts(t, db)); diff != "" {
+				t.Errorf("rows after the second Seed() (-before +after):\n%s", diff)
+			}
+			checkTenders(t, db, clk.Now())
+			violations, err := fund.CheckInvariants(db)
+			if err != nil {
+				t.Fatalf("fund.CheckInvariants() error = %v", err)
+			}
+			for _, v := range violations {
+				t.Errorf("ledger invariant broken: %s (id %d)", v.What, v.ID)
+			}
+			if rep, err := audit.Verify(ctx, db); err != nil || rep.Broken != nil {
+				t.Errorf("audit.Verify() = %+v, %v; want an intact chain", rep, err)
+			}
+			// Nothing is due: the seeded states agree with the clock.
+			sealer, err := tender.NewSealer(key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			due, err := tender.NewService(db, clk, sealer, tender.Options{ChallengeDays: 5}).Due(ctx)
+			if err != nil || len(due) != 0 {
+				t.Errorf("Due() = %v, %v; want nothing due right after seeding", due, err)
+			}
+		})
+	}
+}
+
+func checkTenders(t *testing.T, db *gorm.DB, now time.Time) {
+	t.Helper()
+	ids := map[string]int64{}
+	for _, name := range []string{"demo-officer", "demo-org", "demo-org2", "demo-org3", "demo-evaluator", "demo-evaluator2", "demo-evaluator3"} {
+		var u struct {
+			ID             int64
+			OrganizationID *int64
+			SubdistrictID  *int64
+		}
+		if err := db.Table("users").Where("username = ?", name).Take(&u).Error; err != nil {
+			t.Fatalf("user %s: %v", name, err)
+		}
+		switch {
+		case u.OrganizationID != nil:
+			ids[name] = *u.OrganizationID
+		case u.SubdistrictID != nil:
+			ids[name] = *u.SubdistrictID
+		default:
+			ids[name] = u.ID
+		}
+	}
+	var code string
+	if err := db.Table("organizations").Select("credit_code").Where("id = ?", ids["demo-org3"]).Take(&code).Error; err != nil || !org.ValidCreditCode(code) {
+		t.Errorf("demo-org3's credit code %q (%v) is not a valid unified social credit code", code, err)
+	}
+
+	var rows []tender.Tender
+	if err := db.Where("subdistrict_id = ?", ids["demo-officer"]).Order("id").Find(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	byState := map[string]tender.Tender{}
+	var states []string
+	for _, r := range rows {
+		states = append(states, r.Status)
+		byState[r.Status] = r
+	}
+	slices.Sort(states)
+	want := []string{"award_proposed", "awarded", "cancelled", "closed", "draft", "evaluated", "failed", "opened", "published"}
+	if diff := cmp.Diff(want, states); diff != "" {
+		t.Fatalf("states of 爱山街道's tenders (-want +got):\n%s", diff)
+	}
+	for _, r := range rows {
+		if r.StatusAt(now) != r.Status {
+			t.Errorf("%s: stored %s but a reader now sees %s", r.Title, r.Status, r.StatusAt(now))
+		}
+		if r.CreatedAt.After(now) {
+			t.Errorf("%s: created at %v, after now %v", r.Title, r.CreatedAt, now)
+		}
+	}
+	count := func(q string, args ...any) int64 {
+		t.Helper()
+		var n int64
+		if err := db.Raw("SELECT count(*) FROM ("+q+") x", args...).Scan(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	if d := byState["draft"]; d.PublishedAt != nil || !d.ClosesAt.After(now) {
+		t.Errorf("draft: published %v, closes %v; want unpublished, closing ahead", d.PublishedAt, d.ClosesAt)
+	}
+
+	p := byState["published"]
+	if !p.ClosesAt.After(now.Add(7 * 24 * time.Hour)) {
+		t.Errorf("published: closes %v, want about two weeks after %v", p.ClosesAt, now)
+	}
+	if n := count(`SELECT 1 FROM tender_questions WHERE tender_id = ? AND answer IS NOT NULL`, p.ID); n != 1 {
+		t.Errorf("published: %d answered questions, want 1", n)
+	}
+	if n := count(`SELECT 1 FROM bids WHERE tender_id = ? AND organization_id = ? AND status = 'active' AND opened_at IS NULL AND price_fen IS NULL`,
+		p.ID, ids["demo-org"]); n != 1 || count(`SELECT 1 FROM bids WHERE tender_id = ?`, p.ID) != 1 {
+		t.Errorf("published: want exactly one sealed bid, by demo-org")
+	}
+
+	c := byState["closed"]
+	if c.ClosesAt.After(now) || !c.OpensAt.After(now) {
+		t.Errorf("closed: closes %v, opens %v; want closed before and opening after %v", c.ClosesAt, c.OpensAt, now)
+	}
+	if n := count(`SELECT 1 FROM bids WHERE tender_id = ? AND status = 'active' AND opened_at IS NULL AND price_fen IS NULL AND opened_body IS NULL`, c.ID); n != 2 {
+		t.Errorf("closed: %d sealed bids, want 2", n)
+	}
+
+	for _, state := range []string{"opened", "evaluated", "award_proposed", "awarded", "failed"} {
+		r := byState[state]
+		if r.OpenedAt == nil || !r.OpenedAt.Before(now) {
+			t.Errorf("%s: opened at %v, want before %v", state, r.OpenedAt, now)
+		}
+	}
+	committee := []int64{ids["demo-evaluator"], ids["demo-evaluator2"], ids["demo-evaluator3"]}
+	o := byState["opened"]
+	if n := count(`SELECT 1 FROM tender_committee WHERE tender_id = ? AND user_id IN ? AND declared_at IS NULL AND NOT recused`, o.ID, committee); n != 3 {
+		t.Errorf("opened: %d committee members with scoring ahead, want 3", n)
+	}
+	if n := count(`SELECT 1 FROM bids WHERE tender_id = ? AND compliant`, o.ID); n != 2 || o.MinBids != 2 {
+		t.Errorf("opened: %d compliant bids (min %d), want 2 of 2", n, o.MinBids)
+	}
+	e := byState["evaluated"]
+	if n := count(`SELECT 1 FROM score_sheets WHERE tender_id = ? AND user_id IN ?`, e.ID, committee); n != 3 {
+		t.Errorf("evaluated: %d score sheets, want 3", n)
+	}
+
+	ap := byState["award_proposed"]
+	if ap.ChallengeEndsAt == nil || !ap.ChallengeEndsAt.After(now) {
+		t.Errorf("award_proposed: challenge period ends %v, want after %v", ap.ChallengeEndsAt, now)
+	}
+	var proposal tender.AwardProposal
+	if err := db.Where("tender_id = ? AND status = 'proposed'", ap.ID).Take(&proposal).Error; err != nil {
+		t.Fatalf("award_proposed: proposal: %v", err)
+	}
+	var challenger int64
+	if err := db.Table("challenges").Select("organization_id").Where("tender_id = ? AND status = 'open'", ap.ID).Take(&challenger).Error; err != nil {
+		t.Fatalf("award_proposed: open challenge: %v", err)
+	}
+	var winner int64
+	if err := db.Table("bids").Select("organization_id").Where("id = ?", proposal.BidIDs[0]).Take(&winner).Error; err != nil {
+		t.Fatal(err)
+	}
+	if challenger == winner || count(`SELECT 1 FROM bids WHERE tender_id = ? AND organization_id = ?`, ap.ID, challenger) == 0 {
+		t.Errorf("award_proposed: challenge by organization %d, want the losing bidder (winner %d)", challenger, winner)
+	}
+
+	a := byState["awarded"]
+	var contracts []struct {
+		OrganizationID int64
+		Status         string
+		AmountFen      money.Fen
+	}
+	if err := db.Table("contracts").Where("tender_id = ?", a.ID).Scan(&contracts).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(contracts) != 1 || contracts[0].Status != "draft" || a.AwardedAt == nil || a.AwardedAt.After(now) {
+		t.Errorf("awarded: contracts %+v, awarded at %v; want one draft contract, awarded before now", contracts, a.AwardedAt)
+	}
+
+	if r := byState["cancelled"]; r.StatusReason == "" {
+		t.Error("cancelled: no reason")
+	}
+	f := byState["failed"]
+	if f.StatusReason == "" || count(`SELECT 1 FROM bids WHERE tender_id = ? AND compliant`, f.ID) >= int64(f.MinBids) {
+		t.Errorf("failed: reason %q, want fewer compliant bids than the minimum %d", f.StatusReason, f.MinBids)
+	}
+
+	// The fund: every tender from published to awarded holds its ceiling;
+	// 1,800,000.00 yuan stays available.
+	var reserved money.Fen
+	for _, r := range rows {
+		if !slices.Contains([]string{"draft", "cancelled", "failed"}, r.Status) {
+			reserved += r.CeilingFen
+		}
+		if r.FundAccountID != p.FundAccountID {
+			t.Errorf("%s: fund %d, want the fiscal fund %d", r.Title, r.FundAccountID, p.FundAccountID)
+		}
+	}
+	if available, got := fiscalAvailable(t, db), balance(t, db, p.FundAccountID, fund.Reserved); available != 180_000_000 || got != reserved {
+		t.Errorf("fiscal fund available %d, reserved %d; want 180000000 and %d", available, got, reserved)
+	}
+}
+
+// fiscalAvailable is the available balance of 爱山街道's fiscal budget fund.
+func fiscalAvailable(t *testing.T, db *gorm.DB) money.Fen {
+	t.Helper()
+	var id int64
+	if err := db.Table("fund_accounts").Select("id").Where("source = 'fiscal_budget' AND name = '爱山街道政府购买服务专项资金'").Take(&id).Error; err != nil {
+		t.Fatalf("fiscal fund: %v", err)
+	}
+	return balance(t, db, id, fund.Available)
+}
+
+func balance(t *testing.T, db *gorm.DB, fundID int64, kind string) money.Fen {
+	t.Helper()
+	var a fund.LedgerAccount
+	if err := db.Where("fund_account_id = ? AND kind = ?", fundID, kind).Take(&a).Error; err != nil {
+		t.Fatalf("ledger account %s of fund %d: %v", kind, fundID, err)
+	}
+	return a.Balance
+}
+
+// BenchmarkSeed measures a first Seed on a fresh database, as every server
+// test environment runs it.
+func BenchmarkSeed(b *testing.B) {
+	key := sealKey(b)
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		clk := clock.NewManual(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC))
+		db := seeded(b, clk)
+		b.StartTimer()
+		if _, err := demo.Seed(context.Background(), db, clk, password, cheapArgon, key); err != nil {
+			b.Fatalf("Seed() error = %v", err)
+		}
+	}
+}
+
+// BenchmarkSeedTenders measures SeedTenders after Seed on a fresh database.
+func BenchmarkSeedTenders(b *testing.B) {
+	key := sealKey(b)
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		clk := clock.NewManual(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC))
+		db := seeded(b, clk)
+		if _, err := demo.Seed(context.Background(), db, clk, password, cheapArgon, key); err != nil {
+			b.Fatalf("Seed() error = %v", err)
+		}
+		b.StartTimer()
+		if err := demo.SeedTenders(context.Background(), db, clk, key); err != nil {
+			b.Fatalf("SeedTenders() error = %v", err)
+		}
+	}
+}

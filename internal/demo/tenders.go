@@ -1,0 +1,496 @@
+package demo
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/jiedao-market/jiedao/internal/access"
+	"github.com/jiedao-market/jiedao/internal/fund"
+	"github.com/jiedao-market/jiedao/internal/money"
+	"github.com/jiedao-market/jiedao/internal/org"
+	"github.com/jiedao-market/jiedao/internal/platform/clock"
+	"github.com/jiedao-market/jiedao/internal/tender"
+)
+
+// moment is a time of the demo's story: a day relative to the seed's day in
+// China and a time of that day.
+type moment struct{ day, hour, minute int }
+
+func at(day, hour, minute int) moment { return moment{day, hour, minute} }
+
+func (m moment) on(today org.Date) time.Time {
+	return today.AddDays(m.day).StartInChina().Add(time.Duration(m.hour)*time.Hour + time.Duration(m.minute)*time.Minute)
+}
+
+// demoBid is a bid of a demo organization.
+type demoBid struct {
+	org   string // the bidder's admin
+	at    moment
+	price money.Fen
+}
+
+// demoTender is one of 爱山街道's tenders, driven through the tender service
+// to its state. Every step lies in the past of the seed and every step still
+// ahead in the future, so what a reader sees agrees with the clock: a
+// published tender closes in two weeks, a closed one opens in two days, an
+// award's challenge period runs three more days. Bids fall within the last 29
+// days, inside the seeded certifications' validity (from 30 days before).
+type demoTender struct {
+	state       string // the tender.Status it is left in
+	title       string // after the service year, e.g. "2027年度"
+	category    string // of 爱山's published transfer item it is made from
+	description string
+	communities []string // community codes; nil for all of the item's
+	ceiling     money.Fen
+	minBids     int // 0: the purchase method's default
+
+	created, published                  moment
+	questionsCloseAt, closesAt, opensAt moment
+	question                            *demoQuestion
+	bids                                []demoBid
+	cancelled                           moment
+	cancelReason                        string
+	// scored is when the first committee member scores (the others follow an
+	// hour apart); totals are each member's technical points for each
+	// bidder, in committee order.
+	scored    moment
+	totals    map[string][3]int
+	proposed  moment
+	challenge *demoChallenge
+}
+
+type demoQuestion struct {
+	org            string
+	asked, replied moment
+	body, answer   string
+}
+
+type demoChallenge struct {
+	org     string
+	at      moment
+	reasons string
+}
+
+// committee is the evaluation committee of every demo tender.
+var committee = []string{"demo-evaluator", "demo-evaluator2", "demo-evaluator3"}
+
+// challengeDays is the demo tenders' challenge period (公示期).
+const challengeDays = 5
+
+// demoTenders lists 爱山街道's demo tenders, one in each state, in the order
+// they were created; year names the service year in their titles.
+func demoTenders(year int) []demoTender {
+	y := fmt.Sprintf("%d年度", year)
+	return []demoTender{
+		{state: tender.StatusAwarded, title: y + "爱山街道困难老人居家照护服务项目", category: "ELDERLY_HOME_CARE",
+			description: "为辖区内低保、低边家庭中的失能半失能老人提供居家照护服务，包括生活照料、助浴助洁、康复护理指导和每月一次健康评估，服务对象约 120 人，每人每月上门不少于 6 次。",
+			ceiling:     30_000_000, minBids: 2,
+			created: at(-29, 9, 0), published: at(-29, 10, 0), questionsCloseAt: at(-27, 17, 0), closesAt: at(-25, 9, 30), opensAt: at(-25, 10, 0),
+			bids:   []demoBid{{"demo-org", at(-28, 15, 20), 28_800_000}, {"demo-org3", at(-27, 10, 5), 27_900_000}},
+			scored: at(-24, 9, 0), totals: map[string][3]int{"demo-org": {54, 55, 52}, "demo-org3": {46, 48, 45}},
+			proposed: at(-23, 10, 0)},
+		{state: tender.StatusAwardProposed, title: y + "爱山街道高龄老人助餐助洁服务项目", category: "ELDERLY_HOME_CARE",
+			description: "面向辖区 80 周岁以上高龄老人提供助餐配送（每日午餐）和每月两次上门助洁服务，依托南街社区老年食堂集中配餐，覆盖南街、衣裳街、仁皇山三个社区。",
+			ceiling:     26_000_000, minBids: 2,
+			created: at(-29, 14, 0), published: at(-28, 10, 0), questionsCloseAt: at(-20, 17, 0), closesAt: at(-14, 9, 30), opensAt: at(-14, 10, 0),
+			bids:   []demoBid{{"demo-org", at(-22, 16, 40), 24_800_000}, {"demo-org3", at(-21, 11, 15), 23_600_000}},
+			scored: at(-10, 14, 0), totals: map[string][3]int{"demo-org": {48, 50, 47}, "demo-org3": {50, 52, 49}},
+			proposed: at(-2, 15, 0),
+			challenge: &demoChallenge{org: "demo-org", at: at(-1, 11, 0),
+				reasons: "我中心技术方案已明确配备 12 名持证养老护理员并承诺 24 小时应急响应，评审专家对“团队配置与资质”一项的评分明显偏低且未说明扣分理由，请求复核评分并公开各项评分依据。"}},
+		{state: tender.StatusEvaluated, title: y + "南街社区独居老人助医陪诊服务项目", category: "ELDERLY_HOME_CARE",
+			description: "为南街社区独居、空巢老人提供预约挂号、陪同就医、代配药品和出院后居家照护衔接服务，全年不少于 2400 人次。",
+			communities: []string{"330502003001"}, ceiling: 16_000_000, minBids: 2,
+			created: at(-27, 9, 30), published: at(-26, 10, 0), questionsCloseAt: at(-15, 17, 0), closesAt: at(-8, 9, 30), opensAt: at(-8, 10, 0),
+			bids:   []demoBid{{"demo-org", at(-14, 10, 30), 15_200_000}, {"demo-org3", at(-12, 14, 45), 14_950_000}},
+			scored: at(-6, 14, 0), totals: map[string][3]int{"demo-org": {52, 54, 50}, "demo-org3": {49, 51, 48}}},
+		{state: tender.StatusFailed, title: y + "爱山街道社区法律顾问服务项目", category: "LEGAL_AID",
+			description: "为三个社区各配备一名社区法律顾问，每周坐班半天，提供法律咨询、人民调解协助、法治宣传和法律援助转介服务。",
+			ceiling:     15_000_000, minBids: 2,
+			created: at(-26, 9, 0), published: at(-25, 10, 0), questionsCloseAt: at(-16, 17, 0), closesAt: at(-10, 9, 30), opensAt: at(-10, 10, 0),
+			bids: []demoBid{{"demo-org2", at(-18, 15, 0), 14_200_000}}},
+		{state: tender.StatusOpened, title: y + "仁皇山社区失能老人助浴服务项目", category: "ELDERLY_HOME_CARE",
+			description: "为仁皇山社区失能、半失能老人提供上门助浴服务（配备移动助浴设备和两名以上护理员），每人每月不少于 2 次，全年不少于 1500 人次。",
+			communities: []string{"330502003003"}, ceiling: 12_000_000, minBids: 2,
+			created: at(-23, 9, 0), published: at(-22, 10, 0), questionsCloseAt: at(-10, 17, 0), closesAt: at(-2, 9, 30), opensAt: at(-2, 10, 0),
+			bids: []demoBid{{"demo-org", at(-9, 16, 10), 11_400_000}, {"demo-org3", at(-7, 9, 50), 10_980_000}}},
+		{state: tender.StatusClosed, title: y + "衣裳街社区老年助餐配送服务项目", category: "ELDERLY_HOME_CARE",
+			description: "为衣裳街社区 70 周岁以上有需求的老人提供工作日午餐配送，配送时间 11:00 前，餐标不低于 15 元，困难老人享受政府补贴。",
+			communities: []string{"330502003002"}, ceiling: 18_000_000, minBids: 2,
+			created: at(-21, 9, 0), published: at(-20, 10, 0), questionsCloseAt: at(-8, 17, 0), closesAt: at(-1, 9, 30), opensAt: at(2, 9, 30),
+			bids: []demoBid{{"demo-org", at(-6, 11, 0), 17_200_000}, {"demo-org3", at(-4, 16, 0), 16_850_000}}},
+		{state: tender.StatusCancelled, title: y + "爱山街道青少年暑期托管服务项目", category: "YOUTH_GUIDANCE",
+			description: "暑期为辖区双职工家庭 6–12 岁儿童提供为期六周的日间托管、作业辅导、安全教育和兴趣活动。",
+			ceiling:     12_000_000,
+			created:     at(-16, 9, 0), published: at(-15, 10, 0), questionsCloseAt: at(5, 17, 0), closesAt: at(10, 9, 30), opensAt: at(10, 10, 0),
+			cancelled: at(-10, 16, 0), cancelReason: "区教育局将统一组织中小学暑期托管服务，本项目采购需求取消，依法终止本次招标。"},
+		{state: tender.StatusPublished, title: y + "爱山街道居家养老上门服务项目", category: "ELDERLY_HOME_CARE",
+			description: "为辖区内 80 周岁以上独居、空巢及失能半失能老人提供助餐、助洁、助浴、助医等上门服务，每人每月不少于 4 次，全年不少于 12000 人次；服务对象名单由街道民政办会同各社区确定并动态调整。",
+			ceiling:     54_000_000, minBids: 2,
+			created: at(-7, 15, 0), published: at(-6, 10, 0), questionsCloseAt: at(9, 17, 0), closesAt: at(14, 9, 30), opensAt: at(14, 10, 0),
+			question: &demoQuestion{org: "demo-org3", asked: at(-4, 14, 20), replied: at(-3, 10, 0),
+				body:   "请问服务对象名单由街道提供还是由承接机构自行摸排？助浴服务是否必须配备专用助浴车？",
+				answer: "服务对象名单由街道民政办会同各社区提供并按月更新，承接机构可补充摸排后报街道确认；助浴服务可采用上门助浴或助浴点集中服务，不强制配备助浴车，但须在技术方案中说明安全保障措施。"},
+			bids: []demoBid{{"demo-org", at(-2, 15, 40), 51_800_000}}},
+		{state: tender.StatusDraft, title: y + "爱山街道青少年课后成长辅导服务项目", category: "YOUTH_GUIDANCE",
+			description: "为辖区双职工家庭和困境儿童提供学期内每周五天的课后托管、学业辅导与心理支持，全年不少于 3000 人次。",
+			ceiling:     18_000_000,
+			created:     at(-1, 16, 0), questionsCloseAt: at(20, 17, 0), closesAt: at(27, 9, 30), opensAt: at(27, 10, 0)},
+	}
+}
+
+// reservesFund reports whether a tender in state holds its ceiling reserved
+// in its fund (from publication until the contract's signing encumbers it).
+func reservesFund(state string) bool {
+	return !slices.Contains([]string{tender.StatusDraft, tender.StatusCancelled, tender.StatusFailed}, state)
+}
+
+// step is one action of the demo's story at its time.
+type step struct {
+	at time.Time
+	do func(ctx context.Context) error
+}
+
+// SeedTenders creates the demo tenders of 爱山街道 that are missing (matched by
+// title), one in each state, in one transaction; Seed must have run. Their
+// steps run in time order, through the tender service, on a manual clock
+// that starts four weeks before clk's time, so that states, times, sealed
+// bids, the ledger and notifications are what the real lifecycle leaves. The
+// fiscal fund receives a supplementary appropriation of what the new tenders
+// keep reserved, so its available balance is what it was.
+func SeedTenders(ctx context.Context, db *gorm.DB, clk clock.Clock, sealKey []byte) error {
+	users, err := demoActors(ctx, db)
+	if err != nil {
+		return err
+	}
+	officer, ok := users["demo-officer"]
+	if !ok {
+		return errors.New("seed tenders: no demo accounts: run Seed first")
+	}
+	today := org.ChinaDate(clk.Now())
+	var existing []string
+	if err := db.WithContext(ctx).Table("tenders").Where("subdistrict_id = ?", officer.Scope.SubdistrictID).Pluck("title", &existing).Error; err != nil {
+		return err
+	}
+	var missing []demoTender
+	var reserve money.Fen
+	titles := sha256.New()
+	for _, d := range demoTenders(today.Year + 1) {
+		if !slices.Contains(existing, d.title) {
+			missing = append(missing, d)
+			titles.Write([]byte(d.title + "\n"))
+			if reservesFund(d.state) {
+				reserve += d.ceiling
+			}
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	sealer, err := tender.NewSealer(sealKey)
+	if err != nil {
+		return fmt.Errorf("seed tenders: %w", err)
+	}
+	// Rows GORM stamps itself (ledger postings) follow the story's clock.
+	mc := clock.NewManual(clk.Now())
+	db = db.Session(&gorm.Session{NowFunc: func() time.Time { return mc.Now().UTC().Truncate(time.Microsecond) }})
+	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var fundID int64
+		if err := tx.Table("fund_accounts").Select("id").Where("subdistrict_id = ? AND fiscal_year = ? AND name = ?",
+			officer.Scope.SubdistrictID, clk.Now().Year(), fiscalFundName).Take(&fundID).Error; err != nil {
+			return fmt.Errorf("seed tenders: fiscal fund: %w", err)
+		}
+		// The fund's ledger rows come before the first audit entry (audit.Record
+		// holds the chain's lock until commit).
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("fund_account_id = ?", fundID).Find(&[]fund.LedgerAccount{}).Error; err != nil {
+			return err
+		}
+		s := &tenderSeed{tx: tx, svc: tender.NewService(tx, mc, sealer, tender.Options{AmendmentMinDays: 3, ChallengeDays: challengeDays}),
+			users: users, today: today, fundID: fundID}
+		if err := s.loadRefs(ctx); err != nil {
+			return err
+		}
+		var steps []step
+		ids := make([]int64, len(missing))
+		for i, d := range missing {
+			steps = append(steps, s.steps(d, &ids[i])...)
+		}
+		slices.SortStableFunc(steps, func(a, b step) int { return a.at.Compare(b.at) })
+		if reserve > 0 {
+			mc.Set(steps[0].at.Add(-time.Hour))
+			if _, err := fund.NewService(tx, mc).Appropriate(ctx, users["demo-finance"], fundID, fund.AppropriationInput{Amount: reserve,
+				DocumentRef: fmt.Sprintf("湖吴财社〔%d〕27号", today.Year), Memo: "追加预算：街道政府购买服务项目",
+				IdempotencyKey: "seed-tenders-" + hex.EncodeToString(titles.Sum(nil))[:16]}); err != nil {
+				return fmt.Errorf("seed tenders: supplementary appropriation: %w", err)
+			}
+		}
+		for _, st := range steps {
+			mc.Set(st.at)
+			if err := st.do(ctx); err != nil {
+				return err
+			}
+		}
+		for i, d := range missing {
+			var status string
+			if err := tx.Table("tenders").Select("status").Where("id = ?", ids[i]).Take(&status).Error; err != nil {
+				return err
+			}
+			if status != d.state {
+				return fmt.Errorf("seed tender %s: status %s, want %s", d.title, status, d.state)
+			}
+		}
+		return nil
+	})
+}
+
+// tenderSeed holds what the steps of the demo tenders share.
+type tenderSeed struct {
+	tx          *gorm.DB
+	svc         *tender.Service
+	users       map[string]access.Actor
+	today       org.Date
+	fundID      int64
+	items       map[string]int64 // category → 爱山's published transfer item
+	communities map[string]int64 // code → id
+}
+
+func (s *tenderSeed) loadRefs(ctx context.Context) error {
+	sub := s.users["demo-officer"].Scope.SubdistrictID
+	var items []struct {
+		ID           int64
+		CategoryCode string
+	}
+	if err := s.tx.WithContext(ctx).Raw(`SELECT i.id, v.category_code FROM transfer_items i
+		JOIN transfer_item_versions v ON v.item_id = i.id AND v.version = i.published_version
+		WHERE i.subdistrict_id = ? AND i.status = 'published' ORDER BY i.id`, sub).Scan(&items).Error; err != nil {
+		return err
+	}
+	s.items = map[string]int64{}
+	for _, it := range items {
+		if _, ok := s.items[it.CategoryCode]; !ok {
+			s.items[it.CategoryCode] = it.ID
+		}
+	}
+	var comms []struct {
+		ID   int64
+		Code string
+	}
+	if err := s.tx.WithContext(ctx).Table("communities").Select("id, code").Where("subdistrict_id = ?", sub).Scan(&comms).Error; err != nil {
+		return err
+	}
+	s.communities = map[string]int64{}
+	for _, c := range comms {
+		s.communities[c.Code] = c.ID
+	}
+	return nil
+}
+
+// steps returns d's steps; the first (creation) stores the tender's id in id.
+func (s *tenderSeed) steps(d demoTender, id *int64) []step {
+	officer := s.users["demo-officer"]
+	when := func(m moment) time.Time { return m.on(s.today) }
+	wrap := func(what string, f func(ctx context.Context) error) func(ctx context.Context) error {
+		return func(ctx context.Context) error {
+			if err := f(ctx); err != nil {
+				return fmt.Errorf("seed tender %s: %s: %w", d.title, what, err)
+			}
+			return nil
+		}
+	}
+	var metrics []tender.Metric
+	out := []step{{when(d.created), wrap("create", func(ctx context.Context) error {
+		in, err := s.input(d)
+		if err != nil {
+			return err
+		}
+		v, err := s.svc.Create(ctx, officer, in)
+		*id, metrics = v.ID, v.Metrics
+		return err
+	})}}
+	if d.state == tender.StatusDraft {
+		return out
+	}
+	out = append(out, step{when(d.published), wrap("publish", func(ctx context.Context) error {
+		_, err := s.svc.Publish(ctx, officer, *id)
+		return err
+	})})
+	if q := d.question; q != nil {
+		var qid int64
+		out = append(out,
+			step{when(q.asked), wrap("ask", func(ctx context.Context) error {
+				v, err := s.svc.Ask(ctx, s.users[q.org], *id, q.body)
+				qid = v.ID
+				return err
+			})},
+			step{when(q.replied), wrap("answer", func(ctx context.Context) error {
+				_, err := s.svc.Answer(ctx, officer, *id, qid, q.answer)
+				return err
+			})})
+	}
+	for _, b := range d.bids {
+		out = append(out, step{when(b.at), wrap("bid of "+b.org, func(ctx context.Context) error {
+			_, err := s.svc.SubmitBid(ctx, s.users[b.org], *id, bidBody(b, metrics))
+			return err
+		})})
+	}
+	advance := func(at time.Time) step {
+		return step{at, wrap("advance", func(ctx context.Context) error {
+			_, err := s.svc.Advance(ctx, *id)
+			return err
+		})}
+	}
+	switch d.state {
+	case tender.StatusPublished:
+		return out
+	case tender.StatusCancelled:
+		return append(out, step{when(d.cancelled), wrap("cancel", func(ctx context.Context) error {
+			_, err := s.svc.Cancel(ctx, officer, *id, d.cancelReason)
+			return err
+		})})
+	}
+	out = append(out, advance(when(d.closesAt)))
+	if d.state == tender.StatusClosed {
+		return out
+	}
+	out = append(out, advance(when(d.opensAt)))
+	if d.state == tender.StatusOpened || d.state == tender.StatusFailed {
+		return out
+	}
+	for i, name := range committee {
+		out = append(out, step{when(d.scored).Add(time.Duration(i) * time.Hour), wrap("scores of "+name, func(ctx context.Context) error {
+			return s.score(ctx, d, *id, i)
+		})})
+	}
+	if d.state == tender.StatusEvaluated {
+		return out
+	}
+	out = append(out, step{when(d.proposed), wrap("propose award", func(ctx context.Context) error {
+		_, err := s.svc.ProposeAward(ctx, officer, *id, tender.AwardInput{})
+		return err
+	})})
+	if c := d.challenge; c != nil {
+		out = append(out, step{when(c.at), wrap("challenge", func(ctx context.Context) error {
+			_, err := s.svc.FileChallenge(ctx, s.users[c.org], *id, c.reasons, nil)
+			return err
+		})})
+	}
+	if d.state == tender.StatusAwarded {
+		out = append(out, advance(when(d.proposed).AddDate(0, 0, challengeDays)))
+	}
+	return out
+}
+
+// input is d as the officer writes it: from 爱山's published item of the
+// category, funded by the fiscal budget, scored 30/60/10 by the committee.
+func (s *tenderSeed) input(d demoTender) (tender.Input, error) {
+	itemID, ok := s.items[d.category]
+	if !ok {
+		return tender.Input{}, fmt.Errorf("no published transfer item of %s", d.category)
+	}
+	var communities *[]int64
+	if d.communities != nil {
+		ids := make([]int64, 0, len(d.communities))
+		for _, code := range d.communities {
+			id, ok := s.communities[code]
+			if !ok {
+				return tender.Input{}, fmt.Errorf("no community %s", code)
+			}
+			ids = append(ids, id)
+		}
+		communities = &ids
+	}
+	members := make([]int64, 0, len(committee))
+	for _, name := range committee {
+		u, ok := s.users[name]
+		if !ok {
+			return tender.Input{}, errors.New("no demo user " + name)
+		}
+		members = append(members, u.UserID)
+	}
+	var minBids *int
+	if d.minBids > 0 {
+		minBids = &d.minBids
+	}
+	year := s.today.Year + 1
+	start, end := org.NewDate(year, time.January, 1), org.NewDate(year, time.December, 31)
+	weights := tender.Weights{Price: 30, Technical: 60, Performance: 10}
+	criteria := []tender.Criterion{{Code: "plan", Name: "服务方案", MaxPoints: 30}, {Code: "team", Name: "团队配置与资质", MaxPoints: 20},
+		{Code: "risk", Name: "质量控制与应急预案", MaxPoints: 10}}
+	q, c, o := d.questionsCloseAt.on(s.today), d.closesAt.on(s.today), d.opensAt.on(s.today)
+	return tender.Input{TransferItemID: &itemID, Title: &d.title, Description: &d.description, FundAccountID: &s.fundID,
+		CeilingFen: &d.ceiling, ServiceStart: &start, ServiceEnd: &end, CommunityIDs: communities, Weights: &weights,
+		Criteria: &criteria, MinBids: minBids, ChallengeDays: ptr(challengeDays), QuestionsCloseAt: &q, ClosesAt: &c, OpensAt: &o,
+		CommitteeUserIDs: &members}, nil
+}
+
+// proposals are the demo organizations' technical proposals and staffing plans.
+var proposals = map[string][2]string{
+	"demo-org": {"依托南街社区居家养老服务站，组建 6 个上门服务小组，按社区划片包干；服务对象建档率 100%，每次服务留存签到、照片和服务记录，每月回访满意度；与辖区社区卫生服务中心签订助医合作协议。",
+		"项目负责人 1 名（中级社工师）、持证社工 4 名、养老护理员 12 名（其中高级护理员 3 名）、康复治疗师 1 名、调度员 1 名。"},
+	"demo-org3": {"以仁皇山路服务中心为调度枢纽，实行“一人一档一方案”，服务时段覆盖 7:00–19:00，节假日不停服；引入智能工单系统实时派单与回访，季度开展服务质量第三方抽查。",
+		"项目负责人 1 名、持证社工 3 名、养老护理员 10 名、营养配餐员 2 名、志愿者团队 20 人。"},
+	"demo-org2": {"组建由执业律师和持证社工组成的社区法律服务团队，每周在三个社区轮流坐班，建立矛盾纠纷台账并与街道人民调解委员会联动。",
+		"执业律师 3 名、持证社工 2 名、人民调解员 2 名。"},
+}
+
+// bidBody is b's sealed content: the organization's proposal and a commitment
+// to every metric's target.
+func bidBody(b demoBid, metrics []tender.Metric) tender.BidBody {
+	p := proposals[b.org]
+	body := tender.BidBody{PriceFen: b.price, TechnicalProposal: p[0], StaffingPlan: p[1]}
+	for _, m := range metrics {
+		body.MetricCommitments = append(body.MetricCommitments, tender.Commitment{Code: m.Code, Value: m.Target})
+	}
+	return body
+}
+
+// score has committee member i declare no conflict and score every bid with
+// the member's technical total for it, split over the criteria.
+func (s *tenderSeed) score(ctx context.Context, d demoTender, id int64, i int) error {
+	ev := s.users[committee[i]]
+	if _, err := s.svc.Declare(ctx, ev, id, false, ""); err != nil {
+		return err
+	}
+	var bids []struct {
+		ID             int64
+		OrganizationID int64
+	}
+	if err := s.tx.WithContext(ctx).Table("bids").Select("id, organization_id").Where("tender_id = ? AND compliant", id).Order("id").Scan(&bids).Error; err != nil {
+		return err
+	}
+	var sheets []tender.BidSheet
+	for _, b := range bids {
+		var total int
+		for name, t := range d.totals {
+			if s.users[name].Scope.OrganizationID == b.OrganizationID {
+				total = t[i]
+			}
+		}
+		// plan takes up to 30, team up to 20, risk the rest (at most 10).
+		plan := min(total-10, 30)
+		team := min(total-plan-5, 20)
+		risk := total - plan - team
+		good := total >= 50
+		sheets = append(sheets, tender.BidSheet{BidID: b.ID, Criteria: []tender.CriterionScore{
+			{Code: "plan", Points: tender.Score(plan * 100), Comment: pick(good, "服务方案完整，流程和频次安排合理", "服务方案基本可行，个性化服务设计不足")},
+			{Code: "team", Points: tender.Score(team * 100), Comment: pick(good, "人员配置充足，持证社工比例较高", "人员配置满足最低要求，护理员资质证明不够完整")},
+			{Code: "risk", Points: tender.Score(risk * 100), Comment: pick(good, "应急预案具体，质量控制措施可操作", "应急预案较笼统，缺少夜间响应安排")}}})
+	}
+	_, err := s.svc.SubmitScores(ctx, ev, id, sheets)
+	return err
+}
+
+func pick(ok bool, yes, no string) string {
+	if ok {
+		return yes
+	}
+	return no
+}

@@ -1,0 +1,436 @@
+package tender
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/jiedao-market/jiedao/internal/access"
+	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/audit"
+	"github.com/jiedao-market/jiedao/internal/contract"
+	"github.com/jiedao-market/jiedao/internal/money"
+)
+
+// AwardProposal is a proposed award with the score table frozen with it.
+type AwardProposal struct {
+	ID              int64      `json:"id"`
+	TenderID        int64      `json:"tender_id"`
+	Round           int        `json:"round"`
+	Status          string     `json:"status"` // proposed, final, withdrawn
+	BidIDs          []int64    `json:"bid_ids" gorm:"serializer:json"`
+	DeviationReason string     `json:"deviation_reason"`
+	ScoreTable      ScoreTable `json:"score_table" gorm:"serializer:json"`
+	ProposedBy      *int64     `json:"-"`
+	ProposedAt      time.Time  `json:"proposed_at"`
+	ChallengeEndsAt time.Time  `json:"challenge_ends_at"`
+	EndedAt         *time.Time `json:"ended_at"`
+}
+
+// TableName is the table of AwardProposal.
+func (AwardProposal) TableName() string { return "award_proposals" }
+
+// AwardProposalView is the award as readers see it: the proposal, its
+// winners and the frozen score table.
+type AwardProposalView struct {
+	AwardProposal
+	Winners []ScoreRow `json:"winners"`
+}
+
+// Challenge is a bidder's challenge (质疑) to a proposed award.
+type Challenge struct {
+	ID                  int64      `json:"id"`
+	TenderID            int64      `json:"tender_id"`
+	AwardProposalID     int64      `json:"award_proposal_id"`
+	OrganizationID      int64      `json:"organization_id"`
+	OrganizationName    string     `json:"organization_name" gorm:"->;-:migration"`
+	FiledBy             *int64     `json:"-"`
+	Reasons             string     `json:"reasons"`
+	EvidenceDocumentIDs []int64    `json:"evidence_document_ids" gorm:"serializer:json"`
+	Status              string     `json:"status"` // open, upheld, dismissed, moot
+	OutcomeAction       *string    `json:"outcome_action"`
+	Answer              *string    `json:"answer"`
+	AnsweredBy          *int64     `json:"-"`
+	AnsweredAt          *time.Time `json:"answered_at"`
+	FiledAt             time.Time  `json:"filed_at"`
+}
+
+// TableName is the table of Challenge.
+func (Challenge) TableName() string { return "challenges" }
+
+// Errors of the award.
+var (
+	ErrNotEvaluated        = apperr.New(apperr.Conflict, "tender.not_evaluated", "the evaluation is not complete")
+	ErrNoAward             = apperr.New(apperr.Conflict, "tender.no_award_proposed", "no award is proposed")
+	ErrChallengePeriodOver = apperr.New(apperr.Conflict, "challenge.period_over", "the challenge period has ended")
+	ErrNotBidder           = apperr.New(apperr.Forbidden, "challenge.not_bidder", "only the tender's bidders may challenge its award")
+	ErrChallengeAnswered   = apperr.New(apperr.Conflict, "challenge.answered", "the challenge has been answered already")
+)
+
+// AwardInput names the winning bids; empty means the top-ranked bid (or, for
+// venture philanthropy, the best bids that fit the budget). Any other choice
+// is a deviation and needs a documented reason.
+type AwardInput struct {
+	BidIDs          []int64
+	DeviationReason string
+}
+
+// defaultWinners is the top-ranked bid, or for several winners the bids in rank
+// order that fit within the ceiling, at most max.
+func defaultWinners(t Tender, rows []ScoreRow) []int64 {
+	if len(rows) == 0 {
+		return nil
+	}
+	if !t.method().SeveralWinners {
+		return []int64{rows[0].BidID}
+	}
+	var out []int64
+	var sum money.Fen
+	for _, r := range rows {
+		if len(out) < t.MaxWinners && sum+r.PriceFen <= t.CeilingFen {
+			out = append(out, r.BidID)
+			sum += r.PriceFen
+		}
+	}
+	return out
+}
+
+// ProposeAward proposes the award of an evaluated tender and freezes the score
+// table with it; the proposal is public for the challenge period.
+func (s *Service) ProposeAward(ctx context.Context, by access.Actor, id int64, in AwardInput) (AwardProposalView, error) {
+	now := s.clock.Now()
+	var p AwardProposal
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		t, err := officerTender(tx, by, id)
+		if err != nil {
+			return err
+		}
+		if t.Status != StatusEvaluated {
+			return ErrNotEvaluated
+		}
+		table, err := computeTable(tx, t)
+		if err != nil {
+			return err
+		}
+		chosen := slices.Clone(in.BidIDs)
+		def := defaultWinners(t, table.Rows)
+		if len(chosen) == 0 {
+			chosen = def
+		}
+		var f apperr.Fields
+		var sum money.Fen
+		seen := map[int64]bool{}
+		for i, bid := range chosen {
+			k := slices.IndexFunc(table.Rows, func(r ScoreRow) bool { return r.BidID == bid })
+			if k < 0 || seen[bid] {
+				f.Add(fmt.Sprintf("bid_ids[%d]", i), "must be a compliant, scored bid of the tender, once")
+				continue
+			}
+			seen[bid] = true
+			sum += table.Rows[k].PriceFen
+		}
+		f.Check(len(chosen) >= 1, "bid_ids", "name at least one bid")
+		if t.method().SeveralWinners {
+			f.Check(len(chosen) <= t.MaxWinners && sum <= t.CeilingFen, "bid_ids", "the winners must fit within max_winners and the ceiling")
+		} else {
+			f.Check(len(chosen) <= 1, "bid_ids", "this tender has one winner")
+		}
+		reason := strings.TrimSpace(in.DeviationReason)
+		deviates := !sameSet(chosen, def)
+		f.Check(!deviates || reason != "", "deviation_reason", "is required when the award departs from the ranking")
+		f.Check(len(reason) <= 5000, "deviation_reason", "must be at most 5000 bytes")
+		if err := f.Err(); err != nil {
+			return err
+		}
+		ends := now.AddDate(0, 0, t.ChallengeDays)
+		p = AwardProposal{TenderID: t.ID, Round: t.EvaluationRound, Status: "proposed", BidIDs: chosen, DeviationReason: reason,
+			ScoreTable: table, ProposedBy: by.UserRef(), ProposedAt: now, ChallengeEndsAt: ends}
+		if err := tx.Create(&p).Error; err != nil {
+			return fmt.Errorf("insert award proposal: %w", err)
+		}
+		if err := setStatus(tx, &t, StatusAwardProposed, map[string]any{"challenge_ends_at": ends}, now); err != nil {
+			return err
+		}
+		if err := audit.Record(tx, by, "tender.award_propose", "tender", t.ID, map[string]any{"bid_ids": chosen, "deviation": deviates,
+			"challenge_ends_at": ends}); err != nil {
+			return err
+		}
+		return notifyBidders(tx, t, KindAwardProposed, now)
+	})
+	if err != nil {
+		return AwardProposalView{}, err
+	}
+	s.schedule(ctx, id, p.ChallengeEndsAt)
+	return withWinners(p), nil
+}
+
+func sameSet(a, b []int64) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
+
+func withWinners(p AwardProposal) AwardProposalView {
+	v := AwardProposalView{AwardProposal: p, Winners: []ScoreRow{}}
+	for _, r := range p.ScoreTable.Rows {
+		if slices.Contains(p.BidIDs, r.BidID) {
+			v.Winners = append(v.Winners, r)
+		}
+	}
+	return v
+}
+
+// currentAward returns the tender's proposed or final award, if any.
+func currentAward(db *gorm.DB, t Tender) (*AwardProposalView, error) {
+	var p AwardProposal
+	if err := db.Where("tender_id = ? AND status IN ('proposed', 'final')", t.ID).Limit(1).Find(&p).Error; err != nil {
+		return nil, err
+	}
+	if p.ID == 0 {
+		return nil, nil
+	}
+	v := withWinners(p)
+	return &v, nil
+}
+
+// finalize makes the proposed award of the locked tender final and creates a
+// draft contract for each winning bid, with the tender's communities and
+// metrics and the bid's commitments.
+func finalize(tx *gorm.DB, by access.Actor, t *Tender, now time.Time) error {
+	var p AwardProposal
+	if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("tender_id = ? AND status = 'proposed'", t.ID).Take(&p).Error; err != nil {
+		return fmt.Errorf("award of tender %d: %w", t.ID, err)
+	}
+	if err := tx.Model(&p).Updates(map[string]any{"status": "final", "ended_at": now}).Error; err != nil {
+		return err
+	}
+	if err := setStatus(tx, t, StatusAwarded, map[string]any{"awarded_at": now, "ended_at": now}, now); err != nil {
+		return err
+	}
+	if err := audit.Record(tx, by, "tender.award_final", "tender", t.ID, map[string]any{"bid_ids": p.BidIDs, "award_proposal_id": p.ID}); err != nil {
+		return err
+	}
+	d, err := loadDraft(tx, *t)
+	if err != nil {
+		return err
+	}
+	for _, bidID := range p.BidIDs {
+		var b Bid
+		if err := tx.Take(&b, bidID).Error; err != nil {
+			return fmt.Errorf("winning bid %d: %w", bidID, err)
+		}
+		commit := map[string]float64{}
+		if b.OpenedBody != nil {
+			for _, c := range b.OpenedBody.MetricCommitments {
+				commit[c.Code] = c.Value
+			}
+		}
+		metrics := make([]contract.Metric, 0, len(d.metrics))
+		for _, m := range d.metrics {
+			cm := contract.Metric{Code: m.Code, NameZh: m.NameZh, NameEn: m.NameEn, Unit: m.Unit, Direction: m.Direction, Source: m.Source,
+				Target: m.Target, Weight: m.Weight}
+			if v, ok := commit[m.Code]; ok {
+				cm.Commitment = &v
+			}
+			metrics = append(metrics, cm)
+		}
+		if _, err := contract.CreateDraft(tx, by, contract.Draft{SubdistrictID: t.SubdistrictID, TenderID: t.ID, BidID: b.ID,
+			OrganizationID: b.OrganizationID, FundAccountID: t.FundAccountID, Title: t.Title, CategoryCode: t.CategoryCode,
+			Amount: *b.PriceFen, ServiceStart: t.ServiceStart, ServiceEnd: t.ServiceEnd, CommunityIDs: d.communities, Metrics: metrics}, now); err != nil {
+			return err
+		}
+	}
+	return notifyBidders(tx, *t, KindAwardFinal, now)
+}
+
+// FileChallenge files a bidder's challenge to the proposed award during the
+// challenge period, with reasons and the organization's evidence documents.
+func (s *Service) FileChallenge(ctx context.Context, by access.Actor, tenderID int64, reasons string, evidence []int64) (Challenge, error) {
+	reasons = strings.TrimSpace(reasons)
+	var f apperr.Fields
+	f.Check(reasons != "" && len(reasons) <= 20000, "reasons", "are required (at most 20000 bytes)")
+	f.Check(len(evidence) <= 20, "evidence_document_ids", "at most 20 documents")
+	if err := f.Err(); err != nil {
+		return Challenge{}, err
+	}
+	now := s.clock.Now()
+	var c Challenge
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		t, err := orgTender(tx, by, tenderID, now, true)
+		if err != nil {
+			return err
+		}
+		var bids int64
+		if err := tx.Model(&Bid{}).Where("tender_id = ? AND organization_id = ? AND opened_at IS NOT NULL", t.ID, by.Scope.OrganizationID).Count(&bids).Error; err != nil {
+			return err
+		}
+		if bids == 0 {
+			return ErrNotBidder
+		}
+		if t.Status != StatusAwardProposed {
+			return ErrNoAward
+		}
+		if t.ChallengeEndsAt == nil || !now.Before(*t.ChallengeEndsAt) {
+			return ErrChallengePeriodOver
+		}
+		evidence = slices.Compact(slices.Sorted(slices.Values(evidence)))
+		if len(evidence) > 0 {
+			var n int64
+			if err := tx.Table("organization_documents").Where("id IN ? AND organization_id = ?", evidence, by.Scope.OrganizationID).Count(&n).Error; err != nil {
+				return err
+			}
+			if int(n) != len(evidence) {
+				return apperr.InvalidField("evidence_document_ids", "must be documents of your organization")
+			}
+		}
+		var p AwardProposal
+		if err := tx.Where("tender_id = ? AND status = 'proposed'", t.ID).Take(&p).Error; err != nil {
+			return fmt.Errorf("award of tender %d: %w", t.ID, err)
+		}
+		c = Challenge{TenderID: t.ID, AwardProposalID: p.ID, OrganizationID: by.Scope.OrganizationID, FiledBy: by.UserRef(), Reasons: reasons,
+			EvidenceDocumentIDs: nonNil(evidence), Status: "open", FiledAt: now}
+		if err := tx.Omit("organization_name").Create(&c).Error; err != nil {
+			return fmt.Errorf("insert challenge: %w", err)
+		}
+		if err := audit.Record(tx, by, "challenge.file", "tender", t.ID, map[string]any{"challenge_id": c.ID}); err != nil {
+			return err
+		}
+		return notifyOfficers(tx, t, KindChallengeFiled, now)
+	})
+	return c, err
+}
+
+// ChallengeAnswer is the officer's answer: upheld (with the action: back to
+// evaluation or cancel the tender) or dismissed, with reasons.
+type ChallengeAnswer struct {
+	Outcome string // upheld or dismissed
+	Answer  string
+	Action  string // reevaluate or cancel, when upheld
+}
+
+// AnswerChallenge answers an open challenge. Dismissing the last open one after
+// the period makes the award final at once; upholding one withdraws the award
+// and sends the tender back to evaluation (a new round) or cancels it.
+func (s *Service) AnswerChallenge(ctx context.Context, by access.Actor, challengeID int64, in ChallengeAnswer) (Challenge, error) {
+	in.Answer = strings.TrimSpace(in.Answer)
+	var f apperr.Fields
+	f.Check(in.Outcome == "upheld" || in.Outcome == "dismissed", "outcome", "must be upheld or dismissed")
+	f.Check(in.Answer != "" && len(in.Answer) <= 20000, "answer", "is required (at most 20000 bytes)")
+	f.Check(in.Outcome != "upheld" || in.Action == "reevaluate" || in.Action == "cancel", "action", "must be reevaluate or cancel for an upheld challenge")
+	f.Check(in.Outcome != "dismissed" || in.Action == "", "action", "is only for an upheld challenge")
+	if err := f.Err(); err != nil {
+		return Challenge{}, err
+	}
+	if by.Role != access.ProcurementOfficer {
+		return Challenge{}, apperr.ErrForbidden
+	}
+	now := s.clock.Now()
+	var c Challenge
+	var t Tender
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var tenderID int64
+		if err := tx.Model(&Challenge{}).Select("tender_id").Where("id = ?", challengeID).Take(&tenderID).Error; err != nil {
+			return notFound(err)
+		}
+		var err error
+		if t, err = officerTender(tx, by, tenderID); err != nil {
+			return err
+		}
+		if _, err := lockFund(tx, t.FundAccountID); err != nil {
+			return err
+		}
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Omit("organization_name").Take(&c, challengeID).Error; err != nil {
+			return err
+		}
+		if c.Status != "open" {
+			return ErrChallengeAnswered
+		}
+		fields := map[string]any{"status": in.Outcome, "answer": in.Answer, "answered_by": by.UserRef(), "answered_at": now}
+		if in.Action != "" {
+			fields["outcome_action"] = in.Action
+		}
+		if err := tx.Model(&Challenge{}).Where("id = ? AND status = 'open'", c.ID).Updates(fields).Error; err != nil {
+			return fmt.Errorf("answer challenge: %w", err)
+		}
+		if err := audit.Record(tx, by, "challenge.answer", "tender", t.ID, map[string]any{"challenge_id": c.ID, "outcome": in.Outcome, "action": in.Action}); err != nil {
+			return err
+		}
+		if err := notifyOrgs(tx, KindChallengeAnswer, t, []int64{c.OrganizationID}, now); err != nil {
+			return err
+		}
+		switch {
+		case in.Outcome == "upheld" && in.Action == "cancel":
+			return cancelTx(tx, by, t, "质疑成立，招标终止 / challenge upheld, tender cancelled: "+truncate(in.Answer, 500), now)
+		case in.Outcome == "upheld":
+			if err := tx.Model(&AwardProposal{}).Where("tender_id = ? AND status = 'proposed'", t.ID).Updates(map[string]any{"status": "withdrawn", "ended_at": now}).Error; err != nil {
+				return err
+			}
+			if err := tx.Model(&Challenge{}).Where("tender_id = ? AND status = 'open'", t.ID).Updates(map[string]any{"status": "moot", "answered_at": now}).Error; err != nil {
+				return err
+			}
+			if err := setStatus(tx, &t, StatusOpened, map[string]any{"evaluation_round": t.EvaluationRound + 1, "evaluated_at": nil, "challenge_ends_at": nil}, now); err != nil {
+				return err
+			}
+			if err := audit.Record(tx, by, "tender.reevaluate", "tender", t.ID, map[string]any{"round": t.EvaluationRound, "challenge_id": c.ID}); err != nil {
+				return err
+			}
+			return notifyCommittee(tx, t, KindCommitteeToScore, now)
+		default:
+			var open int64
+			if err := tx.Model(&Challenge{}).Where("tender_id = ? AND status = 'open'", t.ID).Count(&open).Error; err != nil {
+				return err
+			}
+			if open == 0 && t.ChallengeEndsAt != nil && !now.Before(*t.ChallengeEndsAt) {
+				return finalize(tx, by, &t, now)
+			}
+			return nil
+		}
+	})
+	if err != nil {
+		return Challenge{}, err
+	}
+	return s.challenge(ctx, c.ID)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+func (s *Service) challenge(ctx context.Context, id int64) (Challenge, error) {
+	var c Challenge
+	err := s.db.WithContext(ctx).Table("challenges").Select("challenges.*, o.legal_name AS organization_name").
+		Joins("JOIN organizations o ON o.id = challenges.organization_id").Where("challenges.id = ?", id).Take(&c).Error
+	return c, err
+}
+
+// Challenges returns a tender's challenges: all of them to its officers, the
+// administrators and its committee; to an organization its own.
+func (s *Service) Challenges(ctx context.Context, by access.Actor, tenderID int64) ([]Challenge, error) {
+	db := s.db.WithContext(ctx)
+	var t Tender
+	if err := visible(db, by).Take(&t, tenderID).Error; err != nil {
+		return nil, notFound(err)
+	}
+	q := db.Table("challenges").Select("challenges.*, o.legal_name AS organization_name").
+		Joins("JOIN organizations o ON o.id = challenges.organization_id").Where("challenges.tender_id = ?", t.ID)
+	if by.Is(access.OrgAdmin, access.OrgMember) {
+		q = q.Where("challenges.organization_id = ?", by.Scope.OrganizationID)
+	}
+	out := []Challenge{}
+	err := q.Order("challenges.id").Find(&out).Error
+	return out, err
+}

@@ -1,0 +1,355 @@
+package tender
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/jiedao-market/jiedao/internal/access"
+	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/audit"
+	"github.com/jiedao-market/jiedao/internal/money"
+	"github.com/jiedao-market/jiedao/internal/org"
+)
+
+// Bid is a bid's row. Before the opening only the sealed body, its digest and
+// its arrival time say anything, and none of them its content.
+type Bid struct {
+	ID                  int64
+	TenderID            int64
+	OrganizationID      int64
+	Status              string // active, withdrawn, replaced
+	Sealed              []byte
+	Digest              string
+	ReceivedAt          time.Time
+	SubmittedBy         *int64
+	ReplacesID          *int64
+	NeedsReconfirmation bool
+	EndedAt             *time.Time
+	OpenedAt            *time.Time
+	PriceFen            *money.Fen
+	OpenedBody          *BidBody `gorm:"serializer:json"`
+	Compliant           *bool
+	ComplianceReasons   []string `gorm:"serializer:json"`
+	AbnormallyLow       bool
+	AbnormalReasons     []string `gorm:"serializer:json"`
+}
+
+// TableName is the table of Bid.
+func (Bid) TableName() string { return "bids" }
+
+// BidBody is what a bid says: the part that is sealed until the opening.
+type BidBody struct {
+	PriceFen          money.Fen    `json:"price_fen"`
+	TechnicalProposal string       `json:"technical_proposal"`
+	StaffingPlan      string       `json:"staffing_plan"`
+	MetricCommitments []Commitment `json:"metric_commitments"`
+	Attachments       []Attachment `json:"attachments"`
+}
+
+// Commitment is the value a bidder commits to for one of the tender's metrics.
+type Commitment struct {
+	Code  string  `json:"code"`
+	Value float64 `json:"value"`
+}
+
+// Attachment is a file inside a bid, sealed with it.
+type Attachment struct {
+	Name        string `json:"name"`
+	ContentType string `json:"content_type"`
+	Data        []byte `json:"data"`
+}
+
+// Limits of a bid body.
+const (
+	MaxAttachments      = 5
+	MaxAttachmentBytes  = 2 << 20
+	maxProposalBytes    = 100_000
+	maxStaffingBytes    = 20_000
+	maxAttachmentName   = 200
+	reasonNotReconfirm  = "not reconfirmed after an amendment"
+	reasonOverCeiling   = "price above the ceiling"
+	reasonMissingParts  = "required parts missing"
+	reasonNotEligible   = "not eligible at the opening"
+	reasonNotInvited    = "not invited"
+	reasonUnreadable    = "sealed body does not open"
+	reasonMissingMetric = "no commitment for every metric"
+)
+
+var attachmentTypes = []string{"application/pdf", "image/png", "image/jpeg", "text/plain; charset=utf-8"}
+
+// validate checks the body's shape against t; the checks at the opening
+// (compliance) come again then.
+func (b *BidBody) validate(t Tender, metrics []Metric) error {
+	b.TechnicalProposal, b.StaffingPlan = strings.TrimSpace(b.TechnicalProposal), strings.TrimSpace(b.StaffingPlan)
+	var f apperr.Fields
+	f.Check(b.PriceFen > 0, "price_fen", "must be more than zero")
+	f.Check(b.PriceFen <= t.CeilingFen, "price_fen", "must not exceed the tender's ceiling")
+	f.Check(b.TechnicalProposal != "" && len(b.TechnicalProposal) <= maxProposalBytes, "technical_proposal", fmt.Sprintf("is required (at most %d bytes)", maxProposalBytes))
+	f.Check(b.StaffingPlan != "" && len(b.StaffingPlan) <= maxStaffingBytes, "staffing_plan", fmt.Sprintf("is required (at most %d bytes)", maxStaffingBytes))
+	seen := map[string]bool{}
+	for i, c := range b.MetricCommitments {
+		ok := slices.ContainsFunc(metrics, func(m Metric) bool { return m.Code == c.Code })
+		f.Check(ok && !seen[c.Code], fmt.Sprintf("metric_commitments[%d].code", i), "must be a metric of the tender, once")
+		f.Check(c.Value >= 0 && c.Value < 1e12 && !math.IsNaN(c.Value), fmt.Sprintf("metric_commitments[%d].value", i), "must be between 0 and 1e12")
+		seen[c.Code] = true
+	}
+	f.Check(len(b.Attachments) <= MaxAttachments, "attachments", fmt.Sprintf("at most %d files", MaxAttachments))
+	for i := range b.Attachments {
+		a := &b.Attachments[i]
+		a.Name = strings.TrimSpace(a.Name)
+		field := fmt.Sprintf("attachments[%d]", i)
+		f.Check(a.Name != "" && len(a.Name) <= maxAttachmentName && utf8.ValidString(a.Name) && !strings.ContainsAny(a.Name, "/\\\x00"), field+".name", "is required: a file name without slashes, at most 200 bytes")
+		f.Check(len(a.Data) > 0 && len(a.Data) <= MaxAttachmentBytes, field+".data", fmt.Sprintf("must hold 1 to %d bytes (base64)", MaxAttachmentBytes))
+		a.ContentType = http.DetectContentType(a.Data)
+		f.Check(slices.Contains(attachmentTypes, a.ContentType), field+".data", "must be a PDF, PNG, JPEG or UTF-8 text file")
+	}
+	return f.Err()
+}
+
+// Receipt is what a bidder gets for a bid: the server's time of receipt and
+// the SHA-256 of the sealed body. Receipts are published with the opening
+// record.
+type Receipt struct {
+	BidID      int64     `json:"bid_id"`
+	TenderID   int64     `json:"tender_id"`
+	ReceivedAt time.Time `json:"received_at"`
+	Digest     string    `json:"digest"`
+	ReplacesID *int64    `json:"replaces_id"`
+}
+
+func eligibility(tx *gorm.DB, orgID, districtID int64, t Tender, at time.Time) (org.Eligibility, error) {
+	return org.EligibilityTx(tx, orgID, districtID, t.CategoryCode, t.MinGrade, t.MinSocialWorkers, at)
+}
+
+// SubmitBid seals and stores the organization's bid, replacing its earlier
+// one. It returns ErrClosed at or after the close time, ErrNotEligible when
+// the organization may not bid, and an Invalid error naming bad fields.
+func (s *Service) SubmitBid(ctx context.Context, by access.Actor, tenderID int64, body BidBody) (Receipt, error) {
+	if s.sealer == nil {
+		return Receipt{}, fmt.Errorf("submit bid: no seal key")
+	}
+	now := s.clock.Now()
+	var r Receipt
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		t, err := orgTender(tx, by, tenderID, now, true)
+		if err != nil {
+			return err
+		}
+		switch t.StatusAt(now) {
+		case StatusPublished:
+		case StatusClosed:
+			return ErrClosed
+		default:
+			return ErrNotPublished
+		}
+		if err := mayBid(tx, by, t, now); err != nil {
+			return err
+		}
+		var metrics []Metric
+		if err := tx.Where("tender_id = ?", t.ID).Find(&metrics).Error; err != nil {
+			return err
+		}
+		if err := body.validate(t, metrics); err != nil {
+			return err
+		}
+		plain, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		sealed, err := s.sealer.Seal(t.ID, by.Scope.OrganizationID, plain)
+		clear(plain)
+		if err != nil {
+			return fmt.Errorf("seal bid: %w", err)
+		}
+		var prior Bid
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("tender_id = ? AND organization_id = ? AND status = 'active'", t.ID, by.Scope.OrganizationID).
+			Limit(1).Find(&prior).Error; err != nil {
+			return err
+		}
+		b := Bid{TenderID: t.ID, OrganizationID: by.Scope.OrganizationID, Status: "active", Sealed: sealed, Digest: Digest(sealed),
+			ReceivedAt: now, SubmittedBy: by.UserRef(), ComplianceReasons: []string{}, AbnormalReasons: []string{}}
+		if prior.ID != 0 {
+			if err := tx.Model(&prior).Where("status = 'active'").Updates(map[string]any{"status": "replaced", "ended_at": now}).Error; err != nil {
+				return fmt.Errorf("replace bid %d: %w", prior.ID, err)
+			}
+			b.ReplacesID = &prior.ID
+		}
+		if err := tx.Omit("opened_body").Create(&b).Error; err != nil {
+			return fmt.Errorf("insert bid: %w", err)
+		}
+		r = Receipt{BidID: b.ID, TenderID: t.ID, ReceivedAt: now, Digest: b.Digest, ReplacesID: b.ReplacesID}
+		return audit.Record(tx, by, "bid.submit", "tender", t.ID, map[string]any{"bid_id": b.ID, "digest": b.Digest, "replaces_id": b.ReplacesID})
+	})
+	return r, err
+}
+
+// WithdrawBid withdraws the organization's active bid before the close.
+func (s *Service) WithdrawBid(ctx context.Context, by access.Actor, bidID int64) (Receipt, error) {
+	if !by.Is(access.OrgAdmin, access.OrgMember) {
+		return Receipt{}, apperr.ErrForbidden
+	}
+	now := s.clock.Now()
+	var r Receipt
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var b Bid
+		if err := tx.Select("id", "tender_id", "organization_id", "status", "digest", "received_at").
+			Where("id = ? AND organization_id = ?", bidID, by.Scope.OrganizationID).Take(&b).Error; err != nil {
+			return notFound(err)
+		}
+		t, err := orgTender(tx, by, b.TenderID, now, true)
+		if err != nil {
+			return err
+		}
+		if t.StatusAt(now) != StatusPublished {
+			return ErrClosed
+		}
+		res := tx.Model(&Bid{}).Where("id = ? AND status = 'active'", b.ID).Updates(map[string]any{"status": "withdrawn", "ended_at": now})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != 1 {
+			return ErrNotActive
+		}
+		r = Receipt{BidID: b.ID, TenderID: b.TenderID, ReceivedAt: b.ReceivedAt, Digest: b.Digest}
+		return audit.Record(tx, by, "bid.withdraw", "tender", t.ID, map[string]any{"bid_id": b.ID})
+	})
+	return r, err
+}
+
+// ErrNotActive is returned for a bid withdrawn or replaced already.
+var ErrNotActive = apperr.New(apperr.Conflict, "bid.not_active", "the bid was withdrawn or replaced already")
+
+// ErrNotDeclared is returned to a committee member who has not declared.
+var ErrNotDeclared = apperr.New(apperr.Conflict, "committee.not_declared", "declare that you have no conflict of interest first")
+
+// ErrRecused is returned to a member who declared a conflict.
+var ErrRecused = apperr.New(apperr.Forbidden, "committee.recused", "you declared a conflict of interest and are recused from this tender")
+
+// BidView is a bid as its reader may see it: its receipt always; its content
+// for its own organization, and for the officers and committee after the
+// opening.
+type BidView struct {
+	ID                  int64      `json:"id"`
+	TenderID            int64      `json:"tender_id"`
+	OrganizationID      int64      `json:"organization_id"`
+	OrganizationName    string     `json:"organization_name"`
+	Status              string     `json:"status"`
+	ReceivedAt          time.Time  `json:"received_at"`
+	Digest              string     `json:"digest"`
+	ReplacesID          *int64     `json:"replaces_id"`
+	NeedsReconfirmation bool       `json:"needs_reconfirmation"`
+	OpenedAt            *time.Time `json:"opened_at"`
+	PriceFen            *money.Fen `json:"price_fen"`
+	Compliant           *bool      `json:"compliant"`
+	ComplianceReasons   []string   `json:"compliance_reasons"`
+	AbnormallyLow       bool       `json:"abnormally_low"`
+	AbnormalReasons     []string   `json:"abnormal_reasons"`
+	Content             *BidBody   `json:"content"`
+}
+
+// Bids returns a tender's bids for by: an organization its own (every
+// version, with content); the tender's procurement officer and its committee
+// members (who declared no conflict) every opened bid after the opening.
+// Before the opening they get ErrSealed; other roles ErrForbidden.
+func (s *Service) Bids(ctx context.Context, by access.Actor, tenderID int64) ([]BidView, error) {
+	db := s.db.WithContext(ctx)
+	var t Tender
+	if err := visible(db, by).Take(&t, tenderID).Error; err != nil {
+		return nil, notFound(err)
+	}
+	var rows []Bid
+	switch {
+	case by.Is(access.OrgAdmin, access.OrgMember):
+		if err := db.Where("tender_id = ? AND organization_id = ?", t.ID, by.Scope.OrganizationID).Order("id DESC").Find(&rows).Error; err != nil {
+			return nil, err
+		}
+		out := make([]BidView, 0, len(rows))
+		for _, b := range rows {
+			v := bidView(b, "")
+			body := b.OpenedBody
+			if body == nil {
+				plain, err := s.sealer.Open(t.ID, b.OrganizationID, b.Sealed)
+				if err != nil {
+					return nil, fmt.Errorf("open own bid %d: %w", b.ID, err)
+				}
+				body = new(BidBody)
+				if err := json.Unmarshal(plain, body); err != nil {
+					return nil, fmt.Errorf("decode own bid %d: %w", b.ID, err)
+				}
+			}
+			v.Content = body
+			out = append(out, v)
+		}
+		return out, nil
+	case by.Role == access.ProcurementOfficer && by.Scope.SubdistrictID == t.SubdistrictID:
+	case by.Role == access.Evaluator:
+		if err := declaredMember(db, by, t); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, apperr.ErrForbidden
+	}
+	if t.OpenedAt == nil {
+		return nil, ErrSealed
+	}
+	return openedBids(db, t, true)
+}
+
+// declaredMember checks that by sits on t's committee, is not recused and has
+// declared no conflict.
+func declaredMember(db *gorm.DB, by access.Actor, t Tender) error {
+	var m member
+	if err := db.Where("tender_id = ? AND user_id = ?", t.ID, by.UserID).Take(&m).Error; err != nil {
+		return notFound(err)
+	}
+	if m.Recused {
+		return ErrRecused
+	}
+	if m.DeclaredAt == nil {
+		return ErrNotDeclared
+	}
+	return nil
+}
+
+// openedBids returns the bids opened at t's opening, by receipt time, with
+// their content when withContent.
+func openedBids(db *gorm.DB, t Tender, withContent bool) ([]BidView, error) {
+	var rows []struct {
+		Bid
+		OrganizationName string
+	}
+	q := db.Table("bids").Select("bids.*, o.legal_name AS organization_name").Joins("JOIN organizations o ON o.id = bids.organization_id").
+		Where("bids.tender_id = ? AND bids.opened_at IS NOT NULL", t.ID).Order("bids.received_at, bids.id")
+	if !withContent {
+		q = q.Omit("opened_body")
+	}
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make([]BidView, 0, len(rows))
+	for _, r := range rows {
+		v := bidView(r.Bid, r.OrganizationName)
+		if withContent {
+			v.Content = r.OpenedBody
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func bidView(b Bid, orgName string) BidView {
+	return BidView{ID: b.ID, TenderID: b.TenderID, OrganizationID: b.OrganizationID, OrganizationName: orgName, Status: b.Status,
+		ReceivedAt: b.ReceivedAt, Digest: b.Digest, ReplacesID: b.ReplacesID, NeedsReconfirmation: b.NeedsReconfirmation,
+		OpenedAt: b.OpenedAt, PriceFen: b.PriceFen, Compliant: b.Compliant, ComplianceReasons: nonNil(b.ComplianceReasons),
+		AbnormallyLow: b.AbnormallyLow, AbnormalReasons: nonNil(b.AbnormalReasons)}
+}
