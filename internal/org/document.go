@@ -243,6 +243,19 @@ func (s *Service) OpenDocument(ctx context.Context, by access.Actor, orgID, docI
 	if _, err := visibleOrg(db, by, orgID); err != nil {
 		return Document{}, nil, err
 	}
+	return s.openDocument(db, orgID, docID)
+}
+
+// OpenCitedDocument returns a document the organization cited to someone who
+// may not otherwise read its documents, once the caller has checked the
+// citation: a challenge's evidence, read by the tender's procurement officer
+// (tender.Service.EvidenceDocument decides). An unknown document is
+// apperr.ErrNotFound.
+func (s *Service) OpenCitedDocument(ctx context.Context, orgID, docID int64) (Document, io.ReadCloser, error) {
+	return s.openDocument(s.db.WithContext(ctx), orgID, docID)
+}
+
+func (s *Service) openDocument(db *gorm.DB, orgID, docID int64) (Document, io.ReadCloser, error) {
 	var d Document
 	if err := db.Where("organization_id = ?", orgID).Take(&d, docID).Error; err != nil {
 		return Document{}, nil, notFound(err)

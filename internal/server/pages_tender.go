@@ -1,7 +1,6 @@
 package server
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -46,6 +45,7 @@ func (s *Server) tenderPages(pages fiber.Router) {
 	pages.Post("/tenders/:id/award", s.checkCSRF, officer, s.handleAwardSubmit)
 	pages.Post("/tenders/:id/challenges/:cid/answer", s.checkCSRF, officer, s.handleChallengeAnswerSubmit)
 	pages.Get("/tenders/:id/bids/:bid/attachments/:n", officer, s.handleBidAttachment)
+	pages.Get("/tenders/:id/challenges/:cid/evidence/:doc", officer, s.handleEvidenceDownload)
 
 	bidder := s.pageFor("/opportunities")
 	pages.Get("/opportunities", bidder, s.handleOpportunitiesPage)
@@ -352,7 +352,6 @@ type challengeRow struct {
 	tender.Challenge
 	Filed    string
 	Answered string
-	Evidence []string
 	Taken    string // what an upheld challenge did: reevaluate or cancel
 	// The officer's answer form, as typed when refused.
 	FormOutcome, FormAction, FormAnswer string
@@ -1158,17 +1157,12 @@ func (s *Server) renderTenderForm(c *fiber.Ctx, status int, id int64, item catal
 		v.Metrics = append(v.Metrics, tenderMetricInput{Code: m.Code, Name: pick(lang, m.NameZh, m.NameEn), Unit: s.unitName(lang, m.Unit),
 			Direction: m.Direction, Base: number(m.Target), Target: f.Targets[m.Code], Bad: alert.Bad("tf-target-" + m.Code)})
 	}
-	var evaluators []struct {
-		ID          int64
-		Username    string
-		DisplayName string
-	}
-	if err := s.db.WithContext(ctx).Table("users").Select("id, username, display_name").
-		Where("role = ? AND district_id = ? AND status = 'active'", access.Evaluator, a.Scope.DistrictID).Order("id").Scan(&evaluators).Error; err != nil {
+	evaluators, err := s.tenders.Evaluators(ctx, a)
+	if err != nil {
 		return err
 	}
 	for _, e := range evaluators {
-		v.Evaluators = append(v.Evaluators, choice{ID: e.ID, Name: cmp.Or(e.DisplayName, e.Username), Note: e.Username, Checked: f.Committee[e.ID]})
+		v.Evaluators = append(v.Evaluators, choice{ID: e.UserID, Name: e.Name, Note: e.Username, Checked: f.Committee[e.UserID]})
 	}
 	capable, err := s.orgs.PublicCapable(ctx, org.CapableFilter{DistrictID: a.Scope.DistrictID, Category: item.CategoryCode, PerPage: 100})
 	if err != nil {
@@ -1340,18 +1334,13 @@ func (s *Server) renderTender(c *fiber.Ctx, status int, id int64, in tenderInput
 		recused = recused || m.Recused
 	}
 	if recused && st == tender.StatusOpened {
-		var evaluators []struct {
-			ID          int64
-			Username    string
-			DisplayName string
-		}
-		if err := s.db.WithContext(ctx).Table("users").Select("id, username, display_name").
-			Where("role = ? AND district_id = ? AND status = 'active'", access.Evaluator, a.Scope.DistrictID).Order("id").Scan(&evaluators).Error; err != nil {
+		evaluators, err := s.tenders.Evaluators(ctx, a)
+		if err != nil {
 			return err
 		}
 		for _, e := range evaluators {
-			if !slices.ContainsFunc(t.Committee, func(m tender.CommitteeMember) bool { return m.UserID == e.ID }) {
-				v.Replace = append(v.Replace, choice{ID: e.ID, Name: cmp.Or(e.DisplayName, e.Username), Note: e.Username})
+			if !slices.ContainsFunc(t.Committee, func(m tender.CommitteeMember) bool { return m.UserID == e.UserID }) {
+				v.Replace = append(v.Replace, choice{ID: e.UserID, Name: e.Name, Note: e.Username})
 			}
 		}
 	}
@@ -1360,40 +1349,18 @@ func (s *Server) renderTender(c *fiber.Ctx, status int, id int64, in tenderInput
 		if err != nil {
 			return err
 		}
-		if v.Challenges, err = s.challengeRows(ctx, list, in); err != nil {
-			return err
-		}
+		v.Challenges = s.challengeRows(list, in)
 	}
 	return s.render(c, status, "tender", v)
 }
 
-// challengeRows shows challenges with the names of their evidence documents.
-func (s *Server) challengeRows(ctx context.Context, list []tender.Challenge, in tenderInput) ([]challengeRow, error) {
-	var docIDs []int64
-	for _, ch := range list {
-		docIDs = append(docIDs, ch.EvidenceDocumentIDs...)
-	}
-	docs := map[int64]string{}
-	if len(docIDs) > 0 {
-		var rows []struct {
-			ID           int64
-			OriginalName string
-		}
-		if err := s.db.WithContext(ctx).Table("organization_documents").Select("id, original_name").Where("id IN ?", docIDs).Scan(&rows).Error; err != nil {
-			return nil, err
-		}
-		for _, r := range rows {
-			docs[r.ID] = r.OriginalName
-		}
-	}
+// challengeRows shows challenges with the officer's answer forms.
+func (s *Server) challengeRows(list []tender.Challenge, in tenderInput) []challengeRow {
 	out := make([]challengeRow, len(list))
 	for i, ch := range list {
 		r := challengeRow{Challenge: ch, Filed: showTime(&ch.FiledAt), Answered: showTime(ch.AnsweredAt), FormOutcome: "dismissed", Bad: map[string]bool{}}
 		if ch.OutcomeAction != nil {
 			r.Taken = *ch.OutcomeAction
-		}
-		for _, d := range ch.EvidenceDocumentIDs {
-			r.Evidence = append(r.Evidence, docs[d])
 		}
 		if typed, ok := in.chAnswer[ch.ID]; ok {
 			r.FormOutcome, r.FormAction, r.FormAnswer = typed.FormOutcome, typed.FormAction, typed.FormAnswer
@@ -1404,7 +1371,7 @@ func (s *Server) challengeRows(ctx context.Context, list []tender.Challenge, in 
 		}
 		out[i] = r
 	}
-	return out, nil
+	return out
 }
 
 func (s *Server) handleTenderPage(c *fiber.Ctx) error {
@@ -1639,6 +1606,44 @@ func (s *Server) handleBidAttachment(c *fiber.Ctx) error {
 	return c.Send(a.Data)
 }
 
+// handleEvidenceDownload lets the tender's officer read a document a
+// challenge cites as evidence.
+func (s *Server) handleEvidenceDownload(c *fiber.Ctx) error {
+	var ids [3]int64
+	for i, name := range []string{"id", "cid", "doc"} {
+		var err error
+		if ids[i], err = paramID(c, name); err != nil {
+			return err
+		}
+	}
+	ctx := c.UserContext()
+	ch, err := s.tenders.Challenges(ctx, actor(c), ids[0])
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(ch, func(x tender.Challenge) bool { return x.ID == ids[1] }) {
+		return apperr.ErrNotFound
+	}
+	orgID, err := s.tenders.EvidenceDocument(ctx, actor(c), ids[1], ids[2])
+	if err != nil {
+		return err
+	}
+	doc, rc, err := s.orgs.OpenCitedDocument(ctx, orgID, ids[2])
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	body, err := io.ReadAll(rc)
+	if err != nil {
+		return fmt.Errorf("read evidence %d: %w", ids[2], err)
+	}
+	c.Set(fiber.HeaderContentType, doc.ContentType)
+	c.Set(fiber.HeaderContentDisposition, contentDisposition(doc.OriginalName))
+	c.Set(fiber.HeaderCacheControl, "private, no-store")
+	c.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	return c.Send(body)
+}
+
 // ---- the organization ----
 
 func (s *Server) handleOpportunitiesPage(c *fiber.Ctx) error {
@@ -1652,15 +1657,14 @@ func (s *Server) handleOpportunitiesPage(c *fiber.Ctx) error {
 		return err
 	}
 	// The tenders the organization bid on, whatever their state.
-	var ids []int64
-	if err := s.db.WithContext(ctx).Table("bids").Distinct("tender_id").Where("organization_id = ?", a.Scope.OrganizationID).
-		Order("tender_id DESC").Limit(100).Pluck("tender_id", &ids).Error; err != nil {
+	bidOn, err := s.tenders.List(ctx, a, tender.Filter{Mine: true, PerPage: 100})
+	if err != nil {
 		return err
 	}
 	var mine []tender.Summary
 	notes := map[int64]string{}
-	for _, id := range ids {
-		t, err := s.tenders.Get(ctx, a, id)
+	for _, row := range bidOn.Items {
+		t, err := s.tenders.Get(ctx, a, row.ID)
 		if err != nil {
 			return err
 		}
@@ -1780,9 +1784,7 @@ func (s *Server) renderOpportunity(c *fiber.Ctx, status int, id int64, in tender
 		if err != nil {
 			return err
 		}
-		if v.Challenges, err = s.challengeRows(ctx, list, in); err != nil {
-			return err
-		}
+		v.Challenges = s.challengeRows(list, in)
 	}
 	return s.render(c, status, "tender", v)
 }
@@ -1959,45 +1961,14 @@ func (s *Server) handleChallengeSubmit(c *fiber.Ctx) error {
 
 // ---- the evaluator ----
 
-// memberState is an evaluator's own standing on a tender's committee.
-type memberState struct {
-	Recused   bool
-	Declared  bool
-	Submitted *time.Time
-}
-
-// memberOf reads the evaluator's own committee row and score sheet of the
-// tender's current round.
-func (s *Server) memberOf(ctx context.Context, tenderID, userID int64) (memberState, error) {
-	var m struct {
-		Recused    bool
-		DeclaredAt *time.Time
-	}
-	db := s.db.WithContext(ctx)
-	if err := db.Table("tender_committee").Select("recused, declared_at").Where("tender_id = ? AND user_id = ?", tenderID, userID).
-		Scan(&m).Error; err != nil {
-		return memberState{}, err
-	}
-	st := memberState{Recused: m.Recused, Declared: m.DeclaredAt != nil}
-	var at []time.Time
-	if err := db.Table("score_sheets").Where("tender_id = ? AND user_id = ? AND round = (SELECT evaluation_round FROM tenders WHERE id = ?)",
-		tenderID, userID, tenderID).Pluck("submitted_at", &at).Error; err != nil {
-		return st, err
-	}
-	if len(at) > 0 {
-		st.Submitted = &at[0]
-	}
-	return st, nil
-}
-
 // memberNote is what a tender asks of an evaluator, as a message key.
-func memberNote(t tender.Summary, m memberState) string {
+func memberNote(t tender.Summary, m tender.MySheet) string {
 	switch {
 	case m.Recused:
 		return "review.recused"
 	case t.Status == tender.StatusOpened && !m.Declared:
 		return "review.to_declare"
-	case t.Status == tender.StatusOpened && m.Submitted == nil:
+	case t.Status == tender.StatusOpened && m.SubmittedAt == nil:
 		return "review.to_score"
 	case t.Status == tender.StatusOpened:
 		return "review.submitted"
@@ -2019,7 +1990,7 @@ func (s *Server) handleReviewsPage(c *fiber.Ctx) error {
 		return err
 	}
 	for i, r := range v.Rows {
-		m, err := s.memberOf(ctx, r.ID, a.UserID)
+		m, err := s.tenders.MySheet(ctx, a, r.ID)
 		if err != nil {
 			return err
 		}
@@ -2056,12 +2027,12 @@ func (s *Server) renderReview(c *fiber.Ctx, status int, id int64, in tenderInput
 		return err
 	}
 	v.Questions = questionRows(qs, in)
-	m, err := s.memberOf(ctx, t.ID, a.UserID)
+	m, err := s.tenders.MySheet(ctx, a, t.ID)
 	if err != nil {
 		return err
 	}
-	if m.Submitted != nil {
-		v.SubmittedAt = showTime(m.Submitted)
+	if m.SubmittedAt != nil {
+		v.SubmittedAt = showTime(m.SubmittedAt)
 	}
 	if v.Opening != nil {
 		for _, b := range v.Opening.Bids {
@@ -2104,26 +2075,18 @@ func (s *Server) renderReview(c *fiber.Ctx, status int, id int64, in tenderInput
 // scoringBids lays out the scoring form: every compliant bid with its opened
 // content, and a score and a comment for each criterion, as the member typed
 // them (in) or last submitted them.
-func (s *Server) scoringBids(ctx context.Context, lang string, a access.Actor, t tender.View, m memberState, in tenderInput) ([]scoringBid, error) {
+func (s *Server) scoringBids(ctx context.Context, lang string, a access.Actor, t tender.View, m tender.MySheet, in tenderInput) ([]scoringBid, error) {
 	bids, err := s.tenders.Bids(ctx, a, t.ID)
 	if err != nil {
 		return nil, err
 	}
 	saved := map[string]string{}
-	if m.Submitted != nil && in.scores == nil {
-		var rows []struct {
-			BidID         int64
-			CriterionCode string
-			Points        int64
-			Comment       string
-		}
-		if err := s.db.WithContext(ctx).Table("bid_scores").Select("bid_id, criterion_code, points, comment").
-			Where("tender_id = ? AND round = ? AND user_id = ?", t.ID, t.EvaluationRound, a.UserID).Scan(&rows).Error; err != nil {
-			return nil, err
-		}
-		for _, r := range rows {
-			saved[fmt.Sprintf("score-%d-%s-points", r.BidID, r.CriterionCode)] = tender.Score(r.Points).String()
-			saved[fmt.Sprintf("score-%d-%s-comment", r.BidID, r.CriterionCode)] = r.Comment
+	if m.SubmittedAt != nil && in.scores == nil {
+		for _, sh := range m.Scores {
+			for _, cr := range sh.Criteria {
+				saved[fmt.Sprintf("score-%d-%s-points", sh.BidID, cr.Code)] = cr.Points.String()
+				saved[fmt.Sprintf("score-%d-%s-comment", sh.BidID, cr.Code)] = cr.Comment
+			}
 		}
 	}
 	if in.scores != nil {

@@ -660,12 +660,30 @@ func TestPagesTenderAward(t *testing.T) {
 	wantInvalid(t, "POST a challenge without reasons", r, http.StatusBadRequest, "challenge-reasons")
 	r = loser.post(t, opp+"/challenges", url.Values{"csrf_token": {lt}, "reasons": {"评分有误"}, "evidence_document_ids": {"999999"}})
 	wantInvalid(t, "POST a challenge with another organization's document", r, http.StatusBadRequest, "challenge-evidence")
-	r = loser.post(t, opp+"/challenges", url.Values{"csrf_token": {lt}, "reasons": {"评分有误"}})
+	orgs := org.NewService(e.db, e.clock, org.Options{Argon2: e.cfg.Auth.Argon2, Uploads: e.cfg.Uploads})
+	loserActor := e.actorOf("demo-org3")
+	doc, err := orgs.SaveDocument(ctx, loserActor, loserActor.Scope.OrganizationID, "评分复核申请.pdf", bytes.NewReader(samplePDF))
+	if err != nil {
+		t.Fatalf("SaveDocument() error = %v", err)
+	}
+	r = loser.post(t, opp+"/challenges", url.Values{"csrf_token": {lt}, "reasons": {"评分有误"}, "evidence_document_ids": {strconv.FormatInt(doc.ID, 10)}})
 	wantRedirect(t, "POST a challenge", r, opp+"?done=challenged#challenge")
 	wantStatus(t, "a challenge by a non-bidder", signIn(t, e, "demo-org2").post(t, opp+"/challenges", url.Values{"csrf_token": {lt}, "reasons": {"x"}}),
 		http.StatusForbidden)
 	ch := e.idOf("challenges", "tender_id = ?", v.ID)
 	answer := fmt.Sprintf("%s/challenges/%d/answer", tenderPath, ch)
+
+	// The officer reads the evidence the challenge cites; nobody else reads it there.
+	evidence := fmt.Sprintf("%s/challenges/%d/evidence/%d", tenderPath, ch, doc.ID)
+	wantBody(t, "the officer's challenge list", officer.get(t, tenderPath), fmt.Sprintf(`href="%s"`, evidence), "评分复核申请.pdf")
+	r = officer.get(t, evidence)
+	if r.Status != http.StatusOK || !bytes.Equal(r.Body, samplePDF) || r.Header.Get("Content-Type") != "application/pdf" {
+		t.Errorf("GET the evidence: status %d, type %q, %d bytes", r.Status, r.Header.Get("Content-Type"), len(r.Body))
+	}
+	wantStatus(t, "GET evidence the challenge does not cite", officer.get(t, fmt.Sprintf("%s/challenges/%d/evidence/%d", tenderPath, ch, doc.ID+1000)),
+		http.StatusNotFound)
+	wantStatus(t, "GET the evidence as another subdistrict's officer", signIn(t, e, "demo-officer2").get(t, evidence), http.StatusNotFound)
+	wantStatus(t, "GET the evidence as an organization", signIn(t, e, "demo-org").get(t, evidence), http.StatusForbidden)
 	r = officer.post(t, answer, url.Values{"csrf_token": {token}, "outcome": {"upheld"}, "action": {"reevaluate"}, "answer": {""}})
 	wantInvalid(t, "POST an answer without text", r, http.StatusBadRequest, fmt.Sprintf("ch-%d-answer", ch))
 	r = officer.post(t, answer, url.Values{"csrf_token": {token}, "outcome": {"maybe"}, "answer": {"复核"}})

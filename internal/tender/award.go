@@ -52,6 +52,7 @@ type Challenge struct {
 	FiledBy             *int64     `json:"-"`
 	Reasons             string     `json:"reasons"`
 	EvidenceDocumentIDs []int64    `json:"evidence_document_ids" gorm:"serializer:json"`
+	Evidence            []Evidence `json:"evidence" gorm:"-"`
 	Status              string     `json:"status"` // open, upheld, dismissed, moot
 	OutcomeAction       *string    `json:"outcome_action"`
 	Answer              *string    `json:"answer"`
@@ -62,6 +63,56 @@ type Challenge struct {
 
 // TableName is the table of Challenge.
 func (Challenge) TableName() string { return "challenges" }
+
+// Evidence names one evidence document of a challenge.
+type Evidence struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
+// withEvidence fills in the names of the challenges' evidence documents.
+func withEvidence(db *gorm.DB, list []Challenge) error {
+	var ids []int64
+	for _, c := range list {
+		ids = append(ids, c.EvidenceDocumentIDs...)
+	}
+	names := map[int64]string{}
+	if len(ids) > 0 {
+		var rows []Evidence
+		if err := db.Table("organization_documents").Select("id, original_name AS name").Where("id IN ?", ids).Scan(&rows).Error; err != nil {
+			return err
+		}
+		for _, r := range rows {
+			names[r.ID] = r.Name
+		}
+	}
+	for i := range list {
+		list[i].Evidence = []Evidence{}
+		for _, id := range list[i].EvidenceDocumentIDs {
+			list[i].Evidence = append(list[i].Evidence, Evidence{ID: id, Name: names[id]})
+		}
+	}
+	return nil
+}
+
+// EvidenceDocument authorizes by, a procurement officer of the tender, to read
+// a document cited as evidence by a challenge to the tender's award, and
+// returns the organization that holds it; anything else is apperr.ErrNotFound.
+func (s *Service) EvidenceDocument(ctx context.Context, by access.Actor, challengeID, docID int64) (orgID int64, err error) {
+	if by.Role != access.ProcurementOfficer {
+		return 0, apperr.ErrForbidden
+	}
+	var c Challenge
+	err = s.db.WithContext(ctx).Omit("organization_name").
+		Where("id = ? AND tender_id IN (SELECT id FROM tenders WHERE subdistrict_id = ?)", challengeID, by.Scope.SubdistrictID).Take(&c).Error
+	if err != nil {
+		return 0, notFound(err)
+	}
+	if !slices.Contains(c.EvidenceDocumentIDs, docID) {
+		return 0, apperr.ErrNotFound
+	}
+	return c.OrganizationID, nil
+}
 
 // Errors of the award.
 var (
@@ -303,7 +354,10 @@ func (s *Service) FileChallenge(ctx context.Context, by access.Actor, tenderID i
 		}
 		return notifyOfficers(tx, t, KindChallengeFiled, now)
 	})
-	return c, err
+	if err != nil {
+		return Challenge{}, err
+	}
+	return s.challenge(ctx, c.ID)
 }
 
 // ChallengeAnswer is the officer's answer: upheld (with the action: back to
@@ -412,9 +466,15 @@ func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
 func (s *Service) challenge(ctx context.Context, id int64) (Challenge, error) {
 	var c Challenge
-	err := s.db.WithContext(ctx).Table("challenges").Select("challenges.*, o.legal_name AS organization_name").
+	db := s.db.WithContext(ctx)
+	err := db.Table("challenges").Select("challenges.*, o.legal_name AS organization_name").
 		Joins("JOIN organizations o ON o.id = challenges.organization_id").Where("challenges.id = ?", id).Take(&c).Error
-	return c, err
+	if err != nil {
+		return c, err
+	}
+	list := []Challenge{c}
+	err = withEvidence(db, list)
+	return list[0], err
 }
 
 // Challenges returns a tender's challenges: all of them to its officers, the
@@ -431,6 +491,8 @@ func (s *Service) Challenges(ctx context.Context, by access.Actor, tenderID int6
 		q = q.Where("challenges.organization_id = ?", by.Scope.OrganizationID)
 	}
 	out := []Challenge{}
-	err := q.Order("challenges.id").Find(&out).Error
-	return out, err
+	if err := q.Order("challenges.id").Find(&out).Error; err != nil {
+		return nil, err
+	}
+	return out, withEvidence(db, out)
 }

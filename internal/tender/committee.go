@@ -432,3 +432,67 @@ func (s *Service) ScoreTable(ctx context.Context, by access.Actor, id int64) (Sc
 	}
 	return computeTable(db, t)
 }
+
+// Evaluator is an evaluator of the district a committee may name.
+type Evaluator struct {
+	UserID   int64  `json:"user_id"`
+	Name     string `json:"name"`
+	Username string `json:"username"`
+}
+
+// Evaluators returns the active evaluators of a procurement officer's
+// district, from whom a committee is named.
+func (s *Service) Evaluators(ctx context.Context, by access.Actor) ([]Evaluator, error) {
+	if by.Role != access.ProcurementOfficer {
+		return nil, apperr.ErrForbidden
+	}
+	out := []Evaluator{}
+	err := s.db.WithContext(ctx).Table("users").Select("id AS user_id, coalesce(nullif(display_name, ''), username) AS name, username").
+		Where("role = ? AND district_id = ? AND status = 'active'", access.Evaluator, by.Scope.DistrictID).Order("id").Scan(&out).Error
+	return out, err
+}
+
+// MySheet is a committee member's own standing on a tender: recused or
+// declared, and the sheet submitted in the current round, if any.
+type MySheet struct {
+	Recused     bool
+	Declared    bool
+	SubmittedAt *time.Time
+	Scores      []BidSheet
+}
+
+// MySheet returns by's own standing on the tender's committee and its own
+// submitted scores of the current round; not a member: apperr.ErrNotFound.
+func (s *Service) MySheet(ctx context.Context, by access.Actor, tenderID int64) (MySheet, error) {
+	db := s.db.WithContext(ctx)
+	var t Tender
+	if err := visible(db, by).Take(&t, tenderID).Error; err != nil {
+		return MySheet{}, notFound(err)
+	}
+	var m member
+	if err := db.Where("tender_id = ? AND user_id = ?", t.ID, by.UserID).Take(&m).Error; err != nil {
+		return MySheet{}, notFound(err)
+	}
+	out := MySheet{Recused: m.Recused, Declared: m.DeclaredAt != nil}
+	var sheet scoreSheet
+	if err := db.Where("tender_id = ? AND round = ? AND user_id = ?", t.ID, t.EvaluationRound, by.UserID).Limit(1).Find(&sheet).Error; err != nil {
+		return out, err
+	}
+	if sheet.UserID == 0 {
+		return out, nil
+	}
+	out.SubmittedAt = &sheet.SubmittedAt
+	var rows []scoreRow
+	if err := db.Where("tender_id = ? AND round = ? AND user_id = ?", t.ID, t.EvaluationRound, by.UserID).Order("bid_id, criterion_code").
+		Find(&rows).Error; err != nil {
+		return out, err
+	}
+	for _, r := range rows {
+		if n := len(out.Scores); n == 0 || out.Scores[n-1].BidID != r.BidID {
+			out.Scores = append(out.Scores, BidSheet{BidID: r.BidID})
+		}
+		last := &out.Scores[len(out.Scores)-1]
+		last.Criteria = append(last.Criteria, CriterionScore{Code: r.CriterionCode, Points: r.Points, Comment: r.Comment})
+	}
+	return out, nil
+}

@@ -194,8 +194,10 @@ type Filter struct {
 	Category string
 	// Eligible, for an organization: only tenders it may bid on now.
 	Eligible bool
-	Page     int
-	PerPage  int
+	// Mine, for an organization: only tenders it has bid on.
+	Mine    bool
+	Page    int
+	PerPage int
 }
 
 // Page is one page of a list.
@@ -237,6 +239,9 @@ func (s *Service) List(ctx context.Context, by access.Actor, f Filter) (Page[Sum
 			AND (tenders.purchase_method IN ('open_tender', 'venture_philanthropy')
 			  OR EXISTS (SELECT 1 FROM tender_invitations i WHERE i.tender_id = tenders.id AND i.organization_id = ?))`,
 			now, by.Scope.OrganizationID, day, day, by.Scope.OrganizationID, by.Scope.OrganizationID)
+	}
+	if f.Mine && by.Is(access.OrgAdmin, access.OrgMember) {
+		q = q.Where("tenders.id IN (SELECT tender_id FROM bids WHERE organization_id = ?)", by.Scope.OrganizationID)
 	}
 	return s.page(q, f, now)
 }
