@@ -1263,27 +1263,10 @@ func (s *Server) handleTenderEditSubmit(c *fiber.Ctx) error {
 // state allows.
 func (s *Server) renderTender(c *fiber.Ctx, status int, id int64, in tenderInput) error {
 	ctx, a, lang := c.UserContext(), actor(c), language(c)
-	t, err := s.tenders.Get(ctx, a, id)
+	t, v, err := s.detailPage(c, modeOfficer, status, id, in)
 	if err != nil {
 		return err
 	}
-	pub, err := s.publicOf(ctx, t)
-	if err != nil {
-		return err
-	}
-	v, err := s.tenderDetail(c, modeOfficer, t, pub)
-	if err != nil {
-		return err
-	}
-	v.Alert = in.alert
-	if status != fiber.StatusOK {
-		v.Done = ""
-	}
-	qs, err := s.tenders.Questions(ctx, a, id)
-	if err != nil {
-		return err
-	}
-	v.Questions = questionRows(qs, in)
 	v.Committee = t.Committee
 	names, err := s.organizationNames(ctx, t.InvitedOrganizationIDs)
 	if err != nil {
@@ -1380,6 +1363,35 @@ func (s *Server) handleTenderPage(c *fiber.Ctx) error {
 		return err
 	}
 	return s.renderTender(c, fiber.StatusOK, id, tenderInput{})
+}
+
+// detailPage reads a tender for the signed-in reader and lays out what every
+// reader's detail page shows: the notice, the public record, the questions,
+// and the alert of a refused form (status other than 200).
+func (s *Server) detailPage(c *fiber.Ctx, mode string, status int, id int64, in tenderInput) (tender.View, tenderView, error) {
+	ctx, a := c.UserContext(), actor(c)
+	t, err := s.tenders.Get(ctx, a, id)
+	if err != nil {
+		return t, tenderView{}, err
+	}
+	pub, err := s.publicOf(ctx, t)
+	if err != nil {
+		return t, tenderView{}, err
+	}
+	v, err := s.tenderDetail(c, mode, t, pub)
+	if err != nil {
+		return t, v, err
+	}
+	v.Alert = in.alert
+	if status != fiber.StatusOK {
+		v.Done = ""
+	}
+	qs, err := s.tenders.Questions(ctx, a, id)
+	if err != nil {
+		return t, v, err
+	}
+	v.Questions = questionRows(qs, in)
+	return t, v, nil
 }
 
 // tenderSection places an alert in a section of a tender page.
@@ -1691,27 +1703,10 @@ func (s *Server) handleOpportunitiesPage(c *fiber.Ctx) error {
 // award and its challenges.
 func (s *Server) renderOpportunity(c *fiber.Ctx, status int, id int64, in tenderInput) error {
 	ctx, a, lang := c.UserContext(), actor(c), language(c)
-	t, err := s.tenders.Get(ctx, a, id)
+	t, v, err := s.detailPage(c, modeOrg, status, id, in)
 	if err != nil {
 		return err
 	}
-	pub, err := s.publicOf(ctx, t)
-	if err != nil {
-		return err
-	}
-	v, err := s.tenderDetail(c, modeOrg, t, pub)
-	if err != nil {
-		return err
-	}
-	v.Alert = in.alert
-	if status != fiber.StatusOK {
-		v.Done = ""
-	}
-	qs, err := s.tenders.Questions(ctx, a, id)
-	if err != nil {
-		return err
-	}
-	v.Questions = questionRows(qs, in)
 	now := s.clock.Now()
 	open := t.Status == tender.StatusPublished
 	if open {
@@ -2006,27 +2001,10 @@ func (s *Server) handleReviewsPage(c *fiber.Ctx) error {
 // form with the compliant bids, then the score table once all have scored.
 func (s *Server) renderReview(c *fiber.Ctx, status int, id int64, in tenderInput) error {
 	ctx, a, lang := c.UserContext(), actor(c), language(c)
-	t, err := s.tenders.Get(ctx, a, id)
+	t, v, err := s.detailPage(c, modeEvaluator, status, id, in)
 	if err != nil {
 		return err
 	}
-	pub, err := s.publicOf(ctx, t)
-	if err != nil {
-		return err
-	}
-	v, err := s.tenderDetail(c, modeEvaluator, t, pub)
-	if err != nil {
-		return err
-	}
-	v.Alert = in.alert
-	if status != fiber.StatusOK {
-		v.Done = ""
-	}
-	qs, err := s.tenders.Questions(ctx, a, id)
-	if err != nil {
-		return err
-	}
-	v.Questions = questionRows(qs, in)
 	m, err := s.tenders.MySheet(ctx, a, t.ID)
 	if err != nil {
 		return err

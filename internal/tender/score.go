@@ -2,6 +2,13 @@
 // comprehensive scoring (综合评分法), the proposed and final award, and
 // challenges (质疑) during the challenge period.
 //
+// Locking: every transaction that changes a tender or anything of it (bids,
+// scores, award proposals, challenges) first locks the tender's row, then the
+// fund account's ledger rows when money may move, before its first audit
+// entry (audit.Record holds the trail's lock until commit). The rows of a
+// tender's parts changed after an audit entry cannot be held by a
+// transaction waiting for the trail: it would hold the tender's row first.
+//
 // This file is the scoring engine: pure functions over the bids a committee
 // has scored, with exact arithmetic. Scores are Score values, integer
 // hundredths of a point; every component is rounded to two decimals, half up,
