@@ -137,6 +137,9 @@ CREATE TABLE bids (
     status               text NOT NULL CHECK (status IN ('active', 'withdrawn', 'replaced')),
     sealed               bytea NOT NULL,
     digest               text NOT NULL CHECK (digest ~ '^[0-9a-f]{64}$'),
+    -- Which master key sealed it (Sealer.KeyID): an opening under another key
+    -- stops instead of declaring the bids unreadable.
+    seal_key_id          text NOT NULL CHECK (seal_key_id ~ '^[0-9a-f]{16}$'),
     received_at          timestamptz NOT NULL,
     submitted_by         bigint REFERENCES users (id),
     replaces_id          bigint REFERENCES bids (id),
@@ -161,8 +164,8 @@ BEGIN
     IF TG_OP = 'DELETE' THEN
         RAISE EXCEPTION 'bids are never deleted' USING ERRCODE = 'restrict_violation';
     END IF;
-    IF (NEW.tender_id, NEW.organization_id, NEW.sealed, NEW.digest, NEW.received_at)
-       IS DISTINCT FROM (OLD.tender_id, OLD.organization_id, OLD.sealed, OLD.digest, OLD.received_at) THEN
+    IF (NEW.tender_id, NEW.organization_id, NEW.sealed, NEW.digest, NEW.seal_key_id, NEW.received_at)
+       IS DISTINCT FROM (OLD.tender_id, OLD.organization_id, OLD.sealed, OLD.digest, OLD.seal_key_id, OLD.received_at) THEN
         RAISE EXCEPTION 'a sealed bid does not change' USING ERRCODE = 'restrict_violation';
     END IF;
     IF OLD.opened_at IS NOT NULL AND (NEW.opened_at, NEW.price_fen, NEW.opened_body)
@@ -246,7 +249,7 @@ CREATE TABLE contracts (
     service_start   date NOT NULL,
     service_end     date NOT NULL,
     status          text NOT NULL CHECK (status IN ('draft', 'signed', 'active', 'completed', 'terminated')),
-    final_score     numeric(4, 1),
+    final_score     numeric(4, 1) CHECK (final_score BETWEEN 0 AND 100),
     created_at      timestamptz NOT NULL,
     updated_at      timestamptz NOT NULL
 );

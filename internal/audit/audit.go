@@ -55,6 +55,10 @@ const appendLock = 0x61756469740a
 // It takes the chain's lock until the transaction ends, so a transaction
 // takes every row lock it needs before its first Record; taking row locks
 // after it can deadlock with another transaction that locks those rows first.
+// Rows are locked FOR NO KEY UPDATE, never with the stronger UPDATE
+// strength: an insert after a Record checks its foreign keys with a key-share
+// lock on the rows it refers to (a notification's organization, a contract's
+// community), which the UPDATE strength would block and NO KEY UPDATE does not.
 func Record(tx *gorm.DB, by access.Actor, action, entityType string, entityID any, change any) error {
 	data, err := canonicalJSON(change)
 	if err != nil {

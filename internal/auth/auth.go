@@ -233,14 +233,14 @@ func (s *Service) Refresh(ctx context.Context, raw string, cl Client) (Tokens, e
 	)
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var rt refreshToken
-		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("token_hash = ?", hashToken(raw)).Take(&rt).Error
+		err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Where("token_hash = ?", hashToken(raw)).Take(&rt).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return ErrInvalidToken
 		} else if err != nil {
 			return err
 		}
 		var sess session
-		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Take(&sess, "id = ?", rt.SessionID).Error; err != nil {
+		if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Take(&sess, "id = ?", rt.SessionID).Error; err != nil {
 			return err
 		}
 		var u User

@@ -171,7 +171,7 @@ func (s *Service) GetUser(ctx context.Context, id int64) (User, error) {
 func (s *Service) UpdateUser(ctx context.Context, by access.Actor, id int64, p UserPatch) (User, error) {
 	var u User
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Take(&u, id).Error; err != nil {
+		if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Take(&u, id).Error; err != nil {
 			if errors.Is(err, gorm.ErrRecordNotFound) {
 				return apperr.ErrNotFound
 			}

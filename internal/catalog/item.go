@@ -302,7 +302,7 @@ func officerItem(tx *gorm.DB, by access.Actor, id int64) (Item, error) {
 	if by.Role != access.ProcurementOfficer {
 		return it, apperr.ErrForbidden
 	}
-	err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).
+	err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).
 		Where("id = ? AND subdistrict_id = ?", id, by.Scope.SubdistrictID).Take(&it).Error
 	return it, notFound(err)
 }

@@ -268,7 +268,7 @@ func (s *Service) changeMetric(ctx context.Context, by access.Actor, category, c
 			fmt.Sprintf("metric_template:%d:%s:%s", districtID, category, code)).Error; err != nil {
 			return err
 		}
-		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).
+		err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).
 			Where("category_code = ? AND code = ? AND district_id = ?", category, code, districtID).Take(&m).Error
 		own := err == nil
 		if errors.Is(err, gorm.ErrRecordNotFound) {

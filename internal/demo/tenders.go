@@ -210,7 +210,7 @@ func SeedTenders(ctx context.Context, db *gorm.DB, clk clock.Clock, sealKey []by
 		}
 		// The fund's ledger rows come before the first audit entry (audit.Record
 		// holds the chain's lock until commit).
-		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("fund_account_id = ?", fundID).Find(&[]fund.LedgerAccount{}).Error; err != nil {
+		if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Where("fund_account_id = ?", fundID).Find(&[]fund.LedgerAccount{}).Error; err != nil {
 			return err
 		}
 		s := &tenderSeed{tx: tx, svc: tender.NewService(tx, mc, sealer, tender.Options{AmendmentMinDays: 3, ChallengeDays: challengeDays}),

@@ -166,7 +166,7 @@ func Post(tx *gorm.DB, by access.Actor, e Entry) (Posting, error) {
 // them by kind.
 func lockAccounts(tx *gorm.DB, fundID int64) (map[string]LedgerAccount, error) {
 	var rows []LedgerAccount
-	if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("fund_account_id = ?", fundID).Order("id").Find(&rows).Error; err != nil {
+	if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Where("fund_account_id = ?", fundID).Order("id").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("lock ledger accounts of fund %d: %w", fundID, err)
 	}
 	if len(rows) != len(Kinds) {

@@ -205,7 +205,7 @@ func (s *Service) Apply(ctx context.Context, by access.Actor, in ApplyInput) (Ce
 		// The organization's row serializes its applications, so two at once
 		// cannot both find no pending one.
 		var o Organization
-		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Take(&o, orgID).Error; err != nil {
+		if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Take(&o, orgID).Error; err != nil {
 			return notFound(err)
 		}
 		if o.Status != "active" {
@@ -423,7 +423,7 @@ func (s *Service) decide(ctx context.Context, by access.Actor, id int64, reason,
 // apperr.ErrNotFound.
 func lockCert(tx *gorm.DB, by access.Actor, id int64) (certRecord, error) {
 	var c certRecord
-	err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).
+	err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).
 		Where("id = ? AND district_id = ?", id, by.Scope.DistrictID).Take(&c).Error
 	return c, notFound(err)
 }

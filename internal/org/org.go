@@ -216,7 +216,7 @@ func (s *Service) Edit(ctx context.Context, by access.Actor, id int64, edit func
 	}
 	var o Organization
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := Scope(tx, by).Clauses(clause.Locking{Strength: "UPDATE"}).Take(&o, id).Error; err != nil {
+		if err := Scope(tx, by).Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Take(&o, id).Error; err != nil {
 			return notFound(err)
 		}
 		now := s.clock.Now()

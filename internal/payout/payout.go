@@ -170,7 +170,7 @@ func (s *Service) Process(ctx context.Context, id int64) error {
 	var failed error // an attempt to note once the row lock is released
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var p Payout
-		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Take(&p, id).Error; err != nil {
+		if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Take(&p, id).Error; err != nil {
 			if errors.Is(err, gorm.ErrRecordNotFound) {
 				return nil // nothing to do for a payout that does not exist
 			}
@@ -288,7 +288,7 @@ func (s *Service) ConfirmManual(ctx context.Context, by access.Actor, id int64, 
 	}
 	var p Payout
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).
+		err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).
 			Where("id = ? AND fund_account_id IN (SELECT id FROM fund_accounts WHERE subdistrict_id = ?)", id, by.Scope.SubdistrictID).
 			Take(&p).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {

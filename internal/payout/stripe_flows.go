@@ -93,7 +93,7 @@ type eventObject struct {
 func (s *Service) ApplyEvent(ctx context.Context, id string) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var ev storedEvent
-		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Take(&ev, "id = ?", id).Error; err != nil {
+		if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Take(&ev, "id = ?", id).Error; err != nil {
 			if errors.Is(err, gorm.ErrRecordNotFound) {
 				return nil
 			}
@@ -235,7 +235,7 @@ func (s *Service) GetDonation(ctx context.Context, id int64) (Donation, error) {
 // expireDonation records that a donor left the checkout without paying.
 func (s *Service) expireDonation(tx *gorm.DB, by access.Actor, sessionID string) error {
 	var d Donation
-	if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("checkout_session_id = ?", sessionID).Take(&d).Error; err != nil {
+	if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Where("checkout_session_id = ?", sessionID).Take(&d).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return nil
 		}
@@ -253,7 +253,7 @@ func (s *Service) expireDonation(tx *gorm.DB, by access.Actor, sessionID string)
 // completeDonation credits a paid donation to its fund once.
 func (s *Service) completeDonation(tx *gorm.DB, by access.Actor, obj eventObject) error {
 	var d Donation
-	q := tx.Clauses(clause.Locking{Strength: "UPDATE"})
+	q := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"})
 	if id, err := strconv.ParseInt(obj.Metadata["donation_id"], 10, 64); err == nil {
 		q = q.Where("id = ?", id)
 	} else {

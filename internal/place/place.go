@@ -129,7 +129,7 @@ func (s *Service) UpdateDistrict(ctx context.Context, by access.Actor, id int64,
 func (s *Service) EditDistrict(ctx context.Context, by access.Actor, id int64, edit func(*DistrictInput)) (District, error) {
 	var d District
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Take(&d, id).Error; err != nil {
+		if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Take(&d, id).Error; err != nil {
 			return notFound(err)
 		}
 		in := DistrictInput{Code: d.Code, NameZh: d.NameZh, NameEn: d.NameEn}
@@ -207,7 +207,7 @@ func (s *Service) UpdateSubdistrict(ctx context.Context, by access.Actor, id int
 func (s *Service) EditSubdistrict(ctx context.Context, by access.Actor, id int64, edit func(*SubdistrictInput)) (Subdistrict, error) {
 	var d Subdistrict
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Take(&d, id).Error; err != nil {
+		if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Take(&d, id).Error; err != nil {
 			return notFound(err)
 		}
 		in := SubdistrictInput{Code: d.Code, NameZh: d.NameZh, NameEn: d.NameEn}
@@ -324,7 +324,7 @@ func (s *Service) UpdateCommunity(ctx context.Context, by access.Actor, id int64
 func (s *Service) EditCommunity(ctx context.Context, by access.Actor, id int64, edit func(*CommunityInput)) (Community, error) {
 	var c Community
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := ScopeCommunities(tx, by).Clauses(clause.Locking{Strength: "UPDATE"}).Take(&c, id).Error; err != nil {
+		if err := ScopeCommunities(tx, by).Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Take(&c, id).Error; err != nil {
 			return notFound(err)
 		}
 		in := CommunityInput{Code: c.Code, NameZh: c.NameZh, NameEn: c.NameEn, Households: c.Households}

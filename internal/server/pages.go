@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
@@ -190,7 +191,33 @@ func (s *Server) checkCSRF(c *fiber.Ctx) error {
 	if nonce == "" || got == "" || !hmac.Equal([]byte(got), []byte(s.csrfFor(nonce))) {
 		return errCSRF
 	}
+	if badFormText(c) {
+		return errFormText
+	}
 	return c.Next()
+}
+
+// errFormText refuses a form whose text fields hold NUL characters or bytes
+// that are not UTF-8: PostgreSQL text cannot store them.
+var errFormText = apperr.New(apperr.Invalid, "malformed_text", "text may not contain NUL characters or invalid UTF-8")
+
+// badFormText reports whether a posted form's text values (not its files)
+// hold NUL or invalid UTF-8.
+func badFormText(c *fiber.Ctx) bool {
+	bad := func(v string) bool { return strings.ContainsRune(v, 0) || !utf8.ValidString(v) }
+	if form, err := c.MultipartForm(); err == nil {
+		for _, values := range form.Value {
+			if slices.ContainsFunc(values, bad) {
+				return true
+			}
+		}
+		return false
+	}
+	found := false
+	c.Request().PostArgs().VisitAll(func(_, v []byte) {
+		found = found || bad(string(v))
+	})
+	return found
 }
 
 // setCookie sets an HttpOnly, SameSite=Lax cookie; maxAge 0 means a session cookie.

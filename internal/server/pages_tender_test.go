@@ -697,3 +697,34 @@ func TestPagesTenderAward(t *testing.T) {
 	wantBody(t, "the tender back in evaluation", page, `data-status="opened"`, "质疑成立", "退回重新评审", "评分复核后需重新评审")
 	wantBody(t, "the loser's answered challenge", loser.get(t, opp), "评分复核后需重新评审")
 }
+
+// A form whose text holds NUL or invalid UTF-8 is refused before any handler
+// runs, and nothing is written: a sealed bid with NUL would stop the opening.
+func TestPagesTenderRefuseUnstorableText(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tenderCast(t, e)
+	svc := tenderService(t, e)
+	v := openTender(t, e, svc, "NUL 测试")
+	path := fmt.Sprintf("/opportunities/%d", v.ID)
+	bidder := signIn(t, e, "demo-org")
+	token := csrfToken(t, bidder.get(t, path))
+	r := bidder.postMultipart(t, path+"/bid", bidForm(token, "400000", "方案\x00含NUL", v), nil)
+	wantStatus(t, "POST a bid with NUL", r, http.StatusBadRequest)
+	r = bidder.post(t, path+"/questions", url.Values{"csrf_token": {token}, "body": {"问\x00题"}})
+	wantStatus(t, "POST a question with NUL", r, http.StatusBadRequest)
+	r = bidder.post(t, path+"/questions", url.Values{"csrf_token": {token}, "body": {"问\xff题"}})
+	wantStatus(t, "POST a question with invalid UTF-8", r, http.StatusBadRequest)
+	for _, table := range []string{"bids", "tender_questions"} {
+		var n int64
+		if err := e.db.Table(table).Where("tender_id = ?", v.ID).Count(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		if n != 0 {
+			t.Errorf("%s rows after refused forms = %d, want 0", table, n)
+		}
+	}
+	// The same forms with clean text go through.
+	r = bidder.postMultipart(t, path+"/bid", bidForm(token, "400000", "方案", v), nil)
+	wantStatus(t, "POST a clean bid", r, http.StatusSeeOther)
+}

@@ -194,7 +194,7 @@ func (s *Service) ProposeAward(ctx context.Context, by access.Actor, id int64, i
 		reason := strings.TrimSpace(in.DeviationReason)
 		deviates := !sameSet(chosen, def)
 		f.Check(!deviates || reason != "", "deviation_reason", "is required when the award departs from the ranking")
-		f.Check(len(reason) <= 5000, "deviation_reason", "must be at most 5000 bytes")
+		f.Check(len(reason) <= 5000 && plain(reason), "deviation_reason", "must be at most 5000 bytes of text")
 		if err := f.Err(); err != nil {
 			return err
 		}
@@ -255,7 +255,7 @@ func currentAward(db *gorm.DB, t Tender) (*AwardProposalView, error) {
 // metrics and the bid's commitments.
 func finalize(tx *gorm.DB, by access.Actor, t *Tender, now time.Time) error {
 	var p AwardProposal
-	if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("tender_id = ? AND status = 'proposed'", t.ID).Take(&p).Error; err != nil {
+	if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Where("tender_id = ? AND status = 'proposed'", t.ID).Take(&p).Error; err != nil {
 		return fmt.Errorf("award of tender %d: %w", t.ID, err)
 	}
 	if err := tx.Model(&p).Updates(map[string]any{"status": "final", "ended_at": now}).Error; err != nil {
@@ -305,7 +305,7 @@ func finalize(tx *gorm.DB, by access.Actor, t *Tender, now time.Time) error {
 func (s *Service) FileChallenge(ctx context.Context, by access.Actor, tenderID int64, reasons string, evidence []int64) (Challenge, error) {
 	reasons = strings.TrimSpace(reasons)
 	var f apperr.Fields
-	f.Check(reasons != "" && len(reasons) <= 20000, "reasons", "are required (at most 20000 bytes)")
+	f.Check(reasons != "" && len(reasons) <= 20000 && plain(reasons), "reasons", "are required (at most 20000 bytes of text)")
 	f.Check(len(evidence) <= 20, "evidence_document_ids", "at most 20 documents")
 	if err := f.Err(); err != nil {
 		return Challenge{}, err
@@ -375,7 +375,7 @@ func (s *Service) AnswerChallenge(ctx context.Context, by access.Actor, challeng
 	in.Answer = strings.TrimSpace(in.Answer)
 	var f apperr.Fields
 	f.Check(in.Outcome == "upheld" || in.Outcome == "dismissed", "outcome", "must be upheld or dismissed")
-	f.Check(in.Answer != "" && len(in.Answer) <= 20000, "answer", "is required (at most 20000 bytes)")
+	f.Check(in.Answer != "" && len(in.Answer) <= 20000 && plain(in.Answer), "answer", "is required (at most 20000 bytes of text)")
 	f.Check(in.Outcome != "upheld" || in.Action == "reevaluate" || in.Action == "cancel", "action", "must be reevaluate or cancel for an upheld challenge")
 	f.Check(in.Outcome != "dismissed" || in.Action == "", "action", "is only for an upheld challenge")
 	if err := f.Err(); err != nil {
@@ -399,7 +399,7 @@ func (s *Service) AnswerChallenge(ctx context.Context, by access.Actor, challeng
 		if _, err := lockFund(tx, t.FundAccountID); err != nil {
 			return err
 		}
-		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Omit("organization_name").Take(&c, challengeID).Error; err != nil {
+		if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Omit("organization_name").Take(&c, challengeID).Error; err != nil {
 			return err
 		}
 		if c.Status != "open" {

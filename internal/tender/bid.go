@@ -1,10 +1,10 @@
 package tender
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -30,6 +30,7 @@ type Bid struct {
 	Status              string // active, withdrawn, replaced
 	Sealed              []byte
 	Digest              string
+	SealKeyID           string
 	ReceivedAt          time.Time
 	SubmittedBy         *int64
 	ReplacesID          *int64
@@ -94,13 +95,19 @@ func (b *BidBody) validate(t Tender, metrics []Metric) error {
 	var f apperr.Fields
 	f.Check(b.PriceFen > 0, "price_fen", "must be more than zero")
 	f.Check(b.PriceFen <= t.CeilingFen, "price_fen", "must not exceed the tender's ceiling")
-	f.Check(b.TechnicalProposal != "" && len(b.TechnicalProposal) <= maxProposalBytes, "technical_proposal", fmt.Sprintf("is required (at most %d bytes)", maxProposalBytes))
-	f.Check(b.StaffingPlan != "" && len(b.StaffingPlan) <= maxStaffingBytes, "staffing_plan", fmt.Sprintf("is required (at most %d bytes)", maxStaffingBytes))
+	// The opening stores the body as jsonb, which refuses NUL: refuse it now.
+	f.Check(b.TechnicalProposal != "" && len(b.TechnicalProposal) <= maxProposalBytes && plain(b.TechnicalProposal), "technical_proposal",
+		fmt.Sprintf("is required (at most %d bytes of text)", maxProposalBytes))
+	f.Check(b.StaffingPlan != "" && len(b.StaffingPlan) <= maxStaffingBytes && plain(b.StaffingPlan), "staffing_plan",
+		fmt.Sprintf("is required (at most %d bytes of text)", maxStaffingBytes))
 	seen := map[string]bool{}
-	for i, c := range b.MetricCommitments {
+	for i := range b.MetricCommitments {
+		c := &b.MetricCommitments[i]
 		ok := slices.ContainsFunc(metrics, func(m Metric) bool { return m.Code == c.Code })
 		f.Check(ok && !seen[c.Code], fmt.Sprintf("metric_commitments[%d].code", i), "must be a metric of the tender, once")
-		f.Check(c.Value >= 0 && c.Value < 1e12 && !math.IsNaN(c.Value), fmt.Sprintf("metric_commitments[%d].value", i), "must be between 0 and 1e12")
+		// The contract stores it as numeric(14, 2): round to cents, then bound.
+		c.Value = cents(c.Value)
+		f.Check(c.Value >= 0 && c.Value <= maxMetricValue, fmt.Sprintf("metric_commitments[%d].value", i), "must be between 0 and 999999999999.99")
 		seen[c.Code] = true
 	}
 	f.Check(len(b.Attachments) <= MaxAttachments, "attachments", fmt.Sprintf("at most %d files", MaxAttachments))
@@ -114,6 +121,18 @@ func (b *BidBody) validate(t Tender, metrics []Metric) error {
 		f.Check(slices.Contains(attachmentTypes, a.ContentType), field+".data", "must be a PDF, PNG, JPEG or UTF-8 text file")
 	}
 	return f.Err()
+}
+
+// sealBlock is the size the sealed plaintext is padded to a multiple of, so
+// that a sealed bid's length says little about its content (how many digits
+// its price has, whether a replacement changed only the price).
+const sealBlock = 4096
+
+// padBody pads a JSON body with spaces, which JSON ignores, to the next
+// multiple of sealBlock.
+func padBody(plain []byte) []byte {
+	n := (len(plain)/sealBlock + 1) * sealBlock
+	return append(plain, bytes.Repeat([]byte{' '}, n-len(plain))...)
 }
 
 // Receipt is what a bidder gets for a bid: the server's time of receipt and
@@ -166,17 +185,18 @@ func (s *Service) SubmitBid(ctx context.Context, by access.Actor, tenderID int64
 		if err != nil {
 			return err
 		}
+		plain = padBody(plain)
 		sealed, err := s.sealer.Seal(t.ID, by.Scope.OrganizationID, plain)
 		clear(plain)
 		if err != nil {
 			return fmt.Errorf("seal bid: %w", err)
 		}
 		var prior Bid
-		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("tender_id = ? AND organization_id = ? AND status = 'active'", t.ID, by.Scope.OrganizationID).
+		if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Where("tender_id = ? AND organization_id = ? AND status = 'active'", t.ID, by.Scope.OrganizationID).
 			Limit(1).Find(&prior).Error; err != nil {
 			return err
 		}
-		b := Bid{TenderID: t.ID, OrganizationID: by.Scope.OrganizationID, Status: "active", Sealed: sealed, Digest: Digest(sealed),
+		b := Bid{TenderID: t.ID, OrganizationID: by.Scope.OrganizationID, Status: "active", Sealed: sealed, Digest: Digest(sealed), SealKeyID: s.sealer.KeyID(),
 			ReceivedAt: now, SubmittedBy: by.UserRef(), ComplianceReasons: []string{}, AbnormalReasons: []string{}}
 		if prior.ID != 0 {
 			if err := tx.Model(&prior).Where("status = 'active'").Updates(map[string]any{"status": "replaced", "ended_at": now}).Error; err != nil {

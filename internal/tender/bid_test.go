@@ -288,8 +288,8 @@ func TestCopiedSealedBody(t *testing.T) {
 	elsewhere := w.bid(w.orgs[4], other.ID, 44_000_000)
 	copyOnto := func(from int64, orgIdx int) {
 		t.Helper()
-		if err := w.db.Exec(`INSERT INTO bids (tender_id, organization_id, status, sealed, digest, received_at)
-			SELECT ?, ?, 'active', sealed, digest, ? FROM bids WHERE id = ?`, v.ID, w.orgs[orgIdx].Scope.OrganizationID, w.clock.Now(), from).Error; err != nil {
+		if err := w.db.Exec(`INSERT INTO bids (tender_id, organization_id, status, sealed, digest, seal_key_id, received_at)
+			SELECT ?, ?, 'active', sealed, digest, seal_key_id, ? FROM bids WHERE id = ?`, v.ID, w.orgs[orgIdx].Scope.OrganizationID, w.clock.Now(), from).Error; err != nil {
 			t.Fatalf("copy sealed body: %v", err)
 		}
 	}

@@ -31,12 +31,12 @@ func committeeMember(tx *gorm.DB, by access.Actor, tenderID int64) (Tender, memb
 	if by.Role != access.Evaluator {
 		return t, m, apperr.ErrForbidden
 	}
-	if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).
+	if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).
 		Where("id = ? AND published_at IS NOT NULL AND id IN (SELECT tender_id FROM tender_committee WHERE user_id = ?)", tenderID, by.UserID).
 		Take(&t).Error; err != nil {
 		return t, m, notFound(err)
 	}
-	err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("tender_id = ? AND user_id = ?", tenderID, by.UserID).Take(&m).Error
+	err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Where("tender_id = ? AND user_id = ?", tenderID, by.UserID).Take(&m).Error
 	return t, m, notFound(err)
 }
 
@@ -46,7 +46,7 @@ func committeeMember(tx *gorm.DB, by access.Actor, tenderID int64) (Tender, memb
 // statement is then required.
 func (s *Service) Declare(ctx context.Context, by access.Actor, tenderID int64, conflict bool, statement string) (CommitteeMember, error) {
 	statement = strings.TrimSpace(statement)
-	if len(statement) > 5000 || (conflict && statement == "") {
+	if len(statement) > 5000 || !plain(statement) || (conflict && statement == "") {
 		return CommitteeMember{}, apperr.InvalidField("statement", "is required with a conflict (at most 5000 bytes)")
 	}
 	now := s.clock.Now()
@@ -234,7 +234,7 @@ func checkSheets(sheets []BidSheet, criteria []Criterion, compliant []int64) ([]
 			got[c.Code] = true
 			f.Check(c.Points >= 0 && c.Points <= max, cf+".points", "must be between 0 and the criterion's max_points")
 			comment := strings.TrimSpace(c.Comment)
-			f.Check(comment != "" && len(comment) <= 5000, cf+".comment", "is required (at most 5000 bytes)")
+			f.Check(comment != "" && len(comment) <= 5000 && plain(comment), cf+".comment", "is required (at most 5000 bytes of text)")
 			rows = append(rows, scoreRow{BidID: sh.BidID, CriterionCode: c.Code, Points: c.Points, Comment: comment})
 		}
 		f.Check(len(got) == len(criteria), field+".criteria", "must score every criterion of the tender")

@@ -46,7 +46,7 @@ func (s *Service) Advance(ctx context.Context, id int64) (next *time.Time, err e
 	sys := access.SystemActor("tender-clock", "tender:"+strconv.FormatInt(id, 10))
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var t Tender
-		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Take(&t, id).Error; err != nil {
+		if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Take(&t, id).Error; err != nil {
 			return notFound(err)
 		}
 		if at, ok := due(t); !ok || now.Before(at) {
@@ -131,7 +131,7 @@ func (s *Service) close(tx *gorm.DB, sys access.Actor, t *Tender, now time.Time)
 // than the minimum the tender fails (流标) and its reservation is released.
 func (s *Service) open(tx *gorm.DB, sys access.Actor, t *Tender, now time.Time) error {
 	var bids []Bid
-	if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("tender_id = ? AND status = 'active' AND opened_at IS NULL", t.ID).
+	if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Where("tender_id = ? AND status = 'active' AND opened_at IS NULL", t.ID).
 		Order("received_at, id").Find(&bids).Error; err != nil {
 		return err
 	}
@@ -150,6 +150,14 @@ func (s *Service) open(tx *gorm.DB, sys access.Actor, t *Tender, now time.Time) 
 	type opened struct {
 		body    *BidBody
 		reasons []string
+	}
+	// A bid sealed under another master key is not the bidder's fault: stop
+	// (the job retries, the log says why) rather than fail the tender.
+	for _, b := range bids {
+		if b.SealKeyID != s.sealer.KeyID() {
+			return fmt.Errorf("open tender %d: %w: bid %d was sealed under key %s, this process has key %s",
+				t.ID, ErrSealKeyMismatch, b.ID, b.SealKeyID, s.sealer.KeyID())
+		}
 	}
 	results := make([]opened, len(bids))
 	var compliantIdx []int

@@ -47,7 +47,7 @@ func orgTender(tx *gorm.DB, by access.Actor, id int64, now time.Time, lock bool)
 	}
 	q := tx.Where("id = ? AND published_at IS NOT NULL", id)
 	if lock {
-		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+		q = q.Clauses(clause.Locking{Strength: "NO KEY UPDATE"})
 	}
 	if err := q.Take(&t).Error; err != nil {
 		return t, notFound(err)
@@ -84,8 +84,8 @@ func mayBid(tx *gorm.DB, by access.Actor, t Tender, now time.Time) error {
 // organization that may bid on it. The officers are told.
 func (s *Service) Ask(ctx context.Context, by access.Actor, tenderID int64, body string) (Question, error) {
 	body = strings.TrimSpace(body)
-	if body == "" || len(body) > 5000 {
-		return Question{}, apperr.InvalidField("body", "is required (at most 5000 bytes)")
+	if body == "" || len(body) > 5000 || !plain(body) {
+		return Question{}, apperr.InvalidField("body", "is required (at most 5000 bytes of text)")
 	}
 	now := s.clock.Now()
 	var q Question
@@ -119,8 +119,8 @@ func (s *Service) Ask(ctx context.Context, by access.Actor, tenderID int64, body
 // may bid is told. The asker stays anonymous.
 func (s *Service) Answer(ctx context.Context, by access.Actor, tenderID, questionID int64, answer string) (Question, error) {
 	answer = strings.TrimSpace(answer)
-	if answer == "" || len(answer) > 10000 {
-		return Question{}, apperr.InvalidField("answer", "is required (at most 10000 bytes)")
+	if answer == "" || len(answer) > 10000 || !plain(answer) {
+		return Question{}, apperr.InvalidField("answer", "is required (at most 10000 bytes of text)")
 	}
 	now := s.clock.Now()
 	var q Question
@@ -129,7 +129,7 @@ func (s *Service) Answer(ctx context.Context, by access.Actor, tenderID, questio
 		if err != nil {
 			return err
 		}
-		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ? AND tender_id = ?", questionID, tenderID).Take(&q).Error; err != nil {
+		if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Where("id = ? AND tender_id = ?", questionID, tenderID).Take(&q).Error; err != nil {
 			return notFound(err)
 		}
 		if q.Answer != nil {

@@ -24,6 +24,11 @@ type Sealer struct {
 // ErrSealKey is returned for a master key that is not 32 bytes.
 var ErrSealKey = errors.New("tender: the seal key must be 32 bytes")
 
+// ErrSealKeyMismatch is returned by the opening when a bid was sealed under
+// another master key than the one configured (JIEDAO_SEAL_KEY changed or
+// differs between replicas).
+var ErrSealKeyMismatch = errors.New("tender: the seal key differs from the one the bids were sealed under")
+
 // ErrUnseal is returned when a sealed body does not open: a wrong key, tender
 // or bidder, or altered bytes.
 var ErrUnseal = errors.New("tender: the sealed bid does not open")
@@ -50,6 +55,17 @@ func (s *Sealer) aead(tenderID int64) (cipher.AEAD, error) {
 
 func additional(tenderID, orgID int64) []byte {
 	return []byte("tender:" + strconv.FormatInt(tenderID, 10) + "|organization:" + strconv.FormatInt(orgID, 10))
+}
+
+// KeyID names the master key without revealing it: 16 hex digits derived with
+// HKDF. Bids record it, so that an opening under another key is refused
+// rather than taken for altered bids.
+func (s *Sealer) KeyID() string {
+	id, err := hkdf.Key(sha256.New, s.master, nil, "jiedao bid seal v1 key id", 8)
+	if err != nil {
+		panic(err) // only for lengths HKDF-SHA256 cannot make
+	}
+	return hex.EncodeToString(id)
 }
 
 // Seal encrypts a bid body of orgID for tenderID: a random 12-byte nonce

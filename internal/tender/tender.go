@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -345,17 +347,19 @@ func (d *draft) apply(tx *gorm.DB, in Input, item catalog.View, fresh bool) erro
 				f.Add("metric_targets."+code, "is not a metric of the transfer item")
 				continue
 			}
+			// Stored as numeric(14, 2): round to cents, then bound.
+			target = cents(target)
 			tightened := target >= base.Target
 			if base.Direction == "lower" {
 				tightened = target <= base.Target
 			}
-			if !(target >= 0 && target < 1e12) || !tightened {
+			if !(target >= 0 && target <= maxMetricValue) || !tightened {
 				f.Add("metric_targets."+code, "may only tighten the transfer item's target ("+strconv.FormatFloat(base.Target, 'f', -1, 64)+", "+base.Direction+" is better)")
 				continue
 			}
 			for i := range d.metrics {
 				if d.metrics[i].Code == code {
-					d.metrics[i].Target = float64(int64(target*100+0.5)) / 100
+					d.metrics[i].Target = target
 				}
 			}
 		}
@@ -370,9 +374,9 @@ func (d *draft) validate(tx *gorm.DB, item catalog.View) error {
 	t := &d.t
 	t.Title, t.Description, t.Justification = strings.TrimSpace(t.Title), strings.TrimSpace(t.Description), strings.TrimSpace(t.Justification)
 	var f apperr.Fields
-	f.Check(t.Title != "" && len(t.Title) <= 300, "title", "is required (at most 300 bytes)")
-	f.Check(len(t.Description) <= 20000, "description", "must be at most 20000 bytes")
-	f.Check(len(t.Justification) <= 20000, "justification", "must be at most 20000 bytes")
+	f.Check(t.Title != "" && len(t.Title) <= 300 && plain(t.Title), "title", "is required (at most 300 bytes of text)")
+	f.Check(len(t.Description) <= 20000 && plain(t.Description), "description", "must be at most 20000 bytes of text")
+	f.Check(len(t.Justification) <= 20000 && plain(t.Justification), "justification", "must be at most 20000 bytes of text")
 	m, methodOK := MethodSettings[t.PurchaseMethod]
 	f.Check(methodOK, "purchase_method", "must be open_tender, invited_tender, single_source or venture_philanthropy")
 	f.Check(!m.SingleSource || t.Justification != "", "justification", "a single-source tender needs a written justification")
@@ -410,8 +414,8 @@ func (d *draft) validate(tx *gorm.DB, item catalog.View) error {
 		c := &d.criteria[i]
 		c.Code, c.Name, c.Position = strings.TrimSpace(c.Code), strings.TrimSpace(c.Name), i+1
 		field := fmt.Sprintf("criteria[%d]", i)
-		f.Check(c.Code != "" && len(c.Code) <= 40 && !seen[c.Code], field+".code", "is required, at most 40 bytes and unique")
-		f.Check(c.Name != "" && len(c.Name) <= 300, field+".name", "is required (at most 300 bytes)")
+		f.Check(c.Code != "" && len(c.Code) <= 40 && plain(c.Code) && !seen[c.Code], field+".code", "is required, at most 40 bytes and unique")
+		f.Check(c.Name != "" && len(c.Name) <= 300 && plain(c.Name), field+".name", "is required (at most 300 bytes of text)")
 		f.Check(c.MaxPoints >= 1 && c.MaxPoints <= 100, field+".max_points", "must be between 1 and 100")
 		seen[c.Code] = true
 		sum += c.MaxPoints
@@ -530,9 +534,19 @@ func officerTender(tx *gorm.DB, by access.Actor, id int64) (Tender, error) {
 	if by.Role != access.ProcurementOfficer {
 		return t, apperr.ErrForbidden
 	}
-	err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ? AND subdistrict_id = ?", id, by.Scope.SubdistrictID).Take(&t).Error
+	err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Where("id = ? AND subdistrict_id = ?", id, by.Scope.SubdistrictID).Take(&t).Error
 	return t, notFound(err)
 }
+
+// maxMetricValue is the largest metric target or commitment: the columns are
+// numeric(14, 2).
+const maxMetricValue = 999_999_999_999.99
+
+// cents rounds v to two decimals, half away from zero; NaN stays NaN.
+func cents(v float64) float64 { return math.Round(v*100) / 100 }
+
+// plain reports whether s can be stored as text: UTF-8 without NUL.
+func plain(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
 
 func notFound(err error) error {
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -685,7 +699,7 @@ func (s *Service) Publish(ctx context.Context, by access.Actor, id int64) (View,
 // (audit.Record holds its lock to commit; rows come first).
 func lockFund(tx *gorm.DB, fundID int64) ([]fund.LedgerAccount, error) {
 	var rows []fund.LedgerAccount
-	err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("fund_account_id = ?", fundID).Order("id").Find(&rows).Error
+	err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Where("fund_account_id = ?", fundID).Order("id").Find(&rows).Error
 	return rows, err
 }
 
@@ -695,8 +709,8 @@ func fundRef(t Tender) fund.Ref { return fund.Ref{Type: "tender", ID: strconv.Fo
 // tender's reservation is released.
 func (s *Service) Cancel(ctx context.Context, by access.Actor, id int64, reason string) (View, error) {
 	reason = strings.TrimSpace(reason)
-	if reason == "" || len(reason) > 2000 {
-		return View{}, apperr.InvalidField("reason", "is required (at most 2000 bytes)")
+	if reason == "" || len(reason) > 2000 || !plain(reason) {
+		return View{}, apperr.InvalidField("reason", "is required (at most 2000 bytes of text)")
 	}
 	now := s.clock.Now()
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -761,7 +775,7 @@ type AmendInput struct {
 func (s *Service) Amend(ctx context.Context, by access.Actor, id int64, in AmendInput) (View, error) {
 	in.Reason = strings.TrimSpace(in.Reason)
 	var f apperr.Fields
-	f.Check(in.Reason != "" && len(in.Reason) <= 2000, "reason", "is required (at most 2000 bytes)")
+	f.Check(in.Reason != "" && len(in.Reason) <= 2000 && plain(in.Reason), "reason", "is required (at most 2000 bytes of text)")
 	f.Check(in.Description != nil || in.QuestionsCloseAt != nil || in.ClosesAt != nil || in.OpensAt != nil, "changes", "name at least one change: description, questions_close_at, closes_at or opens_at")
 	if err := f.Err(); err != nil {
 		return View{}, err
@@ -780,8 +794,8 @@ func (s *Service) Amend(ctx context.Context, by access.Actor, id int64, in Amend
 		changes := map[string]any{}
 		if in.Description != nil {
 			desc := strings.TrimSpace(*in.Description)
-			if len(desc) > 20000 {
-				return apperr.InvalidField("description", "must be at most 20000 bytes")
+			if len(desc) > 20000 || !plain(desc) {
+				return apperr.InvalidField("description", "must be at most 20000 bytes of text")
 			}
 			t.Description, changes["description"] = desc, true
 		}
