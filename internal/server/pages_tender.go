@@ -1403,6 +1403,14 @@ func (s *Server) tenderSection(c *fiber.Ctx, section string, alert formAlert) pa
 // to the overview (done) or showing it again with what went wrong in section.
 func (s *Server) officerAction(c *fiber.Ctx, section, done string, in tenderInput, name func(string) (string, string),
 	act func(ctx context.Context, a access.Actor, id int64) error) error {
+	return s.tenderAction(c, "/tenders", (*Server).renderTender, section, done, in, name, act)
+}
+
+// tenderAction runs a reader's action on the tender named by the path: on
+// success it redirects to the reader's page at base with done; a refusal it
+// can place in a form re-renders the page (render) with the alert in section.
+func (s *Server) tenderAction(c *fiber.Ctx, base string, render func(*Server, *fiber.Ctx, int, int64, tenderInput) error,
+	section, done string, in tenderInput, name func(string) (string, string), act func(ctx context.Context, a access.Actor, id int64) error) error {
 	id, err := paramID(c, "id")
 	if err != nil {
 		return err
@@ -1413,9 +1421,9 @@ func (s *Server) officerAction(c *fiber.Ctx, section, done string, in tenderInpu
 			return err
 		}
 		in.alert = s.tenderSection(c, section, alert)
-		return s.renderTender(c, status, id, in)
+		return render(s, c, status, id, in)
 	}
-	return c.Redirect(fmt.Sprintf("/tenders/%d?done=%s#%s", id, done, section), fiber.StatusSeeOther)
+	return c.Redirect(fmt.Sprintf("%s/%d?done=%s#%s", base, id, done, section), fiber.StatusSeeOther)
 }
 
 // prefixed names a form's fields by a prefix and the message catalog's labels.
@@ -1795,19 +1803,7 @@ func (s *Server) handleOpportunityPage(c *fiber.Ctx) error {
 // orgAction runs one of the organization's actions, like officerAction.
 func (s *Server) orgAction(c *fiber.Ctx, section, done string, in tenderInput, name func(string) (string, string),
 	act func(ctx context.Context, a access.Actor, id int64) error) error {
-	id, err := paramID(c, "id")
-	if err != nil {
-		return err
-	}
-	if err := act(c.UserContext(), actor(c), id); err != nil {
-		status, alert, ok := s.tenderProblem(c, err, name)
-		if !ok {
-			return err
-		}
-		in.alert = s.tenderSection(c, section, alert)
-		return s.renderOpportunity(c, status, id, in)
-	}
-	return c.Redirect(fmt.Sprintf("/opportunities/%d?done=%s#%s", id, done, section), fiber.StatusSeeOther)
+	return s.tenderAction(c, "/opportunities", (*Server).renderOpportunity, section, done, in, name, act)
 }
 
 func (s *Server) handleAskSubmit(c *fiber.Ctx) error {
@@ -2107,19 +2103,7 @@ func (s *Server) handleReviewPage(c *fiber.Ctx) error {
 // reviewAction runs one of the evaluator's actions, like officerAction.
 func (s *Server) reviewAction(c *fiber.Ctx, section, done string, in tenderInput, name func(string) (string, string),
 	act func(ctx context.Context, a access.Actor, id int64) error) error {
-	id, err := paramID(c, "id")
-	if err != nil {
-		return err
-	}
-	if err := act(c.UserContext(), actor(c), id); err != nil {
-		status, alert, ok := s.tenderProblem(c, err, name)
-		if !ok {
-			return err
-		}
-		in.alert = s.tenderSection(c, section, alert)
-		return s.renderReview(c, status, id, in)
-	}
-	return c.Redirect(fmt.Sprintf("/reviews/%d?done=%s#%s", id, done, section), fiber.StatusSeeOther)
+	return s.tenderAction(c, "/reviews", (*Server).renderReview, section, done, in, name, act)
 }
 
 func (s *Server) handleDeclareSubmit(c *fiber.Ctx) error {
