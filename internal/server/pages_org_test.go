@@ -3,10 +3,7 @@ package server_test
 import (
 	"bytes"
 	"fmt"
-	"io"
-	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -25,50 +22,11 @@ var samplePNG = append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), make([]byt
 // keeping the client's cookies.
 func (p *pageClient) postFile(t *testing.T, path string, fields url.Values, filename string, content []byte) response {
 	t.Helper()
-	var body bytes.Buffer
-	w := multipart.NewWriter(&body)
-	for k, vs := range fields {
-		for _, v := range vs {
-			if err := w.WriteField(k, v); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	var files map[string][]byte
 	if filename != "" {
-		fw, err := w.CreateFormFile("file", filename)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := fw.Write(content); err != nil {
-			t.Fatal(err)
-		}
+		files = map[string][]byte{filename: content}
 	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	req := httptest.NewRequest("POST", "http://127.0.0.1:8080"+path, &body)
-	req.Header.Set("Content-Type", w.FormDataContentType())
-	for name, value := range p.cookies {
-		req.AddCookie(&http.Cookie{Name: name, Value: value})
-	}
-	res, err := p.e.srv.App().Test(req, -1)
-	if err != nil {
-		t.Fatalf("POST %s: %v", path, err)
-	}
-	defer res.Body.Close()
-	out, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := response{Status: res.StatusCode, Header: res.Header, Body: out}
-	for _, c := range setCookies(r) {
-		if c.Value == "" || c.MaxAge < 0 {
-			delete(p.cookies, c.Name)
-		} else {
-			p.cookies[c.Name] = c.Value
-		}
-	}
-	return r
+	return p.postMultipart(t, path, fields, "file", files)
 }
 
 // signupForm is a complete, valid sign-up for a new organization in district.

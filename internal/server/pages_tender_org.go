@@ -34,25 +34,17 @@ func (s *Server) handleOpportunitiesPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var mine []tender.Summary
-	notes := map[int64]string{}
-	for _, row := range bidOn.Items {
-		t, err := s.tenders.Get(ctx, a, row.ID)
-		if err != nil {
-			return err
-		}
-		mine = append(mine, tender.Summary{ID: t.ID, SubdistrictID: t.SubdistrictID, Title: t.Title, CategoryCode: t.CategoryCode,
-			PurchaseMethod: t.PurchaseMethod, CeilingFen: t.CeilingFen, Status: t.Status, ClosesAt: t.ClosesAt, OpensAt: t.OpensAt,
-			PublishedAt: t.PublishedAt})
-		if t.MyBid != nil {
-			notes[t.ID] = "bid_status." + t.MyBid.Status
-		}
+	statuses, err := s.tenders.MyBidStatuses(ctx, a)
+	if err != nil {
+		return err
 	}
-	if v.Mine, err = s.tenderRows(ctx, modeOrg, mine); err != nil {
+	if v.Mine, err = s.tenderRows(ctx, modeOrg, bidOn.Items); err != nil {
 		return err
 	}
 	for i := range v.Mine {
-		v.Mine[i].Note = notes[v.Mine[i].ID]
+		if st, ok := statuses[v.Mine[i].ID]; ok {
+			v.Mine[i].Note = "bid_status." + st
+		}
 	}
 	v.Tables = []tenderTable{{ID: "open-tenders", Mode: v.Mode, Rows: v.Rows, CaptionKey: "opportunities.open_caption", Count: len(v.Rows)},
 		{ID: "my-tenders", Mode: v.Mode, Rows: v.Mine, Notes: true, CaptionKey: "opportunities.mine_caption", Count: len(v.Mine)}}

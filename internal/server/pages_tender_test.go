@@ -197,9 +197,10 @@ func bidForm(token, price, proposal string, v tender.View) url.Values {
 	return f
 }
 
-// postMultipart posts the fields and files (in the field "attachments") as
-// multipart/form-data, keeping the client's cookies.
-func (p *pageClient) postMultipart(t *testing.T, path string, fields url.Values, files map[string][]byte) response {
+// postMultipart posts the fields and the files (named by file name, all in
+// the form field fileField) as multipart/form-data, keeping the client's
+// cookies.
+func (p *pageClient) postMultipart(t *testing.T, path string, fields url.Values, fileField string, files map[string][]byte) response {
 	t.Helper()
 	var body bytes.Buffer
 	w := multipart.NewWriter(&body)
@@ -211,7 +212,7 @@ func (p *pageClient) postMultipart(t *testing.T, path string, fields url.Values,
 		}
 	}
 	for name, content := range files {
-		fw, err := w.CreateFormFile("attachments", name)
+		fw, err := w.CreateFormFile(fileField, name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -416,15 +417,15 @@ func TestPagesTenderBidding(t *testing.T) {
 	wantNoBody(t, "the public notice", public, "康乐")
 
 	// Bids refused, then sealed with a file.
-	r = bidder.postMultipart(t, path+"/bid", url.Values{"csrf_token": {token}, "price": {"九十万"}, "technical_proposal": {""}}, nil)
+	r = bidder.postMultipart(t, path+"/bid", url.Values{"csrf_token": {token}, "price": {"九十万"}, "technical_proposal": {""}}, "attachments", nil)
 	wantInvalid(t, "POST a bid without a price, proposal or commitments", r, http.StatusBadRequest, "bid-price",
 		"bid-commit-"+v.Metrics[0].Code)
-	r = bidder.postMultipart(t, path+"/bid", bidForm(token, "600000", "方案", v), nil)
+	r = bidder.postMultipart(t, path+"/bid", bidForm(token, "600000", "方案", v), "attachments", nil)
 	wantInvalid(t, "POST a bid above the ceiling", r, http.StatusBadRequest, "bid-price")
 	wantBody(t, "POST a bid above the ceiling", r, `value="600000"`)
 	const canaryPrice, canaryText, canaryFile = "432,109.87", "CANARY-PROPOSAL-7781", "CANARY-FILE-5531"
 	r = bidder.postMultipart(t, path+"/bid", bidForm(token, canaryPrice, "技术方案 "+canaryText, v),
-		map[string][]byte{"方案说明.txt": []byte("附件内容 " + canaryFile)})
+		"attachments", map[string][]byte{"方案说明.txt": []byte("附件内容 " + canaryFile)})
 	wantRedirect(t, "POST a bid", r, path+"?done=submitted#receipt")
 	page = bidder.get(t, path+"?done=submitted")
 	wantBody(t, "the receipt", page, "投标已密封提交", `data-status="active"`, "¥"+canaryPrice, canaryText, "方案说明.txt", `id="receipt-time"`)
@@ -441,7 +442,7 @@ func TestPagesTenderBidding(t *testing.T) {
 	// A second organization bids, withdraws and bids again.
 	rival := signIn(t, e, "demo-org3")
 	rivalToken := pageToken(t, rival, path)
-	r = rival.postMultipart(t, path+"/bid", bidForm(rivalToken, "440000", "颐康方案", v), nil)
+	r = rival.postMultipart(t, path+"/bid", bidForm(rivalToken, "440000", "颐康方案", v), "attachments", nil)
 	wantRedirect(t, "POST the rival's bid", r, path+"?done=submitted#receipt")
 	rivalBid := e.idOf("bids", "tender_id = ? AND status = 'active' AND id <> ?", v.ID, bidID)
 	wantStatus(t, "withdraw another organization's bid", bidder.post(t, fmt.Sprintf("%s/bids/%d/withdraw", path, rivalBid), url.Values{"csrf_token": {token}}),
@@ -449,7 +450,7 @@ func TestPagesTenderBidding(t *testing.T) {
 	r = rival.post(t, fmt.Sprintf("%s/bids/%d/withdraw", path, rivalBid), url.Values{"csrf_token": {rivalToken}})
 	wantRedirect(t, "POST withdraw", r, path+"?done=withdrawn#receipt")
 	wantBody(t, "the withdrawn receipt", rival.get(t, path), `data-status="withdrawn"`)
-	r = rival.postMultipart(t, path+"/bid", bidForm(rivalToken, "440000", "颐康方案（第二版）", v), nil)
+	r = rival.postMultipart(t, path+"/bid", bidForm(rivalToken, "440000", "颐康方案（第二版）", v), "attachments", nil)
 	wantRedirect(t, "POST the rival's bid again", r, path+"?done=submitted#receipt")
 
 	// Nothing of the sealed bid reaches anyone else before the opening.
@@ -478,7 +479,7 @@ func TestPagesTenderBidding(t *testing.T) {
 	wantBody(t, "the evaluator's page before the opening", evaluator.get(t, fmt.Sprintf("/reviews/%d", v.ID)), `id="member-waiting"`, `id="opening-sealed"`)
 
 	// Replace the bid: the receipt changes and says what it replaced.
-	r = bidder.postMultipart(t, path+"/bid", bidForm(token, "430000", "技术方案（修订）", v), nil)
+	r = bidder.postMultipart(t, path+"/bid", bidForm(token, "430000", "技术方案（修订）", v), "attachments", nil)
 	wantRedirect(t, "POST a replacement", r, path+"?done=submitted#receipt")
 	page = bidder.get(t, path)
 	second := digestShown.FindSubmatch(page.Body)
@@ -709,7 +710,7 @@ func TestPagesTenderRefuseUnstorableText(t *testing.T) {
 	path := fmt.Sprintf("/opportunities/%d", v.ID)
 	bidder := signIn(t, e, "demo-org")
 	token := csrfToken(t, bidder.get(t, path))
-	r := bidder.postMultipart(t, path+"/bid", bidForm(token, "400000", "方案\x00含NUL", v), nil)
+	r := bidder.postMultipart(t, path+"/bid", bidForm(token, "400000", "方案\x00含NUL", v), "attachments", nil)
 	wantStatus(t, "POST a bid with NUL", r, http.StatusBadRequest)
 	r = bidder.post(t, path+"/questions", url.Values{"csrf_token": {token}, "body": {"问\x00题"}})
 	wantStatus(t, "POST a question with NUL", r, http.StatusBadRequest)
@@ -725,6 +726,6 @@ func TestPagesTenderRefuseUnstorableText(t *testing.T) {
 		}
 	}
 	// The same forms with clean text go through.
-	r = bidder.postMultipart(t, path+"/bid", bidForm(token, "400000", "方案", v), nil)
+	r = bidder.postMultipart(t, path+"/bid", bidForm(token, "400000", "方案", v), "attachments", nil)
 	wantStatus(t, "POST a clean bid", r, http.StatusSeeOther)
 }

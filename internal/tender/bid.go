@@ -160,7 +160,7 @@ func (s *Service) SubmitBid(ctx context.Context, by access.Actor, tenderID int64
 	now := s.clock.Now()
 	var r Receipt
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		t, err := orgTender(tx, by, tenderID, now, true)
+		t, err := orgTender(tx, by, tenderID, true)
 		if err != nil {
 			return err
 		}
@@ -226,7 +226,7 @@ func (s *Service) WithdrawBid(ctx context.Context, by access.Actor, bidID int64)
 			Where("id = ? AND organization_id = ?", bidID, by.Scope.OrganizationID).Take(&b).Error; err != nil {
 			return notFound(err)
 		}
-		t, err := orgTender(tx, by, b.TenderID, now, true)
+		t, err := orgTender(tx, by, b.TenderID, true)
 		if err != nil {
 			return err
 		}

@@ -337,12 +337,20 @@ func computeTable(db *gorm.DB, t Tender) (ScoreTable, error) {
 		a.totals[i] += sc.Points
 		a.detail[i][pos[sc.CriterionCode]] = CriterionScore{Code: sc.CriterionCode, Points: sc.Points, Comment: sc.Comment}
 	}
-	records := map[int64]*big.Rat{}
-	for id, b := range byID {
-		rec, err := performanceRecord(db, b.OrganizationID)
-		if err != nil {
+	var orgIDs []int64
+	for _, b := range byID {
+		orgIDs = append(orgIDs, b.OrganizationID)
+	}
+	byOrg := map[int64]*big.Rat{}
+	if len(orgIDs) > 0 {
+		var err error
+		if byOrg, err = performanceRecords(db, orgIDs); err != nil {
 			return table, err
 		}
+	}
+	records := map[int64]*big.Rat{}
+	for id, b := range byID {
+		rec := byOrg[b.OrganizationID]
 		records[id] = rec
 		inputs = append(inputs, BidInput{ID: id, Price: *b.PriceFen, MemberTotals: perBid[id].totals, PerformanceRecord: rec, ReceivedAt: b.ReceivedAt})
 	}
@@ -378,26 +386,30 @@ func sortByReceipt(in []BidInput) {
 	}
 }
 
-// performanceRecord is an organization's track record as a share: the mean
-// final score of its completed contracts over 100; nil for a newcomer.
-// Resident satisfaction joins it once ratings exist.
-func performanceRecord(db *gorm.DB, orgID int64) (*big.Rat, error) {
-	var row struct {
-		N   int64
-		Sum string
+// performanceRecords returns the track record of each organization that has
+// one, as a share: the mean final score of its completed contracts over 100.
+// A newcomer is absent (NewcomerPercent applies). Resident satisfaction joins
+// it once ratings exist.
+func performanceRecords(db *gorm.DB, orgIDs []int64) (map[int64]*big.Rat, error) {
+	var rows []struct {
+		OrganizationID int64
+		N              int64
+		Sum            string
 	}
-	if err := db.Raw(`SELECT count(*) AS n, coalesce(sum(final_score), 0)::text AS sum FROM contracts
-		WHERE organization_id = ? AND status = 'completed' AND final_score IS NOT NULL`, orgID).Scan(&row).Error; err != nil {
+	if err := db.Raw(`SELECT organization_id, count(*) AS n, sum(final_score)::text AS sum FROM contracts
+		WHERE organization_id IN ? AND status = 'completed' AND final_score IS NOT NULL GROUP BY organization_id`, orgIDs).
+		Scan(&rows).Error; err != nil {
 		return nil, err
 	}
-	if row.N == 0 {
-		return nil, nil
+	out := make(map[int64]*big.Rat, len(rows))
+	for _, r := range rows {
+		sum, ok := new(big.Rat).SetString(r.Sum)
+		if !ok {
+			return nil, fmt.Errorf("performance record of organization %d: bad sum %q", r.OrganizationID, r.Sum)
+		}
+		out[r.OrganizationID] = sum.Quo(sum, big.NewRat(r.N*100, 1))
 	}
-	sum, ok := new(big.Rat).SetString(row.Sum)
-	if !ok {
-		return nil, fmt.Errorf("performance record of organization %d: bad sum %q", orgID, row.Sum)
-	}
-	return sum.Quo(sum, big.NewRat(row.N*100, 1)), nil
+	return out, nil
 }
 
 // ScoreTable returns the tender's score table: once an award is proposed, the

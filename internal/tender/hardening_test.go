@@ -50,8 +50,7 @@ func TestBidRefusesTextThePlatformCannotStore(t *testing.T) {
 	if n := w.count("SELECT count(*) FROM bids WHERE tender_id = ?", v.ID); n != 0 {
 		t.Errorf("bids after refusals = %d, want 0", n)
 	}
-	// The largest commitment the contract can store is accepted, and the
-	// award makes a contract from it.
+	// The largest commitment numeric(14, 2) holds is accepted.
 	b := w.body(40_000_000, "方案")
 	b.MetricCommitments[0].Value = 999_999_999_999.99
 	if _, err := w.svc.SubmitBid(ctx, w.orgs[0], v.ID, b); err != nil {

@@ -66,24 +66,27 @@ func newNotification(kind string, t Tender, now time.Time) Notification {
 	return Notification{Kind: kind, TenderID: &id, SubjectZh: fmt.Sprintf(s[0], t.Title), SubjectEn: fmt.Sprintf(s[1], t.Title), CreatedAt: now}
 }
 
+// notifyOrgs tells each organization, in one insert.
 func notifyOrgs(tx *gorm.DB, kind string, t Tender, orgIDs []int64, now time.Time) error {
-	for _, id := range orgIDs {
-		n := newNotification(kind, t, now)
-		n.OrganizationID = &id
-		if err := tx.Create(&n).Error; err != nil {
-			return fmt.Errorf("insert notification: %w", err)
-		}
-	}
-	return nil
+	return insertNotifications(tx, kind, t, orgIDs, now, func(n *Notification, id *int64) { n.OrganizationID = id })
 }
 
+// notifyUsers tells each user, in one insert.
 func notifyUsers(tx *gorm.DB, kind string, t Tender, userIDs []int64, now time.Time) error {
-	for _, id := range userIDs {
-		n := newNotification(kind, t, now)
-		n.UserID = &id
-		if err := tx.Create(&n).Error; err != nil {
-			return fmt.Errorf("insert notification: %w", err)
-		}
+	return insertNotifications(tx, kind, t, userIDs, now, func(n *Notification, id *int64) { n.UserID = id })
+}
+
+func insertNotifications(tx *gorm.DB, kind string, t Tender, ids []int64, now time.Time, to func(*Notification, *int64)) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	list := make([]Notification, len(ids))
+	for i := range ids {
+		list[i] = newNotification(kind, t, now)
+		to(&list[i], &ids[i])
+	}
+	if err := tx.Create(&list).Error; err != nil {
+		return fmt.Errorf("insert notifications: %w", err)
 	}
 	return nil
 }

@@ -36,11 +36,10 @@ func (Question) TableName() string { return "tender_questions" }
 // ErrAnswered is returned for a question answered already.
 var ErrAnswered = apperr.New(apperr.Conflict, "question.answered", "the question has an answer already")
 
-// orgTender locks a published tender for an organization's user and checks
-// that the organization may take part in it now: eligible (certified in the
-// category, grade and staff minimums, not suspended) and, for an invited or
-// single-source tender, invited. It returns the tender and its district.
-func orgTender(tx *gorm.DB, by access.Actor, id int64, now time.Time, lock bool) (Tender, error) {
+// orgTender reads a tender ever published for an organization's user, locking
+// its row when lock is set; other roles get apperr.ErrForbidden. Whether the
+// organization may take part is mayBid's question.
+func orgTender(tx *gorm.DB, by access.Actor, id int64, lock bool) (Tender, error) {
 	var t Tender
 	if !by.Is(access.OrgAdmin, access.OrgMember) {
 		return t, apperr.ErrForbidden
@@ -90,7 +89,7 @@ func (s *Service) Ask(ctx context.Context, by access.Actor, tenderID int64, body
 	now := s.clock.Now()
 	var q Question
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		t, err := orgTender(tx, by, tenderID, now, false)
+		t, err := orgTender(tx, by, tenderID, false)
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/jiedao-market/jiedao/internal/access"
+	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/contract"
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/org"
@@ -317,4 +318,23 @@ func (s *Service) PublicGet(ctx context.Context, id int64) (Public, error) {
 		return Public{}, err
 	}
 	return p, nil
+}
+
+// MyBidStatuses returns, for each tender by's organization bid on, the status
+// of its latest bid (active, withdrawn or replaced), in one query.
+func (s *Service) MyBidStatuses(ctx context.Context, by access.Actor) (map[int64]string, error) {
+	if !by.Is(access.OrgAdmin, access.OrgMember) {
+		return nil, apperr.ErrForbidden
+	}
+	var rows []struct {
+		TenderID int64
+		Status   string
+	}
+	err := s.db.WithContext(ctx).Raw(`SELECT DISTINCT ON (tender_id) tender_id, status FROM bids
+		WHERE organization_id = ? ORDER BY tender_id, id DESC`, by.Scope.OrganizationID).Scan(&rows).Error
+	out := make(map[int64]string, len(rows))
+	for _, r := range rows {
+		out[r.TenderID] = r.Status
+	}
+	return out, err
 }
