@@ -27,13 +27,13 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/jiedao-market/jiedao/internal/audit"
-	"github.com/jiedao-market/jiedao/internal/auth"
 	"github.com/jiedao-market/jiedao/internal/config"
 	"github.com/jiedao-market/jiedao/internal/demo"
 	"github.com/jiedao-market/jiedao/internal/payout"
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
 	"github.com/jiedao-market/jiedao/internal/platform/db"
 	"github.com/jiedao-market/jiedao/internal/platform/jobs"
+	"github.com/jiedao-market/jiedao/internal/request"
 	"github.com/jiedao-market/jiedao/internal/server"
 	"github.com/jiedao-market/jiedao/internal/tender"
 )
@@ -152,11 +152,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, args []stri
 	}
 	defer db.Close(gdb)
 	clk := clock.System{}
-	authSvc, err := auth.NewService(gdb, clk, cfg.Auth, log)
+	svc, err := request.NewServices(cfg, gdb, clk, log)
 	if err != nil {
 		return err
 	}
-	payouts := payout.NewService(gdb, clk, log, payout.Options{})
+	payouts, tenders := svc.Payouts, svc.Tenders
 	if cfg.Stripe.Enabled() {
 		payouts.UseStripe(payout.StripeConfig{
 			Provider:      payout.NewStripeProvider(cfg.Stripe.SecretKey, payout.BackendsAt(cfg.Stripe.APIURL)),
@@ -165,10 +165,6 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, args []stri
 	}
 	// Packages with background work add their workers to this bundle and
 	// their periodic jobs to Start, and insert through runner.Client().
-	tenders, err := server.NewTenderService(cfg, gdb, clk)
-	if err != nil {
-		return err
-	}
 	bundle := jobs.NewWorkers()
 	payouts.Register(bundle)
 	tenders.Register(bundle, cfg.Tender.SweepInterval)
@@ -181,7 +177,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, args []stri
 		return err
 	}
 	log.Info("jobs ready", "working", runner.Working(), "stripe", cfg.Stripe.Enabled())
-	srv, err := server.New(server.Deps{Config: cfg, DB: gdb, Log: log, Clock: clk, Auth: authSvc, Payouts: payouts, Tenders: tenders})
+	srv, err := server.New(server.Deps{Config: cfg, DB: gdb, Log: log, Clock: clk, Services: svc})
 	if err != nil {
 		return err
 	}

@@ -136,6 +136,24 @@ func (s *Service) CreateAccount(ctx context.Context, by access.Actor, in Account
 	return s.Get(ctx, by, a.ID)
 }
 
+// Names returns the names of the fund accounts with ids, by id. Only the staff
+// of a fund's scope may open it, but its name is shown wherever it pays (an
+// organization's payments, a tender notice).
+func (s *Service) Names(ctx context.Context, ids []int64) (map[int64]string, error) {
+	out := map[int64]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []Account
+	if err := s.db.WithContext(ctx).Select("id", "name").Where("id IN ?", ids).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read fund names: %w", err)
+	}
+	for _, a := range rows {
+		out[a.ID] = a.Name
+	}
+	return out, nil
+}
+
 // Get returns a fund account within by's scope with its balances, else
 // apperr.ErrNotFound.
 func (s *Service) Get(ctx context.Context, by access.Actor, id int64) (View, error) {

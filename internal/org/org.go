@@ -156,6 +156,24 @@ func (s *Service) Get(ctx context.Context, by access.Actor, id int64) (Organizat
 	return o, notFound(err)
 }
 
+// LegalNames returns the legal names of the organizations with ids, by id. A
+// name is public (the capable-organization directory, award notices), so no
+// scope applies.
+func (s *Service) LegalNames(ctx context.Context, ids []int64) (map[int64]string, error) {
+	out := map[int64]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []Organization
+	if err := s.db.WithContext(ctx).Select("id", "legal_name").Where("id IN ?", ids).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read organization names: %w", err)
+	}
+	for _, o := range rows {
+		out[o.ID] = o.LegalName
+	}
+	return out, nil
+}
+
 // Create registers an organization. A district admin registers only in its own
 // district. It returns ErrDuplicateCode for a credit code already registered.
 func (s *Service) Create(ctx context.Context, by access.Actor, in Input) (Organization, error) {

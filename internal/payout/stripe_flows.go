@@ -295,6 +295,25 @@ func (s *Service) completeDonation(tx *gorm.DB, by access.Actor, obj eventObject
 
 // ---- onboarding ----
 
+// Connection is how far an organization's Stripe account is connected.
+type Connection struct {
+	Connected      bool // a connected account exists
+	PayoutsEnabled bool // Stripe says it can receive transfers
+}
+
+// ConnectionOf returns how far by's own organization is connected to Stripe.
+func (s *Service) ConnectionOf(ctx context.Context, by access.Actor) (Connection, error) {
+	var acct struct {
+		StripeAccountID string
+		PayoutsEnabled  bool
+	}
+	if err := s.db.WithContext(ctx).Table("organization_payout_accounts").Select("stripe_account_id, payouts_enabled").
+		Where("organization_id = ?", by.Scope.OrganizationID).Scan(&acct).Error; err != nil {
+		return Connection{}, fmt.Errorf("read payout account of organization %d: %w", by.Scope.OrganizationID, err)
+	}
+	return Connection{Connected: acct.StripeAccountID != "", PayoutsEnabled: acct.PayoutsEnabled}, nil
+}
+
 // Onboard connects an organization to Stripe: it creates its connected
 // account once and returns an Account Link where its admin completes the
 // onboarding. Only that organization's admin may.

@@ -10,7 +10,6 @@ import (
 	"github.com/jiedao-market/jiedao/internal/catalog"
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/org"
-	"github.com/jiedao-market/jiedao/internal/server"
 	"github.com/jiedao-market/jiedao/internal/tender"
 )
 
@@ -109,7 +108,7 @@ func azTenderBuild(f *azFixture, s *azTenderShared) {
 		bid(f.tokens["demo-org"], *id)
 	}
 	bid(f.tokens["demo-org2"], s.proposed)
-	svc, err := server.NewTenderService(e.cfg, e.db, e.clock)
+	svc, err := tender.NewConfigured(e.db, e.clock, e.cfg.Tender)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/jiedao-market/jiedao/internal/access"
-	"github.com/jiedao-market/jiedao/internal/auth"
 	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/payout"
@@ -57,12 +56,11 @@ func newEnvWithStripe(t testing.TB) *payEnv {
 func withPayouts(e *env) *payEnv {
 	e.t.Helper()
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	authSvc, err := auth.NewService(e.db, e.clock, e.cfg.Auth, log)
-	if err != nil {
-		e.t.Fatalf("auth.NewService() error = %v", err)
-	}
 	pe := &payEnv{env: e, payouts: payout.NewService(e.db, e.clock, log, payout.Options{})}
-	e.srv, err = server.New(server.Deps{Config: e.cfg, DB: e.db, Log: log, Clock: e.clock, Auth: authSvc, Payouts: pe.payouts})
+	svc := e.svc
+	svc.Payouts = pe.payouts
+	var err error
+	e.srv, err = server.New(server.Deps{Config: e.cfg, DB: e.db, Log: log, Clock: e.clock, Services: svc})
 	if err != nil {
 		e.t.Fatalf("server.New() error = %v", err)
 	}

@@ -21,12 +21,14 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"gorm.io/gorm"
 
+	"github.com/jiedao-market/jiedao/internal/api"
 	"github.com/jiedao-market/jiedao/internal/auth"
 	"github.com/jiedao-market/jiedao/internal/config"
 	"github.com/jiedao-market/jiedao/internal/demo"
 	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
 	"github.com/jiedao-market/jiedao/internal/platform/db/dbtest"
+	jdrequest "github.com/jiedao-market/jiedao/internal/request"
 	"github.com/jiedao-market/jiedao/internal/server"
 )
 
@@ -50,6 +52,7 @@ type env struct {
 	db    *gorm.DB
 	clock *clock.Manual
 	cfg   config.Config
+	svc   jdrequest.Services
 	srv   *server.Server
 	logs  *syncBuffer
 }
@@ -121,11 +124,12 @@ func newEnvWith(t testing.TB, cfg config.Config) *env {
 	if _, err := demo.Seed(context.Background(), gdb, e.clock, demoPassword, cfg.Auth.Argon2, cfg.Tender.SealKey); err != nil {
 		t.Fatalf("demo.Seed() error = %v", err)
 	}
-	authSvc, err := auth.NewService(gdb, e.clock, cfg.Auth, log)
+	svc, err := jdrequest.NewServices(cfg, gdb, e.clock, log)
 	if err != nil {
-		t.Fatalf("auth.NewService() error = %v", err)
+		t.Fatalf("jdrequest.NewServices() error = %v", err)
 	}
-	e.srv, err = server.New(server.Deps{Config: cfg, DB: gdb, Log: log, Clock: e.clock, Auth: authSvc})
+	e.svc = svc
+	e.srv, err = server.New(server.Deps{Config: cfg, DB: gdb, Log: log, Clock: e.clock, Services: svc})
 	if err != nil {
 		t.Fatalf("server.New() error = %v", err)
 	}
@@ -240,7 +244,7 @@ func (e *env) send(req request) (response, []byte) {
 func validateAgainstSpec(t testing.TB, req request, body []byte, r response) {
 	t.Helper()
 	specOnce.Do(func() {
-		specDoc, specErr = server.OpenAPI()
+		specDoc, specErr = api.OpenAPI()
 		if specErr == nil {
 			specDoc.Servers = openapi3.Servers{{URL: "http://127.0.0.1:8080"}}
 			specRouter, specErr = gorillamux.NewRouter(specDoc)

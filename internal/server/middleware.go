@@ -10,18 +10,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/limiter"
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/jiedao-market/jiedao/internal/access"
-	"github.com/jiedao-market/jiedao/internal/apperr"
-	"github.com/jiedao-market/jiedao/internal/auth"
-)
-
-const (
-	localRequestID = "request_id"
-	localActor     = "actor"
+	"github.com/jiedao-market/jiedao/internal/request"
 )
 
 var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
@@ -35,7 +27,8 @@ func (s *Server) requestContext(c *fiber.Ctx) error {
 	} else {
 		rid = strings.Clone(rid)
 	}
-	c.Locals(localRequestID, rid)
+	request.SetID(c, rid)
+	request.SetJSONLimit(c, s.cfg.HTTP.JSONBodyLimit)
 	c.Set(fiber.HeaderXRequestID, rid)
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.HTTP.RequestTimeout)
 	defer cancel()
@@ -47,7 +40,7 @@ func (s *Server) requestContext(c *fiber.Ctx) error {
 // so that no handler passes such text to the database.
 func rejectBadURL(c *fiber.Ctx) error {
 	if !cleanURL(c) {
-		return errBadURL
+		return request.ErrBadURL
 	}
 	return c.Next()
 }
@@ -62,11 +55,6 @@ func cleanURL(c *fiber.Ctx) bool {
 		clean = clean && ok(k) && ok(v)
 	})
 	return clean
-}
-
-func requestID(c *fiber.Ctx) string {
-	rid, _ := c.Locals(localRequestID).(string)
-	return rid
 }
 
 // routePattern is the matched route's pattern, for logs and metric labels; a
@@ -132,90 +120,11 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	elapsed := time.Since(start)
 	s.metrics.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
 	s.metrics.latency.WithLabelValues(method, route).Observe(elapsed.Seconds())
-	attrs := []any{"request_id", requestID(c), "method", method, "route", route, "status", status,
+	attrs := []any{"request_id", request.ID(c), "method", method, "route", route, "status", status,
 		"duration_ms", elapsed.Milliseconds(), "client_ip", c.IP()}
-	if a, ok := c.Locals(localActor).(access.Actor); ok && a.Authenticated() {
+	if a := request.Actor(c); a.Authenticated() {
 		attrs = append(attrs, "user_id", a.UserID)
 	}
 	s.log.InfoContext(c.UserContext(), "request", attrs...)
 	return nil
-}
-
-func (s *Server) client(c *fiber.Ctx) auth.Client {
-	return auth.Client{IP: c.IP(), UserAgent: string(c.Request().Header.UserAgent()), RequestID: requestID(c)}
-}
-
-// bearer authenticates API requests that carry "Authorization: Bearer …". A
-// request without the header is anonymous; a bad token answers 401 at once.
-func (s *Server) bearer(c *fiber.Ctx) error {
-	h := c.Get(fiber.HeaderAuthorization)
-	if h == "" {
-		c.Locals(localActor, access.Anonymous(requestID(c), c.IP()))
-		return c.Next()
-	}
-	scheme, token, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return auth.ErrInvalidToken
-	}
-	a, err := s.auth.Authenticate(c.UserContext(), token, s.client(c))
-	if err != nil {
-		return err
-	}
-	c.Locals(localActor, a)
-	return c.Next()
-}
-
-// actor returns who is making the request.
-func actor(c *fiber.Ctx) access.Actor {
-	if a, ok := c.Locals(localActor).(access.Actor); ok {
-		return a
-	}
-	return access.Anonymous(requestID(c), c.IP())
-}
-
-// signedIn refuses anonymous requests with 401.
-func signedIn(c *fiber.Ctx) error {
-	if !actor(c).Authenticated() {
-		return apperr.ErrUnauthorized
-	}
-	return c.Next()
-}
-
-// allow admits signed-in users holding one of roles; others get 401 or 403.
-func allow(roles ...access.Role) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		a := actor(c)
-		if !a.Authenticated() {
-			return apperr.ErrUnauthorized
-		}
-		if !a.Is(roles...) {
-			return apperr.ErrForbidden
-		}
-		return c.Next()
-	}
-}
-
-// anonymousLimit limits, per client address, the writes made without signing
-// in; signed-in callers pass. The count is per replica (in memory).
-func (s *Server) anonymousLimit() fiber.Handler {
-	return limiter.New(limiter.Config{
-		Max:          s.cfg.HTTP.AnonymousWritesPerMinute,
-		Expiration:   time.Minute,
-		Next:         func(c *fiber.Ctx) bool { return actor(c).Authenticated() },
-		KeyGenerator: func(c *fiber.Ctx) string { return c.IP() },
-		LimitReached: func(c *fiber.Ctx) error {
-			e := *errTooManyWrites
-			e.RetryAfter = 60
-			return &e
-		},
-	})
-}
-
-// paramID reads a positive integer path parameter; a malformed one is 404.
-func paramID(c *fiber.Ctx, name string) (int64, error) {
-	id, err := strconv.ParseInt(c.Params(name), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, apperr.ErrNotFound
-	}
-	return id, nil
 }

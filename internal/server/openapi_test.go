@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jiedao-market/jiedao/internal/server"
+	"github.com/jiedao-market/jiedao/internal/api"
 )
 
 func TestOpenAPI(t *testing.T) {
@@ -16,9 +16,9 @@ func TestOpenAPI(t *testing.T) {
 
 	t.Run("loads and validates", func(t *testing.T) {
 		t.Parallel()
-		doc, err := server.OpenAPI()
+		doc, err := api.OpenAPI()
 		if err != nil {
-			t.Fatalf("server.OpenAPI() error = %v", err)
+			t.Fatalf("api.OpenAPI() error = %v", err)
 		}
 		if doc.OpenAPI != "3.0.3" {
 			t.Errorf("openapi = %q, want 3.0.3", doc.OpenAPI)
@@ -28,9 +28,9 @@ func TestOpenAPI(t *testing.T) {
 	t.Run("matches the route table", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)
-		doc, err := server.OpenAPI()
+		doc, err := api.OpenAPI()
 		if err != nil {
-			t.Fatalf("server.OpenAPI() error = %v", err)
+			t.Fatalf("api.OpenAPI() error = %v", err)
 		}
 		documented := map[string]bool{}
 		for path, item := range doc.Paths.Map() {
@@ -63,9 +63,9 @@ func TestOpenAPI(t *testing.T) {
 	t.Run("served as JSON", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)
-		doc, err := server.OpenAPI()
+		doc, err := api.OpenAPI()
 		if err != nil {
-			t.Fatalf("server.OpenAPI() error = %v", err)
+			t.Fatalf("api.OpenAPI() error = %v", err)
 		}
 		r := e.do(request{Method: "GET", Path: "/api/openapi.json"})
 		if r.Status != http.StatusOK {

@@ -18,7 +18,6 @@ import (
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/org"
-	"github.com/jiedao-market/jiedao/internal/server"
 	"github.com/jiedao-market/jiedao/internal/tender"
 )
 
@@ -143,7 +142,7 @@ func committeeIDs(t *testing.T, e *env) []int64 {
 // sealing with the server's key: what the job runner would use.
 func tenderService(t *testing.T, e *env) *tender.Service {
 	t.Helper()
-	svc, err := server.NewTenderService(e.cfg, e.db, e.clock)
+	svc, err := tender.NewConfigured(e.db, e.clock, e.cfg.Tender)
 	if err != nil {
 		t.Fatalf("NewTenderService() error = %v", err)
 	}

@@ -1,5 +1,7 @@
-// Package server holds the HTTP side: the Fiber app, its middleware, the route
-// table, the API handlers, the server-rendered pages and the OpenAPI document.
+// Package server is the HTTP application: the Fiber app with its middleware,
+// the single error handler, the operational endpoints (/healthz, /readyz,
+// /metrics) and Serve. It mounts the JSON API (package api) and the pages
+// (package ui) on the services cmd/jiedao builds.
 package server
 
 import (
@@ -13,15 +15,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"gorm.io/gorm"
 
-	"github.com/jiedao-market/jiedao/internal/auth"
-	"github.com/jiedao-market/jiedao/internal/catalog"
+	"github.com/jiedao-market/jiedao/internal/api"
 	"github.com/jiedao-market/jiedao/internal/config"
-	"github.com/jiedao-market/jiedao/internal/fund"
-	"github.com/jiedao-market/jiedao/internal/org"
-	"github.com/jiedao-market/jiedao/internal/payout"
-	"github.com/jiedao-market/jiedao/internal/place"
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
-	"github.com/jiedao-market/jiedao/internal/tender"
+	"github.com/jiedao-market/jiedao/internal/request"
+	"github.com/jiedao-market/jiedao/internal/ui"
 )
 
 // Server is the HTTP application with its dependencies.
@@ -29,61 +27,30 @@ type Server struct {
 	cfg     config.Config
 	db      *gorm.DB
 	log     *slog.Logger
-	clock   clock.Clock
-	auth    *auth.Service
-	places  *place.Service
-	orgs    *org.Service
-	catalog *catalog.Service
-	funds   *fund.Service
-	payouts *payout.Service
-	tenders *tender.Service
-	pages   *pages
+	api     *api.Handler
+	ui      *ui.Handler
 	metrics *metrics
-	openapi []byte
 	app     *fiber.App
 }
 
-// Deps are what New needs.
+// Deps are what New needs: the configuration, the database (for readiness),
+// the logger, the clock and the domain services.
 type Deps struct {
-	Config config.Config
-	DB     *gorm.DB
-	Log    *slog.Logger
-	Clock  clock.Clock
-	Auth   *auth.Service
-	// Payouts may be nil: a payout service without Stripe or jobs is made.
-	Payouts *payout.Service
-	// Tenders may be nil: a tender service without jobs is made, sealing
-	// under Config.Tender.SealKey.
-	Tenders *tender.Service
+	Config   config.Config
+	DB       *gorm.DB
+	Log      *slog.Logger
+	Clock    clock.Clock
+	Services request.Services
 }
 
 // New builds the server and its route table.
 func New(d Deps) (*Server, error) {
-	s := &Server{
-		cfg:     d.Config,
-		db:      d.DB,
-		log:     d.Log,
-		clock:   d.Clock,
-		auth:    d.Auth,
-		places:  place.NewService(d.DB, d.Clock),
-		orgs:    org.NewService(d.DB, d.Clock, org.Options{Argon2: d.Config.Auth.Argon2, Uploads: d.Config.Uploads}),
-		catalog: catalog.NewService(d.DB, d.Clock),
-		funds:   fund.NewService(d.DB, d.Clock),
-		payouts: d.Payouts,
-	}
-	if s.payouts == nil {
-		s.payouts = payout.NewService(d.DB, d.Clock, d.Log, payout.Options{})
-	}
+	s := &Server{cfg: d.Config, db: d.DB, log: d.Log}
 	var err error
-	if s.tenders = d.Tenders; s.tenders == nil {
-		if s.tenders, err = NewTenderService(d.Config, d.DB, d.Clock); err != nil {
-			return nil, err
-		}
-	}
-	if s.openapi, err = loadOpenAPI(); err != nil {
+	if s.api, err = api.New(d.Config, d.Services); err != nil {
 		return nil, err
 	}
-	if s.pages, err = newPages(d.Config); err != nil {
+	if s.ui, err = ui.New(d.Config, d.Clock, d.Services); err != nil {
 		return nil, err
 	}
 	reg := prometheus.NewRegistry()
@@ -109,19 +76,6 @@ func New(d Deps) (*Server, error) {
 	})
 	s.routes()
 	return s, nil
-}
-
-// NewTenderService returns the tender service the configuration describes:
-// bids sealed under tender.seal_key (JIEDAO_SEAL_KEY), which must be set.
-func NewTenderService(cfg config.Config, db *gorm.DB, c clock.Clock) (*tender.Service, error) {
-	if err := cfg.Tender.RequireSealKey(); err != nil {
-		return nil, err
-	}
-	sealer, err := tender.NewSealer(cfg.Tender.SealKey)
-	if err != nil {
-		return nil, err
-	}
-	return tender.NewService(db, c, sealer, tender.Options{AmendmentMinDays: cfg.Tender.AmendmentMinDays, ChallengeDays: cfg.Tender.ChallengeDays}), nil
 }
 
 func proxyHeader(trusted []string) string {

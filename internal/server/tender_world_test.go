@@ -12,7 +12,6 @@ import (
 	"github.com/jiedao-market/jiedao/internal/catalog"
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/org"
-	"github.com/jiedao-market/jiedao/internal/server"
 	"github.com/jiedao-market/jiedao/internal/tender"
 )
 
@@ -73,9 +72,9 @@ func newTenderWorld(t *testing.T) *tenderWorld {
 // tenderWorldOn builds the world on e.
 func tenderWorldOn(t testing.TB, e *env) *tenderWorld {
 	t.Helper()
-	svc, err := server.NewTenderService(e.cfg, e.db, e.clock)
+	svc, err := tender.NewConfigured(e.db, e.clock, e.cfg.Tender)
 	if err != nil {
-		t.Fatalf("server.NewTenderService() error = %v", err)
+		t.Fatalf("tender.NewConfigured() error = %v", err)
 	}
 	w := &tenderWorld{e: e, svc: svc, tokens: map[string]twToken{},
 		district: e.idOf("districts", "code = ?", "330502"),

@@ -20,6 +20,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/audit"
 	"github.com/jiedao-market/jiedao/internal/catalog"
+	"github.com/jiedao-market/jiedao/internal/config"
 	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/org"
@@ -237,6 +238,19 @@ func NewService(db *gorm.DB, c clock.Clock, sealer *Sealer, opts Options) *Servi
 		opts.ChallengeDays = 5
 	}
 	return &Service{db: db, clock: c, sealer: sealer, opts: opts}
+}
+
+// NewConfigured returns the tender service cfg describes: bids sealed under
+// cfg.SealKey (JIEDAO_SEAL_KEY), which must be set, and cfg's periods.
+func NewConfigured(db *gorm.DB, c clock.Clock, cfg config.Tender) (*Service, error) {
+	if err := cfg.RequireSealKey(); err != nil {
+		return nil, err
+	}
+	sealer, err := NewSealer(cfg.SealKey)
+	if err != nil {
+		return nil, err
+	}
+	return NewService(db, c, sealer, Options{AmendmentMinDays: cfg.AmendmentMinDays, ChallengeDays: cfg.ChallengeDays}), nil
 }
 
 // Input is a tender as an officer submits it; for an edit, nil fields keep

@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"fmt"
@@ -8,25 +8,11 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/money"
+	"github.com/jiedao-market/jiedao/internal/request"
 )
-
-// fundReaders read fund accounts (each within its scope).
-var fundReaders = []access.Role{access.PlatformAdmin, access.DistrictAdmin, access.ProcurementOfficer, access.FinanceOfficer}
-
-func (s *Server) fundRoutes(api fiber.Router) {
-	api.Get("/fund-accounts", allow(fundReaders...), s.handleFundList)
-	api.Post("/fund-accounts", allow(access.FinanceOfficer), s.handleFundCreate)
-	api.Get("/fund-accounts/:id", allow(fundReaders...), s.handleFundGet)
-	api.Post("/fund-accounts/:id/appropriations", allow(access.FinanceOfficer), s.handleAppropriate)
-	api.Post("/fund-accounts/:id/corrections", allow(access.FinanceOfficer), s.handleCorrect)
-	api.Get("/fund-accounts/:id/postings", allow(fundReaders...), s.handlePostings)
-	api.Get("/reports/funds", allow(fundReaders...), s.handleFundReport)
-	api.Get("/reports/community-funding-floor", allow(fundReaders...), s.handleFloorReport)
-}
 
 type fundRequest struct {
 	FiscalYear       int      `json:"fiscal_year"`
@@ -36,20 +22,20 @@ type fundRequest struct {
 	AcceptsDonations bool     `json:"accepts_donations"`
 }
 
-func (s *Server) handleFundList(c *fiber.Ctx) error {
-	list, err := s.funds.List(c.UserContext(), actor(c))
+func (h *Handler) handleFundList(c *fiber.Ctx) error {
+	list, err := h.Funds.List(c.UserContext(), request.Actor(c))
 	if err != nil {
 		return err
 	}
 	return c.JSON(fiber.Map{"items": list})
 }
 
-func (s *Server) handleFundCreate(c *fiber.Ctx) error {
+func (h *Handler) handleFundCreate(c *fiber.Ctx) error {
 	var req fundRequest
-	if err := s.decodeStrict(c, &req); err != nil {
+	if err := request.DecodeStrict(c, &req); err != nil {
 		return err
 	}
-	v, err := s.funds.CreateAccount(c.UserContext(), actor(c), fund.AccountInput{FiscalYear: req.FiscalYear, Source: req.Source,
+	v, err := h.Funds.CreateAccount(c.UserContext(), request.Actor(c), fund.AccountInput{FiscalYear: req.FiscalYear, Source: req.Source,
 		Name: req.Name, Categories: req.Categories, AcceptsDonations: req.AcceptsDonations})
 	if err != nil {
 		return err
@@ -57,12 +43,12 @@ func (s *Server) handleFundCreate(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(v)
 }
 
-func (s *Server) handleFundGet(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleFundGet(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
-	v, err := s.funds.Get(c.UserContext(), actor(c), id)
+	v, err := h.Funds.Get(c.UserContext(), request.Actor(c), id)
 	if err != nil {
 		return err
 	}
@@ -78,19 +64,19 @@ type appropriationRequest struct {
 
 // handleAppropriate posts an appropriation. The idempotency key comes from the
 // body or the Idempotency-Key header; a retried request with it posts once.
-func (s *Server) handleAppropriate(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleAppropriate(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
 	var req appropriationRequest
-	if err := s.decodeStrict(c, &req); err != nil {
+	if err := request.DecodeStrict(c, &req); err != nil {
 		return err
 	}
 	if req.IdempotencyKey == "" {
 		req.IdempotencyKey = strings.Clone(c.Get("Idempotency-Key"))
 	}
-	p, err := s.funds.Appropriate(c.UserContext(), actor(c), id, fund.AppropriationInput{Amount: req.AmountFen,
+	p, err := h.Funds.Appropriate(c.UserContext(), request.Actor(c), id, fund.AppropriationInput{Amount: req.AmountFen,
 		DocumentRef: req.DocumentRef, Memo: req.Memo, IdempotencyKey: req.IdempotencyKey})
 	if err != nil {
 		return err
@@ -103,13 +89,13 @@ type correctionRequest struct {
 	Reason    string `json:"reason"`
 }
 
-func (s *Server) handleCorrect(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleCorrect(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
 	var req correctionRequest
-	if err := s.decodeStrict(c, &req); err != nil {
+	if err := request.DecodeStrict(c, &req); err != nil {
 		return err
 	}
 	var f apperr.Fields
@@ -118,7 +104,7 @@ func (s *Server) handleCorrect(c *fiber.Ctx) error {
 	if err := f.Err(); err != nil {
 		return err
 	}
-	p, err := s.funds.Correct(c.UserContext(), actor(c), id, req.PostingID, req.Reason)
+	p, err := h.Funds.Correct(c.UserContext(), request.Actor(c), id, req.PostingID, req.Reason)
 	if err != nil {
 		return err
 	}
@@ -128,8 +114,8 @@ func (s *Server) handleCorrect(c *fiber.Ctx) error {
 // handlePostings lists a fund's postings, filtered by kind and date range
 // (from, until: YYYY-MM-DD in China time, both days included), as JSON or,
 // with format=csv, as CSV.
-func (s *Server) handlePostings(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handlePostings(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -151,7 +137,7 @@ func (s *Server) handlePostings(c *fiber.Ctx) error {
 	}
 	fields.Check(f.From.IsZero() || f.Until.IsZero() || f.From.Before(f.Until), "until", "must not be before from")
 	fields.Check(f.Kind == "" || slices.Contains(fund.PostingKinds, f.Kind), "kind", "is not a kind of posting")
-	limit, err := queryInt(c, "limit")
+	limit, err := request.QueryInt(c, "limit")
 	fields.Check(err == nil && limit <= 5000, "limit", "must be a whole number from 1 to 5000")
 	f.Limit = int(limit)
 	format := c.Query("format", "json")
@@ -162,7 +148,7 @@ func (s *Server) handlePostings(c *fiber.Ctx) error {
 	if err := fields.Err(); err != nil {
 		return err
 	}
-	list, err := s.funds.Postings(c.UserContext(), actor(c), id, f)
+	list, err := h.Funds.Postings(c.UserContext(), request.Actor(c), id, f)
 	if err != nil {
 		return err
 	}
@@ -171,31 +157,23 @@ func (s *Server) handlePostings(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="fund-%d-postings.csv"`, id))
-	return c.Send(postingsCSV(list))
+	return c.Send(request.PostingsCSV(list))
 }
 
-// csvSafe keeps a spreadsheet from reading a cell as a formula.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
-func (s *Server) handleFundReport(c *fiber.Ctx) error {
-	rows, err := s.funds.Utilisation(c.UserContext(), actor(c))
+func (h *Handler) handleFundReport(c *fiber.Ctx) error {
+	rows, err := h.Funds.Utilisation(c.UserContext(), request.Actor(c))
 	if err != nil {
 		return err
 	}
-	byCategory, err := s.funds.UtilisationByCategory(c.UserContext(), actor(c))
+	byCategory, err := h.Funds.UtilisationByCategory(c.UserContext(), request.Actor(c))
 	if err != nil {
 		return err
 	}
 	return c.JSON(fiber.Map{"items": rows, "by_category": byCategory})
 }
 
-func (s *Server) handleFloorReport(c *fiber.Ctx) error {
-	rows, err := s.funds.FloorReport(c.UserContext(), actor(c))
+func (h *Handler) handleFloorReport(c *fiber.Ctx) error {
+	rows, err := h.Funds.FloorReport(c.UserContext(), request.Actor(c))
 	if err != nil {
 		return err
 	}

@@ -1,50 +1,16 @@
-package server
+package api
 
 import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/org"
+	"github.com/jiedao-market/jiedao/internal/request"
 	"github.com/jiedao-market/jiedao/internal/tender"
 )
-
-// Role groups of the tender routes.
-var (
-	tenderReaders = []access.Role{access.PlatformAdmin, access.DistrictAdmin, access.ProcurementOfficer, access.FinanceOfficer,
-		access.Evaluator, access.OrgAdmin, access.OrgMember}
-	orgUsers = []access.Role{access.OrgAdmin, access.OrgMember}
-)
-
-func (s *Server) tenderRoutes(api fiber.Router) {
-	api.Get("/tenders", allow(tenderReaders...), s.handleTenderList)
-	api.Post("/tenders", allow(access.ProcurementOfficer), s.handleTenderCreate)
-	api.Get("/tenders/:id", allow(tenderReaders...), s.handleTenderGet)
-	api.Patch("/tenders/:id", allow(access.ProcurementOfficer), s.handleTenderUpdate)
-	api.Post("/tenders/:id/publish", allow(access.ProcurementOfficer), s.handleTenderPublish)
-	api.Post("/tenders/:id/cancel", allow(access.ProcurementOfficer), s.handleTenderCancel)
-	api.Post("/tenders/:id/amend", allow(access.ProcurementOfficer), s.handleTenderAmend)
-	api.Get("/tenders/:id/questions", allow(tenderReaders...), s.handleQuestionList)
-	api.Post("/tenders/:id/questions", allow(orgUsers...), s.handleQuestionAsk)
-	api.Post("/tenders/:id/questions/:qid/answer", allow(access.ProcurementOfficer), s.handleQuestionAnswer)
-	api.Post("/tenders/:id/bids", allow(orgUsers...), s.handleBidSubmit)
-	api.Get("/tenders/:id/bids", allow(access.ProcurementOfficer, access.Evaluator, access.OrgAdmin, access.OrgMember), s.handleBidList)
-	api.Post("/bids/:id/withdraw", allow(orgUsers...), s.handleBidWithdraw)
-	api.Get("/tenders/:id/opening-record", allow(tenderReaders...), s.handleOpeningRecord)
-	api.Post("/tenders/:id/declarations", allow(access.Evaluator), s.handleDeclare)
-	api.Post("/tenders/:id/scores", allow(access.Evaluator), s.handleScores)
-	api.Get("/tenders/:id/score-table", allow(tenderReaders...), s.handleScoreTable)
-	api.Post("/tenders/:id/award-proposal", allow(access.ProcurementOfficer), s.handleAwardPropose)
-	api.Get("/tenders/:id/challenges", allow(tenderReaders...), s.handleChallengeList)
-	api.Post("/tenders/:id/challenges", allow(orgUsers...), s.handleChallengeFile)
-	api.Post("/challenges/:id/answer", allow(access.ProcurementOfficer), s.handleChallengeAnswer)
-	api.Get("/public/tenders", s.handlePublicTenderList)
-	api.Get("/public/tenders/:id", s.handlePublicTenderGet)
-	api.Get("/notifications", signedIn, s.handleNotifications)
-}
 
 type criterionRequest struct {
 	Code      string `json:"code"`
@@ -109,88 +75,88 @@ func tenderFilter(c *fiber.Ctx) (tender.Filter, error) {
 	fields.Check(valid, "status", "must be a tender state")
 	fields.Check(len(f.Category) <= 40, "category", "must be at most 40 bytes")
 	fields.Check(c.Query("eligible") == "" || c.Query("eligible") == "true" || c.Query("eligible") == "false", "eligible", "must be true or false")
-	page, err := queryInt(c, "page")
+	page, err := request.QueryInt(c, "page")
 	fields.Check(err == nil && page <= 100000, "page", "must be a whole number from 1")
-	per, err := queryInt(c, "per_page")
+	per, err := request.QueryInt(c, "per_page")
 	fields.Check(err == nil && per <= 100, "per_page", "must be a whole number from 1 to 100")
 	f.Page, f.PerPage = int(page), int(per)
 	return f, fields.Err()
 }
 
-func (s *Server) handleTenderList(c *fiber.Ctx) error {
+func (h *Handler) handleTenderList(c *fiber.Ctx) error {
 	f, err := tenderFilter(c)
 	if err != nil {
 		return err
 	}
-	page, err := s.tenders.List(c.UserContext(), actor(c), f)
+	page, err := h.Tenders.List(c.UserContext(), request.Actor(c), f)
 	if err != nil {
 		return err
 	}
 	return c.JSON(page)
 }
 
-func (s *Server) handleTenderCreate(c *fiber.Ctx) error {
+func (h *Handler) handleTenderCreate(c *fiber.Ctx) error {
 	var req tenderRequest
-	if err := s.decodeStrict(c, &req); err != nil {
+	if err := request.DecodeStrict(c, &req); err != nil {
 		return err
 	}
-	v, err := s.tenders.Create(c.UserContext(), actor(c), req.input())
+	v, err := h.Tenders.Create(c.UserContext(), request.Actor(c), req.input())
 	if err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(v)
 }
 
-func (s *Server) handleTenderGet(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleTenderGet(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
-	v, err := s.tenders.Get(c.UserContext(), actor(c), id)
+	v, err := h.Tenders.Get(c.UserContext(), request.Actor(c), id)
 	if err != nil {
 		return err
 	}
 	return c.JSON(v)
 }
 
-func (s *Server) handleTenderUpdate(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleTenderUpdate(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
 	var req tenderRequest
-	if err := s.decodeStrict(c, &req); err != nil {
+	if err := request.DecodeStrict(c, &req); err != nil {
 		return err
 	}
-	v, err := s.tenders.Update(c.UserContext(), actor(c), id, req.input())
+	v, err := h.Tenders.Update(c.UserContext(), request.Actor(c), id, req.input())
 	if err != nil {
 		return err
 	}
 	return c.JSON(v)
 }
 
-func (s *Server) handleTenderPublish(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleTenderPublish(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
-	v, err := s.tenders.Publish(c.UserContext(), actor(c), id)
+	v, err := h.Tenders.Publish(c.UserContext(), request.Actor(c), id)
 	if err != nil {
 		return err
 	}
 	return c.JSON(v)
 }
 
-func (s *Server) handleTenderCancel(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleTenderCancel(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
 	var req reasonRequest
-	if err := s.decodeStrict(c, &req); err != nil {
+	if err := request.DecodeStrict(c, &req); err != nil {
 		return err
 	}
-	v, err := s.tenders.Cancel(c.UserContext(), actor(c), id, req.Reason)
+	v, err := h.Tenders.Cancel(c.UserContext(), request.Actor(c), id, req.Reason)
 	if err != nil {
 		return err
 	}
@@ -205,16 +171,16 @@ type amendRequest struct {
 	OpensAt          *time.Time `json:"opens_at"`
 }
 
-func (s *Server) handleTenderAmend(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleTenderAmend(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
 	var req amendRequest
-	if err := s.decodeStrict(c, &req); err != nil {
+	if err := request.DecodeStrict(c, &req); err != nil {
 		return err
 	}
-	v, err := s.tenders.Amend(c.UserContext(), actor(c), id, tender.AmendInput{Reason: req.Reason, Description: req.Description,
+	v, err := h.Tenders.Amend(c.UserContext(), request.Actor(c), id, tender.AmendInput{Reason: req.Reason, Description: req.Description,
 		QuestionsCloseAt: req.QuestionsCloseAt, ClosesAt: req.ClosesAt, OpensAt: req.OpensAt})
 	if err != nil {
 		return err
@@ -222,12 +188,12 @@ func (s *Server) handleTenderAmend(c *fiber.Ctx) error {
 	return c.JSON(v)
 }
 
-func (s *Server) handleQuestionList(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleQuestionList(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
-	list, err := s.tenders.Questions(c.UserContext(), actor(c), id)
+	list, err := h.Tenders.Questions(c.UserContext(), request.Actor(c), id)
 	if err != nil {
 		return err
 	}
@@ -238,16 +204,16 @@ type questionRequest struct {
 	Body string `json:"body"`
 }
 
-func (s *Server) handleQuestionAsk(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleQuestionAsk(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
 	var req questionRequest
-	if err := s.decodeStrict(c, &req); err != nil {
+	if err := request.DecodeStrict(c, &req); err != nil {
 		return err
 	}
-	q, err := s.tenders.Ask(c.UserContext(), actor(c), id, req.Body)
+	q, err := h.Tenders.Ask(c.UserContext(), request.Actor(c), id, req.Body)
 	if err != nil {
 		return err
 	}
@@ -258,20 +224,20 @@ type answerRequest struct {
 	Answer string `json:"answer"`
 }
 
-func (s *Server) handleQuestionAnswer(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleQuestionAnswer(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
-	qid, err := paramID(c, "qid")
+	qid, err := request.ParamID(c, "qid")
 	if err != nil {
 		return err
 	}
 	var req answerRequest
-	if err := s.decodeStrict(c, &req); err != nil {
+	if err := request.DecodeStrict(c, &req); err != nil {
 		return err
 	}
-	q, err := s.tenders.Answer(c.UserContext(), actor(c), id, qid, req.Answer)
+	q, err := h.Tenders.Answer(c.UserContext(), request.Actor(c), id, qid, req.Answer)
 	if err != nil {
 		return err
 	}
@@ -306,52 +272,52 @@ func (r bidRequest) body() tender.BidBody {
 // handleBidSubmit seals a bid. Its body may carry attachments, so it may be as
 // large as any request (http.body_limit_bytes). Nothing of the body is ever
 // logged or echoed in an error.
-func (s *Server) handleBidSubmit(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleBidSubmit(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
 	var req bidRequest
-	if err := s.decodeStrictLimit(c, &req, s.cfg.HTTP.BodyLimit); err != nil {
+	if err := request.DecodeStrictLimit(c, &req, h.cfg.HTTP.BodyLimit); err != nil {
 		return err
 	}
-	r, err := s.tenders.SubmitBid(c.UserContext(), actor(c), id, req.body())
+	r, err := h.Tenders.SubmitBid(c.UserContext(), request.Actor(c), id, req.body())
 	if err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(r)
 }
 
-func (s *Server) handleBidList(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleBidList(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
-	list, err := s.tenders.Bids(c.UserContext(), actor(c), id)
+	list, err := h.Tenders.Bids(c.UserContext(), request.Actor(c), id)
 	if err != nil {
 		return err
 	}
 	return c.JSON(fiber.Map{"items": list})
 }
 
-func (s *Server) handleBidWithdraw(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleBidWithdraw(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
-	r, err := s.tenders.WithdrawBid(c.UserContext(), actor(c), id)
+	r, err := h.Tenders.WithdrawBid(c.UserContext(), request.Actor(c), id)
 	if err != nil {
 		return err
 	}
 	return c.JSON(r)
 }
 
-func (s *Server) handleOpeningRecord(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleOpeningRecord(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
-	rec, err := s.tenders.OpeningRecord(c.UserContext(), actor(c), id)
+	rec, err := h.Tenders.OpeningRecord(c.UserContext(), request.Actor(c), id)
 	if err != nil {
 		return err
 	}
@@ -363,19 +329,19 @@ type declarationRequest struct {
 	Statement string `json:"statement"`
 }
 
-func (s *Server) handleDeclare(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleDeclare(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
 	var req declarationRequest
-	if err := s.decodeStrict(c, &req); err != nil {
+	if err := request.DecodeStrict(c, &req); err != nil {
 		return err
 	}
 	if req.Conflict == nil {
 		return apperr.InvalidField("conflict", "is required: true or false")
 	}
-	m, err := s.tenders.Declare(c.UserContext(), actor(c), id, *req.Conflict, req.Statement)
+	m, err := h.Tenders.Declare(c.UserContext(), request.Actor(c), id, *req.Conflict, req.Statement)
 	if err != nil {
 		return err
 	}
@@ -386,28 +352,28 @@ type scoresRequest struct {
 	Scores []tender.BidSheet `json:"scores"`
 }
 
-func (s *Server) handleScores(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleScores(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
 	var req scoresRequest
-	if err := s.decodeStrict(c, &req); err != nil {
+	if err := request.DecodeStrict(c, &req); err != nil {
 		return err
 	}
-	r, err := s.tenders.SubmitScores(c.UserContext(), actor(c), id, req.Scores)
+	r, err := h.Tenders.SubmitScores(c.UserContext(), request.Actor(c), id, req.Scores)
 	if err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(r)
 }
 
-func (s *Server) handleScoreTable(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleScoreTable(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
-	t, err := s.tenders.ScoreTable(c.UserContext(), actor(c), id)
+	t, err := h.Tenders.ScoreTable(c.UserContext(), request.Actor(c), id)
 	if err != nil {
 		return err
 	}
@@ -419,28 +385,28 @@ type awardRequest struct {
 	DeviationReason string  `json:"deviation_reason"`
 }
 
-func (s *Server) handleAwardPropose(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleAwardPropose(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
 	var req awardRequest
-	if err := s.decodeStrict(c, &req); err != nil {
+	if err := request.DecodeStrict(c, &req); err != nil {
 		return err
 	}
-	p, err := s.tenders.ProposeAward(c.UserContext(), actor(c), id, tender.AwardInput{BidIDs: req.BidIDs, DeviationReason: req.DeviationReason})
+	p, err := h.Tenders.ProposeAward(c.UserContext(), request.Actor(c), id, tender.AwardInput{BidIDs: req.BidIDs, DeviationReason: req.DeviationReason})
 	if err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(p)
 }
 
-func (s *Server) handleChallengeList(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleChallengeList(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
-	list, err := s.tenders.Challenges(c.UserContext(), actor(c), id)
+	list, err := h.Tenders.Challenges(c.UserContext(), request.Actor(c), id)
 	if err != nil {
 		return err
 	}
@@ -452,16 +418,16 @@ type challengeRequest struct {
 	EvidenceDocumentIDs []int64 `json:"evidence_document_ids"`
 }
 
-func (s *Server) handleChallengeFile(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleChallengeFile(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
 	var req challengeRequest
-	if err := s.decodeStrict(c, &req); err != nil {
+	if err := request.DecodeStrict(c, &req); err != nil {
 		return err
 	}
-	ch, err := s.tenders.FileChallenge(c.UserContext(), actor(c), id, req.Reasons, req.EvidenceDocumentIDs)
+	ch, err := h.Tenders.FileChallenge(c.UserContext(), request.Actor(c), id, req.Reasons, req.EvidenceDocumentIDs)
 	if err != nil {
 		return err
 	}
@@ -474,23 +440,23 @@ type challengeAnswerRequest struct {
 	Action  string `json:"action"`
 }
 
-func (s *Server) handleChallengeAnswer(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleChallengeAnswer(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
 	var req challengeAnswerRequest
-	if err := s.decodeStrict(c, &req); err != nil {
+	if err := request.DecodeStrict(c, &req); err != nil {
 		return err
 	}
-	ch, err := s.tenders.AnswerChallenge(c.UserContext(), actor(c), id, tender.ChallengeAnswer{Outcome: req.Outcome, Answer: req.Answer, Action: req.Action})
+	ch, err := h.Tenders.AnswerChallenge(c.UserContext(), request.Actor(c), id, tender.ChallengeAnswer{Outcome: req.Outcome, Answer: req.Answer, Action: req.Action})
 	if err != nil {
 		return err
 	}
 	return c.JSON(ch)
 }
 
-func (s *Server) handlePublicTenderList(c *fiber.Ctx) error {
+func (h *Handler) handlePublicTenderList(c *fiber.Ctx) error {
 	f, err := tenderFilter(c)
 	if err != nil {
 		return err
@@ -498,27 +464,27 @@ func (s *Server) handlePublicTenderList(c *fiber.Ctx) error {
 	if f.Status == tender.StatusDraft {
 		return apperr.InvalidField("status", "drafts are not public")
 	}
-	page, err := s.tenders.PublicList(c.UserContext(), f)
+	page, err := h.Tenders.PublicList(c.UserContext(), f)
 	if err != nil {
 		return err
 	}
 	return c.JSON(page)
 }
 
-func (s *Server) handlePublicTenderGet(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handlePublicTenderGet(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
-	p, err := s.tenders.PublicGet(c.UserContext(), id)
+	p, err := h.Tenders.PublicGet(c.UserContext(), id)
 	if err != nil {
 		return err
 	}
 	return c.JSON(p)
 }
 
-func (s *Server) handleNotifications(c *fiber.Ctx) error {
-	list, err := s.tenders.Notifications(c.UserContext(), actor(c))
+func (h *Handler) handleNotifications(c *fiber.Ctx) error {
+	list, err := h.Tenders.Notifications(c.UserContext(), request.Actor(c))
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package server
+package ui
 
 import (
 	"context"
@@ -9,11 +9,9 @@ import (
 
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/request"
 	"github.com/jiedao-market/jiedao/internal/tender"
 )
-
-// The evaluator's tender pages: assigned tenders, the declaration, the
-// scoring form and the score table.
 
 // memberNote is what a tender asks of an evaluator, as a message key.
 func memberNote(t tender.Summary, m tender.MySheet) string {
@@ -32,19 +30,19 @@ func memberNote(t tender.Summary, m tender.MySheet) string {
 	return "review.done"
 }
 
-func (s *Server) handleReviewsPage(c *fiber.Ctx) error {
-	ctx, a := c.UserContext(), actor(c)
+func (h *Handler) handleReviewsPage(c *fiber.Ctx) error {
+	ctx, a := c.UserContext(), request.Actor(c)
 	v := tendersView{Mode: modeEvaluator}
 	_, v.Page = listQuery(c, nil)
-	page, err := s.tenders.List(ctx, a, tender.Filter{Page: v.Page, PerPage: tendersPerPage})
+	page, err := h.Tenders.List(ctx, a, tender.Filter{Page: v.Page, PerPage: tendersPerPage})
 	if err != nil {
 		return err
 	}
-	if v.Rows, err = s.tenderRows(ctx, modeEvaluator, page.Items); err != nil {
+	if v.Rows, err = h.tenderRows(ctx, modeEvaluator, page.Items); err != nil {
 		return err
 	}
 	for i, r := range v.Rows {
-		m, err := s.tenders.MySheet(ctx, a, r.ID)
+		m, err := h.Tenders.MySheet(ctx, a, r.ID)
 		if err != nil {
 			return err
 		}
@@ -52,19 +50,19 @@ func (s *Server) handleReviewsPage(c *fiber.Ctx) error {
 	}
 	v.listPage("/reviews", page.Total)
 	v.Tables = []tenderTable{{ID: "tender-list", Mode: v.Mode, Rows: v.Rows, Notes: true, CaptionKey: "tenders.caption_total", Count: v.Total}}
-	return s.render(c, fiber.StatusOK, "tenders", v)
+	return h.render(c, fiber.StatusOK, "tenders", v)
 }
 
 // renderReview shows a tender to a committee member: before the opening, its
 // notice; after it, the declaration with the bidders' names, then the scoring
 // form with the compliant bids, then the score table once all have scored.
-func (s *Server) renderReview(c *fiber.Ctx, status int, id int64, in tenderInput) error {
-	ctx, a, lang := c.UserContext(), actor(c), language(c)
-	t, v, err := s.detailPage(c, modeEvaluator, status, id, in)
+func (h *Handler) renderReview(c *fiber.Ctx, status int, id int64, in tenderInput) error {
+	ctx, a, lang := c.UserContext(), request.Actor(c), language(c)
+	t, v, err := h.detailPage(c, modeEvaluator, status, id, in)
 	if err != nil {
 		return err
 	}
-	m, err := s.tenders.MySheet(ctx, a, t.ID)
+	m, err := h.Tenders.MySheet(ctx, a, t.ID)
 	if err != nil {
 		return err
 	}
@@ -93,27 +91,27 @@ func (s *Server) renderReview(c *fiber.Ctx, status int, id int64, in tenderInput
 		v.Member = "closed"
 	case t.Status == tender.StatusOpened:
 		v.Member = "score"
-		if v.Scoring, err = s.scoringBids(ctx, lang, a, t, m, in); err != nil {
+		if v.Scoring, err = h.scoringBids(ctx, lang, a, t, m, in); err != nil {
 			return err
 		}
 	default:
 		v.Member = "done"
 		if v.Table == nil && t.Status == tender.StatusEvaluated {
-			table, err := s.tenders.ScoreTable(ctx, a, id)
+			table, err := h.Tenders.ScoreTable(ctx, a, id)
 			if err != nil {
 				return err
 			}
-			v.Table = s.tableOf(lang, table, nil)
+			v.Table = h.tableOf(lang, table, nil)
 		}
 	}
-	return s.render(c, status, "tender", v)
+	return h.render(c, status, "tender", v)
 }
 
 // scoringBids lays out the scoring form: every compliant bid with its opened
 // content, and a score and a comment for each criterion, as the member typed
 // them (in) or last submitted them.
-func (s *Server) scoringBids(ctx context.Context, lang string, a access.Actor, t tender.View, m tender.MySheet, in tenderInput) ([]scoringBid, error) {
-	bids, err := s.tenders.Bids(ctx, a, t.ID)
+func (h *Handler) scoringBids(ctx context.Context, lang string, a access.Actor, t tender.View, m tender.MySheet, in tenderInput) ([]scoringBid, error) {
+	bids, err := h.Tenders.Bids(ctx, a, t.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -140,9 +138,9 @@ func (s *Server) scoringBids(ctx context.Context, lang string, a access.Actor, t
 			sb.Price = yuan(*b.PriceFen)
 		}
 		for _, why := range b.AbnormalReasons {
-			sb.Abnormal = append(sb.Abnormal, s.reasonText(lang, "abnormal.", why))
+			sb.Abnormal = append(sb.Abnormal, h.reasonText(lang, "abnormal.", why))
 		}
-		sb.Commitments = s.commitRows(lang, t.Metrics, bodyCommitments(b.Content), formAlert{})
+		sb.Commitments = h.commitRows(lang, t.Metrics, bodyCommitments(b.Content), formAlert{})
 		for _, cr := range t.Criteria {
 			cell := scoreCell{Code: cr.Code, Name: cr.Name, Max: cr.MaxPoints, PointsID: fmt.Sprintf("score-%d-%s-points", b.ID, cr.Code),
 				TextID: fmt.Sprintf("score-%d-%s-comment", b.ID, cr.Code)}
@@ -155,39 +153,39 @@ func (s *Server) scoringBids(ctx context.Context, lang string, a access.Actor, t
 	return out, nil
 }
 
-func (s *Server) handleReviewPage(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleReviewPage(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
-	return s.renderReview(c, fiber.StatusOK, id, tenderInput{})
+	return h.renderReview(c, fiber.StatusOK, id, tenderInput{})
 }
 
 // reviewAction runs one of the evaluator's actions, like officerAction.
-func (s *Server) reviewAction(c *fiber.Ctx, section, done string, in tenderInput, name func(string) (string, string),
+func (h *Handler) reviewAction(c *fiber.Ctx, section, done string, in tenderInput, name func(string) (string, string),
 	act func(ctx context.Context, a access.Actor, id int64) error) error {
-	return s.tenderAction(c, "/reviews", (*Server).renderReview, section, done, in, name, act)
+	return h.tenderAction(c, "/reviews", (*Handler).renderReview, section, done, in, name, act)
 }
 
-func (s *Server) handleDeclareSubmit(c *fiber.Ctx) error {
+func (h *Handler) handleDeclareSubmit(c *fiber.Ctx) error {
 	lang := language(c)
 	f := declareForm{Conflict: strings.Clone(c.FormValue("conflict")), Statement: strings.Clone(c.FormValue("statement"))}
 	name := func(field string) (string, string) {
 		if field == "conflict" {
-			return "declare-conflict", s.pages.translate(lang, "declare.conflict")
+			return "declare-conflict", h.pages.translate(lang, "declare.conflict")
 		}
-		return "declare-statement", s.pages.translate(lang, "declare.statement")
+		return "declare-statement", h.pages.translate(lang, "declare.statement")
 	}
-	return s.reviewAction(c, "declaration", "declared", tenderInput{declare: &f}, name, func(ctx context.Context, a access.Actor, id int64) error {
+	return h.reviewAction(c, "declaration", "declared", tenderInput{declare: &f}, name, func(ctx context.Context, a access.Actor, id int64) error {
 		if f.Conflict != "yes" && f.Conflict != "no" {
 			return apperr.InvalidField("conflict", "is required: yes or no")
 		}
-		_, err := s.tenders.Declare(ctx, a, id, f.Conflict == "yes", f.Statement)
+		_, err := h.Tenders.Declare(ctx, a, id, f.Conflict == "yes", f.Statement)
 		return err
 	})
 }
 
-func (s *Server) handleScoresSubmit(c *fiber.Ctx) error {
+func (h *Handler) handleScoresSubmit(c *fiber.Ctx) error {
 	lang := language(c)
 	typed := map[string]string{}
 	// order names each sheet's bid and each of its criteria, as sent.
@@ -199,24 +197,24 @@ func (s *Server) handleScoresSubmit(c *fiber.Ctx) error {
 	name := func(field string) (string, string) {
 		idx := indexes(field)
 		if len(idx) == 0 || idx[0] >= len(order) {
-			return "scoring", s.pages.translate(lang, "review.scoring_heading")
+			return "scoring", h.pages.translate(lang, "review.scoring_heading")
 		}
 		o := order[idx[0]]
 		if len(idx) < 2 || idx[1] >= len(o.codes) {
-			return fmt.Sprintf("scoring-%d", o.bid), s.pages.translate(lang, "review.scoring_heading")
+			return fmt.Sprintf("scoring-%d", o.bid), h.pages.translate(lang, "review.scoring_heading")
 		}
 		part := "points"
 		if strings.HasSuffix(field, ".comment") {
 			part = "comment"
 		}
-		return fmt.Sprintf("score-%d-%s-%s", o.bid, o.codes[idx[1]], part), s.pages.translate(lang, "score."+part)
+		return fmt.Sprintf("score-%d-%s-%s", o.bid, o.codes[idx[1]], part), h.pages.translate(lang, "score."+part)
 	}
-	return s.reviewAction(c, "scoring", "scored", tenderInput{scores: typed}, name, func(ctx context.Context, a access.Actor, id int64) error {
-		t, err := s.tenders.Get(ctx, a, id)
+	return h.reviewAction(c, "scoring", "scored", tenderInput{scores: typed}, name, func(ctx context.Context, a access.Actor, id int64) error {
+		t, err := h.Tenders.Get(ctx, a, id)
 		if err != nil {
 			return err
 		}
-		bids, err := s.tenders.Bids(ctx, a, id)
+		bids, err := h.Tenders.Bids(ctx, a, id)
 		if err != nil {
 			return err
 		}
@@ -244,7 +242,7 @@ func (s *Server) handleScoresSubmit(c *fiber.Ctx) error {
 		if err := bad.Err(); err != nil {
 			return err
 		}
-		_, err = s.tenders.SubmitScores(ctx, a, id, sheets)
+		_, err = h.Tenders.SubmitScores(ctx, a, id, sheets)
 		return err
 	})
 }

@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"github.com/gofiber/fiber/v2"
@@ -6,6 +6,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/auth"
+	"github.com/jiedao-market/jiedao/internal/request"
 )
 
 type loginRequest struct {
@@ -13,9 +14,9 @@ type loginRequest struct {
 	Password string `json:"password"`
 }
 
-func (s *Server) handleLogin(c *fiber.Ctx) error {
+func (h *Handler) handleLogin(c *fiber.Ctx) error {
 	var req loginRequest
-	if err := s.decodeStrict(c, &req); err != nil {
+	if err := request.DecodeStrict(c, &req); err != nil {
 		return err
 	}
 	var f apperr.Fields
@@ -24,7 +25,7 @@ func (s *Server) handleLogin(c *fiber.Ctx) error {
 	if err := f.Err(); err != nil {
 		return err
 	}
-	tokens, err := s.auth.Login(c.UserContext(), req.Username, req.Password, s.client(c))
+	tokens, err := h.Auth.Login(c.UserContext(), req.Username, req.Password, request.Client(c))
 	if err != nil {
 		return err
 	}
@@ -36,15 +37,15 @@ type refreshRequest struct {
 	RefreshToken string `json:"refresh_token"`
 }
 
-func (s *Server) handleRefresh(c *fiber.Ctx) error {
+func (h *Handler) handleRefresh(c *fiber.Ctx) error {
 	var req refreshRequest
-	if err := s.decodeStrict(c, &req); err != nil {
+	if err := request.DecodeStrict(c, &req); err != nil {
 		return err
 	}
 	if req.RefreshToken == "" {
 		return apperr.InvalidField("refresh_token", "is required")
 	}
-	tokens, err := s.auth.Refresh(c.UserContext(), req.RefreshToken, s.client(c))
+	tokens, err := h.Auth.Refresh(c.UserContext(), req.RefreshToken, request.Client(c))
 	if err != nil {
 		return err
 	}
@@ -52,15 +53,15 @@ func (s *Server) handleRefresh(c *fiber.Ctx) error {
 	return c.JSON(tokens)
 }
 
-func (s *Server) handleLogout(c *fiber.Ctx) error {
-	if err := s.auth.Logout(c.UserContext(), actor(c)); err != nil {
+func (h *Handler) handleLogout(c *fiber.Ctx) error {
+	if err := h.Auth.Logout(c.UserContext(), request.Actor(c)); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
-func (s *Server) handleMe(c *fiber.Ctx) error {
-	p, err := s.auth.Me(c.UserContext(), actor(c))
+func (h *Handler) handleMe(c *fiber.Ctx) error {
+	p, err := h.Auth.Me(c.UserContext(), request.Actor(c))
 	if err != nil {
 		return err
 	}
@@ -89,32 +90,32 @@ type userUpdateRequest struct {
 	Locale         *string      `json:"locale"`
 }
 
-func (s *Server) handleUserList(c *fiber.Ctx) error {
-	users, err := s.auth.ListUsers(c.UserContext())
+func (h *Handler) handleUserList(c *fiber.Ctx) error {
+	users, err := h.Auth.ListUsers(c.UserContext())
 	if err != nil {
 		return err
 	}
 	return c.JSON(fiber.Map{"items": users})
 }
 
-func (s *Server) handleUserGet(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleUserGet(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
-	u, err := s.auth.GetUser(c.UserContext(), id)
+	u, err := h.Auth.GetUser(c.UserContext(), id)
 	if err != nil {
 		return err
 	}
 	return c.JSON(u)
 }
 
-func (s *Server) handleUserCreate(c *fiber.Ctx) error {
+func (h *Handler) handleUserCreate(c *fiber.Ctx) error {
 	var req userCreateRequest
-	if err := s.decodeStrict(c, &req); err != nil {
+	if err := request.DecodeStrict(c, &req); err != nil {
 		return err
 	}
-	u, err := s.auth.CreateUser(c.UserContext(), actor(c), auth.UserInput{
+	u, err := h.Auth.CreateUser(c.UserContext(), request.Actor(c), auth.UserInput{
 		Username: req.Username, DisplayName: req.DisplayName, Password: req.Password, Role: req.Role,
 		DistrictID: req.DistrictID, SubdistrictID: req.SubdistrictID, OrganizationID: req.OrganizationID, Locale: req.Locale,
 	})
@@ -124,16 +125,16 @@ func (s *Server) handleUserCreate(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(u)
 }
 
-func (s *Server) handleUserUpdate(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleUserUpdate(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
 	var req userUpdateRequest
-	if err := s.decodeStrict(c, &req); err != nil {
+	if err := request.DecodeStrict(c, &req); err != nil {
 		return err
 	}
-	u, err := s.auth.UpdateUser(c.UserContext(), actor(c), id, auth.UserPatch{
+	u, err := h.Auth.UpdateUser(c.UserContext(), request.Actor(c), id, auth.UserPatch{
 		DisplayName: req.DisplayName, Password: req.Password, Role: req.Role, DistrictID: req.DistrictID,
 		SubdistrictID: req.SubdistrictID, OrganizationID: req.OrganizationID, Status: req.Status, Locale: req.Locale,
 	})

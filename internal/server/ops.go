@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/jiedao-market/jiedao/internal/request"
 )
 
 func (s *Server) handleHealthz(c *fiber.Ctx) error {
@@ -19,13 +21,8 @@ func (s *Server) handleReadyz(c *fiber.Ctx) error {
 		err = sqlDB.PingContext(ctx)
 	}
 	if err != nil {
-		s.log.Warn("readiness check failed", "request_id", requestID(c), "error", err.Error())
+		s.log.Warn("readiness check failed", "request_id", request.ID(c), "error", err.Error())
 		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable"})
 	}
 	return c.JSON(fiber.Map{"status": "ok"})
-}
-
-func (s *Server) handleOpenAPI(c *fiber.Ctx) error {
-	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
-	return c.Send(s.openapi)
 }

@@ -1,8 +1,7 @@
-package server
+package api
 
 import (
 	"math"
-	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -10,77 +9,40 @@ import (
 	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/catalog"
 	"github.com/jiedao-market/jiedao/internal/money"
+	"github.com/jiedao-market/jiedao/internal/request"
 )
-
-// Roles that read a subdistrict's transfer items.
-var itemReaders = []access.Role{access.PlatformAdmin, access.DistrictAdmin, access.ProcurementOfficer, access.FinanceOfficer}
-
-func (s *Server) catalogRoutes(api fiber.Router) {
-	api.Get("/standards", s.handleStandardList)
-	api.Get("/standards/:code", s.handleStandardGet)
-	api.Post("/standards/:code/metrics", allow(access.DistrictAdmin), s.handleMetricAdd)
-	api.Patch("/standards/:code/metrics/:metric", allow(access.DistrictAdmin), s.handleMetricAdjust)
-	api.Post("/standards/:code/metrics/:metric/retire", allow(access.DistrictAdmin), s.handleMetricRetire)
-
-	api.Get("/districts/:id/guidance-catalog", s.handleGuidanceList)
-	api.Post("/districts/:id/guidance-catalog", allow(access.DistrictAdmin), s.handleGuidanceAdd)
-
-	api.Get("/transfer-items", allow(itemReaders...), s.handleItemList)
-	api.Post("/transfer-items", allow(access.ProcurementOfficer), s.handleItemCreate)
-	api.Get("/transfer-items/:id", allow(itemReaders...), s.handleItemGet)
-	api.Patch("/transfer-items/:id", allow(access.ProcurementOfficer), s.handleItemUpdate)
-	api.Post("/transfer-items/:id/publish", allow(access.ProcurementOfficer), s.handleItemPublish)
-	api.Post("/transfer-items/:id/retire", allow(access.ProcurementOfficer), s.handleItemRetire)
-	api.Get("/transfer-items/:id/versions", allow(itemReaders...), s.handleItemVersions)
-
-	api.Get("/public/transfer-items", s.handlePublicItemList)
-	api.Get("/public/transfer-items/:id", s.handlePublicItemGet)
-}
-
-// queryInt reads an optional positive integer query parameter (0 when absent).
-func queryInt(c *fiber.Ctx, name string) (int64, error) {
-	v := c.Query(name)
-	if v == "" {
-		return 0, nil
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n <= 0 {
-		return 0, apperr.InvalidField(name, "must be a positive whole number")
-	}
-	return n, nil
-}
 
 // standardDistrict is the district whose standards a request reads: the
 // district_id query parameter, else a district-scoped caller's own, else none.
 func standardDistrict(c *fiber.Ctx) (int64, error) {
-	id, err := queryInt(c, "district_id")
+	id, err := request.QueryInt(c, "district_id")
 	if err != nil || id != 0 {
 		return id, err
 	}
-	if a := actor(c); a.Role.ScopeKind() == access.ScopeDistrict || a.Role.ScopeKind() == access.ScopeSubdistrict {
+	if a := request.Actor(c); a.Role.ScopeKind() == access.ScopeDistrict || a.Role.ScopeKind() == access.ScopeSubdistrict {
 		return a.Scope.DistrictID, nil
 	}
 	return 0, nil
 }
 
-func (s *Server) handleStandardList(c *fiber.Ctx) error {
+func (h *Handler) handleStandardList(c *fiber.Ctx) error {
 	districtID, err := standardDistrict(c)
 	if err != nil {
 		return err
 	}
-	list, err := s.catalog.ListStandards(c.UserContext(), districtID)
+	list, err := h.Catalog.ListStandards(c.UserContext(), districtID)
 	if err != nil {
 		return err
 	}
 	return c.JSON(fiber.Map{"items": list})
 }
 
-func (s *Server) handleStandardGet(c *fiber.Ctx) error {
+func (h *Handler) handleStandardGet(c *fiber.Ctx) error {
 	districtID, err := standardDistrict(c)
 	if err != nil {
 		return err
 	}
-	st, err := s.catalog.GetStandard(c.UserContext(), c.Params("code"), districtID)
+	st, err := h.Catalog.GetStandard(c.UserContext(), c.Params("code"), districtID)
 	if err != nil {
 		return err
 	}
@@ -103,47 +65,47 @@ func (r metricRequest) input() catalog.MetricInput {
 		Source: r.Source, DefaultTarget: r.DefaultTarget, DefaultWeight: r.DefaultWeight}
 }
 
-func (s *Server) handleMetricAdd(c *fiber.Ctx) error {
+func (h *Handler) handleMetricAdd(c *fiber.Ctx) error {
 	var req metricRequest
-	if err := s.decodeStrict(c, &req); err != nil {
+	if err := request.DecodeStrict(c, &req); err != nil {
 		return err
 	}
-	m, err := s.catalog.AddMetric(c.UserContext(), actor(c), c.Params("code"), req.input())
+	m, err := h.Catalog.AddMetric(c.UserContext(), request.Actor(c), c.Params("code"), req.input())
 	if err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(m)
 }
 
-func (s *Server) handleMetricAdjust(c *fiber.Ctx) error {
+func (h *Handler) handleMetricAdjust(c *fiber.Ctx) error {
 	var req metricRequest
-	if err := s.decodeStrict(c, &req); err != nil {
+	if err := request.DecodeStrict(c, &req); err != nil {
 		return err
 	}
 	if req.Code != "" {
 		return apperr.InvalidField("code", "cannot be changed")
 	}
-	m, err := s.catalog.AdjustMetric(c.UserContext(), actor(c), c.Params("code"), c.Params("metric"), req.input())
+	m, err := h.Catalog.AdjustMetric(c.UserContext(), request.Actor(c), c.Params("code"), c.Params("metric"), req.input())
 	if err != nil {
 		return err
 	}
 	return c.JSON(m)
 }
 
-func (s *Server) handleMetricRetire(c *fiber.Ctx) error {
-	m, err := s.catalog.RetireMetric(c.UserContext(), actor(c), c.Params("code"), c.Params("metric"))
+func (h *Handler) handleMetricRetire(c *fiber.Ctx) error {
+	m, err := h.Catalog.RetireMetric(c.UserContext(), request.Actor(c), c.Params("code"), c.Params("metric"))
 	if err != nil {
 		return err
 	}
 	return c.JSON(m)
 }
 
-func (s *Server) handleGuidanceList(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleGuidanceList(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
-	list, err := s.catalog.ListGuidance(c.UserContext(), id)
+	list, err := h.Catalog.ListGuidance(c.UserContext(), id)
 	if err != nil {
 		return err
 	}
@@ -156,16 +118,16 @@ type guidanceRequest struct {
 	Notes        string `json:"notes"`
 }
 
-func (s *Server) handleGuidanceAdd(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleGuidanceAdd(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
 	var req guidanceRequest
-	if err := s.decodeStrict(c, &req); err != nil {
+	if err := request.DecodeStrict(c, &req); err != nil {
 		return err
 	}
-	e, err := s.catalog.AddGuidance(c.UserContext(), actor(c), id, catalog.GuidanceInput{
+	e, err := h.Catalog.AddGuidance(c.UserContext(), request.Actor(c), id, catalog.GuidanceInput{
 		CategoryCode: req.CategoryCode, CatalogCode: req.CatalogCode, Notes: req.Notes})
 	if err != nil {
 		return err
@@ -210,91 +172,91 @@ func (r itemRequest) input() catalog.ItemInput {
 	return in
 }
 
-func (s *Server) handleItemList(c *fiber.Ctx) error {
-	list, err := s.catalog.ListItems(c.UserContext(), actor(c))
+func (h *Handler) handleItemList(c *fiber.Ctx) error {
+	list, err := h.Catalog.ListItems(c.UserContext(), request.Actor(c))
 	if err != nil {
 		return err
 	}
 	return c.JSON(fiber.Map{"items": list})
 }
 
-func (s *Server) handleItemCreate(c *fiber.Ctx) error {
+func (h *Handler) handleItemCreate(c *fiber.Ctx) error {
 	var req itemRequest
-	if err := s.decodeStrict(c, &req); err != nil {
+	if err := request.DecodeStrict(c, &req); err != nil {
 		return err
 	}
-	v, err := s.catalog.CreateItem(c.UserContext(), actor(c), req.input())
+	v, err := h.Catalog.CreateItem(c.UserContext(), request.Actor(c), req.input())
 	if err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(v)
 }
 
-func (s *Server) handleItemGet(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleItemGet(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
-	version, err := queryInt(c, "version")
+	version, err := request.QueryInt(c, "version")
 	if err != nil {
 		return err
 	}
 	if version > math.MaxInt32 {
 		return apperr.InvalidField("version", "is too large")
 	}
-	v, err := s.catalog.GetItem(c.UserContext(), actor(c), id, int(version))
+	v, err := h.Catalog.GetItem(c.UserContext(), request.Actor(c), id, int(version))
 	if err != nil {
 		return err
 	}
 	return c.JSON(v)
 }
 
-func (s *Server) handleItemUpdate(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleItemUpdate(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
 	var req itemRequest
-	if err := s.decodeStrict(c, &req); err != nil {
+	if err := request.DecodeStrict(c, &req); err != nil {
 		return err
 	}
-	v, err := s.catalog.UpdateItem(c.UserContext(), actor(c), id, req.input())
+	v, err := h.Catalog.UpdateItem(c.UserContext(), request.Actor(c), id, req.input())
 	if err != nil {
 		return err
 	}
 	return c.JSON(v)
 }
 
-func (s *Server) handleItemPublish(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleItemPublish(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
-	v, err := s.catalog.PublishItem(c.UserContext(), actor(c), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(v)
-}
-
-func (s *Server) handleItemRetire(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
-	if err != nil {
-		return err
-	}
-	v, err := s.catalog.RetireItem(c.UserContext(), actor(c), id)
+	v, err := h.Catalog.PublishItem(c.UserContext(), request.Actor(c), id)
 	if err != nil {
 		return err
 	}
 	return c.JSON(v)
 }
 
-func (s *Server) handleItemVersions(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleItemRetire(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
-	list, err := s.catalog.Versions(c.UserContext(), actor(c), id)
+	v, err := h.Catalog.RetireItem(c.UserContext(), request.Actor(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(v)
+}
+
+func (h *Handler) handleItemVersions(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	list, err := h.Catalog.Versions(c.UserContext(), request.Actor(c), id)
 	if err != nil {
 		return err
 	}
@@ -309,37 +271,37 @@ func publicFilter(c *fiber.Ctx) (catalog.PublicFilter, error) {
 		name string
 		dst  *int64
 	}{{"district_id", &f.DistrictID}, {"subdistrict_id", &f.SubdistrictID}} {
-		v, err := queryInt(c, p.name)
+		v, err := request.QueryInt(c, p.name)
 		fields.Check(err == nil, p.name, "must be a positive whole number")
 		*p.dst = v
 	}
-	page, err := queryInt(c, "page")
+	page, err := request.QueryInt(c, "page")
 	fields.Check(err == nil && page <= 100000, "page", "must be a whole number from 1")
-	per, err := queryInt(c, "per_page")
+	per, err := request.QueryInt(c, "per_page")
 	fields.Check(err == nil && per <= 100, "per_page", "must be a whole number from 1 to 100")
 	fields.Check(len(f.Q) <= 200, "q", "must be at most 200 bytes")
 	f.Page, f.PerPage = int(page), int(per)
 	return f, fields.Err()
 }
 
-func (s *Server) handlePublicItemList(c *fiber.Ctx) error {
+func (h *Handler) handlePublicItemList(c *fiber.Ctx) error {
 	f, err := publicFilter(c)
 	if err != nil {
 		return err
 	}
-	page, err := s.catalog.PublicItems(c.UserContext(), f)
+	page, err := h.Catalog.PublicItems(c.UserContext(), f)
 	if err != nil {
 		return err
 	}
 	return c.JSON(page)
 }
 
-func (s *Server) handlePublicItemGet(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handlePublicItemGet(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
-	v, err := s.catalog.PublicItem(c.UserContext(), id)
+	v, err := h.Catalog.PublicItem(c.UserContext(), id)
 	if err != nil {
 		return err
 	}

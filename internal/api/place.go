@@ -1,4 +1,4 @@
-package server
+package api
 
 import (
 	"strconv"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/place"
+	"github.com/jiedao-market/jiedao/internal/request"
 )
 
 type districtRequest struct {
@@ -28,50 +29,50 @@ func set[T any](dst *T, src *T) {
 	}
 }
 
-func (s *Server) handleDistrictList(c *fiber.Ctx) error {
-	list, err := s.places.ListDistricts(c.UserContext())
+func (h *Handler) handleDistrictList(c *fiber.Ctx) error {
+	list, err := h.Places.ListDistricts(c.UserContext())
 	if err != nil {
 		return err
 	}
 	return c.JSON(fiber.Map{"items": list})
 }
 
-func (s *Server) handleDistrictGet(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleDistrictGet(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
-	d, err := s.places.GetDistrict(c.UserContext(), id)
+	d, err := h.Places.GetDistrict(c.UserContext(), id)
 	if err != nil {
 		return err
 	}
 	return c.JSON(d)
 }
 
-func (s *Server) handleDistrictCreate(c *fiber.Ctx) error {
+func (h *Handler) handleDistrictCreate(c *fiber.Ctx) error {
 	var req districtRequest
-	if err := s.decodeStrict(c, &req); err != nil {
+	if err := request.DecodeStrict(c, &req); err != nil {
 		return err
 	}
 	var in place.DistrictInput
 	req.apply(&in)
-	d, err := s.places.CreateDistrict(c.UserContext(), actor(c), in)
+	d, err := h.Places.CreateDistrict(c.UserContext(), request.Actor(c), in)
 	if err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(d)
 }
 
-func (s *Server) handleDistrictUpdate(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleDistrictUpdate(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
 	var req districtRequest
-	if err := s.decodeStrict(c, &req); err != nil {
+	if err := request.DecodeStrict(c, &req); err != nil {
 		return err
 	}
-	d, err := s.places.EditDistrict(c.UserContext(), actor(c), id, req.apply)
+	d, err := h.Places.EditDistrict(c.UserContext(), request.Actor(c), id, req.apply)
 	if err != nil {
 		return err
 	}
@@ -85,7 +86,7 @@ type subdistrictRequest struct {
 	NameEn     *string `json:"name_en"`
 }
 
-func (s *Server) handleSubdistrictList(c *fiber.Ctx) error {
+func (h *Handler) handleSubdistrictList(c *fiber.Ctx) error {
 	var districtID int64
 	if v := c.Query("district_id"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
@@ -94,28 +95,28 @@ func (s *Server) handleSubdistrictList(c *fiber.Ctx) error {
 		}
 		districtID = id
 	}
-	list, err := s.places.ListSubdistricts(c.UserContext(), districtID)
+	list, err := h.Places.ListSubdistricts(c.UserContext(), districtID)
 	if err != nil {
 		return err
 	}
 	return c.JSON(fiber.Map{"items": list})
 }
 
-func (s *Server) handleSubdistrictGet(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleSubdistrictGet(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
-	d, err := s.places.GetSubdistrict(c.UserContext(), id)
+	d, err := h.Places.GetSubdistrict(c.UserContext(), id)
 	if err != nil {
 		return err
 	}
 	return c.JSON(d)
 }
 
-func (s *Server) handleSubdistrictCreate(c *fiber.Ctx) error {
+func (h *Handler) handleSubdistrictCreate(c *fiber.Ctx) error {
 	var req subdistrictRequest
-	if err := s.decodeStrict(c, &req); err != nil {
+	if err := request.DecodeStrict(c, &req); err != nil {
 		return err
 	}
 	var in place.SubdistrictInput
@@ -123,26 +124,26 @@ func (s *Server) handleSubdistrictCreate(c *fiber.Ctx) error {
 	set(&in.Code, req.Code)
 	set(&in.NameZh, req.NameZh)
 	set(&in.NameEn, req.NameEn)
-	d, err := s.places.CreateSubdistrict(c.UserContext(), actor(c), in)
+	d, err := h.Places.CreateSubdistrict(c.UserContext(), request.Actor(c), in)
 	if err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(d)
 }
 
-func (s *Server) handleSubdistrictUpdate(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleSubdistrictUpdate(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
 	var req subdistrictRequest
-	if err := s.decodeStrict(c, &req); err != nil {
+	if err := request.DecodeStrict(c, &req); err != nil {
 		return err
 	}
 	if req.DistrictID != nil {
 		return apperr.InvalidField("district_id", "cannot be changed")
 	}
-	d, err := s.places.EditSubdistrict(c.UserContext(), actor(c), id, func(in *place.SubdistrictInput) {
+	d, err := h.Places.EditSubdistrict(c.UserContext(), request.Actor(c), id, func(in *place.SubdistrictInput) {
 		set(&in.Code, req.Code)
 		set(&in.NameZh, req.NameZh)
 		set(&in.NameEn, req.NameEn)
@@ -168,54 +169,54 @@ func (r communityRequest) apply(in *place.CommunityInput) {
 	set(&in.Households, r.Households)
 }
 
-func (s *Server) handleCommunityList(c *fiber.Ctx) error {
-	list, err := s.places.ListCommunities(c.UserContext(), actor(c))
+func (h *Handler) handleCommunityList(c *fiber.Ctx) error {
+	list, err := h.Places.ListCommunities(c.UserContext(), request.Actor(c))
 	if err != nil {
 		return err
 	}
 	return c.JSON(fiber.Map{"items": list})
 }
 
-func (s *Server) handleCommunityGet(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleCommunityGet(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
-	cm, err := s.places.GetCommunity(c.UserContext(), actor(c), id)
+	cm, err := h.Places.GetCommunity(c.UserContext(), request.Actor(c), id)
 	if err != nil {
 		return err
 	}
 	return c.JSON(cm)
 }
 
-func (s *Server) handleCommunityCreate(c *fiber.Ctx) error {
+func (h *Handler) handleCommunityCreate(c *fiber.Ctx) error {
 	var req communityRequest
-	if err := s.decodeStrict(c, &req); err != nil {
+	if err := request.DecodeStrict(c, &req); err != nil {
 		return err
 	}
 	in := place.CommunityInput{Households: -1}
 	set(&in.SubdistrictID, req.SubdistrictID)
 	req.apply(&in)
-	cm, err := s.places.CreateCommunity(c.UserContext(), actor(c), in)
+	cm, err := h.Places.CreateCommunity(c.UserContext(), request.Actor(c), in)
 	if err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(cm)
 }
 
-func (s *Server) handleCommunityUpdate(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleCommunityUpdate(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
 	var req communityRequest
-	if err := s.decodeStrict(c, &req); err != nil {
+	if err := request.DecodeStrict(c, &req); err != nil {
 		return err
 	}
 	if req.SubdistrictID != nil {
 		return apperr.InvalidField("subdistrict_id", "cannot be changed")
 	}
-	cm, err := s.places.EditCommunity(c.UserContext(), actor(c), id, req.apply)
+	cm, err := h.Places.EditCommunity(c.UserContext(), request.Actor(c), id, req.apply)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package server
+package ui
 
 import (
 	"context"
@@ -13,32 +13,30 @@ import (
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/money"
+	"github.com/jiedao-market/jiedao/internal/request"
 	"github.com/jiedao-market/jiedao/internal/tender"
 )
 
-// The organization's tender pages: opportunities, the tender with its bid
-// form and receipt, withdrawal, questions and challenges.
-
-func (s *Server) handleOpportunitiesPage(c *fiber.Ctx) error {
-	ctx, a := c.UserContext(), actor(c)
+func (h *Handler) handleOpportunitiesPage(c *fiber.Ctx) error {
+	ctx, a := c.UserContext(), request.Actor(c)
 	v := tendersView{Mode: modeOrg}
-	open, err := s.tenders.List(ctx, a, tender.Filter{Eligible: true, PerPage: 100})
+	open, err := h.Tenders.List(ctx, a, tender.Filter{Eligible: true, PerPage: 100})
 	if err != nil {
 		return err
 	}
-	if v.Rows, err = s.tenderRows(ctx, modeOrg, open.Items); err != nil {
+	if v.Rows, err = h.tenderRows(ctx, modeOrg, open.Items); err != nil {
 		return err
 	}
 	// The tenders the organization bid on, whatever their state.
-	bidOn, err := s.tenders.List(ctx, a, tender.Filter{Mine: true, PerPage: 100})
+	bidOn, err := h.Tenders.List(ctx, a, tender.Filter{Mine: true, PerPage: 100})
 	if err != nil {
 		return err
 	}
-	statuses, err := s.tenders.MyBidStatuses(ctx, a)
+	statuses, err := h.Tenders.MyBidStatuses(ctx, a)
 	if err != nil {
 		return err
 	}
-	if v.Mine, err = s.tenderRows(ctx, modeOrg, bidOn.Items); err != nil {
+	if v.Mine, err = h.tenderRows(ctx, modeOrg, bidOn.Items); err != nil {
 		return err
 	}
 	for i := range v.Mine {
@@ -48,22 +46,22 @@ func (s *Server) handleOpportunitiesPage(c *fiber.Ctx) error {
 	}
 	v.Tables = []tenderTable{{ID: "open-tenders", Mode: v.Mode, Rows: v.Rows, CaptionKey: "opportunities.open_caption", Count: len(v.Rows)},
 		{ID: "my-tenders", Mode: v.Mode, Rows: v.Mine, Notes: true, CaptionKey: "opportunities.mine_caption", Count: len(v.Mine)}}
-	return s.render(c, fiber.StatusOK, "tenders", v)
+	return h.render(c, fiber.StatusOK, "tenders", v)
 }
 
 // renderOpportunity shows a tender to an organization: the notice, questions,
 // its bid (receipt, content, withdrawal, replacement), the opening record, the
 // award and its challenges.
-func (s *Server) renderOpportunity(c *fiber.Ctx, status int, id int64, in tenderInput) error {
-	ctx, a, lang := c.UserContext(), actor(c), language(c)
-	t, v, err := s.detailPage(c, modeOrg, status, id, in)
+func (h *Handler) renderOpportunity(c *fiber.Ctx, status int, id int64, in tenderInput) error {
+	ctx, a, lang := c.UserContext(), request.Actor(c), language(c)
+	t, v, err := h.detailPage(c, modeOrg, status, id, in)
 	if err != nil {
 		return err
 	}
-	now := s.clock.Now()
+	now := h.clock.Now()
 	open := t.Status == tender.StatusPublished
 	if open {
-		eligible, err := s.tenders.List(ctx, a, tender.Filter{Eligible: true, PerPage: 100})
+		eligible, err := h.Tenders.List(ctx, a, tender.Filter{Eligible: true, PerPage: 100})
 		if err != nil {
 			return err
 		}
@@ -71,10 +69,10 @@ func (s *Server) renderOpportunity(c *fiber.Ctx, status int, id int64, in tender
 	}
 	v.CanAsk = open && v.Eligible && now.Before(t.QuestionsCloseAt)
 	v.Ask = in.ask
-	// The organization's own bids, with their content: nobody else's.
+	// The organization's own bids, with their content: nobody else'h.
 	var current *tender.BidView
 	if t.MyBid != nil {
-		bids, err := s.tenders.Bids(ctx, a, id)
+		bids, err := h.Tenders.Bids(ctx, a, id)
 		if err != nil {
 			return err
 		}
@@ -91,7 +89,7 @@ func (s *Server) renderOpportunity(c *fiber.Ctx, status int, id int64, in tender
 		}
 		if b := current.Content; b != nil && current.Status == "active" {
 			mb.Price, mb.Proposal, mb.Staffing = yuan(b.PriceFen), b.TechnicalProposal, b.StaffingPlan
-			mb.Commitments = s.commitRows(lang, t.Metrics, bodyCommitments(b), formAlert{})
+			mb.Commitments = h.commitRows(lang, t.Metrics, bodyCommitments(b), formAlert{})
 			mb.Attachments = attachmentLinks(v.Base, current.ID, b.Attachments)
 		}
 		v.MyBid = mb
@@ -108,12 +106,12 @@ func (s *Server) renderOpportunity(c *fiber.Ctx, status int, id int64, in tender
 	default:
 		v.Bid = bidForm{Commitments: map[string]string{}}
 	}
-	v.Commitments = s.commitRows(lang, t.Metrics, v.Bid.Commitments, in.alert.formAlert)
+	v.Commitments = h.commitRows(lang, t.Metrics, v.Bid.Commitments, in.alert.formAlert)
 	// A bidder whose bid was opened may challenge the proposed award in its period.
 	if v.Award != nil && v.Award.Open && t.Status == tender.StatusAwardProposed && v.Opening != nil &&
 		slices.ContainsFunc(v.Opening.Bids, func(b tender.OpeningEntry) bool { return b.OrganizationID == a.Scope.OrganizationID }) {
 		v.CanChallenge = true
-		docs, err := s.orgs.ListDocuments(ctx, a, a.Scope.OrganizationID)
+		docs, err := h.Orgs.ListDocuments(ctx, a, a.Scope.OrganizationID)
 		if err != nil {
 			return err
 		}
@@ -128,36 +126,36 @@ func (s *Server) renderOpportunity(c *fiber.Ctx, status int, id int64, in tender
 		v.Challenge = challengeForm{Evidence: map[int64]bool{}}
 	}
 	if t.Status != tender.StatusDraft {
-		list, err := s.tenders.Challenges(ctx, a, id)
+		list, err := h.Tenders.Challenges(ctx, a, id)
 		if err != nil {
 			return err
 		}
-		v.Challenges = s.challengeRows(list, in)
+		v.Challenges = h.challengeRows(list, in)
 	}
-	return s.render(c, status, "tender", v)
+	return h.render(c, status, "tender", v)
 }
 
-func (s *Server) handleOpportunityPage(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+func (h *Handler) handleOpportunityPage(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
-	return s.renderOpportunity(c, fiber.StatusOK, id, tenderInput{})
+	return h.renderOpportunity(c, fiber.StatusOK, id, tenderInput{})
 }
 
 // orgAction runs one of the organization's actions, like officerAction.
-func (s *Server) orgAction(c *fiber.Ctx, section, done string, in tenderInput, name func(string) (string, string),
+func (h *Handler) orgAction(c *fiber.Ctx, section, done string, in tenderInput, name func(string) (string, string),
 	act func(ctx context.Context, a access.Actor, id int64) error) error {
-	return s.tenderAction(c, "/opportunities", (*Server).renderOpportunity, section, done, in, name, act)
+	return h.tenderAction(c, "/opportunities", (*Handler).renderOpportunity, section, done, in, name, act)
 }
 
-func (s *Server) handleAskSubmit(c *fiber.Ctx) error {
+func (h *Handler) handleAskSubmit(c *fiber.Ctx) error {
 	body := strings.Clone(c.FormValue("body"))
 	lang := language(c)
-	return s.orgAction(c, "qa", "asked", tenderInput{ask: body},
-		func(string) (string, string) { return "ask-body", s.pages.translate(lang, "qa.question") },
+	return h.orgAction(c, "qa", "asked", tenderInput{ask: body},
+		func(string) (string, string) { return "ask-body", h.pages.translate(lang, "qa.question") },
 		func(ctx context.Context, a access.Actor, id int64) error {
-			_, err := s.tenders.Ask(ctx, a, id, body)
+			_, err := h.Tenders.Ask(ctx, a, id, body)
 			return err
 		})
 }
@@ -210,19 +208,19 @@ func readBid(c *fiber.Ctx, metrics []tender.Metric) (bidForm, tender.BidBody, er
 	return f, body, bad.Err()
 }
 
-func (s *Server) handleBidSubmitPage(c *fiber.Ctx) error {
-	ctx, a, lang := c.UserContext(), actor(c), language(c)
-	id, err := paramID(c, "id")
+func (h *Handler) handleBidSubmitPage(c *fiber.Ctx) error {
+	ctx, a, lang := c.UserContext(), request.Actor(c), language(c)
+	id, err := request.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
-	t, err := s.tenders.Get(ctx, a, id)
+	t, err := h.Tenders.Get(ctx, a, id)
 	if err != nil {
 		return err
 	}
 	f, body, err := readBid(c, t.Metrics)
 	if err == nil {
-		_, err = s.tenders.SubmitBid(ctx, a, id, body)
+		_, err = h.Tenders.SubmitBid(ctx, a, id, body)
 	}
 	name := func(field string) (string, string) {
 		generic := fieldIndex.ReplaceAllString(field, "")
@@ -231,47 +229,47 @@ func (s *Server) handleBidSubmitPage(c *fiber.Ctx) error {
 			i := indexes(field)[0]
 			if i < len(t.Metrics) {
 				m := t.Metrics[i]
-				return "bid-commit-" + m.Code, pick(lang, m.NameZh, m.NameEn) + " · " + s.pages.translate(lang, "bid.commitment")
+				return "bid-commit-" + m.Code, pick(lang, m.NameZh, m.NameEn) + " · " + h.pages.translate(lang, "bid.commitment")
 			}
-			return "bid-commitments", s.pages.translate(lang, "bid.commitments")
+			return "bid-commitments", h.pages.translate(lang, "bid.commitments")
 		case strings.HasPrefix(field, "attachments"):
-			return "bid-attachments", s.pages.translate(lang, "bid.attachments")
+			return "bid-attachments", h.pages.translate(lang, "bid.attachments")
 		case field == "price_fen":
-			return "bid-price", s.pages.translate(lang, "bid.price")
+			return "bid-price", h.pages.translate(lang, "bid.price")
 		}
-		return "bid-" + generic, s.pages.translate(lang, "bid."+generic)
+		return "bid-" + generic, h.pages.translate(lang, "bid."+generic)
 	}
 	if err != nil {
-		status, alert, ok := s.tenderProblem(c, err, name)
+		status, alert, ok := h.tenderProblem(c, err, name)
 		if !ok {
 			return err
 		}
 		alert = inFormOrder(alert, "bid-price", "bid-technical_proposal", "bid-staffing_plan")
-		return s.renderOpportunity(c, status, id, tenderInput{bid: &f, alert: s.tenderSection(c, "bid", alert)})
+		return h.renderOpportunity(c, status, id, tenderInput{bid: &f, alert: h.tenderSection(c, "bid", alert)})
 	}
 	return c.Redirect(fmt.Sprintf("/opportunities/%d?done=submitted#receipt", id), fiber.StatusSeeOther)
 }
 
-func (s *Server) handleWithdrawSubmit(c *fiber.Ctx) error {
-	bidID, err := paramID(c, "bid")
+func (h *Handler) handleWithdrawSubmit(c *fiber.Ctx) error {
+	bidID, err := request.ParamID(c, "bid")
 	if err != nil {
 		return err
 	}
-	return s.orgAction(c, "receipt", "withdrawn", tenderInput{}, s.prefixed(c, "bid-"),
+	return h.orgAction(c, "receipt", "withdrawn", tenderInput{}, h.prefixed(c, "bid-"),
 		func(ctx context.Context, a access.Actor, id int64) error {
-			t, err := s.tenders.Get(ctx, a, id)
+			t, err := h.Tenders.Get(ctx, a, id)
 			if err != nil {
 				return err
 			}
 			if t.MyBid == nil || t.MyBid.ID != bidID {
 				return apperr.ErrNotFound
 			}
-			_, err = s.tenders.WithdrawBid(ctx, a, bidID)
+			_, err = h.Tenders.WithdrawBid(ctx, a, bidID)
 			return err
 		})
 }
 
-func (s *Server) handleChallengeSubmit(c *fiber.Ctx) error {
+func (h *Handler) handleChallengeSubmit(c *fiber.Ctx) error {
 	lang := language(c)
 	f := challengeForm{Reasons: strings.Clone(c.FormValue("reasons")), Evidence: map[int64]bool{}}
 	var bad apperr.Fields
@@ -282,15 +280,15 @@ func (s *Server) handleChallengeSubmit(c *fiber.Ctx) error {
 	}
 	name := func(field string) (string, string) {
 		if strings.HasPrefix(field, "evidence") {
-			return "challenge-evidence", s.pages.translate(lang, "challenge.evidence")
+			return "challenge-evidence", h.pages.translate(lang, "challenge.evidence")
 		}
-		return "challenge-reasons", s.pages.translate(lang, "challenge.reasons")
+		return "challenge-reasons", h.pages.translate(lang, "challenge.reasons")
 	}
-	return s.orgAction(c, "challenge", "challenged", tenderInput{challenge: &f}, name, func(ctx context.Context, a access.Actor, id int64) error {
+	return h.orgAction(c, "challenge", "challenged", tenderInput{challenge: &f}, name, func(ctx context.Context, a access.Actor, id int64) error {
 		if err := bad.Err(); err != nil {
 			return err
 		}
-		_, err := s.tenders.FileChallenge(ctx, a, id, f.Reasons, sortedIDs(f.Evidence))
+		_, err := h.Tenders.FileChallenge(ctx, a, id, f.Reasons, sortedIDs(f.Evidence))
 		return err
 	})
 }

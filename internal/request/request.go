@@ -1,0 +1,116 @@
+// Package request holds what the JSON API (package api) and the server-rendered
+// pages (package ui) both need from a Fiber request: who is asking (the actor
+// and the request id), path and query parameters, strict JSON decoding, the
+// role guards, the transport's own errors, attachment and CSV downloads, and
+// the domain services both readers call.
+package request
+
+import (
+	"log/slog"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+	"gorm.io/gorm"
+
+	"github.com/jiedao-market/jiedao/internal/access"
+	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/auth"
+	"github.com/jiedao-market/jiedao/internal/catalog"
+	"github.com/jiedao-market/jiedao/internal/config"
+	"github.com/jiedao-market/jiedao/internal/fund"
+	"github.com/jiedao-market/jiedao/internal/org"
+	"github.com/jiedao-market/jiedao/internal/payout"
+	"github.com/jiedao-market/jiedao/internal/place"
+	"github.com/jiedao-market/jiedao/internal/platform/clock"
+	"github.com/jiedao-market/jiedao/internal/tender"
+)
+
+// Services are the domain services the API and the pages call; cmd/jiedao
+// builds them and hands them to both.
+type Services struct {
+	Auth    *auth.Service
+	Places  *place.Service
+	Orgs    *org.Service
+	Catalog *catalog.Service
+	Funds   *fund.Service
+	Payouts *payout.Service
+	Tenders *tender.Service
+}
+
+// The request's locals.
+const (
+	localID        = "request_id"
+	localActor     = "actor"
+	localJSONLimit = "json_limit"
+)
+
+// SetID records the request's id, for logs, audit entries and problems.
+func SetID(c *fiber.Ctx, id string) { c.Locals(localID, id) }
+
+// ID returns the request's id ("" before the server gave it one).
+func ID(c *fiber.Ctx) string {
+	rid, _ := c.Locals(localID).(string)
+	return rid
+}
+
+// SetActor records who is making the request.
+func SetActor(c *fiber.Ctx, a access.Actor) { c.Locals(localActor, a) }
+
+// Actor returns who is making the request: the signed-in user, else an
+// anonymous actor.
+func Actor(c *fiber.Ctx) access.Actor {
+	if a, ok := c.Locals(localActor).(access.Actor); ok {
+		return a
+	}
+	return access.Anonymous(ID(c), c.IP())
+}
+
+// Client describes the caller for the auth service's logs and throttles.
+func Client(c *fiber.Ctx) auth.Client {
+	return auth.Client{IP: c.IP(), UserAgent: string(c.Request().Header.UserAgent()), RequestID: ID(c)}
+}
+
+// ParamID reads a positive integer path parameter; a malformed one is 404.
+func ParamID(c *fiber.Ctx, name string) (int64, error) {
+	id, err := strconv.ParseInt(c.Params(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, apperr.ErrNotFound
+	}
+	return id, nil
+}
+
+// QueryInt reads an optional positive integer query parameter (0 when absent).
+func QueryInt(c *fiber.Ctx, name string) (int64, error) {
+	v := c.Query(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, apperr.InvalidField(name, "must be a positive whole number")
+	}
+	return n, nil
+}
+
+// NewServices builds the domain services on db with cfg's settings: payouts
+// without Stripe or jobs (UseStripe and UseRiver add them), tenders sealing
+// bids under cfg.Tender.SealKey, which must be set.
+func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger) (Services, error) {
+	authSvc, err := auth.NewService(db, c, cfg.Auth, log)
+	if err != nil {
+		return Services{}, err
+	}
+	tenders, err := tender.NewConfigured(db, c, cfg.Tender)
+	if err != nil {
+		return Services{}, err
+	}
+	return Services{
+		Auth:    authSvc,
+		Places:  place.NewService(db, c),
+		Orgs:    org.NewService(db, c, org.Options{Argon2: cfg.Auth.Argon2, Uploads: cfg.Uploads}),
+		Catalog: catalog.NewService(db, c),
+		Funds:   fund.NewService(db, c),
+		Payouts: payout.NewService(db, c, log, payout.Options{}),
+		Tenders: tenders,
+	}, nil
+}

@@ -1,0 +1,149 @@
+package ui
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/jiedao-market/jiedao/internal/access"
+	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/config"
+	"github.com/jiedao-market/jiedao/internal/request"
+	"github.com/jiedao-market/jiedao/web"
+)
+
+// Languages of the site; the first is the default.
+var languages = []string{"zh-CN", "en"}
+
+// pages renders the server-side HTML: one parsed template set per page and language.
+type pages struct {
+	sets     map[string]*template.Template // key: lang + "/" + page
+	messages map[string]map[string]string
+	csrfKey  []byte
+	secure   bool
+}
+
+func newPages(cfg config.Config) (*pages, error) {
+	p := &pages{sets: map[string]*template.Template{}, messages: map[string]map[string]string{},
+		csrfKey: cfg.Auth.CSRFSecret, secure: cfg.HTTP.SecureCookies}
+	if len(p.csrfKey) == 0 {
+		return nil, fmt.Errorf("pages: no CSRF secret configured (JIEDAO_CSRF_SECRET)")
+	}
+	for _, lang := range languages {
+		raw, err := fs.ReadFile(web.I18n, "i18n/"+lang+".json")
+		if err != nil {
+			return nil, err
+		}
+		m := map[string]string{}
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return nil, fmt.Errorf("catalog %s: %w", lang, err)
+		}
+		p.messages[lang] = m
+	}
+	names, err := fs.Glob(web.Templates, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range names {
+		page := strings.TrimSuffix(strings.TrimPrefix(name, "templates/"), ".html")
+		if page == "layout" {
+			continue
+		}
+		for _, lang := range languages {
+			t, err := template.New(page).Funcs(p.funcs(lang)).ParseFS(web.Templates, "templates/layout.html", name)
+			if err != nil {
+				return nil, fmt.Errorf("template %s: %w", name, err)
+			}
+			p.sets[lang+"/"+page] = t
+		}
+	}
+	return p, nil
+}
+
+func (p *pages) translate(lang, key string) string {
+	if m, ok := p.messages[lang][key]; ok {
+		return m
+	}
+	return key
+}
+
+func (p *pages) funcs(lang string) template.FuncMap {
+	return template.FuncMap{
+		"t":   func(key string) string { return p.translate(lang, key) },
+		"tf":  func(key string, args ...any) string { return fmt.Sprintf(p.translate(lang, key), args...) },
+		"nav": navFor,
+		"name": func(zh, en string) string {
+			if lang == "en" && en != "" {
+				return en
+			}
+			return zh
+		},
+	}
+}
+
+// view is what every page template receives.
+type view struct {
+	Lang  string
+	Path  string
+	Here  string // path and query, to come back to after switching language
+	Actor access.Actor
+	CSRF  string
+	Data  any
+}
+
+func language(c *fiber.Ctx) string {
+	if l := c.Cookies(cookieLang); l == "en" {
+		return "en"
+	}
+	return languages[0]
+}
+
+func (h *Handler) render(c *fiber.Ctx, status int, page string, data any) error {
+	lang := language(c)
+	t, ok := h.pages.sets[lang+"/"+page]
+	if !ok {
+		return fmt.Errorf("render: no page %q", page)
+	}
+	v := view{Lang: lang, Path: c.Path(), Here: string(c.Request().RequestURI()), Actor: request.Actor(c), CSRF: h.csrfToken(c), Data: data}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		return fmt.Errorf("render %s: %w", page, err)
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Status(status).Send(buf.Bytes())
+}
+
+// RenderError answers a page request with the error page for e.
+func (h *Handler) RenderError(c *fiber.Ctx, status int, e *apperr.Error) error {
+	msg := "error.internal"
+	switch e.Kind {
+	case apperr.NotFound:
+		msg = "error.not_found"
+	case apperr.Forbidden, apperr.Unauthorized:
+		msg = "error.forbidden"
+	case apperr.TooLarge:
+		msg = "error.too_large"
+	case apperr.Invalid, apperr.UnsupportedMediaType:
+		msg = "error.invalid"
+	case apperr.Conflict:
+		msg = "error.conflict"
+	case apperr.TooManyRequests:
+		msg = "error.too_many"
+	}
+	if e == errCSRF {
+		msg = "error.csrf"
+	}
+	return h.render(c, status, "error", fiber.Map{"Message": msg})
+}
+
+// lookup returns the message for key, if the catalog holds one.
+func (p *pages) lookup(lang, key string) (string, bool) {
+	m, ok := p.messages[lang][key]
+	return m, ok
+}
