@@ -4,12 +4,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/jiedao-market/jiedao/internal/server/servertest"
 )
 
 // benchGet measures one GET through the whole app: middleware, authentication,
 // handler, database and JSON or HTML rendering.
-func benchGet(b *testing.B, e *env, path, token string) {
-	app := e.srv.App()
+func benchGet(b *testing.B, e *servertest.Env, path, token string) {
+	app := e.Server.App()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:8080"+path, nil)
@@ -26,16 +28,16 @@ func benchGet(b *testing.B, e *env, path, token string) {
 
 // BenchmarkAPIMe is the cost of the lightest authenticated API call.
 func BenchmarkAPIMe(b *testing.B) {
-	e := newEnv(b)
-	benchGet(b, e, "/api/v1/me", e.token("demo-officer"))
+	e := servertest.NewEnv(b)
+	benchGet(b, e, "/api/v1/me", e.Token("demo-officer"))
 }
 
 // BenchmarkPublicCatalogSearch is an anonymous search of the public catalog API.
 func BenchmarkPublicCatalogSearch(b *testing.B) {
-	benchGet(b, newEnv(b), "/api/v1/public/transfer-items?q=%E5%B1%85%E5%AE%B6", "")
+	benchGet(b, servertest.NewEnv(b), "/api/v1/public/transfer-items?q=%E5%B1%85%E5%AE%B6", "")
 }
 
 // BenchmarkCatalogPage renders the public catalog page.
 func BenchmarkCatalogPage(b *testing.B) {
-	benchGet(b, newEnv(b), "/catalog", "")
+	benchGet(b, servertest.NewEnv(b), "/catalog", "")
 }

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/jiedao-market/jiedao/internal/server/servertest"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files under testdata")
@@ -49,7 +51,7 @@ func routeFill(pattern string) string {
 // login page), "refused" for 403, and "allowed" for anything else (the guard
 // let the request through to its handler, whatever the handler then said: a
 // page's 401 is a failed login, not a guard).
-func routeOutcome(r response, api, anonymous bool) string {
+func routeOutcome(r servertest.Response, api, anonymous bool) string {
 	switch {
 	case api && r.Status == http.StatusUnauthorized:
 		return "sign-in"
@@ -67,11 +69,11 @@ func routeOutcome(r response, api, anonymous bool) string {
 // Run with -update to rewrite it.
 func TestRouteTableGolden(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := servertest.NewEnv(t)
 	type route struct{ method, path string }
 	var routes []route
 	seen := map[route]bool{}
-	for _, r := range e.srv.App().GetRoutes(true) {
+	for _, r := range e.Server.App().GetRoutes(true) {
 		switch r.Method {
 		case "GET", "POST", "PUT", "PATCH", "DELETE":
 		default:
@@ -90,18 +92,18 @@ func TestRouteTableGolden(t *testing.T) {
 	})
 
 	bearer := map[string]string{}
-	pages := map[string]*pageClient{}
+	pages := map[string]*servertest.PageClient{}
 	csrf := map[string]string{}
 	signInAll := func(username string) {
 		if username == "" {
-			p := newPageClient(e)
-			csrf[username] = csrfToken(t, p.get(t, "/login"))
+			p := servertest.NewPageClient(e)
+			csrf[username] = servertest.CSRFToken(t, p.Get(t, "/login"))
 			pages[username] = p
 			return
 		}
-		bearer[username] = e.token(username)
-		p := signIn(t, e, username)
-		csrf[username] = csrfToken(t, p.get(t, "/dashboard"))
+		bearer[username] = e.Token(username)
+		p := servertest.SignIn(t, e, username)
+		csrf[username] = servertest.CSRFToken(t, p.Get(t, "/dashboard"))
 		pages[username] = p
 	}
 	for _, id := range routeIdentities {
@@ -115,17 +117,17 @@ func TestRouteTableGolden(t *testing.T) {
 		var cells []string
 		for _, id := range routeIdentities {
 			anonymous := id.username == ""
-			var r response
+			var r servertest.Response
 			api := strings.HasPrefix(path, "/api/") || path == "/healthz" || path == "/readyz" || path == "/metrics"
 			if api {
-				req := request{Method: rt.method, Path: path, Token: bearer[id.username]}
-				r = e.doRaw(req)
+				req := servertest.Request{Method: rt.method, Path: path, Token: bearer[id.username]}
+				r = e.DoRaw(req)
 			} else {
 				p := pages[id.username]
 				if rt.method == "GET" {
-					r = p.get(t, path)
+					r = p.Get(t, path)
 				} else {
-					r = p.send(t, rt.method, path, url.Values{"csrf_token": {csrf[id.username]}})
+					r = p.Send(t, rt.method, path, url.Values{"csrf_token": {csrf[id.username]}})
 				}
 			}
 			cells = append(cells, id.column+"="+routeOutcome(r, api, anonymous))

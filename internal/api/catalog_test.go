@@ -1,0 +1,995 @@
+package api_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/jiedao-market/jiedao/internal/catalog"
+	"github.com/jiedao-market/jiedao/internal/server/servertest"
+)
+
+// catItemBody is a complete, valid transfer item of category serving communities.
+func catItemBody(title, category string, communities ...int64) map[string]any {
+	if communities == nil {
+		communities = []int64{}
+	}
+	return map[string]any{
+		"title":              title,
+		"description":        "为辖区内高龄、失能老人提供上门助餐、助洁服务。",
+		"category_code":      category,
+		"legal_basis":        "《湖州市吴兴区政府购买服务管理办法》",
+		"target_population":  "辖区内80周岁以上老人",
+		"community_ids":      communities,
+		"annual_quantity":    1200,
+		"quantity_unit":      "人次",
+		"unit_price_fen":     8000,
+		"purchase_method":    "open_tender",
+		"min_grade":          3,
+		"min_social_workers": 2,
+	}
+}
+
+// catRefused sends a request that must be refused with want and the problem
+// code, naming exactly fields, while no row of tables (and no audit entry) is
+// added or removed.
+func catRefused(t testing.TB, e *servertest.Env, method, path, token string, body any, want int, code string, fields []string, tables ...string) {
+	t.Helper()
+	tables = append(tables, "audit_entries")
+	before := map[string]int64{}
+	for _, table := range tables {
+		before[table] = catCount(t, e, table)
+	}
+	r := e.Do(servertest.Request{Method: method, Path: path, Token: token, Body: body})
+	if r.Status != want {
+		t.Fatalf("%s %s = %d %s, want %d", method, path, r.Status, r.Body, want)
+	}
+	p := r.Problem(t)
+	if p.Code != code || p.Status != want {
+		t.Errorf("%s %s: problem code %q status %d, want %q %d", method, path, p.Code, p.Status, code, want)
+	}
+	if fields == nil {
+		fields = []string{}
+	}
+	slices.Sort(fields)
+	// Distinct names: a field may carry several messages.
+	if diff := cmp.Diff(fields, slices.Compact(inFields(p))); diff != "" {
+		t.Errorf("%s %s: problem errors[].field (-want +got):\n%s\nbody %s", method, path, diff, r.Body)
+	}
+	for _, table := range tables {
+		if n := catCount(t, e, table); n != before[table] {
+			t.Errorf("%s %s was refused but %s went from %d to %d rows", method, path, table, before[table], n)
+		}
+	}
+}
+
+func catCount(t testing.TB, e *servertest.Env, table string) int64 {
+	t.Helper()
+	var n int64
+	if err := e.DB.Table(table).Count(&n).Error; err != nil {
+		t.Fatalf("count %s: %v", table, err)
+	}
+	return n
+}
+
+// catItemTables are the tables a transfer item writes.
+var catItemTables = []string{"transfer_items", "transfer_item_versions", "transfer_item_communities", "transfer_item_metrics"}
+
+func catCreate(t testing.TB, e *servertest.Env, token string, body map[string]any) catalog.View {
+	t.Helper()
+	var v catalog.View
+	servertest.Call(t, e, "POST", "/api/v1/transfer-items", token, body, http.StatusCreated, &v)
+	return v
+}
+
+func catItemPath(id int64, suffix string) string {
+	return fmt.Sprintf("/api/v1/transfer-items/%d%s", id, suffix)
+}
+
+func catPublish(t testing.TB, e *servertest.Env, token string, id int64) catalog.View {
+	t.Helper()
+	var v catalog.View
+	servertest.Call(t, e, "POST", catItemPath(id, "/publish"), token, nil, http.StatusOK, &v)
+	return v
+}
+
+func catGet(t testing.TB, e *servertest.Env, token string, path string) catalog.View {
+	t.Helper()
+	var v catalog.View
+	servertest.Call(t, e, "GET", path, token, nil, http.StatusOK, &v)
+	return v
+}
+
+func catVersions(t testing.TB, e *servertest.Env, token string, id int64) []catalog.View {
+	t.Helper()
+	var list struct {
+		Items []catalog.View `json:"items"`
+	}
+	servertest.Call(t, e, "GET", catItemPath(id, "/versions"), token, nil, http.StatusOK, &list)
+	return list.Items
+}
+
+// catListIDs returns the ids GET /api/v1/transfer-items answers token with.
+func catListIDs(t testing.TB, e *servertest.Env, token string) []int64 {
+	t.Helper()
+	var list struct {
+		Items []catalog.View `json:"items"`
+	}
+	servertest.Call(t, e, "GET", "/api/v1/transfer-items", token, nil, http.StatusOK, &list)
+	ids := []int64{}
+	for _, v := range list.Items {
+		ids = append(ids, v.ID)
+	}
+	return ids
+}
+
+// catGuidance returns a district's guidance catalog as the public sees it.
+func catGuidance(t testing.TB, e *servertest.Env, district int64) []catalog.GuidanceEntry {
+	t.Helper()
+	var list struct {
+		Items []catalog.GuidanceEntry `json:"items"`
+	}
+	servertest.Call(t, e, "GET", fmt.Sprintf("/api/v1/districts/%d/guidance-catalog", district), "", nil, http.StatusOK, &list)
+	return list.Items
+}
+
+func catListed(entries []catalog.GuidanceEntry, category string) bool {
+	return slices.ContainsFunc(entries, func(g catalog.GuidanceEntry) bool { return g.CategoryCode == category })
+}
+
+// catEnsureGuidance adds category to the district's guidance catalog as the
+// district admin of token, unless the catalog (seeded, say) lists it already.
+func catEnsureGuidance(t testing.TB, e *servertest.Env, token string, district int64, category string) {
+	t.Helper()
+	if catListed(catGuidance(t, e, district), category) {
+		return
+	}
+	servertest.Call(t, e, "POST", fmt.Sprintf("/api/v1/districts/%d/guidance-catalog", district), token,
+		map[string]any{"category_code": category, "catalog_code": "X-" + strings.ReplaceAll(category, "_", "-")}, http.StatusCreated, nil)
+}
+
+// catFreeCategory returns a service category the district's guidance catalog
+// does not list yet.
+func catFreeCategory(t testing.TB, e *servertest.Env, district int64) string {
+	t.Helper()
+	var list struct {
+		Items []catalog.Standard `json:"items"`
+	}
+	servertest.Call(t, e, "GET", "/api/v1/standards", "", nil, http.StatusOK, &list)
+	listed := catGuidance(t, e, district)
+	for _, s := range list.Items {
+		if !catListed(listed, s.Code) {
+			return s.Code
+		}
+	}
+	t.Fatalf("district %d lists every category in its guidance catalog", district)
+	return ""
+}
+
+func catMetricCodes(ms []catalog.ItemMetric) []string {
+	out := []string{}
+	for _, m := range ms {
+		out = append(out, m.Code)
+	}
+	return out
+}
+
+func catIDs(vs []catalog.View) []int64 {
+	out := []int64{}
+	for _, v := range vs {
+		out = append(out, v.ID)
+	}
+	return out
+}
+
+// catOther is 南浔区, created by demo-admin, with one subdistrict, one
+// community, a procurement officer and a district admin.
+type catOther struct {
+	district, sub, comm int64
+	officer, admin      string // access tokens
+}
+
+func newCatOther(t testing.TB, f *azFixture) catOther {
+	t.Helper()
+	e, admin := f.e, f.tokens["demo-admin"]
+	create := func(path string, body map[string]any) int64 {
+		t.Helper()
+		var out struct {
+			ID int64 `json:"id"`
+		}
+		servertest.Call(t, e, "POST", path, admin, body, http.StatusCreated, &out)
+		return out.ID
+	}
+	var o catOther
+	o.district = create("/api/v1/districts", map[string]any{"code": "330503", "name_zh": "南浔区", "name_en": "Nanxun District"})
+	o.sub = create("/api/v1/subdistricts", map[string]any{"district_id": o.district, "code": "330503001", "name_zh": "南浔镇"})
+	o.comm = create("/api/v1/communities", map[string]any{"subdistrict_id": o.sub, "code": "330503001001", "name_zh": "南浔社区", "households": 800})
+	const password = "nanxun password for tests"
+	create("/api/v1/users", map[string]any{"username": "nx-officer", "password": password, "role": "procurement_officer", "subdistrict_id": o.sub})
+	create("/api/v1/users", map[string]any{"username": "nx-district", "password": password, "role": "district_admin", "district_id": o.district})
+	login := func(username string) string {
+		t.Helper()
+		var tk struct {
+			AccessToken string `json:"access_token"`
+		}
+		servertest.Call(t, e, "POST", "/api/v1/auth/login", "", map[string]string{"username": username, "password": password}, http.StatusOK, &tk)
+		return tk.AccessToken
+	}
+	o.officer, o.admin = login("nx-officer"), login("nx-district")
+	return o
+}
+
+// catActions returns the audit actions recorded for a transfer item, in order.
+func catActions(t testing.TB, e *servertest.Env, id int64) []string {
+	t.Helper()
+	var actions []string
+	if err := e.DB.Table("audit_entries").Where("entity_type = ? AND entity_id = ?", "transfer_item", strconv.FormatInt(id, 10)).
+		Order("seq").Pluck("action", &actions).Error; err != nil {
+		t.Fatalf("read audit entries of transfer item %d: %v", id, err)
+	}
+	return actions
+}
+
+func TestCatalogItemLifecycle(t *testing.T) {
+	t.Parallel()
+	f := newAzFixture(t)
+	e := f.e
+	officer, district := f.tokens["demo-officer"], f.tokens["demo-district"]
+
+	category := catFreeCategory(t, e, f.district)
+	var std catalog.Standard
+	servertest.Call(t, e, "GET", "/api/v1/standards/"+category, officer, nil, http.StatusOK, &std)
+	var wantMetrics []catalog.ItemMetric
+	for _, m := range std.Metrics {
+		if m.Status == "active" {
+			wantMetrics = append(wantMetrics, catalog.ItemMetric{Code: m.Code, NameZh: m.NameZh, NameEn: m.NameEn, Unit: m.Unit,
+				Direction: m.Direction, Source: m.Source, Target: m.DefaultTarget, Weight: m.DefaultWeight})
+		}
+	}
+	if len(wantMetrics) == 0 {
+		t.Fatalf("standard %s has no active metric", category)
+	}
+
+	// Created: version 1, a draft, with the standard's metrics.
+	const title1 = "蓝鲸生命周期·社区服务项目"
+	created := catCreate(t, e, officer, catItemBody(title1, category, f.commA))
+	id := created.ID
+	if created.Version != 1 || created.Status != "draft" || created.VersionStatus != "draft" || created.PublishedVersion != nil ||
+		created.PublishedAt != nil || created.SubdistrictID != f.subA || created.Title != title1 || created.UnitPriceFen != 8000 {
+		t.Errorf("created item = %+v, want version 1, a draft of subdistrict %d titled %s", created, f.subA, title1)
+	}
+	if diff := cmp.Diff([]int64{f.commA}, created.CommunityIDs); diff != "" {
+		t.Errorf("created community_ids (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantMetrics, created.Metrics); diff != "" {
+		t.Errorf("created metrics, want the standard's defaults (-want +got):\n%s", diff)
+	}
+
+	// Publishing waits for the district to list the category.
+	catRefused(t, e, "POST", catItemPath(id, "/publish"), officer, nil, http.StatusConflict, "transfer_item.category_not_in_catalog", nil, catItemTables...)
+	if got := catGet(t, e, officer, catItemPath(id, "")); got.Status != "draft" || got.VersionStatus != "draft" {
+		t.Errorf("after the refused publish the item is %s/%s, want draft/draft", got.Status, got.VersionStatus)
+	}
+	var entry catalog.GuidanceEntry
+	servertest.Call(t, e, "POST", fmt.Sprintf("/api/v1/districts/%d/guidance-catalog", f.district), district,
+		map[string]any{"category_code": category, "catalog_code": "LC-01", "notes": "生命周期测试"}, http.StatusCreated, &entry)
+	if entry.DistrictID != f.district || entry.CategoryCode != category || entry.CatalogCode != "LC-01" {
+		t.Errorf("guidance entry = %+v, want %s as LC-01 of district %d", entry, category, f.district)
+	}
+	if !catListed(catGuidance(t, e, f.district), category) {
+		t.Errorf("the public guidance catalog does not list %s after it was added", category)
+	}
+	published1 := catPublish(t, e, officer, id)
+	if published1.Version != 1 || published1.Status != "published" || published1.VersionStatus != "published" ||
+		published1.PublishedVersion == nil || *published1.PublishedVersion != 1 || published1.PublishedAt == nil || !published1.PublishedAt.Equal(servertest.Start) {
+		t.Errorf("published item = %+v, want version 1 published at %v", published1, servertest.Start)
+	}
+	catRefused(t, e, "POST", catItemPath(id, "/publish"), officer, nil, http.StatusConflict, "transfer_item.no_draft", nil, catItemTables...)
+
+	// An edit of the published item is version 2, a draft; version 1 stays as it was.
+	e.Clock.Advance(time.Minute)
+	const title2 = "蓝鲸生命周期·社区服务项目（第二版）"
+	first := wantMetrics[0]
+	var draft catalog.View
+	servertest.Call(t, e, "PATCH", catItemPath(id, ""), officer, map[string]any{"title": title2, "unit_price_fen": 9000,
+		"metrics": []map[string]any{{"code": first.Code, "target": first.Target + 10, "weight": 100}}}, http.StatusOK, &draft)
+	if draft.Version != 2 || draft.VersionStatus != "draft" || draft.Status != "published" || *draft.PublishedVersion != 1 ||
+		draft.Title != title2 || draft.UnitPriceFen != 9000 || draft.PublishedAt != nil {
+		t.Errorf("PATCH of the published item = %+v, want version 2, a draft titled %s, with version 1 in force", draft, title2)
+	}
+	wantDraftMetric := first
+	wantDraftMetric.Target, wantDraftMetric.Weight = first.Target+10, 100
+	if diff := cmp.Diff([]catalog.ItemMetric{wantDraftMetric}, draft.Metrics); diff != "" {
+		t.Errorf("version 2 metrics (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(published1, catGet(t, e, officer, catItemPath(id, "?version=1"))); diff != "" {
+		t.Errorf("GET ?version=1 after the edit differs from the published version 1 (-published +now):\n%s", diff)
+	}
+	if got := catGet(t, e, officer, catItemPath(id, "")); got.Version != 2 || got.Title != title2 {
+		t.Errorf("GET without a version = version %d %q, want the draft, version 2 %q", got.Version, got.Title, title2)
+	}
+	if diff := cmp.Diff(published1, catGet(t, e, "", fmt.Sprintf("/api/v1/public/transfer-items/%d", id))); diff != "" {
+		t.Errorf("the public item while version 2 is a draft differs from version 1 (-version 1 +public):\n%s", diff)
+	}
+	// A second edit changes the draft in place.
+	servertest.Call(t, e, "PATCH", catItemPath(id, ""), officer, map[string]any{"description": "第二版说明"}, http.StatusOK, &draft)
+	if draft.Version != 2 || draft.Description != "第二版说明" || draft.Title != title2 {
+		t.Errorf("second PATCH = version %d %q %q, want version 2 edited in place", draft.Version, draft.Title, draft.Description)
+	}
+	if n := len(catVersions(t, e, officer, id)); n != 2 {
+		t.Errorf("after two edits the item has %d versions, want 2", n)
+	}
+
+	// Publishing version 2 supersedes version 1, which stays readable.
+	e.Clock.Advance(time.Minute)
+	published2 := catPublish(t, e, officer, id)
+	if published2.Version != 2 || published2.VersionStatus != "published" || *published2.PublishedVersion != 2 ||
+		!published2.PublishedAt.Equal(servertest.Start.Add(2*time.Minute)) || published2.Title != title2 {
+		t.Errorf("publish of version 2 = %+v, want version 2 published at %v", published2, servertest.Start.Add(2*time.Minute))
+	}
+	versions := catVersions(t, e, f.tokens["demo-finance"], id)
+	type summary struct {
+		Version       int
+		VersionStatus string
+		Title         string
+		UnitPriceFen  int64
+		Metrics       []string
+	}
+	summarize := func(vs []catalog.View) []summary {
+		out := []summary{}
+		for _, v := range vs {
+			out = append(out, summary{v.Version, v.VersionStatus, v.Title, int64(v.UnitPriceFen), catMetricCodes(v.Metrics)})
+		}
+		return out
+	}
+	want := []summary{
+		{2, "published", title2, 9000, []string{first.Code}},
+		{1, "superseded", title1, 8000, catMetricCodes(wantMetrics)},
+	}
+	if diff := cmp.Diff(want, summarize(versions)); diff != "" {
+		t.Errorf("versions after publishing version 2 (-want +got):\n%s", diff)
+	}
+	v1 := catGet(t, e, officer, catItemPath(id, "?version=1"))
+	if diff := cmp.Diff(published1.Metrics, v1.Metrics); diff != "" || v1.Description != published1.Description ||
+		!v1.PublishedAt.Equal(*published1.PublishedAt) {
+		t.Errorf("superseded version 1 changed: %+v, metrics (-published +now):\n%s", v1, diff)
+	}
+	catRefused(t, e, "GET", catItemPath(id, "?version=3"), officer, nil, http.StatusNotFound, "not_found", nil)
+	if got := catGet(t, e, "", fmt.Sprintf("/api/v1/public/transfer-items/%d", id)); got.Version != 2 || got.Title != title2 {
+		t.Errorf("public item after publishing version 2 = version %d %q, want 2 %q", got.Version, got.Title, title2)
+	}
+
+	// Retired: the versions stay readable, nothing changes any more.
+	e.Clock.Advance(time.Minute)
+	var retired catalog.View
+	servertest.Call(t, e, "POST", catItemPath(id, "/retire"), officer, nil, http.StatusOK, &retired)
+	if retired.Status != "retired" || retired.Version != 2 || retired.VersionStatus != "retired" {
+		t.Errorf("retired item = %+v, want version 2 retired", retired)
+	}
+	want[0].VersionStatus = "retired"
+	if diff := cmp.Diff(want, summarize(catVersions(t, e, district, id))); diff != "" {
+		t.Errorf("versions after retiring (-want +got):\n%s", diff)
+	}
+	catRefused(t, e, "PATCH", catItemPath(id, ""), officer, map[string]any{"title": "退役后修改"}, http.StatusConflict, "transfer_item.retired", nil, catItemTables...)
+	catRefused(t, e, "POST", catItemPath(id, "/publish"), officer, nil, http.StatusConflict, "transfer_item.retired", nil, catItemTables...)
+	catRefused(t, e, "POST", catItemPath(id, "/retire"), officer, nil, http.StatusConflict, "transfer_item.not_published", nil, catItemTables...)
+	var page catalog.ItemPage
+	servertest.Call(t, e, "GET", "/api/v1/public/transfer-items?q="+url.QueryEscape("蓝鲸生命周期"), "", nil, http.StatusOK, &page)
+	if page.Total != 0 || len(page.Items) != 0 {
+		t.Errorf("the public catalog lists the retired item: %+v", page)
+	}
+	if got := catGet(t, e, "", fmt.Sprintf("/api/v1/public/transfer-items/%d", id)); got.Status != "retired" || got.Version != 2 {
+		t.Errorf("public item after retiring = %s version %d, want its last published version 2, retired", got.Status, got.Version)
+	}
+
+	wantActions := []string{"transfer_item.create", "transfer_item.publish", "transfer_item.new_version", "transfer_item.edit",
+		"transfer_item.publish", "transfer_item.retire"}
+	if diff := cmp.Diff(wantActions, catActions(t, e, id)); diff != "" {
+		t.Errorf("audit actions of the item (-want +got):\n%s", diff)
+	}
+
+	// A draft cannot be retired; retiring discards a pending draft.
+	other := catCreate(t, e, officer, catItemBody("蓝鲸生命周期·另一个事项", category))
+	catRefused(t, e, "POST", catItemPath(other.ID, "/retire"), officer, nil, http.StatusConflict, "transfer_item.not_published", nil, catItemTables...)
+	catPublish(t, e, officer, other.ID)
+	servertest.Call(t, e, "PATCH", catItemPath(other.ID, ""), officer, map[string]any{"title": "蓝鲸生命周期·未发布的第二版"}, http.StatusOK, nil)
+	servertest.Call(t, e, "POST", catItemPath(other.ID, "/retire"), officer, nil, http.StatusOK, &retired)
+	if retired.Version != 1 || retired.VersionStatus != "retired" {
+		t.Errorf("retiring with a pending draft = version %d %s, want version 1 retired", retired.Version, retired.VersionStatus)
+	}
+	if got := summarize(catVersions(t, e, officer, other.ID)); len(got) != 1 || got[0].Version != 1 {
+		t.Errorf("versions after retiring with a pending draft = %+v, want only version 1", got)
+	}
+}
+
+func TestCatalogItemTenancy(t *testing.T) {
+	t.Parallel()
+	f := newAzFixture(t)
+	e := f.e
+	officer, officer2, district := f.tokens["demo-officer"], f.tokens["demo-officer2"], f.tokens["demo-district"]
+	catEnsureGuidance(t, e, district, f.district, "ELDERLY_HOME_CARE")
+	draftA := catCreate(t, e, officer, catItemBody("蓝鲸租户·爱山草稿", "ELDERLY_HOME_CARE", f.commA))
+	pubA := catCreate(t, e, officer, catItemBody("蓝鲸租户·爱山已发布", "ELDERLY_HOME_CARE", f.commA))
+	catPublish(t, e, officer, pubA.ID)
+	itemB := catCreate(t, e, officer2, catItemBody("蓝鲸租户·飞英事项", "ELDERLY_HOME_CARE", f.commB))
+
+	// B's officer reaches none of A's items, and changes nothing trying.
+	for _, id := range []int64{draftA.ID, pubA.ID} {
+		before := inCounts(t, e, catItemTables...)
+		for _, call := range []struct {
+			method, suffix string
+			body           any
+		}{
+			{"GET", "", nil},
+			{"GET", "?version=1", nil},
+			{"GET", "/versions", nil},
+			{"PATCH", "", map[string]any{"title": "越权修改"}},
+			{"POST", "/publish", nil},
+			{"POST", "/retire", nil},
+		} {
+			azRefused(t, e, call.method, catItemPath(id, call.suffix), officer2, call.body, "transfer_items", id, http.StatusNotFound, "not_found")
+		}
+		if diff := cmp.Diff(before, inCounts(t, e, catItemTables...)); diff != "" {
+			t.Errorf("demo-officer2's refused calls on item %d changed row counts (-before +after):\n%s", id, diff)
+		}
+	}
+	azRefused(t, e, "PATCH", catItemPath(itemB.ID, ""), officer, map[string]any{"title": "越权修改"}, "transfer_items", itemB.ID, http.StatusNotFound, "not_found")
+
+	lists := []struct {
+		who  string
+		want []int64
+	}{
+		{"demo-officer", []int64{pubA.ID, draftA.ID}},
+		{"demo-finance", []int64{pubA.ID, draftA.ID}},
+		{"demo-officer2", []int64{itemB.ID}},
+		{"demo-district", []int64{itemB.ID, pubA.ID, draftA.ID}},
+	}
+	mine := []int64{draftA.ID, pubA.ID, itemB.ID}
+	for _, l := range lists {
+		// Only this test's items: the seed may hold others.
+		got := slices.DeleteFunc(catListIDs(t, e, f.tokens[l.who]), func(id int64) bool { return !slices.Contains(mine, id) })
+		if diff := cmp.Diff(l.want, got); diff != "" {
+			t.Errorf("GET /api/v1/transfer-items as %s (-want +got):\n%s", l.who, diff)
+		}
+	}
+
+	// Another district: its officer's item is out of reach of 吴兴区's roles, and
+	// its district admin reaches nothing of 吴兴区.
+	o := newCatOther(t, f)
+	nx := catCreate(t, e, o.officer, catItemBody("蓝鲸租户·南浔事项", "ELDERLY_HOME_CARE", o.comm))
+	for _, who := range []string{"demo-district", "demo-officer", "demo-finance"} {
+		azRefused(t, e, "GET", catItemPath(nx.ID, ""), f.tokens[who], nil, "transfer_items", nx.ID, http.StatusNotFound, "not_found")
+		azRefused(t, e, "GET", catItemPath(nx.ID, "/versions"), f.tokens[who], nil, "transfer_items", nx.ID, http.StatusNotFound, "not_found")
+	}
+	azRefused(t, e, "PATCH", catItemPath(nx.ID, ""), officer, map[string]any{"title": "越权修改"}, "transfer_items", nx.ID, http.StatusNotFound, "not_found")
+	azRefused(t, e, "POST", catItemPath(nx.ID, "/publish"), officer, nil, "transfer_items", nx.ID, http.StatusNotFound, "not_found")
+	for _, id := range []int64{draftA.ID, pubA.ID, itemB.ID} {
+		azRefused(t, e, "GET", catItemPath(id, ""), o.admin, nil, "transfer_items", id, http.StatusNotFound, "not_found")
+	}
+	if diff := cmp.Diff([]int64{nx.ID}, catListIDs(t, e, o.admin)); diff != "" {
+		t.Errorf("GET /api/v1/transfer-items as 南浔区's district admin (-want +got):\n%s", diff)
+	}
+	if got := catListIDs(t, e, district); slices.Contains(got, nx.ID) {
+		t.Errorf("GET /api/v1/transfer-items as demo-district = %v, includes 南浔区's item %d", got, nx.ID)
+	}
+	if got := catListIDs(t, e, f.tokens["demo-admin"]); !slices.Contains(got, nx.ID) || !slices.Contains(got, draftA.ID) {
+		t.Errorf("GET /api/v1/transfer-items as demo-admin = %v, want both districts' items", got)
+	}
+
+	// Each district keeps its own guidance catalog.
+	guidance := map[string]any{"category_code": "LEGAL_AID", "catalog_code": "NX-01"}
+	catRefused(t, e, "POST", fmt.Sprintf("/api/v1/districts/%d/guidance-catalog", f.district), o.admin, guidance,
+		http.StatusNotFound, "not_found", nil, "guidance_entries")
+	catRefused(t, e, "POST", fmt.Sprintf("/api/v1/districts/%d/guidance-catalog", o.district), district, guidance,
+		http.StatusNotFound, "not_found", nil, "guidance_entries")
+	catRefused(t, e, "POST", catItemPath(nx.ID, "/publish"), o.officer, nil, http.StatusConflict,
+		"transfer_item.category_not_in_catalog", nil, catItemTables...)
+	catEnsureGuidance(t, e, o.admin, o.district, "ELDERLY_HOME_CARE")
+	if got := catPublish(t, e, o.officer, nx.ID); got.Status != "published" {
+		t.Errorf("南浔区's item after its district listed the category = %s, want published", got.Status)
+	}
+}
+
+// catSearch returns the public catalog page for the query.
+func catSearch(t testing.TB, e *servertest.Env, token string, query url.Values) catalog.ItemPage {
+	t.Helper()
+	var page catalog.ItemPage
+	servertest.Call(t, e, "GET", "/api/v1/public/transfer-items?"+query.Encode(), token, nil, http.StatusOK, &page)
+	return page
+}
+
+func TestCatalogPublic(t *testing.T) {
+	t.Parallel()
+	f := newAzFixture(t)
+	e := f.e
+	officer, officer2, district := f.tokens["demo-officer"], f.tokens["demo-officer2"], f.tokens["demo-district"]
+	for _, c := range []string{"ELDERLY_HOME_CARE", "LEGAL_AID"} {
+		catEnsureGuidance(t, e, district, f.district, c)
+	}
+	publish := func(token string, body map[string]any) catalog.View {
+		t.Helper()
+		e.Clock.Advance(time.Minute) // publication order decides the catalog's order
+		return catPublish(t, e, token, catCreate(t, e, token, body).ID)
+	}
+	bath := catItemBody("蓝鲸公示·银龄助浴关爱行动", "ELDERLY_HOME_CARE", f.commA)
+	bath["description"] = "BlueWhale bathing service for elderly residents."
+	a := publish(officer, bath)
+	legal := catItemBody("蓝鲸公示·社区法律顾问", "LEGAL_AID")
+	legal["target_population"] = "蓝鲸居民与小微企业"
+	b := publish(officer, legal)
+	feiying := catItemBody("飞英街道居家养老服务", "ELDERLY_HOME_CARE", f.commB)
+	feiying["description"] = "蓝鲸公示：飞英街道的上门服务。"
+	c := publish(officer2, feiying)
+	meals := publish(officer, catItemBody("蓝鲸公示·老年助餐服务", "ELDERLY_HOME_CARE"))
+	// A later draft of a published item, and an item never published.
+	servertest.Call(t, e, "PATCH", catItemPath(meals.ID, ""), officer,
+		map[string]any{"title": "白鹭草稿·老年助餐服务", "description": "白鹭草稿内容"}, http.StatusOK, nil)
+	draft := catCreate(t, e, officer, catItemBody("蓝鲸公示·未发布的草稿", "ELDERLY_HOME_CARE"))
+
+	q := func(kv ...string) url.Values {
+		v := url.Values{}
+		for i := 0; i < len(kv); i += 2 {
+			v.Set(kv[i], kv[i+1])
+		}
+		return v
+	}
+	tests := []struct {
+		name  string
+		query url.Values
+		want  []int64
+		total int64
+	}{
+		{"Chinese substring of titles and a description", q("q", "蓝鲸公示"), []int64{meals.ID, c.ID, b.ID, a.ID}, 4},
+		{"Chinese substring of one title", q("q", "银龄助浴关爱"), []int64{a.ID}, 1},
+		{"substring of the target population", q("q", "蓝鲸居民"), []int64{b.ID}, 1},
+		{"case-insensitive", q("q", "bluewhale"), []int64{a.ID}, 1},
+		{"a draft's newer content", q("q", "白鹭"), []int64{}, 0},
+		{"an unpublished item", q("q", "未发布的草稿"), []int64{}, 0},
+		{"LIKE wildcards are literal", q("q", "蓝鲸公示%"), []int64{}, 0},
+		{"underscore is literal", q("q", "蓝鲸公示_"), []int64{}, 0},
+		{"subdistrict A", q("q", "蓝鲸公示", "subdistrict_id", fmt.Sprint(f.subA)), []int64{meals.ID, b.ID, a.ID}, 3},
+		{"subdistrict B", q("q", "蓝鲸公示", "subdistrict_id", fmt.Sprint(f.subB)), []int64{c.ID}, 1},
+		{"district", q("q", "蓝鲸公示", "district_id", fmt.Sprint(f.district)), []int64{meals.ID, c.ID, b.ID, a.ID}, 4},
+		{"unknown district", q("q", "蓝鲸公示", "district_id", "999999"), []int64{}, 0},
+		{"category", q("q", "蓝鲸公示", "category", "LEGAL_AID"), []int64{b.ID}, 1},
+		{"category and subdistrict", q("q", "蓝鲸公示", "category", "ELDERLY_HOME_CARE", "subdistrict_id", fmt.Sprint(f.subA)),
+			[]int64{meals.ID, a.ID}, 2},
+		{"first page", q("q", "蓝鲸公示", "per_page", "3"), []int64{meals.ID, c.ID, b.ID}, 4},
+		{"second page", q("q", "蓝鲸公示", "per_page", "3", "page", "2"), []int64{a.ID}, 4},
+		{"past the last page", q("q", "蓝鲸公示", "per_page", "3", "page", "3"), []int64{}, 4},
+	}
+	for _, tt := range tests {
+		for _, who := range []string{"anonymous", "demo-resident", "demo-officer2"} {
+			page := catSearch(t, e, f.tokens[who], tt.query)
+			if diff := cmp.Diff(tt.want, catIDs(page.Items)); diff != "" || page.Total != tt.total {
+				t.Errorf("%s: GET /api/v1/public/transfer-items?%s as %s: total %d, want %d; ids (-want +got):\n%s",
+					tt.name, tt.query.Encode(), who, page.Total, tt.total, diff)
+			}
+		}
+	}
+	page := catSearch(t, e, "", q("q", "蓝鲸公示"))
+	if page.Page != 1 || page.PerPage != 20 {
+		t.Errorf("default pagination = page %d per_page %d, want 1 and 20", page.Page, page.PerPage)
+	}
+	for _, v := range page.Items {
+		if v.Status != "published" || v.VersionStatus != "published" || v.PublishedAt == nil {
+			t.Errorf("public item %d is %s/%s, want published", v.ID, v.Status, v.VersionStatus)
+		}
+		if v.ID == meals.ID && (v.Version != 1 || v.Title != meals.Title) {
+			t.Errorf("public item %d = version %d %q, want the published version 1 %q", v.ID, v.Version, v.Title, meals.Title)
+		}
+	}
+	if page = catSearch(t, e, "", q("q", "蓝鲸公示", "per_page", "2", "page", "2")); page.Page != 2 || page.PerPage != 2 {
+		t.Errorf("pagination echoed = page %d per_page %d, want 2 and 2", page.Page, page.PerPage)
+	}
+	if got := catGet(t, e, "", fmt.Sprintf("/api/v1/public/transfer-items/%d", meals.ID)); got.Version != 1 || got.Title != meals.Title {
+		t.Errorf("public item %d = version %d %q, want version 1 %q", meals.ID, got.Version, got.Title, meals.Title)
+	}
+	if got := catGet(t, e, "", fmt.Sprintf("/api/v1/public/transfer-items/%d", a.ID)); !cmp.Equal(got, a) {
+		t.Errorf("public item %d differs from its published version (-published +public):\n%s", a.ID, cmp.Diff(a, got))
+	}
+	for _, path := range []string{fmt.Sprintf("/api/v1/public/transfer-items/%d", draft.ID), "/api/v1/public/transfer-items/999999",
+		"/api/v1/public/transfer-items/abc"} {
+		catRefused(t, e, "GET", path, "", nil, http.StatusNotFound, "not_found", nil)
+	}
+
+	// Once the draft is published, its content is public and the old one gone.
+	publishedMeals := catPublish(t, e, officer, meals.ID)
+	if page = catSearch(t, e, "", q("q", "白鹭")); !slices.Equal(catIDs(page.Items), []int64{meals.ID}) || page.Items[0].Version != 2 {
+		t.Errorf("after publishing version 2, q=白鹭 = %+v, want item %d at version 2", page.Items, meals.ID)
+	}
+	if page = catSearch(t, e, "", q("q", "蓝鲸公示·老年助餐")); page.Total != 0 {
+		t.Errorf("after publishing version 2, the superseded title is still found: %+v", page.Items)
+	}
+	if diff := cmp.Diff(publishedMeals, catGet(t, e, "", fmt.Sprintf("/api/v1/public/transfer-items/%d", meals.ID))); diff != "" {
+		t.Errorf("public item after publishing version 2 (-published +public):\n%s", diff)
+	}
+
+	// A bad token is refused even on the public routes.
+	for _, path := range []string{"/api/v1/public/transfer-items", fmt.Sprintf("/api/v1/public/transfer-items/%d", a.ID),
+		"/api/v1/standards", "/api/v1/standards/ELDERLY_HOME_CARE", fmt.Sprintf("/api/v1/districts/%d/guidance-catalog", f.district)} {
+		catRefused(t, e, "GET", path, "not-a-token", nil, http.StatusUnauthorized, "auth.invalid_token", nil)
+	}
+}
+
+func TestCatalogBadQuery(t *testing.T) {
+	t.Parallel()
+	f := newAzFixture(t)
+	e := f.e
+	officer := f.tokens["demo-officer"]
+	item := catCreate(t, e, officer, catItemBody("蓝鲸查询·参数测试", "ELDERLY_HOME_CARE"))
+	tests := []struct {
+		path   string
+		fields []string
+	}{
+		{"/api/v1/public/transfer-items?page=0", []string{"page"}},
+		{"/api/v1/public/transfer-items?page=abc", []string{"page"}},
+		{"/api/v1/public/transfer-items?page=100001", []string{"page"}},
+		{"/api/v1/public/transfer-items?per_page=0", []string{"per_page"}},
+		{"/api/v1/public/transfer-items?per_page=101", []string{"per_page"}},
+		{"/api/v1/public/transfer-items?per_page=1.5", []string{"per_page"}},
+		{"/api/v1/public/transfer-items?district_id=-3", []string{"district_id"}},
+		{"/api/v1/public/transfer-items?subdistrict_id=x", []string{"subdistrict_id"}},
+		{"/api/v1/public/transfer-items?q=" + url.QueryEscape(strings.Repeat("鲸", 67)), []string{"q"}},
+		{"/api/v1/public/transfer-items?page=0&per_page=500&district_id=x", []string{"district_id", "page", "per_page"}},
+		{"/api/v1/standards?district_id=abc", []string{"district_id"}},
+		{"/api/v1/standards/ELDERLY_HOME_CARE?district_id=0", []string{"district_id"}},
+		{catItemPath(item.ID, "?version=0"), []string{"version"}},
+		{catItemPath(item.ID, "?version=two"), []string{"version"}},
+	}
+	for _, tt := range tests {
+		catRefused(t, e, "GET", tt.path, officer, nil, http.StatusBadRequest, "validation", tt.fields)
+	}
+	// The limits themselves are accepted.
+	for _, path := range []string{"/api/v1/public/transfer-items?page=100000&per_page=100",
+		"/api/v1/public/transfer-items?q=" + url.QueryEscape(strings.Repeat("鲸", 66))} {
+		servertest.Call(t, e, "GET", path, "", nil, http.StatusOK, nil)
+	}
+}
+
+// catStandardMetric returns the metric code of standard as token sees it with query.
+func catStandardMetric(t testing.TB, e *servertest.Env, token, code, query, metric string) (catalog.MetricTemplate, int) {
+	t.Helper()
+	var st catalog.Standard
+	servertest.Call(t, e, "GET", "/api/v1/standards/"+code+query, token, nil, http.StatusOK, &st)
+	for _, m := range st.Metrics {
+		if m.Code == metric {
+			return m, len(st.Metrics)
+		}
+	}
+	t.Fatalf("standard %s%s has no metric %s: %+v", code, query, metric, st.Metrics)
+	return catalog.MetricTemplate{}, 0
+}
+
+func TestCatalogStandards(t *testing.T) {
+	t.Parallel()
+	f := newAzFixture(t)
+	e := f.e
+	district, officer := f.tokens["demo-district"], f.tokens["demo-officer"]
+
+	var list struct {
+		Items []catalog.Standard `json:"items"`
+	}
+	servertest.Call(t, e, "GET", "/api/v1/standards", "", nil, http.StatusOK, &list)
+	wantCodes := []string{"ELDERLY_HOME_CARE", "ELDERLY_DAY_CARE", "ELDERLY_APARTMENT", "DISABILITY_SUPPORT", "SOCIAL_ASSISTANCE",
+		"CHARITY_SUPERMARKET", "VOLUNTEER_SERVICE", "YOUTH_GUIDANCE", "LEGAL_AID", "CIVIL_MEDIATION", "EMPLOYMENT_SERVICE",
+		"COMMUNITY_EDUCATION", "CULTURE_SPORTS", "COMMUNITY_HEALTH", "SOCIAL_WORK_STATION", "SERVICE_HOTLINE"}
+	var codes []string
+	for _, s := range list.Items {
+		codes = append(codes, s.Code)
+		weights := 0
+		for _, m := range s.Metrics {
+			weights += m.DefaultWeight
+			if m.DistrictID != nil || m.Status != "active" {
+				t.Errorf("shipped standard %s metric %s: district_id %v status %s, want null and active", s.Code, m.Code, m.DistrictID, m.Status)
+			}
+		}
+		if len(s.Metrics) == 0 || weights != 100 || s.NameZh == "" || s.NameEn == "" {
+			t.Errorf("standard %s (%s, %s) has %d metrics weighing %d, want names and metrics weighing 100", s.Code, s.NameZh, s.NameEn, len(s.Metrics), weights)
+		}
+	}
+	if diff := cmp.Diff(wantCodes, codes); diff != "" {
+		t.Errorf("GET /api/v1/standards codes (-want +got):\n%s", diff)
+	}
+
+	var home catalog.Standard
+	servertest.Call(t, e, "GET", "/api/v1/standards/ELDERLY_HOME_CARE", "", nil, http.StatusOK, &home)
+	type metric struct {
+		Code   string
+		Target float64
+		Weight int
+	}
+	var got []metric
+	for _, m := range home.Metrics {
+		got = append(got, metric{m.Code, m.DefaultTarget, m.DefaultWeight})
+	}
+	want := []metric{{"service_visits", 1200, 30}, {"elderly_coverage", 90, 20}, {"resident_satisfaction", 85, 20},
+		{"response_time", 24, 20}, {"complaints_upheld", 2, 10}}
+	if diff := cmp.Diff(want, got); diff != "" || home.NameZh != "居家养老服务" {
+		t.Errorf("GET /api/v1/standards/ELDERLY_HOME_CARE = %s, metrics (-want +got):\n%s", home.NameZh, diff)
+	}
+	for _, code := range []string{"NO_SUCH_STANDARD", "elderly_home_care"} {
+		catRefused(t, e, "GET", "/api/v1/standards/"+code, "", nil, http.StatusNotFound, "not_found", nil)
+	}
+
+	// 吴兴区 adjusts a shipped metric: its own copy, nobody else's.
+	o := newCatOther(t, f)
+	wuxing, nanxun := fmt.Sprintf("?district_id=%d", f.district), fmt.Sprintf("?district_id=%d", o.district)
+	templatesBefore := catCount(t, e, "metric_templates")
+	var adjusted catalog.MetricTemplate
+	servertest.Call(t, e, "PATCH", "/api/v1/standards/ELDERLY_HOME_CARE/metrics/service_visits", district,
+		map[string]any{"default_target": 1500}, http.StatusOK, &adjusted)
+	if adjusted.DistrictID == nil || *adjusted.DistrictID != f.district || adjusted.DefaultTarget != 1500 || adjusted.DefaultWeight != 30 ||
+		adjusted.NameZh != "上门服务人次" {
+		t.Errorf("adjusted metric = %+v, want 吴兴区's copy with target 1500 and the rest shipped", adjusted)
+	}
+	servertest.Call(t, e, "PATCH", "/api/v1/standards/ELDERLY_HOME_CARE/metrics/service_visits", district,
+		map[string]any{"default_target": 1600}, http.StatusOK, &adjusted)
+	if n := catCount(t, e, "metric_templates"); n != templatesBefore+1 || adjusted.DefaultTarget != 1600 {
+		t.Errorf("two adjustments: metric_templates %d → %d, target %v; want one district copy with target 1600", templatesBefore, n, adjusted.DefaultTarget)
+	}
+	views := []struct {
+		who, token, query string
+		want              float64
+	}{
+		{"anonymous for 吴兴区", "", wuxing, 1600},
+		{"demo-officer (own district)", officer, "", 1600},
+		{"demo-district (own district)", district, "", 1600},
+		{"anonymous (shipped)", "", "", 1200},
+		{"anonymous for 南浔区", "", nanxun, 1200},
+		{"南浔区's officer", o.officer, "", 1200},
+		{"demo-district asking for 南浔区", district, nanxun, 1200},
+	}
+	for _, v := range views {
+		m, n := catStandardMetric(t, e, v.token, "ELDERLY_HOME_CARE", v.query, "service_visits")
+		if m.DefaultTarget != v.want || n != 5 {
+			t.Errorf("service_visits as %s: target %v of %d metrics, want %v of 5", v.who, m.DefaultTarget, n, v.want)
+		}
+	}
+	var shipped float64
+	if err := e.DB.Table("metric_templates").Select("default_target").
+		Where("category_code = 'ELDERLY_HOME_CARE' AND code = 'service_visits' AND district_id IS NULL").Take(&shipped).Error; err != nil || shipped != 1200 {
+		t.Errorf("shipped service_visits target = %v (%v), want 1200 untouched", shipped, err)
+	}
+	for _, list := range []string{"", wuxing} {
+		var all struct {
+			Items []catalog.Standard `json:"items"`
+		}
+		servertest.Call(t, e, "GET", "/api/v1/standards"+list, "", nil, http.StatusOK, &all)
+		want := 1200.0
+		if list != "" {
+			want = 1600
+		}
+		if m := all.Items[0].Metrics[0]; all.Items[0].Code != "ELDERLY_HOME_CARE" || m.Code != "service_visits" || m.DefaultTarget != want {
+			t.Errorf("GET /api/v1/standards%s: first metric %s %s target %v, want ELDERLY_HOME_CARE service_visits %v", list, all.Items[0].Code, m.Code, m.DefaultTarget, want)
+		}
+	}
+
+	// A district's own metric, then a retired one, shape the items created after.
+	catEnsureGuidance(t, e, district, f.district, "ELDERLY_HOME_CARE")
+	before := catCreate(t, e, officer, catItemBody("蓝鲸标准·调整前的事项", "ELDERLY_HOME_CARE"))
+	var added catalog.MetricTemplate
+	servertest.Call(t, e, "POST", "/api/v1/standards/ELDERLY_HOME_CARE/metrics", district, map[string]any{
+		"code": "home_safety_checks", "name_zh": "居家安全检查次数", "name_en": "Home safety checks", "unit": "次",
+		"direction": "higher", "source": "service_records", "default_target": 300, "default_weight": 10}, http.StatusCreated, &added)
+	if added.DistrictID == nil || *added.DistrictID != f.district || added.Status != "active" || added.DefaultTarget != 300 {
+		t.Errorf("added metric = %+v, want 吴兴区's, active, target 300", added)
+	}
+	if _, n := catStandardMetric(t, e, "", "ELDERLY_HOME_CARE", wuxing, "home_safety_checks"); n != 6 {
+		t.Errorf("吴兴区's ELDERLY_HOME_CARE has %d metrics, want 6", n)
+	}
+	var shippedHome catalog.Standard
+	servertest.Call(t, e, "GET", "/api/v1/standards/ELDERLY_HOME_CARE"+nanxun, "", nil, http.StatusOK, &shippedHome)
+	if len(shippedHome.Metrics) != 5 {
+		t.Errorf("南浔区's ELDERLY_HOME_CARE has %d metrics, want the shipped 5", len(shippedHome.Metrics))
+	}
+	for _, code := range []string{"home_safety_checks", "response_time"} {
+		body := map[string]any{"code": code, "name_zh": "重复", "name_en": "Duplicate", "direction": "lower", "source": "evaluator", "default_weight": 5}
+		catRefused(t, e, "POST", "/api/v1/standards/ELDERLY_HOME_CARE/metrics", district, body, http.StatusConflict, "metric.exists", nil, "metric_templates")
+	}
+	var retired catalog.MetricTemplate
+	servertest.Call(t, e, "POST", "/api/v1/standards/ELDERLY_HOME_CARE/metrics/complaints_upheld/retire", district, nil, http.StatusOK, &retired)
+	if retired.Status != "retired" || retired.DistrictID == nil || *retired.DistrictID != f.district {
+		t.Errorf("retired metric = %+v, want 吴兴区's copy, retired", retired)
+	}
+	if m, _ := catStandardMetric(t, e, "", "ELDERLY_HOME_CARE", "", "complaints_upheld"); m.Status != "active" {
+		t.Errorf("the shipped complaints_upheld is %s after 吴兴区 retired its own, want active", m.Status)
+	}
+	after := catCreate(t, e, officer, catItemBody("蓝鲸标准·调整后的事项", "ELDERLY_HOME_CARE"))
+	targets := func(v catalog.View) map[string]float64 {
+		out := map[string]float64{}
+		for _, m := range v.Metrics {
+			out[m.Code] = m.Target
+		}
+		return out
+	}
+	wantAfter := map[string]float64{"service_visits": 1600, "elderly_coverage": 90, "resident_satisfaction": 85, "response_time": 24, "home_safety_checks": 300}
+	if diff := cmp.Diff(wantAfter, targets(after)); diff != "" {
+		t.Errorf("metrics of an item created after the changes (-want +got):\n%s", diff)
+	}
+	wantBefore := map[string]float64{"service_visits": 1600, "elderly_coverage": 90, "resident_satisfaction": 85, "response_time": 24, "complaints_upheld": 2}
+	if diff := cmp.Diff(wantBefore, targets(catGet(t, e, officer, catItemPath(before.ID, "")))); diff != "" {
+		t.Errorf("metrics of an item created before the metric was added and retired (-want +got):\n%s", diff)
+	}
+	nx := catCreate(t, e, o.officer, catItemBody("蓝鲸标准·南浔事项", "ELDERLY_HOME_CARE", o.comm))
+	if diff := cmp.Diff(map[string]float64{"service_visits": 1200, "elderly_coverage": 90, "resident_satisfaction": 85, "response_time": 24,
+		"complaints_upheld": 2}, targets(nx)); diff != "" {
+		t.Errorf("metrics of 南浔区's item, want the shipped standard (-want +got):\n%s", diff)
+	}
+	catRefused(t, e, "POST", "/api/v1/transfer-items", officer, func() map[string]any {
+		b := catItemBody("蓝鲸标准·退役指标", "ELDERLY_HOME_CARE")
+		b["metrics"] = []map[string]any{{"code": "complaints_upheld"}}
+		return b
+	}(), http.StatusBadRequest, "validation", []string{"metrics"}, catItemTables...)
+
+	// Unknown standards and metrics.
+	metricBody := map[string]any{"code": "new_metric", "name_zh": "新指标", "name_en": "New metric", "direction": "higher",
+		"source": "evaluator", "default_weight": 5}
+	catRefused(t, e, "POST", "/api/v1/standards/NO_SUCH_STANDARD/metrics", district, metricBody, http.StatusNotFound, "not_found", nil, "metric_templates")
+	catRefused(t, e, "PATCH", "/api/v1/standards/ELDERLY_HOME_CARE/metrics/no_such_metric", district, map[string]any{"default_target": 1},
+		http.StatusNotFound, "not_found", nil, "metric_templates")
+	catRefused(t, e, "PATCH", "/api/v1/standards/NO_SUCH_STANDARD/metrics/service_visits", district, map[string]any{"default_target": 1},
+		http.StatusNotFound, "not_found", nil, "metric_templates")
+	catRefused(t, e, "POST", "/api/v1/standards/ELDERLY_HOME_CARE/metrics/no_such_metric/retire", district, nil,
+		http.StatusNotFound, "not_found", nil, "metric_templates")
+	// Another district's own metric is not 吴兴区's to change.
+	servertest.Call(t, e, "POST", "/api/v1/standards/ELDERLY_HOME_CARE/metrics", o.admin, metricBody, http.StatusCreated, nil)
+	catRefused(t, e, "PATCH", "/api/v1/standards/ELDERLY_HOME_CARE/metrics/new_metric", district, map[string]any{"default_target": 1},
+		http.StatusNotFound, "not_found", nil, "metric_templates")
+}
+
+func TestCatalogInputRefused(t *testing.T) {
+	t.Parallel()
+	f := newAzFixture(t)
+	e := f.e
+	officer, district := f.tokens["demo-officer"], f.tokens["demo-district"]
+	catEnsureGuidance(t, e, district, f.district, "ELDERLY_HOME_CARE")
+	published := catCreate(t, e, officer, catItemBody("蓝鲸输入·已发布事项", "ELDERLY_HOME_CARE", f.commA))
+	catPublish(t, e, officer, published.ID)
+	draft := catCreate(t, e, officer, catItemBody("蓝鲸输入·草稿事项", "ELDERLY_HOME_CARE", f.commA))
+
+	with := func(change map[string]any) map[string]any {
+		b := catItemBody("蓝鲸输入·新事项", "ELDERLY_HOME_CARE", f.commA)
+		for k, v := range change {
+			if v == nil {
+				delete(b, k)
+			} else {
+				b[k] = v
+			}
+		}
+		return b
+	}
+	guidancePath := fmt.Sprintf("/api/v1/districts/%d/guidance-catalog", f.district)
+	huge := with(map[string]any{"description": strings.Repeat("长", e.Cfg.HTTP.JSONBodyLimit/3+1)})
+	tests := []struct {
+		name, method, path string
+		token              string
+		body               any
+		header             map[string]string
+		want               int
+		code               string
+		fields             []string
+		tables             []string
+	}{
+		{name: "unknown field", method: "POST", path: "/api/v1/transfer-items", token: officer,
+			body: with(map[string]any{"colour": "red"}), want: 400, code: "validation", fields: []string{"colour"}},
+		{name: "metric of no standard", method: "POST", path: "/api/v1/transfer-items", token: officer,
+			body: with(map[string]any{"metrics": []map[string]any{{"code": "service_visits"}, {"code": "no_such_metric"}}}),
+			want: 400, code: "validation", fields: []string{"metrics"}},
+		{name: "metric of another standard", method: "POST", path: "/api/v1/transfer-items", token: officer,
+			body: with(map[string]any{"metrics": []map[string]any{{"code": "meal_services"}}}), want: 400, code: "validation", fields: []string{"metrics"}},
+		{name: "metric twice", method: "POST", path: "/api/v1/transfer-items", token: officer,
+			body: with(map[string]any{"metrics": []map[string]any{{"code": "service_visits"}, {"code": "service_visits"}}}),
+			want: 400, code: "validation", fields: []string{"metrics"}},
+		{name: "no metric", method: "POST", path: "/api/v1/transfer-items", token: officer,
+			body: with(map[string]any{"metrics": []map[string]any{}}), want: 400, code: "validation", fields: []string{"metrics"}},
+		{name: "metric weight 0 and negative target", method: "POST", path: "/api/v1/transfer-items", token: officer,
+			body: with(map[string]any{"metrics": []map[string]any{{"code": "service_visits", "weight": 0, "target": -1}}}),
+			want: 400, code: "validation", fields: []string{"metrics"}},
+		{name: "community of another subdistrict", method: "POST", path: "/api/v1/transfer-items", token: officer,
+			body: with(map[string]any{"community_ids": []int64{f.commA, f.commB}}), want: 400, code: "validation", fields: []string{"community_ids"}},
+		{name: "unknown community", method: "POST", path: "/api/v1/transfer-items", token: officer,
+			body: with(map[string]any{"community_ids": []int64{999999}}), want: 400, code: "validation", fields: []string{"community_ids"}},
+		{name: "unknown category", method: "POST", path: "/api/v1/transfer-items", token: officer,
+			body: with(map[string]any{"category_code": "NO_SUCH"}), want: 400, code: "validation", fields: []string{"category_code"}},
+		{name: "required fields missing", method: "POST", path: "/api/v1/transfer-items", token: officer,
+			body: map[string]any{}, want: 400, code: "validation",
+			fields: []string{"annual_quantity", "category_code", "purchase_method", "title", "unit_price_fen"}},
+		{name: "several bad values", method: "POST", path: "/api/v1/transfer-items", token: officer,
+			body: with(map[string]any{"title": "  ", "purchase_method": "auction", "min_grade": 6, "unit_price_fen": -1,
+				"annual_quantity": -5, "min_social_workers": -1}),
+			want: 400, code: "validation",
+			fields: []string{"annual_quantity", "min_grade", "min_social_workers", "purchase_method", "title", "unit_price_fen"}},
+		{name: "number for title", method: "POST", path: "/api/v1/transfer-items", token: officer,
+			body: with(map[string]any{"title": 12}), want: 400, code: "validation", fields: []string{"title"}},
+		{name: "fraction of a fen", method: "POST", path: "/api/v1/transfer-items", token: officer,
+			body: with(map[string]any{"unit_price_fen": 12.5}), want: 400, code: "validation", fields: []string{"unit_price_fen"}},
+		{name: "text/plain", method: "POST", path: "/api/v1/transfer-items", token: officer, body: with(nil),
+			header: map[string]string{"Content-Type": "text/plain"}, want: 415, code: "unsupported_media_type"},
+		{name: "larger than the JSON body limit", method: "POST", path: "/api/v1/transfer-items", token: officer, body: huge,
+			want: 413, code: "body_too_large"},
+		{name: "malformed JSON", method: "POST", path: "/api/v1/transfer-items", token: officer, body: `{"title":`,
+			want: 400, code: "malformed_json"},
+		{name: "PATCH published: community of another subdistrict", method: "PATCH", path: catItemPath(published.ID, ""), token: officer,
+			body: map[string]any{"title": "不会成为第二版", "community_ids": []int64{f.commB}}, want: 400, code: "validation",
+			fields: []string{"community_ids"}},
+		{name: "PATCH published: unknown field", method: "PATCH", path: catItemPath(published.ID, ""), token: officer,
+			body: map[string]any{"title": "不会成为第二版", "status": "draft"}, want: 400, code: "validation", fields: []string{"status"}},
+		{name: "PATCH draft: unknown metric", method: "PATCH", path: catItemPath(draft.ID, ""), token: officer,
+			body: map[string]any{"metrics": []map[string]any{{"code": "no_such_metric"}}}, want: 400, code: "validation", fields: []string{"metrics"}},
+		{name: "PATCH draft: category to another standard with the old metrics", method: "PATCH", path: catItemPath(draft.ID, ""), token: officer,
+			body: map[string]any{"category_code": "LEGAL_AID", "metrics": []map[string]any{{"code": "service_visits"}}}, want: 400,
+			code: "validation", fields: []string{"metrics"}},
+		{name: "PATCH draft: empty title", method: "PATCH", path: catItemPath(draft.ID, ""), token: officer,
+			body: map[string]any{"title": ""}, want: 400, code: "validation", fields: []string{"title"}},
+		{name: "guidance: unknown category", method: "POST", path: guidancePath, token: district,
+			body: map[string]any{"category_code": "NO_SUCH", "catalog_code": "IN-01"}, want: 400, code: "validation",
+			fields: []string{"category_code"}, tables: []string{"guidance_entries"}},
+		{name: "guidance: bad catalog code", method: "POST", path: guidancePath, token: district,
+			body: map[string]any{"category_code": "LEGAL_AID", "catalog_code": "第1条"}, want: 400, code: "validation",
+			fields: []string{"catalog_code"}, tables: []string{"guidance_entries"}},
+		{name: "guidance: unknown field", method: "POST", path: guidancePath, token: district,
+			body: map[string]any{"category_code": "LEGAL_AID", "catalog_code": "IN-01", "year": 2026}, want: 400, code: "validation",
+			fields: []string{"year"}, tables: []string{"guidance_entries"}},
+		{name: "guidance: category listed already", method: "POST", path: guidancePath, token: district,
+			body: map[string]any{"category_code": "ELDERLY_HOME_CARE", "catalog_code": "IN-02"}, want: 409, code: "guidance.exists",
+			tables: []string{"guidance_entries"}},
+		{name: "metric: bad values", method: "POST", path: "/api/v1/standards/ELDERLY_HOME_CARE/metrics", token: district,
+			body: map[string]any{"code": "Bad Code", "name_zh": "", "name_en": "x", "direction": "up", "source": "guess",
+				"default_target": -1, "default_weight": 101},
+			want: 400, code: "validation", fields: []string{"code", "default_target", "default_weight", "direction", "name_zh", "source"},
+			tables: []string{"metric_templates"}},
+		{name: "metric: unknown field", method: "POST", path: "/api/v1/standards/ELDERLY_HOME_CARE/metrics", token: district,
+			body: map[string]any{"code": "new_metric", "name_zh": "新", "name_en": "New", "direction": "higher", "source": "evaluator",
+				"default_weight": 5, "category": "LEGAL_AID"}, want: 400, code: "validation", fields: []string{"category"},
+			tables: []string{"metric_templates"}},
+		{name: "metric PATCH: code", method: "PATCH", path: "/api/v1/standards/ELDERLY_HOME_CARE/metrics/service_visits", token: district,
+			body: map[string]any{"code": "visits"}, want: 400, code: "validation", fields: []string{"code"}, tables: []string{"metric_templates"}},
+		{name: "metric PATCH: weight 0", method: "PATCH", path: "/api/v1/standards/ELDERLY_HOME_CARE/metrics/service_visits", token: district,
+			body: map[string]any{"default_weight": 0}, want: 400, code: "validation", fields: []string{"default_weight"},
+			tables: []string{"metric_templates"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			azUse(e, t)
+			tables := tt.tables
+			if tables == nil {
+				tables = catItemTables
+			}
+			if tt.header == nil {
+				catRefused(t, e, tt.method, tt.path, tt.token, tt.body, tt.want, tt.code, tt.fields, tables...)
+				return
+			}
+			before := inCounts(t, e, append(tables, "audit_entries")...)
+			r := e.Do(servertest.Request{Method: tt.method, Path: tt.path, Token: tt.token, Body: tt.body, Header: tt.header})
+			if p := r.Problem(t); r.Status != tt.want || p.Code != tt.code {
+				t.Errorf("%s %s = %d %s, want %d %s", tt.method, tt.path, r.Status, r.Body, tt.want, tt.code)
+			}
+			if diff := cmp.Diff(before, inCounts(t, e, append(tables, "audit_entries")...)); diff != "" {
+				t.Errorf("refused request changed row counts (-before +after):\n%s", diff)
+			}
+		})
+	}
+
+	// The refused PATCHes left both items as they were.
+	if vs := catVersions(t, e, officer, published.ID); len(vs) != 1 || vs[0].VersionStatus != "published" {
+		t.Errorf("published item after refused edits has versions %+v, want only version 1, published", vs)
+	}
+	if got := catGet(t, e, officer, catItemPath(draft.ID, "")); !cmp.Equal(got, draft) {
+		t.Errorf("draft after refused edits (-before +after):\n%s", cmp.Diff(draft, got))
+	}
+	// The same body with a valid change is accepted, so each refusal was for its reason.
+	before := inCounts(t, e, "transfer_items", "audit_entries")
+	catCreate(t, e, officer, with(nil))
+	if after := inCounts(t, e, "transfer_items", "audit_entries"); after["transfer_items"] != before["transfer_items"]+1 ||
+		after["audit_entries"] != before["audit_entries"]+1 {
+		t.Errorf("valid create: counts %v → %v, want one more item and one more audit entry", before, after)
+	}
+}

@@ -1,0 +1,793 @@
+package api_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/jiedao-market/jiedao/internal/auth"
+	"github.com/jiedao-market/jiedao/internal/config"
+	"github.com/jiedao-market/jiedao/internal/org"
+	"github.com/jiedao-market/jiedao/internal/server/servertest"
+)
+
+// orgPDF is a minimal PDF document: what matters is the %PDF- signature the
+// upload judges the type by.
+const orgPDF = "%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n" +
+	"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+
+// orgPassword is the password of the accounts these tests create.
+const orgPassword = "a long enough password"
+
+// orgMultipart returns a multipart/form-data body holding content as the file
+// name in field, and its Content-Type; boundary may be "" for a random one.
+func orgMultipart(t testing.TB, boundary, field, name string, content []byte) (string, []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	if boundary != "" {
+		if err := w.SetBoundary(boundary); err != nil {
+			t.Fatal(err)
+		}
+	}
+	part, err := w.CreateFormFile(field, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := part.Write(content); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return w.FormDataContentType(), buf.Bytes()
+}
+
+// orgUpload sends content as a document of the organization, in the field
+// "file", through the app (validated against the OpenAPI document).
+func orgUpload(t testing.TB, e *servertest.Env, token string, orgID int64, name string, content []byte) servertest.Response {
+	t.Helper()
+	return orgUploadField(t, e, token, orgID, "file", name, content)
+}
+
+func orgUploadField(t testing.TB, e *servertest.Env, token string, orgID int64, field, name string, content []byte) servertest.Response {
+	t.Helper()
+	ct, body := orgMultipart(t, "", field, name, content)
+	return e.Do(servertest.Request{Method: "POST", Path: fmt.Sprintf("/api/v1/organizations/%d/documents", orgID), Token: token,
+		Body: body, Header: map[string]string{"Content-Type": ct}})
+}
+
+// orgApply ensures the category is in the district's guidance catalog (as the
+// district admin of districtToken) and files an application for it as the org
+// admin of orgToken.
+func orgApply(t testing.TB, e *servertest.Env, districtToken, orgToken string, district int64, category string, documents ...int64) org.Certification {
+	t.Helper()
+	catEnsureGuidance(t, e, districtToken, district, category)
+	if documents == nil {
+		documents = []int64{}
+	}
+	var c org.Certification
+	servertest.Call(t, e, "POST", "/api/v1/certifications", orgToken, map[string]any{"district_id": district,
+		"categories": []string{category}, "statement": "十年居家养老服务经验，持证社工12名。", "document_ids": documents},
+		http.StatusCreated, &c)
+	return c
+}
+
+// orgApproval is an approval at grade valid from today (in China) until the
+// same day next year.
+func orgApproval(e *servertest.Env, grade int) map[string]any {
+	today := org.ChinaDate(e.Clock.Now())
+	return map[string]any{"grade": grade, "valid_from": today.String(),
+		"valid_until": org.NewDate(today.Year+1, today.Month, today.Day).String()}
+}
+
+// orgLogin signs username in with password and returns the access token.
+func orgLogin(t testing.TB, e *servertest.Env, username, password string) string {
+	t.Helper()
+	var tk auth.Tokens
+	servertest.Call(t, e, "POST", "/api/v1/auth/login", "", map[string]string{"username": username, "password": password}, http.StatusOK, &tk)
+	return tk.AccessToken
+}
+
+// orgMe is the part of GET /api/v1/me these tests look at.
+type orgMe struct {
+	Username string   `json:"username"`
+	Roles    []string `json:"roles"`
+	Scope    struct {
+		OrganizationID int64 `json:"organization_id"`
+	} `json:"scope"`
+}
+
+func orgWhoAmI(t testing.TB, e *servertest.Env, token string) orgMe {
+	t.Helper()
+	var me orgMe
+	servertest.Call(t, e, "GET", "/api/v1/me", token, nil, http.StatusOK, &me)
+	return me
+}
+
+// orgAuditEntry is one audit entry as these tests read it.
+type orgAuditEntry struct {
+	Action    string
+	ActorName string
+	ActorRole string
+	ActorID   *int64
+}
+
+// orgAudit returns the audit entries about one entity, oldest first.
+func orgAudit(t testing.TB, e *servertest.Env, entityType string, id int64) []orgAuditEntry {
+	t.Helper()
+	var out []orgAuditEntry
+	if err := e.DB.Table("audit_entries").Select("action, actor_name, actor_role, actor_id").
+		Where("entity_type = ? AND entity_id = ?", entityType, strconv.FormatInt(id, 10)).Order("seq").Scan(&out).Error; err != nil {
+		t.Fatalf("read audit entries of %s %d: %v", entityType, id, err)
+	}
+	return out
+}
+
+func orgActions(entries []orgAuditEntry) []string {
+	out := []string{}
+	for _, a := range entries {
+		out = append(out, a.Action)
+	}
+	return out
+}
+
+// orgSignupBody is a complete sign-up: a valid profile in 吴兴区 and its admin.
+func orgSignupBody(district int64, code, username string) map[string]any {
+	return map[string]any{
+		"credit_code": code, "legal_name": "湖州市吴兴区阳光社工服务中心", "org_type": "social_service_institution",
+		"district_id": district, "registration_date": "2019-03-12", "legal_representative": "王芳",
+		"contact_name": "李明", "contact_phone": "0572-2345678", "contact_email": "contact@example.org",
+		"address": "湖州市吴兴区爱山街道南街1号", "staff_count": 12, "certified_social_workers": 5,
+		"admin": map[string]any{"username": username, "display_name": "阳光社工管理员", "password": orgPassword, "locale": "zh-CN"},
+	}
+}
+
+func TestOrganizationSignup(t *testing.T) {
+	t.Parallel()
+	f := newAzFixture(t)
+	e := f.e
+
+	t.Run("creates the organization and its admin, who can sign in", func(t *testing.T) {
+		code := servertest.CreditCode(t, "52330502MJ8000001")
+		var got struct {
+			Organization org.Organization `json:"organization"`
+			Admin        auth.User        `json:"admin"`
+		}
+		servertest.Call(t, e, "POST", "/api/v1/organizations", "", orgSignupBody(f.district, code, "Sunshine-Admin"), http.StatusCreated, &got)
+		o, u := got.Organization, got.Admin
+		if o.ID == 0 || o.CreditCode != code || o.DistrictID != f.district || o.Status != "active" || o.CertifiedSocialWorkers != 5 {
+			t.Errorf("signed-up organization = %+v, want an active one with code %s in district %d", o, code, f.district)
+		}
+		if u.Username != "sunshine-admin" || u.Role != "org_admin" || u.OrganizationID == nil || *u.OrganizationID != o.ID {
+			t.Errorf("signed-up admin = %+v, want sunshine-admin, org_admin of organization %d", u, o.ID)
+		}
+		// The visitor's entries name the account being created.
+		for _, a := range append(orgAudit(t, e, "organization", o.ID), orgAudit(t, e, "user", u.ID)...) {
+			if a.ActorName != "sunshine-admin" || a.ActorRole != "org_admin" || a.ActorID != nil {
+				t.Errorf("audit entry %+v, want actor sunshine-admin (org_admin, no id)", a)
+			}
+		}
+		if got := orgActions(orgAudit(t, e, "organization", o.ID)); !slices.Equal(got, []string{"organization.create"}) {
+			t.Errorf("audit of the organization = %v, want [organization.create]", got)
+		}
+		if got := orgActions(orgAudit(t, e, "user", u.ID)); !slices.Equal(got, []string{"user.create"}) {
+			t.Errorf("audit of the admin = %v, want [user.create]", got)
+		}
+		me := orgWhoAmI(t, e, orgLogin(t, e, "sunshine-admin", orgPassword))
+		if !slices.Equal(me.Roles, []string{"org_admin"}) || me.Scope.OrganizationID != o.ID {
+			t.Errorf("GET /api/v1/me as the new admin = %+v, want org_admin of %d", me, o.ID)
+		}
+	})
+
+	t.Run("a taken username leaves no organization", func(t *testing.T) {
+		code := servertest.CreditCode(t, "52330502MJ8000002")
+		catRefused(t, e, "POST", "/api/v1/organizations", "", orgSignupBody(f.district, code, "demo-org"),
+			http.StatusConflict, "user.duplicate_username", nil, "organizations", "users")
+		var n int64
+		if err := e.DB.Table("organizations").Where("credit_code = ?", code).Count(&n).Error; err != nil || n != 0 {
+			t.Errorf("organizations with code %s = %d (%v), want 0", code, n, err)
+		}
+	})
+
+	t.Run("a registered credit code leaves no account", func(t *testing.T) {
+		catRefused(t, e, "POST", "/api/v1/organizations", "", orgSignupBody(f.district, "52330502MJ526018XR", "second-kangle"),
+			http.StatusConflict, "organization.duplicate_credit_code", nil, "organizations", "users")
+	})
+
+	t.Run("profile and account errors together", func(t *testing.T) {
+		body := orgSignupBody(f.district, "52330500MJ5470873D", "x")
+		body["admin"].(map[string]any)["password"] = "short"
+		catRefused(t, e, "POST", "/api/v1/organizations", "", body, http.StatusBadRequest, "validation",
+			[]string{"admin.password", "admin.username", "credit_code"}, "organizations", "users")
+	})
+
+	t.Run("anonymous without admin", func(t *testing.T) {
+		body := orgSignupBody(f.district, servertest.CreditCode(t, "52330502MJ8000003"), "")
+		delete(body, "admin")
+		catRefused(t, e, "POST", "/api/v1/organizations", "", body, http.StatusBadRequest, "validation", []string{"admin"},
+			"organizations", "users")
+	})
+
+	t.Run("an admin's registration carries no account", func(t *testing.T) {
+		body := orgSignupBody(f.district, servertest.CreditCode(t, "52330502MJ8000004"), "district-made-admin")
+		catRefused(t, e, "POST", "/api/v1/organizations", f.tokens["demo-district"], body, http.StatusBadRequest, "validation",
+			[]string{"admin"}, "organizations", "users")
+	})
+
+	t.Run("other signed-in roles", func(t *testing.T) {
+		for i, who := range []string{"demo-officer", "demo-org", "demo-resident"} {
+			body := orgSignupBody(f.district, servertest.CreditCode(t, fmt.Sprintf("52330502MJ800001%d", i)), "refused-"+who)
+			catRefused(t, e, "POST", "/api/v1/organizations", f.tokens[who], body, http.StatusForbidden, "forbidden", nil,
+				"organizations", "users")
+		}
+	})
+}
+
+// TestOrganizationCreditCodes signs up with the codes of WORKED_EXAMPLES.md §1:
+// a valid code registers (409 when the demo seed holds it already), an invalid
+// one is refused naming credit_code and writes nothing.
+func TestOrganizationCreditCodes(t *testing.T) {
+	t.Parallel()
+	f := newAzFixture(t)
+	e := f.e
+	tests := []struct {
+		code string
+		want int
+		err  string
+	}{
+		{"91350100M000100Y43", http.StatusCreated, ""},
+		{"91110000600037341L", http.StatusCreated, ""},
+		{"12100000400000624D", http.StatusCreated, ""},
+		{"52330502MJ526018XR", http.StatusConflict, "organization.duplicate_credit_code"}, // seeded
+		{"53330502MJ159083XF", http.StatusConflict, "organization.duplicate_credit_code"}, // seeded
+		{"51330502MJ016613XH", http.StatusConflict, "organization.duplicate_credit_code"}, // seeded
+		{"52330500MJ5470873D", http.StatusBadRequest, "validation"},                       // check should be 0
+		{"53110000500021676T", http.StatusBadRequest, "validation"},                       // check should be P
+		{"91350100M000100Y4", http.StatusBadRequest, "validation"},                        // 17 characters
+		{"91350100I000100Y43", http.StatusBadRequest, "validation"},                       // I is not in the alphabet
+	}
+	for i, tt := range tests {
+		t.Run(tt.code, func(t *testing.T) {
+			body := orgSignupBody(f.district, tt.code, fmt.Sprintf("code-test-%d", i))
+			if tt.want == http.StatusCreated {
+				servertest.Call(t, e, "POST", "/api/v1/organizations", "", body, http.StatusCreated, nil)
+				e.IDOf("organizations", "credit_code = ?", tt.code)
+				return
+			}
+			var fields []string
+			if tt.want == http.StatusBadRequest {
+				fields = []string{"credit_code"}
+			}
+			catRefused(t, e, "POST", "/api/v1/organizations", "", body, tt.want, tt.err, fields, "organizations", "users")
+		})
+	}
+}
+
+func TestOrganizationMembers(t *testing.T) {
+	t.Parallel()
+	f := newAzFixture(t)
+	e := f.e
+	path := fmt.Sprintf("/api/v1/organizations/%d/members", f.org1)
+
+	var u auth.User
+	servertest.Call(t, e, "POST", path, f.tokens["demo-org"], map[string]any{"username": "kangle-worker", "display_name": "张社工",
+		"password": orgPassword, "locale": "en"}, http.StatusCreated, &u)
+	if u.Role != "org_member" || u.OrganizationID == nil || *u.OrganizationID != f.org1 || u.Locale != "en" {
+		t.Errorf("invited member = %+v, want an org_member of %d with locale en", u, f.org1)
+	}
+	if got := orgActions(orgAudit(t, e, "user", u.ID)); !slices.Equal(got, []string{"user.create"}) {
+		t.Errorf("audit of the member = %v, want [user.create]", got)
+	}
+	member := orgLogin(t, e, "kangle-worker", orgPassword)
+	if me := orgWhoAmI(t, e, member); !slices.Equal(me.Roles, []string{"org_member"}) || me.Scope.OrganizationID != f.org1 {
+		t.Errorf("GET /api/v1/me as the member = %+v, want org_member of %d", me, f.org1)
+	}
+
+	// Everyone who may read the organization sees the member; the member may read but not invite.
+	for _, token := range []string{f.tokens["demo-org"], f.tokens["demo-district"], f.tokens["demo-admin"], member} {
+		var list struct {
+			Items []auth.User `json:"items"`
+		}
+		servertest.Call(t, e, "GET", path, token, nil, http.StatusOK, &list)
+		var names []string
+		for _, it := range list.Items {
+			names = append(names, it.Username)
+		}
+		if !slices.Contains(names, "kangle-worker") || !slices.Contains(names, "demo-org") || !slices.IsSorted(names) {
+			t.Errorf("members of org 1 = %v, want demo-org and kangle-worker by username", names)
+		}
+	}
+	catRefused(t, e, "POST", path, member, map[string]any{"username": "by-a-member", "password": orgPassword},
+		http.StatusForbidden, "forbidden", nil, "users")
+	catRefused(t, e, "POST", "/api/v1/certifications", member, map[string]any{"district_id": f.district, "categories": []string{"LEGAL_AID"}},
+		http.StatusForbidden, "forbidden", nil, "certifications")
+
+	// Refusals: another organization's admin, a taken username, a bad account.
+	catRefused(t, e, "POST", path, f.tokens["demo-org2"], map[string]any{"username": "planted", "password": orgPassword},
+		http.StatusNotFound, "not_found", nil, "users")
+	catRefused(t, e, "GET", path, f.tokens["demo-org2"], nil, http.StatusNotFound, "not_found", nil)
+	catRefused(t, e, "POST", path, f.tokens["demo-org"], map[string]any{"username": "demo-officer", "password": orgPassword},
+		http.StatusConflict, "user.duplicate_username", nil, "users")
+	catRefused(t, e, "POST", path, f.tokens["demo-org"], map[string]any{"username": "-bad", "password": "short", "locale": "fr"},
+		http.StatusBadRequest, "validation", []string{"locale", "password", "username"}, "users")
+	catRefused(t, e, "POST", path, f.tokens["demo-org"], map[string]any{"username": "x-role", "password": orgPassword, "role": "org_admin"},
+		http.StatusBadRequest, "validation", []string{"role"}, "users")
+	catRefused(t, e, "GET", "/api/v1/organizations/999999/members", f.tokens["demo-admin"], nil, http.StatusNotFound, "not_found", nil)
+}
+
+// orgUploadDirs returns a configuration whose upload directory sits two levels
+// below a fresh temporary root, so that a name climbing out of it ("../../x")
+// would land in the root, and the root.
+func orgUploadDirs(t *testing.T) (cfg config.Config, root string) {
+	t.Helper()
+	cfg = servertest.Config(t)
+	root = t.TempDir()
+	cfg.Uploads.Dir = filepath.Join(root, "data", "uploads")
+	cfg.Uploads.MaxBytes = 4096
+	return cfg, root
+}
+
+// orgFiles returns every regular file under root, relative to it.
+func orgFiles(t *testing.T, root string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			rel, _ := filepath.Rel(root, p)
+			out = append(out, rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("walk %s: %v", root, err)
+	}
+	return out
+}
+
+var storedName = regexp.MustCompile(`^data/uploads/[0-9a-f]{32}$`)
+
+func TestOrganizationDocuments(t *testing.T) {
+	t.Parallel()
+	cfg, root := orgUploadDirs(t)
+	e := servertest.NewEnvWith(t, cfg)
+	org1 := e.IDOf("organizations", "credit_code = ?", "52330502MJ526018XR")
+	org2 := e.IDOf("organizations", "credit_code = ?", "51330502MJ016613XH")
+	tokens := map[string]string{}
+	for _, who := range []string{"demo-org", "demo-org2", "demo-district", "demo-admin", "demo-officer"} {
+		tokens[who] = e.Token(who)
+	}
+	docs := fmt.Sprintf("/api/v1/organizations/%d/documents", org1)
+
+	// uploadRefused sends an upload that must be refused with want and code,
+	// naming fields, and write no row, audit entry or file.
+	uploadRefused := func(t *testing.T, token, field, name string, content []byte, want int, code string, fields ...string) {
+		t.Helper()
+		rows, audits, files := catCount(t, e, "organization_documents"), catCount(t, e, "audit_entries"), orgFiles(t, root)
+		r := orgUploadField(t, e, token, org1, field, name, content)
+		if r.Status != want {
+			t.Fatalf("upload %q = %d %s, want %d", name, r.Status, r.Body, want)
+		}
+		p := r.Problem(t)
+		if p.Code != code || !azHasFields(p, fields...) {
+			t.Errorf("upload %q: problem %s, want code %s naming %v", name, r.Body, code, fields)
+		}
+		if n, a := catCount(t, e, "organization_documents"), catCount(t, e, "audit_entries"); n != rows || a != audits {
+			t.Errorf("refused upload changed the counts: documents %d → %d, audit_entries %d → %d", rows, n, audits, a)
+		}
+		if diff := cmp.Diff(files, orgFiles(t, root)); diff != "" {
+			t.Errorf("refused upload %q changed the files (-before +after):\n%s", name, diff)
+		}
+	}
+
+	t.Run("refused", func(t *testing.T) {
+		big := []byte("%PDF-1.4\n" + strings.Repeat("0", cfg.Uploads.MaxBytes))
+		uploadRefused(t, tokens["demo-org"], "file", "big.pdf", big[:cfg.Uploads.MaxBytes+1], http.StatusRequestEntityTooLarge, "document.too_large")
+		uploadRefused(t, tokens["demo-org"], "file", "page.pdf", []byte("<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"),
+			http.StatusBadRequest, "document.type", "file")
+		uploadRefused(t, tokens["demo-org"], "file", "empty.pdf", nil, http.StatusBadRequest, "document.empty", "file")
+		uploadRefused(t, tokens["demo-org"], "document", "a.pdf", []byte(orgPDF), http.StatusBadRequest, "validation", "file")
+		uploadRefused(t, tokens["demo-org2"], "file", "a.pdf", []byte(orgPDF), http.StatusNotFound, "not_found")
+		uploadRefused(t, tokens["demo-district"], "file", "a.pdf", []byte(orgPDF), http.StatusForbidden, "forbidden")
+		uploadRefused(t, "", "file", "a.pdf", []byte(orgPDF), http.StatusUnauthorized, "unauthorized")
+		catRefused(t, e, "POST", docs, tokens["demo-org"], map[string]any{"file": orgPDF}, http.StatusUnsupportedMediaType,
+			"unsupported_media_type", nil, "organization_documents")
+	})
+
+	t.Run("a file of exactly the limit", func(t *testing.T) {
+		exact := []byte("%PDF-1.4\n" + strings.Repeat("0", cfg.Uploads.MaxBytes-9))
+		if r := orgUpload(t, e, tokens["demo-org"], org1, "exact.pdf", exact); r.Status != http.StatusCreated {
+			t.Errorf("upload of %d bytes (the limit) = %d %s, want 201", len(exact), r.Status, r.Body)
+		}
+	})
+
+	t.Run("a climbing name stays inside the upload directory", func(t *testing.T) {
+		for _, name := range []string{"../../evil.pdf", `..\..\evil.pdf`} {
+			r := orgUpload(t, e, tokens["demo-org"], org1, name, []byte(orgPDF))
+			if r.Status != http.StatusCreated {
+				t.Fatalf("upload %q = %d %s, want 201", name, r.Status, r.Body)
+			}
+			var d org.Document
+			r.JSON(t, &d)
+			if d.OriginalName != "evil.pdf" {
+				t.Errorf("upload %q kept the name %q, want evil.pdf", name, d.OriginalName)
+			}
+		}
+		for _, p := range orgFiles(t, root) {
+			if !storedName.MatchString(filepath.ToSlash(p)) {
+				t.Errorf("file %s under the temporary root; every file must be data/uploads/<32 hex>", p)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(filepath.Dir(root), "evil.pdf")); !os.IsNotExist(err) {
+			t.Errorf("evil.pdf next to the temporary root: %v", err)
+		}
+	})
+
+	t.Run("stored and downloaded as an attachment", func(t *testing.T) {
+		files := []struct {
+			name, contentType string
+			content           []byte
+		}{
+			{"民办非企业单位登记证书.pdf", "application/pdf", []byte(orgPDF)},
+			{"evaluation-grade.png", "image/png", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89")},
+			{"staff.jpg", "image/jpeg", []byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9")},
+		}
+		for _, file := range files {
+			r := orgUpload(t, e, tokens["demo-org"], org1, file.name, file.content)
+			if r.Status != http.StatusCreated {
+				t.Fatalf("upload %s = %d %s, want 201", file.name, r.Status, r.Body)
+			}
+			var d org.Document
+			r.JSON(t, &d)
+			sum := sha256.Sum256(file.content)
+			if d.OrganizationID != org1 || d.OriginalName != file.name || d.ContentType != file.contentType ||
+				d.SizeBytes != int64(len(file.content)) || d.SHA256 != hex.EncodeToString(sum[:]) {
+				t.Errorf("uploaded %s = %+v, want %s, %d bytes, its SHA-256", file.name, d, file.contentType, len(file.content))
+			}
+			if got := orgActions(orgAudit(t, e, "organization_document", d.ID)); !slices.Equal(got, []string{"document.upload"}) {
+				t.Errorf("audit of document %d = %v, want [document.upload]", d.ID, got)
+			}
+			var stored string
+			if err := e.DB.Table("organization_documents").Select("stored_name").Where("id = ?", d.ID).Take(&stored).Error; err != nil {
+				t.Fatal(err)
+			}
+			onDisk, err := os.ReadFile(filepath.Join(cfg.Uploads.Dir, stored))
+			if err != nil || !bytes.Equal(onDisk, file.content) {
+				t.Errorf("stored file %s: %v, same bytes %t", stored, err, bytes.Equal(onDisk, file.content))
+			}
+
+			path := fmt.Sprintf("%s/%d", docs, d.ID)
+			for _, who := range []string{"demo-org", "demo-district", "demo-admin"} {
+				r := e.Do(servertest.Request{Method: "GET", Path: path, Token: tokens[who]})
+				if r.Status != http.StatusOK || !bytes.Equal(r.Body, file.content) {
+					t.Fatalf("GET %s as %s = %d (%d bytes), want 200 and the %d bytes uploaded", path, who, r.Status, len(r.Body), len(file.content))
+				}
+				wantCD := fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`,
+					strings.Map(func(r rune) rune {
+						if r > 0x7e {
+							return '_'
+						}
+						return r
+					}, file.name), url.PathEscape(file.name))
+				for h, want := range map[string]string{"Content-Type": file.contentType, "Content-Disposition": wantCD,
+					"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"} {
+					if got := r.Header.Get(h); got != want {
+						t.Errorf("GET %s as %s: %s = %q, want %q", path, who, h, got, want)
+					}
+				}
+			}
+			catRefused(t, e, "GET", path, tokens["demo-org2"], nil, http.StatusNotFound, "not_found", nil)
+			catRefused(t, e, "GET", fmt.Sprintf("/api/v1/organizations/%d/documents/%d", org2, d.ID), tokens["demo-org2"], nil,
+				http.StatusNotFound, "not_found", nil)
+			catRefused(t, e, "GET", path, tokens["demo-officer"], nil, http.StatusForbidden, "forbidden", nil)
+		}
+
+		var list struct {
+			Items []org.Document `json:"items"`
+		}
+		servertest.Call(t, e, "GET", docs, tokens["demo-district"], nil, http.StatusOK, &list)
+		var names []string
+		for _, d := range list.Items {
+			names = append(names, d.OriginalName)
+		}
+		if want := []string{"exact.pdf", "evil.pdf", "evil.pdf", files[0].name, files[1].name, files[2].name}; !slices.Equal(names, want) {
+			t.Errorf("documents of org 1 = %v, want %v (upload order)", names, want)
+		}
+		catRefused(t, e, "GET", docs, tokens["demo-org2"], nil, http.StatusNotFound, "not_found", nil)
+		catRefused(t, e, "GET", fmt.Sprintf("%s/999999", docs), tokens["demo-org"], nil, http.StatusNotFound, "not_found", nil)
+	})
+
+	t.Run("a member uploads too", func(t *testing.T) {
+		servertest.Call(t, e, "POST", fmt.Sprintf("/api/v1/organizations/%d/members", org1), tokens["demo-org"],
+			map[string]any{"username": "kangle-clerk", "password": orgPassword}, http.StatusCreated, nil)
+		member := orgLogin(t, e, "kangle-clerk", orgPassword)
+		if r := orgUpload(t, e, member, org1, "member.pdf", []byte(orgPDF)); r.Status != http.StatusCreated {
+			t.Errorf("upload as an org_member = %d %s, want 201", r.Status, r.Body)
+		}
+	})
+}
+
+// orgCerts returns the certifications GET /api/v1/certifications answers token.
+func orgCerts(t *testing.T, e *servertest.Env, token, query string) []org.Certification {
+	t.Helper()
+	var list struct {
+		Items []org.Certification `json:"items"`
+	}
+	servertest.Call(t, e, "GET", "/api/v1/certifications"+query, token, nil, http.StatusOK, &list)
+	return list.Items
+}
+
+// orgCapable returns the ids of the organizations in the public directory for
+// the query, asked anonymously, and the certifications listed for org.
+func orgCapable(t *testing.T, e *servertest.Env, query url.Values, orgID int64) ([]int64, []org.ActiveCertification) {
+	t.Helper()
+	if !query.Has("per_page") {
+		query.Set("per_page", "100")
+	}
+	var page org.Page[org.CapableOrg]
+	servertest.Call(t, e, "GET", "/api/v1/public/organizations?"+query.Encode(), "", nil, http.StatusOK, &page)
+	ids := []int64{}
+	var certs []org.ActiveCertification
+	for _, o := range page.Items {
+		ids = append(ids, o.ID)
+		if o.ID == orgID {
+			certs = o.Certifications
+		}
+	}
+	return ids, certs
+}
+
+func TestCertificationLifecycle(t *testing.T) {
+	t.Parallel()
+	f := newAzFixture(t)
+	e := f.e
+	district, kangle := f.tokens["demo-district"], f.tokens["demo-org"]
+	category := orgUncertifiedCategory(t, e, f.district, f.org1)
+	orgNoPending(t, e, district, f.district, f.org1)
+	certPath := func(id int64, action string) string { return fmt.Sprintf("/api/v1/certifications/%d%s", id, action) }
+	status := func(id int64) string {
+		t.Helper()
+		return fmt.Sprint(azRow(t, e, "certifications", id)["status"])
+	}
+	inDirectory := func() bool {
+		t.Helper()
+		ids, _ := orgCapable(t, e, url.Values{"category": {category}}, f.org1)
+		return slices.Contains(ids, f.org1)
+	}
+
+	// Applications naming what the catalog or the organization does not hold are refused.
+	free := catFreeCategory(t, e, f.district)
+	catRefused(t, e, "POST", "/api/v1/certifications", kangle, map[string]any{"district_id": f.district, "categories": []string{free}},
+		http.StatusBadRequest, "validation", []string{"categories"}, "certifications")
+	r := orgUpload(t, e, f.tokens["demo-org2"], f.org2, "other.pdf", []byte(orgPDF))
+	var foreign org.Document
+	r.JSON(t, &foreign)
+	catRefused(t, e, "POST", "/api/v1/certifications", kangle, map[string]any{"district_id": f.district, "categories": []string{category},
+		"document_ids": []int64{foreign.ID}}, http.StatusBadRequest, "validation", []string{"document_ids"}, "certifications")
+
+	// The organization applies with its evidence.
+	r = orgUpload(t, e, kangle, f.org1, "评估等级证书.pdf", []byte(orgPDF))
+	var evidence org.Document
+	r.JSON(t, &evidence)
+	c := orgApply(t, e, district, kangle, f.district, category, evidence.ID)
+	if c.Status != org.CertPending || c.EffectiveStatus != org.CertPending || c.OrganizationID != f.org1 ||
+		!slices.Equal(c.Categories, []string{category}) || !slices.Equal(c.DocumentIDs, []int64{evidence.ID}) || c.Grade != nil {
+		t.Errorf("application = %+v, want pending for %s with document %d", c, category, evidence.ID)
+	}
+	catRefused(t, e, "POST", "/api/v1/certifications", kangle, map[string]any{"district_id": f.district, "categories": []string{category}},
+		http.StatusConflict, "certification.pending_exists", nil, "certifications")
+	if inDirectory() {
+		t.Error("a pending application put the organization in the public directory")
+	}
+	if got := orgCerts(t, e, district, "?status=pending"); !slices.ContainsFunc(got, func(x org.Certification) bool { return x.ID == c.ID }) {
+		t.Errorf("demo-district's pending queue = %+v, want it to hold %d", got, c.ID)
+	}
+
+	// Another district's admin neither sees nor decides it.
+	other := orgOtherDistrictAdmin(t, f)
+	for _, action := range []string{"", "/approve", "/reject", "/suspend", "/revoke"} {
+		method, body := "POST", any(map[string]any{"reason": "越权"})
+		switch action {
+		case "":
+			method, body = "GET", nil
+		case "/approve":
+			body = orgApproval(e, 5)
+		}
+		catRefused(t, e, method, certPath(c.ID, action), other, body, http.StatusNotFound, "not_found", nil)
+	}
+	if got := orgCerts(t, e, other, ""); len(got) != 0 {
+		t.Errorf("GET /api/v1/certifications as another district's admin = %+v, want none", got)
+	}
+	catRefused(t, e, "GET", certPath(c.ID, ""), f.tokens["demo-org2"], nil, http.StatusNotFound, "not_found", nil)
+
+	// An approval must end after today and after its start.
+	today := org.ChinaDate(e.Clock.Now())
+	for _, bad := range []struct {
+		body   map[string]any
+		code   string
+		fields []string
+	}{
+		{map[string]any{"grade": 4, "valid_from": today.AddDays(-400).String(), "valid_until": today.AddDays(-1).String()},
+			"certification.expired", []string{"valid_until"}},
+		{map[string]any{"grade": 4, "valid_from": today.AddDays(-365).String(), "valid_until": today.String()},
+			"certification.expired", []string{"valid_until"}},
+		{map[string]any{"grade": 4, "valid_from": today.String(), "valid_until": today.String()}, "validation", []string{"valid_until"}},
+		{map[string]any{"grade": 6, "valid_from": today.String()}, "validation", []string{"grade", "valid_until"}},
+	} {
+		catRefused(t, e, "POST", certPath(c.ID, "/approve"), district, bad.body, http.StatusBadRequest, bad.code, bad.fields, "certifications")
+		if s := status(c.ID); s != "pending" {
+			t.Fatalf("refused approval left the certification %s, want pending", s)
+		}
+	}
+	// Not a date: refused naming the field.
+	catRefused(t, e, "POST", certPath(c.ID, "/approve"), district,
+		map[string]any{"grade": 4, "valid_from": "2026-13-01", "valid_until": "2027-11-22"},
+		http.StatusBadRequest, "validation", []string{"valid_from"}, "certifications")
+
+	// Approved at grade 4 (4A) for a year: in the public directory, for anyone.
+	var approved org.Certification
+	servertest.Call(t, e, "POST", certPath(c.ID, "/approve"), district, orgApproval(e, 4), http.StatusOK, &approved)
+	until := org.NewDate(today.Year+1, today.Month, today.Day)
+	if approved.Status != org.CertApproved || approved.EffectiveStatus != org.CertActive || approved.Grade == nil || *approved.Grade != 4 ||
+		approved.ValidFrom == nil || *approved.ValidFrom != today || approved.ValidUntil == nil || *approved.ValidUntil != until {
+		t.Errorf("approved = %+v, want approved, active, grade 4, %s to %s", approved, today, until)
+	}
+	ids, listed := orgCapable(t, e, url.Values{"category": {category}, "district_id": {strconv.FormatInt(f.district, 10)}}, f.org1)
+	want := []org.ActiveCertification{{ID: c.ID, DistrictID: f.district, Categories: []string{category}, Grade: 4, ValidFrom: today, ValidUntil: until}}
+	if !slices.Contains(ids, f.org1) || !cmp.Equal(listed, want) {
+		t.Errorf("public directory for %s = %v with %+v, want org %d with %+v", category, ids, listed, f.org1, want)
+	}
+	if ids, _ := orgCapable(t, e, url.Values{"category": {free}}, f.org1); slices.Contains(ids, f.org1) {
+		t.Errorf("public directory for %s lists org %d, certified only for %s", free, f.org1, category)
+	}
+	if ids, _ := orgCapable(t, e, url.Values{"category": {category}, "q": {"康乐居家"}}, f.org1); !slices.Contains(ids, f.org1) {
+		t.Errorf("public directory searched for 康乐居家 = %v, want org %d", ids, f.org1)
+	}
+	for param, value := range map[string]string{"per_page": "101", "page": "0", "district_id": "x", "q": strings.Repeat("q", 101)} {
+		catRefused(t, e, "GET", "/api/v1/public/organizations?"+url.Values{param: {value}}.Encode(), "", nil,
+			http.StatusBadRequest, "validation", []string{param})
+	}
+	catRefused(t, e, "POST", certPath(999999, "/approve"), district, orgApproval(e, 4), http.StatusNotFound, "not_found", nil)
+	catRefused(t, e, "POST", certPath(c.ID, "/approve"), district, orgApproval(e, 5), http.StatusConflict, "certification.not_pending", nil)
+	catRefused(t, e, "POST", certPath(c.ID, "/reject"), district, map[string]any{"reason": "迟到的驳回"}, http.StatusConflict, "certification.not_pending", nil)
+
+	// Suspended (a reason is required): out of the directory.
+	catRefused(t, e, "POST", certPath(c.ID, "/suspend"), district, map[string]any{"reason": "  "}, http.StatusBadRequest, "validation", []string{"reason"})
+	catRefused(t, e, "POST", certPath(c.ID, "/suspend"), district, map[string]any{}, http.StatusBadRequest, "validation", []string{"reason"})
+	var suspended org.Certification
+	servertest.Call(t, e, "POST", certPath(c.ID, "/suspend"), district, map[string]any{"reason": "服务投诉核查中"}, http.StatusOK, &suspended)
+	if suspended.Status != org.CertSuspended || suspended.DecisionReason != "服务投诉核查中" || suspended.DecidedAt == nil {
+		t.Errorf("suspended = %+v, want suspended with its reason", suspended)
+	}
+	if inDirectory() {
+		t.Error("a suspended certification kept the organization in the public directory")
+	}
+	catRefused(t, e, "POST", certPath(c.ID, "/suspend"), district, map[string]any{"reason": "再次暂停"}, http.StatusConflict, "certification.not_approved", nil)
+
+	// Revoked for good.
+	var revoked org.Certification
+	servertest.Call(t, e, "POST", certPath(c.ID, "/revoke"), district, map[string]any{"reason": "核查属实，撤销认定"}, http.StatusOK, &revoked)
+	if revoked.Status != org.CertRevoked || revoked.DecisionReason != "核查属实，撤销认定" {
+		t.Errorf("revoked = %+v, want revoked with its reason", revoked)
+	}
+	catRefused(t, e, "POST", certPath(c.ID, "/revoke"), district, map[string]any{"reason": "再次撤销"}, http.StatusConflict, "certification.not_revocable", nil)
+	catRefused(t, e, "POST", certPath(c.ID, "/suspend"), district, map[string]any{"reason": "暂停已撤销的"}, http.StatusConflict, "certification.not_approved", nil)
+	if inDirectory() {
+		t.Error("a revoked certification put the organization back in the public directory")
+	}
+
+	// A new application, rejected with a reason.
+	c2 := orgApply(t, e, district, kangle, f.district, category)
+	catRefused(t, e, "POST", certPath(c2.ID, "/reject"), district, map[string]any{"reason": ""}, http.StatusBadRequest, "validation", []string{"reason"})
+	var rejected org.Certification
+	servertest.Call(t, e, "POST", certPath(c2.ID, "/reject"), district, map[string]any{"reason": "持证社工人数不足"}, http.StatusOK, &rejected)
+	if rejected.Status != org.CertRejected || rejected.DecisionReason != "持证社工人数不足" || rejected.Grade != nil {
+		t.Errorf("rejected = %+v, want rejected with its reason", rejected)
+	}
+	catRefused(t, e, "POST", certPath(c2.ID, "/approve"), district, orgApproval(e, 3), http.StatusConflict, "certification.not_pending", nil)
+	catRefused(t, e, "POST", certPath(c2.ID, "/revoke"), district, map[string]any{"reason": "撤销驳回的"}, http.StatusConflict, "certification.not_revocable", nil)
+
+	// The organization sees each decision and its reason.
+	seen := map[int64]org.Certification{}
+	for _, x := range orgCerts(t, e, kangle, "") {
+		if x.OrganizationID != f.org1 {
+			t.Errorf("demo-org sees certification %d of organization %d", x.ID, x.OrganizationID)
+		}
+		seen[x.ID] = x
+	}
+	if got := seen[c.ID]; got.Status != org.CertRevoked || got.DecisionReason != "核查属实，撤销认定" {
+		t.Errorf("demo-org sees certification %d as %+v, want revoked with its reason", c.ID, got)
+	}
+	if got := seen[c2.ID]; got.Status != org.CertRejected || got.DecisionReason != "持证社工人数不足" {
+		t.Errorf("demo-org sees certification %d as %+v, want rejected with its reason", c2.ID, got)
+	}
+	var one org.Certification
+	servertest.Call(t, e, "GET", certPath(c2.ID, ""), kangle, nil, http.StatusOK, &one)
+	if one.Status != org.CertRejected || one.DecisionReason != "持证社工人数不足" {
+		t.Errorf("GET certification %d as demo-org = %+v, want rejected with its reason", c2.ID, one)
+	}
+	rejectedOnes := orgCerts(t, e, kangle, "?status=rejected")
+	if !slices.ContainsFunc(rejectedOnes, func(x org.Certification) bool { return x.ID == c2.ID }) ||
+		slices.ContainsFunc(rejectedOnes, func(x org.Certification) bool { return x.Status != org.CertRejected }) {
+		t.Errorf("demo-org's rejected certifications = %+v, want %d among only rejected ones", rejectedOnes, c2.ID)
+	}
+	catRefused(t, e, "GET", "/api/v1/certifications?status=lost", kangle, nil, http.StatusBadRequest, "validation", []string{"status"})
+
+	// Every decision is in the audit trail, by demo-district.
+	wantActions := map[int64][]string{
+		c.ID:  {"certification.apply", "certification.approve", "certification.suspend", "certification.revoke"},
+		c2.ID: {"certification.apply", "certification.reject"},
+	}
+	for id, want := range wantActions {
+		entries := orgAudit(t, e, "certification", id)
+		if diff := cmp.Diff(want, orgActions(entries)); diff != "" {
+			t.Errorf("audit of certification %d (-want +got):\n%s", id, diff)
+		}
+		for _, a := range entries[1:] {
+			if a.ActorName != "demo-district" || a.ActorRole != "district_admin" {
+				t.Errorf("audit entry %+v of certification %d, want it by demo-district", a, id)
+			}
+		}
+	}
+}
+
+// orgOtherDistrictAdmin creates 南浔区 and a district admin for it as the
+// platform admin, and returns that admin's access token.
+func orgOtherDistrictAdmin(t *testing.T, f *azFixture) string {
+	t.Helper()
+	var d struct {
+		ID int64 `json:"id"`
+	}
+	servertest.Call(t, f.e, "POST", "/api/v1/districts", f.tokens["demo-admin"], map[string]any{"code": "330503", "name_zh": "南浔区"},
+		http.StatusCreated, &d)
+	servertest.Call(t, f.e, "POST", "/api/v1/users", f.tokens["demo-admin"], map[string]any{"username": "nanxun-district",
+		"password": orgPassword, "role": "district_admin", "district_id": d.ID}, http.StatusCreated, nil)
+	return orgLogin(t, f.e, "nanxun-district", orgPassword)
+}
+
+// orgUncertifiedCategory returns a category of the district's guidance catalog
+// for which the organization is not in the public directory, adding one to the
+// catalog (as demo-district) when every listed category is taken.
+func orgUncertifiedCategory(t *testing.T, e *servertest.Env, district, orgID int64) string {
+	t.Helper()
+	for _, g := range catGuidance(t, e, district) {
+		if ids, _ := orgCapable(t, e, url.Values{"category": {g.CategoryCode}}, orgID); !slices.Contains(ids, orgID) {
+			return g.CategoryCode
+		}
+	}
+	category := catFreeCategory(t, e, district)
+	catEnsureGuidance(t, e, e.Token("demo-district"), district, category)
+	return category
+}
+
+// orgNoPending rejects, as the district admin of token, every pending
+// application of the organization in the district, so that it may apply.
+func orgNoPending(t testing.TB, e *servertest.Env, token string, district, orgID int64) {
+	t.Helper()
+	var ids []int64
+	if err := e.DB.Table("certifications").Where("organization_id = ? AND district_id = ? AND status = ?", orgID, district, org.CertPending).
+		Pluck("id", &ids).Error; err != nil {
+		t.Fatalf("read pending applications: %v", err)
+	}
+	for _, id := range ids {
+		servertest.Call(t, e, "POST", fmt.Sprintf("/api/v1/certifications/%d/reject", id), token, map[string]any{"reason": "测试前清理待审申请"},
+			http.StatusOK, nil)
+	}
+}
