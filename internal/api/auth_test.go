@@ -34,21 +34,21 @@ type authProfile struct {
 	Scope    authScope `json:"scope"`
 }
 
-func authLogin(e *servertest.Env, username, password string) servertest.Response {
-	e.T.Helper()
-	return e.Do(servertest.Request{Method: "POST", Path: "/api/v1/auth/login",
+func authLogin(t testing.TB, e *servertest.Env, username, password string) servertest.Response {
+	t.Helper()
+	return e.Do(t, servertest.Request{Method: "POST", Path: "/api/v1/auth/login",
 		Body: map[string]string{"username": username, "password": password}})
 }
 
-func authRefresh(e *servertest.Env, refreshToken string) servertest.Response {
-	e.T.Helper()
-	return e.Do(servertest.Request{Method: "POST", Path: "/api/v1/auth/refresh",
+func authRefresh(t testing.TB, e *servertest.Env, refreshToken string) servertest.Response {
+	t.Helper()
+	return e.Do(t, servertest.Request{Method: "POST", Path: "/api/v1/auth/refresh",
 		Body: map[string]string{"refresh_token": refreshToken}})
 }
 
-func authMe(e *servertest.Env, accessToken string) servertest.Response {
-	e.T.Helper()
-	return e.Do(servertest.Request{Method: "GET", Path: "/api/v1/me", Token: accessToken})
+func authMe(t testing.TB, e *servertest.Env, accessToken string) servertest.Response {
+	t.Helper()
+	return e.Do(t, servertest.Request{Method: "GET", Path: "/api/v1/me", Token: accessToken})
 }
 
 // authProblem fails the test unless r is a problem+json answer with status and code.
@@ -111,7 +111,7 @@ func authSign(t *testing.T, method jwt.SigningMethod, kid string, key any, c jwt
 }
 
 // authServerKey is the key the server signs access tokens with.
-func authServerKey(e *servertest.Env) (string, ed25519.PrivateKey) {
+func authServerKey(t testing.TB, e *servertest.Env) (string, ed25519.PrivateKey) {
 	k := e.Cfg.Auth.Keys[0]
 	return k.ID, ed25519.NewKeyFromSeed(k.Seed)
 }
@@ -144,7 +144,7 @@ func authEntries(t *testing.T, e *servertest.Env, action string) []audit.Entry {
 
 func TestLoginSuccess(t *testing.T) {
 	t.Parallel()
-	district := func(e *servertest.Env) int64 { return e.IDOf("districts", "code = ?", "330502") }
+	district := func(e *servertest.Env) int64 { return e.IDOf(t, "districts", "code = ?", "330502") }
 	tests := []struct {
 		name      string
 		username  string // as typed
@@ -158,25 +158,25 @@ func TestLoginSuccess(t *testing.T) {
 			func(e *servertest.Env) authScope { return authScope{DistrictID: district(e)} }},
 		{"subdistrict officer carries its district", "demo-officer", "demo-officer", "procurement_officer",
 			func(e *servertest.Env) authScope {
-				return authScope{DistrictID: district(e), SubdistrictID: e.IDOf("subdistricts", "code = ?", "330502003")}
+				return authScope{DistrictID: district(e), SubdistrictID: e.IDOf(t, "subdistricts", "code = ?", "330502003")}
 			}},
 		{"org admin", "demo-org", "demo-org", "org_admin",
 			func(e *servertest.Env) authScope {
-				return authScope{OrganizationID: e.IDOf("organizations", "credit_code = ?", "52330502MJ526018XR")}
+				return authScope{OrganizationID: e.IDOf(t, "organizations", "credit_code = ?", "52330502MJ526018XR")}
 			}},
 		{"resident", "demo-resident", "demo-resident", "resident",
 			func(*servertest.Env) authScope { return authScope{} }},
 		{"username trimmed and case-insensitive", "  Demo-Officer2 ", "demo-officer2", "procurement_officer",
 			func(e *servertest.Env) authScope {
-				return authScope{DistrictID: district(e), SubdistrictID: e.IDOf("subdistricts", "code = ?", "330502004")}
+				return authScope{DistrictID: district(e), SubdistrictID: e.IDOf(t, "subdistricts", "code = ?", "330502004")}
 			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			e := servertest.NewEnv(t)
-			userID := e.IDOf("users", "username = ?", tt.wantUser)
-			tk := authTokens(t, "login", authLogin(e, tt.username, servertest.DemoPassword))
+			userID := e.IDOf(t, "users", "username = ?", tt.wantUser)
+			tk := authTokens(t, "login", authLogin(t, e, tt.username, servertest.DemoPassword))
 
 			c, h := authClaims(t, tk.AccessToken)
 			if h["alg"] != "EdDSA" || h["kid"] != e.Cfg.Auth.Keys[0].ID {
@@ -190,7 +190,7 @@ func TestLoginSuccess(t *testing.T) {
 				t.Errorf("access token claims = %v, want iss jiedao, aud [jiedao-api], sub %d, a sid, exp %v", c, userID, servertest.Start.Add(15*time.Minute))
 			}
 
-			r := authMe(e, tk.AccessToken)
+			r := authMe(t, e, tk.AccessToken)
 			authOK(t, "GET /api/v1/me", r, http.StatusOK)
 			var got authProfile
 			r.JSON(t, &got)
@@ -234,7 +234,7 @@ func TestLoginRefused(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			e := servertest.NewEnv(t)
-			r := e.Do(servertest.Request{Method: "POST", Path: "/api/v1/auth/login", Body: tt.body})
+			r := e.Do(t, servertest.Request{Method: "POST", Path: "/api/v1/auth/login", Body: tt.body})
 			p := authProblem(t, "login", r, tt.wantStatus, tt.wantCode)
 			if tt.wantStatus == http.StatusUnauthorized && p.Title != auth.ErrInvalidCredentials.Message {
 				// The same answer for a wrong password and an unknown user, so
@@ -304,12 +304,12 @@ func TestLoginThrottle(t *testing.T) {
 			for i, u := range tt.failures {
 				pw := "wrong-Passw0rd-" + strconv.Itoa(1000+i)
 				wrong = append(wrong, pw)
-				authProblem(t, "login "+u+" with a wrong password", authLogin(e, u, pw), http.StatusUnauthorized, "auth.invalid_credentials")
+				authProblem(t, "login "+u+" with a wrong password", authLogin(t, e, u, pw), http.StatusUnauthorized, "auth.invalid_credentials")
 			}
 
 			wantThrottled := func(what string) {
 				t.Helper()
-				r := authLogin(e, tt.throttled, servertest.DemoPassword)
+				r := authLogin(t, e, tt.throttled, servertest.DemoPassword)
 				authProblem(t, what, r, http.StatusTooManyRequests, "auth.throttled")
 				ra, err := strconv.Atoi(r.Header.Get("Retry-After"))
 				if err != nil || ra <= 0 || ra > int(window.Seconds())+1 {
@@ -318,14 +318,14 @@ func TestLoginThrottle(t *testing.T) {
 			}
 			wantThrottled("login with the right password after the failures")
 			for _, u := range tt.unaffected {
-				authTokens(t, "login "+u, authLogin(e, u, servertest.DemoPassword))
+				authTokens(t, "login "+u, authLogin(t, e, u, servertest.DemoPassword))
 			}
 
 			e.Clock.Advance(window - time.Second)
 			wantThrottled("login just inside the window")
 			e.Clock.Advance(2 * time.Second)
-			tk := authTokens(t, "login after the window", authLogin(e, tt.throttled, servertest.DemoPassword))
-			authOK(t, "GET /api/v1/me", authMe(e, tk.AccessToken), http.StatusOK)
+			tk := authTokens(t, "login after the window", authLogin(t, e, tt.throttled, servertest.DemoPassword))
+			authOK(t, "GET /api/v1/me", authMe(t, e, tk.AccessToken), http.StatusOK)
 
 			failed := authLogLines(t, e, "login failed")
 			if len(failed) != len(tt.failures) {
@@ -363,7 +363,7 @@ func TestTokenRefused(t *testing.T) {
 		{"the token as issued", func(_ *testing.T, _ *servertest.Env, tok string) string { return bearer(tok) }, 200},
 		{"re-signed unchanged with the server key", func(t *testing.T, e *servertest.Env, tok string) string {
 			c, _ := authClaims(t, tok)
-			kid, key := authServerKey(e)
+			kid, key := authServerKey(t, e)
 			return bearer(authSign(t, jwt.SigningMethodEdDSA, kid, key, c))
 		}, 200},
 		{"scheme in lower case", func(_ *testing.T, _ *servertest.Env, tok string) string { return "bearer " + tok }, 200},
@@ -382,7 +382,7 @@ func TestTokenRefused(t *testing.T) {
 		}, 401},
 		{"another Ed25519 key under the same kid", func(t *testing.T, e *servertest.Env, tok string) string {
 			c, _ := authClaims(t, tok)
-			kid, _ := authServerKey(e)
+			kid, _ := authServerKey(t, e)
 			_, other, err := ed25519.GenerateKey(rand.Reader)
 			if err != nil {
 				t.Fatal(err)
@@ -391,41 +391,41 @@ func TestTokenRefused(t *testing.T) {
 		}, 401},
 		{"HS256 with a secret", func(t *testing.T, e *servertest.Env, tok string) string {
 			c, _ := authClaims(t, tok)
-			kid, _ := authServerKey(e)
+			kid, _ := authServerKey(t, e)
 			return bearer(authSign(t, jwt.SigningMethodHS256, kid, []byte("a-guessable-shared-secret-0123456789"), c))
 		}, 401},
 		{"HS256 keyed with the server's public key", func(t *testing.T, e *servertest.Env, tok string) string {
 			c, _ := authClaims(t, tok)
-			kid, key := authServerKey(e)
+			kid, key := authServerKey(t, e)
 			pub := []byte(key.Public().(ed25519.PublicKey))
 			return bearer(authSign(t, jwt.SigningMethodHS256, kid, pub, c))
 		}, 401},
 		{"wrong audience", func(t *testing.T, e *servertest.Env, tok string) string {
 			c, _ := authClaims(t, tok)
 			c["aud"] = []string{"other-api"}
-			kid, key := authServerKey(e)
+			kid, key := authServerKey(t, e)
 			return bearer(authSign(t, jwt.SigningMethodEdDSA, kid, key, c))
 		}, 401},
 		{"wrong issuer", func(t *testing.T, e *servertest.Env, tok string) string {
 			c, _ := authClaims(t, tok)
 			c["iss"] = "someone-else"
-			kid, key := authServerKey(e)
+			kid, key := authServerKey(t, e)
 			return bearer(authSign(t, jwt.SigningMethodEdDSA, kid, key, c))
 		}, 401},
 		{"no exp", func(t *testing.T, e *servertest.Env, tok string) string {
 			c, _ := authClaims(t, tok)
 			delete(c, "exp")
-			kid, key := authServerKey(e)
+			kid, key := authServerKey(t, e)
 			return bearer(authSign(t, jwt.SigningMethodEdDSA, kid, key, c))
 		}, 401},
 		{"unknown kid", func(t *testing.T, e *servertest.Env, tok string) string {
 			c, _ := authClaims(t, tok)
-			_, key := authServerKey(e)
+			_, key := authServerKey(t, e)
 			return bearer(authSign(t, jwt.SigningMethodEdDSA, "retired-key", key, c))
 		}, 401},
 		{"payload changed after signing", func(t *testing.T, e *servertest.Env, tok string) string {
 			c, _ := authClaims(t, tok)
-			c["sub"] = strconv.FormatInt(e.IDOf("users", "username = ?", "demo-admin"), 10)
+			c["sub"] = strconv.FormatInt(e.IDOf(t, "users", "username = ?", "demo-admin"), 10)
 			payload, err := json.Marshal(c)
 			if err != nil {
 				t.Fatal(err)
@@ -442,9 +442,9 @@ func TestTokenRefused(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			e := servertest.NewEnv(t)
-			tok := e.Token("demo-officer")
+			tok := e.Token(t, "demo-officer")
 			h := tt.authorization(t, e, tok)
-			r := e.Do(servertest.Request{Method: "GET", Path: "/api/v1/me", Header: map[string]string{"Authorization": h}})
+			r := e.Do(t, servertest.Request{Method: "GET", Path: "/api/v1/me", Header: map[string]string{"Authorization": h}})
 			if tt.wantStatus == http.StatusOK {
 				authOK(t, "GET /api/v1/me", r, http.StatusOK)
 				var p authProfile
@@ -466,9 +466,9 @@ func TestRefresh(t *testing.T) {
 		run  func(t *testing.T, e *servertest.Env)
 	}{
 		{"rotation", func(t *testing.T, e *servertest.Env) {
-			a := e.Tokens("demo-officer")
+			a := e.Tokens(t, "demo-officer")
 			e.Clock.Advance(5 * time.Minute)
-			b := authTokens(t, "refresh", authRefresh(e, a.RefreshToken))
+			b := authTokens(t, "refresh", authRefresh(t, e, a.RefreshToken))
 			if b.AccessToken == a.AccessToken || b.RefreshToken == a.RefreshToken {
 				t.Fatalf("refresh returned a token of the old pair")
 			}
@@ -477,34 +477,34 @@ func TestRefresh(t *testing.T) {
 			if ca["sid"] != cb["sid"] {
 				t.Errorf("refreshed sid = %v, want the session %v", cb["sid"], ca["sid"])
 			}
-			authOK(t, "GET /api/v1/me with the old access token", authMe(e, a.AccessToken), http.StatusOK)
-			authOK(t, "GET /api/v1/me with the new access token", authMe(e, b.AccessToken), http.StatusOK)
+			authOK(t, "GET /api/v1/me with the old access token", authMe(t, e, a.AccessToken), http.StatusOK)
+			authOK(t, "GET /api/v1/me with the new access token", authMe(t, e, b.AccessToken), http.StatusOK)
 
 			// 16 minutes after login: the first access token has expired, the
 			// second (issued 11 minutes ago) still works.
 			e.Clock.Advance(11 * time.Minute)
-			authProblem(t, "GET /api/v1/me with the expired access token", authMe(e, a.AccessToken), http.StatusUnauthorized, "auth.invalid_token")
-			authOK(t, "GET /api/v1/me with the new access token", authMe(e, b.AccessToken), http.StatusOK)
+			authProblem(t, "GET /api/v1/me with the expired access token", authMe(t, e, a.AccessToken), http.StatusUnauthorized, "auth.invalid_token")
+			authOK(t, "GET /api/v1/me with the new access token", authMe(t, e, b.AccessToken), http.StatusOK)
 
-			c := authTokens(t, "refresh with the new refresh token", authRefresh(e, b.RefreshToken))
-			authOK(t, "GET /api/v1/me after the second refresh", authMe(e, c.AccessToken), http.StatusOK)
+			c := authTokens(t, "refresh with the new refresh token", authRefresh(t, e, b.RefreshToken))
+			authOK(t, "GET /api/v1/me after the second refresh", authMe(t, e, c.AccessToken), http.StatusOK)
 		}},
 		{"reuse ends the session", func(t *testing.T, e *servertest.Env) {
-			a := e.Tokens("demo-officer")
-			other := e.Tokens("demo-officer") // a second session of the same user
-			b := authTokens(t, "refresh", authRefresh(e, a.RefreshToken))
-			c := authTokens(t, "second refresh", authRefresh(e, b.RefreshToken))
+			a := e.Tokens(t, "demo-officer")
+			other := e.Tokens(t, "demo-officer") // a second session of the same user
+			b := authTokens(t, "refresh", authRefresh(t, e, a.RefreshToken))
+			c := authTokens(t, "second refresh", authRefresh(t, e, b.RefreshToken))
 			// Past the grace for concurrent tabs, a spent token means theft.
 			e.Clock.Advance(e.Cfg.Auth.RefreshReuseGrace + time.Second)
 
-			authProblem(t, "refresh with a spent token", authRefresh(e, a.RefreshToken), http.StatusUnauthorized, "auth.refresh_reused")
+			authProblem(t, "refresh with a spent token", authRefresh(t, e, a.RefreshToken), http.StatusUnauthorized, "auth.refresh_reused")
 
-			authProblem(t, "refresh with the newest token", authRefresh(e, c.RefreshToken), http.StatusUnauthorized, "auth.invalid_token")
+			authProblem(t, "refresh with the newest token", authRefresh(t, e, c.RefreshToken), http.StatusUnauthorized, "auth.invalid_token")
 			for i, tk := range []auth.Tokens{a, b, c} {
-				authProblem(t, "GET /api/v1/me with access token "+strconv.Itoa(i), authMe(e, tk.AccessToken), http.StatusUnauthorized, "auth.invalid_token")
+				authProblem(t, "GET /api/v1/me with access token "+strconv.Itoa(i), authMe(t, e, tk.AccessToken), http.StatusUnauthorized, "auth.invalid_token")
 			}
-			authOK(t, "GET /api/v1/me in the other session", authMe(e, other.AccessToken), http.StatusOK)
-			authTokens(t, "refresh in the other session", authRefresh(e, other.RefreshToken))
+			authOK(t, "GET /api/v1/me in the other session", authMe(t, e, other.AccessToken), http.StatusOK)
+			authTokens(t, "refresh in the other session", authRefresh(t, e, other.RefreshToken))
 
 			if got := authEntries(t, e, "auth.refresh_reuse"); len(got) != 1 || got[0].ActorName != "demo-officer" {
 				t.Errorf("auth.refresh_reuse audit entries = %+v, want one by demo-officer", got)
@@ -515,46 +515,46 @@ func TestRefresh(t *testing.T) {
 		}},
 		{"reuse within the grace is refused but keeps the session", func(t *testing.T, e *servertest.Env) {
 			// Two tabs refreshing at once: the second gets 401 and the session lives on.
-			a := e.Tokens("demo-officer")
-			b := authTokens(t, "refresh", authRefresh(e, a.RefreshToken))
+			a := e.Tokens(t, "demo-officer")
+			b := authTokens(t, "refresh", authRefresh(t, e, a.RefreshToken))
 			e.Clock.Advance(e.Cfg.Auth.RefreshReuseGrace - time.Second)
-			authProblem(t, "refresh with the just-spent token", authRefresh(e, a.RefreshToken), http.StatusUnauthorized, "auth.refresh_raced")
-			authOK(t, "GET /api/v1/me with the newer access token", authMe(e, b.AccessToken), http.StatusOK)
-			authTokens(t, "refresh with the newer token", authRefresh(e, b.RefreshToken))
+			authProblem(t, "refresh with the just-spent token", authRefresh(t, e, a.RefreshToken), http.StatusUnauthorized, "auth.refresh_raced")
+			authOK(t, "GET /api/v1/me with the newer access token", authMe(t, e, b.AccessToken), http.StatusOK)
+			authTokens(t, "refresh with the newer token", authRefresh(t, e, b.RefreshToken))
 			if got := authEntries(t, e, "auth.refresh_reuse"); len(got) != 0 {
 				t.Errorf("auth.refresh_reuse audit entries = %d, want none", len(got))
 			}
 		}},
 		{"refresh token past its ttl", func(t *testing.T, e *servertest.Env) {
-			a := e.Tokens("demo-officer")
-			b := e.Tokens("demo-officer")
+			a := e.Tokens(t, "demo-officer")
+			b := e.Tokens(t, "demo-officer")
 			e.Clock.Advance(e.Cfg.Auth.RefreshTTL - time.Second)
-			authTokens(t, "refresh just before the ttl", authRefresh(e, b.RefreshToken))
+			authTokens(t, "refresh just before the ttl", authRefresh(t, e, b.RefreshToken))
 			e.Clock.Advance(2 * time.Second)
-			authProblem(t, "refresh just after the ttl", authRefresh(e, a.RefreshToken), http.StatusUnauthorized, "auth.invalid_token")
+			authProblem(t, "refresh just after the ttl", authRefresh(t, e, a.RefreshToken), http.StatusUnauthorized, "auth.invalid_token")
 		}},
 		{"refresh token past the session max age", func(t *testing.T, e *servertest.Env) {
 			// Keep refreshing within the refresh ttl until the session's end is near.
 			step := e.Cfg.Auth.RefreshTTL - time.Hour
-			tk := e.Tokens("demo-officer")
+			tk := e.Tokens(t, "demo-officer")
 			elapsed, issued := time.Duration(0), time.Duration(0)
 			for elapsed+step < e.Cfg.Auth.SessionMaxAge {
 				e.Clock.Advance(step)
 				elapsed += step
-				tk = authTokens(t, "refresh at "+elapsed.String(), authRefresh(e, tk.RefreshToken))
+				tk = authTokens(t, "refresh at "+elapsed.String(), authRefresh(t, e, tk.RefreshToken))
 				issued = elapsed
 			}
 			e.Clock.Advance(e.Cfg.Auth.SessionMaxAge + time.Second - elapsed)
 			if age := e.Cfg.Auth.SessionMaxAge + time.Second - issued; age >= e.Cfg.Auth.RefreshTTL {
 				t.Fatalf("the last refresh token is %v old, want younger than the refresh ttl %v", age, e.Cfg.Auth.RefreshTTL)
 			}
-			authProblem(t, "refresh after the session max age", authRefresh(e, tk.RefreshToken), http.StatusUnauthorized, "auth.invalid_token")
+			authProblem(t, "refresh after the session max age", authRefresh(t, e, tk.RefreshToken), http.StatusUnauthorized, "auth.invalid_token")
 		}},
 		{"unknown refresh token", func(t *testing.T, e *servertest.Env) {
-			authProblem(t, "refresh", authRefresh(e, "not-a-refresh-token"), http.StatusUnauthorized, "auth.invalid_token")
+			authProblem(t, "refresh", authRefresh(t, e, "not-a-refresh-token"), http.StatusUnauthorized, "auth.invalid_token")
 		}},
 		{"no refresh token", func(t *testing.T, e *servertest.Env) {
-			r := e.Do(servertest.Request{Method: "POST", Path: "/api/v1/auth/refresh", Body: map[string]string{}})
+			r := e.Do(t, servertest.Request{Method: "POST", Path: "/api/v1/auth/refresh", Body: map[string]string{}})
 			p := authProblem(t, "refresh", r, http.StatusBadRequest, "validation")
 			if len(p.Errors) != 1 || p.Errors[0].Field != "refresh_token" {
 				t.Errorf("refresh field errors = %+v, want refresh_token", p.Errors)
@@ -572,28 +572,28 @@ func TestRefresh(t *testing.T) {
 func TestLogout(t *testing.T) {
 	t.Parallel()
 	logout := func(e *servertest.Env, token string) servertest.Response {
-		e.T.Helper()
-		return e.Do(servertest.Request{Method: "POST", Path: "/api/v1/auth/logout", Token: token})
+		t.Helper()
+		return e.Do(t, servertest.Request{Method: "POST", Path: "/api/v1/auth/logout", Token: token})
 	}
 	tests := []struct {
 		name string
 		run  func(t *testing.T, e *servertest.Env)
 	}{
 		{"ends the session", func(t *testing.T, e *servertest.Env) {
-			a := e.Tokens("demo-officer")
-			other := e.Tokens("demo-officer")
+			a := e.Tokens(t, "demo-officer")
+			other := e.Tokens(t, "demo-officer")
 			authOK(t, "logout", logout(e, a.AccessToken), http.StatusNoContent)
-			authProblem(t, "GET /api/v1/me after logout", authMe(e, a.AccessToken), http.StatusUnauthorized, "auth.invalid_token")
-			authProblem(t, "refresh after logout", authRefresh(e, a.RefreshToken), http.StatusUnauthorized, "auth.invalid_token")
+			authProblem(t, "GET /api/v1/me after logout", authMe(t, e, a.AccessToken), http.StatusUnauthorized, "auth.invalid_token")
+			authProblem(t, "refresh after logout", authRefresh(t, e, a.RefreshToken), http.StatusUnauthorized, "auth.invalid_token")
 			authProblem(t, "logout again", logout(e, a.AccessToken), http.StatusUnauthorized, "auth.invalid_token")
-			authOK(t, "GET /api/v1/me in the other session", authMe(e, other.AccessToken), http.StatusOK)
+			authOK(t, "GET /api/v1/me in the other session", authMe(t, e, other.AccessToken), http.StatusOK)
 		}},
 		{"ends every token rotated from the same login", func(t *testing.T, e *servertest.Env) {
-			a := e.Tokens("demo-officer")
-			b := authTokens(t, "refresh", authRefresh(e, a.RefreshToken))
+			a := e.Tokens(t, "demo-officer")
+			b := authTokens(t, "refresh", authRefresh(t, e, a.RefreshToken))
 			authOK(t, "logout", logout(e, b.AccessToken), http.StatusNoContent)
-			authProblem(t, "GET /api/v1/me with the first access token", authMe(e, a.AccessToken), http.StatusUnauthorized, "auth.invalid_token")
-			authProblem(t, "refresh after logout", authRefresh(e, b.RefreshToken), http.StatusUnauthorized, "auth.invalid_token")
+			authProblem(t, "GET /api/v1/me with the first access token", authMe(t, e, a.AccessToken), http.StatusUnauthorized, "auth.invalid_token")
+			authProblem(t, "refresh after logout", authRefresh(t, e, b.RefreshToken), http.StatusUnauthorized, "auth.invalid_token")
 		}},
 		{"without a token", func(t *testing.T, e *servertest.Env) {
 			authProblem(t, "logout", logout(e, ""), http.StatusUnauthorized, "unauthorized")
@@ -610,10 +610,10 @@ func TestLogout(t *testing.T) {
 func TestAuthAudit(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t)
-	officer := e.IDOf("users", "username = ?", "demo-officer")
-	tk := e.Tokens("demo-officer")
+	officer := e.IDOf(t, "users", "username = ?", "demo-officer")
+	tk := e.Tokens(t, "demo-officer")
 	c, _ := authClaims(t, tk.AccessToken)
-	authOK(t, "logout", e.Do(servertest.Request{Method: "POST", Path: "/api/v1/auth/logout", Token: tk.AccessToken}), http.StatusNoContent)
+	authOK(t, "logout", e.Do(t, servertest.Request{Method: "POST", Path: "/api/v1/auth/logout", Token: tk.AccessToken}), http.StatusNoContent)
 
 	tests := []struct {
 		action     string
@@ -654,18 +654,18 @@ func TestAuthAudit(t *testing.T) {
 func TestAuthUserChanges(t *testing.T) {
 	t.Parallel()
 	patch := func(e *servertest.Env, token string, id int64, body any) servertest.Response {
-		e.T.Helper()
-		return e.Do(servertest.Request{Method: "PATCH", Path: "/api/v1/users/" + strconv.FormatInt(id, 10), Token: token, Body: body})
+		t.Helper()
+		return e.Do(t, servertest.Request{Method: "PATCH", Path: "/api/v1/users/" + strconv.FormatInt(id, 10), Token: token, Body: body})
 	}
 	tests := []struct {
 		name string
 		run  func(t *testing.T, e *servertest.Env)
 	}{
 		{"disabling refuses the user's tokens", func(t *testing.T, e *servertest.Env) {
-			admin := e.Token("demo-admin")
-			officer := e.Tokens("demo-officer")
-			id := e.IDOf("users", "username = ?", "demo-officer")
-			authOK(t, "GET /api/v1/me before", authMe(e, officer.AccessToken), http.StatusOK)
+			admin := e.Token(t, "demo-admin")
+			officer := e.Tokens(t, "demo-officer")
+			id := e.IDOf(t, "users", "username = ?", "demo-officer")
+			authOK(t, "GET /api/v1/me before", authMe(t, e, officer.AccessToken), http.StatusOK)
 
 			r := patch(e, admin, id, map[string]string{"status": "disabled"})
 			authOK(t, "PATCH status disabled", r, http.StatusOK)
@@ -674,16 +674,16 @@ func TestAuthUserChanges(t *testing.T) {
 			if u.Status != "disabled" {
 				t.Errorf("PATCH answered status %q, want disabled", u.Status)
 			}
-			authProblem(t, "GET /api/v1/me with the disabled user's token", authMe(e, officer.AccessToken), http.StatusUnauthorized, "auth.invalid_token")
-			authProblem(t, "refresh of the disabled user", authRefresh(e, officer.RefreshToken), http.StatusUnauthorized, "auth.invalid_token")
-			authProblem(t, "login of the disabled user", authLogin(e, "demo-officer", servertest.DemoPassword), http.StatusUnauthorized, "auth.invalid_credentials")
-			authOK(t, "GET /api/v1/me of the admin", authMe(e, admin), http.StatusOK)
+			authProblem(t, "GET /api/v1/me with the disabled user's token", authMe(t, e, officer.AccessToken), http.StatusUnauthorized, "auth.invalid_token")
+			authProblem(t, "refresh of the disabled user", authRefresh(t, e, officer.RefreshToken), http.StatusUnauthorized, "auth.invalid_token")
+			authProblem(t, "login of the disabled user", authLogin(t, e, "demo-officer", servertest.DemoPassword), http.StatusUnauthorized, "auth.invalid_credentials")
+			authOK(t, "GET /api/v1/me of the admin", authMe(t, e, admin), http.StatusOK)
 		}},
 		{"a role change is audited and applies at once", func(t *testing.T, e *servertest.Env) {
-			admin := e.Token("demo-admin")
-			old := e.Token("demo-officer2")
-			id := e.IDOf("users", "username = ?", "demo-officer2")
-			sub := e.IDOf("subdistricts", "code = ?", "330502004")
+			admin := e.Token(t, "demo-admin")
+			old := e.Token(t, "demo-officer2")
+			id := e.IDOf(t, "users", "username = ?", "demo-officer2")
+			sub := e.IDOf(t, "subdistricts", "code = ?", "330502004")
 			r := patch(e, admin, id, map[string]any{"role": "finance_officer", "subdistrict_id": sub})
 			authOK(t, "PATCH role", r, http.StatusOK)
 
@@ -702,8 +702,8 @@ func TestAuthUserChanges(t *testing.T) {
 				t.Errorf("user.role_change data = %s, want from procurement_officer to finance_officer", got[0].Data)
 			}
 
-			authProblem(t, "GET /api/v1/me with the token from before", authMe(e, old), http.StatusUnauthorized, "auth.invalid_token")
-			r = authMe(e, e.Token("demo-officer2"))
+			authProblem(t, "GET /api/v1/me with the token from before", authMe(t, e, old), http.StatusUnauthorized, "auth.invalid_token")
+			r = authMe(t, e, e.Token(t, "demo-officer2"))
 			authOK(t, "GET /api/v1/me after signing in again", r, http.StatusOK)
 			var p authProfile
 			r.JSON(t, &p)
@@ -714,28 +714,28 @@ func TestAuthUserChanges(t *testing.T) {
 		{"every request reads the account afresh", func(t *testing.T, e *servertest.Env) {
 			// Changed behind the API's back, so no session is revoked: the token
 			// itself must not carry the role or the status.
-			officer := e.Token("demo-officer")
-			finance := e.Token("demo-finance")
+			officer := e.Token(t, "demo-officer")
+			finance := e.Token(t, "demo-finance")
 			if err := e.DB.Exec(`UPDATE users SET role = 'finance_officer' WHERE username = 'demo-officer'`).Error; err != nil {
 				t.Fatal(err)
 			}
 			if err := e.DB.Exec(`UPDATE users SET status = 'disabled' WHERE username = 'demo-finance'`).Error; err != nil {
 				t.Fatal(err)
 			}
-			r := authMe(e, officer)
+			r := authMe(t, e, officer)
 			authOK(t, "GET /api/v1/me after the role changed", r, http.StatusOK)
 			var p authProfile
 			r.JSON(t, &p)
 			if !cmp.Equal(p.Roles, []string{"finance_officer"}) {
 				t.Errorf("roles = %v, want [finance_officer]", p.Roles)
 			}
-			authProblem(t, "GET /api/v1/me after the account was disabled", authMe(e, finance), http.StatusUnauthorized, "auth.invalid_token")
+			authProblem(t, "GET /api/v1/me after the account was disabled", authMe(t, e, finance), http.StatusUnauthorized, "auth.invalid_token")
 		}},
 		{"only a platform admin may change users", func(t *testing.T, e *servertest.Env) {
-			officer := e.Token("demo-officer")
-			id := e.IDOf("users", "username = ?", "demo-officer2")
+			officer := e.Token(t, "demo-officer")
+			id := e.IDOf(t, "users", "username = ?", "demo-officer2")
 			authProblem(t, "PATCH by an officer", patch(e, officer, id, map[string]string{"status": "disabled"}), http.StatusForbidden, "forbidden")
-			authOK(t, "login of the untouched user", authLogin(e, "demo-officer2", servertest.DemoPassword), http.StatusOK)
+			authOK(t, "login of the untouched user", authLogin(t, e, "demo-officer2", servertest.DemoPassword), http.StatusOK)
 		}},
 	}
 	for _, tt := range tests {
@@ -752,19 +752,19 @@ func TestLoginThrottleRetryAfter(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t)
 	window := e.Cfg.Auth.Throttle.Window
-	authProblem(t, "an early failure from this address", authLogin(e, "nobody-here", "wrong-password-0"), http.StatusUnauthorized, "auth.invalid_credentials")
+	authProblem(t, "an early failure from this address", authLogin(t, e, "nobody-here", "wrong-password-0"), http.StatusUnauthorized, "auth.invalid_credentials")
 	e.Clock.Advance(10 * time.Minute)
 	for i := 0; i < e.Cfg.Auth.Throttle.MaxPerAccount; i++ {
-		authProblem(t, "failure", authLogin(e, "demo-officer", "wrong-password-"+strconv.Itoa(i)), http.StatusUnauthorized, "auth.invalid_credentials")
+		authProblem(t, "failure", authLogin(t, e, "demo-officer", "wrong-password-"+strconv.Itoa(i)), http.StatusUnauthorized, "auth.invalid_credentials")
 	}
-	r := authLogin(e, "demo-officer", servertest.DemoPassword)
+	r := authLogin(t, e, "demo-officer", servertest.DemoPassword)
 	authProblem(t, "throttled", r, http.StatusTooManyRequests, "auth.throttled")
 	ra, err := strconv.Atoi(r.Header.Get("Retry-After"))
 	if err != nil || ra != int(window.Seconds())+1 {
 		t.Fatalf("Retry-After = %q, want %d (the account's failures are all new)", r.Header.Get("Retry-After"), int(window.Seconds())+1)
 	}
 	e.Clock.Advance(time.Duration(ra-2) * time.Second)
-	authProblem(t, "just before Retry-After", authLogin(e, "demo-officer", servertest.DemoPassword), http.StatusTooManyRequests, "auth.throttled")
+	authProblem(t, "just before Retry-After", authLogin(t, e, "demo-officer", servertest.DemoPassword), http.StatusTooManyRequests, "auth.throttled")
 	e.Clock.Advance(2 * time.Second)
-	authTokens(t, "login at Retry-After", authLogin(e, "demo-officer", servertest.DemoPassword))
+	authTokens(t, "login at Retry-After", authLogin(t, e, "demo-officer", servertest.DemoPassword))
 }

@@ -3,6 +3,7 @@ package api_test
 import (
 	"fmt"
 	"sync"
+	"testing"
 
 	"github.com/jiedao-market/jiedao/internal/catalog"
 )
@@ -21,7 +22,7 @@ var (
 
 // azCatalog returns the group's shared catalog records, creating them through
 // the API (as demo-district and demo-officer) on first use.
-func azCatalog(f *azFixture) *azCatalogShared {
+func azCatalog(t testing.TB, f *azFixture) *azCatalogShared {
 	azCatalogMu.Lock()
 	s, ok := azCatalogState[f]
 	if !ok {
@@ -30,15 +31,14 @@ func azCatalog(f *azFixture) *azCatalogShared {
 	}
 	azCatalogMu.Unlock()
 	s.once.Do(func() {
-		s.published = azCatalogItem(f, "矩阵共享事项", true).ID
+		s.published = azCatalogItem(t, f, "矩阵共享事项", true).ID
 	})
 	return s
 }
 
 // azCatalogItem creates a transfer item of A as demo-officer, in a category of
 // 吴兴区's guidance catalog, and publishes it when published is set.
-func azCatalogItem(f *azFixture, title string, published bool) catalog.View {
-	t := f.e.T
+func azCatalogItem(t testing.TB, f *azFixture, title string, published bool) catalog.View {
 	t.Helper()
 	catEnsureGuidance(t, f.e, f.tokens["demo-district"], f.district, "ELDERLY_HOME_CARE")
 	it := catCreate(t, f.e, f.tokens["demo-officer"], catItemBody(title, "ELDERLY_HOME_CARE", f.commA))
@@ -49,18 +49,18 @@ func azCatalogItem(f *azFixture, title string, published bool) catalog.View {
 }
 
 // azItemPath returns a path under the shared published item of A.
-func azItemPath(suffix string) func(f *azFixture) string {
-	return func(f *azFixture) string {
-		return fmt.Sprintf("/api/v1/transfer-items/%d%s", azCatalog(f).published, suffix)
+func azItemPath(suffix string) func(t testing.TB, f *azFixture) string {
+	return func(t testing.TB, f *azFixture) string {
+		return fmt.Sprintf("/api/v1/transfer-items/%d%s", azCatalog(t, f).published, suffix)
 	}
 }
 
 // azFreshItemPath returns a path under a transfer item of A created for this
 // one call, so that every identity meets the same state: a draft, or a
 // published item.
-func azFreshItemPath(suffix string, published bool) func(f *azFixture) string {
-	return func(f *azFixture) string {
-		return fmt.Sprintf("/api/v1/transfer-items/%d%s", azCatalogItem(f, "矩阵单次事项", published).ID, suffix)
+func azFreshItemPath(suffix string, published bool) func(t testing.TB, f *azFixture) string {
+	return func(t testing.TB, f *azFixture) string {
+		return fmt.Sprintf("/api/v1/transfer-items/%d%s", azCatalogItem(t, f, "矩阵单次事项", published).ID, suffix)
 	}
 }
 
@@ -78,33 +78,39 @@ var (
 var azCatalogMatrix = map[string][]azMatrixRow{
 	"standards": {
 		{method: "GET", route: "/api/v1/standards", want: azEveryone},
-		{method: "GET", route: "/api/v1/standards/:code", path: func(f *azFixture) string { return "/api/v1/standards/ELDERLY_HOME_CARE" },
+		{method: "GET", route: "/api/v1/standards/:code", path: func(t testing.TB, f *azFixture) string { return "/api/v1/standards/ELDERLY_HOME_CARE" },
 			want: azEveryone},
-		{method: "POST", route: "/api/v1/standards/:code/metrics", path: func(f *azFixture) string { return "/api/v1/standards/ELDERLY_HOME_CARE/metrics" },
-			body: func(f *azFixture, i int) any {
+		{method: "POST", route: "/api/v1/standards/:code/metrics", path: func(t testing.TB, f *azFixture) string { return "/api/v1/standards/ELDERLY_HOME_CARE/metrics" },
+			body: func(t testing.TB, f *azFixture, i int) any {
 				return map[string]any{"code": fmt.Sprintf("matrix_metric_%d", i), "name_zh": fmt.Sprintf("矩阵指标%d", i),
 					"name_en": fmt.Sprintf("Matrix metric %d", i), "unit": "次", "direction": "higher", "source": "service_records",
 					"default_target": 100, "default_weight": 10}
 			},
 			want: azWant{no401, no403, new201, no403, no403, no403, no403, no403, no403, no403, no403}},
 		{method: "PATCH", route: "/api/v1/standards/:code/metrics/:metric",
-			path: func(f *azFixture) string { return "/api/v1/standards/ELDERLY_HOME_CARE/metrics/service_visits" },
-			body: func(f *azFixture, i int) any { return map[string]any{"default_target": 1300 + i} },
+			path: func(t testing.TB, f *azFixture) string {
+				return "/api/v1/standards/ELDERLY_HOME_CARE/metrics/service_visits"
+			},
+			body: func(t testing.TB, f *azFixture, i int) any { return map[string]any{"default_target": 1300 + i} },
 			want: azDistrictOnly},
 		{method: "POST", route: "/api/v1/standards/:code/metrics/:metric/retire",
-			path: func(f *azFixture) string {
+			path: func(t testing.TB, f *azFixture) string {
 				return "/api/v1/standards/ELDERLY_HOME_CARE/metrics/complaints_upheld/retire"
 			},
 			want: azDistrictOnly},
 	},
 	"guidance-catalog": {
 		{method: "GET", route: "/api/v1/districts/:id/guidance-catalog",
-			path: func(f *azFixture) string { return fmt.Sprintf("/api/v1/districts/%d/guidance-catalog", f.district) },
+			path: func(t testing.TB, f *azFixture) string {
+				return fmt.Sprintf("/api/v1/districts/%d/guidance-catalog", f.district)
+			},
 			want: azEveryone},
 		{method: "POST", route: "/api/v1/districts/:id/guidance-catalog",
-			path: func(f *azFixture) string { return fmt.Sprintf("/api/v1/districts/%d/guidance-catalog", f.district) },
-			body: func(f *azFixture, i int) any {
-				category := catFreeCategory(f.e.T, f.e, f.district)
+			path: func(t testing.TB, f *azFixture) string {
+				return fmt.Sprintf("/api/v1/districts/%d/guidance-catalog", f.district)
+			},
+			body: func(t testing.TB, f *azFixture, i int) any {
+				category := catFreeCategory(t, f.e, f.district)
 				return map[string]any{"category_code": category, "catalog_code": fmt.Sprintf("MX-%02d", i), "notes": "矩阵测试"}
 			},
 			want: azWant{no401, no403, new201, no403, no403, no403, no403, no403, no403, no403, no403}},
@@ -112,7 +118,7 @@ var azCatalogMatrix = map[string][]azMatrixRow{
 	"transfer-items": {
 		{method: "GET", route: "/api/v1/transfer-items", want: azItemListWants},
 		{method: "POST", route: "/api/v1/transfer-items",
-			body: func(f *azFixture, i int) any {
+			body: func(t testing.TB, f *azFixture, i int) any {
 				comm := f.commA
 				if azIdentities[i] == "demo-officer2" {
 					comm = f.commB // a real body for B's officer names B's community
@@ -122,15 +128,17 @@ var azCatalogMatrix = map[string][]azMatrixRow{
 			want: azWant{no401, no403, no403, new201, no403, no403, no403, new201, no403, no403, no403}},
 		{method: "GET", route: "/api/v1/transfer-items/:id", path: azItemPath(""), want: azItemReaders},
 		{method: "PATCH", route: "/api/v1/transfer-items/:id", path: azItemPath(""),
-			body: func(f *azFixture, i int) any { return map[string]any{"description": fmt.Sprintf("矩阵修改%d", i)} },
+			body: func(t testing.TB, f *azFixture, i int) any {
+				return map[string]any{"description": fmt.Sprintf("矩阵修改%d", i)}
+			},
 			want: azItemOfficerA},
 		{method: "POST", route: "/api/v1/transfer-items/:id/publish", path: azFreshItemPath("/publish", false), want: azItemOfficerA},
 		{method: "POST", route: "/api/v1/transfer-items/:id/retire", path: azFreshItemPath("/retire", true), want: azItemOfficerA},
 		{method: "GET", route: "/api/v1/transfer-items/:id/versions", path: azItemPath("/versions"), want: azItemReaders},
 		{method: "GET", route: "/api/v1/public/transfer-items", want: azEveryone},
 		{method: "GET", route: "/api/v1/public/transfer-items/:id",
-			path: func(f *azFixture) string {
-				return fmt.Sprintf("/api/v1/public/transfer-items/%d", azCatalog(f).published)
+			path: func(t testing.TB, f *azFixture) string {
+				return fmt.Sprintf("/api/v1/public/transfer-items/%d", azCatalog(t, f).published)
 			},
 			want: azEveryone},
 	},

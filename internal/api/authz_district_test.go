@@ -12,7 +12,7 @@ import (
 // azListIDs returns the id of every item a list returns.
 func azListIDs(t *testing.T, e *servertest.Env, path, token string) []int64 {
 	t.Helper()
-	r := e.Do(servertest.Request{Method: "GET", Path: path, Token: token})
+	r := e.Do(t, servertest.Request{Method: "GET", Path: path, Token: token})
 	if r.Status != http.StatusOK {
 		t.Fatalf("GET %s = %d %s, want 200", path, r.Status, r.Body)
 	}
@@ -41,7 +41,7 @@ func TestTenantOtherDistrictAdmin(t *testing.T) {
 	admin := f.tokens["demo-admin"]
 	create := func(path string, body map[string]any) int64 {
 		t.Helper()
-		r := e.Do(servertest.Request{Method: "POST", Path: path, Token: admin, Body: body})
+		r := e.Do(t, servertest.Request{Method: "POST", Path: path, Token: admin, Body: body})
 		if r.Status != http.StatusCreated {
 			t.Fatalf("demo-admin POST %s = %d %s, want 201", path, r.Status, r.Body)
 		}
@@ -54,13 +54,13 @@ func TestTenantOtherDistrictAdmin(t *testing.T) {
 	nanxun := create("/api/v1/districts", map[string]any{"code": "330503", "name_zh": "南浔区", "name_en": "Nanxun District"})
 	create("/api/v1/users", map[string]any{"username": "nanxun-district", "display_name": "南浔区民政局", "password": servertest.DemoPassword,
 		"role": "district_admin", "district_id": nanxun})
-	other := e.Token("nanxun-district")
+	other := e.Token(t, "nanxun-district")
 
 	// 吴兴区's records, each of a kind a district admin reaches in its own district.
-	pending := e.IDOf("certifications", "district_id = ? AND status = ?", f.district, "pending")
-	approved := e.IDOf("certifications", "organization_id = ? AND district_id = ? AND status = ?", f.org1, f.district, "approved")
-	item := e.IDOf("transfer_items", "subdistrict_id = ? AND status = ?", f.subA, "published")
-	fund := e.IDOf("fund_accounts", "subdistrict_id = ? AND source = ?", f.subA, "fiscal_budget")
+	pending := e.IDOf(t, "certifications", "district_id = ? AND status = ?", f.district, "pending")
+	approved := e.IDOf(t, "certifications", "organization_id = ? AND district_id = ? AND status = ?", f.org1, f.district, "approved")
+	item := e.IDOf(t, "transfer_items", "subdistrict_id = ? AND status = ?", f.subA, "published")
+	fund := e.IDOf(t, "fund_accounts", "subdistrict_id = ? AND source = ?", f.subA, "fiscal_budget")
 
 	// 吴兴区's own district admin reaches each of them, so the 404s below are
 	// about the district and not about the records.

@@ -3,6 +3,7 @@ package api_test
 import (
 	"fmt"
 	"sync"
+	"testing"
 
 	"github.com/jiedao-market/jiedao/internal/money"
 )
@@ -21,7 +22,7 @@ var (
 
 // azFund returns the id of the group's fund account of A, opening it and
 // appropriating 100,000.00 yuan to it through the API on first use.
-func azFund(f *azFixture) int64 {
+func azFund(t testing.TB, f *azFixture) int64 {
 	azFundMu.Lock()
 	s, ok := azFundState[f]
 	if !ok {
@@ -30,7 +31,7 @@ func azFund(f *azFixture) int64 {
 	}
 	azFundMu.Unlock()
 	s.once.Do(func() {
-		t := f.e.T
+		t := t
 		t.Helper()
 		finance := f.tokens["demo-finance"]
 		s.id = fundCreate(t, f.e, finance, fundBody("矩阵共享经费", "ELDERLY_HOME_CARE", "LEGAL_AID")).ID
@@ -41,15 +42,15 @@ func azFund(f *azFixture) int64 {
 }
 
 // azFundPath returns a path under the group's fund account of A.
-func azFundPath(suffix string) func(f *azFixture) string {
-	return func(f *azFixture) string { return fundPath(azFund(f), suffix) }
+func azFundPath(suffix string) func(t testing.TB, f *azFixture) string {
+	return func(t testing.TB, f *azFixture) string { return fundPath(azFund(t, f), suffix) }
 }
 
 // azFundFixed returns path after making sure the group's fund account exists,
 // so that the lists and reports have something of A to show.
-func azFundFixed(path string) func(f *azFixture) string {
-	return func(f *azFixture) string {
-		azFund(f)
+func azFundFixed(path string) func(t testing.TB, f *azFixture) string {
+	return func(t testing.TB, f *azFixture) string {
+		azFund(t, f)
 		return path
 	}
 }
@@ -70,21 +71,23 @@ var azFundMatrix = map[string][]azMatrixRow{
 	"fund-accounts": {
 		{method: "GET", route: "/api/v1/fund-accounts", path: azFundFixed("/api/v1/fund-accounts"), want: azFundListReaders},
 		{method: "POST", route: "/api/v1/fund-accounts",
-			body: func(f *azFixture, i int) any { return fundBody(fmt.Sprintf("矩阵经费%d", i), "ELDERLY_HOME_CARE") },
+			body: func(t testing.TB, f *azFixture, i int) any {
+				return fundBody(fmt.Sprintf("矩阵经费%d", i), "ELDERLY_HOME_CARE")
+			},
 			want: azFundFinance},
 		{method: "GET", route: "/api/v1/fund-accounts/:id", path: azFundPath(""), want: azFundReaders},
 	},
 	"fund-ledger": {
 		{method: "POST", route: "/api/v1/fund-accounts/:id/appropriations", path: azFundPath("/appropriations"),
-			body: func(f *azFixture, i int) any {
+			body: func(t testing.TB, f *azFixture, i int) any {
 				return map[string]any{"amount_fen": 100_000 + i, "document_ref": fmt.Sprintf("湖吴财〔2026〕%d号", 100+i),
 					"idempotency_key": fmt.Sprintf("matrix-appropriation-%d", i)}
 			},
 			want: azFundFinance},
 		{method: "POST", route: "/api/v1/fund-accounts/:id/corrections", path: azFundPath("/corrections"),
 			// Each identity corrects a fresh appropriation, so that every call meets one that can be corrected.
-			body: func(f *azFixture, i int) any {
-				p := fundAppropriate(f.e.T, f.e, f.tokens["demo-finance"], azFund(f), map[string]any{"amount_fen": 200_000 + i,
+			body: func(t testing.TB, f *azFixture, i int) any {
+				p := fundAppropriate(t, f.e, f.tokens["demo-finance"], azFund(t, f), map[string]any{"amount_fen": 200_000 + i,
 					"document_ref": fmt.Sprintf("湖吴财〔2026〕%d号", 200+i), "idempotency_key": fmt.Sprintf("matrix-to-correct-%d", i)})
 				return map[string]any{"posting_id": p.ID, "reason": fmt.Sprintf("矩阵更正 %d", i)}
 			},

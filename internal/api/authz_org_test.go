@@ -3,6 +3,7 @@ package api_test
 import (
 	"fmt"
 	"net/http"
+	"testing"
 
 	"github.com/jiedao-market/jiedao/internal/org"
 	"github.com/jiedao-market/jiedao/internal/server/servertest"
@@ -16,14 +17,15 @@ const azOrgCategory = "ELDERLY_HOME_CARE"
 const azUploadBoundary = "jiedao-matrix-upload-boundary"
 
 // azOrg1Path returns a path under demo-org's organization.
-func azOrg1Path(suffix string) func(f *azFixture) string {
-	return func(f *azFixture) string { return fmt.Sprintf("/api/v1/organizations/%d%s", f.org1, suffix) }
+func azOrg1Path(suffix string) func(t testing.TB, f *azFixture) string {
+	return func(t testing.TB, f *azFixture) string {
+		return fmt.Sprintf("/api/v1/organizations/%d%s", f.org1, suffix)
+	}
 }
 
 // azOrgDocument returns a document of demo-org's organization, uploading one
 // as demo-org when it has none.
-func azOrgDocument(f *azFixture) int64 {
-	t := f.e.T
+func azOrgDocument(t testing.TB, f *azFixture) int64 {
 	t.Helper()
 	var ids []int64
 	if err := f.e.DB.Table("organization_documents").Where("organization_id = ?", f.org1).Order("id").Pluck("id", &ids).Error; err != nil {
@@ -43,8 +45,7 @@ func azOrgDocument(f *azFixture) int64 {
 
 // azOrgCert returns a certification of demo-org's organization in 吴兴区 with
 // one of the statuses, oldest first, or 0.
-func azOrgCert(f *azFixture, status ...org.CertStatus) int64 {
-	t := f.e.T
+func azOrgCert(t testing.TB, f *azFixture, status ...org.CertStatus) int64 {
 	t.Helper()
 	var ids []int64
 	if err := f.e.DB.Table("certifications").Where("organization_id = ? AND district_id = ? AND status IN ?", f.org1, f.district, status).
@@ -59,33 +60,35 @@ func azOrgCert(f *azFixture, status ...org.CertStatus) int64 {
 
 // azOrgPending returns demo-org's pending application in 吴兴区, filing one
 // through the API when there is none.
-func azOrgPending(f *azFixture) int64 {
-	if id := azOrgCert(f, org.CertPending); id != 0 {
+func azOrgPending(t testing.TB, f *azFixture) int64 {
+	if id := azOrgCert(t, f, org.CertPending); id != 0 {
 		return id
 	}
-	return orgApply(f.e.T, f.e, f.tokens["demo-district"], f.tokens["demo-org"], f.district, azOrgCategory).ID
+	return orgApply(t, f.e, f.tokens["demo-district"], f.tokens["demo-org"], f.district, azOrgCategory).ID
 }
 
 // azOrgApproved returns an approved certification of demo-org in 吴兴区 (one of
 // the statuses when more are given), approving its pending application through
 // the API when there is none.
-func azOrgApproved(f *azFixture, also ...org.CertStatus) int64 {
-	if id := azOrgCert(f, append(also, org.CertApproved)...); id != 0 {
+func azOrgApproved(t testing.TB, f *azFixture, also ...org.CertStatus) int64 {
+	if id := azOrgCert(t, f, append(also, org.CertApproved)...); id != 0 {
 		return id
 	}
-	id := azOrgPending(f)
-	servertest.Call(f.e.T, f.e, "POST", fmt.Sprintf("/api/v1/certifications/%d/approve", id), f.tokens["demo-district"],
+	id := azOrgPending(t, f)
+	servertest.Call(t, f.e, "POST", fmt.Sprintf("/api/v1/certifications/%d/approve", id), f.tokens["demo-district"],
 		orgApproval(f.e, 4), http.StatusOK, nil)
 	return id
 }
 
 // azCertPath returns a path under the certification pick chooses.
-func azCertPath(pick func(f *azFixture) int64, suffix string) func(f *azFixture) string {
-	return func(f *azFixture) string { return fmt.Sprintf("/api/v1/certifications/%d%s", pick(f), suffix) }
+func azCertPath(pick func(t testing.TB, f *azFixture) int64, suffix string) func(t testing.TB, f *azFixture) string {
+	return func(t testing.TB, f *azFixture) string {
+		return fmt.Sprintf("/api/v1/certifications/%d%s", pick(t, f), suffix)
+	}
 }
 
 // azReason is the body of a reject, suspend or revoke.
-func azReason(f *azFixture, i int) any {
+func azReason(t testing.TB, f *azFixture, i int) any {
 	return map[string]any{"reason": fmt.Sprintf("矩阵决定 %d", i)}
 }
 
@@ -108,7 +111,7 @@ var azOrgMatrix = map[string][]azMatrixRow{
 	"org-members": {
 		{method: "GET", route: "/api/v1/organizations/:id/members", path: azOrg1Path("/members"), want: azOrg1Readers},
 		{method: "POST", route: "/api/v1/organizations/:id/members", path: azOrg1Path("/members"),
-			body: func(f *azFixture, i int) any {
+			body: func(t testing.TB, f *azFixture, i int) any {
 				return map[string]any{"username": fmt.Sprintf("matrix-member-%d", i), "display_name": fmt.Sprintf("社工%d", i),
 					"password": "a long enough password"}
 			},
@@ -118,25 +121,25 @@ var azOrgMatrix = map[string][]azMatrixRow{
 		{method: "GET", route: "/api/v1/organizations/:id/documents", path: azOrg1Path("/documents"), want: azOrg1Readers},
 		{method: "POST", route: "/api/v1/organizations/:id/documents", path: azOrg1Path("/documents"),
 			header: map[string]string{"Content-Type": "multipart/form-data; boundary=" + azUploadBoundary},
-			body: func(f *azFixture, i int) any {
-				_, b := orgMultipart(f.e.T, azUploadBoundary, "file", fmt.Sprintf("证明%d.pdf", i), []byte(orgPDF))
+			body: func(t testing.TB, f *azFixture, i int) any {
+				_, b := orgMultipart(t, azUploadBoundary, "file", fmt.Sprintf("证明%d.pdf", i), []byte(orgPDF))
 				return b
 			},
 			// An org member uploads evidence too; another organization's admin finds nothing.
 			want: azOrg1Staff},
 		{method: "GET", route: "/api/v1/organizations/:id/documents/:doc",
-			path: func(f *azFixture) string {
-				return fmt.Sprintf("/api/v1/organizations/%d/documents/%d", f.org1, azOrgDocument(f))
+			path: func(t testing.TB, f *azFixture) string {
+				return fmt.Sprintf("/api/v1/organizations/%d/documents/%d", f.org1, azOrgDocument(t, f))
 			},
 			want: azOrg1Readers},
 	},
 	"certification-apply": {
 		{method: "POST", route: "/api/v1/certifications",
-			body: func(f *azFixture, i int) any {
-				catEnsureGuidance(f.e.T, f.e, f.tokens["demo-district"], f.district, azOrgCategory)
+			body: func(t testing.TB, f *azFixture, i int) any {
+				catEnsureGuidance(t, f.e, f.tokens["demo-district"], f.district, azOrgCategory)
 				// An org admin applies with no application of its organization pending.
 				if o := map[string]int64{"demo-org": f.org1, "demo-org2": f.org2}[azIdentities[i]]; o != 0 {
-					orgNoPending(f.e.T, f.e, f.tokens["demo-district"], f.district, o)
+					orgNoPending(t, f.e, f.tokens["demo-district"], f.district, o)
 				}
 				return map[string]any{"district_id": f.district, "categories": []string{azOrgCategory},
 					"statement": fmt.Sprintf("矩阵申请 %d", i)}
@@ -151,13 +154,13 @@ var azOrgMatrix = map[string][]azMatrixRow{
 			want: azWant{no401, ok200, ok200, no403, no403, no403, ok200, no403, ok200, ok200, no403}},
 		{method: "GET", route: "/api/v1/certifications/:id", path: azCertPath(azOrgPending, ""), want: azCertReaders},
 		{method: "POST", route: "/api/v1/certifications/:id/approve", path: azCertPath(azOrgPending, "/approve"),
-			body: func(f *azFixture, i int) any { return orgApproval(f.e, 1+i%5) }, want: azCertDecider},
+			body: func(t testing.TB, f *azFixture, i int) any { return orgApproval(f.e, 1+i%5) }, want: azCertDecider},
 		{method: "POST", route: "/api/v1/certifications/:id/reject", path: azCertPath(azOrgPending, "/reject"),
 			body: azReason, want: azCertDecider},
 		{method: "POST", route: "/api/v1/certifications/:id/suspend",
-			path: azCertPath(func(f *azFixture) int64 { return azOrgApproved(f) }, "/suspend"), body: azReason, want: azCertDecider},
+			path: azCertPath(func(t testing.TB, f *azFixture) int64 { return azOrgApproved(t, f) }, "/suspend"), body: azReason, want: azCertDecider},
 		{method: "POST", route: "/api/v1/certifications/:id/revoke",
-			path: azCertPath(func(f *azFixture) int64 { return azOrgApproved(f, org.CertSuspended) }, "/revoke"),
+			path: azCertPath(func(t testing.TB, f *azFixture) int64 { return azOrgApproved(t, f, org.CertSuspended) }, "/revoke"),
 			body: azReason, want: azCertDecider},
 	},
 }

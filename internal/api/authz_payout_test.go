@@ -3,6 +3,7 @@ package api_test
 import (
 	"fmt"
 	"sync"
+	"testing"
 
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/payout"
@@ -27,7 +28,7 @@ var (
 )
 
 // azPayout returns the group's shared payout records, making them on first use.
-func azPayout(f *azFixture) *azPayoutShared {
+func azPayout(t testing.TB, f *azFixture) *azPayoutShared {
 	azPayoutMu.Lock()
 	s, ok := azPayoutState[f]
 	if !ok {
@@ -37,18 +38,18 @@ func azPayout(f *azFixture) *azPayoutShared {
 	azPayoutMu.Unlock()
 	s.once.Do(func() {
 		e := f.e
-		e.T.Helper()
-		s.pe = servertest.WithPayouts(e)
+		t.Helper()
+		s.pe = servertest.WithPayouts(t, e)
 		// Stripe on, with a stripe-mock that ends with this cell: from then on a
 		// call that reaches Stripe's API without azPayoutStripe fails with 500.
-		s.pe.UseStripe(e.T)
-		fiscal := e.IDOf("fund_accounts", "subdistrict_id = ? AND source = ?", f.subA, "fiscal_budget")
-		s.payout = servertest.RequestPayout(e.T, e.DB, servertest.ManualPayouts(e), servertest.UserActor(e.T, e.DB, "demo-finance"), fiscal, f.org1,
+		s.pe.UseStripe(t)
+		fiscal := e.IDOf(t, "fund_accounts", "subdistrict_id = ? AND source = ?", f.subA, "fiscal_budget")
+		s.payout = servertest.RequestPayout(t, e.DB, servertest.ManualPayouts(e), servertest.UserActor(t, e.DB, "demo-finance"), fiscal, f.org1,
 			money.Fen(1_500_000), "matrix-milestone").ID
-		s.fund = e.IDOf("fund_accounts", "subdistrict_id = ? AND accepts_donations", f.subA)
+		s.fund = e.IDOf(t, "fund_accounts", "subdistrict_id = ? AND accepts_donations", f.subA)
 		d := payout.Donation{FundAccountID: s.fund, AmountFen: 20_000, DonorName: "矩阵捐赠人", State: "pending", CreatedAt: e.Clock.Now()}
 		if err := e.DB.Create(&d).Error; err != nil {
-			e.T.Fatalf("insert a donation: %v", err)
+			t.Fatalf("insert a donation: %v", err)
 		}
 		s.donation = d.ID
 	})
@@ -56,27 +57,27 @@ func azPayout(f *azFixture) *azPayoutShared {
 }
 
 // azPayoutPath returns the path made by path from the group's shared records.
-func azPayoutPath(path func(f *azFixture, s *azPayoutShared) string) func(f *azFixture) string {
-	return func(f *azFixture) string { return path(f, azPayout(f)) }
+func azPayoutPath(path func(t testing.TB, f *azFixture, s *azPayoutShared) string) func(t testing.TB, f *azFixture) string {
+	return func(t testing.TB, f *azFixture) string { return path(t, f, azPayout(t, f)) }
 }
 
 // azPayoutStripe is azPayoutPath for a call that reaches Stripe's API: the
 // group's payout service is pointed at a stripe-mock that lives as long as
 // the call. (The matrix cell is the only test the row functions see.)
-func azPayoutStripe(path func(f *azFixture, s *azPayoutShared) string) func(f *azFixture) string {
-	return func(f *azFixture) string {
-		s := azPayout(f)
-		s.pe.UseStripe(f.e.T)
-		return path(f, s)
+func azPayoutStripe(path func(t testing.TB, f *azFixture, s *azPayoutShared) string) func(t testing.TB, f *azFixture) string {
+	return func(t testing.TB, f *azFixture) string {
+		s := azPayout(t, f)
+		s.pe.UseStripe(t)
+		return path(t, f, s)
 	}
 }
 
 // azPayoutOnboardingBody sends no body; for the one identity whose call
 // reaches Stripe's API (org 1's admin) it points the payout service at a
 // stripe-mock of the cell first. Everyone else is refused before any call.
-func azPayoutOnboardingBody(f *azFixture, i int) any {
+func azPayoutOnboardingBody(t testing.TB, f *azFixture, i int) any {
 	if azIdentities[i] == "demo-org" {
-		azPayout(f).pe.UseStripe(f.e.T)
+		azPayout(t, f).pe.UseStripe(t)
 	}
 	return nil
 }
@@ -98,38 +99,40 @@ var (
 var azPayoutMatrix = map[string][]azMatrixRow{
 	"payouts": {
 		{method: "GET", route: "/api/v1/payouts",
-			path: azPayoutPath(func(f *azFixture, s *azPayoutShared) string { return "/api/v1/payouts" }),
+			path: azPayoutPath(func(t testing.TB, f *azFixture, s *azPayoutShared) string { return "/api/v1/payouts" }),
 			want: azWant{no401, ok200, ok200, ok200, ok200, no403, ok200, ok200, ok200, ok200, no403}},
 		{method: "GET", route: "/api/v1/payouts",
-			path: azPayoutPath(func(f *azFixture, s *azPayoutShared) string { return "/api/v1/payouts?state=requested" }),
+			path: azPayoutPath(func(t testing.TB, f *azFixture, s *azPayoutShared) string { return "/api/v1/payouts?state=requested" }),
 			want: azWant{no401, ok200, ok200, ok200, ok200, no403, ok200, ok200, ok200, ok200, no403}},
 		{method: "POST", route: "/api/v1/payouts/:id/manual-confirmation",
-			path: azPayoutPath(func(f *azFixture, s *azPayoutShared) string {
+			path: azPayoutPath(func(t testing.TB, f *azFixture, s *azPayoutShared) string {
 				return fmt.Sprintf("/api/v1/payouts/%d/manual-confirmation", s.payout)
 			}),
-			body: func(f *azFixture, i int) any { return map[string]any{"reference": fmt.Sprintf("ICBC-MATRIX-%02d", i)} },
+			body: func(t testing.TB, f *azFixture, i int) any {
+				return map[string]any{"reference": fmt.Sprintf("ICBC-MATRIX-%02d", i)}
+			},
 			want: azWant{no401, no403, no403, no403, ok200, no403, no403, no403, no403, no403, no403}},
 		{method: "POST", route: "/api/v1/organizations/:id/payout-onboarding",
-			path: azPayoutPath(func(f *azFixture, s *azPayoutShared) string {
+			path: azPayoutPath(func(t testing.TB, f *azFixture, s *azPayoutShared) string {
 				return fmt.Sprintf("/api/v1/organizations/%d/payout-onboarding", f.org1)
 			}),
 			body: azPayoutOnboardingBody,
 			want: azWant{no401, no403, no403, no403, no403, no403, ok200, no403, nf404, no403, no403}},
 		{method: "POST", route: "/api/v1/public/donations",
-			path: azPayoutStripe(func(f *azFixture, s *azPayoutShared) string { return "/api/v1/public/donations" }),
-			body: func(f *azFixture, i int) any {
-				return map[string]any{"fund_account_id": azPayout(f).fund, "amount_fen": 10_000 + i, "donor_name": fmt.Sprintf("捐赠人%d", i)}
+			path: azPayoutStripe(func(t testing.TB, f *azFixture, s *azPayoutShared) string { return "/api/v1/public/donations" }),
+			body: func(t testing.TB, f *azFixture, i int) any {
+				return map[string]any{"fund_account_id": azPayout(t, f).fund, "amount_fen": 10_000 + i, "donor_name": fmt.Sprintf("捐赠人%d", i)}
 			},
 			want: azWant{new201, new201, new201, new201, new201, new201, new201, new201, new201, new201, new201}},
 		{method: "GET", route: "/api/v1/public/donations/:id",
-			path: azPayoutPath(func(f *azFixture, s *azPayoutShared) string {
+			path: azPayoutPath(func(t testing.TB, f *azFixture, s *azPayoutShared) string {
 				return fmt.Sprintf("/api/v1/public/donations/%d", s.donation)
 			}),
 			want: azWant{ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200}},
 		{method: "POST", route: "/api/v1/stripe/webhook",
 			// Verifying a webhook makes no call to Stripe.
-			path: azPayoutPath(func(f *azFixture, s *azPayoutShared) string { return "/api/v1/stripe/webhook" }),
-			body: func(f *azFixture, i int) any { return azPayoutEvent }, header: azPayoutSigned,
+			path: azPayoutPath(func(t testing.TB, f *azFixture, s *azPayoutShared) string { return "/api/v1/stripe/webhook" }),
+			body: func(t testing.TB, f *azFixture, i int) any { return azPayoutEvent }, header: azPayoutSigned,
 			want: azWant{ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200}},
 	},
 }

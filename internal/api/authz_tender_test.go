@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/jiedao-market/jiedao/internal/catalog"
@@ -45,7 +46,7 @@ var (
 )
 
 // azTender returns the group's shared tender state, building it on first use.
-func azTender(f *azFixture) *azTenderShared {
+func azTender(t testing.TB, f *azFixture) *azTenderShared {
 	azTenderMu.Lock()
 	s, ok := azTenderState[f]
 	if !ok {
@@ -53,16 +54,15 @@ func azTender(f *azFixture) *azTenderShared {
 		azTenderState[f] = s
 	}
 	azTenderMu.Unlock()
-	s.once.Do(func() { azTenderBuild(f, s) })
+	s.once.Do(func() { azTenderBuild(t, f, s) })
 	return s
 }
 
-func azTenderBuild(f *azFixture, s *azTenderShared) {
+func azTenderBuild(t testing.TB, f *azFixture, s *azTenderShared) {
 	e := f.e
-	t := e.T
 	t.Helper()
 	admin := f.tokens["demo-admin"]
-	s.committee = []int64{e.IDOf("users", "username = ?", "demo-evaluator")}
+	s.committee = []int64{e.IDOf(t, "users", "username = ?", "demo-evaluator")}
 	for i := 1; i <= 2; i++ {
 		name := fmt.Sprintf("matrix-evaluator-%d", i)
 		var u struct {
@@ -70,9 +70,9 @@ func azTenderBuild(f *azFixture, s *azTenderShared) {
 		}
 		servertest.Call(t, e, "POST", "/api/v1/users", admin, map[string]any{"username": name, "password": servertest.DemoPassword, "role": "evaluator",
 			"district_id": f.district}, http.StatusCreated, &u)
-		s.committee, s.scorers = append(s.committee, u.ID), append(s.scorers, e.Token(name))
+		s.committee, s.scorers = append(s.committee, u.ID), append(s.scorers, e.Token(t, name))
 	}
-	azTenderCertifyOrg2(f)
+	azTenderCertifyOrg2(t, f)
 	finance := f.tokens["demo-finance"]
 	s.itemA = twPublishedItem(t, e, f.tokens["demo-officer"], twCategory)
 	s.fundA = fundCreate(t, e, finance, fundBody("矩阵招标专项资金", twCategory)).ID
@@ -96,15 +96,15 @@ func azTenderBuild(f *azFixture, s *azTenderShared) {
 		servertest.Call(t, e, "POST", twPath(id, "/bids"), token, azTenderBid(s, 80_000_00), http.StatusCreated, &r)
 		s.bids[id] = append(s.bids[id], r.BidID)
 	}
-	s.draft = create(azTenderBody(f, s, 30*24*time.Hour))
-	s.published = create(azTenderBody(f, s, 30*24*time.Hour))
+	s.draft = create(azTenderBody(t, f, s, 30*24*time.Hour))
+	s.published = create(azTenderBody(t, f, s, 30*24*time.Hour))
 	publish(s.published)
 	bid(f.tokens["demo-org"], s.published)
 
 	// The tenders to open close in two minutes and open a minute later.
 	soon := []*int64{&s.opened, &s.scoring, &s.evaluated, &s.proposed}
 	for _, id := range soon {
-		*id = create(azTenderBody(f, s, 2*time.Minute))
+		*id = create(azTenderBody(t, f, s, 2*time.Minute))
 		publish(*id)
 		bid(f.tokens["demo-org"], *id)
 	}
@@ -146,9 +146,8 @@ func azTenderBuild(f *azFixture, s *azTenderShared) {
 
 // azTenderCertifyOrg2 certifies demo-org2 for elderly home care in 吴兴区, set
 // aside its pending application, unless it is certified already.
-func azTenderCertifyOrg2(f *azFixture) {
+func azTenderCertifyOrg2(t testing.TB, f *azFixture) {
 	e := f.e
-	t := e.T
 	today := org.ChinaDate(e.Clock.Now())
 	var held int64
 	if err := e.DB.Table("certifications c").Joins("JOIN certification_categories cc ON cc.certification_id = c.id").
@@ -175,7 +174,7 @@ func azTenderCertifyOrg2(f *azFixture) {
 // azTenderBody is a valid open tender of 爱山's item closing after closesIn
 // (questions until a minute before the close, opening a minute after it),
 // with at least one bid to open.
-func azTenderBody(f *azFixture, s *azTenderShared, closesIn time.Duration) map[string]any {
+func azTenderBody(t testing.TB, f *azFixture, s *azTenderShared, closesIn time.Duration) map[string]any {
 	now := f.e.Clock.Now()
 	today := org.ChinaDate(now)
 	closes := now.Add(closesIn)
@@ -201,24 +200,24 @@ func azTenderBid(s *azTenderShared, price money.Fen) map[string]any {
 }
 
 // azTenderPath returns a path under the tender pick chooses.
-func azTenderPath(pick func(s *azTenderShared) int64, suffix string) func(f *azFixture) string {
-	return func(f *azFixture) string { return twPath(pick(azTender(f)), suffix) }
+func azTenderPath(pick func(s *azTenderShared) int64, suffix string) func(t testing.TB, f *azFixture) string {
+	return func(t testing.TB, f *azFixture) string { return twPath(pick(azTender(t, f)), suffix) }
 }
 
 // azTenderFixed returns path once the group's tenders exist.
-func azTenderFixed(path string) func(f *azFixture) string {
-	return func(f *azFixture) string {
-		azTender(f)
+func azTenderFixed(path string) func(t testing.TB, f *azFixture) string {
+	return func(t testing.TB, f *azFixture) string {
+		azTender(t, f)
 		return path
 	}
 }
 
 // azFreshDraft returns a path under a draft made for this one call.
-func azFreshDraft(suffix string) func(f *azFixture) string {
-	return func(f *azFixture) string {
-		s := azTender(f)
+func azFreshDraft(suffix string) func(t testing.TB, f *azFixture) string {
+	return func(t testing.TB, f *azFixture) string {
+		s := azTender(t, f)
 		var v tender.View
-		servertest.Call(f.e.T, f.e, "POST", "/api/v1/tenders", f.tokens["demo-officer"], azTenderBody(f, s, 30*24*time.Hour), http.StatusCreated, &v)
+		servertest.Call(t, f.e, "POST", "/api/v1/tenders", f.tokens["demo-officer"], azTenderBody(t, f, s, 30*24*time.Hour), http.StatusCreated, &v)
 		return twPath(v.ID, suffix)
 	}
 }
@@ -243,9 +242,9 @@ var azTenderMatrix = map[string][]azMatrixRow{
 			want: azWant{no401, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, no403}},
 		{method: "POST", route: "/api/v1/tenders", path: azTenderFixed("/api/v1/tenders"),
 			// Each officer makes a tender of its own subdistrict's item and fund.
-			body: func(f *azFixture, i int) any {
-				s := azTender(f)
-				b := azTenderBody(f, s, 30*24*time.Hour)
+			body: func(t testing.TB, f *azFixture, i int) any {
+				s := azTender(t, f)
+				b := azTenderBody(t, f, s, 30*24*time.Hour)
 				b["title"] = fmt.Sprintf("矩阵招标 %d", i)
 				if azIdentities[i] == "demo-officer2" {
 					b["transfer_item_id"], b["fund_account_id"] = s.itemB.ID, s.fundB
@@ -257,55 +256,65 @@ var azTenderMatrix = map[string][]azMatrixRow{
 			// A draft: its subdistrict's staff and the administrators only.
 			want: azWant{no401, ok200, ok200, ok200, ok200, nf404, nf404, nf404, nf404, nf404, no403}},
 		{method: "PATCH", route: "/api/v1/tenders/:id", path: azTenderPath(func(s *azTenderShared) int64 { return s.draft }, ""),
-			body: func(f *azFixture, i int) any { return map[string]any{"title": fmt.Sprintf("矩阵草稿 %d", i)} },
+			body: func(t testing.TB, f *azFixture, i int) any {
+				return map[string]any{"title": fmt.Sprintf("矩阵草稿 %d", i)}
+			},
 			want: azTenderOfficer},
 		{method: "POST", route: "/api/v1/tenders/:id/publish", path: azFreshDraft("/publish"), want: azTenderOfficer},
 		{method: "POST", route: "/api/v1/tenders/:id/cancel", path: azFreshDraft("/cancel"),
-			body: func(f *azFixture, i int) any { return map[string]any{"reason": fmt.Sprintf("矩阵终止 %d", i)} },
+			body: func(t testing.TB, f *azFixture, i int) any {
+				return map[string]any{"reason": fmt.Sprintf("矩阵终止 %d", i)}
+			},
 			want: azTenderOfficer},
-		{method: "GET", route: "/api/v1/public/tenders/:id", path: func(f *azFixture) string {
-			return fmt.Sprintf("/api/v1/public/tenders/%d", azTender(f).draft)
+		{method: "GET", route: "/api/v1/public/tenders/:id", path: func(t testing.TB, f *azFixture) string {
+			return fmt.Sprintf("/api/v1/public/tenders/%d", azTender(t, f).draft)
 		}, want: azWant{nf404, nf404, nf404, nf404, nf404, nf404, nf404, nf404, nf404, nf404, nf404}},
 	},
 	"tender-bidding": {
 		{method: "GET", route: "/api/v1/tenders/:id", path: azTenderPath(func(s *azTenderShared) int64 { return s.published }, ""),
 			want: azTenderReaders},
 		{method: "POST", route: "/api/v1/tenders/:id/amend", path: azTenderPath(func(s *azTenderShared) int64 { return s.published }, "/amend"),
-			body: func(f *azFixture, i int) any {
+			body: func(t testing.TB, f *azFixture, i int) any {
 				return map[string]any{"reason": fmt.Sprintf("矩阵变更 %d", i), "description": fmt.Sprintf("变更后的说明 %d", i)}
 			},
 			want: azTenderOfficer},
 		{method: "GET", route: "/api/v1/tenders/:id/questions", path: azTenderPath(func(s *azTenderShared) int64 { return s.published }, "/questions"),
 			want: azTenderReaders},
 		{method: "POST", route: "/api/v1/tenders/:id/questions", path: azTenderPath(func(s *azTenderShared) int64 { return s.published }, "/questions"),
-			body: func(f *azFixture, i int) any { return map[string]any{"body": fmt.Sprintf("矩阵提问 %d", i)} },
+			body: func(t testing.TB, f *azFixture, i int) any {
+				return map[string]any{"body": fmt.Sprintf("矩阵提问 %d", i)}
+			},
 			want: azTenderOrgs},
 		{method: "POST", route: "/api/v1/tenders/:id/questions/:qid/answer",
 			// Each call answers a question demo-org asks for it.
-			path: func(f *azFixture) string {
-				s := azTender(f)
+			path: func(t testing.TB, f *azFixture) string {
+				s := azTender(t, f)
 				var q tender.Question
-				servertest.Call(f.e.T, f.e, "POST", twPath(s.published, "/questions"), f.tokens["demo-org"], map[string]any{"body": "矩阵待答问题"},
+				servertest.Call(t, f.e, "POST", twPath(s.published, "/questions"), f.tokens["demo-org"], map[string]any{"body": "矩阵待答问题"},
 					http.StatusCreated, &q)
 				return twPath(s.published, fmt.Sprintf("/questions/%d/answer", q.ID))
 			},
-			body: func(f *azFixture, i int) any { return map[string]any{"answer": fmt.Sprintf("矩阵答复 %d", i)} },
+			body: func(t testing.TB, f *azFixture, i int) any {
+				return map[string]any{"answer": fmt.Sprintf("矩阵答复 %d", i)}
+			},
 			want: azTenderOfficer},
 		{method: "POST", route: "/api/v1/tenders/:id/bids", path: azTenderPath(func(s *azTenderShared) int64 { return s.published }, "/bids"),
-			body: func(f *azFixture, i int) any { return azTenderBid(azTender(f), money.Fen(9_000_000+i)) },
+			body: func(t testing.TB, f *azFixture, i int) any {
+				return azTenderBid(azTender(t, f), money.Fen(9_000_000+i))
+			},
 			want: azTenderOrgs},
 		{method: "POST", route: "/api/v1/bids/:id/withdraw",
 			// Each call withdraws a bid demo-org makes for it: demo-org2 finds another organization's bid.
-			path: func(f *azFixture) string {
-				s := azTender(f)
+			path: func(t testing.TB, f *azFixture) string {
+				s := azTender(t, f)
 				var r tender.Receipt
-				servertest.Call(f.e.T, f.e, "POST", twPath(s.published, "/bids"), f.tokens["demo-org"], azTenderBid(s, 8_000_000), http.StatusCreated, &r)
+				servertest.Call(t, f.e, "POST", twPath(s.published, "/bids"), f.tokens["demo-org"], azTenderBid(s, 8_000_000), http.StatusCreated, &r)
 				return fmt.Sprintf("/api/v1/bids/%d/withdraw", r.BidID)
 			},
 			want: azWant{no401, no403, no403, no403, no403, no403, ok200, no403, nf404, ok200, no403}},
 		{method: "GET", route: "/api/v1/public/tenders", path: azTenderFixed("/api/v1/public/tenders"), want: azTenderPublic},
-		{method: "GET", route: "/api/v1/public/tenders/:id", path: func(f *azFixture) string {
-			return fmt.Sprintf("/api/v1/public/tenders/%d", azTender(f).published)
+		{method: "GET", route: "/api/v1/public/tenders/:id", path: func(t testing.TB, f *azFixture) string {
+			return fmt.Sprintf("/api/v1/public/tenders/%d", azTender(t, f).published)
 		}, want: azTenderPublic},
 		{method: "GET", route: "/api/v1/notifications", path: azTenderFixed("/api/v1/notifications"),
 			want: azWant{no401, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200}},
@@ -314,11 +323,11 @@ var azTenderMatrix = map[string][]azMatrixRow{
 		{method: "GET", route: "/api/v1/tenders/:id/opening-record", path: azTenderPath(func(s *azTenderShared) int64 { return s.opened }, "/opening-record"),
 			want: azTenderReaders},
 		{method: "POST", route: "/api/v1/tenders/:id/declarations", path: azTenderPath(func(s *azTenderShared) int64 { return s.opened }, "/declarations"),
-			body: func(f *azFixture, i int) any { return map[string]any{"conflict": false} },
+			body: func(t testing.TB, f *azFixture, i int) any { return map[string]any{"conflict": false} },
 			want: azTenderMember},
 		{method: "POST", route: "/api/v1/tenders/:id/scores", path: azTenderPath(func(s *azTenderShared) int64 { return s.scoring }, "/scores"),
-			body: func(f *azFixture, i int) any {
-				s := azTender(f)
+			body: func(t testing.TB, f *azFixture, i int) any {
+				s := azTender(t, f)
 				totals := map[int64]tender.Score{}
 				for _, b := range s.bids[s.scoring] {
 					totals[b] = 4500
@@ -327,7 +336,7 @@ var azTenderMatrix = map[string][]azMatrixRow{
 			},
 			want: azTenderMember},
 		{method: "POST", route: "/api/v1/tenders/:id/award-proposal", path: azTenderPath(func(s *azTenderShared) int64 { return s.evaluated }, "/award-proposal"),
-			body: func(f *azFixture, i int) any { return map[string]any{} },
+			body: func(t testing.TB, f *azFixture, i int) any { return map[string]any{} },
 			want: azWant{no401, no403, no403, new201, no403, no403, no403, nf404, no403, no403, no403}},
 	},
 	"tender-award": {
@@ -339,18 +348,20 @@ var azTenderMatrix = map[string][]azMatrixRow{
 		{method: "GET", route: "/api/v1/tenders/:id/challenges", path: azTenderPath(func(s *azTenderShared) int64 { return s.proposed }, "/challenges"),
 			want: azTenderReaders},
 		{method: "POST", route: "/api/v1/tenders/:id/challenges", path: azTenderPath(func(s *azTenderShared) int64 { return s.proposed }, "/challenges"),
-			body: func(f *azFixture, i int) any { return map[string]any{"reasons": fmt.Sprintf("矩阵质疑 %d", i)} },
+			body: func(t testing.TB, f *azFixture, i int) any {
+				return map[string]any{"reasons": fmt.Sprintf("矩阵质疑 %d", i)}
+			},
 			want: azTenderOrgs},
 		{method: "POST", route: "/api/v1/challenges/:id/answer",
 			// Each call answers a challenge demo-org files for it.
-			path: func(f *azFixture) string {
-				s := azTender(f)
+			path: func(t testing.TB, f *azFixture) string {
+				s := azTender(t, f)
 				var c tender.Challenge
-				servertest.Call(f.e.T, f.e, "POST", twPath(s.proposed, "/challenges"), f.tokens["demo-org"], map[string]any{"reasons": "矩阵待答质疑"},
+				servertest.Call(t, f.e, "POST", twPath(s.proposed, "/challenges"), f.tokens["demo-org"], map[string]any{"reasons": "矩阵待答质疑"},
 					http.StatusCreated, &c)
 				return fmt.Sprintf("/api/v1/challenges/%d/answer", c.ID)
 			},
-			body: func(f *azFixture, i int) any {
+			body: func(t testing.TB, f *azFixture, i int) any {
 				return map[string]any{"outcome": "dismissed", "answer": fmt.Sprintf("矩阵答复 %d", i)}
 			},
 			want: azTenderOfficer},

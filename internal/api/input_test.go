@@ -135,13 +135,12 @@ func TestInputRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			azUse(e, t)
 			before := inCounts(t, e, tt.table, "audit_entries")
 			var row map[string]any
 			if tt.id != 0 {
 				row = azRow(t, e, tt.table, tt.id)
 			}
-			r := e.Do(servertest.Request{Method: tt.method, Path: tt.path, Token: tt.token, Body: tt.body, Header: tt.header})
+			r := e.Do(t, servertest.Request{Method: tt.method, Path: tt.path, Token: tt.token, Body: tt.body, Header: tt.header})
 			if r.Status != tt.wantStatus {
 				t.Fatalf("%s %s = %d %s, want %d", tt.method, tt.path, r.Status, r.Body, tt.wantStatus)
 			}
@@ -170,9 +169,8 @@ func TestInputRefused(t *testing.T) {
 	// The same body that was refused above for its framing is accepted when sent
 	// properly, so the refusals were for the reason each case names.
 	t.Run("control", func(t *testing.T) {
-		azUse(e, t)
 		before := inCounts(t, e, "communities", "audit_entries")
-		r := e.Do(servertest.Request{Method: "POST", Path: "/api/v1/communities", Token: officer, Body: valid,
+		r := e.Do(t, servertest.Request{Method: "POST", Path: "/api/v1/communities", Token: officer, Body: valid,
 			Header: map[string]string{"Content-Type": "application/json; charset=utf-8"}})
 		if r.Status != http.StatusCreated {
 			t.Fatalf("POST /api/v1/communities with a valid body = %d %s, want 201", r.Status, r.Body)
@@ -190,7 +188,7 @@ func TestInputRefused(t *testing.T) {
 func TestInputBodyOverServerLimit(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t)
-	token := e.Token("demo-officer")
+	token := e.Token(t, "demo-officer")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -272,7 +270,7 @@ func TestCreditCodes(t *testing.T) {
 	}
 	post := func(t *testing.T, code string) servertest.Response {
 		t.Helper()
-		return e.Do(servertest.Request{Method: "POST", Path: "/api/v1/organizations", Token: admin, Body: map[string]any{
+		return e.Do(t, servertest.Request{Method: "POST", Path: "/api/v1/organizations", Token: admin, Body: map[string]any{
 			"credit_code": code, "legal_name": "信用代码测试 " + code, "org_type": "social_group", "district_id": f.district}})
 	}
 	refused := func(t *testing.T, code string, want int, wantCode string, wantFields ...string) {
@@ -292,7 +290,6 @@ func TestCreditCodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.code, func(t *testing.T) {
-			azUse(e, t)
 			switch {
 			case !tt.valid:
 				refused(t, tt.code, http.StatusBadRequest, "validation", "credit_code")
@@ -322,7 +319,6 @@ func TestCreditCodes(t *testing.T) {
 	// A code is normalized before the duplicate check: case and surrounding
 	// space do not make a second registration.
 	t.Run("normalized duplicates", func(t *testing.T) {
-		azUse(e, t)
 		refused(t, "91350100m000100y43", http.StatusConflict, "organization.duplicate_credit_code")
 		refused(t, " 52330502MJ526018XR ", http.StatusConflict, "organization.duplicate_credit_code")
 		refused(t, "", http.StatusBadRequest, "validation", "credit_code")
@@ -332,7 +328,7 @@ func TestCreditCodes(t *testing.T) {
 func TestInputUnknownRoute(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t)
-	token := e.Token("demo-admin")
+	token := e.Token(t, "demo-admin")
 	tests := []struct {
 		method, path, token, wantCode string
 	}{
@@ -350,8 +346,7 @@ func TestInputUnknownRoute(t *testing.T) {
 			name += " anonymous"
 		}
 		t.Run(name, func(t *testing.T) {
-			azUse(e, t)
-			r := e.Do(servertest.Request{Method: tt.method, Path: tt.path, Token: tt.token})
+			r := e.Do(t, servertest.Request{Method: tt.method, Path: tt.path, Token: tt.token})
 			if r.Status != http.StatusNotFound {
 				t.Fatalf("%s %s = %d %s, want 404", tt.method, tt.path, r.Status, r.Body)
 			}
@@ -365,7 +360,7 @@ func TestInputUnknownRoute(t *testing.T) {
 func TestHeaders(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t)
-	token := e.Token("demo-officer")
+	token := e.Token(t, "demo-officer")
 	tests := []struct {
 		name string
 		req  servertest.Request
@@ -383,8 +378,7 @@ func TestHeaders(t *testing.T) {
 	hsts := regexp.MustCompile(`(^|;\s*)max-age=([0-9]+)`)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			azUse(e, t)
-			r := e.Do(tt.req)
+			r := e.Do(t, tt.req)
 			h := r.Header
 			if v, ok := h["Server"]; ok {
 				t.Errorf("Server header = %q, want none", v)
@@ -410,8 +404,7 @@ func TestHeaders(t *testing.T) {
 	}
 
 	t.Run("request id", func(t *testing.T) {
-		azUse(e, t)
-		r := e.Do(servertest.Request{Method: "GET", Path: "/api/v1/nope", Header: map[string]string{"X-Request-ID": "client-chosen-id-42"}})
+		r := e.Do(t, servertest.Request{Method: "GET", Path: "/api/v1/nope", Header: map[string]string{"X-Request-ID": "client-chosen-id-42"}})
 		if got := r.Header.Get("X-Request-ID"); got != "client-chosen-id-42" {
 			t.Errorf("X-Request-ID = %q, want the well-formed client id echoed", got)
 		}
@@ -423,7 +416,7 @@ func TestHeaders(t *testing.T) {
 			t.Errorf("problem request_id = %q, want client-chosen-id-42", body.RequestID)
 		}
 		for _, bad := range []string{"short", "has spaces in it", "<script>alert(1)</script>", strings.Repeat("a", 65)} {
-			r := e.Do(servertest.Request{Method: "GET", Path: "/api/v1/nope", Header: map[string]string{"X-Request-ID": bad}})
+			r := e.Do(t, servertest.Request{Method: "GET", Path: "/api/v1/nope", Header: map[string]string{"X-Request-ID": bad}})
 			got := r.Header.Get("X-Request-ID")
 			if got == bad || got == "" {
 				t.Errorf("X-Request-ID for client id %q = %q, want a fresh id", bad, got)
@@ -431,7 +424,7 @@ func TestHeaders(t *testing.T) {
 		}
 		ids := []string{}
 		for range 3 {
-			ids = append(ids, e.Do(servertest.Request{Method: "GET", Path: "/healthz"}).Header.Get("X-Request-ID"))
+			ids = append(ids, e.Do(t, servertest.Request{Method: "GET", Path: "/healthz"}).Header.Get("X-Request-ID"))
 		}
 		slices.Sort(ids)
 		if len(slices.Compact(ids)) != 3 {

@@ -12,8 +12,8 @@ import (
 func TestInputUnstorableText(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t)
-	officer := e.Token("demo-officer")
-	district := e.Token("demo-district")
+	officer := e.Token(t, "demo-officer")
+	district := e.Token(t, "demo-district")
 	tests := []struct {
 		name  string
 		req   servertest.Request
@@ -33,7 +33,7 @@ func TestInputUnstorableText(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := servertest.Count(t, e, "audit_entries")
-			r := e.Do(tt.req)
+			r := e.Do(t, tt.req)
 			if r.Status != http.StatusBadRequest {
 				t.Fatalf("%s %s = %d %s, want 400", tt.req.Method, tt.req.Path, r.Status, r.Body)
 			}

@@ -158,7 +158,7 @@ func (l *leakRecorder) search(where string, body []byte) {
 // Do sends an API request as username and checks its response.
 func (l *leakRecorder) do(method, path, username string, body any) servertest.Response {
 	l.t.Helper()
-	r := l.w.e.Do(servertest.Request{Method: method, Path: path, Token: l.w.token(username), Body: body})
+	r := l.w.e.Do(l.t, servertest.Request{Method: method, Path: path, Token: l.w.token(l.t, username), Body: body})
 	where := fmt.Sprintf("%s %s as %q (%d)", method, path, username, r.Status)
 	l.check(where, r.Body)
 	l.checkHeaders(where, r.Header)
@@ -451,7 +451,7 @@ func TestTenderLeak(t *testing.T) {
 
 	// The bidder reads its own bid, in every form the needles look for: the
 	// search would find a leak.
-	own := w.e.Do(servertest.Request{Method: "GET", Path: twPath(v.ID, "/bids"), Token: w.token(bidder.Admin)})
+	own := w.e.Do(t, servertest.Request{Method: "GET", Path: twPath(v.ID, "/bids"), Token: w.token(t, bidder.Admin)})
 	for _, want := range []string{"proposal canary", "price in fen", "attachment as sent (base64)"} {
 		if !slices.Contains(leakHits(own.Body, l.needles), want) {
 			t.Errorf("the bidder's own bids lack the %s: the needles do not match what a leak would show", want)
@@ -462,8 +462,8 @@ func TestTenderLeak(t *testing.T) {
 		t.Errorf("the bidder's own attachment download lacks the attachment canary")
 	}
 
-	ids := leakIDs{tender: v.ID, item: w.item.ID, fund: w.fundID, org: bidder.ID, user: e.IDOf("users", "username = ?", bidder.Admin),
-		cert: e.IDOf("certifications", "organization_id = ?", bidder.ID), district: w.district, subdistrict: w.subA,
+	ids := leakIDs{tender: v.ID, item: w.item.ID, fund: w.fundID, org: bidder.ID, user: e.IDOf(t, "users", "username = ?", bidder.Admin),
+		cert: e.IDOf(t, "certifications", "organization_id = ?", bidder.ID), district: w.district, subdistrict: w.subA,
 		community: w.item.CommunityIDs[0], question: q.ID, bids: []int64{first.BidID, second.BidID}}
 	ids.doc = twDocument(t, w, bidder.Admin)
 	readers := append(slices.Clone(azIdentities[:]), committee, w.evaluators[4].Username, other.Admin, w.uncertified.Admin)

@@ -17,11 +17,11 @@ func TestAnonymousWriteLimit(t *testing.T) {
 	before := servertest.Count(t, e, "organizations")
 	body := map[string]any{"legal_name": "x"} // refused as invalid, and still counted
 	for i := 0; i < 3; i++ {
-		if r := e.Do(servertest.Request{Method: "POST", Path: "/api/v1/organizations", Body: body}); r.Status != http.StatusBadRequest {
+		if r := e.Do(t, servertest.Request{Method: "POST", Path: "/api/v1/organizations", Body: body}); r.Status != http.StatusBadRequest {
 			t.Fatalf("anonymous sign-up %d = %d %s, want 400", i+1, r.Status, r.Body)
 		}
 	}
-	r := e.Do(servertest.Request{Method: "POST", Path: "/api/v1/organizations", Body: body})
+	r := e.Do(t, servertest.Request{Method: "POST", Path: "/api/v1/organizations", Body: body})
 	if r.Status != http.StatusTooManyRequests {
 		t.Fatalf("fourth anonymous sign-up in a minute = %d %s, want 429", r.Status, r.Body)
 	}
@@ -31,8 +31,8 @@ func TestAnonymousWriteLimit(t *testing.T) {
 	if s, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || s <= 0 {
 		t.Errorf("Retry-After = %q, want seconds", r.Header.Get("Retry-After"))
 	}
-	admin := e.Token("demo-admin")
-	if r := e.Do(servertest.Request{Method: "POST", Path: "/api/v1/organizations", Token: admin, Body: body}); r.Status != http.StatusBadRequest {
+	admin := e.Token(t, "demo-admin")
+	if r := e.Do(t, servertest.Request{Method: "POST", Path: "/api/v1/organizations", Token: admin, Body: body}); r.Status != http.StatusBadRequest {
 		t.Errorf("signed-in registration after the limit = %d, want 400 (not limited)", r.Status)
 	}
 	if n := servertest.Count(t, e, "organizations"); n != before {

@@ -68,7 +68,7 @@ func TestOpenAPI(t *testing.T) {
 		if err != nil {
 			t.Fatalf("api.OpenAPI() error = %v", err)
 		}
-		r := e.Do(servertest.Request{Method: "GET", Path: "/api/openapi.json"})
+		r := e.Do(t, servertest.Request{Method: "GET", Path: "/api/openapi.json"})
 		if r.Status != http.StatusOK {
 			t.Fatalf("GET /api/openapi.json = %d %s, want 200", r.Status, r.Body)
 		}

@@ -67,7 +67,7 @@ func orgUpload(t testing.TB, e *servertest.Env, token string, orgID int64, name 
 func orgUploadField(t testing.TB, e *servertest.Env, token string, orgID int64, field, name string, content []byte) servertest.Response {
 	t.Helper()
 	ct, body := orgMultipart(t, "", field, name, content)
-	return e.Do(servertest.Request{Method: "POST", Path: fmt.Sprintf("/api/v1/organizations/%d/documents", orgID), Token: token,
+	return e.Do(t, servertest.Request{Method: "POST", Path: fmt.Sprintf("/api/v1/organizations/%d/documents", orgID), Token: token,
 		Body: body, Header: map[string]string{"Content-Type": ct}})
 }
 
@@ -266,7 +266,7 @@ func TestOrganizationCreditCodes(t *testing.T) {
 			body := orgSignupBody(f.district, tt.code, fmt.Sprintf("code-test-%d", i))
 			if tt.want == http.StatusCreated {
 				servertest.Call(t, e, "POST", "/api/v1/organizations", "", body, http.StatusCreated, nil)
-				e.IDOf("organizations", "credit_code = ?", tt.code)
+				e.IDOf(t, "organizations", "credit_code = ?", tt.code)
 				return
 			}
 			var fields []string
@@ -368,11 +368,11 @@ func TestOrganizationDocuments(t *testing.T) {
 	t.Parallel()
 	cfg, root := orgUploadDirs(t)
 	e := servertest.NewEnvWith(t, cfg)
-	org1 := e.IDOf("organizations", "credit_code = ?", "52330502MJ526018XR")
-	org2 := e.IDOf("organizations", "credit_code = ?", "51330502MJ016613XH")
+	org1 := e.IDOf(t, "organizations", "credit_code = ?", "52330502MJ526018XR")
+	org2 := e.IDOf(t, "organizations", "credit_code = ?", "51330502MJ016613XH")
 	tokens := map[string]string{}
 	for _, who := range []string{"demo-org", "demo-org2", "demo-district", "demo-admin", "demo-officer"} {
-		tokens[who] = e.Token(who)
+		tokens[who] = e.Token(t, who)
 	}
 	docs := fmt.Sprintf("/api/v1/organizations/%d/documents", org1)
 
@@ -475,7 +475,7 @@ func TestOrganizationDocuments(t *testing.T) {
 
 			path := fmt.Sprintf("%s/%d", docs, d.ID)
 			for _, who := range []string{"demo-org", "demo-district", "demo-admin"} {
-				r := e.Do(servertest.Request{Method: "GET", Path: path, Token: tokens[who]})
+				r := e.Do(t, servertest.Request{Method: "GET", Path: path, Token: tokens[who]})
 				if r.Status != http.StatusOK || !bytes.Equal(r.Body, file.content) {
 					t.Fatalf("GET %s as %s = %d (%d bytes), want 200 and the %d bytes uploaded", path, who, r.Status, len(r.Body), len(file.content))
 				}
@@ -773,7 +773,7 @@ func orgUncertifiedCategory(t *testing.T, e *servertest.Env, district, orgID int
 		}
 	}
 	category := catFreeCategory(t, e, district)
-	catEnsureGuidance(t, e, e.Token("demo-district"), district, category)
+	catEnsureGuidance(t, e, e.Token(t, "demo-district"), district, category)
 	return category
 }
 

@@ -14,8 +14,8 @@ import (
 func TestPatchMergesUnderTheLock(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t)
-	officer := e.Token("demo-officer")
-	id := e.IDOf("communities", "code = ?", "330502003001")
+	officer := e.Token(t, "demo-officer")
+	id := e.IDOf(t, "communities", "code = ?", "330502003001")
 	path := fmt.Sprintf("/api/v1/communities/%d", id)
 	for round := 0; round < 10; round++ {
 		households, name := 3000+round, fmt.Sprintf("Nanjie %d", round)
@@ -25,7 +25,7 @@ func TestPatchMergesUnderTheLock(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				results[i] = e.Do(servertest.Request{Method: "PATCH", Path: path, Token: officer, Body: body})
+				results[i] = e.Do(t, servertest.Request{Method: "PATCH", Path: path, Token: officer, Body: body})
 			}()
 		}
 		wg.Wait()

@@ -46,7 +46,7 @@ func payCounts(t testing.TB, e *servertest.Env) map[string]int64 {
 func payRefused(t testing.TB, e *servertest.Env, req servertest.Request, status int, code string, fields ...string) {
 	t.Helper()
 	before, rows := payCounts(t, e), payRows(t, e)
-	r := e.Do(req)
+	r := e.Do(t, req)
 	if r.Status != status {
 		t.Fatalf("%s %s with %s = %d %s, want %d", req.Method, req.Path, payShow(req.Body), r.Status, r.Body, status)
 	}
@@ -142,9 +142,9 @@ func TestDonationOverHTTP(t *testing.T) {
 	t.Parallel()
 	pe := servertest.NewEnvWithStripe(t)
 	e := pe.Env
-	subA := e.IDOf("subdistricts", "code = ?", "330502003")
-	fundID := e.IDOf("fund_accounts", "subdistrict_id = ? AND accepts_donations", subA)
-	finance := e.Token("demo-finance")
+	subA := e.IDOf(t, "subdistricts", "code = ?", "330502003")
+	fundID := e.IDOf(t, "fund_accounts", "subdistrict_id = ? AND accepts_donations", subA)
+	finance := e.Token(t, "demo-finance")
 	before := payBalances(t, e, finance, fundID)
 	const amount, donor = money.Fen(88_800), "王小明"
 
@@ -203,9 +203,9 @@ func TestDonationRefused(t *testing.T) {
 	t.Parallel()
 	pe := servertest.NewEnvWithStripe(t)
 	e := pe.Env
-	subA := e.IDOf("subdistricts", "code = ?", "330502003")
-	open := e.IDOf("fund_accounts", "subdistrict_id = ? AND accepts_donations", subA)
-	closed := e.IDOf("fund_accounts", "subdistrict_id = ? AND NOT accepts_donations", subA)
+	subA := e.IDOf(t, "subdistricts", "code = ?", "330502003")
+	open := e.IDOf(t, "fund_accounts", "subdistrict_id = ? AND accepts_donations", subA)
+	closed := e.IDOf(t, "fund_accounts", "subdistrict_id = ? AND NOT accepts_donations", subA)
 	donate := func(body any) servertest.Request {
 		return servertest.Request{Method: "POST", Path: "/api/v1/public/donations", Body: body}
 	}
@@ -231,14 +231,13 @@ func TestDonationRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			azUse(e, t)
 			payRefused(t, e, tt.req, tt.status, tt.code, tt.fields...)
 		})
 	}
 	if calls := pe.Calls.Calls(); len(calls) != 0 {
 		t.Errorf("refused donations called Stripe: %+v", calls)
 	}
-	r := e.Do(servertest.Request{Method: "GET", Path: "/api/v1/public/donations/999999"})
+	r := e.Do(t, servertest.Request{Method: "GET", Path: "/api/v1/public/donations/999999"})
 	if r.Status != http.StatusNotFound || r.Problem(t).Code != "not_found" {
 		t.Errorf("GET /api/v1/public/donations/999999 = %d %s, want 404 not_found", r.Status, r.Body)
 	}
@@ -277,7 +276,6 @@ func TestStripeWebhookRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			azUse(e, t)
 			payRefused(t, e, tt.req, http.StatusBadRequest, tt.code)
 		})
 	}
@@ -301,9 +299,9 @@ func TestStripeWebhookDeliveredConcurrently(t *testing.T) {
 	t.Parallel()
 	pe := servertest.NewEnvWithStripe(t)
 	e := pe.Env
-	subA := e.IDOf("subdistricts", "code = ?", "330502003")
-	fundID := e.IDOf("fund_accounts", "subdistrict_id = ? AND accepts_donations", subA)
-	finance := e.Token("demo-finance")
+	subA := e.IDOf(t, "subdistricts", "code = ?", "330502003")
+	fundID := e.IDOf(t, "fund_accounts", "subdistrict_id = ? AND accepts_donations", subA)
+	finance := e.Token(t, "demo-finance")
 	const amount = money.Fen(50_000)
 	s := servertest.Donate(t, e, fundID, amount, "赵六")
 	before := payBalances(t, e, finance, fundID)
@@ -387,9 +385,9 @@ func TestPayoutOnboarding(t *testing.T) {
 	t.Parallel()
 	pe := servertest.NewEnvWithStripe(t)
 	e := pe.Env
-	org1 := e.IDOf("organizations", "credit_code = ?", "52330502MJ526018XR")
-	org2 := e.IDOf("organizations", "credit_code = ?", "51330502MJ016613XH")
-	admin := e.Token("demo-org")
+	org1 := e.IDOf(t, "organizations", "credit_code = ?", "52330502MJ526018XR")
+	org2 := e.IDOf(t, "organizations", "credit_code = ?", "51330502MJ016613XH")
+	admin := e.Token(t, "demo-org")
 	path := fmt.Sprintf("/api/v1/organizations/%d/payout-onboarding", org1)
 
 	for range 2 {
@@ -417,7 +415,7 @@ func TestPayoutOnboarding(t *testing.T) {
 
 	// Another organization's admin finds nothing; nothing is called.
 	pe.Calls.Reset()
-	payRefused(t, e, servertest.Request{Method: "POST", Path: path, Token: e.Token("demo-org2")}, http.StatusNotFound, "not_found")
+	payRefused(t, e, servertest.Request{Method: "POST", Path: path, Token: e.Token(t, "demo-org2")}, http.StatusNotFound, "not_found")
 	payRefused(t, e, servertest.Request{Method: "POST", Path: fmt.Sprintf("/api/v1/organizations/%d/payout-onboarding", org2), Token: admin},
 		http.StatusNotFound, "not_found")
 	if calls := pe.Calls.Calls(); len(calls) != 0 {
@@ -431,16 +429,16 @@ func TestStripePayoutNotConfirmedByHand(t *testing.T) {
 	t.Parallel()
 	pe := servertest.NewEnvWithStripe(t)
 	e := pe.Env
-	subA := e.IDOf("subdistricts", "code = ?", "330502003")
-	fiscal := e.IDOf("fund_accounts", "subdistrict_id = ? AND source = 'fiscal_budget'", subA)
-	org1 := e.IDOf("organizations", "credit_code = ?", "52330502MJ526018XR")
+	subA := e.IDOf(t, "subdistricts", "code = ?", "330502003")
+	fiscal := e.IDOf(t, "fund_accounts", "subdistrict_id = ? AND source = 'fiscal_budget'", subA)
+	org1 := e.IDOf(t, "organizations", "credit_code = ?", "52330502MJ526018XR")
 	p := servertest.RequestPayout(t, e.DB, pe.Payouts, servertest.UserActor(t, e.DB, "demo-finance"), fiscal, org1, 300_000, "stripe-milestone")
 	if p.Provider != "stripe" {
 		t.Fatalf("payout provider = %q, want stripe", p.Provider)
 	}
 	payRefused(t, e, servertest.Request{Method: "POST", Path: fmt.Sprintf("/api/v1/payouts/%d/manual-confirmation", p.ID),
-		Token: e.Token("demo-finance"), Body: map[string]any{"reference": "ICBC-1"}}, http.StatusConflict, "payout.not_manual")
-	if got := payList(t, e, e.Token("demo-finance"), ""); len(got) != 1 || got[0].Provider != "stripe" || got[0].State != "requested" {
+		Token: e.Token(t, "demo-finance"), Body: map[string]any{"reference": "ICBC-1"}}, http.StatusConflict, "payout.not_manual")
+	if got := payList(t, e, e.Token(t, "demo-finance"), ""); len(got) != 1 || got[0].Provider != "stripe" || got[0].State != "requested" {
 		t.Errorf("GET /api/v1/payouts = %+v, want the Stripe payout, requested", got)
 	}
 }
@@ -452,11 +450,11 @@ func TestManualPayoutConfirmation(t *testing.T) {
 	t.Parallel()
 	pe := servertest.NewEnvWithPayouts(t)
 	e := pe.Env
-	subA := e.IDOf("subdistricts", "code = ?", "330502003")
-	subB := e.IDOf("subdistricts", "code = ?", "330502004")
-	fiscal := e.IDOf("fund_accounts", "subdistrict_id = ? AND source = 'fiscal_budget'", subA)
-	org1 := e.IDOf("organizations", "credit_code = ?", "52330502MJ526018XR")
-	finance := e.Token("demo-finance")
+	subA := e.IDOf(t, "subdistricts", "code = ?", "330502003")
+	subB := e.IDOf(t, "subdistricts", "code = ?", "330502004")
+	fiscal := e.IDOf(t, "fund_accounts", "subdistrict_id = ? AND source = 'fiscal_budget'", subA)
+	org1 := e.IDOf(t, "organizations", "credit_code = ?", "52330502MJ526018XR")
+	finance := e.Token(t, "demo-finance")
 	const amount = money.Fen(1_234_500)
 
 	p := servertest.RequestPayout(t, e.DB, pe.Payouts, servertest.UserActor(t, e.DB, "demo-finance"), fiscal, org1, amount, "milestone-1")
@@ -475,9 +473,9 @@ func TestManualPayoutConfirmation(t *testing.T) {
 	confirm := func(token string, body any) servertest.Request {
 		return servertest.Request{Method: "POST", Path: path, Token: token, Body: body}
 	}
-	servertest.Call(t, e, "POST", "/api/v1/users", e.Token("demo-admin"), map[string]any{"username": "finance-feiying",
+	servertest.Call(t, e, "POST", "/api/v1/users", e.Token(t, "demo-admin"), map[string]any{"username": "finance-feiying",
 		"display_name": "飞英财务", "password": servertest.DemoPassword, "role": "finance_officer", "subdistrict_id": subB}, http.StatusCreated, nil)
-	financeB := e.Token("finance-feiying")
+	financeB := e.Token(t, "finance-feiying")
 	tests := []struct {
 		name   string
 		req    servertest.Request
@@ -492,21 +490,20 @@ func TestManualPayoutConfirmation(t *testing.T) {
 		{"unknown field", confirm(finance, map[string]any{"reference": "ICBC-1", "paid_at": "2026-11-22"}), 400, "validation", []string{"paid_at"}},
 		{"no body", confirm(finance, nil), 415, "unsupported_media_type", nil},
 		{"other subdistrict's finance officer", confirm(financeB, map[string]any{"reference": "ICBC-1"}), 404, "not_found", nil},
-		{"procurement officer", confirm(e.Token("demo-officer"), map[string]any{"reference": "ICBC-1"}), 403, "forbidden", nil},
-		{"organization admin", confirm(e.Token("demo-org"), map[string]any{"reference": "ICBC-1"}), 403, "forbidden", nil},
+		{"procurement officer", confirm(e.Token(t, "demo-officer"), map[string]any{"reference": "ICBC-1"}), 403, "forbidden", nil},
+		{"organization admin", confirm(e.Token(t, "demo-org"), map[string]any{"reference": "ICBC-1"}), 403, "forbidden", nil},
 		{"anonymous", confirm("", map[string]any{"reference": "ICBC-1"}), 401, "unauthorized", nil},
 		{"no such payout", servertest.Request{Method: "POST", Path: "/api/v1/payouts/999999/manual-confirmation", Token: finance,
 			Body: map[string]any{"reference": "ICBC-1"}}, 404, "not_found", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			azUse(e, t)
 			payRefused(t, e, tt.req, tt.status, tt.code, tt.fields...)
 		})
 	}
 
 	e.Clock.Advance(time.Minute)
-	finance = e.Token("demo-finance")
+	finance = e.Token(t, "demo-finance")
 	var paid payout.Payout
 	servertest.Call(t, e, "POST", path, finance, map[string]any{"reference": "  ICBC-20261122-0001 "}, http.StatusOK, &paid)
 	if paid.ID != p.ID || paid.State != "paid" || paid.ManualReference != "ICBC-20261122-0001" || paid.Provider != "manual" ||
@@ -541,13 +538,13 @@ func TestStripeOff(t *testing.T) {
 	t.Parallel()
 	pe := servertest.NewEnvWithPayouts(t)
 	e := pe.Env
-	subA := e.IDOf("subdistricts", "code = ?", "330502003")
-	fundID := e.IDOf("fund_accounts", "subdistrict_id = ? AND accepts_donations", subA)
-	org1 := e.IDOf("organizations", "credit_code = ?", "52330502MJ526018XR")
+	subA := e.IDOf(t, "subdistricts", "code = ?", "330502003")
+	fundID := e.IDOf(t, "fund_accounts", "subdistrict_id = ? AND accepts_donations", subA)
+	org1 := e.IDOf(t, "organizations", "credit_code = ?", "52330502MJ526018XR")
 	event := servertest.StripeEvent("evt_off", "account.updated", e.Clock.Now(), `{"id":"acct_off","object":"account"}`)
 	for _, req := range []servertest.Request{
 		{Method: "POST", Path: "/api/v1/public/donations", Body: map[string]any{"fund_account_id": fundID, "amount_fen": 10_000}},
-		{Method: "POST", Path: fmt.Sprintf("/api/v1/organizations/%d/payout-onboarding", org1), Token: e.Token("demo-org")},
+		{Method: "POST", Path: fmt.Sprintf("/api/v1/organizations/%d/payout-onboarding", org1), Token: e.Token(t, "demo-org")},
 		{Method: "POST", Path: "/api/v1/stripe/webhook", Body: event,
 			Header: map[string]string{"Stripe-Signature": servertest.SignStripe(event, servertest.WebhookSecret, e.Clock.Now())}},
 	} {
@@ -562,14 +559,14 @@ func TestPayoutTenancy(t *testing.T) {
 	t.Parallel()
 	pe := servertest.NewEnvWithPayouts(t)
 	e := pe.Env
-	subA := e.IDOf("subdistricts", "code = ?", "330502003")
-	subB := e.IDOf("subdistricts", "code = ?", "330502004")
-	fiscalA := e.IDOf("fund_accounts", "subdistrict_id = ? AND source = 'fiscal_budget'", subA)
-	org1 := e.IDOf("organizations", "credit_code = ?", "52330502MJ526018XR")
-	org2 := e.IDOf("organizations", "credit_code = ?", "51330502MJ016613XH")
+	subA := e.IDOf(t, "subdistricts", "code = ?", "330502003")
+	subB := e.IDOf(t, "subdistricts", "code = ?", "330502004")
+	fiscalA := e.IDOf(t, "fund_accounts", "subdistrict_id = ? AND source = 'fiscal_budget'", subA)
+	org1 := e.IDOf(t, "organizations", "credit_code = ?", "52330502MJ526018XR")
+	org2 := e.IDOf(t, "organizations", "credit_code = ?", "51330502MJ016613XH")
 
 	// 飞英 (B) gets a finance officer and a fund of its own.
-	servertest.Call(t, e, "POST", "/api/v1/users", e.Token("demo-admin"), map[string]any{"username": "finance-feiying",
+	servertest.Call(t, e, "POST", "/api/v1/users", e.Token(t, "demo-admin"), map[string]any{"username": "finance-feiying",
 		"display_name": "飞英财务", "password": servertest.DemoPassword, "role": "finance_officer", "subdistrict_id": subB}, http.StatusCreated, nil)
 	financeB := servertest.UserActor(t, e.DB, "finance-feiying")
 	funds := fund.NewService(e.DB, e.Clock)
@@ -602,7 +599,7 @@ func TestPayoutTenancy(t *testing.T) {
 		{"demo-org", []int64{p1.ID}},
 		{"demo-org2", []int64{pB.ID, p2.ID}},
 	} {
-		if got := payIDs(payList(t, e, e.Token(tt.who), "")); !cmp.Equal(got, tt.want) {
+		if got := payIDs(payList(t, e, e.Token(t, tt.who), "")); !cmp.Equal(got, tt.want) {
 			t.Errorf("GET /api/v1/payouts as %s = %v, want %v", tt.who, got, tt.want)
 		}
 	}
@@ -610,7 +607,7 @@ func TestPayoutTenancy(t *testing.T) {
 	// Neither subdistrict's finance officer reaches the other's payout.
 	body := map[string]any{"reference": "ICBC-X"}
 	payRefused(t, e, servertest.Request{Method: "POST", Path: fmt.Sprintf("/api/v1/payouts/%d/manual-confirmation", pB.ID),
-		Token: e.Token("demo-finance"), Body: body}, http.StatusNotFound, "not_found")
+		Token: e.Token(t, "demo-finance"), Body: body}, http.StatusNotFound, "not_found")
 	payRefused(t, e, servertest.Request{Method: "POST", Path: fmt.Sprintf("/api/v1/payouts/%d/manual-confirmation", p1.ID),
-		Token: e.Token("finance-feiying"), Body: body}, http.StatusNotFound, "not_found")
+		Token: e.Token(t, "finance-feiying"), Body: body}, http.StatusNotFound, "not_found")
 }

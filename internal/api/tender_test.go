@@ -53,8 +53,7 @@ func TestTenderDraftAndPublish(t *testing.T) {
 	}
 
 	t.Run("refused drafts write nothing", func(t *testing.T) {
-		azUse(e, t)
-		other := fundCreate(t, e, w.token("demo-finance"), fundBody("法律援助专项资金", "LEGAL_AID")).ID
+		other := fundCreate(t, e, w.token(t, "demo-finance"), fundBody("法律援助专项资金", "LEGAL_AID")).ID
 		metric := w.item.Metrics[0]
 		looser := metric.Target - 1
 		if metric.Direction == "lower" {
@@ -71,11 +70,11 @@ func TestTenderDraftAndPublish(t *testing.T) {
 			{"fund not earmarked for the category", map[string]any{"fund_account_id": other}, "fund_account_id"},
 			{"even committee", map[string]any{"committee_user_ids": []int64{w.evaluators[0].ID, w.evaluators[1].ID}}, "committee_user_ids"},
 			{"committee of non-evaluators", map[string]any{"committee_user_ids": []int64{w.evaluators[0].ID, w.evaluators[1].ID,
-				e.IDOf("users", "username = ?", "demo-finance")}}, "committee_user_ids"},
+				e.IDOf(t, "users", "username = ?", "demo-finance")}}, "committee_user_ids"},
 			{"loosened metric target", map[string]any{"metric_targets": map[string]float64{metric.Code: looser}}, "metric_targets." + metric.Code},
 			{"lower grade than the item", map[string]any{"min_grade": w.item.MinGrade - 1}, "min_grade"},
 			{"opening before the close", map[string]any{"opens_at": body["closes_at"].(time.Time).Add(-time.Minute)}, "opens_at"},
-			{"community the item does not serve", map[string]any{"community_ids": []int64{e.IDOf("communities", "code = ?", "330502004001")}}, "community_ids"},
+			{"community the item does not serve", map[string]any{"community_ids": []int64{e.IDOf(t, "communities", "code = ?", "330502004001")}}, "community_ids"},
 			{"invitations on an open tender", map[string]any{"invited_organization_ids": []int64{w.orgs[0].ID}}, "invited_organization_ids"},
 		} {
 			b := w.tenderBody(5)
@@ -93,7 +92,6 @@ func TestTenderDraftAndPublish(t *testing.T) {
 	})
 
 	t.Run("a draft is edited in place and seen by its subdistrict only", func(t *testing.T) {
-		azUse(e, t)
 		var edited tender.View
 		w.call(t, "PATCH", twPath(v.ID, ""), "demo-officer", map[string]any{"title": "2027年度居家养老上门服务项目",
 			"ceiling_fen": 48_000_000, "min_grade": 4, "committee_user_ids": []int64{w.evaluators[0].ID, w.evaluators[1].ID, w.evaluators[2].ID}},
@@ -125,7 +123,6 @@ func TestTenderDraftAndPublish(t *testing.T) {
 	})
 
 	t.Run("a publication the fund cannot hold reserves nothing", func(t *testing.T) {
-		azUse(e, t)
 		big := w.create(t, func() map[string]any { b := w.tenderBody(3); b["ceiling_fen"] = twFundFen + 1; return b }())
 		before := w.balances(t)
 		w.refused(t, "POST", twPath(big.ID, "/publish"), "demo-officer", nil, http.StatusConflict, "fund.insufficient")
@@ -139,7 +136,6 @@ func TestTenderDraftAndPublish(t *testing.T) {
 	})
 
 	t.Run("publication reserves the ceiling and tells certified organizations", func(t *testing.T) {
-		azUse(e, t)
 		before := w.balances(t)
 		p := w.publish(t, v.ID)
 		if p.Status != tender.StatusPublished || p.PublishedAt == nil || !p.PublishedAt.Equal(e.Clock.Now()) {
@@ -182,7 +178,6 @@ func TestTenderDraftAndPublish(t *testing.T) {
 	})
 
 	t.Run("a tender cannot be published once its cut-off has passed", func(t *testing.T) {
-		azUse(e, t)
 		late := w.create(t, w.tenderBody(3))
 		e.Clock.Set(late.QuestionsCloseAt)
 		w.refused(t, "POST", twPath(late.ID, "/publish"), "demo-officer", nil, http.StatusConflict, "tender.too_late")
@@ -463,7 +458,6 @@ func TestTenderBids(t *testing.T) {
 	bidder := w.orgs[0]
 
 	t.Run("refused bids leave no row", func(t *testing.T) {
-		azUse(e, t)
 		p := w.refused(t, "POST", path, w.uncertified.Admin, w.bidBody(40_000_000, "未认证机构的方案"), http.StatusForbidden, "tender.not_eligible")
 		if !strings.Contains(p.Title, "may not bid") || strings.Contains(string(p.Title), "未认证机构的方案") {
 			t.Errorf("not-eligible problem title = %q, want why, without the bid", p.Title)
@@ -482,7 +476,7 @@ func TestTenderBids(t *testing.T) {
 		exe := w.bidBody(40_000_000, "方案")
 		exe["attachments"] = []map[string]any{{"name": "run.exe", "data": base64.StdEncoding.EncodeToString([]byte("MZ\x90\x00\x03\x00\x00\x00"))}}
 		w.refused(t, "POST", path, bidder.Admin, exe, http.StatusBadRequest, "validation", "attachments[0].data")
-		r := e.Do(servertest.Request{Method: "POST", Path: path, Token: w.token(bidder.Admin), Body: `{"price_fen": 1}`,
+		r := e.Do(t, servertest.Request{Method: "POST", Path: path, Token: w.token(t, bidder.Admin), Body: `{"price_fen": 1}`,
 			Header: map[string]string{"Content-Type": "text/plain"}})
 		if r.Status != http.StatusUnsupportedMediaType || r.Problem(t).Code != "unsupported_media_type" {
 			t.Errorf("bid as text/plain = %d %s, want 415", r.Status, r.Body)
@@ -491,7 +485,6 @@ func TestTenderBids(t *testing.T) {
 
 	var receipt tender.Receipt
 	t.Run("a bid is sealed and receipted", func(t *testing.T) {
-		azUse(e, t)
 		b := w.bidBody(45_000_000, "以社区嵌入式服务站为依托，提供助餐、助洁、助浴上门服务。")
 		// An attachment larger than the JSON limit: bids take files.
 		doc := bytes.Repeat([]byte("服务方案附件。"), e.Cfg.HTTP.JSONBodyLimit/20)
@@ -529,7 +522,6 @@ func TestTenderBids(t *testing.T) {
 	})
 
 	t.Run("replace and withdraw until the close", func(t *testing.T) {
-		azUse(e, t)
 		var second tender.Receipt
 		w.call(t, "POST", path, bidder.Admin, w.bidBody(44_000_000, "调整后的方案"), http.StatusCreated, &second)
 		if second.ReplacesID == nil || *second.ReplacesID != receipt.BidID || second.Digest == receipt.Digest {
@@ -554,7 +546,6 @@ func TestTenderBids(t *testing.T) {
 	})
 
 	t.Run("the close, to the second", func(t *testing.T) {
-		azUse(e, t)
 		e.Clock.Set(v.ClosesAt.Add(-time.Second))
 		var last tender.Receipt
 		w.call(t, "POST", path, w.orgs[1].Admin, w.bidBody(43_000_000, "截止前一秒的投标"), http.StatusCreated, &last)
@@ -603,7 +594,7 @@ func TestTenderBids(t *testing.T) {
 func TestTenderBidOverServerLimit(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t)
-	token := e.Token("demo-org")
+	token := e.Token(t, "demo-org")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -998,8 +989,8 @@ func TestTenderChallenges(t *testing.T) {
 func twDocument(t testing.TB, w *tenderWorld, username string) int64 {
 	t.Helper()
 	var me orgMe
-	servertest.Call(t, w.e, "GET", "/api/v1/me", w.token(username), nil, http.StatusOK, &me)
-	r := orgUpload(t, w.e, w.token(username), me.Scope.OrganizationID, "证明材料.pdf", []byte(orgPDF))
+	servertest.Call(t, w.e, "GET", "/api/v1/me", w.token(t, username), nil, http.StatusOK, &me)
+	r := orgUpload(t, w.e, w.token(t, username), me.Scope.OrganizationID, "证明材料.pdf", []byte(orgPDF))
 	if r.Status != http.StatusCreated {
 		t.Fatalf("upload as %s = %d %s", username, r.Status, r.Body)
 	}

@@ -78,11 +78,11 @@ func tenderWorldOn(t testing.TB, e *servertest.Env) *tenderWorld {
 		t.Fatalf("tender.NewConfigured() error = %v", err)
 	}
 	w := &tenderWorld{e: e, svc: svc, tokens: map[string]twToken{},
-		district: e.IDOf("districts", "code = ?", "330502"),
-		subA:     e.IDOf("subdistricts", "code = ?", "330502003"),
-		subB:     e.IDOf("subdistricts", "code = ?", "330502004"),
+		district: e.IDOf(t, "districts", "code = ?", "330502"),
+		subA:     e.IDOf(t, "subdistricts", "code = ?", "330502003"),
+		subB:     e.IDOf(t, "subdistricts", "code = ?", "330502004"),
 	}
-	w.item = twPublishedItem(t, e, w.token("demo-officer"), twCategory)
+	w.item = twPublishedItem(t, e, w.token(t, "demo-officer"), twCategory)
 	for i := 1; i <= 5; i++ {
 		w.evaluators = append(w.evaluators, twEvaluator(t, w, fmt.Sprintf("tw-evaluator-%d", i)))
 	}
@@ -92,7 +92,7 @@ func tenderWorldOn(t testing.TB, e *servertest.Env) *tenderWorld {
 		w.orgs = append(w.orgs, o)
 	}
 	w.uncertified = w.signUp(t, "52330502MJ7100099", "湖州市吴兴区新芽公益服务中心", "tw-uncertified")
-	finance := w.token("demo-finance")
+	finance := w.token(t, "demo-finance")
 	w.fundID = fundCreate(t, e, finance, fundBody("招标测试专项资金", twCategory)).ID
 	fundAppropriate(t, e, finance, w.fundID, map[string]any{"amount_fen": twFundFen, "document_ref": "湖吴财社〔2026〕88号",
 		"idempotency_key": "tender-world"})
@@ -128,7 +128,7 @@ func twEvaluator(t testing.TB, w *tenderWorld, username string) twUser {
 	var u struct {
 		ID int64 `json:"id"`
 	}
-	servertest.Call(t, w.e, "POST", "/api/v1/users", w.token("demo-admin"), map[string]any{"username": username,
+	servertest.Call(t, w.e, "POST", "/api/v1/users", w.token(t, "demo-admin"), map[string]any{"username": username,
 		"display_name": "评审专家 " + username, "password": servertest.DemoPassword, "role": "evaluator", "district_id": w.district},
 		http.StatusCreated, &u)
 	return twUser{ID: u.ID, Username: username}
@@ -151,14 +151,14 @@ func (w *tenderWorld) signUp(t testing.TB, creditBase, name, admin string) twOrg
 // grade 4 for a year.
 func (w *tenderWorld) certify(t testing.TB, o twOrg) {
 	t.Helper()
-	c := orgApply(t, w.e, w.token("demo-district"), w.token(o.Admin), w.district, twCategory)
-	servertest.Call(t, w.e, "POST", fmt.Sprintf("/api/v1/certifications/%d/approve", c.ID), w.token("demo-district"),
+	c := orgApply(t, w.e, w.token(t, "demo-district"), w.token(t, o.Admin), w.district, twCategory)
+	servertest.Call(t, w.e, "POST", fmt.Sprintf("/api/v1/certifications/%d/approve", c.ID), w.token(t, "demo-district"),
 		orgApproval(w.e, 4), http.StatusOK, nil)
 }
 
 // Token returns an access token of username ("" for anonymous), signing in
 // again when the clock has moved since the last one was issued.
-func (w *tenderWorld) token(username string) string {
+func (w *tenderWorld) token(t testing.TB, username string) string {
 	if username == "" {
 		return ""
 	}
@@ -166,7 +166,7 @@ func (w *tenderWorld) token(username string) string {
 	if tk, ok := w.tokens[username]; ok && !now.Before(tk.issued) && now.Sub(tk.issued) < 5*time.Minute {
 		return tk.token
 	}
-	tk := twToken{token: w.e.Token(username), issued: now}
+	tk := twToken{token: w.e.Token(t, username), issued: now}
 	w.tokens[username] = tk
 	return tk.token
 }
@@ -175,16 +175,16 @@ func (w *tenderWorld) token(username string) string {
 // is decoded into out when out is not nil.
 func (w *tenderWorld) call(t testing.TB, method, path, username string, body any, want int, out any) servertest.Response {
 	t.Helper()
-	return servertest.Call(t, w.e, method, path, w.token(username), body, want, out)
+	return servertest.Call(t, w.e, method, path, w.token(t, username), body, want, out)
 }
 
 // refused sends a request as username that must answer want with the problem
 // code and leave every table of twTables as it was.
 func (w *tenderWorld) refused(t testing.TB, method, path, username string, body any, want int, code string, fields ...string) servertest.Problem {
 	t.Helper()
-	token := w.token(username) // signing in writes audit entries: before counting
+	token := w.token(t, username) // signing in writes audit entries: before counting
 	before := twCounts(t, w.e)
-	r := w.e.Do(servertest.Request{Method: method, Path: path, Token: token, Body: body})
+	r := w.e.Do(t, servertest.Request{Method: method, Path: path, Token: token, Body: body})
 	if r.Status != want {
 		t.Fatalf("%s %s as %s = %d %s, want %d %s", method, path, username, r.Status, r.Body, want, code)
 	}

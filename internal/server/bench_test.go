@@ -29,7 +29,7 @@ func benchGet(b *testing.B, e *servertest.Env, path, token string) {
 // BenchmarkAPIMe is the cost of the lightest authenticated API call.
 func BenchmarkAPIMe(b *testing.B) {
 	e := servertest.NewEnv(b)
-	benchGet(b, e, "/api/v1/me", e.Token("demo-officer"))
+	benchGet(b, e, "/api/v1/me", e.Token(b, "demo-officer"))
 }
 
 // BenchmarkPublicCatalogSearch is an anonymous search of the public catalog API.

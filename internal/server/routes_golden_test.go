@@ -101,7 +101,7 @@ func TestRouteTableGolden(t *testing.T) {
 			pages[username] = p
 			return
 		}
-		bearer[username] = e.Token(username)
+		bearer[username] = e.Token(t, username)
 		p := servertest.SignIn(t, e, username)
 		csrf[username] = servertest.CSRFToken(t, p.Get(t, "/dashboard"))
 		pages[username] = p
@@ -121,7 +121,7 @@ func TestRouteTableGolden(t *testing.T) {
 			api := strings.HasPrefix(path, "/api/") || path == "/healthz" || path == "/readyz" || path == "/metrics"
 			if api {
 				req := servertest.Request{Method: rt.method, Path: path, Token: bearer[id.username]}
-				r = e.DoRaw(req)
+				r = e.DoRaw(t, req)
 			} else {
 				p := pages[id.username]
 				if rt.method == "GET" {

@@ -11,11 +11,11 @@ import (
 func TestHealthAndLogin(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t)
-	if r := e.Do(servertest.Request{Method: "GET", Path: "/readyz"}); r.Status != http.StatusOK {
+	if r := e.Do(t, servertest.Request{Method: "GET", Path: "/readyz"}); r.Status != http.StatusOK {
 		t.Fatalf("GET /readyz = %d, want 200", r.Status)
 	}
-	tok := e.Token("demo-officer")
-	r := e.Do(servertest.Request{Method: "GET", Path: "/api/v1/me", Token: tok})
+	tok := e.Token(t, "demo-officer")
+	r := e.Do(t, servertest.Request{Method: "GET", Path: "/api/v1/me", Token: tok})
 	if r.Status != http.StatusOK {
 		t.Fatalf("GET /api/v1/me = %d %s, want 200", r.Status, r.Body)
 	}

@@ -85,7 +85,7 @@ func TestBrowserTender(t *testing.T) {
 		chromedp.Click(css(`#save-tender`)),
 		chromedp.WaitVisible(css(`#done[data-done="created"]`)),
 	)
-	id := e.IDOf("tenders", "title = ?", title)
+	id := e.IDOf(t, "tenders", "title = ?", title)
 	wantSubstrings(t, "the draft", pageValue(t, ctx, chromedp.Text(css(`main`))), "草稿", "¥450,000.00", "2026-12-02 09:00", "服务方案", "人员配置与管理")
 	browse(t, ctx, "publish",
 		chromedp.Click(css(`#publish-tender`)),
@@ -94,7 +94,7 @@ func TestBrowserTender(t *testing.T) {
 	signOut()
 
 	// Two organizations bid; the first replaces its bid.
-	v, err := svc.Get(t.Context(), e.ActorOf("demo-officer"), id)
+	v, err := svc.Get(t.Context(), e.ActorOf(t, "demo-officer"), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestBrowserTender(t *testing.T) {
 	advanceTender(t, e, svc, id, v.OpensAt.Add(time.Minute))
 	bids := activeBids(t, e, id)
 	winner, loser := bids[0], bids[1] // demo-org replaced its bid before demo-org3 bid
-	if got := e.IDOf("bids", "id = ? AND organization_id = ?", winner, e.ActorOf("demo-org").Scope.OrganizationID); got != winner {
+	if got := e.IDOf(t, "bids", "id = ? AND organization_id = ?", winner, e.ActorOf(t, "demo-org").Scope.OrganizationID); got != winner {
 		t.Fatalf("bid %d is not demo-org's", winner)
 	}
 
@@ -207,7 +207,7 @@ func TestBrowserTender(t *testing.T) {
 		chromedp.Click(css(`#upload-submit`)),
 		chromedp.WaitVisible(css(`#documents #done`)),
 	)
-	doc := e.IDOf("organization_documents", "organization_id = ? AND original_name = ?", e.ActorOf("demo-org3").Scope.OrganizationID, "质疑证明材料.pdf")
+	doc := e.IDOf(t, "organization_documents", "organization_id = ? AND original_name = ?", e.ActorOf(t, "demo-org3").Scope.OrganizationID, "质疑证明材料.pdf")
 	browse(t, ctx, "challenge the award",
 		chromedp.Navigate(fmt.Sprintf("%s/opportunities/%d", base, id)),
 		chromedp.WaitVisible(css(`#challenge-submit`)),
@@ -220,7 +220,7 @@ func TestBrowserTender(t *testing.T) {
 	signOut()
 
 	// The officer dismisses it.
-	challenge := e.IDOf("challenges", "tender_id = ?", id)
+	challenge := e.IDOf(t, "challenges", "tender_id = ?", id)
 	signInAs("demo-officer", "#dashboard-procurement_officer")
 	browse(t, ctx, "dismiss the challenge",
 		chromedp.Navigate(fmt.Sprintf("%s/tenders/%d", base, id)),

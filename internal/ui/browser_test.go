@@ -265,8 +265,8 @@ func TestBrowserSignupCertifyPublish(t *testing.T) {
 		chromedp.WaitVisible(css(`#documents #done`)),
 	)
 	wantSubstrings(t, "the documents", pageValue(t, ctx, chromedp.Text(css(`#document-list`))), "评估等级证书.pdf")
-	orgID := e.IDOf("organizations", "credit_code = ?", code)
-	docID := e.IDOf("organization_documents", "organization_id = ?", orgID)
+	orgID := e.IDOf(t, "organizations", "credit_code = ?", code)
+	docID := e.IDOf(t, "organization_documents", "organization_id = ?", orgID)
 
 	browse(t, ctx, "apply for DISABILITY_SUPPORT",
 		chromedp.Click(css(`#cat-DISABILITY_SUPPORT`)),
@@ -276,7 +276,7 @@ func TestBrowserSignupCertifyPublish(t *testing.T) {
 		chromedp.WaitVisible(css(`#certifications #done`)),
 	)
 	wantSubstrings(t, "the certifications", pageValue(t, ctx, chromedp.Text(css(`#cert-list`))), "残疾人帮扶", "待审核")
-	certID := e.IDOf("certifications", "organization_id = ?", orgID)
+	certID := e.IDOf(t, "certifications", "organization_id = ?", orgID)
 
 	signOut("sign the organization out")
 	signInAs("demo-district", "#dashboard-district_admin")
@@ -375,7 +375,7 @@ func TestBrowserFundAppropriateDonate(t *testing.T) {
 		chromedp.Click(css(`#fund-create`)),
 		chromedp.WaitVisible(css(`#done[data-done="created"]`)),
 	)
-	id := e.IDOf("fund_accounts", "name = ?", name)
+	id := e.IDOf(t, "fund_accounts", "name = ?", name)
 	if loc := pageValue(t, ctx, chromedp.Location()); loc != fmt.Sprintf("%s/funds/%d?done=created", base, id) {
 		t.Errorf("location after opening the account = %q, want its page", loc)
 	}
@@ -426,7 +426,7 @@ func TestBrowserFundAppropriateDonate(t *testing.T) {
 		return err
 	}))
 
-	donation := e.IDOf("donations", "fund_account_id = ? AND state = 'pending'", id)
+	donation := e.IDOf(t, "donations", "fund_account_id = ? AND state = 'pending'", id)
 	event := servertest.CheckoutCompleted(t, e, "evt_browser_donation", donation, 50_000)
 	servertest.DeliverEvent(t, e, event, "evt_browser_donation")
 	servertest.ApplyEvent(t, pe, "evt_browser_donation")

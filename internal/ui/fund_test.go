@@ -43,9 +43,9 @@ func fundBalance(t *testing.T, e *servertest.Env, id int64, kind string) money.F
 // demo-admin, and signs that officer in.
 func otherFinanceOfficer(t *testing.T, e *servertest.Env) *servertest.PageClient {
 	t.Helper()
-	r := e.Do(servertest.Request{Method: "POST", Path: "/api/v1/users", Token: e.Token("demo-admin"), Body: map[string]any{
+	r := e.Do(t, servertest.Request{Method: "POST", Path: "/api/v1/users", Token: e.Token(t, "demo-admin"), Body: map[string]any{
 		"username": "feiying-finance", "password": servertest.DemoPassword, "role": "finance_officer",
-		"subdistrict_id": e.IDOf("subdistricts", "code = ?", "330502004")}})
+		"subdistrict_id": e.IDOf(t, "subdistricts", "code = ?", "330502004")}})
 	if r.Status != http.StatusCreated {
 		t.Fatalf("POST /api/v1/users = %d %s", r.Status, r.Body)
 	}
@@ -84,7 +84,7 @@ func TestPagesFundAppropriation(t *testing.T) {
 
 	r = fin.Post(t, "/funds", url.Values{"csrf_token": {token}, "fiscal_year": {"2026"}, "source": {"special_development"},
 		"name": {"爱山街道社区发展基金"}, "categories": {"ELDERLY_HOME_CARE", "LEGAL_AID"}, "accepts_donations": {"1"}})
-	id := e.IDOf("fund_accounts", "name = ?", "爱山街道社区发展基金")
+	id := e.IDOf(t, "fund_accounts", "name = ?", "爱山街道社区发展基金")
 	servertest.WantRedirect(t, "POST /funds", r, fmt.Sprintf("/funds/%d?done=created", id))
 	page := fin.Get(t, fmt.Sprintf("/funds/%d?done=created", id))
 	wantBody(t, "the new fund's page", page, "经费账户已开设", "专项发展基金", "法律咨询服务", `action="/funds/`+fmt.Sprint(id)+`/appropriations"`, "暂无记账")
@@ -122,7 +122,7 @@ func TestPagesFundAppropriation(t *testing.T) {
 	}
 	r = fin.Post(t, path, url.Values{"csrf_token": {token}, "idempotency_key": {key2}, "amount": {"2000.50"}, "document_ref": {"湖吴财社〔2026〕31号"}})
 	servertest.WantRedirect(t, "POST a second appropriation", r, fmt.Sprintf("/funds/%d?done=appropriated#postings", id))
-	second := e.IDOf("ledger_postings", "fund_account_id = ? AND document_ref = ?", id, "湖吴财社〔2026〕31号")
+	second := e.IDOf(t, "ledger_postings", "fund_account_id = ? AND document_ref = ?", id, "湖吴财社〔2026〕31号")
 	page = fin.Get(t, fmt.Sprintf("/funds/%d", id))
 	wantBody(t, "the fund page", page, "¥50,000.00", "¥52,000.50", "湖吴财社〔2026〕30号", "社区发展基金首期",
 		fmt.Sprintf(`action="/funds/%d/postings/%d/correct"`, id, second))
@@ -159,8 +159,8 @@ func TestPagesFundAppropriation(t *testing.T) {
 
 	// A new community that no published item serves is below its floor: it is
 	// listed first, marked, with its shortfall.
-	r = e.Do(servertest.Request{Method: "POST", Path: "/api/v1/communities", Token: e.Token("demo-officer"), Body: map[string]any{
-		"subdistrict_id": e.IDOf("subdistricts", "code = ?", "330502003"), "code": "330502003099", "name_zh": "新建社区", "households": 500}})
+	r = e.Do(t, servertest.Request{Method: "POST", Path: "/api/v1/communities", Token: e.Token(t, "demo-officer"), Body: map[string]any{
+		"subdistrict_id": e.IDOf(t, "subdistricts", "code = ?", "330502003"), "code": "330502003099", "name_zh": "新建社区", "households": 500}})
 	if r.Status != http.StatusCreated {
 		t.Fatalf("POST /api/v1/communities = %d %s", r.Status, r.Body)
 	}
@@ -179,7 +179,7 @@ func TestPagesFundAppropriation(t *testing.T) {
 func TestPagesFundAccess(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t)
-	fundA := e.IDOf("fund_accounts", "name = ?", "爱山街道政府购买服务专项资金")
+	fundA := e.IDOf(t, "fund_accounts", "name = ?", "爱山街道政府购买服务专项资金")
 	fundPath := fmt.Sprintf("/funds/%d", fundA)
 	appropriate := fundPath + "/appropriations"
 	_, key := fundPageForm(t, servertest.SignIn(t, e, "demo-finance"), fundA)
@@ -236,7 +236,7 @@ func TestPagesFundPostingsCSV(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t)
 	fin := servertest.SignIn(t, e, "demo-finance")
-	id := e.IDOf("fund_accounts", "name = ?", "爱山街道福彩公益金")
+	id := e.IDOf(t, "fund_accounts", "name = ?", "爱山街道福彩公益金")
 	page := fin.Get(t, fmt.Sprintf("/funds/%d?kind=appropriation&from=2026-11-01&until=2026-11-30", id))
 	wantStatus(t, "GET the filtered fund page", page, http.StatusOK)
 	link := fmt.Sprintf(`href="/funds/%d/postings.csv?from=2026-11-01&amp;kind=appropriation&amp;until=2026-11-30"`, id)
@@ -253,7 +253,7 @@ func TestPagesFundPostingsCSV(t *testing.T) {
 		t.Fatalf("the CSV does not parse: %v\n%s", err, r.Body)
 	}
 	want := [][]string{{"posting_id", "created_at", "kind", "reference", "document_ref", "memo", "account", "amount_yuan"}}
-	posting := fmt.Sprint(e.IDOf("ledger_postings", "fund_account_id = ? AND kind = 'appropriation'", id))
+	posting := fmt.Sprint(e.IDOf(t, "ledger_postings", "fund_account_id = ? AND kind = 'appropriation'", id))
 	for _, l := range [][2]string{{"source", "-500000.00"}, {"available", "500000.00"}} {
 		want = append(want, []string{posting, "2026-11-22T17:00:00+08:00", "appropriation", "appropriation:湖吴民〔2026〕8号",
 			"湖吴民〔2026〕8号", "年度预算拨付", l[0], l[1]})
@@ -278,8 +278,8 @@ func TestPagesPayoutConfirm(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t)
 	finance := servertest.UserActor(t, e.DB, "demo-finance")
-	fundID := e.IDOf("fund_accounts", "name = ?", "爱山街道政府购买服务专项资金")
-	orgID := e.IDOf("organizations", "credit_code = ?", "52330502MJ526018XR")
+	fundID := e.IDOf(t, "fund_accounts", "name = ?", "爱山街道政府购买服务专项资金")
+	orgID := e.IDOf(t, "organizations", "credit_code = ?", "52330502MJ526018XR")
 	p := servertest.RequestPayout(t, e.DB, servertest.ManualPayouts(e), finance, fundID, orgID, 1_234_500, "page-ms-1")
 	form := fmt.Sprintf(`action="/payouts/%d/confirm"`, p.ID)
 	confirm := fmt.Sprintf("/payouts/%d/confirm", p.ID)
@@ -328,8 +328,8 @@ func TestPagesDonation(t *testing.T) {
 	t.Parallel()
 	pe := servertest.NewEnvWithStripe(t)
 	e := pe.Env
-	open := e.IDOf("fund_accounts", "name = ?", "爱山街道福彩公益金")
-	closed := e.IDOf("fund_accounts", "name = ?", "爱山街道政府购买服务专项资金")
+	open := e.IDOf(t, "fund_accounts", "name = ?", "爱山街道福彩公益金")
+	closed := e.IDOf(t, "fund_accounts", "name = ?", "爱山街道政府购买服务专项资金")
 	anon := servertest.NewPageClient(e)
 	page := anon.Get(t, "/donate")
 	wantStatus(t, "GET /donate", page, http.StatusOK)
@@ -362,7 +362,7 @@ func TestPagesDonation(t *testing.T) {
 	if loc := r.Header.Get("Location"); r.Status != http.StatusSeeOther || !strings.HasPrefix(loc, "https://checkout.stripe.com/") {
 		t.Fatalf("POST /donate = %d Location %q, want 303 to the Stripe Checkout page", r.Status, loc)
 	}
-	donation := e.IDOf("donations", "fund_account_id = ? AND state = 'pending'", open)
+	donation := e.IDOf(t, "donations", "fund_account_id = ? AND state = 'pending'", open)
 	receipt := fmt.Sprintf("/donate/receipt/%d", donation)
 	rc := anon.Get(t, receipt)
 	wantStatus(t, "GET the pending receipt", rc, http.StatusOK)
@@ -406,7 +406,7 @@ func TestPagesDonationClosed(t *testing.T) {
 	wantStatus(t, "GET /donate with Stripe off", page, http.StatusOK)
 	wantBody(t, "GET /donate with Stripe off", page, "本平台暂未开通在线捐赠", `href="/donate" aria-current="page"`)
 	wantNoBody(t, "GET /donate with Stripe off", page, `action="/donate"`, "爱山街道福彩公益金")
-	open := e.IDOf("fund_accounts", "name = ?", "爱山街道福彩公益金")
+	open := e.IDOf(t, "fund_accounts", "name = ?", "爱山街道福彩公益金")
 	r := anon.Post(t, "/donate", url.Values{"csrf_token": {pageToken(t, anon, "/login")}, "fund_account_id": {fmt.Sprint(open)}, "amount": {"100"}})
 	wantStatus(t, "POST /donate with Stripe off", r, http.StatusConflict)
 	if n := servertest.RowCount(t, e, "donations"); n != 0 {
@@ -427,9 +427,9 @@ func TestPagesFundMarkup(t *testing.T) {
 	t.Parallel()
 	pe := servertest.NewEnvWithStripe(t)
 	e := pe.Env
-	fundID := e.IDOf("fund_accounts", "name = ?", "爱山街道政府购买服务专项资金")
-	open := e.IDOf("fund_accounts", "name = ?", "爱山街道福彩公益金")
-	orgID := e.IDOf("organizations", "credit_code = ?", "52330502MJ526018XR")
+	fundID := e.IDOf(t, "fund_accounts", "name = ?", "爱山街道政府购买服务专项资金")
+	open := e.IDOf(t, "fund_accounts", "name = ?", "爱山街道福彩公益金")
+	orgID := e.IDOf(t, "organizations", "credit_code = ?", "52330502MJ526018XR")
 	servertest.RequestPayout(t, e.DB, servertest.ManualPayouts(e), servertest.UserActor(t, e.DB, "demo-finance"), fundID, orgID, 300_000, "markup-ms-1")
 	donation := servertest.Donate(t, e, open, 10_000, "").DonationID
 	for _, lang := range []string{"zh-CN", "en"} {

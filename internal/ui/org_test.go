@@ -39,12 +39,12 @@ func signUp(t *testing.T, e *servertest.Env, code, name, username string) (*serv
 	t.Helper()
 	p := servertest.NewPageClient(e)
 	token := servertest.CSRFToken(t, p.Get(t, "/signup"))
-	r := p.Post(t, "/signup", signupForm(token, code, name, username, e.IDOf("districts", "code = ?", "330502")))
+	r := p.Post(t, "/signup", signupForm(token, code, name, username, e.IDOf(t, "districts", "code = ?", "330502")))
 	servertest.WantRedirect(t, "POST /signup", r, "/org?done=registered")
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("POST /signup body: %s", r.Body)
 	}
-	return p, e.IDOf("organizations", "credit_code = ?", code)
+	return p, e.IDOf(t, "organizations", "credit_code = ?", code)
 }
 
 // pageToken returns the CSRF token of the page at path.
@@ -78,7 +78,7 @@ func wantInvalid(t *testing.T, what string, r servertest.Response, status int, a
 func TestPagesSignup(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t)
-	district := e.IDOf("districts", "code = ?", "330502")
+	district := e.IDOf(t, "districts", "code = ?", "330502")
 
 	t.Run("the form", func(t *testing.T) {
 		r := servertest.NewPageClient(e).Get(t, "/signup")
@@ -194,7 +194,7 @@ func TestPagesCertificationLifecycle(t *testing.T) {
 	// Evidence: a PDF is kept; an HTML page named .pdf is refused by its content.
 	r := orgP.PostFile(t, "/org/documents", url.Values{"csrf_token": {pageToken(t, orgP, "/org")}}, "登记证书.pdf", samplePDF)
 	servertest.WantRedirect(t, "POST /org/documents", r, "/org?done=uploaded#documents")
-	docID := e.IDOf("organization_documents", "organization_id = ?", orgID)
+	docID := e.IDOf(t, "organization_documents", "organization_id = ?", orgID)
 	page := orgP.Get(t, "/org?done=uploaded")
 	wantBody(t, "GET /org after the upload", page, "登记证书.pdf", fmt.Sprintf(`href="/org/documents/%d"`, docID), "材料已上传")
 
@@ -226,7 +226,7 @@ func TestPagesCertificationLifecycle(t *testing.T) {
 	}
 
 	// The application: without a category it is refused, naming the field.
-	district := e.IDOf("districts", "code = ?", "330502")
+	district := e.IDOf(t, "districts", "code = ?", "330502")
 	apply := url.Values{"csrf_token": {pageToken(t, orgP, "/org")}, "district_id": {strconv.FormatInt(district, 10)},
 		"statement": {"本社有康复治疗师 4 名，持证社工 6 名，已为 120 名残疾人提供上门康复服务。"}, "document_ids": {strconv.FormatInt(docID, 10)}}
 	r = orgP.Post(t, "/org/certifications", apply)
@@ -235,7 +235,7 @@ func TestPagesCertificationLifecycle(t *testing.T) {
 	apply.Set("categories", "DISABILITY_SUPPORT")
 	r = orgP.Post(t, "/org/certifications", apply)
 	servertest.WantRedirect(t, "POST /org/certifications", r, "/org?done=applied#certifications")
-	certID := e.IDOf("certifications", "organization_id = ?", orgID)
+	certID := e.IDOf(t, "certifications", "organization_id = ?", orgID)
 	wantBody(t, "GET /org after applying", orgP.Get(t, "/org?done=applied"), "申请已提交", "残疾人帮扶", "待审核", `id="apply-pending"`)
 
 	// The queue shows the application with its evidence, which the district admin may open.
@@ -330,8 +330,8 @@ func wantCertStatus(t *testing.T, e *servertest.Env, id int64, want string) {
 // demo-admin, and signs that admin in.
 func otherDistrictAdmin(t *testing.T, e *servertest.Env) *servertest.PageClient {
 	t.Helper()
-	admin := e.Token("demo-admin")
-	r := e.Do(servertest.Request{Method: "POST", Path: "/api/v1/districts", Token: admin,
+	admin := e.Token(t, "demo-admin")
+	r := e.Do(t, servertest.Request{Method: "POST", Path: "/api/v1/districts", Token: admin,
 		Body: map[string]any{"code": "330503", "name_zh": "南浔区", "name_en": "Nanxun District"}})
 	if r.Status != http.StatusCreated {
 		t.Fatalf("POST /api/v1/districts = %d %s", r.Status, r.Body)
@@ -340,7 +340,7 @@ func otherDistrictAdmin(t *testing.T, e *servertest.Env) *servertest.PageClient 
 		ID int64 `json:"id"`
 	}
 	r.JSON(t, &d)
-	r = e.Do(servertest.Request{Method: "POST", Path: "/api/v1/users", Token: admin, Body: map[string]any{
+	r = e.Do(t, servertest.Request{Method: "POST", Path: "/api/v1/users", Token: admin, Body: map[string]any{
 		"username": "nanxun-district", "password": servertest.DemoPassword, "role": "district_admin", "district_id": d.ID}})
 	if r.Status != http.StatusCreated {
 		t.Fatalf("POST /api/v1/users = %d %s", r.Status, r.Body)
@@ -370,7 +370,7 @@ func TestPagesOrgMembers(t *testing.T) {
 	if err := e.DB.Table("users").Where("username = ?", "kangle-staff").Take(&member).Error; err != nil {
 		t.Fatal(err)
 	}
-	if orgID := e.IDOf("organizations", "credit_code = ?", "52330502MJ526018XR"); member.Role != "org_member" || member.OrganizationID != orgID {
+	if orgID := e.IDOf(t, "organizations", "credit_code = ?", "52330502MJ526018XR"); member.Role != "org_member" || member.OrganizationID != orgID {
 		t.Errorf("invited member = %+v, want an org_member of organization %d", member, orgID)
 	}
 	wantBody(t, "GET /org after inviting", admin.Get(t, "/org?done=invited"), "成员已添加", "kangle-staff", "护理员小李")
@@ -451,7 +451,7 @@ func TestPagesOrgAccess(t *testing.T) {
 	org2 := servertest.SignIn(t, e, "demo-org2")
 	r = org2.PostFile(t, "/org/documents", url.Values{"csrf_token": {pageToken(t, org2, "/org")}}, "会员名录.pdf", samplePDF)
 	servertest.WantRedirect(t, "POST /org/documents as demo-org2", r, "/org?done=uploaded#documents")
-	doc := e.IDOf("organization_documents", "original_name = ?", "会员名录.pdf")
+	doc := e.IDOf(t, "organization_documents", "original_name = ?", "会员名录.pdf")
 	wantStatus(t, "GET another organization's document", orgP.Get(t, fmt.Sprintf("/org/documents/%d", doc)), http.StatusNotFound)
 
 	dist := servertest.SignIn(t, e, "demo-district")

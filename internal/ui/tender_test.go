@@ -24,25 +24,25 @@ import (
 // home care.
 func tenderCast(t *testing.T, e *servertest.Env) {
 	t.Helper()
-	district := e.ActorOf("demo-district")
+	district := e.ActorOf(t, "demo-district")
 	for _, name := range []string{"demo-evaluator2", "demo-evaluator3"} {
-		if !e.UserExists(name) {
-			e.CreateUser(map[string]any{"username": name, "display_name": name, "role": "evaluator", "district_id": district.Scope.DistrictID})
+		if !e.UserExists(t, name) {
+			e.CreateUser(t, map[string]any{"username": name, "display_name": name, "role": "evaluator", "district_id": district.Scope.DistrictID})
 		}
 	}
-	if e.UserExists("demo-org3") {
+	if e.UserExists(t, "demo-org3") {
 		return
 	}
 	ctx := context.Background()
-	o, err := org.CreateTx(e.DB, e.ActorOf("demo-admin"), org.Input{CreditCode: servertest.CreditCode(t, "52330502MJ7300001"),
+	o, err := org.CreateTx(e.DB, e.ActorOf(t, "demo-admin"), org.Input{CreditCode: servertest.CreditCode(t, "52330502MJ7300001"),
 		LegalName: "湖州市吴兴区颐康为老服务中心", OrgType: org.SocialServiceInstitution, DistrictID: district.Scope.DistrictID,
 		LegalRepresentative: "孙红", ContactName: "孙红", ContactPhone: "0572-2100009", StaffCount: 30, CertifiedSocialWorkers: 6}, e.Clock.Now())
 	if err != nil {
 		t.Fatalf("create demo-org3's organization: %v", err)
 	}
-	e.CreateUser(map[string]any{"username": "demo-org3", "display_name": "颐康为老", "role": "org_admin", "organization_id": o.ID})
+	e.CreateUser(t, map[string]any{"username": "demo-org3", "display_name": "颐康为老", "role": "org_admin", "organization_id": o.ID})
 	orgs := org.NewService(e.DB, e.Clock, org.Options{Argon2: e.Cfg.Auth.Argon2, Uploads: e.Cfg.Uploads})
-	cert, err := orgs.Apply(ctx, e.ActorOf("demo-org3"), org.ApplyInput{DistrictID: district.Scope.DistrictID,
+	cert, err := orgs.Apply(ctx, e.ActorOf(t, "demo-org3"), org.ApplyInput{DistrictID: district.Scope.DistrictID,
 		Categories: []string{"ELDERLY_HOME_CARE"}, Statement: "具备居家养老服务承接能力"})
 	if err != nil {
 		t.Fatalf("apply for demo-org3: %v", err)
@@ -59,7 +59,7 @@ func elderlyItem(t *testing.T, e *servertest.Env) int64 {
 	var id int64
 	if err := e.DB.Raw(`SELECT i.id FROM transfer_items i JOIN transfer_item_versions v ON v.item_id = i.id AND v.version = i.published_version
 		WHERE i.subdistrict_id = ? AND v.category_code = 'ELDERLY_HOME_CARE' AND i.status = 'published' ORDER BY i.id LIMIT 1`,
-		e.ActorOf("demo-officer").Scope.SubdistrictID).Scan(&id).Error; err != nil || id == 0 {
+		e.ActorOf(t, "demo-officer").Scope.SubdistrictID).Scan(&id).Error; err != nil || id == 0 {
 		t.Fatalf("no published elderly home care item: %v", err)
 	}
 	return id
@@ -72,7 +72,7 @@ func elderlyFund(t *testing.T, e *servertest.Env) int64 {
 	var id int64
 	if err := e.DB.Raw(`SELECT f.id FROM fund_accounts f JOIN fund_account_categories c ON c.fund_account_id = f.id AND c.category_code = 'ELDERLY_HOME_CARE'
 		JOIN ledger_accounts l ON l.fund_account_id = f.id AND l.kind = 'available'
-		WHERE f.subdistrict_id = ? ORDER BY l.balance DESC, f.id LIMIT 1`, e.ActorOf("demo-officer").Scope.SubdistrictID).Scan(&id).Error; err != nil || id == 0 {
+		WHERE f.subdistrict_id = ? ORDER BY l.balance DESC, f.id LIMIT 1`, e.ActorOf(t, "demo-officer").Scope.SubdistrictID).Scan(&id).Error; err != nil || id == 0 {
 		t.Fatalf("no fund for elderly home care: %v", err)
 	}
 	return id
@@ -83,7 +83,7 @@ func committeeIDs(t *testing.T, e *servertest.Env) []int64 {
 	t.Helper()
 	var ids []int64
 	for _, name := range []string{"demo-evaluator", "demo-evaluator2", "demo-evaluator3"} {
-		ids = append(ids, e.IDOf("users", "username = ?", name))
+		ids = append(ids, e.IDOf(t, "users", "username = ?", name))
 	}
 	return ids
 }
@@ -105,7 +105,7 @@ func tenderService(t *testing.T, e *servertest.Env) *tender.Service {
 // hour later.
 func openTender(t *testing.T, e *servertest.Env, svc *tender.Service, title string) tender.View {
 	t.Helper()
-	ctx, officer := context.Background(), e.ActorOf("demo-officer")
+	ctx, officer := context.Background(), e.ActorOf(t, "demo-officer")
 	item, fundID := elderlyItem(t, e), elderlyFund(t, e)
 	ceiling, minBids := money.Fen(50_000_000), 2
 	start := org.ChinaDate(e.Clock.Now()).AddDays(40)
@@ -223,7 +223,7 @@ func TestPagesTenderOfficer(t *testing.T) {
 		t.Fatalf("tenders after refused forms = %d, want %d", n, before)
 	}
 	r = officer.Post(t, "/tenders", valid)
-	id := e.IDOf("tenders", "title = ?", "爱山街道居家养老上门服务（页面测试）")
+	id := e.IDOf(t, "tenders", "title = ?", "爱山街道居家养老上门服务（页面测试）")
 	servertest.WantRedirect(t, "POST /tenders", r, fmt.Sprintf("/tenders/%d?done=created", id))
 	page := officer.Get(t, fmt.Sprintf("/tenders/%d?done=created", id))
 	wantStatus(t, "the draft", page, http.StatusOK)
@@ -310,7 +310,7 @@ func TestPagesTenderBidding(t *testing.T) {
 	wantInvalid(t, "POST an empty question", r, http.StatusBadRequest, "ask-body")
 	r = bidder.Post(t, path+"/questions", url.Values{"csrf_token": {token}, "body": {"助浴设备是否由采购人提供？"}})
 	servertest.WantRedirect(t, "POST a question", r, path+"?done=asked#qa")
-	qid := e.IDOf("tender_questions", "tender_id = ?", v.ID)
+	qid := e.IDOf(t, "tender_questions", "tender_id = ?", v.ID)
 	officer := servertest.SignIn(t, e, "demo-officer")
 	officerToken := pageToken(t, officer, fmt.Sprintf("/tenders/%d", v.ID))
 	answerPath := fmt.Sprintf("/tenders/%d/questions/%d/answer", v.ID, qid)
@@ -339,7 +339,7 @@ func TestPagesTenderBidding(t *testing.T) {
 	if first == nil {
 		t.Fatalf("the receipt shows no SHA-256: %s", page.Body)
 	}
-	bidID := e.IDOf("bids", "tender_id = ? AND status = 'active'", v.ID)
+	bidID := e.IDOf(t, "bids", "tender_id = ? AND status = 'active'", v.ID)
 	file := bidder.Get(t, fmt.Sprintf("%s/bids/%d/attachments/0", path, bidID))
 	if file.Status != http.StatusOK || !strings.Contains(string(file.Body), canaryFile) {
 		t.Errorf("the bidder's own attachment = %d %q", file.Status, file.Body)
@@ -350,7 +350,7 @@ func TestPagesTenderBidding(t *testing.T) {
 	rivalToken := pageToken(t, rival, path)
 	r = rival.PostMultipart(t, path+"/bid", bidForm(rivalToken, "440000", "颐康方案", v), "attachments", nil)
 	servertest.WantRedirect(t, "POST the rival's bid", r, path+"?done=submitted#receipt")
-	rivalBid := e.IDOf("bids", "tender_id = ? AND status = 'active' AND id <> ?", v.ID, bidID)
+	rivalBid := e.IDOf(t, "bids", "tender_id = ? AND status = 'active' AND id <> ?", v.ID, bidID)
 	wantStatus(t, "withdraw another organization's bid", bidder.Post(t, fmt.Sprintf("%s/bids/%d/withdraw", path, rivalBid), url.Values{"csrf_token": {token}}),
 		http.StatusNotFound)
 	r = rival.Post(t, fmt.Sprintf("%s/bids/%d/withdraw", path, rivalBid), url.Values{"csrf_token": {rivalToken}})
@@ -445,7 +445,7 @@ func TestPagesTenderBidding(t *testing.T) {
 	wantBody(t, "the reviews list", evaluator.Get(t, "/reviews"), "已提交评分")
 
 	// An evaluator outside the committee does not see the tender.
-	e.CreateUser(map[string]any{"username": "outside-evaluator", "role": "evaluator", "district_id": e.ActorOf("demo-district").Scope.DistrictID})
+	e.CreateUser(t, map[string]any{"username": "outside-evaluator", "role": "evaluator", "district_id": e.ActorOf(t, "demo-district").Scope.DistrictID})
 	wantStatus(t, "another committee's tender", servertest.SignIn(t, e, "outside-evaluator").Get(t, review), http.StatusNotFound)
 }
 
@@ -489,7 +489,7 @@ func serviceBid(t *testing.T, e *servertest.Env, svc *tender.Service, username s
 	for _, m := range v.Metrics {
 		body.MetricCommitments = append(body.MetricCommitments, tender.Commitment{Code: m.Code, Value: m.Target})
 	}
-	if _, err := svc.SubmitBid(context.Background(), e.ActorOf(username), v.ID, body); err != nil {
+	if _, err := svc.SubmitBid(context.Background(), e.ActorOf(t, username), v.ID, body); err != nil {
 		t.Fatalf("SubmitBid(%s) error = %v", username, err)
 	}
 }
@@ -502,8 +502,8 @@ func TestPagesTenderAward(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t)
 	tenderCast(t, e)
-	e.CreateUser(map[string]any{"username": "spare-evaluator", "display_name": "候补专家", "role": "evaluator",
-		"district_id": e.ActorOf("demo-district").Scope.DistrictID})
+	e.CreateUser(t, map[string]any{"username": "spare-evaluator", "display_name": "候补专家", "role": "evaluator",
+		"district_id": e.ActorOf(t, "demo-district").Scope.DistrictID})
 	svc := tenderService(t, e)
 	ctx := context.Background()
 	v := openTender(t, e, svc, "仁皇山社区助餐服务（定标测试）")
@@ -521,7 +521,7 @@ func TestPagesTenderAward(t *testing.T) {
 	wantBody(t, "the recused member's page", ev3.Get(t, review), `id="member-recused"`)
 	officer := servertest.SignIn(t, e, "demo-officer")
 	page := officer.Get(t, tenderPath)
-	spare := e.IDOf("users", "username = ?", "spare-evaluator")
+	spare := e.IDOf(t, "users", "username = ?", "spare-evaluator")
 	wantBody(t, "the committee", page, "存在冲突·已回避", fmt.Sprintf(`id="replace-%d"`, spare))
 	token := servertest.CSRFToken(t, page)
 	r = officer.Post(t, tenderPath+"/committee", url.Values{"csrf_token": {token}})
@@ -532,7 +532,7 @@ func TestPagesTenderAward(t *testing.T) {
 
 	// The committee scores through the service; demo-org ranks first.
 	for _, name := range []string{"demo-evaluator", "demo-evaluator2", "spare-evaluator"} {
-		a := e.ActorOf(name)
+		a := e.ActorOf(t, name)
 		if _, err := svc.Declare(ctx, a, v.ID, false, ""); err != nil {
 			t.Fatalf("Declare(%s) error = %v", name, err)
 		}
@@ -568,7 +568,7 @@ func TestPagesTenderAward(t *testing.T) {
 	r = loser.Post(t, opp+"/challenges", url.Values{"csrf_token": {lt}, "reasons": {"评分有误"}, "evidence_document_ids": {"999999"}})
 	wantInvalid(t, "POST a challenge with another organization's document", r, http.StatusBadRequest, "challenge-evidence")
 	orgs := org.NewService(e.DB, e.Clock, org.Options{Argon2: e.Cfg.Auth.Argon2, Uploads: e.Cfg.Uploads})
-	loserActor := e.ActorOf("demo-org3")
+	loserActor := e.ActorOf(t, "demo-org3")
 	doc, err := orgs.SaveDocument(ctx, loserActor, loserActor.Scope.OrganizationID, "评分复核申请.pdf", bytes.NewReader(samplePDF))
 	if err != nil {
 		t.Fatalf("SaveDocument() error = %v", err)
@@ -577,7 +577,7 @@ func TestPagesTenderAward(t *testing.T) {
 	servertest.WantRedirect(t, "POST a challenge", r, opp+"?done=challenged#challenge")
 	wantStatus(t, "a challenge by a non-bidder", servertest.SignIn(t, e, "demo-org2").Post(t, opp+"/challenges", url.Values{"csrf_token": {lt}, "reasons": {"x"}}),
 		http.StatusForbidden)
-	ch := e.IDOf("challenges", "tender_id = ?", v.ID)
+	ch := e.IDOf(t, "challenges", "tender_id = ?", v.ID)
 	answer := fmt.Sprintf("%s/challenges/%d/answer", tenderPath, ch)
 
 	// The officer reads the evidence the challenge cites; nobody else reads it there.

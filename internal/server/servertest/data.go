@@ -9,8 +9,8 @@ import (
 )
 
 // ActorOf returns the actor of a user as the auth service makes it.
-func (e *Env) ActorOf(username string) access.Actor {
-	e.T.Helper()
+func (e *Env) ActorOf(t testing.TB, username string) access.Actor {
+	t.Helper()
 	var u struct {
 		ID             int64
 		Role           access.Role
@@ -19,7 +19,7 @@ func (e *Env) ActorOf(username string) access.Actor {
 		OrganizationID *int64
 	}
 	if err := e.DB.Table("users").Where("username = ?", username).Take(&u).Error; err != nil {
-		e.T.Fatalf("user %s: %v", username, err)
+		t.Fatalf("user %s: %v", username, err)
 	}
 	a := access.Actor{UserID: u.ID, Username: username, Role: u.Role, RequestID: "test"}
 	if u.DistrictID != nil {
@@ -27,7 +27,7 @@ func (e *Env) ActorOf(username string) access.Actor {
 	}
 	if u.SubdistrictID != nil {
 		a.Scope.SubdistrictID = *u.SubdistrictID
-		a.Scope.DistrictID = e.IDOf("districts", "id = (SELECT district_id FROM subdistricts WHERE id = ?)", *u.SubdistrictID)
+		a.Scope.DistrictID = e.IDOf(t, "districts", "id = (SELECT district_id FROM subdistricts WHERE id = ?)", *u.SubdistrictID)
 	}
 	if u.OrganizationID != nil {
 		a.Scope.OrganizationID = *u.OrganizationID
@@ -35,23 +35,23 @@ func (e *Env) ActorOf(username string) access.Actor {
 	return a
 }
 
-func (e *Env) UserExists(username string) bool {
-	e.T.Helper()
+func (e *Env) UserExists(t testing.TB, username string) bool {
+	t.Helper()
 	var n int64
 	if err := e.DB.Table("users").Where("username = ?", username).Count(&n).Error; err != nil {
-		e.T.Fatal(err)
+		t.Fatal(err)
 	}
 	return n > 0
 }
 
 // CreateUser creates a user with the demo password through the API, as the
 // platform admin does.
-func (e *Env) CreateUser(body map[string]any) {
-	e.T.Helper()
+func (e *Env) CreateUser(t testing.TB, body map[string]any) {
+	t.Helper()
 	body["password"] = DemoPassword
-	r := e.Do(Request{Method: "POST", Path: "/api/v1/users", Token: e.Token("demo-admin"), Body: body})
+	r := e.Do(t, Request{Method: "POST", Path: "/api/v1/users", Token: e.Token(t, "demo-admin"), Body: body})
 	if r.Status != http.StatusCreated {
-		e.T.Fatalf("POST /api/v1/users %v = %d %s", body["username"], r.Status, r.Body)
+		t.Fatalf("POST /api/v1/users %v = %d %s", body["username"], r.Status, r.Body)
 	}
 }
 
@@ -82,7 +82,7 @@ func CreditCode(t testing.TB, base string) string {
 // is decoded into out when out is not nil.
 func Call(t testing.TB, e *Env, method, path, token string, body any, want int, out any) Response {
 	t.Helper()
-	r := e.Do(Request{Method: method, Path: path, Token: token, Body: body})
+	r := e.Do(t, Request{Method: method, Path: path, Token: token, Body: body})
 	if r.Status != want {
 		t.Fatalf("%s %s = %d %s, want %d", method, path, r.Status, r.Body, want)
 	}

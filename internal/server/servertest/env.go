@@ -48,7 +48,6 @@ var (
 // Env is one test's running application: a fresh database with the demo seed,
 // a manual clock, and the real Fiber app.
 type Env struct {
-	T        testing.TB
 	DB       *gorm.DB
 	Clock    *clock.Manual
 	Cfg      config.Config
@@ -109,7 +108,7 @@ func NewEnvWith(t testing.TB, cfg config.Config) *Env {
 	clk := clock.NewManual(Start)
 	// Rows GORM stamps itself (created_at) follow the test's clock too.
 	gdb := dbtest.New(t).Session(&gorm.Session{NowFunc: func() time.Time { return clk.Now().UTC().Truncate(time.Microsecond) }})
-	e := &Env{T: t, DB: gdb, Clock: clk, Cfg: cfg, Logs: &LogBuffer{}}
+	e := &Env{DB: gdb, Clock: clk, Cfg: cfg, Logs: &LogBuffer{}}
 	// Whatever a test did through the API, the ledger must still hold.
 	t.Cleanup(func() {
 		violations, err := fund.CheckInvariants(gdb)
@@ -184,26 +183,26 @@ type Request struct {
 
 // Do sends req through the real app and, for API paths, validates the response
 // against the OpenAPI document, failing the test on any mismatch.
-func (e *Env) Do(req Request) Response {
-	e.T.Helper()
-	r, body := e.send(req)
+func (e *Env) Do(t testing.TB, req Request) Response {
+	t.Helper()
+	r, body := e.send(t, req)
 	if strings.HasPrefix(req.Path, "/api/v1/") || req.Path == "/healthz" || req.Path == "/readyz" {
-		ValidateResponse(e.T, req, body, r)
+		ValidateResponse(t, req, body, r)
 	}
 	return r
 }
 
 // DoRaw sends req through the real app without checking the answer against
 // the OpenAPI document.
-func (e *Env) DoRaw(req Request) Response {
-	e.T.Helper()
-	r, _ := e.send(req)
+func (e *Env) DoRaw(t testing.TB, req Request) Response {
+	t.Helper()
+	r, _ := e.send(t, req)
 	return r
 }
 
 // Send sends req through the real app; it returns the answer and the body sent.
-func (e *Env) send(req Request) (Response, []byte) {
-	e.T.Helper()
+func (e *Env) send(t testing.TB, req Request) (Response, []byte) {
+	t.Helper()
 	var body []byte
 	switch b := req.Body.(type) {
 	case nil:
@@ -214,7 +213,7 @@ func (e *Env) send(req Request) (Response, []byte) {
 	default:
 		var err error
 		if body, err = json.Marshal(b); err != nil {
-			e.T.Fatal(err)
+			t.Fatal(err)
 		}
 	}
 	hr := httptest.NewRequest(req.Method, "http://127.0.0.1:8080"+req.Path, bytes.NewReader(body))
@@ -229,12 +228,12 @@ func (e *Env) send(req Request) (Response, []byte) {
 	}
 	res, err := e.Server.App().Test(hr, -1)
 	if err != nil {
-		e.T.Fatalf("%s %s: %v", req.Method, req.Path, err)
+		t.Fatalf("%s %s: %v", req.Method, req.Path, err)
 	}
 	defer res.Body.Close()
 	out, err := io.ReadAll(res.Body)
 	if err != nil {
-		e.T.Fatal(err)
+		t.Fatal(err)
 	}
 	return Response{Status: res.StatusCode, Header: res.Header, Body: out}, body
 }
@@ -278,29 +277,29 @@ func ValidateResponse(t testing.TB, req Request, body []byte, r Response) {
 }
 
 // Tokens logs username in with the demo password.
-func (e *Env) Tokens(username string) auth.Tokens {
-	e.T.Helper()
-	r := e.Do(Request{Method: "POST", Path: "/api/v1/auth/login", Body: map[string]string{"username": username, "password": DemoPassword}})
+func (e *Env) Tokens(t testing.TB, username string) auth.Tokens {
+	t.Helper()
+	r := e.Do(t, Request{Method: "POST", Path: "/api/v1/auth/login", Body: map[string]string{"username": username, "password": DemoPassword}})
 	if r.Status != http.StatusOK {
-		e.T.Fatalf("login %s: status %d, body %s", username, r.Status, r.Body)
+		t.Fatalf("login %s: status %d, body %s", username, r.Status, r.Body)
 	}
 	var tk auth.Tokens
-	r.JSON(e.T, &tk)
+	r.JSON(t, &tk)
 	return tk
 }
 
 // Token returns an access Token for username.
-func (e *Env) Token(username string) string {
-	e.T.Helper()
-	return e.Tokens(username).AccessToken
+func (e *Env) Token(t testing.TB, username string) string {
+	t.Helper()
+	return e.Tokens(t, username).AccessToken
 }
 
 // IDOf returns the id of the row of table matching where, failing when absent.
-func (e *Env) IDOf(table, where string, args ...any) int64 {
-	e.T.Helper()
+func (e *Env) IDOf(t testing.TB, table, where string, args ...any) int64 {
+	t.Helper()
 	var id int64
 	if err := e.DB.Table(table).Select("id").Where(where, args...).Take(&id).Error; err != nil {
-		e.T.Fatalf("find %s where %s: %v", table, where, err)
+		t.Fatalf("find %s where %s: %v", table, where, err)
 	}
 	return id
 }

@@ -39,7 +39,7 @@ type PayEnv struct {
 // donation, onboarding and webhook routes answer 409.
 func NewEnvWithPayouts(t testing.TB) *PayEnv {
 	t.Helper()
-	return WithPayouts(NewEnv(t))
+	return WithPayouts(t, NewEnv(t))
 }
 
 // NewEnvWithStripe is newEnvWithPayouts with Stripe on: the service talks to
@@ -55,8 +55,8 @@ func NewEnvWithStripe(t testing.TB) *PayEnv {
 // WithPayouts rebuilds e's server around a payout service of its own, as
 // cmd/jiedao wires it, without jobs. Tokens issued before stay valid: the
 // new server signs with the same keys and reads the same sessions.
-func WithPayouts(e *Env) *PayEnv {
-	e.T.Helper()
+func WithPayouts(t testing.TB, e *Env) *PayEnv {
+	t.Helper()
 	log := slog.New(slog.NewJSONHandler(e.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	pe := &PayEnv{Env: e, Payouts: payout.NewService(e.DB, e.Clock, log, payout.Options{})}
 	svc := e.Services
@@ -64,7 +64,7 @@ func WithPayouts(e *Env) *PayEnv {
 	var err error
 	e.Server, err = server.New(server.Deps{Config: e.Cfg, DB: e.DB, Log: log, Clock: e.Clock, Services: svc})
 	if err != nil {
-		e.T.Fatalf("server.New() error = %v", err)
+		t.Fatalf("server.New() error = %v", err)
 	}
 	return pe
 }
@@ -224,7 +224,7 @@ func DeliverEvent(t testing.TB, e *Env, event []byte, wantID string) {
 		Received bool   `json:"received"`
 		ID       string `json:"id"`
 	}
-	r := e.Do(Request{Method: "POST", Path: "/api/v1/stripe/webhook", Body: event,
+	r := e.Do(t, Request{Method: "POST", Path: "/api/v1/stripe/webhook", Body: event,
 		Header: map[string]string{"Stripe-Signature": SignStripe(event, WebhookSecret, e.Clock.Now())}})
 	if r.Status != http.StatusOK {
 		t.Fatalf("POST /api/v1/stripe/webhook = %d %s, want 200", r.Status, r.Body)
