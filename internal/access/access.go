@@ -97,3 +97,31 @@ func (a Actor) UserRef() *int64 {
 	id := a.UserID
 	return &id
 }
+
+// The role groups: who may call what. The API's route table, the page table
+// and the services use these, so that a group is defined once.
+var (
+	// SubdistrictStaff read a subdistrict's records (transfer items, fund
+	// accounts, payouts, reports), each within its scope.
+	SubdistrictStaff = []Role{PlatformAdmin, DistrictAdmin, ProcurementOfficer, FinanceOfficer}
+	// PlaceReaders read communities.
+	PlaceReaders = []Role{PlatformAdmin, DistrictAdmin, ProcurementOfficer, FinanceOfficer, Evaluator}
+	// OrgStaff are the accounts of a social organization.
+	OrgStaff = []Role{OrgAdmin, OrgMember}
+	// OrgReaders read organizations, their members, evidence documents and
+	// certifications: the platform, the district, and the organization itself.
+	OrgReaders = []Role{PlatformAdmin, DistrictAdmin, OrgAdmin, OrgMember}
+	// OrgEditors change an organization's profile.
+	OrgEditors = []Role{PlatformAdmin, DistrictAdmin, OrgAdmin}
+	// PlaceEditors create and change communities.
+	PlaceEditors = []Role{PlatformAdmin, ProcurementOfficer}
+	// PayoutReaders read payouts: subdistrict staff those their funds paid,
+	// an organization's staff those it received.
+	PayoutReaders = []Role{PlatformAdmin, DistrictAdmin, ProcurementOfficer, FinanceOfficer, OrgAdmin, OrgMember}
+	// TenderReaders read tenders through the signed-in API, each as
+	// the tender service scopes them.
+	TenderReaders = []Role{PlatformAdmin, DistrictAdmin, ProcurementOfficer, FinanceOfficer, Evaluator, OrgAdmin, OrgMember}
+	// BidReaders read bids: their own before the opening (organizations), the
+	// opened ones after it (the officer, the committee).
+	BidReaders = []Role{ProcurementOfficer, Evaluator, OrgAdmin, OrgMember}
+)

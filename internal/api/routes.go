@@ -7,20 +7,6 @@ import (
 	"github.com/jiedao-market/jiedao/internal/request"
 )
 
-// Role groups used by the route table.
-var (
-	placeReaders  = []access.Role{access.PlatformAdmin, access.DistrictAdmin, access.ProcurementOfficer, access.FinanceOfficer, access.Evaluator}
-	orgReaders    = []access.Role{access.PlatformAdmin, access.DistrictAdmin, access.OrgAdmin, access.OrgMember}
-	certReaders   = []access.Role{access.PlatformAdmin, access.DistrictAdmin, access.OrgAdmin, access.OrgMember}
-	itemReaders   = []access.Role{access.PlatformAdmin, access.DistrictAdmin, access.ProcurementOfficer, access.FinanceOfficer}
-	fundReaders   = []access.Role{access.PlatformAdmin, access.DistrictAdmin, access.ProcurementOfficer, access.FinanceOfficer}
-	payoutReaders = []access.Role{access.PlatformAdmin, access.DistrictAdmin, access.ProcurementOfficer, access.FinanceOfficer,
-		access.OrgAdmin, access.OrgMember}
-	tenderReaders = []access.Role{access.PlatformAdmin, access.DistrictAdmin, access.ProcurementOfficer, access.FinanceOfficer,
-		access.Evaluator, access.OrgAdmin, access.OrgMember}
-	orgUsers = []access.Role{access.OrgAdmin, access.OrgMember}
-)
-
 // Routes registers the API description at /api/openapi.json and the whole
 // /api/v1 route table on app.
 func (h *Handler) Routes(app fiber.Router) {
@@ -45,15 +31,15 @@ func (h *Handler) Routes(app fiber.Router) {
 	api.Get("/subdistricts/:id", request.SignedIn, h.handleSubdistrictGet)
 	api.Patch("/subdistricts/:id", allow(access.PlatformAdmin), h.handleSubdistrictUpdate)
 
-	api.Get("/communities", allow(placeReaders...), h.handleCommunityList)
-	api.Post("/communities", allow(access.PlatformAdmin, access.ProcurementOfficer), h.handleCommunityCreate)
-	api.Get("/communities/:id", allow(placeReaders...), h.handleCommunityGet)
-	api.Patch("/communities/:id", allow(access.PlatformAdmin, access.ProcurementOfficer), h.handleCommunityUpdate)
+	api.Get("/communities", allow(access.PlaceReaders...), h.handleCommunityList)
+	api.Post("/communities", allow(access.PlaceEditors...), h.handleCommunityCreate)
+	api.Get("/communities/:id", allow(access.PlaceReaders...), h.handleCommunityGet)
+	api.Patch("/communities/:id", allow(access.PlaceEditors...), h.handleCommunityUpdate)
 
-	api.Get("/organizations", allow(orgReaders...), h.handleOrganizationList)
+	api.Get("/organizations", allow(access.OrgReaders...), h.handleOrganizationList)
 	api.Post("/organizations", anonymous(), h.handleOrganizationCreate) // anonymous sign-up, or an admin's registration
-	api.Get("/organizations/:id", allow(orgReaders...), h.handleOrganizationGet)
-	api.Patch("/organizations/:id", allow(access.PlatformAdmin, access.DistrictAdmin, access.OrgAdmin), h.handleOrganizationUpdate)
+	api.Get("/organizations/:id", allow(access.OrgReaders...), h.handleOrganizationGet)
+	api.Patch("/organizations/:id", allow(access.OrgEditors...), h.handleOrganizationUpdate)
 
 	api.Get("/users", allow(access.PlatformAdmin), h.handleUserList)
 	api.Post("/users", allow(access.PlatformAdmin), h.handleUserCreate)
@@ -70,27 +56,27 @@ func (h *Handler) Routes(app fiber.Router) {
 	api.Get("/districts/:id/guidance-catalog", h.handleGuidanceList)
 	api.Post("/districts/:id/guidance-catalog", allow(access.DistrictAdmin), h.handleGuidanceAdd)
 
-	api.Get("/transfer-items", allow(itemReaders...), h.handleItemList)
+	api.Get("/transfer-items", allow(access.SubdistrictStaff...), h.handleItemList)
 	api.Post("/transfer-items", allow(access.ProcurementOfficer), h.handleItemCreate)
-	api.Get("/transfer-items/:id", allow(itemReaders...), h.handleItemGet)
+	api.Get("/transfer-items/:id", allow(access.SubdistrictStaff...), h.handleItemGet)
 	api.Patch("/transfer-items/:id", allow(access.ProcurementOfficer), h.handleItemUpdate)
 	api.Post("/transfer-items/:id/publish", allow(access.ProcurementOfficer), h.handleItemPublish)
 	api.Post("/transfer-items/:id/retire", allow(access.ProcurementOfficer), h.handleItemRetire)
-	api.Get("/transfer-items/:id/versions", allow(itemReaders...), h.handleItemVersions)
+	api.Get("/transfer-items/:id/versions", allow(access.SubdistrictStaff...), h.handleItemVersions)
 
 	api.Get("/public/transfer-items", h.handlePublicItemList)
 	api.Get("/public/transfer-items/:id", h.handlePublicItemGet)
 
 	// Organizations' self-service and certification.
-	api.Get("/organizations/:id/members", allow(access.PlatformAdmin, access.DistrictAdmin, access.OrgAdmin, access.OrgMember), h.handleMemberList)
+	api.Get("/organizations/:id/members", allow(access.OrgReaders...), h.handleMemberList)
 	api.Post("/organizations/:id/members", allow(access.OrgAdmin), h.handleMemberAdd)
-	api.Get("/organizations/:id/documents", allow(orgReaders...), h.handleDocumentList)
-	api.Post("/organizations/:id/documents", allow(access.OrgAdmin, access.OrgMember), h.handleDocumentUpload)
-	api.Get("/organizations/:id/documents/:doc", allow(orgReaders...), h.handleDocumentDownload)
+	api.Get("/organizations/:id/documents", allow(access.OrgReaders...), h.handleDocumentList)
+	api.Post("/organizations/:id/documents", allow(access.OrgStaff...), h.handleDocumentUpload)
+	api.Get("/organizations/:id/documents/:doc", allow(access.OrgReaders...), h.handleDocumentDownload)
 
-	api.Get("/certifications", allow(certReaders...), h.handleCertificationList)
+	api.Get("/certifications", allow(access.OrgReaders...), h.handleCertificationList)
 	api.Post("/certifications", allow(access.OrgAdmin), h.handleCertificationApply)
-	api.Get("/certifications/:id", allow(certReaders...), h.handleCertificationGet)
+	api.Get("/certifications/:id", allow(access.OrgReaders...), h.handleCertificationGet)
 	api.Post("/certifications/:id/approve", allow(access.DistrictAdmin), h.handleCertificationApprove)
 	api.Post("/certifications/:id/reject", allow(access.DistrictAdmin), h.handleCertificationDecide("reject"))
 	api.Post("/certifications/:id/suspend", allow(access.DistrictAdmin), h.handleCertificationDecide("suspend"))
@@ -99,17 +85,17 @@ func (h *Handler) Routes(app fiber.Router) {
 	api.Get("/public/organizations", h.handlePublicOrganizations)
 
 	// Funds.
-	api.Get("/fund-accounts", allow(fundReaders...), h.handleFundList)
+	api.Get("/fund-accounts", allow(access.SubdistrictStaff...), h.handleFundList)
 	api.Post("/fund-accounts", allow(access.FinanceOfficer), h.handleFundCreate)
-	api.Get("/fund-accounts/:id", allow(fundReaders...), h.handleFundGet)
+	api.Get("/fund-accounts/:id", allow(access.SubdistrictStaff...), h.handleFundGet)
 	api.Post("/fund-accounts/:id/appropriations", allow(access.FinanceOfficer), h.handleAppropriate)
 	api.Post("/fund-accounts/:id/corrections", allow(access.FinanceOfficer), h.handleCorrect)
-	api.Get("/fund-accounts/:id/postings", allow(fundReaders...), h.handlePostings)
-	api.Get("/reports/funds", allow(fundReaders...), h.handleFundReport)
-	api.Get("/reports/community-funding-floor", allow(fundReaders...), h.handleFloorReport)
+	api.Get("/fund-accounts/:id/postings", allow(access.SubdistrictStaff...), h.handlePostings)
+	api.Get("/reports/funds", allow(access.SubdistrictStaff...), h.handleFundReport)
+	api.Get("/reports/community-funding-floor", allow(access.SubdistrictStaff...), h.handleFloorReport)
 
 	// Payouts, donations and Stripe.
-	api.Get("/payouts", allow(payoutReaders...), h.handlePayoutList)
+	api.Get("/payouts", allow(access.PayoutReaders...), h.handlePayoutList)
 	api.Post("/payouts/:id/manual-confirmation", allow(access.FinanceOfficer), h.handleManualConfirmation)
 	api.Post("/organizations/:id/payout-onboarding", allow(access.OrgAdmin), h.handlePayoutOnboarding)
 	api.Post("/public/donations", anonymous(), h.handleDonationStart)
@@ -117,26 +103,26 @@ func (h *Handler) Routes(app fiber.Router) {
 	api.Post("/stripe/webhook", h.handleStripeWebhook)
 
 	// Tendering.
-	api.Get("/tenders", allow(tenderReaders...), h.handleTenderList)
+	api.Get("/tenders", allow(access.TenderReaders...), h.handleTenderList)
 	api.Post("/tenders", allow(access.ProcurementOfficer), h.handleTenderCreate)
-	api.Get("/tenders/:id", allow(tenderReaders...), h.handleTenderGet)
+	api.Get("/tenders/:id", allow(access.TenderReaders...), h.handleTenderGet)
 	api.Patch("/tenders/:id", allow(access.ProcurementOfficer), h.handleTenderUpdate)
 	api.Post("/tenders/:id/publish", allow(access.ProcurementOfficer), h.handleTenderPublish)
 	api.Post("/tenders/:id/cancel", allow(access.ProcurementOfficer), h.handleTenderCancel)
 	api.Post("/tenders/:id/amend", allow(access.ProcurementOfficer), h.handleTenderAmend)
-	api.Get("/tenders/:id/questions", allow(tenderReaders...), h.handleQuestionList)
-	api.Post("/tenders/:id/questions", allow(orgUsers...), h.handleQuestionAsk)
+	api.Get("/tenders/:id/questions", allow(access.TenderReaders...), h.handleQuestionList)
+	api.Post("/tenders/:id/questions", allow(access.OrgStaff...), h.handleQuestionAsk)
 	api.Post("/tenders/:id/questions/:qid/answer", allow(access.ProcurementOfficer), h.handleQuestionAnswer)
-	api.Post("/tenders/:id/bids", allow(orgUsers...), h.handleBidSubmit)
-	api.Get("/tenders/:id/bids", allow(access.ProcurementOfficer, access.Evaluator, access.OrgAdmin, access.OrgMember), h.handleBidList)
-	api.Post("/bids/:id/withdraw", allow(orgUsers...), h.handleBidWithdraw)
-	api.Get("/tenders/:id/opening-record", allow(tenderReaders...), h.handleOpeningRecord)
+	api.Post("/tenders/:id/bids", allow(access.OrgStaff...), h.handleBidSubmit)
+	api.Get("/tenders/:id/bids", allow(access.BidReaders...), h.handleBidList)
+	api.Post("/bids/:id/withdraw", allow(access.OrgStaff...), h.handleBidWithdraw)
+	api.Get("/tenders/:id/opening-record", allow(access.TenderReaders...), h.handleOpeningRecord)
 	api.Post("/tenders/:id/declarations", allow(access.Evaluator), h.handleDeclare)
 	api.Post("/tenders/:id/scores", allow(access.Evaluator), h.handleScores)
-	api.Get("/tenders/:id/score-table", allow(tenderReaders...), h.handleScoreTable)
+	api.Get("/tenders/:id/score-table", allow(access.TenderReaders...), h.handleScoreTable)
 	api.Post("/tenders/:id/award-proposal", allow(access.ProcurementOfficer), h.handleAwardPropose)
-	api.Get("/tenders/:id/challenges", allow(tenderReaders...), h.handleChallengeList)
-	api.Post("/tenders/:id/challenges", allow(orgUsers...), h.handleChallengeFile)
+	api.Get("/tenders/:id/challenges", allow(access.TenderReaders...), h.handleChallengeList)
+	api.Post("/tenders/:id/challenges", allow(access.OrgStaff...), h.handleChallengeFile)
 	api.Post("/challenges/:id/answer", allow(access.ProcurementOfficer), h.handleChallengeAnswer)
 	api.Get("/public/tenders", h.handlePublicTenderList)
 	api.Get("/public/tenders/:id", h.handlePublicTenderGet)

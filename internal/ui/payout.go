@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -57,7 +56,7 @@ func (h *Handler) payoutRows(ctx context.Context, a access.Actor, list []payout.
 	if err != nil {
 		return nil, err
 	}
-	staff := slices.Contains(fundReaders, a.Role)
+	staff := a.Is(access.SubdistrictStaff...)
 	out := make([]payoutRow, len(list))
 	for i, p := range list {
 		r := payoutRow{Payout: p, Organization: orgs[p.OrganizationID], Fund: funds[p.FundAccountID], Amount: yuan(p.AmountFen),

@@ -14,14 +14,6 @@ import (
 	"github.com/jiedao-market/jiedao/web"
 )
 
-// Role groups used by the page table.
-var (
-	placeReaders = []access.Role{access.PlatformAdmin, access.DistrictAdmin, access.ProcurementOfficer, access.FinanceOfficer, access.Evaluator}
-	orgReaders   = []access.Role{access.PlatformAdmin, access.DistrictAdmin, access.OrgAdmin, access.OrgMember}
-	itemReaders  = []access.Role{access.PlatformAdmin, access.DistrictAdmin, access.ProcurementOfficer, access.FinanceOfficer}
-	fundReaders  = []access.Role{access.PlatformAdmin, access.DistrictAdmin, access.ProcurementOfficer, access.FinanceOfficer}
-)
-
 // Routes registers the static files and the whole page table on app. Write
 // routes check the CSRF token first, then the role; the services check the
 // scope again.
@@ -29,7 +21,7 @@ func (h *Handler) Routes(app fiber.Router) {
 	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(mustSub(web.Static, "static")), MaxAge: 3600}))
 	app.Get("/lang/:code", h.handleLanguage)
 	pages := app.Group("", h.webSession)
-	csrf := h.checkCSRF
+	csrf, page := h.checkCSRF, h.page
 	anonymous := func() fiber.Handler { return request.LimitAnonymous(h.cfg.HTTP.AnonymousWritesPerMinute) }
 
 	pages.Get("/", h.handleHome)
@@ -37,9 +29,9 @@ func (h *Handler) Routes(app fiber.Router) {
 	pages.Post("/login", csrf, h.handleLoginSubmit)
 	pages.Post("/logout", csrf, h.handleLogoutSubmit)
 	pages.Get("/dashboard", h.handleDashboard)
-	pages.Get("/communities", h.pageFor("/communities"), h.handleCommunitiesPage)
-	pages.Get("/organizations", h.pageFor("/organizations"), h.handleOrganizationsPage)
-	pages.Get("/admin/users", h.pageFor("/admin/users"), h.handleUsersPage)
+	pages.Get("/communities", page(access.PlaceReaders...), h.handleCommunitiesPage)
+	pages.Get("/organizations", page(access.OrgReaders...), h.handleOrganizationsPage)
+	pages.Get("/admin/users", page(access.PlatformAdmin), h.handleUsersPage)
 
 	// The public transfer-item catalog and service standards, the district
 	// admin's standards and guidance catalog, and the officers' transfer items.
@@ -47,16 +39,16 @@ func (h *Handler) Routes(app fiber.Router) {
 	pages.Get("/catalog/items/:id", h.handleCatalogItemPage)
 	pages.Get("/standards", h.handleStandardsPage)
 
-	standards, guidance := h.pageFor("/district/standards"), h.pageFor("/district/guidance")
-	pages.Get("/district/standards", standards, h.handleDistrictStandardsPage)
-	pages.Post("/district/standards/metrics", csrf, standards, h.handleMetricAddSubmit)
-	pages.Post("/district/standards/:code/:metric", csrf, standards, h.handleMetricAdjustSubmit)
-	pages.Post("/district/standards/:code/:metric/retire", csrf, standards, h.handleMetricRetireSubmit)
-	pages.Get("/district/guidance", guidance, h.handleGuidancePage)
-	pages.Post("/district/guidance", csrf, guidance, h.handleGuidanceSubmit)
+	district := page(access.DistrictAdmin)
+	pages.Get("/district/standards", district, h.handleDistrictStandardsPage)
+	pages.Post("/district/standards/metrics", csrf, district, h.handleMetricAddSubmit)
+	pages.Post("/district/standards/:code/:metric", csrf, district, h.handleMetricAdjustSubmit)
+	pages.Post("/district/standards/:code/:metric/retire", csrf, district, h.handleMetricRetireSubmit)
+	pages.Get("/district/guidance", district, h.handleGuidancePage)
+	pages.Post("/district/guidance", csrf, district, h.handleGuidanceSubmit)
 
-	// Readers see items; only procurement officers (the roles of /items/new) change them.
-	read, write := h.pageFor("/items"), h.pageFor("/items/new")
+	// Subdistrict staff read items; only procurement officers change them.
+	read, write := page(access.SubdistrictStaff...), page(access.ProcurementOfficer)
 	pages.Get("/items", read, h.handleItemsPage)
 	pages.Get("/items/new", write, h.handleItemNewPage)
 	pages.Post("/items", csrf, write, h.handleItemCreateSubmit)
@@ -76,40 +68,39 @@ func (h *Handler) Routes(app fiber.Router) {
 	pages.Post("/signup", anonymous(), csrf, h.handleSignupSubmit)
 	pages.Get("/capable", h.handleCapablePage)
 
-	staff, profile := h.pageFor("/org"), h.pageFor("/org/profile")
+	staff, profile := page(access.OrgStaff...), page(access.OrgAdmin)
 	pages.Get("/org", staff, h.handleOrgPage)
 	pages.Get("/org/profile", profile, h.handleOrgProfilePage)
 	pages.Post("/org/profile", csrf, profile, h.handleOrgProfileSubmit)
-	pages.Post("/org/members", csrf, h.pageFor("/org/members"), h.handleMemberInviteSubmit)
+	pages.Post("/org/members", csrf, page(access.OrgAdmin), h.handleMemberInviteSubmit)
 	pages.Post("/org/documents", csrf, staff, h.handleDocumentUploadSubmit)
 	pages.Get("/org/documents/:id", staff, h.handleOwnDocument)
-	pages.Post("/org/certifications", csrf, h.pageFor("/org/certifications"), h.handleApplySubmit)
+	pages.Post("/org/certifications", csrf, page(access.OrgAdmin), h.handleApplySubmit)
 
-	queue := h.pageFor("/district/certifications")
-	pages.Get("/district/certifications", queue, h.handleQueuePage)
-	pages.Post("/district/certifications/:id/approve", csrf, queue, h.handleApproveSubmit)
+	pages.Get("/district/certifications", district, h.handleQueuePage)
+	pages.Post("/district/certifications/:id/approve", csrf, district, h.handleApproveSubmit)
 	for _, decision := range certDecisions {
-		pages.Post("/district/certifications/:id/"+decision, csrf, queue, h.handleDecisionSubmit(decision))
+		pages.Post("/district/certifications/:id/"+decision, csrf, district, h.handleDecisionSubmit(decision))
 	}
-	pages.Get("/district/documents/:org/:doc", queue, h.handleDistrictDocument)
+	pages.Get("/district/documents/:org/:doc", district, h.handleDistrictDocument)
 
 	// Project funds and payments: the finance officer's fund accounts,
 	// appropriations, corrections and payouts (which the other staff of the
 	// fund roles read), the fund reports, an organization's received payments
 	// with its Stripe onboarding, and the public donation pages.
-	fundRead, fundWrite := h.pageFor("/funds"), h.pageFor("/funds/write")
+	fundRead, fundWrite := page(access.SubdistrictStaff...), page(access.FinanceOfficer)
 	pages.Get("/funds", fundRead, h.handleFundsPage)
 	pages.Post("/funds", csrf, fundWrite, h.handleFundCreateSubmit)
 	pages.Get("/funds/:id", fundRead, h.handleFundPage)
 	pages.Get("/funds/:id/postings.csv", fundRead, h.handlePostingsCSV)
 	pages.Post("/funds/:id/appropriations", csrf, fundWrite, h.handleAppropriationSubmit)
 	pages.Post("/funds/:id/postings/:posting/correct", csrf, fundWrite, h.handleCorrectionSubmit)
-	pages.Get("/payouts", h.pageFor("/payouts"), h.handlePayoutsPage)
+	pages.Get("/payouts", page(access.SubdistrictStaff...), h.handlePayoutsPage)
 	pages.Post("/payouts/:id/confirm", csrf, fundWrite, h.handlePayoutConfirmSubmit)
-	pages.Get("/reports/funds", h.pageFor("/reports/funds"), h.handleFundReportPage)
+	pages.Get("/reports/funds", page(access.SubdistrictStaff...), h.handleFundReportPage)
 
-	pages.Get("/org/payouts", h.pageFor("/org/payouts"), h.handleOrgPayoutsPage)
-	pages.Post("/org/payouts/connect", csrf, h.pageFor("/org/payouts/connect"), h.handleOnboardSubmit)
+	pages.Get("/org/payouts", page(access.OrgStaff...), h.handleOrgPayoutsPage)
+	pages.Post("/org/payouts/connect", csrf, page(access.OrgAdmin), h.handleOnboardSubmit)
 
 	pages.Get("/donate", h.handleDonatePage)
 	pages.Post("/donate", anonymous(), csrf, h.handleDonateSubmit)
@@ -120,7 +111,7 @@ func (h *Handler) Routes(app fiber.Router) {
 	// sealed bid with its receipt, withdrawal, challenge), an evaluator's
 	// reviews (declaration, scoring, score table), the public tender notices
 	// and every user's notifications.
-	officer := h.pageFor("/tenders")
+	officer := page(access.ProcurementOfficer)
 	pages.Get("/tenders", officer, h.handleTendersPage)
 	pages.Get("/tenders/new", officer, h.handleTenderNewPage)
 	pages.Post("/tenders", csrf, officer, h.handleTenderCreateSubmit)
@@ -137,7 +128,7 @@ func (h *Handler) Routes(app fiber.Router) {
 	pages.Get("/tenders/:id/bids/:bid/attachments/:n", officer, h.handleBidAttachment)
 	pages.Get("/tenders/:id/challenges/:cid/evidence/:doc", officer, h.handleEvidenceDownload)
 
-	bidder := h.pageFor("/opportunities")
+	bidder := page(access.OrgStaff...)
 	pages.Get("/opportunities", bidder, h.handleOpportunitiesPage)
 	pages.Get("/opportunities/:id", bidder, h.handleOpportunityPage)
 	pages.Post("/opportunities/:id/questions", csrf, bidder, h.handleAskSubmit)
@@ -146,7 +137,7 @@ func (h *Handler) Routes(app fiber.Router) {
 	pages.Post("/opportunities/:id/challenges", csrf, bidder, h.handleChallengeSubmit)
 	pages.Get("/opportunities/:id/bids/:bid/attachments/:n", bidder, h.handleBidAttachment)
 
-	evaluator := h.pageFor("/reviews")
+	evaluator := page(access.Evaluator)
 	pages.Get("/reviews", evaluator, h.handleReviewsPage)
 	pages.Get("/reviews/:id", evaluator, h.handleReviewPage)
 	pages.Post("/reviews/:id/declaration", csrf, evaluator, h.handleDeclareSubmit)
@@ -155,86 +146,49 @@ func (h *Handler) Routes(app fiber.Router) {
 
 	pages.Get("/procurement", h.handleProcurementPage)
 	pages.Get("/procurement/:id", h.handleNoticePage)
-	pages.Get("/notifications", h.pageFor("/notifications"), h.handleNotificationsPage)
+	pages.Get("/notifications", page(access.Roles...), h.handleNotificationsPage)
 }
 
-// navItem is one entry of the header navigation.
+// navItem is one entry of the header navigation: a page and the roles that
+// may open it (the same group its route admits).
 type navItem struct {
-	Key  string // message key
-	Href string
-}
-
-// pageRoles says which roles may open each signed-in page; the header shows a
-// role only the pages it may open.
-var pageRoles = map[string][]access.Role{
-	"/communities":   placeReaders,
-	"/organizations": orgReaders,
-	"/admin/users":   {access.PlatformAdmin},
-	// Transfer items: staff read them, procurement officers (/items/new) change them.
-	"/items":              itemReaders,
-	"/items/new":          {access.ProcurementOfficer},
-	"/district/standards": {access.DistrictAdmin},
-	"/district/guidance":  {access.DistrictAdmin},
-	// Organizations: their staff see their page and upload evidence; only the
-	// organization's admin edits the profile, invites members and applies.
-	"/org":                     {access.OrgAdmin, access.OrgMember},
-	"/org/profile":             {access.OrgAdmin},
-	"/org/members":             {access.OrgAdmin},
-	"/org/certifications":      {access.OrgAdmin},
-	"/district/certifications": {access.DistrictAdmin},
-	// Funds: the staff who read fund accounts see them, their payouts and the
-	// reports; finance officers alone ("/funds/write", the key of every form
-	// posted from these pages) open accounts, appropriate, correct and confirm.
-	"/funds":         fundReaders,
-	"/funds/write":   {access.FinanceOfficer},
-	"/payouts":       fundReaders,
-	"/reports/funds": fundReaders,
-	// An organization's staff see the payments it received; its admin connects
-	// it to Stripe.
-	"/org/payouts":         {access.OrgAdmin, access.OrgMember},
-	"/org/payouts/connect": {access.OrgAdmin},
-	// Tendering: the procurement officer runs the subdistrict's tenders, an
-	// organization's staff bid on its opportunities, evaluators review the
-	// tenders whose committee they sit on; everyone reads notifications.
-	"/tenders":       {access.ProcurementOfficer},
-	"/opportunities": {access.OrgAdmin, access.OrgMember},
-	"/reviews":       {access.Evaluator},
-	"/notifications": access.Roles,
+	Key   string // message key
+	Href  string
+	Roles []access.Role
 }
 
 var navOrder = []navItem{
-	{"nav.communities", "/communities"},
-	{"nav.organizations", "/organizations"},
-	{"nav.users", "/admin/users"},
-	{"nav.items", "/items"},
-	{"nav.district_standards", "/district/standards"},
-	{"nav.guidance", "/district/guidance"},
-	{"nav.certifications", "/district/certifications"},
-	{"nav.org", "/org"},
-	{"nav.org_payouts", "/org/payouts"},
-	{"nav.funds", "/funds"},
-	{"nav.payouts", "/payouts"},
-	{"nav.fund_reports", "/reports/funds"},
-	{"nav.tenders", "/tenders"},
-	{"nav.opportunities", "/opportunities"},
-	{"nav.reviews", "/reviews"},
-	{"nav.notifications", "/notifications"},
+	{"nav.communities", "/communities", access.PlaceReaders},
+	{"nav.organizations", "/organizations", access.OrgReaders},
+	{"nav.users", "/admin/users", []access.Role{access.PlatformAdmin}},
+	{"nav.items", "/items", access.SubdistrictStaff},
+	{"nav.district_standards", "/district/standards", []access.Role{access.DistrictAdmin}},
+	{"nav.guidance", "/district/guidance", []access.Role{access.DistrictAdmin}},
+	{"nav.certifications", "/district/certifications", []access.Role{access.DistrictAdmin}},
+	{"nav.org", "/org", access.OrgStaff},
+	{"nav.org_payouts", "/org/payouts", access.OrgStaff},
+	{"nav.funds", "/funds", access.SubdistrictStaff},
+	{"nav.payouts", "/payouts", access.SubdistrictStaff},
+	{"nav.fund_reports", "/reports/funds", access.SubdistrictStaff},
+	{"nav.tenders", "/tenders", []access.Role{access.ProcurementOfficer}},
+	{"nav.opportunities", "/opportunities", access.OrgStaff},
+	{"nav.reviews", "/reviews", []access.Role{access.Evaluator}},
+	{"nav.notifications", "/notifications", access.Roles},
 }
 
 func navFor(role access.Role) []navItem {
 	var out []navItem
 	for _, it := range navOrder {
-		if slices.Contains(pageRoles[it.Href], role) {
+		if slices.Contains(it.Roles, role) {
 			out = append(out, it)
 		}
 	}
 	return out
 }
 
-// pageFor admits signed-in users whose role may open the page at path: others
-// are sent to the login page, or shown 403.
-func (h *Handler) pageFor(path string) fiber.Handler {
-	roles := pageRoles[path]
+// page admits signed-in users holding one of roles: others are sent to the
+// login page, or shown 403.
+func (h *Handler) page(roles ...access.Role) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		a := request.Actor(c)
 		if !a.Authenticated() {
