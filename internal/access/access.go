@@ -101,11 +101,10 @@ func (a Actor) UserRef() *int64 {
 // The role groups: who may call what. The API's route table, the page table
 // and the services use these, so that a group is defined once.
 var (
-	// SubdistrictStaff read a subdistrict's records (transfer items, fund
-	// accounts, payouts, reports), each within its scope.
+	// SubdistrictStaff read a subdistrict's records (communities, transfer
+	// items, fund accounts, payouts, reports), each within its Subdistricts:
+	// exactly the roles whose Subdistricts are not empty.
 	SubdistrictStaff = []Role{PlatformAdmin, DistrictAdmin, ProcurementOfficer, FinanceOfficer}
-	// PlaceReaders read communities.
-	PlaceReaders = []Role{PlatformAdmin, DistrictAdmin, ProcurementOfficer, FinanceOfficer, Evaluator}
 	// OrgStaff are the accounts of a social organization.
 	OrgStaff = []Role{OrgAdmin, OrgMember}
 	// OrgReaders read organizations, their members, evidence documents and
@@ -125,3 +124,42 @@ var (
 	// opened ones after it (the officer, the committee).
 	BidReaders = []Role{ProcurementOfficer, Evaluator, OrgAdmin, OrgMember}
 )
+
+// Subdistricts says whose subdistrict-held records (communities, transfer
+// items, fund accounts, payouts, tenders) an actor reads: a platform admin
+// every subdistrict's (All), a district admin those of its district, a
+// procurement or finance officer its own subdistrict's, and every other role
+// none — an evaluator reads only the tenders of its committees, an
+// organization only what is its own or public, through their own rules.
+type Subdistricts struct {
+	All           bool
+	DistrictID    int64 // the subdistricts of this district
+	SubdistrictID int64 // this subdistrict
+}
+
+// Subdistricts returns whose subdistrict-held records a reads.
+func (a Actor) Subdistricts() Subdistricts {
+	switch a.Role {
+	case PlatformAdmin:
+		return Subdistricts{All: true}
+	case DistrictAdmin:
+		return Subdistricts{DistrictID: a.Scope.DistrictID}
+	case ProcurementOfficer, FinanceOfficer:
+		return Subdistricts{SubdistrictID: a.Scope.SubdistrictID}
+	}
+	return Subdistricts{}
+}
+
+// Where returns the SQL condition, with its arguments, that limits column (a
+// subdistricts.id) to s; it reads a table named subdistricts.
+func (s Subdistricts) Where(column string) (string, []any) {
+	switch {
+	case s.All:
+		return "TRUE", nil
+	case s.DistrictID != 0:
+		return column + " IN (SELECT id FROM subdistricts WHERE district_id = ?)", []any{s.DistrictID}
+	case s.SubdistrictID != 0:
+		return column + " = ?", []any{s.SubdistrictID}
+	}
+	return "FALSE", nil
+}

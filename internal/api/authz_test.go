@@ -157,8 +157,9 @@ var azCoreMatrix = map[string][]azMatrixRow{
 			want: azWant{no401, ok200, no403, no403, no403, no403, no403, no403, no403, no403, no403}},
 	},
 	"communities": {
+		// An evaluator reads no subdistrict's records (access.Actor.Subdistricts), communities neither.
 		{method: "GET", route: "/api/v1/communities",
-			want: azWant{no401, ok200, ok200, ok200, ok200, ok200, no403, ok200, no403, no403, no403}},
+			want: azWant{no401, ok200, ok200, ok200, ok200, no403, no403, ok200, no403, no403, no403}},
 		{method: "POST", route: "/api/v1/communities",
 			body: func(t testing.TB, f *azFixture, i int) any {
 				// Each officer adds to its own subdistrict; everyone else names A.
@@ -171,7 +172,7 @@ var azCoreMatrix = map[string][]azMatrixRow{
 			},
 			want: azWant{no401, new201, no403, new201, no403, no403, no403, new201, no403, no403, no403}},
 		{method: "GET", route: "/api/v1/communities/:id", path: func(t testing.TB, f *azFixture) string { return fmt.Sprintf("/api/v1/communities/%d", f.commA) },
-			want: azWant{no401, ok200, ok200, ok200, ok200, ok200, no403, nf404, no403, no403, no403}},
+			want: azWant{no401, ok200, ok200, ok200, ok200, no403, no403, nf404, no403, no403, no403}},
 		{method: "PATCH", route: "/api/v1/communities/:id", path: func(t testing.TB, f *azFixture) string { return fmt.Sprintf("/api/v1/communities/%d", f.commA) },
 			body: func(t testing.TB, f *azFixture, i int) any { return map[string]any{"households": 2400 + i} },
 			want: azWant{no401, ok200, no403, ok200, no403, no403, no403, nf404, no403, no403, no403}},
@@ -415,7 +416,6 @@ func TestTenantCommunities(t *testing.T) {
 	}{
 		{"demo-admin", all},
 		{"demo-district", all},
-		{"demo-evaluator", all},
 		{"demo-officer", all[:3]},
 		{"demo-finance", all[:3]},
 		{"demo-officer2", all[3:]},
@@ -482,7 +482,7 @@ func TestTenantOtherDistrict(t *testing.T) {
 	azRefused(t, e, "GET", orgPath, dist, nil, "organizations", other, http.StatusNotFound, "not_found")
 	azRefused(t, e, "PATCH", orgPath, dist, map[string]any{"contact_name": "越权"}, "organizations", other, http.StatusNotFound, "not_found")
 	commPath := fmt.Sprintf("/api/v1/communities/%d", comm)
-	for _, who := range []string{"demo-district", "demo-evaluator", "demo-officer"} {
+	for _, who := range []string{"demo-district", "demo-officer"} {
 		azRefused(t, e, "GET", commPath, f.tokens[who], nil, "communities", comm, http.StatusNotFound, "not_found")
 	}
 
@@ -504,7 +504,7 @@ func TestTenantOtherDistrict(t *testing.T) {
 	if got := azListCodes(t, e, "/api/v1/organizations", admin); !slices.Contains(got, code) || len(got) != len(seeded)+1 {
 		t.Errorf("GET /api/v1/organizations as demo-admin = %v, want the %d seeded and %s", got, len(seeded), code)
 	}
-	for _, who := range []string{"demo-district", "demo-evaluator"} {
+	for _, who := range []string{"demo-district"} {
 		if got := azListCodes(t, e, "/api/v1/communities", f.tokens[who]); slices.Contains(got, "330503001001") || len(got) != 5 {
 			t.Errorf("GET /api/v1/communities as %s = %v, want only 吴兴区's 5", who, got)
 		}

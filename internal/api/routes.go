@@ -31,9 +31,9 @@ func (h *Handler) Routes(app fiber.Router) {
 	api.Get("/subdistricts/:id", request.SignedIn, h.handleSubdistrictGet)
 	api.Patch("/subdistricts/:id", allow(access.PlatformAdmin), h.handleSubdistrictUpdate)
 
-	api.Get("/communities", allow(access.PlaceReaders...), h.handleCommunityList)
+	api.Get("/communities", allow(access.SubdistrictStaff...), h.handleCommunityList)
 	api.Post("/communities", allow(access.PlaceEditors...), h.handleCommunityCreate)
-	api.Get("/communities/:id", allow(access.PlaceReaders...), h.handleCommunityGet)
+	api.Get("/communities/:id", allow(access.SubdistrictStaff...), h.handleCommunityGet)
 	api.Patch("/communities/:id", allow(access.PlaceEditors...), h.handleCommunityUpdate)
 
 	api.Get("/organizations", allow(access.OrgReaders...), h.handleOrganizationList)

@@ -279,20 +279,11 @@ func insertParts(tx *gorm.DB, c content) error {
 	return nil
 }
 
-// scopeItems restricts q (on transfer_items) to what by may see: all for a
-// platform admin, the district's for a district admin, the own subdistrict's
-// for its officers, none for anyone else.
+// scopeItems restricts q (on transfer_items) to the subdistricts by reads
+// (access.Actor.Subdistricts).
 func scopeItems(q *gorm.DB, by access.Actor) *gorm.DB {
-	switch {
-	case by.Role == access.PlatformAdmin:
-		return q
-	case by.Role == access.DistrictAdmin:
-		return q.Where("transfer_items.subdistrict_id IN (SELECT id FROM subdistricts WHERE district_id = ?)", by.Scope.DistrictID)
-	case by.Role.ScopeKind() == access.ScopeSubdistrict:
-		return q.Where("transfer_items.subdistrict_id = ?", by.Scope.SubdistrictID)
-	default:
-		return q.Where("false")
-	}
+	cond, args := by.Subdistricts().Where("transfer_items.subdistrict_id")
+	return q.Where(cond, args...)
 }
 
 // officerItem locks the item for a procurement officer of its subdistrict;

@@ -63,20 +63,11 @@ func NewService(db *gorm.DB, c clock.Clock) *Service {
 	return &Service{db: db, clock: c}
 }
 
-// Scope restricts q (on fund_accounts) to what by may see: all for a platform
-// admin, the district's for a district admin, the own subdistrict's for its
-// officers, none for anyone else.
+// Scope restricts q (on fund_accounts) to the subdistricts by reads
+// (access.Actor.Subdistricts).
 func Scope(q *gorm.DB, by access.Actor) *gorm.DB {
-	switch {
-	case by.Role == access.PlatformAdmin:
-		return q
-	case by.Role == access.DistrictAdmin:
-		return q.Where("fund_accounts.subdistrict_id IN (SELECT id FROM subdistricts WHERE district_id = ?)", by.Scope.DistrictID)
-	case by.Role.ScopeKind() == access.ScopeSubdistrict:
-		return q.Where("fund_accounts.subdistrict_id = ?", by.Scope.SubdistrictID)
-	default:
-		return q.Where("false")
-	}
+	cond, args := by.Subdistricts().Where("fund_accounts.subdistrict_id")
+	return q.Where(cond, args...)
 }
 
 // AccountInput creates a fund account.

@@ -53,15 +53,8 @@ func (s *Service) FloorReport(ctx context.Context, by access.Actor) ([]FloorRow,
 			  ON n.item_id = v.item_id AND n.version = v.version
 		) share ON share.community_id = c.id`).
 		Group("c.id").Order("c.code")
-	switch {
-	case by.Role == access.PlatformAdmin:
-	case by.Role.ScopeKind() == access.ScopeDistrict:
-		q = q.Where("c.subdistrict_id IN (SELECT id FROM subdistricts WHERE district_id = ?)", by.Scope.DistrictID)
-	case by.Role.ScopeKind() == access.ScopeSubdistrict:
-		q = q.Where("c.subdistrict_id = ?", by.Scope.SubdistrictID)
-	default:
-		q = q.Where("false")
-	}
+	cond, args := by.Subdistricts().Where("c.subdistrict_id")
+	q = q.Where(cond, args...)
 	rows := []FloorRow{}
 	if err := q.Scan(&rows).Error; err != nil {
 		return nil, err

@@ -313,22 +313,15 @@ func (s *Service) ConfirmManual(ctx context.Context, by access.Actor, id int64, 
 	return p, err
 }
 
-// scope restricts q (on payouts) to what by may see: the subdistrict's for its
-// officers, the district's for a district admin, the organization's own for
-// its staff, all for a platform admin.
+// scope restricts q (on payouts) to what by may see: an organization's staff
+// the payouts it received, everyone else those paid from the fund accounts of
+// the subdistricts it reads (access.Actor.Subdistricts).
 func scope(q *gorm.DB, by access.Actor) *gorm.DB {
-	switch {
-	case by.Role == access.PlatformAdmin:
-		return q
-	case by.Role == access.DistrictAdmin:
-		return q.Where("payouts.fund_account_id IN (SELECT f.id FROM fund_accounts f JOIN subdistricts s ON s.id = f.subdistrict_id WHERE s.district_id = ?)", by.Scope.DistrictID)
-	case by.Role.ScopeKind() == access.ScopeSubdistrict:
-		return q.Where("payouts.fund_account_id IN (SELECT id FROM fund_accounts WHERE subdistrict_id = ?)", by.Scope.SubdistrictID)
-	case by.Role.ScopeKind() == access.ScopeOrganization:
+	if by.Is(access.OrgStaff...) {
 		return q.Where("payouts.organization_id = ?", by.Scope.OrganizationID)
-	default:
-		return q.Where("false")
 	}
+	cond, args := by.Subdistricts().Where("f.subdistrict_id")
+	return q.Where("payouts.fund_account_id IN (SELECT f.id FROM fund_accounts f WHERE "+cond+")", args...)
 }
 
 // List returns the payouts by may see, newest first, optionally of one state.

@@ -245,20 +245,11 @@ func (in *CommunityInput) validate() error {
 	return f.Err()
 }
 
-// ScopeCommunities restricts q (on communities) to what by may see: all for a
-// platform admin, the district's for district roles, the own subdistrict's for
-// subdistrict officers, none for anyone else.
+// ScopeCommunities restricts q (on communities) to the subdistricts by reads
+// (access.Actor.Subdistricts).
 func ScopeCommunities(q *gorm.DB, by access.Actor) *gorm.DB {
-	switch {
-	case by.Role == access.PlatformAdmin:
-		return q
-	case by.Role.ScopeKind() == access.ScopeDistrict:
-		return q.Where("communities.subdistrict_id IN (SELECT id FROM subdistricts WHERE district_id = ?)", by.Scope.DistrictID)
-	case by.Role.ScopeKind() == access.ScopeSubdistrict:
-		return q.Where("communities.subdistrict_id = ?", by.Scope.SubdistrictID)
-	default:
-		return q.Where("false")
-	}
+	cond, args := by.Subdistricts().Where("communities.subdistrict_id")
+	return q.Where(cond, args...)
 }
 
 // CommunitiesByID returns the communities with these ids, by code. Which

@@ -155,7 +155,8 @@ func TestCommunityScope(t *testing.T) {
 	}{
 		{"platform admin", admin, all},
 		{"district admin", w.districtAdmin, all},
-		{"evaluator of the district", access.Actor{UserID: 6, Role: access.Evaluator, Scope: access.Scope{DistrictID: w.district.ID}}, all},
+		// An evaluator reads its committees' tenders, no subdistrict's records (access.Actor.Subdistricts).
+		{"evaluator of the district", access.Actor{UserID: 6, Role: access.Evaluator, Scope: access.Scope{DistrictID: w.district.ID}}, nil},
 		{"district admin of another district", w.otherDistrictAdmin, nil},
 		{"officer of A", w.officerA, []string{"330502001001", "330502001002"}},
 		{"finance officer of A", access.Actor{UserID: 7, Role: access.FinanceOfficer, Scope: access.Scope{DistrictID: w.district.ID, SubdistrictID: w.a.ID}}, []string{"330502001001", "330502001002"}},

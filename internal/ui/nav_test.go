@@ -24,7 +24,7 @@ func TestPagesRoleNavigation(t *testing.T) {
 		"demo-district":  {"/communities", "/organizations"},
 		"demo-officer":   {"/communities"},
 		"demo-finance":   {"/communities"},
-		"demo-evaluator": {"/communities"},
+		"demo-evaluator": nil,
 		"demo-org":       {"/organizations"},
 		"demo-resident":  nil,
 	}

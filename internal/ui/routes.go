@@ -29,7 +29,7 @@ func (h *Handler) Routes(app fiber.Router) {
 	pages.Post("/login", csrf, h.handleLoginSubmit)
 	pages.Post("/logout", csrf, h.handleLogoutSubmit)
 	pages.Get("/dashboard", h.handleDashboard)
-	pages.Get("/communities", page(access.PlaceReaders...), h.handleCommunitiesPage)
+	pages.Get("/communities", page(access.SubdistrictStaff...), h.handleCommunitiesPage)
 	pages.Get("/organizations", page(access.OrgReaders...), h.handleOrganizationsPage)
 	pages.Get("/admin/users", page(access.PlatformAdmin), h.handleUsersPage)
 
@@ -158,7 +158,7 @@ type navItem struct {
 }
 
 var navOrder = []navItem{
-	{"nav.communities", "/communities", access.PlaceReaders},
+	{"nav.communities", "/communities", access.SubdistrictStaff},
 	{"nav.organizations", "/organizations", access.OrgReaders},
 	{"nav.users", "/admin/users", []access.Role{access.PlatformAdmin}},
 	{"nav.items", "/items", access.SubdistrictStaff},
