@@ -2,9 +2,7 @@ package api
 
 import (
 	"fmt"
-	"slices"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -120,29 +118,13 @@ func (h *Handler) handlePostings(c *fiber.Ctx) error {
 		return err
 	}
 	var fields apperr.Fields
-	f := fund.PostingFilter{Kind: c.Query("kind")}
-	china := time.FixedZone("CST", 8*3600)
-	for _, p := range []struct {
-		name string
-		dst  *time.Time
-	}{{"from", &f.From}, {"until", &f.Until}} {
-		if v := c.Query(p.name); v != "" {
-			t, err := time.ParseInLocation(time.DateOnly, v, china)
-			fields.Check(err == nil, p.name, "must be a date (YYYY-MM-DD)")
-			if p.name == "until" && err == nil {
-				t = t.AddDate(0, 0, 1) // until names the last day included
-			}
-			*p.dst = t
-		}
-	}
-	fields.Check(f.From.IsZero() || f.Until.IsZero() || f.From.Before(f.Until), "until", "must not be before from")
-	fields.Check(f.Kind == "" || slices.Contains(fund.PostingKinds, f.Kind), "kind", "is not a kind of posting")
+	f := fund.ParsePostingFilter(&fields, c.Query("kind"), c.Query("from"), c.Query("until"))
 	limit, err := request.QueryInt(c, "limit")
-	fields.Check(err == nil && limit <= 5000, "limit", "must be a whole number from 1 to 5000")
+	fields.Check(err == nil && limit <= fund.MaxPostings, "limit", fmt.Sprintf("must be a whole number from 1 to %d", fund.MaxPostings))
 	f.Limit = int(limit)
 	format := c.Query("format", "json")
 	if format == "csv" && f.Limit == 0 {
-		f.Limit = 5000 // an export holds up to the maximum, not the page default
+		f.Limit = fund.MaxPostings // an export holds up to the maximum, not the page default
 	}
 	fields.Check(format == "json" || format == "csv", "format", "must be json or csv")
 	if err := fields.Err(); err != nil {

@@ -305,7 +305,7 @@ type PostingFilter struct {
 	Kind  string
 	From  time.Time // inclusive; zero: from the start
 	Until time.Time // exclusive; zero: to now
-	Limit int       // default 200, at most 5000
+	Limit int       // default 200, at most MaxPostings
 }
 
 // Postings returns a fund account's postings with their lines, newest first.
@@ -316,7 +316,7 @@ func (s *Service) Postings(ctx context.Context, by access.Actor, id int64, f Pos
 	if f.Limit <= 0 {
 		f.Limit = 200
 	}
-	f.Limit = min(f.Limit, 5000)
+	f.Limit = min(f.Limit, MaxPostings)
 	q := s.db.WithContext(ctx).Where("fund_account_id = ?", id)
 	if f.Kind != "" {
 		q = q.Where("kind = ?", f.Kind)

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -26,12 +25,9 @@ import (
 // "received" is everything that came in, the sum of the others.
 var balanceKinds = []string{fund.Available, fund.Reserved, fund.Encumbered, fund.Payable, fund.Paid, "received"}
 
-// postingsOnPage and postingsInCSV are the most postings the fund page lists
-// and its CSV holds, newest first.
-const (
-	postingsOnPage = 200
-	postingsInCSV  = 5000
-)
+// postingsOnPage is the most postings the fund page lists, newest first; its
+// CSV holds up to fund.MaxPostings.
+const postingsOnPage = 200
 
 // chinaYear is the current year in China.
 func (h *Handler) chinaYear() int { return h.clock.Now().In(chinaTime).Year() }
@@ -209,39 +205,14 @@ func (f postingFilterForm) query() string {
 	return "?" + q.Encode()
 }
 
-// readPostingFilter reads the postings filter of a fund page or its CSV: a
-// kind, and from and until as dates in China time, both days included. The
-// filter holds only the values that are good; bad ones are named in the error.
+// readPostingFilter reads the postings filter of a fund page or its CSV as
+// the fund service parses it (fund.ParsePostingFilter): the filter holds only
+// the values that are good; bad ones are named in the error.
 func readPostingFilter(c *fiber.Ctx) (postingFilterForm, fund.PostingFilter, error) {
 	var bad apperr.Fields
-	var f fund.PostingFilter
 	query := func(k string) string { return strings.TrimSpace(strings.Clone(c.Query(k))) }
 	typed := postingFilterForm{Kind: query("kind"), From: query("from"), Until: query("until")}
-	if typed.Kind != "" {
-		if slices.Contains(fund.PostingKinds, typed.Kind) {
-			f.Kind = typed.Kind
-		} else {
-			bad.Add("kind", "is not a kind of posting")
-		}
-	}
-	date := func(field, text string) (time.Time, bool) {
-		if text == "" {
-			return time.Time{}, false
-		}
-		t, err := time.ParseInLocation(time.DateOnly, text, chinaTime)
-		bad.Check(err == nil, field, "must be a date (YYYY-MM-DD)")
-		return t, err == nil
-	}
-	if t, ok := date("from", typed.From); ok {
-		f.From = t
-	}
-	if t, ok := date("until", typed.Until); ok {
-		if !f.From.IsZero() && t.Before(f.From) {
-			bad.Add("until", "must not be before from")
-		} else {
-			f.Until = t.AddDate(0, 0, 1) // until names the last day included
-		}
-	}
+	f := fund.ParsePostingFilter(&bad, typed.Kind, typed.From, typed.Until)
 	// What was typed is shown back in the filter form, cut to a sane length.
 	typed.Kind, typed.From, typed.Until = cutRunes(typed.Kind, 40), cutRunes(typed.From, 40), cutRunes(typed.Until, 40)
 	return typed, f, bad.Err()
@@ -325,7 +296,7 @@ func (h *Handler) renderFund(c *fiber.Ctx, status int, id int64, in fundPageInpu
 	}
 	v.Truncated = len(list) == postingsOnPage
 	// Corrections are found among all of the fund's, whatever the filter.
-	corrections, err := h.Funds.Postings(ctx, a, id, fund.PostingFilter{Kind: "correction", Limit: postingsInCSV})
+	corrections, err := h.Funds.Postings(ctx, a, id, fund.PostingFilter{Kind: "correction", Limit: fund.MaxPostings})
 	if err != nil {
 		return err
 	}
@@ -436,7 +407,7 @@ func (h *Handler) handleCorrectionSubmit(c *fiber.Ctx) error {
 }
 
 // handlePostingsCSV downloads the postings the fund page lists, with its
-// filters, up to postingsInCSV of them.
+// filters, up to fund.MaxPostings of them.
 func (h *Handler) handlePostingsCSV(c *fiber.Ctx) error {
 	id, err := request.ParamID(c, "id")
 	if err != nil {
@@ -446,7 +417,7 @@ func (h *Handler) handlePostingsCSV(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	filter.Limit = postingsInCSV
+	filter.Limit = fund.MaxPostings
 	list, err := h.Funds.Postings(c.UserContext(), request.Actor(c), id, filter)
 	if err != nil {
 		return err

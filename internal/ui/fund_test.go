@@ -470,3 +470,39 @@ func TestPagesFundMarkup(t *testing.T) {
 		}
 	}
 }
+
+// The API and the fund page read the postings filter alike (fund.ParsePostingFilter):
+// the same query is good or bad in both, and spaces around a value are
+// ignored in both (the API refused them before).
+func TestPostingsFilterAPIAndPageAgree(t *testing.T) {
+	t.Parallel()
+	e := servertest.NewEnv(t)
+	fin := servertest.SignIn(t, e, "demo-finance")
+	token := e.Token(t, "demo-finance")
+	id := e.IDOf(t, "fund_accounts", "name = ?", "爱山街道福彩公益金")
+	tests := []struct {
+		query string
+		good  bool
+	}{
+		{"kind=appropriation&from=2026-11-01&until=2026-11-30", true},
+		{"kind=%20appropriation%20&from=%202026-11-01&until=2026-11-30%20", true},
+		{"from=2026-11-05&until=2026-11-05", true},
+		{"kind=gift", false},
+		{"from=2026-11-31", false},
+		{"from=2026-11-10&until=2026-11-09", false},
+	}
+	for _, tt := range tests {
+		want := http.StatusOK
+		if !tt.good {
+			want = http.StatusBadRequest
+		}
+		api := e.Do(t, servertest.Request{Method: "GET", Path: fmt.Sprintf("/api/v1/fund-accounts/%d/postings?format=csv&%s", id, tt.query), Token: token})
+		page := fin.Get(t, fmt.Sprintf("/funds/%d/postings.csv?%s", id, tt.query))
+		if api.Status != want || page.Status != want {
+			t.Errorf("postings ?%s: API %d, page %d, want %d from both", tt.query, api.Status, page.Status, want)
+		}
+		if tt.good && string(api.Body) != string(page.Body) {
+			t.Errorf("postings ?%s: the API's CSV and the page's differ:\n%s\n%s", tt.query, api.Body, page.Body)
+		}
+	}
+}
