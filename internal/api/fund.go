@@ -137,9 +137,8 @@ func (h *Handler) handlePostings(c *fiber.Ctx) error {
 	if format == "json" {
 		return c.JSON(fiber.Map{"items": list})
 	}
-	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="fund-%d-postings.csv"`, id))
-	return c.Send(request.PostingsCSV(list))
+	header, rows := fund.PostingTable(list)
+	return request.SendCSV(c, fmt.Sprintf("fund-%d-postings.csv", id), header, rows)
 }
 
 func (h *Handler) handleFundReport(c *fiber.Ctx) error {

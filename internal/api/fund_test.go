@@ -334,8 +334,12 @@ func TestFundPostingsCSV(t *testing.T) {
 	if ct := r.Header.Get("Content-Type"); ct != "text/csv; charset=utf-8" {
 		t.Errorf("Content-Type = %q, want text/csv; charset=utf-8", ct)
 	}
-	if cd, want := r.Header.Get("Content-Disposition"), fmt.Sprintf(`attachment; filename="fund-%d-postings.csv"`, id); cd != want {
+	if cd, want := r.Header.Get("Content-Disposition"), fmt.Sprintf(`attachment; filename="fund-%d-postings.csv"; filename*=UTF-8''fund-%d-postings.csv`, id, id); cd != want {
 		t.Errorf("Content-Disposition = %q, want %q", cd, want)
+	}
+	// A download of the ledger is never kept by a shared cache (it lacked this before).
+	if cc := r.Header.Get("Cache-Control"); cc != "private, no-store" {
+		t.Errorf("Cache-Control = %q, want private, no-store", cc)
 	}
 	rows, err := csv.NewReader(strings.NewReader(string(r.Body))).ReadAll()
 	if err != nil {

@@ -2,6 +2,7 @@ package fund
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,4 +48,17 @@ func ParsePostingFilter(bad *apperr.Fields, kind, from, until string) PostingFil
 		}
 	}
 	return f
+}
+
+// PostingTable lays out postings for an export: a header, then one row per
+// line of each posting, its time in China time.
+func PostingTable(list []Posting) (header []string, rows [][]string) {
+	header = []string{"posting_id", "created_at", "kind", "reference", "document_ref", "memo", "account", "amount_yuan"}
+	for _, p := range list {
+		for _, l := range p.Lines {
+			rows = append(rows, []string{strconv.FormatInt(p.ID, 10), p.CreatedAt.In(chinaTime).Format(time.RFC3339), p.Kind,
+				p.ReferenceType + ":" + p.ReferenceID, p.DocumentRef, p.Memo, l.Account, l.Amount.Yuan()})
+		}
+	}
+	return header, rows
 }

@@ -5,13 +5,10 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/url"
-	"strconv"
+	"regexp"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
-
-	"github.com/jiedao-market/jiedao/internal/fund"
 )
 
 // SendAttachment sends body as a download named name with its checked content
@@ -36,26 +33,37 @@ func ContentDisposition(name string) string {
 	return fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, ascii, url.PathEscape(name))
 }
 
-// CSVSafe keeps a spreadsheet from reading a cell as a formula.
-func CSVSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
+// SendCSV sends a table as a CSV download named name (SendAttachment): a
+// header row, then rows, each cell made safe for a spreadsheet (CSVCell).
+func SendCSV(c *fiber.Ctx, name string, header []string, rows [][]string) error {
+	return SendAttachment(c, "text/csv; charset=utf-8", name, CSV(header, rows))
 }
 
-// PostingsCSV writes postings as CSV: one row per line.
-func PostingsCSV(list []fund.Posting) []byte {
-	china := time.FixedZone("CST", 8*60*60)
+// CSV writes header and rows as CSV, each cell made safe for a spreadsheet
+// (CSVCell).
+func CSV(header []string, rows [][]string) []byte {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	_ = w.Write([]string{"posting_id", "created_at", "kind", "reference", "document_ref", "memo", "account", "amount_yuan"})
-	for _, p := range list {
-		for _, l := range p.Lines {
-			_ = w.Write([]string{strconv.FormatInt(p.ID, 10), p.CreatedAt.In(china).Format(time.RFC3339), p.Kind,
-				p.ReferenceType + ":" + p.ReferenceID, CSVSafe(p.DocumentRef), CSVSafe(p.Memo), l.Account, l.Amount.Yuan()})
+	for _, row := range append([][]string{header}, rows...) {
+		safe := make([]string, len(row))
+		for i, cell := range row {
+			safe[i] = CSVCell(cell)
 		}
+		_ = w.Write(safe) // a bytes.Buffer does not fail
 	}
 	w.Flush()
 	return buf.Bytes()
+}
+
+// plainNumber is a cell a spreadsheet reads as the number it shows.
+var plainNumber = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
+
+// CSVCell keeps a spreadsheet from reading a cell as a formula: text that
+// begins with =, +, -, @, a tab or a carriage return gets a leading
+// apostrophe; a plain number such as -500.00 stays as it is.
+func CSVCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) && !plainNumber.MatchString(s) {
+		return "'" + s
+	}
+	return s
 }

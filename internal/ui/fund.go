@@ -422,10 +422,8 @@ func (h *Handler) handlePostingsCSV(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="fund-%d-postings.csv"`, id))
-	c.Set(fiber.HeaderCacheControl, "private, no-store")
-	return c.Send(request.PostingsCSV(list))
+	header, rows := fund.PostingTable(list)
+	return request.SendCSV(c, fmt.Sprintf("fund-%d-postings.csv", id), header, rows)
 }
 
 type utilisationRow struct {

@@ -245,7 +245,7 @@ func TestPagesFundPostingsCSV(t *testing.T) {
 	r := fin.Get(t, fmt.Sprintf("/funds/%d/postings.csv?from=2026-11-01&kind=appropriation&until=2026-11-30", id))
 	wantStatus(t, "GET the postings CSV", r, http.StatusOK)
 	if ct, cd := r.Header.Get("Content-Type"), r.Header.Get("Content-Disposition"); ct != "text/csv; charset=utf-8" ||
-		cd != fmt.Sprintf(`attachment; filename="fund-%d-postings.csv"`, id) {
+		cd != fmt.Sprintf(`attachment; filename="fund-%d-postings.csv"; filename*=UTF-8''fund-%d-postings.csv`, id, id) {
 		t.Errorf("CSV Content-Type %q, Content-Disposition %q", ct, cd)
 	}
 	rows, err := csv.NewReader(strings.NewReader(string(r.Body))).ReadAll()
