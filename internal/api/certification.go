@@ -59,23 +59,23 @@ func (h *Handler) handleCertificationApply(c *fiber.Ctx) error {
 }
 
 type approveRequest struct {
-	Grade      int    `json:"grade"`
-	ValidFrom  string `json:"valid_from"`
-	ValidUntil string `json:"valid_until"`
+	Grade        int    `json:"grade"`
+	ValidFrom    string `json:"valid_from"`
+	ValidThrough string `json:"valid_through"`
 }
 
 // dates parses the validity period, naming each malformed date.
-func (r approveRequest) dates() (from, until org.Date, err error) {
+func (r approveRequest) dates() (from, through org.Date, err error) {
 	var f apperr.Fields
 	if r.ValidFrom != "" {
 		from, err = org.ParseDate(r.ValidFrom)
 		f.Check(err == nil, "valid_from", "must be a date (YYYY-MM-DD)")
 	}
-	if r.ValidUntil != "" {
-		until, err = org.ParseDate(r.ValidUntil)
-		f.Check(err == nil, "valid_until", "must be a date (YYYY-MM-DD)")
+	if r.ValidThrough != "" {
+		through, err = org.ParseDate(r.ValidThrough)
+		f.Check(err == nil, "valid_through", "must be a date (YYYY-MM-DD)")
 	}
-	return from, until, f.Err()
+	return from, through, f.Err()
 }
 
 func (h *Handler) handleCertificationApprove(c *fiber.Ctx) error {
@@ -87,11 +87,11 @@ func (h *Handler) handleCertificationApprove(c *fiber.Ctx) error {
 	if err := request.DecodeStrict(c, &req); err != nil {
 		return err
 	}
-	from, until, err := req.dates()
+	from, through, err := req.dates()
 	if err != nil {
 		return err
 	}
-	cert, err := h.Orgs.Approve(c.UserContext(), request.Actor(c), id, org.ApproveInput{Grade: req.Grade, ValidFrom: from, ValidUntil: until})
+	cert, err := h.Orgs.Approve(c.UserContext(), request.Actor(c), id, org.ApproveInput{Grade: req.Grade, ValidFrom: from, ValidThrough: through})
 	if err != nil {
 		return err
 	}
@@ -113,16 +113,7 @@ func (h *Handler) handleCertificationDecide(decision string) fiber.Handler {
 		if err := request.DecodeStrict(c, &req); err != nil {
 			return err
 		}
-		ctx, by := c.UserContext(), request.Actor(c)
-		var cert org.Certification
-		switch decision {
-		case "reject":
-			cert, err = h.Orgs.Reject(ctx, by, id, req.Reason)
-		case "suspend":
-			cert, err = h.Orgs.Suspend(ctx, by, id, req.Reason)
-		default:
-			cert, err = h.Orgs.Revoke(ctx, by, id, req.Reason)
-		}
+		cert, err := h.Orgs.Decide(c.UserContext(), request.Actor(c), id, decision, req.Reason)
 		if err != nil {
 			return err
 		}

@@ -87,12 +87,12 @@ func orgApply(t testing.TB, e *servertest.Env, districtToken, orgToken string, d
 	return c
 }
 
-// orgApproval is an approval at grade valid from today (in China) until the
-// same day next year.
+// orgApproval is an approval at grade valid from today (in China) through the
+// day before the same day next year.
 func orgApproval(e *servertest.Env, grade int) map[string]any {
 	today := org.ChinaDate(e.Clock.Now())
 	return map[string]any{"grade": grade, "valid_from": today.String(),
-		"valid_until": org.NewDate(today.Year+1, today.Month, today.Day).String()}
+		"valid_through": org.NewDate(today.Year+1, today.Month, today.Day).AddDays(-1).String()}
 }
 
 // orgLogin signs username in with password and returns the access token.
@@ -617,19 +617,21 @@ func TestCertificationLifecycle(t *testing.T) {
 	}
 	catRefused(t, e, "GET", certPath(c.ID, ""), f.tokens["demo-org2"], nil, http.StatusNotFound, "not_found", nil)
 
-	// An approval must end after today and after its start.
+	// An approval's last day is today or later, and not before its first.
 	today := org.ChinaDate(e.Clock.Now())
 	for _, bad := range []struct {
 		body   map[string]any
 		code   string
 		fields []string
 	}{
-		{map[string]any{"grade": 4, "valid_from": today.AddDays(-400).String(), "valid_until": today.AddDays(-1).String()},
-			"certification.expired", []string{"valid_until"}},
-		{map[string]any{"grade": 4, "valid_from": today.AddDays(-365).String(), "valid_until": today.String()},
-			"certification.expired", []string{"valid_until"}},
-		{map[string]any{"grade": 4, "valid_from": today.String(), "valid_until": today.String()}, "validation", []string{"valid_until"}},
-		{map[string]any{"grade": 6, "valid_from": today.String()}, "validation", []string{"grade", "valid_until"}},
+		{map[string]any{"grade": 4, "valid_from": today.AddDays(-400).String(), "valid_through": today.AddDays(-2).String()},
+			"certification.expired", []string{"valid_through"}},
+		{map[string]any{"grade": 4, "valid_from": today.AddDays(-365).String(), "valid_through": today.AddDays(-1).String()},
+			"certification.expired", []string{"valid_through"}},
+		{map[string]any{"grade": 4, "valid_from": today.String(), "valid_through": today.AddDays(-1).String()}, "validation", []string{"valid_through"}},
+		{map[string]any{"grade": 6, "valid_from": today.String()}, "validation", []string{"grade", "valid_through"}},
+		// The old name of the field is not a field.
+		{map[string]any{"grade": 4, "valid_from": today.String(), "valid_until": today.AddDays(30).String()}, "validation", []string{"valid_until"}},
 	} {
 		catRefused(t, e, "POST", certPath(c.ID, "/approve"), district, bad.body, http.StatusBadRequest, bad.code, bad.fields, "certifications")
 		if s := status(c.ID); s != "pending" {
@@ -638,19 +640,19 @@ func TestCertificationLifecycle(t *testing.T) {
 	}
 	// Not a date: refused naming the field.
 	catRefused(t, e, "POST", certPath(c.ID, "/approve"), district,
-		map[string]any{"grade": 4, "valid_from": "2026-13-01", "valid_until": "2027-11-22"},
+		map[string]any{"grade": 4, "valid_from": "2026-13-01", "valid_through": "2027-11-21"},
 		http.StatusBadRequest, "validation", []string{"valid_from"}, "certifications")
 
 	// Approved at grade 4 (4A) for a year: in the public directory, for anyone.
 	var approved org.Certification
 	servertest.Call(t, e, "POST", certPath(c.ID, "/approve"), district, orgApproval(e, 4), http.StatusOK, &approved)
-	until := org.NewDate(today.Year+1, today.Month, today.Day)
+	through := org.NewDate(today.Year+1, today.Month, today.Day).AddDays(-1)
 	if approved.Status != org.CertApproved || approved.EffectiveStatus != org.CertActive || approved.Grade == nil || *approved.Grade != 4 ||
-		approved.ValidFrom == nil || *approved.ValidFrom != today || approved.ValidUntil == nil || *approved.ValidUntil != until {
-		t.Errorf("approved = %+v, want approved, active, grade 4, %s to %s", approved, today, until)
+		approved.ValidFrom == nil || *approved.ValidFrom != today || approved.ValidThrough == nil || *approved.ValidThrough != through {
+		t.Errorf("approved = %+v, want approved, active, grade 4, %s through %s", approved, today, through)
 	}
 	ids, listed := orgCapable(t, e, url.Values{"category": {category}, "district_id": {strconv.FormatInt(f.district, 10)}}, f.org1)
-	want := []org.ActiveCertification{{ID: c.ID, DistrictID: f.district, Categories: []string{category}, Grade: 4, ValidFrom: today, ValidUntil: until}}
+	want := []org.ActiveCertification{{ID: c.ID, DistrictID: f.district, Categories: []string{category}, Grade: 4, ValidFrom: today, ValidThrough: through}}
 	if !slices.Contains(ids, f.org1) || !cmp.Equal(listed, want) {
 		t.Errorf("public directory for %s = %v with %+v, want org %d with %+v", category, ids, listed, f.org1, want)
 	}

@@ -182,7 +182,7 @@ func seedCertifications(ctx context.Context, db *gorm.DB, today org.Date, orgs *
 			continue
 		}
 		if _, err := orgs.Approve(ctx, district, cert.ID, org.ApproveInput{Grade: c.grade,
-			ValidFrom: today.AddDays(-30), ValidUntil: today.AddDays(2 * 365)}); err != nil {
+			ValidFrom: today.AddDays(-30), ValidThrough: today.AddDays(2*365 - 1)}); err != nil {
 			return fmt.Errorf("seed approval for %s: %w", c.admin, err)
 		}
 	}

@@ -127,8 +127,9 @@ type ActiveCertification struct {
 	DistrictID int64    `json:"district_id"`
 	Categories []string `json:"categories"`
 	Grade      int      `json:"grade"`
-	ValidFrom  Date     `json:"valid_from"`
-	ValidUntil Date     `json:"valid_until"`
+	// The validity, both days included.
+	ValidFrom    Date `json:"valid_from"`
+	ValidThrough Date `json:"valid_through"`
 }
 
 const (
@@ -237,7 +238,7 @@ func (s *Service) PublicCapable(ctx context.Context, f CapableFilter) (Page[Capa
 	}
 	for _, c := range certs {
 		ac := ActiveCertification{ID: c.ID, DistrictID: c.DistrictID, Categories: byCert[c.ID], Grade: c.Grade,
-			ValidFrom: c.ValidFrom, ValidUntil: c.ValidUntil}
+			ValidFrom: c.ValidFrom, ValidThrough: c.ValidUntil.AddDays(-1)}
 		if ac.Categories == nil {
 			ac.Categories = []string{}
 		}

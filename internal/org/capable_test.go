@@ -18,7 +18,7 @@ func TestPublicCapable(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	w := newCertWorld(t)
-	until := org.NewDate(2027, time.March, 1)
+	through := org.NewDate(2027, time.February, 28)
 
 	// Organizations named so that legal-name order is their letter order.
 	type made struct {
@@ -30,14 +30,14 @@ func TestPublicCapable(t *testing.T) {
 		o, by := w.signup(t, creditCode(t, fmt.Sprintf("5233050%010d", i)), name, district, fmt.Sprintf("org-%02d", i))
 		return made{o, by}
 	}
-	certify := func(m made, district int64, grade int, from, until org.Date, cats ...string) org.Certification {
+	certify := func(m made, district int64, grade int, from, through org.Date, cats ...string) org.Certification {
 		t.Helper()
 		c := w.apply(t, m.by, district, cats...)
 		by := w.wuxingAdmin
 		if district == w.nanxun {
 			by = w.nanxunAdmin
 		}
-		return w.approve(t, by, c.ID, grade, from, until)
+		return w.approve(t, by, c.ID, grade, from, through)
 	}
 	a := mk(1, "A 吴兴阳光社会工作服务中心", w.wuxing)
 	b := mk(2, "B 吴兴区100%_互助会", w.wuxing)
@@ -49,20 +49,20 @@ func TestPublicCapable(t *testing.T) {
 	n := mk(8, "H 尚未生效社工", w.wuxing)   // not yet valid only
 	so := mk(9, "I 机构被暂停阳光", w.wuxing) // active certification, suspended organization
 
-	a1 := certify(a, w.wuxing, 5, day(1), until, "ELDERLY_HOME_CARE", "LEGAL_AID")
-	a2 := certify(a, w.nanxun, 3, day(1), until, "LEGAL_AID")
-	b1 := certify(b, w.wuxing, 2, day(2), until, "YOUTH_GUIDANCE")
-	c1 := certify(c, w.nanxun, 4, day(1), until, "LEGAL_AID")
+	a1 := certify(a, w.wuxing, 5, day(1), through, "ELDERLY_HOME_CARE", "LEGAL_AID")
+	a2 := certify(a, w.nanxun, 3, day(1), through, "LEGAL_AID")
+	b1 := certify(b, w.wuxing, 2, day(2), through, "YOUTH_GUIDANCE")
+	c1 := certify(c, w.nanxun, 4, day(1), through, "LEGAL_AID")
 	w.apply(t, d.by, w.wuxing, "LEGAL_AID")
 	if _, err := w.svc.Reject(ctx, w.wuxingAdmin, w.apply(t, e.by, w.wuxing, "LEGAL_AID").ID, "材料不全"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.svc.Suspend(ctx, w.wuxingAdmin, certify(s, w.wuxing, 3, day(1), until, "LEGAL_AID").ID, "投诉"); err != nil {
+	if _, err := w.svc.Suspend(ctx, w.wuxingAdmin, certify(s, w.wuxing, 3, day(1), through, "LEGAL_AID").ID, "投诉"); err != nil {
 		t.Fatal(err)
 	}
-	certify(x, w.wuxing, 3, day(1), day(3), "LEGAL_AID") // expires when the clock passes 3 March
-	certify(n, w.wuxing, 3, day(20), until, "LEGAL_AID")
-	certify(so, w.wuxing, 3, day(1), until, "LEGAL_AID")
+	certify(x, w.wuxing, 3, day(1), day(2), "LEGAL_AID") // valid through 2 March: expired on the 3rd
+	certify(n, w.wuxing, 3, day(20), through, "LEGAL_AID")
+	certify(so, w.wuxing, 3, day(1), through, "LEGAL_AID")
 	if err := w.db.Exec(`UPDATE organizations SET status = 'suspended' WHERE id = ?`, so.ID).Error; err != nil {
 		t.Fatal(err)
 	}
@@ -122,16 +122,16 @@ func TestPublicCapable(t *testing.T) {
 	want := []org.CapableOrg{
 		{ID: a.ID, LegalName: a.LegalName, CreditCode: a.CreditCode, OrgType: org.SocialServiceInstitution, DistrictID: w.wuxing,
 			StaffCount: 12, CertifiedSocialWorkers: 5, Certifications: []org.ActiveCertification{
-				{ID: a1.ID, DistrictID: w.wuxing, Categories: []string{"ELDERLY_HOME_CARE", "LEGAL_AID"}, Grade: 5, ValidFrom: day(1), ValidUntil: until},
-				{ID: a2.ID, DistrictID: w.nanxun, Categories: []string{"LEGAL_AID"}, Grade: 3, ValidFrom: day(1), ValidUntil: until},
+				{ID: a1.ID, DistrictID: w.wuxing, Categories: []string{"ELDERLY_HOME_CARE", "LEGAL_AID"}, Grade: 5, ValidFrom: day(1), ValidThrough: through},
+				{ID: a2.ID, DistrictID: w.nanxun, Categories: []string{"LEGAL_AID"}, Grade: 3, ValidFrom: day(1), ValidThrough: through},
 			}},
 		{ID: b.ID, LegalName: b.LegalName, CreditCode: b.CreditCode, OrgType: org.SocialServiceInstitution, DistrictID: w.wuxing,
 			StaffCount: 12, CertifiedSocialWorkers: 5, Certifications: []org.ActiveCertification{
-				{ID: b1.ID, DistrictID: w.wuxing, Categories: []string{"YOUTH_GUIDANCE"}, Grade: 2, ValidFrom: day(2), ValidUntil: until},
+				{ID: b1.ID, DistrictID: w.wuxing, Categories: []string{"YOUTH_GUIDANCE"}, Grade: 2, ValidFrom: day(2), ValidThrough: through},
 			}},
 		{ID: c.ID, LegalName: c.LegalName, CreditCode: c.CreditCode, OrgType: org.SocialServiceInstitution, DistrictID: w.nanxun,
 			StaffCount: 12, CertifiedSocialWorkers: 5, Certifications: []org.ActiveCertification{
-				{ID: c1.ID, DistrictID: w.nanxun, Categories: []string{"LEGAL_AID"}, Grade: 4, ValidFrom: day(1), ValidUntil: until},
+				{ID: c1.ID, DistrictID: w.nanxun, Categories: []string{"LEGAL_AID"}, Grade: 4, ValidFrom: day(1), ValidThrough: through},
 			}},
 	}
 	if diff := cmp.Diff(org.Page[org.CapableOrg]{Items: want, Total: 3, Page: 1, PerPage: 20}, page); diff != "" {
@@ -152,7 +152,7 @@ func TestPublicCapable(t *testing.T) {
 			t.Errorf("PublicCapable() JSON mentions %q: %s", hidden, raw)
 		}
 	}
-	if !strings.Contains(string(raw), `"valid_until":"2027-03-01"`) {
+	if !strings.Contains(string(raw), `"valid_through":"2027-02-28"`) {
 		t.Errorf("PublicCapable() JSON = %s, want dates as YYYY-MM-DD", raw)
 	}
 }
@@ -161,11 +161,11 @@ func TestPublicCapablePaging(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	w := newCertWorld(t)
-	until := org.NewDate(2027, time.March, 1)
+	through := org.NewDate(2027, time.February, 28)
 	var all []int64
 	for i := range 105 {
 		o, by := w.signup(t, creditCode(t, fmt.Sprintf("5233050%010d", 100+i)), fmt.Sprintf("社工机构%03d", i), w.wuxing, fmt.Sprintf("org-%03d", i))
-		w.approve(t, w.wuxingAdmin, w.apply(t, by, w.wuxing, "LEGAL_AID").ID, 3, day(1), until)
+		w.approve(t, w.wuxingAdmin, w.apply(t, by, w.wuxing, "LEGAL_AID").ID, 3, day(1), through)
 		all = append(all, o.ID)
 	}
 	tests := []struct {

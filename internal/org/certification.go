@@ -39,7 +39,7 @@ const (
 
 // Certification is a certification (认定): the organization may undertake these
 // service categories in this district, at this grade (1A–5A), from ValidFrom
-// until the day before ValidUntil.
+// through ValidThrough, both days included, as the certificate states them.
 type Certification struct {
 	ID               int64      `json:"id"`
 	OrganizationID   int64      `json:"organization_id"`
@@ -53,7 +53,7 @@ type Certification struct {
 	Statement       string     `json:"statement"`
 	Grade           *int       `json:"grade"`
 	ValidFrom       *Date      `json:"valid_from"`
-	ValidUntil      *Date      `json:"valid_until"`
+	ValidThrough    *Date      `json:"valid_through"`
 	DecisionReason  string     `json:"decision_reason"`
 	DocumentIDs     []int64    `json:"document_ids"`
 	CreatedAt       time.Time  `json:"created_at"`
@@ -89,7 +89,7 @@ var (
 		"only an approved or suspended certification can be revoked")
 	ErrCertExpired = &apperr.Error{Kind: apperr.Invalid, Code: "certification.expired",
 		Message: "the certification would already have ended",
-		Fields:  []apperr.FieldError{{Field: "valid_until", Message: "must be after today"}}}
+		Fields:  []apperr.FieldError{{Field: "valid_through", Message: "must not be before today"}}}
 	ErrOrgSuspended = apperr.New(apperr.Conflict, "organization.suspended", "the organization is suspended")
 )
 
@@ -293,9 +293,9 @@ func without[T comparable](list, drop []T) []T {
 
 // ApproveInput is a district admin's approval of an application.
 type ApproveInput struct {
-	Grade      int  // evaluation grade, 1 to 5 (1A–5A)
-	ValidFrom  Date // first day of validity
-	ValidUntil Date // first day no longer valid; after ValidFrom and after today
+	Grade        int  // evaluation grade, 1 to 5 (1A–5A)
+	ValidFrom    Date // first day of validity
+	ValidThrough Date // last day of validity; not before ValidFrom nor today
 }
 
 func (in ApproveInput) validate(today Date) error {
@@ -303,25 +303,26 @@ func (in ApproveInput) validate(today Date) error {
 	f.Check(in.Grade >= 1 && in.Grade <= 5, "grade", "must be 1 to 5")
 	f.Check(!in.ValidFrom.IsZero(), "valid_from", "is required")
 	switch {
-	case in.ValidUntil.IsZero():
-		f.Add("valid_until", "is required")
-	case !in.ValidFrom.IsZero() && !in.ValidUntil.After(in.ValidFrom):
-		f.Add("valid_until", "must be after valid_from")
+	case in.ValidThrough.IsZero():
+		f.Add("valid_through", "is required")
+	case !in.ValidFrom.IsZero() && in.ValidThrough.Before(in.ValidFrom):
+		f.Add("valid_through", "must not be before valid_from")
 	}
 	if err := f.Err(); err != nil {
 		return err
 	}
-	if !in.ValidUntil.After(today) {
+	if in.ValidThrough.Before(today) {
 		return ErrCertExpired
 	}
 	return nil
 }
 
 // Approve grants a pending application: the grade and the validity period
-// [ValidFrom, ValidUntil). Only a district admin of the certification's
+// from ValidFrom through ValidThrough (stored as the first day no longer valid,
+// valid_until, so that "valid on day d" is valid_from <= d < valid_until). Only a district admin of the certification's
 // district may decide: another district's admin gets apperr.ErrNotFound, any
 // other role apperr.ErrForbidden. It returns apperr.Invalid for a bad grade or
-// period, ErrCertExpired when ValidUntil is not after today (in China), and
+// period, ErrCertExpired when ValidThrough is before today (in China), and
 // ErrNotPending unless the application is pending. The change and its
 // certification.approve audit entry are written in one transaction.
 func (s *Service) Approve(ctx context.Context, by access.Actor, id int64, in ApproveInput) (Certification, error) {
@@ -344,19 +345,48 @@ func (s *Service) Approve(ctx context.Context, by access.Actor, id int64, in App
 			return ErrNotPending
 		}
 		if err := moveCert(tx, c, CertApproved, ErrNotPending, map[string]any{
-			"grade": in.Grade, "valid_from": in.ValidFrom, "valid_until": in.ValidUntil, "decision_reason": "",
+			"grade": in.Grade, "valid_from": in.ValidFrom, "valid_until": in.ValidThrough.AddDays(1), "decision_reason": "",
 			"decided_by": by.UserID, "decided_at": now, "updated_at": now}); err != nil {
 			return err
 		}
 		if err := audit.Record(tx, by, "certification.approve", "certification", id, map[string]any{
 			"organization_id": c.OrganizationID, "district_id": c.DistrictID, "from": c.Status, "to": CertApproved,
-			"grade": in.Grade, "valid_from": in.ValidFrom.String(), "valid_until": in.ValidUntil.String()}); err != nil {
+			"grade": in.Grade, "valid_from": in.ValidFrom.String(), "valid_through": in.ValidThrough.String()}); err != nil {
 			return err
 		}
 		out, err = getCert(tx, id, today)
 		return err
 	})
 	return out, err
+}
+
+// dayBefore returns the day before until, the last day of a validity that
+// ends (exclusively) at until; nil for nil.
+func dayBefore(until *Date) *Date {
+	if until == nil {
+		return nil
+	}
+	d := until.AddDays(-1)
+	return &d
+}
+
+// Decisions are the decisions on a certification that take a reason, as Decide
+// names them.
+var Decisions = []string{"reject", "suspend", "revoke"}
+
+// Decide makes one of Decisions on a certification, with a reason: Reject,
+// Suspend or Revoke. An unknown decision is apperr.ErrNotFound; access and
+// errors are otherwise those of the decision.
+func (s *Service) Decide(ctx context.Context, by access.Actor, id int64, decision, reason string) (Certification, error) {
+	switch decision {
+	case "reject":
+		return s.Reject(ctx, by, id, reason)
+	case "suspend":
+		return s.Suspend(ctx, by, id, reason)
+	case "revoke":
+		return s.Revoke(ctx, by, id, reason)
+	}
+	return Certification{}, apperr.ErrNotFound
 }
 
 // Reject refuses a pending application with a reason. Access and errors are
@@ -544,7 +574,7 @@ func loadCerts(db *gorm.DB, q *gorm.DB, today Date) ([]Certification, error) {
 	for i, r := range recs {
 		out[i] = Certification{ID: r.ID, OrganizationID: r.OrganizationID, OrganizationName: r.OrganizationName,
 			DistrictID: r.DistrictID, Status: r.Status, EffectiveStatus: effective(r.Status, r.ValidFrom, r.ValidUntil, today),
-			Categories: []string{}, Statement: r.Statement, Grade: r.Grade, ValidFrom: r.ValidFrom, ValidUntil: r.ValidUntil,
+			Categories: []string{}, Statement: r.Statement, Grade: r.Grade, ValidFrom: r.ValidFrom, ValidThrough: dayBefore(r.ValidUntil),
 			DecisionReason: r.DecisionReason, DocumentIDs: []int64{}, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 			DecidedAt: r.DecidedAt}
 		ids[i], index[r.ID] = r.ID, i

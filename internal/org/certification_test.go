@@ -99,9 +99,9 @@ func (w *certWorld) apply(t *testing.T, by access.Actor, district int64, cats ..
 	return c
 }
 
-func (w *certWorld) approve(t *testing.T, by access.Actor, id int64, grade int, from, until org.Date) org.Certification {
+func (w *certWorld) approve(t *testing.T, by access.Actor, id int64, grade int, from, through org.Date) org.Certification {
 	t.Helper()
-	c, err := w.svc.Approve(context.Background(), by, id, org.ApproveInput{Grade: grade, ValidFrom: from, ValidUntil: until})
+	c, err := w.svc.Approve(context.Background(), by, id, org.ApproveInput{Grade: grade, ValidFrom: from, ValidThrough: through})
 	if err != nil {
 		t.Fatalf("Approve(%d) error = %v, want nil", id, err)
 	}
@@ -230,7 +230,7 @@ func TestLifecycle(t *testing.T) {
 	_, oa := w.signup(t, "52330502MJ526018XR", "阳光社工", w.wuxing, "sunshine")
 	evaluator := w.user(t, "wx-evaluator", access.Evaluator, access.Scope{DistrictID: w.wuxing})
 	c := w.apply(t, oa, w.wuxing, "ELDERLY_HOME_CARE")
-	good := org.ApproveInput{Grade: 4, ValidFrom: day(1), ValidUntil: org.NewDate(2027, time.March, 1)}
+	good := org.ApproveInput{Grade: 4, ValidFrom: day(1), ValidThrough: org.NewDate(2027, time.February, 28)}
 
 	// Refusals of a pending application change nothing.
 	before := w.certSnapshot(t)
@@ -247,25 +247,25 @@ func TestLifecycle(t *testing.T) {
 		{"approve by the organization", func() error { _, err := w.svc.Approve(ctx, oa, c.ID, good); return err }, apperr.ErrForbidden, ""},
 		{"approve a missing one", func() error { _, err := w.svc.Approve(ctx, w.wuxingAdmin, c.ID+100, good); return err }, apperr.ErrNotFound, ""},
 		{"approve with an end date in the past", func() error {
-			_, err := w.svc.Approve(ctx, w.wuxingAdmin, c.ID, org.ApproveInput{Grade: 4, ValidFrom: org.NewDate(2025, time.March, 1), ValidUntil: day(1)})
+			_, err := w.svc.Approve(ctx, w.wuxingAdmin, c.ID, org.ApproveInput{Grade: 4, ValidFrom: org.NewDate(2025, time.March, 1), ValidThrough: org.NewDate(2026, time.February, 28)})
 			return err
 		}, org.ErrCertExpired, ""},
-		{"approve ending today", func() error {
-			_, err := w.svc.Approve(ctx, w.wuxingAdmin, c.ID, org.ApproveInput{Grade: 4, ValidFrom: day(1), ValidUntil: day(2)})
+		{"approve whose last day was yesterday", func() error {
+			_, err := w.svc.Approve(ctx, w.wuxingAdmin, c.ID, org.ApproveInput{Grade: 4, ValidFrom: day(1), ValidThrough: day(1)})
 			return err
 		}, org.ErrCertExpired, ""},
 		{"approve with grade 6", func() error {
-			_, err := w.svc.Approve(ctx, w.wuxingAdmin, c.ID, org.ApproveInput{Grade: 6, ValidFrom: good.ValidFrom, ValidUntil: good.ValidUntil})
+			_, err := w.svc.Approve(ctx, w.wuxingAdmin, c.ID, org.ApproveInput{Grade: 6, ValidFrom: good.ValidFrom, ValidThrough: good.ValidThrough})
 			return err
 		}, nil, "grade"},
 		{"approve with grade 0", func() error {
-			_, err := w.svc.Approve(ctx, w.wuxingAdmin, c.ID, org.ApproveInput{ValidFrom: good.ValidFrom, ValidUntil: good.ValidUntil})
+			_, err := w.svc.Approve(ctx, w.wuxingAdmin, c.ID, org.ApproveInput{ValidFrom: good.ValidFrom, ValidThrough: good.ValidThrough})
 			return err
 		}, nil, "grade"},
 		{"approve ending before it starts", func() error {
-			_, err := w.svc.Approve(ctx, w.wuxingAdmin, c.ID, org.ApproveInput{Grade: 3, ValidFrom: day(20), ValidUntil: day(10)})
+			_, err := w.svc.Approve(ctx, w.wuxingAdmin, c.ID, org.ApproveInput{Grade: 3, ValidFrom: day(20), ValidThrough: day(10)})
 			return err
-		}, nil, "valid_until"},
+		}, nil, "valid_through"},
 		{"approve without dates", func() error {
 			_, err := w.svc.Approve(ctx, w.wuxingAdmin, c.ID, org.ApproveInput{Grade: 3})
 			return err
@@ -290,11 +290,11 @@ func TestLifecycle(t *testing.T) {
 
 	// Approve.
 	w.clock.Advance(time.Hour)
-	got := w.approve(t, w.wuxingAdmin, c.ID, good.Grade, good.ValidFrom, good.ValidUntil)
+	got := w.approve(t, w.wuxingAdmin, c.ID, good.Grade, good.ValidFrom, good.ValidThrough)
 	four, now := 4, start.Add(time.Hour)
 	want := c
 	want.Status, want.EffectiveStatus, want.Grade = org.CertApproved, org.CertActive, &four
-	want.ValidFrom, want.ValidUntil, want.UpdatedAt, want.DecidedAt = &good.ValidFrom, &good.ValidUntil, now, &now
+	want.ValidFrom, want.ValidThrough, want.UpdatedAt, want.DecidedAt = &good.ValidFrom, &good.ValidThrough, now, &now
 	if diff := cmp.Diff(want, got, cmp.Comparer(time.Time.Equal)); diff != "" {
 		t.Errorf("Approve() mismatch (-want +got):\n%s", diff)
 	}
@@ -341,7 +341,7 @@ func TestLifecycle(t *testing.T) {
 	// Revoking straight from approved; rejecting a pending one; a new
 	// application once the pending one is decided.
 	c2 := w.apply(t, oa, w.wuxing, "LEGAL_AID")
-	w.approve(t, w.wuxingAdmin, c2.ID, 2, day(2), day(30))
+	w.approve(t, w.wuxingAdmin, c2.ID, 2, day(2), day(29))
 	if got, err := w.svc.Revoke(ctx, w.wuxingAdmin, c2.ID, "资质造假"); err != nil || got.Status != org.CertRevoked {
 		t.Errorf("Revoke(approved) = %s, %v; want revoked", got.Status, err)
 	}
@@ -364,7 +364,7 @@ func TestLifecycle(t *testing.T) {
 		{"certification.approve", "wx-admin", `"grade":4`},
 		{"certification.suspend", "wx-admin", `"reason":"服务投诉核查中"`},
 		{"certification.revoke", "wx-admin", `"reason":"核查属实"`},
-		{"certification.approve", "wx-admin", `"valid_until":"2026-03-30"`},
+		{"certification.approve", "wx-admin", `"valid_through":"2026-03-29"`},
 		{"certification.revoke", "wx-admin", `"reason":"资质造假"`},
 		{"certification.reject", "wx-admin", `"reason":"材料不全"`},
 	}
@@ -392,8 +392,8 @@ func TestCapableFollowsTheClock(t *testing.T) {
 	w := newCertWorld(t)
 	o, oa := w.signup(t, "52330502MJ526018XR", "阳光社工", w.wuxing, "sunshine")
 	c := w.apply(t, oa, w.wuxing, "ELDERLY_HOME_CARE", "LEGAL_AID")
-	from, until := day(10), day(20)
-	w.approve(t, w.wuxingAdmin, c.ID, 3, from, until)
+	from, until := day(10), day(20) // valid through the day before until
+	w.approve(t, w.wuxingAdmin, c.ID, 3, from, until.AddDays(-1))
 
 	capable := func(at time.Time, category string, district int64) bool {
 		t.Helper()
@@ -445,7 +445,7 @@ func TestSuspensionEndsCapability(t *testing.T) {
 	w := newCertWorld(t)
 	o, oa := w.signup(t, "52330502MJ526018XR", "阳光社工", w.wuxing, "sunshine") // 5 certified social workers
 	c := w.apply(t, oa, w.wuxing, "ELDERLY_HOME_CARE")
-	w.approve(t, w.wuxingAdmin, c.ID, 3, day(1), org.NewDate(2027, time.January, 1))
+	w.approve(t, w.wuxingAdmin, c.ID, 3, day(1), org.NewDate(2026, time.December, 31))
 	at := w.clock.Now()
 
 	check := func(name string, minGrade, minWorkers int, wantCapable bool, wantReasons ...string) {
@@ -500,10 +500,10 @@ func TestListCertifications(t *testing.T) {
 	member := w.user(t, "sunshine-member", access.OrgMember, access.Scope{OrganizationID: a.ID})
 
 	a1 := w.apply(t, aa, w.wuxing, "ELDERLY_HOME_CARE") // approved, active
-	w.approve(t, w.wuxingAdmin, a1.ID, 5, day(1), day(31))
+	w.approve(t, w.wuxingAdmin, a1.ID, 5, day(1), day(30))
 	a2 := w.apply(t, aa, w.nanxun, "LEGAL_AID") // pending in 南浔
 	b1 := w.apply(t, ba, w.wuxing, "LEGAL_AID") // approved, not yet valid
-	w.approve(t, w.wuxingAdmin, b1.ID, 2, day(15), day(31))
+	w.approve(t, w.wuxingAdmin, b1.ID, 2, day(15), day(30))
 	b2 := w.apply(t, ba, w.wuxing, "YOUTH_GUIDANCE") // rejected
 	if _, err := w.svc.Reject(ctx, w.wuxingAdmin, b2.ID, "材料不全"); err != nil {
 		t.Fatal(err)
@@ -611,7 +611,7 @@ func TestConcurrentDecisions(t *testing.T) {
 		go func() {
 			var err error
 			if i%2 == 0 {
-				_, err = w.svc.Approve(ctx, w.wuxingAdmin, id, org.ApproveInput{Grade: 3, ValidFrom: day(1), ValidUntil: day(31)})
+				_, err = w.svc.Approve(ctx, w.wuxingAdmin, id, org.ApproveInput{Grade: 3, ValidFrom: day(1), ValidThrough: day(30)})
 			} else {
 				_, err = w.svc.Reject(ctx, w.wuxingAdmin, id, "材料不全")
 			}

@@ -79,7 +79,7 @@ func (h *Handler) handleCapablePage(c *fiber.Ctx) error {
 		r := capableRow{CapableOrg: o, District: byDistrict[o.DistrictID]}
 		for _, cert := range o.Certifications {
 			r.Certs = append(r.Certs, capableCert{Categories: categoryList(cert.Categories, byCode), Grade: cert.Grade,
-				District: byDistrict[cert.DistrictID], ValidFrom: cert.ValidFrom.String(), ValidThrough: lastDay(&cert.ValidUntil)})
+				District: byDistrict[cert.DistrictID], ValidFrom: cert.ValidFrom.String(), ValidThrough: cert.ValidThrough.String()})
 		}
 		v.Results = append(v.Results, r)
 	}

@@ -136,9 +136,6 @@ func (h *Handler) queueCert(c *fiber.Ctx) (org.Certification, error) {
 func (h *Handler) refuseDecision(c *fiber.Ctx, err error, cert org.Certification, action string, f decisionForm) error {
 	lang := language(c)
 	status, alert, ok := h.formProblem(c, err, func(field string) (string, string) {
-		if field == "valid_until" {
-			field = "valid_through"
-		}
 		return fmt.Sprintf("%s-%d-%s", action, cert.ID, field), h.pages.translate(lang, "cert."+field)
 	})
 	if !ok {
@@ -172,11 +169,8 @@ func (h *Handler) handleApproveSubmit(c *fiber.Ctx) error {
 	}
 	if f.ValidThrough != "" {
 		d, err := org.ParseDate(f.ValidThrough)
-		bad.Check(err == nil, "valid_until", "must be a date (YYYY-MM-DD)")
-		if err == nil {
-			// The page asks for the last valid day; the service wants the first one no longer valid.
-			in.ValidUntil = d.AddDays(1)
-		}
+		bad.Check(err == nil, "valid_through", "must be a date (YYYY-MM-DD)")
+		in.ValidThrough = d
 	}
 	err = bad.Err()
 	if err == nil {
@@ -196,16 +190,7 @@ func (h *Handler) handleDecisionSubmit(decision string) fiber.Handler {
 			return err
 		}
 		f := decisionForm{Reason: strings.Clone(c.FormValue("reason"))}
-		ctx, a := c.UserContext(), request.Actor(c)
-		switch decision {
-		case "reject":
-			_, err = h.Orgs.Reject(ctx, a, cert.ID, f.Reason)
-		case "suspend":
-			_, err = h.Orgs.Suspend(ctx, a, cert.ID, f.Reason)
-		default:
-			_, err = h.Orgs.Revoke(ctx, a, cert.ID, f.Reason)
-		}
-		if err != nil {
+		if _, err := h.Orgs.Decide(c.UserContext(), request.Actor(c), cert.ID, decision, f.Reason); err != nil {
 			return h.refuseDecision(c, err, cert, decision, f)
 		}
 		return c.Redirect(decided(decision, cert.ID), fiber.StatusSeeOther)

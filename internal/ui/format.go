@@ -78,15 +78,6 @@ func showDate(d *org.Date) string {
 	return d.String()
 }
 
-// lastDay shows the last day a period ending (exclusively) at until covers:
-// the pages speak of "valid through", the service of the first day no longer valid.
-func lastDay(until *org.Date) string {
-	if until == nil || until.IsZero() {
-		return ""
-	}
-	return until.AddDays(-1).String()
-}
-
 // fileSize shows a size in bytes for people: 812 B, 35.2 KB, 4.8 MB.
 func fileSize(n int64) string {
 	switch {

@@ -21,12 +21,8 @@ import (
 	"github.com/jiedao-market/jiedao/internal/request"
 )
 
-// The organization types in display order, and the decisions on a
-// certification that take a reason.
-var (
-	orgTypes      = []org.Type{org.SocialServiceInstitution, org.SocialGroup, org.Foundation, org.Enterprise}
-	certDecisions = []string{"reject", "suspend", "revoke"}
-)
+// orgTypes are the organization types in display order.
+var orgTypes = []org.Type{org.SocialServiceInstitution, org.SocialGroup, org.Foundation, org.Enterprise}
 
 // orgFormOrder is the order of the organization form's inputs.
 var orgFormOrder = []string{"legal_name", "credit_code", "district_id", "org_type", "registration_date", "legal_representative",
@@ -266,7 +262,7 @@ func (h *Handler) certRows(c *fiber.Ctx, list []org.Certification, docs map[int6
 	for i, cert := range list {
 		r := certRow{Certification: cert, District: byID[cert.DistrictID], CategoryList: categoryList(cert.Categories, byCode),
 			Applied: showTime(&cert.CreatedAt), Decided: showTime(cert.DecidedAt), ValidFrom: showDate(cert.ValidFrom),
-			ValidThrough: lastDay(cert.ValidUntil)}
+			ValidThrough: showDate(cert.ValidThrough)}
 		for _, id := range cert.DocumentIDs {
 			if d, ok := docs[id]; ok {
 				r.Documents = append(r.Documents, d)

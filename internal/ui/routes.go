@@ -10,6 +10,7 @@ import (
 
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/org"
 	"github.com/jiedao-market/jiedao/internal/request"
 	"github.com/jiedao-market/jiedao/web"
 )
@@ -79,7 +80,7 @@ func (h *Handler) Routes(app fiber.Router) {
 
 	pages.Get("/district/certifications", district, h.handleQueuePage)
 	pages.Post("/district/certifications/:id/approve", csrf, district, h.handleApproveSubmit)
-	for _, decision := range certDecisions {
+	for _, decision := range org.Decisions {
 		pages.Post("/district/certifications/:id/"+decision, csrf, district, h.handleDecisionSubmit(decision))
 	}
 	pages.Get("/district/documents/:org/:doc", district, h.handleDistrictDocument)

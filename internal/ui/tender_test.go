@@ -48,7 +48,7 @@ func tenderCast(t *testing.T, e *servertest.Env) {
 		t.Fatalf("apply for demo-org3: %v", err)
 	}
 	today := org.ChinaDate(e.Clock.Now())
-	if _, err := orgs.Approve(ctx, district, cert.ID, org.ApproveInput{Grade: 4, ValidFrom: today.AddDays(-10), ValidUntil: today.AddDays(700)}); err != nil {
+	if _, err := orgs.Approve(ctx, district, cert.ID, org.ApproveInput{Grade: 4, ValidFrom: today.AddDays(-10), ValidThrough: today.AddDays(699)}); err != nil {
 		t.Fatalf("approve demo-org3: %v", err)
 	}
 }
