@@ -99,7 +99,7 @@ func TestTenantOtherDistrictAdmin(t *testing.T) {
 		{"GET", fmt.Sprintf("/api/v1/fund-accounts/%d", fund), nil, "fund_accounts", fund},
 	}
 	for _, c := range calls {
-		azRefused(t, e, c.method, c.path, other, c.body, c.table, c.id, http.StatusNotFound, "not_found")
+		e.Refused(t, servertest.Request{Method: c.method, Path: c.path, Token: other, Body: c.body}, http.StatusNotFound, "not_found")
 	}
 
 	lists := []struct {

@@ -356,27 +356,6 @@ func azListCodes(t *testing.T, e *servertest.Env, path, token string) []string {
 	return codes
 }
 
-// azRefused checks that method path as token answers want with problem+json
-// and leaves the row of table with id and the audit trail as they were.
-func azRefused(t *testing.T, e *servertest.Env, method, path, token string, body any, table string, id int64, want int, wantCode string) {
-	t.Helper()
-	before := azRow(t, e, table, id)
-	auditBefore := servertest.Count(t, e, "audit_entries")
-	r := e.Do(t, servertest.Request{Method: method, Path: path, Token: token, Body: body})
-	if r.Status != want {
-		t.Fatalf("%s %s = %d %s, want %d", method, path, r.Status, r.Body, want)
-	}
-	if p := r.Problem(t); p.Code != wantCode {
-		t.Errorf("%s %s: problem code %q, want %q", method, path, p.Code, wantCode)
-	}
-	if diff := cmp.Diff(before, azRow(t, e, table, id)); diff != "" {
-		t.Errorf("%s %s was refused but changed %s %d (-before +after):\n%s", method, path, table, id, diff)
-	}
-	if n := servertest.Count(t, e, "audit_entries"); n != auditBefore {
-		t.Errorf("%s %s was refused but audit_entries went from %d to %d rows", method, path, auditBefore, n)
-	}
-}
-
 func TestTenantCommunities(t *testing.T) {
 	t.Parallel()
 	f := newAzFixture(t)
@@ -391,9 +370,9 @@ func TestTenantCommunities(t *testing.T) {
 	}
 	for _, tt := range tests {
 		path := fmt.Sprintf("/api/v1/communities/%d", tt.other)
-		azRefused(t, e, "GET", path, f.tokens[tt.who], nil, "communities", tt.other, http.StatusNotFound, "not_found")
+		e.Refused(t, servertest.Request{Method: "GET", Path: path, Token: f.tokens[tt.who], Body: nil}, http.StatusNotFound, "not_found")
 		if tt.who != "demo-finance" { // finance may not PATCH at all (403, in the matrix)
-			azRefused(t, e, "PATCH", path, f.tokens[tt.who], map[string]any{"households": 1, "name_zh": "改名"}, "communities", tt.other, http.StatusNotFound, "not_found")
+			e.Refused(t, servertest.Request{Method: "PATCH", Path: path, Token: f.tokens[tt.who], Body: map[string]any{"households": 1, "name_zh": "改名"}}, http.StatusNotFound, "not_found")
 		}
 	}
 
@@ -437,8 +416,8 @@ func TestTenantOrganizations(t *testing.T) {
 		other int64
 	}{{"demo-org", f.org2}, {"demo-org2", f.org1}} {
 		path := fmt.Sprintf("/api/v1/organizations/%d", tt.other)
-		azRefused(t, e, "GET", path, f.tokens[tt.who], nil, "organizations", tt.other, http.StatusNotFound, "not_found")
-		azRefused(t, e, "PATCH", path, f.tokens[tt.who], patch, "organizations", tt.other, http.StatusNotFound, "not_found")
+		e.Refused(t, servertest.Request{Method: "GET", Path: path, Token: f.tokens[tt.who], Body: nil}, http.StatusNotFound, "not_found")
+		e.Refused(t, servertest.Request{Method: "PATCH", Path: path, Token: f.tokens[tt.who], Body: patch}, http.StatusNotFound, "not_found")
 	}
 	for who, want := range map[string][]string{
 		"demo-org":      {"52330502MJ526018XR"},
@@ -479,11 +458,11 @@ func TestTenantOtherDistrict(t *testing.T) {
 
 	orgPath := fmt.Sprintf("/api/v1/organizations/%d", other)
 	dist := f.tokens["demo-district"]
-	azRefused(t, e, "GET", orgPath, dist, nil, "organizations", other, http.StatusNotFound, "not_found")
-	azRefused(t, e, "PATCH", orgPath, dist, map[string]any{"contact_name": "越权"}, "organizations", other, http.StatusNotFound, "not_found")
+	e.Refused(t, servertest.Request{Method: "GET", Path: orgPath, Token: dist, Body: nil}, http.StatusNotFound, "not_found")
+	e.Refused(t, servertest.Request{Method: "PATCH", Path: orgPath, Token: dist, Body: map[string]any{"contact_name": "越权"}}, http.StatusNotFound, "not_found")
 	commPath := fmt.Sprintf("/api/v1/communities/%d", comm)
 	for _, who := range []string{"demo-district", "demo-officer"} {
-		azRefused(t, e, "GET", commPath, f.tokens[who], nil, "communities", comm, http.StatusNotFound, "not_found")
+		e.Refused(t, servertest.Request{Method: "GET", Path: commPath, Token: f.tokens[who], Body: nil}, http.StatusNotFound, "not_found")
 	}
 
 	// A district admin cannot register an organization in another district.

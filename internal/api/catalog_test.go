@@ -37,48 +37,6 @@ func catItemBody(title, category string, communities ...int64) map[string]any {
 	}
 }
 
-// catRefused sends a request that must be refused with want and the problem
-// code, naming exactly fields, while no row of tables (and no audit entry) is
-// added or removed.
-func catRefused(t testing.TB, e *servertest.Env, method, path, token string, body any, want int, code string, fields []string, tables ...string) {
-	t.Helper()
-	tables = append(tables, "audit_entries")
-	before := map[string]int64{}
-	for _, table := range tables {
-		before[table] = catCount(t, e, table)
-	}
-	r := e.Do(t, servertest.Request{Method: method, Path: path, Token: token, Body: body})
-	if r.Status != want {
-		t.Fatalf("%s %s = %d %s, want %d", method, path, r.Status, r.Body, want)
-	}
-	p := r.Problem(t)
-	if p.Code != code || p.Status != want {
-		t.Errorf("%s %s: problem code %q status %d, want %q %d", method, path, p.Code, p.Status, code, want)
-	}
-	if fields == nil {
-		fields = []string{}
-	}
-	slices.Sort(fields)
-	// Distinct names: a field may carry several messages.
-	if diff := cmp.Diff(fields, slices.Compact(inFields(p))); diff != "" {
-		t.Errorf("%s %s: problem errors[].field (-want +got):\n%s\nbody %s", method, path, diff, r.Body)
-	}
-	for _, table := range tables {
-		if n := catCount(t, e, table); n != before[table] {
-			t.Errorf("%s %s was refused but %s went from %d to %d rows", method, path, table, before[table], n)
-		}
-	}
-}
-
-func catCount(t testing.TB, e *servertest.Env, table string) int64 {
-	t.Helper()
-	var n int64
-	if err := e.DB.Table(table).Count(&n).Error; err != nil {
-		t.Fatalf("count %s: %v", table, err)
-	}
-	return n
-}
-
 // catItemTables are the tables a transfer item writes.
 var catItemTables = []string{"transfer_items", "transfer_item_versions", "transfer_item_communities", "transfer_item_metrics"}
 
@@ -273,7 +231,7 @@ func TestCatalogItemLifecycle(t *testing.T) {
 	}
 
 	// Publishing waits for the district to list the category.
-	catRefused(t, e, "POST", catItemPath(id, "/publish"), officer, nil, http.StatusConflict, "transfer_item.category_not_in_catalog", nil, catItemTables...)
+	e.Refused(t, servertest.Request{Method: "POST", Path: catItemPath(id, "/publish"), Token: officer, Body: nil}, http.StatusConflict, "transfer_item.category_not_in_catalog")
 	if got := catGet(t, e, officer, catItemPath(id, "")); got.Status != "draft" || got.VersionStatus != "draft" {
 		t.Errorf("after the refused publish the item is %s/%s, want draft/draft", got.Status, got.VersionStatus)
 	}
@@ -291,7 +249,7 @@ func TestCatalogItemLifecycle(t *testing.T) {
 		published1.PublishedVersion == nil || *published1.PublishedVersion != 1 || published1.PublishedAt == nil || !published1.PublishedAt.Equal(servertest.Start) {
 		t.Errorf("published item = %+v, want version 1 published at %v", published1, servertest.Start)
 	}
-	catRefused(t, e, "POST", catItemPath(id, "/publish"), officer, nil, http.StatusConflict, "transfer_item.no_draft", nil, catItemTables...)
+	e.Refused(t, servertest.Request{Method: "POST", Path: catItemPath(id, "/publish"), Token: officer, Body: nil}, http.StatusConflict, "transfer_item.no_draft")
 
 	// An edit of the published item is version 2, a draft; version 1 stays as it was.
 	e.Clock.Advance(time.Minute)
@@ -361,7 +319,7 @@ func TestCatalogItemLifecycle(t *testing.T) {
 		!v1.PublishedAt.Equal(*published1.PublishedAt) {
 		t.Errorf("superseded version 1 changed: %+v, metrics (-published +now):\n%s", v1, diff)
 	}
-	catRefused(t, e, "GET", catItemPath(id, "?version=3"), officer, nil, http.StatusNotFound, "not_found", nil)
+	e.Refused(t, servertest.Request{Method: "GET", Path: catItemPath(id, "?version=3"), Token: officer, Body: nil}, http.StatusNotFound, "not_found")
 	if got := catGet(t, e, "", fmt.Sprintf("/api/v1/public/transfer-items/%d", id)); got.Version != 2 || got.Title != title2 {
 		t.Errorf("public item after publishing version 2 = version %d %q, want 2 %q", got.Version, got.Title, title2)
 	}
@@ -377,9 +335,9 @@ func TestCatalogItemLifecycle(t *testing.T) {
 	if diff := cmp.Diff(want, summarize(catVersions(t, e, district, id))); diff != "" {
 		t.Errorf("versions after retiring (-want +got):\n%s", diff)
 	}
-	catRefused(t, e, "PATCH", catItemPath(id, ""), officer, map[string]any{"title": "退役后修改"}, http.StatusConflict, "transfer_item.retired", nil, catItemTables...)
-	catRefused(t, e, "POST", catItemPath(id, "/publish"), officer, nil, http.StatusConflict, "transfer_item.retired", nil, catItemTables...)
-	catRefused(t, e, "POST", catItemPath(id, "/retire"), officer, nil, http.StatusConflict, "transfer_item.not_published", nil, catItemTables...)
+	e.Refused(t, servertest.Request{Method: "PATCH", Path: catItemPath(id, ""), Token: officer, Body: map[string]any{"title": "退役后修改"}}, http.StatusConflict, "transfer_item.retired")
+	e.Refused(t, servertest.Request{Method: "POST", Path: catItemPath(id, "/publish"), Token: officer, Body: nil}, http.StatusConflict, "transfer_item.retired")
+	e.Refused(t, servertest.Request{Method: "POST", Path: catItemPath(id, "/retire"), Token: officer, Body: nil}, http.StatusConflict, "transfer_item.not_published")
 	var page catalog.ItemPage
 	servertest.Call(t, e, "GET", "/api/v1/public/transfer-items?q="+url.QueryEscape("蓝鲸生命周期"), "", nil, http.StatusOK, &page)
 	if page.Total != 0 || len(page.Items) != 0 {
@@ -397,7 +355,7 @@ func TestCatalogItemLifecycle(t *testing.T) {
 
 	// A draft cannot be retired; retiring discards a pending draft.
 	other := catCreate(t, e, officer, catItemBody("蓝鲸生命周期·另一个事项", category))
-	catRefused(t, e, "POST", catItemPath(other.ID, "/retire"), officer, nil, http.StatusConflict, "transfer_item.not_published", nil, catItemTables...)
+	e.Refused(t, servertest.Request{Method: "POST", Path: catItemPath(other.ID, "/retire"), Token: officer, Body: nil}, http.StatusConflict, "transfer_item.not_published")
 	catPublish(t, e, officer, other.ID)
 	servertest.Call(t, e, "PATCH", catItemPath(other.ID, ""), officer, map[string]any{"title": "蓝鲸生命周期·未发布的第二版"}, http.StatusOK, nil)
 	servertest.Call(t, e, "POST", catItemPath(other.ID, "/retire"), officer, nil, http.StatusOK, &retired)
@@ -434,13 +392,13 @@ func TestCatalogItemTenancy(t *testing.T) {
 			{"POST", "/publish", nil},
 			{"POST", "/retire", nil},
 		} {
-			azRefused(t, e, call.method, catItemPath(id, call.suffix), officer2, call.body, "transfer_items", id, http.StatusNotFound, "not_found")
+			e.Refused(t, servertest.Request{Method: call.method, Path: catItemPath(id, call.suffix), Token: officer2, Body: call.body}, http.StatusNotFound, "not_found")
 		}
 		if diff := cmp.Diff(before, inCounts(t, e, catItemTables...)); diff != "" {
 			t.Errorf("demo-officer2's refused calls on item %d changed row counts (-before +after):\n%s", id, diff)
 		}
 	}
-	azRefused(t, e, "PATCH", catItemPath(itemB.ID, ""), officer, map[string]any{"title": "越权修改"}, "transfer_items", itemB.ID, http.StatusNotFound, "not_found")
+	e.Refused(t, servertest.Request{Method: "PATCH", Path: catItemPath(itemB.ID, ""), Token: officer, Body: map[string]any{"title": "越权修改"}}, http.StatusNotFound, "not_found")
 
 	lists := []struct {
 		who  string
@@ -465,13 +423,13 @@ func TestCatalogItemTenancy(t *testing.T) {
 	o := newCatOther(t, f)
 	nx := catCreate(t, e, o.officer, catItemBody("蓝鲸租户·南浔事项", "ELDERLY_HOME_CARE", o.comm))
 	for _, who := range []string{"demo-district", "demo-officer", "demo-finance"} {
-		azRefused(t, e, "GET", catItemPath(nx.ID, ""), f.tokens[who], nil, "transfer_items", nx.ID, http.StatusNotFound, "not_found")
-		azRefused(t, e, "GET", catItemPath(nx.ID, "/versions"), f.tokens[who], nil, "transfer_items", nx.ID, http.StatusNotFound, "not_found")
+		e.Refused(t, servertest.Request{Method: "GET", Path: catItemPath(nx.ID, ""), Token: f.tokens[who], Body: nil}, http.StatusNotFound, "not_found")
+		e.Refused(t, servertest.Request{Method: "GET", Path: catItemPath(nx.ID, "/versions"), Token: f.tokens[who], Body: nil}, http.StatusNotFound, "not_found")
 	}
-	azRefused(t, e, "PATCH", catItemPath(nx.ID, ""), officer, map[string]any{"title": "越权修改"}, "transfer_items", nx.ID, http.StatusNotFound, "not_found")
-	azRefused(t, e, "POST", catItemPath(nx.ID, "/publish"), officer, nil, "transfer_items", nx.ID, http.StatusNotFound, "not_found")
+	e.Refused(t, servertest.Request{Method: "PATCH", Path: catItemPath(nx.ID, ""), Token: officer, Body: map[string]any{"title": "越权修改"}}, http.StatusNotFound, "not_found")
+	e.Refused(t, servertest.Request{Method: "POST", Path: catItemPath(nx.ID, "/publish"), Token: officer, Body: nil}, http.StatusNotFound, "not_found")
 	for _, id := range []int64{draftA.ID, pubA.ID, itemB.ID} {
-		azRefused(t, e, "GET", catItemPath(id, ""), o.admin, nil, "transfer_items", id, http.StatusNotFound, "not_found")
+		e.Refused(t, servertest.Request{Method: "GET", Path: catItemPath(id, ""), Token: o.admin, Body: nil}, http.StatusNotFound, "not_found")
 	}
 	if diff := cmp.Diff([]int64{nx.ID}, catListIDs(t, e, o.admin)); diff != "" {
 		t.Errorf("GET /api/v1/transfer-items as 南浔区's district admin (-want +got):\n%s", diff)
@@ -485,12 +443,9 @@ func TestCatalogItemTenancy(t *testing.T) {
 
 	// Each district keeps its own guidance catalog.
 	guidance := map[string]any{"category_code": "LEGAL_AID", "catalog_code": "NX-01"}
-	catRefused(t, e, "POST", fmt.Sprintf("/api/v1/districts/%d/guidance-catalog", f.district), o.admin, guidance,
-		http.StatusNotFound, "not_found", nil, "guidance_entries")
-	catRefused(t, e, "POST", fmt.Sprintf("/api/v1/districts/%d/guidance-catalog", o.district), district, guidance,
-		http.StatusNotFound, "not_found", nil, "guidance_entries")
-	catRefused(t, e, "POST", catItemPath(nx.ID, "/publish"), o.officer, nil, http.StatusConflict,
-		"transfer_item.category_not_in_catalog", nil, catItemTables...)
+	e.Refused(t, servertest.Request{Method: "POST", Path: fmt.Sprintf("/api/v1/districts/%d/guidance-catalog", f.district), Token: o.admin, Body: guidance}, http.StatusNotFound, "not_found")
+	e.Refused(t, servertest.Request{Method: "POST", Path: fmt.Sprintf("/api/v1/districts/%d/guidance-catalog", o.district), Token: district, Body: guidance}, http.StatusNotFound, "not_found")
+	e.Refused(t, servertest.Request{Method: "POST", Path: catItemPath(nx.ID, "/publish"), Token: o.officer, Body: nil}, http.StatusConflict, "transfer_item.category_not_in_catalog")
 	catEnsureGuidance(t, e, o.admin, o.district, "ELDERLY_HOME_CARE")
 	if got := catPublish(t, e, o.officer, nx.ID); got.Status != "published" {
 		t.Errorf("南浔区's item after its district listed the category = %s, want published", got.Status)
@@ -597,7 +552,7 @@ func TestCatalogPublic(t *testing.T) {
 	}
 	for _, path := range []string{fmt.Sprintf("/api/v1/public/transfer-items/%d", draft.ID), "/api/v1/public/transfer-items/999999",
 		"/api/v1/public/transfer-items/abc"} {
-		catRefused(t, e, "GET", path, "", nil, http.StatusNotFound, "not_found", nil)
+		e.Refused(t, servertest.Request{Method: "GET", Path: path, Token: "", Body: nil}, http.StatusNotFound, "not_found")
 	}
 
 	// Once the draft is published, its content is public and the old one gone.
@@ -615,7 +570,7 @@ func TestCatalogPublic(t *testing.T) {
 	// A bad token is refused even on the public routes.
 	for _, path := range []string{"/api/v1/public/transfer-items", fmt.Sprintf("/api/v1/public/transfer-items/%d", a.ID),
 		"/api/v1/standards", "/api/v1/standards/ELDERLY_HOME_CARE", fmt.Sprintf("/api/v1/districts/%d/guidance-catalog", f.district)} {
-		catRefused(t, e, "GET", path, "not-a-token", nil, http.StatusUnauthorized, "auth.invalid_token", nil)
+		e.Refused(t, servertest.Request{Method: "GET", Path: path, Token: "not-a-token", Body: nil}, http.StatusUnauthorized, "auth.invalid_token")
 	}
 }
 
@@ -645,7 +600,7 @@ func TestCatalogBadQuery(t *testing.T) {
 		{catItemPath(item.ID, "?version=two"), []string{"version"}},
 	}
 	for _, tt := range tests {
-		catRefused(t, e, "GET", tt.path, officer, nil, http.StatusBadRequest, "validation", tt.fields)
+		e.Refused(t, servertest.Request{Method: "GET", Path: tt.path, Token: officer, Body: nil}, http.StatusBadRequest, "validation", tt.fields...)
 	}
 	// The limits themselves are accepted.
 	for _, path := range []string{"/api/v1/public/transfer-items?page=100000&per_page=100",
@@ -716,13 +671,13 @@ func TestCatalogStandards(t *testing.T) {
 		t.Errorf("GET /api/v1/standards/ELDERLY_HOME_CARE = %s, metrics (-want +got):\n%s", home.NameZh, diff)
 	}
 	for _, code := range []string{"NO_SUCH_STANDARD", "elderly_home_care"} {
-		catRefused(t, e, "GET", "/api/v1/standards/"+code, "", nil, http.StatusNotFound, "not_found", nil)
+		e.Refused(t, servertest.Request{Method: "GET", Path: "/api/v1/standards/" + code, Token: "", Body: nil}, http.StatusNotFound, "not_found")
 	}
 
 	// 吴兴区 adjusts a shipped metric: its own copy, nobody else's.
 	o := newCatOther(t, f)
 	wuxing, nanxun := fmt.Sprintf("?district_id=%d", f.district), fmt.Sprintf("?district_id=%d", o.district)
-	templatesBefore := catCount(t, e, "metric_templates")
+	templatesBefore := servertest.Count(t, e, "metric_templates")
 	var adjusted catalog.MetricTemplate
 	servertest.Call(t, e, "PATCH", "/api/v1/standards/ELDERLY_HOME_CARE/metrics/service_visits", district,
 		map[string]any{"default_target": 1500}, http.StatusOK, &adjusted)
@@ -732,7 +687,7 @@ func TestCatalogStandards(t *testing.T) {
 	}
 	servertest.Call(t, e, "PATCH", "/api/v1/standards/ELDERLY_HOME_CARE/metrics/service_visits", district,
 		map[string]any{"default_target": 1600}, http.StatusOK, &adjusted)
-	if n := catCount(t, e, "metric_templates"); n != templatesBefore+1 || adjusted.DefaultTarget != 1600 {
+	if n := servertest.Count(t, e, "metric_templates"); n != templatesBefore+1 || adjusted.DefaultTarget != 1600 {
 		t.Errorf("two adjustments: metric_templates %d → %d, target %v; want one district copy with target 1600", templatesBefore, n, adjusted.DefaultTarget)
 	}
 	views := []struct {
@@ -792,7 +747,7 @@ func TestCatalogStandards(t *testing.T) {
 	}
 	for _, code := range []string{"home_safety_checks", "response_time"} {
 		body := map[string]any{"code": code, "name_zh": "重复", "name_en": "Duplicate", "direction": "lower", "source": "evaluator", "default_weight": 5}
-		catRefused(t, e, "POST", "/api/v1/standards/ELDERLY_HOME_CARE/metrics", district, body, http.StatusConflict, "metric.exists", nil, "metric_templates")
+		e.Refused(t, servertest.Request{Method: "POST", Path: "/api/v1/standards/ELDERLY_HOME_CARE/metrics", Token: district, Body: body}, http.StatusConflict, "metric.exists")
 	}
 	var retired catalog.MetricTemplate
 	servertest.Call(t, e, "POST", "/api/v1/standards/ELDERLY_HOME_CARE/metrics/complaints_upheld/retire", district, nil, http.StatusOK, &retired)
@@ -823,26 +778,22 @@ func TestCatalogStandards(t *testing.T) {
 		"complaints_upheld": 2}, targets(nx)); diff != "" {
 		t.Errorf("metrics of 南浔区's item, want the shipped standard (-want +got):\n%s", diff)
 	}
-	catRefused(t, e, "POST", "/api/v1/transfer-items", officer, func() map[string]any {
+	e.Refused(t, servertest.Request{Method: "POST", Path: "/api/v1/transfer-items", Token: officer, Body: func() map[string]any {
 		b := catItemBody("蓝鲸标准·退役指标", "ELDERLY_HOME_CARE")
 		b["metrics"] = []map[string]any{{"code": "complaints_upheld"}}
 		return b
-	}(), http.StatusBadRequest, "validation", []string{"metrics"}, catItemTables...)
+	}()}, http.StatusBadRequest, "validation", "metrics")
 
 	// Unknown standards and metrics.
 	metricBody := map[string]any{"code": "new_metric", "name_zh": "新指标", "name_en": "New metric", "direction": "higher",
 		"source": "evaluator", "default_weight": 5}
-	catRefused(t, e, "POST", "/api/v1/standards/NO_SUCH_STANDARD/metrics", district, metricBody, http.StatusNotFound, "not_found", nil, "metric_templates")
-	catRefused(t, e, "PATCH", "/api/v1/standards/ELDERLY_HOME_CARE/metrics/no_such_metric", district, map[string]any{"default_target": 1},
-		http.StatusNotFound, "not_found", nil, "metric_templates")
-	catRefused(t, e, "PATCH", "/api/v1/standards/NO_SUCH_STANDARD/metrics/service_visits", district, map[string]any{"default_target": 1},
-		http.StatusNotFound, "not_found", nil, "metric_templates")
-	catRefused(t, e, "POST", "/api/v1/standards/ELDERLY_HOME_CARE/metrics/no_such_metric/retire", district, nil,
-		http.StatusNotFound, "not_found", nil, "metric_templates")
+	e.Refused(t, servertest.Request{Method: "POST", Path: "/api/v1/standards/NO_SUCH_STANDARD/metrics", Token: district, Body: metricBody}, http.StatusNotFound, "not_found")
+	e.Refused(t, servertest.Request{Method: "PATCH", Path: "/api/v1/standards/ELDERLY_HOME_CARE/metrics/no_such_metric", Token: district, Body: map[string]any{"default_target": 1}}, http.StatusNotFound, "not_found")
+	e.Refused(t, servertest.Request{Method: "PATCH", Path: "/api/v1/standards/NO_SUCH_STANDARD/metrics/service_visits", Token: district, Body: map[string]any{"default_target": 1}}, http.StatusNotFound, "not_found")
+	e.Refused(t, servertest.Request{Method: "POST", Path: "/api/v1/standards/ELDERLY_HOME_CARE/metrics/no_such_metric/retire", Token: district, Body: nil}, http.StatusNotFound, "not_found")
 	// Another district's own metric is not 吴兴区's to change.
 	servertest.Call(t, e, "POST", "/api/v1/standards/ELDERLY_HOME_CARE/metrics", o.admin, metricBody, http.StatusCreated, nil)
-	catRefused(t, e, "PATCH", "/api/v1/standards/ELDERLY_HOME_CARE/metrics/new_metric", district, map[string]any{"default_target": 1},
-		http.StatusNotFound, "not_found", nil, "metric_templates")
+	e.Refused(t, servertest.Request{Method: "PATCH", Path: "/api/v1/standards/ELDERLY_HOME_CARE/metrics/new_metric", Token: district, Body: map[string]any{"default_target": 1}}, http.StatusNotFound, "not_found")
 }
 
 func TestCatalogInputRefused(t *testing.T) {
@@ -963,7 +914,7 @@ func TestCatalogInputRefused(t *testing.T) {
 				tables = catItemTables
 			}
 			if tt.header == nil {
-				catRefused(t, e, tt.method, tt.path, tt.token, tt.body, tt.want, tt.code, tt.fields, tables...)
+				e.Refused(t, servertest.Request{Method: tt.method, Path: tt.path, Token: tt.token, Body: tt.body}, tt.want, tt.code, tt.fields...)
 				return
 			}
 			before := inCounts(t, e, append(tables, "audit_entries")...)

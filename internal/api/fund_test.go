@@ -85,44 +85,6 @@ func fundPostingIDs(ps []fund.Posting) []int64 {
 	return ids
 }
 
-// fundTables are the tables a fund request may write.
-var fundTables = []string{"fund_accounts", "fund_account_categories", "ledger_accounts", "ledger_postings", "ledger_lines", "audit_entries"}
-
-// fundCounts returns the row count of every table of fundTables.
-func fundCounts(t testing.TB, e *servertest.Env) map[string]int64 {
-	t.Helper()
-	out := map[string]int64{}
-	for _, table := range fundTables {
-		var n int64
-		if err := e.DB.Table(table).Count(&n).Error; err != nil {
-			t.Fatalf("count %s: %v", table, err)
-		}
-		out[table] = n
-	}
-	return out
-}
-
-// fundRefused sends req and checks that it answers status with code (and,
-// when given, a validation problem naming exactly fields) and writes nothing.
-func fundRefused(t testing.TB, e *servertest.Env, req servertest.Request, status int, code string, fields ...string) {
-	t.Helper()
-	before := fundCounts(t, e)
-	r := e.Do(t, req)
-	if r.Status != status {
-		t.Fatalf("%s %s with %v = %d %s, want %d", req.Method, req.Path, req.Body, r.Status, r.Body, status)
-	}
-	p := r.Problem(t)
-	if p.Code != code {
-		t.Errorf("%s %s with %v: problem code %q, want %q", req.Method, req.Path, req.Body, p.Code, code)
-	}
-	if fields != nil && !azHasFields(p, fields...) {
-		t.Errorf("%s %s with %v: problem names %+v, want exactly %v", req.Method, req.Path, req.Body, p.Errors, fields)
-	}
-	if diff := cmp.Diff(before, fundCounts(t, e)); diff != "" {
-		t.Errorf("%s %s with %v was refused but wrote rows (-before +after):\n%s", req.Method, req.Path, req.Body, diff)
-	}
-}
-
 // fundInvariants fails when the ledger breaks one of its invariants.
 func fundInvariants(t testing.TB, e *servertest.Env) {
 	t.Helper()
@@ -182,7 +144,7 @@ func TestFundAppropriation(t *testing.T) {
 	if n := fundAudit(t, e, "fund.create", acct.ID); n != 1 {
 		t.Errorf("audit has %d fund.create entries for account %d, want 1", n, acct.ID)
 	}
-	fundRefused(t, e, servertest.Request{Method: "POST", Path: "/api/v1/fund-accounts", Token: finance,
+	e.Refused(t, servertest.Request{Method: "POST", Path: "/api/v1/fund-accounts", Token: finance,
 		Body: fundBody("2026年政府购买服务资金", "ELDERLY_HOME_CARE")}, http.StatusConflict, "fund.duplicate")
 
 	// 100,000.00 yuan, sent twice with the same Idempotency-Key: one posting.
@@ -215,7 +177,7 @@ func TestFundAppropriation(t *testing.T) {
 	}
 
 	// The same key for another amount is refused; the key in the body works as the header does.
-	fundRefused(t, e, servertest.Request{Method: "POST", Path: fundPath(acct.ID, "/appropriations"), Token: finance,
+	e.Refused(t, servertest.Request{Method: "POST", Path: fundPath(acct.ID, "/appropriations"), Token: finance,
 		Body:   map[string]any{"amount_fen": 20_000_000, "document_ref": "湖吴财〔2026〕18号"},
 		Header: map[string]string{"Idempotency-Key": "2026-budget-1"}}, http.StatusConflict, "fund.idempotency_key_reused")
 	extra := fundAppropriate(t, e, finance, acct.ID, map[string]any{"amount_fen": 500_000, "document_ref": "湖吴财〔2026〕19号",
@@ -246,12 +208,12 @@ func TestFundAppropriation(t *testing.T) {
 	// Neither a corrected appropriation nor a correction can be corrected; a
 	// posting of no such account is 404.
 	for _, id := range []int64{first.ID, corr.ID} {
-		fundRefused(t, e, servertest.Request{Method: "POST", Path: fundPath(acct.ID, "/corrections"), Token: finance,
+		e.Refused(t, servertest.Request{Method: "POST", Path: fundPath(acct.ID, "/corrections"), Token: finance,
 			Body: map[string]any{"posting_id": id, "reason": "再次更正"}}, http.StatusConflict, "fund.not_correctable")
 	}
-	fundRefused(t, e, servertest.Request{Method: "POST", Path: fundPath(acct.ID, "/corrections"), Token: finance,
+	e.Refused(t, servertest.Request{Method: "POST", Path: fundPath(acct.ID, "/corrections"), Token: finance,
 		Body: map[string]any{"posting_id": corr.ID + 1000, "reason": "不存在"}}, http.StatusNotFound, "not_found")
-	fundRefused(t, e, servertest.Request{Method: "POST", Path: fundPath(acct.ID+1000, "/appropriations"), Token: finance,
+	e.Refused(t, servertest.Request{Method: "POST", Path: fundPath(acct.ID+1000, "/appropriations"), Token: finance,
 		Body: map[string]any{"amount_fen": 1, "document_ref": "x", "idempotency_key": "nowhere"}}, http.StatusNotFound, "not_found")
 	fundInvariants(t, e)
 }
@@ -409,12 +371,12 @@ func TestFundTenancy(t *testing.T) {
 		{Method: "POST", Path: fundPath(b.ID, "/corrections"), Body: map[string]any{"posting_id": pa.ID, "reason": "越权更正"}},
 	} {
 		req.Token = financeB
-		fundRefused(t, e, req, http.StatusNotFound, "not_found")
+		e.Refused(t, req, http.StatusNotFound, "not_found")
 	}
 	for _, path := range []string{fundPath(a.ID, ""), fundPath(a.ID, "/postings")} {
-		fundRefused(t, e, servertest.Request{Method: "GET", Path: path, Token: f.tokens["demo-officer2"]}, http.StatusNotFound, "not_found")
+		e.Refused(t, servertest.Request{Method: "GET", Path: path, Token: f.tokens["demo-officer2"]}, http.StatusNotFound, "not_found")
 	}
-	fundRefused(t, e, servertest.Request{Method: "GET", Path: fundPath(b.ID, ""), Token: financeA}, http.StatusNotFound, "not_found")
+	e.Refused(t, servertest.Request{Method: "GET", Path: fundPath(b.ID, ""), Token: financeA}, http.StatusNotFound, "not_found")
 	if got := fundGet(t, e, financeA, a.ID).Balances; !cmp.Equal(got, fundBalances(10_000_000, 0, 0, 0, 0)) {
 		t.Errorf("A's balances after B's attempts = %v, want 10,000,000 fen available", got)
 	}
@@ -533,17 +495,16 @@ func TestFundInputRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fundRefused(t, e, servertest.Request{Method: tt.method, Path: tt.path, Token: finance, Body: tt.body, Header: tt.header},
-				http.StatusBadRequest, "validation", tt.fields...)
+			e.Refused(t, servertest.Request{Method: tt.method, Path: tt.path, Token: finance, Body: tt.body, Header: tt.header}, http.StatusBadRequest, "validation", tt.fields...)
 		})
 	}
 
 	t.Run("transport", func(t *testing.T) {
 		for _, path := range []string{create, appropriate, correct} {
-			fundRefused(t, e, servertest.Request{Method: "POST", Path: path, Token: finance, Body: `{"amount_fen": 1,`}, http.StatusBadRequest, "malformed_json")
-			fundRefused(t, e, servertest.Request{Method: "POST", Path: path, Token: finance, Body: `{}`,
+			e.Refused(t, servertest.Request{Method: "POST", Path: path, Token: finance, Body: `{"amount_fen": 1,`}, http.StatusBadRequest, "malformed_json")
+			e.Refused(t, servertest.Request{Method: "POST", Path: path, Token: finance, Body: `{}`,
 				Header: map[string]string{"Content-Type": "text/plain"}}, http.StatusUnsupportedMediaType, "unsupported_media_type")
-			fundRefused(t, e, servertest.Request{Method: "POST", Path: path, Token: finance,
+			e.Refused(t, servertest.Request{Method: "POST", Path: path, Token: finance,
 				Body: map[string]any{"memo": strings.Repeat("x", e.Cfg.HTTP.JSONBodyLimit)}}, http.StatusRequestEntityTooLarge, "body_too_large")
 		}
 	})

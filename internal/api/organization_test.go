@@ -196,8 +196,7 @@ func TestOrganizationSignup(t *testing.T) {
 
 	t.Run("a taken username leaves no organization", func(t *testing.T) {
 		code := servertest.CreditCode(t, "52330502MJ8000002")
-		catRefused(t, e, "POST", "/api/v1/organizations", "", orgSignupBody(f.district, code, "demo-org"),
-			http.StatusConflict, "user.duplicate_username", nil, "organizations", "users")
+		e.Refused(t, servertest.Request{Method: "POST", Path: "/api/v1/organizations", Token: "", Body: orgSignupBody(f.district, code, "demo-org")}, http.StatusConflict, "user.duplicate_username")
 		var n int64
 		if err := e.DB.Table("organizations").Where("credit_code = ?", code).Count(&n).Error; err != nil || n != 0 {
 			t.Errorf("organizations with code %s = %d (%v), want 0", code, n, err)
@@ -205,35 +204,30 @@ func TestOrganizationSignup(t *testing.T) {
 	})
 
 	t.Run("a registered credit code leaves no account", func(t *testing.T) {
-		catRefused(t, e, "POST", "/api/v1/organizations", "", orgSignupBody(f.district, "52330502MJ526018XR", "second-kangle"),
-			http.StatusConflict, "organization.duplicate_credit_code", nil, "organizations", "users")
+		e.Refused(t, servertest.Request{Method: "POST", Path: "/api/v1/organizations", Token: "", Body: orgSignupBody(f.district, "52330502MJ526018XR", "second-kangle")}, http.StatusConflict, "organization.duplicate_credit_code")
 	})
 
 	t.Run("profile and account errors together", func(t *testing.T) {
 		body := orgSignupBody(f.district, "52330500MJ5470873D", "x")
 		body["admin"].(map[string]any)["password"] = "short"
-		catRefused(t, e, "POST", "/api/v1/organizations", "", body, http.StatusBadRequest, "validation",
-			[]string{"admin.password", "admin.username", "credit_code"}, "organizations", "users")
+		e.Refused(t, servertest.Request{Method: "POST", Path: "/api/v1/organizations", Token: "", Body: body}, http.StatusBadRequest, "validation", "admin.password", "admin.username", "credit_code")
 	})
 
 	t.Run("anonymous without admin", func(t *testing.T) {
 		body := orgSignupBody(f.district, servertest.CreditCode(t, "52330502MJ8000003"), "")
 		delete(body, "admin")
-		catRefused(t, e, "POST", "/api/v1/organizations", "", body, http.StatusBadRequest, "validation", []string{"admin"},
-			"organizations", "users")
+		e.Refused(t, servertest.Request{Method: "POST", Path: "/api/v1/organizations", Token: "", Body: body}, http.StatusBadRequest, "validation", "admin")
 	})
 
 	t.Run("an admin's registration carries no account", func(t *testing.T) {
 		body := orgSignupBody(f.district, servertest.CreditCode(t, "52330502MJ8000004"), "district-made-admin")
-		catRefused(t, e, "POST", "/api/v1/organizations", f.tokens["demo-district"], body, http.StatusBadRequest, "validation",
-			[]string{"admin"}, "organizations", "users")
+		e.Refused(t, servertest.Request{Method: "POST", Path: "/api/v1/organizations", Token: f.tokens["demo-district"], Body: body}, http.StatusBadRequest, "validation", "admin")
 	})
 
 	t.Run("other signed-in roles", func(t *testing.T) {
 		for i, who := range []string{"demo-officer", "demo-org", "demo-resident"} {
 			body := orgSignupBody(f.district, servertest.CreditCode(t, fmt.Sprintf("52330502MJ800001%d", i)), "refused-"+who)
-			catRefused(t, e, "POST", "/api/v1/organizations", f.tokens[who], body, http.StatusForbidden, "forbidden", nil,
-				"organizations", "users")
+			e.Refused(t, servertest.Request{Method: "POST", Path: "/api/v1/organizations", Token: f.tokens[who], Body: body}, http.StatusForbidden, "forbidden")
 		}
 	})
 }
@@ -273,7 +267,7 @@ func TestOrganizationCreditCodes(t *testing.T) {
 			if tt.want == http.StatusBadRequest {
 				fields = []string{"credit_code"}
 			}
-			catRefused(t, e, "POST", "/api/v1/organizations", "", body, tt.want, tt.err, fields, "organizations", "users")
+			e.Refused(t, servertest.Request{Method: "POST", Path: "/api/v1/organizations", Token: "", Body: body}, tt.want, tt.err, fields...)
 		})
 	}
 }
@@ -312,22 +306,16 @@ func TestOrganizationMembers(t *testing.T) {
 			t.Errorf("members of org 1 = %v, want demo-org and kangle-worker by username", names)
 		}
 	}
-	catRefused(t, e, "POST", path, member, map[string]any{"username": "by-a-member", "password": orgPassword},
-		http.StatusForbidden, "forbidden", nil, "users")
-	catRefused(t, e, "POST", "/api/v1/certifications", member, map[string]any{"district_id": f.district, "categories": []string{"LEGAL_AID"}},
-		http.StatusForbidden, "forbidden", nil, "certifications")
+	e.Refused(t, servertest.Request{Method: "POST", Path: path, Token: member, Body: map[string]any{"username": "by-a-member", "password": orgPassword}}, http.StatusForbidden, "forbidden")
+	e.Refused(t, servertest.Request{Method: "POST", Path: "/api/v1/certifications", Token: member, Body: map[string]any{"district_id": f.district, "categories": []string{"LEGAL_AID"}}}, http.StatusForbidden, "forbidden")
 
 	// Refusals: another organization's admin, a taken username, a bad account.
-	catRefused(t, e, "POST", path, f.tokens["demo-org2"], map[string]any{"username": "planted", "password": orgPassword},
-		http.StatusNotFound, "not_found", nil, "users")
-	catRefused(t, e, "GET", path, f.tokens["demo-org2"], nil, http.StatusNotFound, "not_found", nil)
-	catRefused(t, e, "POST", path, f.tokens["demo-org"], map[string]any{"username": "demo-officer", "password": orgPassword},
-		http.StatusConflict, "user.duplicate_username", nil, "users")
-	catRefused(t, e, "POST", path, f.tokens["demo-org"], map[string]any{"username": "-bad", "password": "short", "locale": "fr"},
-		http.StatusBadRequest, "validation", []string{"locale", "password", "username"}, "users")
-	catRefused(t, e, "POST", path, f.tokens["demo-org"], map[string]any{"username": "x-role", "password": orgPassword, "role": "org_admin"},
-		http.StatusBadRequest, "validation", []string{"role"}, "users")
-	catRefused(t, e, "GET", "/api/v1/organizations/999999/members", f.tokens["demo-admin"], nil, http.StatusNotFound, "not_found", nil)
+	e.Refused(t, servertest.Request{Method: "POST", Path: path, Token: f.tokens["demo-org2"], Body: map[string]any{"username": "planted", "password": orgPassword}}, http.StatusNotFound, "not_found")
+	e.Refused(t, servertest.Request{Method: "GET", Path: path, Token: f.tokens["demo-org2"], Body: nil}, http.StatusNotFound, "not_found")
+	e.Refused(t, servertest.Request{Method: "POST", Path: path, Token: f.tokens["demo-org"], Body: map[string]any{"username": "demo-officer", "password": orgPassword}}, http.StatusConflict, "user.duplicate_username")
+	e.Refused(t, servertest.Request{Method: "POST", Path: path, Token: f.tokens["demo-org"], Body: map[string]any{"username": "-bad", "password": "short", "locale": "fr"}}, http.StatusBadRequest, "validation", "locale", "password", "username")
+	e.Refused(t, servertest.Request{Method: "POST", Path: path, Token: f.tokens["demo-org"], Body: map[string]any{"username": "x-role", "password": orgPassword, "role": "org_admin"}}, http.StatusBadRequest, "validation", "role")
+	e.Refused(t, servertest.Request{Method: "GET", Path: "/api/v1/organizations/999999/members", Token: f.tokens["demo-admin"], Body: nil}, http.StatusNotFound, "not_found")
 }
 
 // orgUploadDirs returns a configuration whose upload directory sits two levels
@@ -380,7 +368,7 @@ func TestOrganizationDocuments(t *testing.T) {
 	// naming fields, and write no row, audit entry or file.
 	uploadRefused := func(t *testing.T, token, field, name string, content []byte, want int, code string, fields ...string) {
 		t.Helper()
-		rows, audits, files := catCount(t, e, "organization_documents"), catCount(t, e, "audit_entries"), orgFiles(t, root)
+		rows, audits, files := servertest.Count(t, e, "organization_documents"), servertest.Count(t, e, "audit_entries"), orgFiles(t, root)
 		r := orgUploadField(t, e, token, org1, field, name, content)
 		if r.Status != want {
 			t.Fatalf("upload %q = %d %s, want %d", name, r.Status, r.Body, want)
@@ -389,7 +377,7 @@ func TestOrganizationDocuments(t *testing.T) {
 		if p.Code != code || !azHasFields(p, fields...) {
 			t.Errorf("upload %q: problem %s, want code %s naming %v", name, r.Body, code, fields)
 		}
-		if n, a := catCount(t, e, "organization_documents"), catCount(t, e, "audit_entries"); n != rows || a != audits {
+		if n, a := servertest.Count(t, e, "organization_documents"), servertest.Count(t, e, "audit_entries"); n != rows || a != audits {
 			t.Errorf("refused upload changed the counts: documents %d → %d, audit_entries %d → %d", rows, n, audits, a)
 		}
 		if diff := cmp.Diff(files, orgFiles(t, root)); diff != "" {
@@ -407,8 +395,7 @@ func TestOrganizationDocuments(t *testing.T) {
 		uploadRefused(t, tokens["demo-org2"], "file", "a.pdf", []byte(orgPDF), http.StatusNotFound, "not_found")
 		uploadRefused(t, tokens["demo-district"], "file", "a.pdf", []byte(orgPDF), http.StatusForbidden, "forbidden")
 		uploadRefused(t, "", "file", "a.pdf", []byte(orgPDF), http.StatusUnauthorized, "unauthorized")
-		catRefused(t, e, "POST", docs, tokens["demo-org"], map[string]any{"file": orgPDF}, http.StatusUnsupportedMediaType,
-			"unsupported_media_type", nil, "organization_documents")
+		e.Refused(t, servertest.Request{Method: "POST", Path: docs, Token: tokens["demo-org"], Body: map[string]any{"file": orgPDF}}, http.StatusUnsupportedMediaType, "unsupported_media_type")
 	})
 
 	t.Run("a file of exactly the limit", func(t *testing.T) {
@@ -493,10 +480,9 @@ func TestOrganizationDocuments(t *testing.T) {
 					}
 				}
 			}
-			catRefused(t, e, "GET", path, tokens["demo-org2"], nil, http.StatusNotFound, "not_found", nil)
-			catRefused(t, e, "GET", fmt.Sprintf("/api/v1/organizations/%d/documents/%d", org2, d.ID), tokens["demo-org2"], nil,
-				http.StatusNotFound, "not_found", nil)
-			catRefused(t, e, "GET", path, tokens["demo-officer"], nil, http.StatusForbidden, "forbidden", nil)
+			e.Refused(t, servertest.Request{Method: "GET", Path: path, Token: tokens["demo-org2"], Body: nil}, http.StatusNotFound, "not_found")
+			e.Refused(t, servertest.Request{Method: "GET", Path: fmt.Sprintf("/api/v1/organizations/%d/documents/%d", org2, d.ID), Token: tokens["demo-org2"], Body: nil}, http.StatusNotFound, "not_found")
+			e.Refused(t, servertest.Request{Method: "GET", Path: path, Token: tokens["demo-officer"], Body: nil}, http.StatusForbidden, "forbidden")
 		}
 
 		var list struct {
@@ -510,8 +496,8 @@ func TestOrganizationDocuments(t *testing.T) {
 		if want := []string{"exact.pdf", "evil.pdf", "evil.pdf", files[0].name, files[1].name, files[2].name}; !slices.Equal(names, want) {
 			t.Errorf("documents of org 1 = %v, want %v (upload order)", names, want)
 		}
-		catRefused(t, e, "GET", docs, tokens["demo-org2"], nil, http.StatusNotFound, "not_found", nil)
-		catRefused(t, e, "GET", fmt.Sprintf("%s/999999", docs), tokens["demo-org"], nil, http.StatusNotFound, "not_found", nil)
+		e.Refused(t, servertest.Request{Method: "GET", Path: docs, Token: tokens["demo-org2"], Body: nil}, http.StatusNotFound, "not_found")
+		e.Refused(t, servertest.Request{Method: "GET", Path: fmt.Sprintf("%s/999999", docs), Token: tokens["demo-org"], Body: nil}, http.StatusNotFound, "not_found")
 	})
 
 	t.Run("a member uploads too", func(t *testing.T) {
@@ -574,13 +560,12 @@ func TestCertificationLifecycle(t *testing.T) {
 
 	// Applications naming what the catalog or the organization does not hold are refused.
 	free := catFreeCategory(t, e, f.district)
-	catRefused(t, e, "POST", "/api/v1/certifications", kangle, map[string]any{"district_id": f.district, "categories": []string{free}},
-		http.StatusBadRequest, "validation", []string{"categories"}, "certifications")
+	e.Refused(t, servertest.Request{Method: "POST", Path: "/api/v1/certifications", Token: kangle, Body: map[string]any{"district_id": f.district, "categories": []string{free}}}, http.StatusBadRequest, "validation", "categories")
 	r := orgUpload(t, e, f.tokens["demo-org2"], f.org2, "other.pdf", []byte(orgPDF))
 	var foreign org.Document
 	r.JSON(t, &foreign)
-	catRefused(t, e, "POST", "/api/v1/certifications", kangle, map[string]any{"district_id": f.district, "categories": []string{category},
-		"document_ids": []int64{foreign.ID}}, http.StatusBadRequest, "validation", []string{"document_ids"}, "certifications")
+	e.Refused(t, servertest.Request{Method: "POST", Path: "/api/v1/certifications", Token: kangle, Body: map[string]any{"district_id": f.district, "categories": []string{category},
+		"document_ids": []int64{foreign.ID}}}, http.StatusBadRequest, "validation", "document_ids")
 
 	// The organization applies with its evidence.
 	r = orgUpload(t, e, kangle, f.org1, "评估等级证书.pdf", []byte(orgPDF))
@@ -591,8 +576,7 @@ func TestCertificationLifecycle(t *testing.T) {
 		!slices.Equal(c.Categories, []string{category}) || !slices.Equal(c.DocumentIDs, []int64{evidence.ID}) || c.Grade != nil {
 		t.Errorf("application = %+v, want pending for %s with document %d", c, category, evidence.ID)
 	}
-	catRefused(t, e, "POST", "/api/v1/certifications", kangle, map[string]any{"district_id": f.district, "categories": []string{category}},
-		http.StatusConflict, "certification.pending_exists", nil, "certifications")
+	e.Refused(t, servertest.Request{Method: "POST", Path: "/api/v1/certifications", Token: kangle, Body: map[string]any{"district_id": f.district, "categories": []string{category}}}, http.StatusConflict, "certification.pending_exists")
 	if inDirectory() {
 		t.Error("a pending application put the organization in the public directory")
 	}
@@ -610,12 +594,12 @@ func TestCertificationLifecycle(t *testing.T) {
 		case "/approve":
 			body = orgApproval(e, 5)
 		}
-		catRefused(t, e, method, certPath(c.ID, action), other, body, http.StatusNotFound, "not_found", nil)
+		e.Refused(t, servertest.Request{Method: method, Path: certPath(c.ID, action), Token: other, Body: body}, http.StatusNotFound, "not_found")
 	}
 	if got := orgCerts(t, e, other, ""); len(got) != 0 {
 		t.Errorf("GET /api/v1/certifications as another district's admin = %+v, want none", got)
 	}
-	catRefused(t, e, "GET", certPath(c.ID, ""), f.tokens["demo-org2"], nil, http.StatusNotFound, "not_found", nil)
+	e.Refused(t, servertest.Request{Method: "GET", Path: certPath(c.ID, ""), Token: f.tokens["demo-org2"], Body: nil}, http.StatusNotFound, "not_found")
 
 	// An approval's last day is today or later, and not before its first.
 	today := org.ChinaDate(e.Clock.Now())
@@ -633,15 +617,13 @@ func TestCertificationLifecycle(t *testing.T) {
 		// The old name of the field is not a field.
 		{map[string]any{"grade": 4, "valid_from": today.String(), "valid_until": today.AddDays(30).String()}, "validation", []string{"valid_until"}},
 	} {
-		catRefused(t, e, "POST", certPath(c.ID, "/approve"), district, bad.body, http.StatusBadRequest, bad.code, bad.fields, "certifications")
+		e.Refused(t, servertest.Request{Method: "POST", Path: certPath(c.ID, "/approve"), Token: district, Body: bad.body}, http.StatusBadRequest, bad.code, bad.fields...)
 		if s := status(c.ID); s != "pending" {
 			t.Fatalf("refused approval left the certification %s, want pending", s)
 		}
 	}
 	// Not a date: refused naming the field.
-	catRefused(t, e, "POST", certPath(c.ID, "/approve"), district,
-		map[string]any{"grade": 4, "valid_from": "2026-13-01", "valid_through": "2027-11-21"},
-		http.StatusBadRequest, "validation", []string{"valid_from"}, "certifications")
+	e.Refused(t, servertest.Request{Method: "POST", Path: certPath(c.ID, "/approve"), Token: district, Body: map[string]any{"grade": 4, "valid_from": "2026-13-01", "valid_through": "2027-11-21"}}, http.StatusBadRequest, "validation", "valid_from")
 
 	// Approved at grade 4 (4A) for a year: in the public directory, for anyone.
 	var approved org.Certification
@@ -663,16 +645,15 @@ func TestCertificationLifecycle(t *testing.T) {
 		t.Errorf("public directory searched for 康乐居家 = %v, want org %d", ids, f.org1)
 	}
 	for param, value := range map[string]string{"per_page": "101", "page": "0", "district_id": "x", "q": strings.Repeat("q", 101)} {
-		catRefused(t, e, "GET", "/api/v1/public/organizations?"+url.Values{param: {value}}.Encode(), "", nil,
-			http.StatusBadRequest, "validation", []string{param})
+		e.Refused(t, servertest.Request{Method: "GET", Path: "/api/v1/public/organizations?" + url.Values{param: {value}}.Encode(), Token: "", Body: nil}, http.StatusBadRequest, "validation", param)
 	}
-	catRefused(t, e, "POST", certPath(999999, "/approve"), district, orgApproval(e, 4), http.StatusNotFound, "not_found", nil)
-	catRefused(t, e, "POST", certPath(c.ID, "/approve"), district, orgApproval(e, 5), http.StatusConflict, "certification.not_pending", nil)
-	catRefused(t, e, "POST", certPath(c.ID, "/reject"), district, map[string]any{"reason": "迟到的驳回"}, http.StatusConflict, "certification.not_pending", nil)
+	e.Refused(t, servertest.Request{Method: "POST", Path: certPath(999999, "/approve"), Token: district, Body: orgApproval(e, 4)}, http.StatusNotFound, "not_found")
+	e.Refused(t, servertest.Request{Method: "POST", Path: certPath(c.ID, "/approve"), Token: district, Body: orgApproval(e, 5)}, http.StatusConflict, "certification.not_pending")
+	e.Refused(t, servertest.Request{Method: "POST", Path: certPath(c.ID, "/reject"), Token: district, Body: map[string]any{"reason": "迟到的驳回"}}, http.StatusConflict, "certification.not_pending")
 
 	// Suspended (a reason is required): out of the directory.
-	catRefused(t, e, "POST", certPath(c.ID, "/suspend"), district, map[string]any{"reason": "  "}, http.StatusBadRequest, "validation", []string{"reason"})
-	catRefused(t, e, "POST", certPath(c.ID, "/suspend"), district, map[string]any{}, http.StatusBadRequest, "validation", []string{"reason"})
+	e.Refused(t, servertest.Request{Method: "POST", Path: certPath(c.ID, "/suspend"), Token: district, Body: map[string]any{"reason": "  "}}, http.StatusBadRequest, "validation", "reason")
+	e.Refused(t, servertest.Request{Method: "POST", Path: certPath(c.ID, "/suspend"), Token: district, Body: map[string]any{}}, http.StatusBadRequest, "validation", "reason")
 	var suspended org.Certification
 	servertest.Call(t, e, "POST", certPath(c.ID, "/suspend"), district, map[string]any{"reason": "服务投诉核查中"}, http.StatusOK, &suspended)
 	if suspended.Status != org.CertSuspended || suspended.DecisionReason != "服务投诉核查中" || suspended.DecidedAt == nil {
@@ -681,7 +662,7 @@ func TestCertificationLifecycle(t *testing.T) {
 	if inDirectory() {
 		t.Error("a suspended certification kept the organization in the public directory")
 	}
-	catRefused(t, e, "POST", certPath(c.ID, "/suspend"), district, map[string]any{"reason": "再次暂停"}, http.StatusConflict, "certification.not_approved", nil)
+	e.Refused(t, servertest.Request{Method: "POST", Path: certPath(c.ID, "/suspend"), Token: district, Body: map[string]any{"reason": "再次暂停"}}, http.StatusConflict, "certification.not_approved")
 
 	// Revoked for good.
 	var revoked org.Certification
@@ -689,22 +670,22 @@ func TestCertificationLifecycle(t *testing.T) {
 	if revoked.Status != org.CertRevoked || revoked.DecisionReason != "核查属实，撤销认定" {
 		t.Errorf("revoked = %+v, want revoked with its reason", revoked)
 	}
-	catRefused(t, e, "POST", certPath(c.ID, "/revoke"), district, map[string]any{"reason": "再次撤销"}, http.StatusConflict, "certification.not_revocable", nil)
-	catRefused(t, e, "POST", certPath(c.ID, "/suspend"), district, map[string]any{"reason": "暂停已撤销的"}, http.StatusConflict, "certification.not_approved", nil)
+	e.Refused(t, servertest.Request{Method: "POST", Path: certPath(c.ID, "/revoke"), Token: district, Body: map[string]any{"reason": "再次撤销"}}, http.StatusConflict, "certification.not_revocable")
+	e.Refused(t, servertest.Request{Method: "POST", Path: certPath(c.ID, "/suspend"), Token: district, Body: map[string]any{"reason": "暂停已撤销的"}}, http.StatusConflict, "certification.not_approved")
 	if inDirectory() {
 		t.Error("a revoked certification put the organization back in the public directory")
 	}
 
 	// A new application, rejected with a reason.
 	c2 := orgApply(t, e, district, kangle, f.district, category)
-	catRefused(t, e, "POST", certPath(c2.ID, "/reject"), district, map[string]any{"reason": ""}, http.StatusBadRequest, "validation", []string{"reason"})
+	e.Refused(t, servertest.Request{Method: "POST", Path: certPath(c2.ID, "/reject"), Token: district, Body: map[string]any{"reason": ""}}, http.StatusBadRequest, "validation", "reason")
 	var rejected org.Certification
 	servertest.Call(t, e, "POST", certPath(c2.ID, "/reject"), district, map[string]any{"reason": "持证社工人数不足"}, http.StatusOK, &rejected)
 	if rejected.Status != org.CertRejected || rejected.DecisionReason != "持证社工人数不足" || rejected.Grade != nil {
 		t.Errorf("rejected = %+v, want rejected with its reason", rejected)
 	}
-	catRefused(t, e, "POST", certPath(c2.ID, "/approve"), district, orgApproval(e, 3), http.StatusConflict, "certification.not_pending", nil)
-	catRefused(t, e, "POST", certPath(c2.ID, "/revoke"), district, map[string]any{"reason": "撤销驳回的"}, http.StatusConflict, "certification.not_revocable", nil)
+	e.Refused(t, servertest.Request{Method: "POST", Path: certPath(c2.ID, "/approve"), Token: district, Body: orgApproval(e, 3)}, http.StatusConflict, "certification.not_pending")
+	e.Refused(t, servertest.Request{Method: "POST", Path: certPath(c2.ID, "/revoke"), Token: district, Body: map[string]any{"reason": "撤销驳回的"}}, http.StatusConflict, "certification.not_revocable")
 
 	// The organization sees each decision and its reason.
 	seen := map[int64]org.Certification{}
@@ -730,7 +711,7 @@ func TestCertificationLifecycle(t *testing.T) {
 		slices.ContainsFunc(rejectedOnes, func(x org.Certification) bool { return x.Status != org.CertRejected }) {
 		t.Errorf("demo-org's rejected certifications = %+v, want %d among only rejected ones", rejectedOnes, c2.ID)
 	}
-	catRefused(t, e, "GET", "/api/v1/certifications?status=lost", kangle, nil, http.StatusBadRequest, "validation", []string{"status"})
+	e.Refused(t, servertest.Request{Method: "GET", Path: "/api/v1/certifications?status=lost", Token: kangle, Body: nil}, http.StatusBadRequest, "validation", "status")
 
 	// Every decision is in the audit trail, by demo-district.
 	wantActions := map[int64][]string{

@@ -22,71 +22,6 @@ import (
 	"github.com/jiedao-market/jiedao/internal/server/servertest"
 )
 
-// payTables are the tables the payout routes write.
-var payTables = []string{"payouts", "donations", "stripe_events", "organization_payout_accounts", "ledger_postings", "audit_entries"}
-
-// payCounts returns the row count of every table of payTables.
-func payCounts(t testing.TB, e *servertest.Env) map[string]int64 {
-	t.Helper()
-	out := map[string]int64{}
-	for _, table := range payTables {
-		var n int64
-		if err := e.DB.Table(table).Count(&n).Error; err != nil {
-			t.Fatalf("count %s: %v", table, err)
-		}
-		out[table] = n
-	}
-	return out
-}
-
-// payRefused sends req and checks that it answers status with code (and,
-// when fields are given, a validation problem naming exactly them) while no
-// payout, donation, event, connected account, posting or audit entry is
-// added and no payout changes.
-func payRefused(t testing.TB, e *servertest.Env, req servertest.Request, status int, code string, fields ...string) {
-	t.Helper()
-	before, rows := payCounts(t, e), payRows(t, e)
-	r := e.Do(t, req)
-	if r.Status != status {
-		t.Fatalf("%s %s with %s = %d %s, want %d", req.Method, req.Path, payShow(req.Body), r.Status, r.Body, status)
-	}
-	p := r.Problem(t)
-	if p.Code != code {
-		t.Errorf("%s %s with %s: problem code %q, want %q", req.Method, req.Path, payShow(req.Body), p.Code, code)
-	}
-	if fields != nil && !azHasFields(p, fields...) {
-		t.Errorf("%s %s with %s: problem names %+v, want exactly %v", req.Method, req.Path, payShow(req.Body), p.Errors, fields)
-	}
-	if diff := cmp.Diff(before, payCounts(t, e)); diff != "" {
-		t.Errorf("%s %s was refused but wrote rows (-before +after):\n%s", req.Method, req.Path, diff)
-	}
-	if diff := cmp.Diff(rows, payRows(t, e)); diff != "" {
-		t.Errorf("%s %s was refused but changed payouts (-before +after):\n%s", req.Method, req.Path, diff)
-	}
-}
-
-// payShow prints a request body for a failure message.
-func payShow(body any) string {
-	switch b := body.(type) {
-	case []byte:
-		return string(b)
-	case nil:
-		return "no body"
-	default:
-		return fmt.Sprint(b)
-	}
-}
-
-// payRows returns every payout row as it is stored.
-func payRows(t testing.TB, e *servertest.Env) []payout.Payout {
-	t.Helper()
-	var list []payout.Payout
-	if err := e.DB.Order("id").Find(&list).Error; err != nil {
-		t.Fatalf("read payouts: %v", err)
-	}
-	return list
-}
-
 // payList returns the payouts GET /api/v1/payouts answers token with query.
 func payList(t testing.TB, e *servertest.Env, token, query string) []payout.Payout {
 	t.Helper()
@@ -231,7 +166,7 @@ func TestDonationRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			payRefused(t, e, tt.req, tt.status, tt.code, tt.fields...)
+			e.Refused(t, tt.req, tt.status, tt.code, tt.fields...)
 		})
 	}
 	if calls := pe.Calls.Calls(); len(calls) != 0 {
@@ -276,14 +211,14 @@ func TestStripeWebhookRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			payRefused(t, e, tt.req, http.StatusBadRequest, tt.code)
+			e.Refused(t, tt.req, http.StatusBadRequest, tt.code)
 		})
 	}
 
 	// A delivery signed now is stale once the clock is 301 s on (a replay).
 	stale := deliver(event, servertest.SignStripe(event, servertest.WebhookSecret, e.Clock.Now()))
 	e.Clock.Advance(301 * time.Second)
-	payRefused(t, e, stale, http.StatusBadRequest, "payout.webhook_stale")
+	e.Refused(t, stale, http.StatusBadRequest, "payout.webhook_stale")
 
 	// The same delivery, signed afresh, is received.
 	servertest.DeliverEvent(t, e, event, "evt_refused")
@@ -415,9 +350,8 @@ func TestPayoutOnboarding(t *testing.T) {
 
 	// Another organization's admin finds nothing; nothing is called.
 	pe.Calls.Reset()
-	payRefused(t, e, servertest.Request{Method: "POST", Path: path, Token: e.Token(t, "demo-org2")}, http.StatusNotFound, "not_found")
-	payRefused(t, e, servertest.Request{Method: "POST", Path: fmt.Sprintf("/api/v1/organizations/%d/payout-onboarding", org2), Token: admin},
-		http.StatusNotFound, "not_found")
+	e.Refused(t, servertest.Request{Method: "POST", Path: path, Token: e.Token(t, "demo-org2")}, http.StatusNotFound, "not_found")
+	e.Refused(t, servertest.Request{Method: "POST", Path: fmt.Sprintf("/api/v1/organizations/%d/payout-onboarding", org2), Token: admin}, http.StatusNotFound, "not_found")
 	if calls := pe.Calls.Calls(); len(calls) != 0 {
 		t.Errorf("refused onboarding called Stripe: %+v", calls)
 	}
@@ -436,7 +370,7 @@ func TestStripePayoutNotConfirmedByHand(t *testing.T) {
 	if p.Provider != "stripe" {
 		t.Fatalf("payout provider = %q, want stripe", p.Provider)
 	}
-	payRefused(t, e, servertest.Request{Method: "POST", Path: fmt.Sprintf("/api/v1/payouts/%d/manual-confirmation", p.ID),
+	e.Refused(t, servertest.Request{Method: "POST", Path: fmt.Sprintf("/api/v1/payouts/%d/manual-confirmation", p.ID),
 		Token: e.Token(t, "demo-finance"), Body: map[string]any{"reference": "ICBC-1"}}, http.StatusConflict, "payout.not_manual")
 	if got := payList(t, e, e.Token(t, "demo-finance"), ""); len(got) != 1 || got[0].Provider != "stripe" || got[0].State != "requested" {
 		t.Errorf("GET /api/v1/payouts = %+v, want the Stripe payout, requested", got)
@@ -498,7 +432,7 @@ func TestManualPayoutConfirmation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			payRefused(t, e, tt.req, tt.status, tt.code, tt.fields...)
+			e.Refused(t, tt.req, tt.status, tt.code, tt.fields...)
 		})
 	}
 
@@ -521,14 +455,14 @@ func TestManualPayoutConfirmation(t *testing.T) {
 	}
 
 	// Confirming again changes nothing.
-	payRefused(t, e, confirm(finance, map[string]any{"reference": "ICBC-20261122-0002"}), http.StatusConflict, "payout.not_requested")
+	e.Refused(t, confirm(finance, map[string]any{"reference": "ICBC-20261122-0002"}), http.StatusConflict, "payout.not_requested")
 	if got := payIDs(payList(t, e, finance, "?state=paid")); !cmp.Equal(got, []int64{p.ID}) {
 		t.Errorf("GET /api/v1/payouts?state=paid = %v, want [%d]", got, p.ID)
 	}
 	if got := payList(t, e, finance, "?state=requested"); len(got) != 0 {
 		t.Errorf("GET /api/v1/payouts?state=requested = %+v, want none", got)
 	}
-	payRefused(t, e, servertest.Request{Method: "GET", Path: "/api/v1/payouts?state=pending", Token: finance}, http.StatusBadRequest, "validation", "state")
+	e.Refused(t, servertest.Request{Method: "GET", Path: "/api/v1/payouts?state=pending", Token: finance}, http.StatusBadRequest, "validation", "state")
 	servertest.LedgerOK(t, e)
 }
 
@@ -548,7 +482,7 @@ func TestStripeOff(t *testing.T) {
 		{Method: "POST", Path: "/api/v1/stripe/webhook", Body: event,
 			Header: map[string]string{"Stripe-Signature": servertest.SignStripe(event, servertest.WebhookSecret, e.Clock.Now())}},
 	} {
-		payRefused(t, e, req, http.StatusConflict, "payout.stripe_not_configured")
+		e.Refused(t, req, http.StatusConflict, "payout.stripe_not_configured")
 	}
 }
 
@@ -606,8 +540,8 @@ func TestPayoutTenancy(t *testing.T) {
 
 	// Neither subdistrict's finance officer reaches the other's payout.
 	body := map[string]any{"reference": "ICBC-X"}
-	payRefused(t, e, servertest.Request{Method: "POST", Path: fmt.Sprintf("/api/v1/payouts/%d/manual-confirmation", pB.ID),
+	e.Refused(t, servertest.Request{Method: "POST", Path: fmt.Sprintf("/api/v1/payouts/%d/manual-confirmation", pB.ID),
 		Token: e.Token(t, "demo-finance"), Body: body}, http.StatusNotFound, "not_found")
-	payRefused(t, e, servertest.Request{Method: "POST", Path: fmt.Sprintf("/api/v1/payouts/%d/manual-confirmation", p1.ID),
+	e.Refused(t, servertest.Request{Method: "POST", Path: fmt.Sprintf("/api/v1/payouts/%d/manual-confirmation", p1.ID),
 		Token: e.Token(t, "finance-feiying"), Body: body}, http.StatusNotFound, "not_found")
 }

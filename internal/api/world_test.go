@@ -178,27 +178,11 @@ func (w *tenderWorld) call(t testing.TB, method, path, username string, body any
 	return servertest.Call(t, w.e, method, path, w.token(t, username), body, want, out)
 }
 
-// refused sends a request as username that must answer want with the problem
-// code and leave every table of twTables as it was.
+// refused sends a request as username that must be refused (Env.Refused).
 func (w *tenderWorld) refused(t testing.TB, method, path, username string, body any, want int, code string, fields ...string) servertest.Problem {
 	t.Helper()
-	token := w.token(t, username) // signing in writes audit entries: before counting
-	before := twCounts(t, w.e)
-	r := w.e.Do(t, servertest.Request{Method: method, Path: path, Token: token, Body: body})
-	if r.Status != want {
-		t.Fatalf("%s %s as %s = %d %s, want %d %s", method, path, username, r.Status, r.Body, want, code)
-	}
-	p := r.Problem(t)
-	if p.Code != code {
-		t.Errorf("%s %s as %s: problem code %q (%s), want %q", method, path, username, p.Code, p.Title, code)
-	}
-	if fields != nil && !azHasFields(p, fields...) {
-		t.Errorf("%s %s as %s: problem names %+v, want exactly %v", method, path, username, p.Errors, fields)
-	}
-	if diff := twCountsDiff(before, twCounts(t, w.e)); diff != "" {
-		t.Errorf("%s %s as %s was refused but wrote rows: %s", method, path, username, diff)
-	}
-	return p
+	token := w.token(t, username) // signing in writes audit entries: before the request
+	return w.e.Refused(t, servertest.Request{Method: method, Path: path, Token: token, Body: body}, want, code, fields...)
 }
 
 // twTables are the tables a tender request may write.
@@ -212,7 +196,7 @@ func twCounts(t testing.TB, e *servertest.Env) map[string]int64 {
 	t.Helper()
 	out := map[string]int64{}
 	for _, table := range twTables {
-		out[table] = catCount(t, e, table)
+		out[table] = servertest.Count(t, e, table)
 	}
 	return out
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/apperr/apperrtest"
 	"github.com/jiedao-market/jiedao/internal/catalog"
 )
 
@@ -49,10 +50,10 @@ func TestAddGuidance(t *testing.T) {
 			t.Parallel()
 			_, err := w.svc.AddGuidance(t.Context(), tc.by, tc.district, tc.in)
 			if tc.fields != nil {
-				wantInvalid(t, err, tc.fields...)
+				apperrtest.WantInvalid(t, err, tc.fields...)
 				return
 			}
-			wantErr(t, "AddGuidance()", err, tc.want)
+			apperrtest.WantErr(t, "AddGuidance()", err, tc.want)
 		})
 	}
 	t.Cleanup(func() {
@@ -92,7 +93,7 @@ func TestGuidanceIsPerDistrict(t *testing.T) {
 		}
 	}
 	_, err := w.svc.ListGuidance(ctx, w.e.ID+1000)
-	wantErr(t, "ListGuidance(unknown district)", err, apperr.ErrNotFound)
+	apperrtest.WantErr(t, "ListGuidance(unknown district)", err, apperr.ErrNotFound)
 
 	// A district with nothing listed answers an empty list, not null.
 	var empty int64

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/apperr/apperrtest"
 	"github.com/jiedao-market/jiedao/internal/audit"
 	"github.com/jiedao-market/jiedao/internal/catalog"
 	"github.com/jiedao-market/jiedao/internal/money"
@@ -191,10 +192,10 @@ func TestCreateItemRefused(t *testing.T) {
 			t.Parallel()
 			_, err := w.svc.CreateItem(t.Context(), tc.by, tc.in)
 			if tc.fields != nil {
-				wantInvalid(t, err, tc.fields...)
+				apperrtest.WantInvalid(t, err, tc.fields...)
 				return
 			}
-			wantErr(t, "CreateItem()", err, tc.want)
+			apperrtest.WantErr(t, "CreateItem()", err, tc.want)
 		})
 	}
 	t.Cleanup(func() {
@@ -242,9 +243,9 @@ func TestEditDraftInPlace(t *testing.T) {
 		t.Errorf("UpdateItem(category) metrics mismatch (-want +got):\n%s", diff)
 	}
 	_, err := w.svc.UpdateItem(ctx, w.officerA, item.ID, catalog.ItemInput{CommunityIDs: ptr([]int64{w.b1.ID})})
-	wantInvalid(t, err, "community_ids")
+	apperrtest.WantInvalid(t, err, "community_ids")
 	_, err = w.svc.UpdateItem(ctx, w.officerA, item.ID, catalog.ItemInput{Metrics: &[]catalog.MetricChoice{{Code: "service_visits"}, {Code: "service_visits"}}})
-	wantInvalid(t, err, "metrics")
+	apperrtest.WantInvalid(t, err, "metrics")
 
 	versions, err := w.svc.Versions(ctx, w.officerA, item.ID)
 	if err != nil || len(versions) != 1 {
@@ -302,7 +303,7 @@ func TestItemLifecycle(t *testing.T) {
 	// Another district listing the category does not put it in this one's catalog.
 	w.allow(t, w.adminE, "ELDERLY_HOME_CARE", "A01")
 	_, err := w.svc.PublishItem(ctx, w.officerA, id)
-	wantErr(t, "PublishItem(not in catalog)", err, catalog.ErrNotInCatalog)
+	apperrtest.WantErr(t, "PublishItem(not in catalog)", err, catalog.ErrNotInCatalog)
 	if got, _ := w.svc.GetItem(ctx, w.officerA, id, 0); got.Status != "draft" || got.VersionStatus != "draft" {
 		t.Errorf("after a refused publication status = %s/%s, want draft/draft", got.Status, got.VersionStatus)
 	}
@@ -320,7 +321,7 @@ func TestItemLifecycle(t *testing.T) {
 		t.Errorf("PublishItem() changed the content (-draft +published):\n%s", diff)
 	}
 	_, err = w.svc.PublishItem(ctx, w.officerA, id)
-	wantErr(t, "PublishItem(no draft)", err, catalog.ErrNoDraft)
+	apperrtest.WantErr(t, "PublishItem(no draft)", err, catalog.ErrNoDraft)
 
 	// Editing the published item starts version 2 and leaves version 1 alone.
 	w.clock.Advance(time.Hour)
@@ -435,11 +436,11 @@ func TestItemLifecycle(t *testing.T) {
 	}
 
 	_, err = w.svc.UpdateItem(ctx, w.officerA, id, catalog.ItemInput{Title: ptr("复活")})
-	wantErr(t, "UpdateItem(retired)", err, catalog.ErrRetired)
+	apperrtest.WantErr(t, "UpdateItem(retired)", err, catalog.ErrRetired)
 	_, err = w.svc.PublishItem(ctx, w.officerA, id)
-	wantErr(t, "PublishItem(retired)", err, catalog.ErrRetired)
+	apperrtest.WantErr(t, "PublishItem(retired)", err, catalog.ErrRetired)
 	_, err = w.svc.RetireItem(ctx, w.officerA, id)
-	wantErr(t, "RetireItem(retired)", err, catalog.ErrNotPublished)
+	apperrtest.WantErr(t, "RetireItem(retired)", err, catalog.ErrNotPublished)
 
 	if n := w.count(t, `SELECT count(*) FROM transfer_item_versions WHERE item_id = ? AND version = 2
 		AND created_by = ? AND published_by = ?`, id, w.officerA.UserID, w.officerA.UserID); n != 1 {
@@ -466,7 +467,7 @@ func TestRetireDraftItem(t *testing.T) {
 	w := newWorld(t)
 	item := w.create(t, w.officerA, input("居家养老上门服务", "ELDERLY_HOME_CARE"))
 	_, err := w.svc.RetireItem(t.Context(), w.officerA, item.ID)
-	wantErr(t, "RetireItem(draft)", err, catalog.ErrNotPublished)
+	apperrtest.WantErr(t, "RetireItem(draft)", err, catalog.ErrNotPublished)
 	if got, err := w.svc.GetItem(t.Context(), w.officerA, item.ID, 0); err != nil || !cmp.Equal(item, got) {
 		t.Errorf("GetItem() after a refused retirement: %v\n%s", err, cmp.Diff(item, got))
 	}
@@ -474,7 +475,7 @@ func TestRetireDraftItem(t *testing.T) {
 	w.allow(t, w.adminD, "ELDERLY_HOME_CARE", "A01")
 	w.update(t, w.officerA, item.ID, catalog.ItemInput{CategoryCode: ptr("LEGAL_AID")})
 	_, err = w.svc.PublishItem(t.Context(), w.officerA, item.ID)
-	wantErr(t, "PublishItem(category changed)", err, catalog.ErrNotInCatalog)
+	apperrtest.WantErr(t, "PublishItem(category changed)", err, catalog.ErrNotInCatalog)
 	if n := w.audited(t, "transfer_item.retire") + w.audited(t, "transfer_item.publish"); n != 0 {
 		t.Errorf("retire/publish audit entries = %d, want 0", n)
 	}
@@ -518,11 +519,11 @@ func TestItemScope(t *testing.T) {
 					t.Errorf("Versions(%d) error = %v, want %v", want.ID, err, tc.read)
 				}
 				_, err = w.svc.UpdateItem(ctx, tc.by, want.ID, catalog.ItemInput{Title: ptr("篡改")})
-				wantErr(t, "UpdateItem()", err, tc.write)
+				apperrtest.WantErr(t, "UpdateItem()", err, tc.write)
 				_, err = w.svc.PublishItem(ctx, tc.by, want.ID)
-				wantErr(t, "PublishItem()", err, tc.write)
+				apperrtest.WantErr(t, "PublishItem()", err, tc.write)
 				_, err = w.svc.RetireItem(ctx, tc.by, want.ID)
-				wantErr(t, "RetireItem()", err, tc.write)
+				apperrtest.WantErr(t, "RetireItem()", err, tc.write)
 			}
 			list, err := w.svc.ListItems(ctx, tc.by)
 			if err != nil {

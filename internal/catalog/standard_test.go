@@ -8,6 +8,7 @@ import (
 
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/apperr/apperrtest"
 	"github.com/jiedao-market/jiedao/internal/catalog"
 )
 
@@ -212,7 +213,7 @@ func TestAdjustMetric(t *testing.T) {
 		{"LEGAL_AID", "elderly_coverage"}, // a metric of another category
 	} {
 		_, err := w.svc.AdjustMetric(ctx, w.adminD, tc.category, tc.code, catalog.MetricInput{DefaultTarget: ptr(1.0)})
-		wantErr(t, "AdjustMetric("+tc.category+", "+tc.code+")", err, apperr.ErrNotFound)
+		apperrtest.WantErr(t, "AdjustMetric("+tc.category+", "+tc.code+")", err, apperr.ErrNotFound)
 	}
 }
 
@@ -290,7 +291,7 @@ func TestRetireMetric(t *testing.T) {
 		t.Errorf("metric.retire audit entries = %d, want 1", n)
 	}
 	_, err = w.svc.RetireMetric(ctx, w.adminD, "ELDERLY_HOME_CARE", "no_such_metric")
-	wantErr(t, "RetireMetric(unknown)", err, apperr.ErrNotFound)
+	apperrtest.WantErr(t, "RetireMetric(unknown)", err, apperr.ErrNotFound)
 }
 
 func TestMetricRoles(t *testing.T) {
@@ -305,11 +306,11 @@ func TestMetricRoles(t *testing.T) {
 		t.Run(string(by.Role)+"/"+by.Username, func(t *testing.T) {
 			t.Parallel()
 			_, err := w.svc.AddMetric(t.Context(), by, "ELDERLY_HOME_CARE", add)
-			wantErr(t, "AddMetric()", err, apperr.ErrForbidden)
+			apperrtest.WantErr(t, "AddMetric()", err, apperr.ErrForbidden)
 			_, err = w.svc.AdjustMetric(t.Context(), by, "ELDERLY_HOME_CARE", "service_visits", catalog.MetricInput{DefaultTarget: ptr(1.0)})
-			wantErr(t, "AdjustMetric()", err, apperr.ErrForbidden)
+			apperrtest.WantErr(t, "AdjustMetric()", err, apperr.ErrForbidden)
 			_, err = w.svc.RetireMetric(t.Context(), by, "ELDERLY_HOME_CARE", "service_visits")
-			wantErr(t, "RetireMetric()", err, apperr.ErrForbidden)
+			apperrtest.WantErr(t, "RetireMetric()", err, apperr.ErrForbidden)
 		})
 	}
 	t.Cleanup(func() {
@@ -365,7 +366,7 @@ func TestMetricValidation(t *testing.T) {
 			} else {
 				_, err = w.svc.AddMetric(t.Context(), w.adminD, "ELDERLY_HOME_CARE", in)
 			}
-			wantInvalid(t, err, tc.fields...)
+			apperrtest.WantInvalid(t, err, tc.fields...)
 		})
 	}
 	t.Cleanup(func() {

@@ -3,14 +3,12 @@ package catalog_test
 import (
 	"context"
 	"errors"
-	"slices"
 	"testing"
 	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/jiedao-market/jiedao/internal/access"
-	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/catalog"
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/place"
@@ -171,31 +169,6 @@ func (w *world) count(t testing.TB, query string, args ...any) int64 {
 func (w *world) audited(t testing.TB, action string) int64 {
 	t.Helper()
 	return w.count(t, `SELECT count(*) FROM audit_entries WHERE action = ?`, action)
-}
-
-// wantInvalid fails unless err is a validation error naming exactly fields.
-func wantInvalid(t testing.TB, err error, fields ...string) {
-	t.Helper()
-	e, ok := apperr.As(err)
-	if !ok || e.Kind != apperr.Invalid {
-		t.Fatalf("error = %v, want an Invalid error naming %v", err, fields)
-	}
-	var got []string
-	for _, f := range e.Fields {
-		got = append(got, f.Field)
-	}
-	got = slices.Compact(got)
-	if !slices.Equal(got, fields) {
-		t.Errorf("invalid fields = %v, want %v", got, fields)
-	}
-}
-
-// wantErr fails unless err is want.
-func wantErr(t testing.TB, what string, err, want error) {
-	t.Helper()
-	if !errors.Is(err, want) {
-		t.Errorf("%s error = %v, want %v", what, err, want)
-	}
 }
 
 // isErr is errors.Is that takes a nil want as "no error".

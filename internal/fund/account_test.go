@@ -12,6 +12,7 @@ import (
 
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/apperr/apperrtest"
 	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/money"
 )
@@ -60,7 +61,7 @@ func TestCreateAccount(t *testing.T) {
 			before := w.snapshot(t)
 			_, err := w.svc.CreateAccount(ctx, by, fund.AccountInput{FiscalYear: 2026, Source: "welfare_lottery", Name: "福彩公益金",
 				Categories: []string{"ELDERLY_HOME_CARE"}})
-			wantErr(t, "CreateAccount() by "+string(by.Role), err, apperr.ErrForbidden)
+			apperrtest.WantErr(t, "CreateAccount() by "+string(by.Role), err, apperr.ErrForbidden)
 			w.unchanged(t, "CreateAccount() by "+string(by.Role), before)
 		}
 	})
@@ -92,7 +93,7 @@ func TestCreateAccount(t *testing.T) {
 				tc.edit(&in)
 				before := w.snapshot(t)
 				_, err := w.svc.CreateAccount(ctx, w.financeA, in)
-				wantInvalid(t, err, tc.fields...)
+				apperrtest.WantInvalid(t, err, tc.fields...)
 				w.unchanged(t, "CreateAccount("+tc.name+")", before)
 			})
 		}
@@ -111,7 +112,7 @@ func TestCreateAccount(t *testing.T) {
 		before := w.snapshot(t)
 		_, err := w.svc.CreateAccount(ctx, w.financeA2, fund.AccountInput{FiscalYear: 2026, Source: "fiscal_budget",
 			Name: "2026年度街道购买服务预算", Categories: []string{"CULTURE_SPORTS"}})
-		wantErr(t, "CreateAccount(same subdistrict, year, source, name)", err, fund.ErrDuplicateAccount)
+		apperrtest.WantErr(t, "CreateAccount(same subdistrict, year, source, name)", err, fund.ErrDuplicateAccount)
 		w.unchanged(t, "duplicate CreateAccount()", before)
 		// Another year, another source or another subdistrict is another account.
 		w.account(t, w.financeA, 2027, "fiscal_budget", "2026年度街道购买服务预算", "CULTURE_SPORTS")
@@ -126,7 +127,7 @@ func TestCreateAccount(t *testing.T) {
 		before := w.snapshot(t)
 		_, err := w.svc.CreateAccount(ctx, w.financeA, fund.AccountInput{FiscalYear: 2026, Source: "special_development",
 			Name: "专项发展基金", Categories: []string{"ELDERLY_HOME_CARE", "ASTROLOGY"}})
-		wantInvalid(t, err, "categories")
+		apperrtest.WantInvalid(t, err, "categories")
 		w.unchanged(t, "CreateAccount(unknown category)", before)
 	})
 }
@@ -176,7 +177,7 @@ func TestAccountScope(t *testing.T) {
 					t.Errorf("Get(%d) error = %v, want nil", id, err)
 				}
 				if !visible {
-					wantErr(t, fmt.Sprintf("Get(%d)", id), err, apperr.ErrNotFound)
+					apperrtest.WantErr(t, fmt.Sprintf("Get(%d)", id), err, apperr.ErrNotFound)
 				}
 			}
 		})
@@ -229,7 +230,7 @@ func TestAppropriate(t *testing.T) {
 		other := in
 		other.Amount = 60_000_000
 		_, err = w.svc.Appropriate(ctx, w.financeA, f.ID, other)
-		wantErr(t, "Appropriate(same key, other amount)", err, fund.ErrKeyReused)
+		apperrtest.WantErr(t, "Appropriate(same key, other amount)", err, fund.ErrKeyReused)
 		w.unchanged(t, "Appropriate(same key, other amount)", before)
 		// Another key posts again.
 		second := w.appropriate(t, w.financeA2, f.ID, 1, "req-8b1c")
@@ -261,7 +262,7 @@ func TestAppropriate(t *testing.T) {
 				tc.edit(&bad)
 				before := w.snapshot(t)
 				_, err := w.svc.Appropriate(ctx, w.financeA, f.ID, bad)
-				wantInvalid(t, err, tc.fields...)
+				apperrtest.WantInvalid(t, err, tc.fields...)
 				w.unchanged(t, "Appropriate("+tc.name+")", before)
 			})
 		}
@@ -290,7 +291,7 @@ func TestAppropriate(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				before := w.snapshot(t)
 				_, err := w.svc.Appropriate(ctx, tc.by, tc.id, fund.AppropriationInput{Amount: 100, DocumentRef: "doc", IdempotencyKey: "who-" + tc.name})
-				wantErr(t, "Appropriate()", err, tc.want)
+				apperrtest.WantErr(t, "Appropriate()", err, tc.want)
 				w.unchanged(t, "Appropriate() by "+tc.name, before)
 			})
 		}
@@ -323,15 +324,15 @@ func TestCorrect(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				before := w.snapshot(t)
 				_, err := w.svc.Correct(ctx, tc.by, tc.fund, tc.posting, tc.reason)
-				wantErr(t, "Correct()", err, tc.want)
+				apperrtest.WantErr(t, "Correct()", err, tc.want)
 				w.unchanged(t, "Correct() "+tc.name, before)
 			})
 		}
 		before := w.snapshot(t)
 		_, err := w.svc.Correct(ctx, w.financeA, f.ID, wrong.ID, "  ")
-		wantInvalid(t, err, "reason")
+		apperrtest.WantInvalid(t, err, "reason")
 		_, err = w.svc.Correct(ctx, w.financeA, f.ID, wrong.ID, strings.Repeat("x", 1001))
-		wantInvalid(t, err, "reason")
+		apperrtest.WantInvalid(t, err, "reason")
 		w.unchanged(t, "Correct(bad reason)", before)
 	})
 
@@ -367,9 +368,9 @@ func TestCorrect(t *testing.T) {
 	t.Run("twice", func(t *testing.T) {
 		before := w.snapshot(t)
 		_, err := w.svc.Correct(ctx, w.financeA, f.ID, wrong.ID, "再冲一次")
-		wantErr(t, "Correct(again)", err, fund.ErrNotCorrectable)
+		apperrtest.WantErr(t, "Correct(again)", err, fund.ErrNotCorrectable)
 		_, err = w.svc.Correct(ctx, w.financeA, f.ID, c.ID, "冲销冲销")
-		wantErr(t, "Correct(the correction)", err, fund.ErrNotCorrectable)
+		apperrtest.WantErr(t, "Correct(the correction)", err, fund.ErrNotCorrectable)
 		w.unchanged(t, "Correct(twice)", before)
 	})
 
@@ -379,7 +380,7 @@ func TestCorrect(t *testing.T) {
 		})
 		before := w.snapshot(t)
 		_, err := w.svc.Correct(ctx, w.financeA, f.ID, r.ID, "取消")
-		wantErr(t, "Correct(a reservation)", err, fund.ErrNotCorrectable)
+		apperrtest.WantErr(t, "Correct(a reservation)", err, fund.ErrNotCorrectable)
 		w.unchanged(t, "Correct(a reservation)", before)
 	})
 
@@ -391,7 +392,7 @@ func TestCorrect(t *testing.T) {
 		}
 		before := w.snapshot(t)
 		_, err := w.svc.Correct(ctx, w.financeA, f.ID, kept.ID, "金额有误")
-		wantErr(t, "Correct(reserved money)", err, fund.ErrInsufficient)
+		apperrtest.WantErr(t, "Correct(reserved money)", err, fund.ErrInsufficient)
 		w.unchanged(t, "Correct(reserved money)", before)
 		if n := w.count(t, `SELECT count(*) FROM ledger_postings WHERE reverses_id = ?`, kept.ID); n != 0 {
 			t.Errorf("corrections of %d = %d, want 0", kept.ID, n)

@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/apperr/apperrtest"
 	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/money"
 )
@@ -148,7 +149,7 @@ func TestFlowsMoveExactFen(t *testing.T) {
 
 			before := w.snapshot(t)
 			_, err := w.move(func(tx *gorm.DB) (fund.Posting, error) { return step.do(tx, step.amt-1) })
-			wantErr(t, step.name+" with the same Ref and another amount", err, fund.ErrKeyReused)
+			apperrtest.WantErr(t, step.name+" with the same Ref and another amount", err, fund.ErrKeyReused)
 			w.unchanged(t, step.name+" with the same Ref and another amount", before)
 		})
 	}
@@ -229,9 +230,9 @@ func TestFlowRefusals(t *testing.T) {
 			before := w.snapshot(t)
 			_, err := w.move(tc.do)
 			if tc.fields != nil {
-				wantInvalid(t, err, tc.fields...)
+				apperrtest.WantInvalid(t, err, tc.fields...)
 			} else {
-				wantErr(t, tc.name, err, tc.want)
+				apperrtest.WantErr(t, tc.name, err, tc.want)
 			}
 			w.unchanged(t, tc.name, before)
 		})
@@ -245,7 +246,7 @@ func TestFlowRefusals(t *testing.T) {
 	_, err := w.move(func(tx *gorm.DB) (fund.Posting, error) {
 		return fund.Reserve(tx, by, f.ID, "ELDERLY_HOME_CARE", 1, ref("one more"))
 	})
-	wantErr(t, "Reserve(1 fen of an empty fund)", err, fund.ErrInsufficient)
+	apperrtest.WantErr(t, "Reserve(1 fen of an empty fund)", err, fund.ErrInsufficient)
 	w.unchanged(t, "Reserve(1 fen of an empty fund)", before)
 	if b := w.balances(t, f.ID); b[fund.Available] != 0 || b[fund.Reserved] != 700_000 {
 		t.Errorf("balances = %v, want available 0 and reserved 700000", b)
@@ -275,7 +276,7 @@ func TestCreditIsIdempotentByKey(t *testing.T) {
 		t.Errorf("Credit(again) = posting %d, %v; want %d", again.ID, err, p.ID)
 	}
 	_, err = donate(88_000)
-	wantErr(t, "Credit(same key, other amount)", err, fund.ErrKeyReused)
+	apperrtest.WantErr(t, "Credit(same key, other amount)", err, fund.ErrKeyReused)
 	if b := w.balances(t, f.ID); b[fund.Available] != 88_800 || w.postings(t, f.ID) != 1 {
 		t.Errorf("balances = %v, postings = %d; want available 88800 from one posting", b, w.postings(t, f.ID))
 	}

@@ -3,7 +3,6 @@ package fund_test
 import (
 	"context"
 	"errors"
-	"slices"
 	"testing"
 	"time"
 
@@ -11,7 +10,6 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/jiedao-market/jiedao/internal/access"
-	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/place"
@@ -227,31 +225,6 @@ func (w *world) unchanged(t testing.TB, what string, before snapshot) {
 	t.Helper()
 	if after := w.snapshot(t); after != before {
 		t.Errorf("%s wrote something: before %+v, after %+v", what, before, after)
-	}
-}
-
-// wantInvalid fails unless err is a validation error naming exactly fields.
-func wantInvalid(t testing.TB, err error, fields ...string) {
-	t.Helper()
-	e, ok := apperr.As(err)
-	if !ok || e.Kind != apperr.Invalid {
-		t.Fatalf("error = %v, want an Invalid error naming %v", err, fields)
-	}
-	var got []string
-	for _, f := range e.Fields {
-		got = append(got, f.Field)
-	}
-	got = slices.Compact(got)
-	if !slices.Equal(got, fields) {
-		t.Errorf("invalid fields = %v, want %v", got, fields)
-	}
-}
-
-// wantErr fails unless err is want.
-func wantErr(t testing.TB, what string, err, want error) {
-	t.Helper()
-	if !errors.Is(err, want) {
-		t.Errorf("%s error = %v, want %v", what, err, want)
 	}
 }
 

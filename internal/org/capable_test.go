@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/jiedao-market/jiedao/internal/access"
+	"github.com/jiedao-market/jiedao/internal/apperr/apperrtest"
 	"github.com/jiedao-market/jiedao/internal/org"
 )
 
@@ -206,11 +207,11 @@ func TestPublicCapablePaging(t *testing.T) {
 	if _, err := w.svc.PublicCapable(ctx, org.CapableFilter{Q: strings.Repeat("阳", 101)}); err == nil {
 		t.Errorf("PublicCapable(long q) error = nil, want apperr.Invalid")
 	} else {
-		wantInvalid(t, err, "q")
+		apperrtest.WantInvalid(t, err, "q")
 	}
 	if _, err := w.svc.PublicCapable(ctx, org.CapableFilter{Page: 1 << 40}); err == nil {
 		t.Errorf("PublicCapable(huge page) error = nil, want apperr.Invalid")
 	} else {
-		wantInvalid(t, err, "page")
+		apperrtest.WantInvalid(t, err, "page")
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/apperr/apperrtest"
 	"github.com/jiedao-market/jiedao/internal/audit"
 	"github.com/jiedao-market/jiedao/internal/org"
 )
@@ -217,7 +218,7 @@ func TestApply(t *testing.T) {
 				}
 				return
 			}
-			wantInvalid(t, err, tt.field)
+			apperrtest.WantInvalid(t, err, tt.field)
 		})
 	}
 	w.certUnchanged(t, before)
@@ -269,7 +270,7 @@ func TestLifecycle(t *testing.T) {
 		{"approve without dates", func() error {
 			_, err := w.svc.Approve(ctx, w.wuxingAdmin, c.ID, org.ApproveInput{Grade: 3})
 			return err
-		}, nil, "valid_from"},
+		}, nil, "valid_from,valid_through"},
 		{"reject without a reason", func() error { _, err := w.svc.Reject(ctx, w.wuxingAdmin, c.ID, "  "); return err }, nil, "reason"},
 		{"suspend a pending one", func() error { _, err := w.svc.Suspend(ctx, w.wuxingAdmin, c.ID, "投诉"); return err }, org.ErrNotApproved, ""},
 		{"revoke a pending one", func() error { _, err := w.svc.Revoke(ctx, w.wuxingAdmin, c.ID, "投诉"); return err }, org.ErrNotRevocable, ""},
@@ -283,7 +284,7 @@ func TestLifecycle(t *testing.T) {
 				}
 				return
 			}
-			wantInvalid(t, err, tt.fld)
+			apperrtest.WantInvalid(t, err, strings.Split(tt.fld, ",")...)
 		})
 	}
 	w.certUnchanged(t, before)
@@ -315,7 +316,7 @@ func TestLifecycle(t *testing.T) {
 	if _, err := w.svc.Suspend(ctx, w.wuxingAdmin, c.ID, ""); err == nil {
 		t.Errorf("Suspend() without a reason error = nil, want apperr.Invalid")
 	} else {
-		wantInvalid(t, err, "reason")
+		apperrtest.WantInvalid(t, err, "reason")
 	}
 	if _, err := w.svc.Suspend(ctx, w.nanxunAdmin, c.ID, "投诉"); !errors.Is(err, apperr.ErrNotFound) {
 		t.Errorf("Suspend() by another district's admin error = %v, want %v", err, apperr.ErrNotFound)
@@ -567,7 +568,7 @@ func TestListCertifications(t *testing.T) {
 	if _, err := w.svc.ListCertifications(ctx, admin, org.CertFilter{Status: "approved' OR true"}); err == nil {
 		t.Errorf("ListCertifications(bad status) error = nil, want apperr.Invalid")
 	} else {
-		wantInvalid(t, err, "status")
+		apperrtest.WantInvalid(t, err, "status")
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/apperr/apperrtest"
 	"github.com/jiedao-market/jiedao/internal/org"
 )
 
@@ -201,7 +202,7 @@ func TestSaveDocumentRefused(t *testing.T) {
 				t.Errorf("SaveDocument() error = %v, want %v", err, tt.want)
 			}
 			if tt.field != "" {
-				wantInvalid(t, err, tt.field)
+				apperrtest.WantInvalid(t, err, tt.field)
 			}
 		})
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/apperr/apperrtest"
 	"github.com/jiedao-market/jiedao/internal/auth"
 	"github.com/jiedao-market/jiedao/internal/org"
 )
@@ -71,7 +72,7 @@ func TestAddMember(t *testing.T) {
 				}
 				return
 			}
-			wantInvalid(t, err, tt.field)
+			apperrtest.WantInvalid(t, err, tt.field)
 		})
 	}
 	f.unchanged(t, before)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/apperr/apperrtest"
 	"github.com/jiedao-market/jiedao/internal/audit"
 	"github.com/jiedao-market/jiedao/internal/org"
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
@@ -98,17 +99,6 @@ func (f *fixture) unchanged(t *testing.T, before snapshot) {
 	}
 }
 
-func wantInvalid(t *testing.T, err error, field string) {
-	t.Helper()
-	e, ok := apperr.As(err)
-	if !ok || e.Kind != apperr.Invalid {
-		t.Fatalf("error = %v, want an apperr.Invalid naming %q", err, field)
-	}
-	if !slices.ContainsFunc(e.Fields, func(f apperr.FieldError) bool { return f.Field == field }) {
-		t.Errorf("error fields = %+v, want one naming %q", e.Fields, field)
-	}
-}
-
 func TestCreate(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -182,7 +172,7 @@ func TestCreateRefused(t *testing.T) {
 		name  string
 		by    access.Actor
 		edit  func(*org.Input)
-		field string // empty: want ErrDuplicateCode
+		field string // the fields named, comma-separated; empty: want ErrDuplicateCode
 	}{
 		{"duplicate code", admin, func(in *org.Input) { in.LegalName = "另一家机构" }, ""},
 		{"duplicate code in lowercase", admin, func(in *org.Input) { in.CreditCode = "52330502mj526018xr" }, ""},
@@ -197,7 +187,7 @@ func TestCreateRefused(t *testing.T) {
 		{"negative certified workers", admin, func(in *org.Input) { in.CreditCode, in.CertifiedSocialWorkers = "53330502MJ159083XF", -1 }, "certified_social_workers"},
 		{"negative staff", admin, func(in *org.Input) {
 			in.CreditCode, in.StaffCount, in.CertifiedSocialWorkers = "53330502MJ159083XF", -1, 0
-		}, "staff_count"},
+		}, "staff_count,certified_social_workers"},
 		{"unknown type", admin, func(in *org.Input) { in.CreditCode, in.OrgType = "53330502MJ159083XF", "company" }, "org_type"},
 		{"blank legal name", admin, func(in *org.Input) { in.CreditCode, in.LegalName = "53330502MJ159083XF", "  " }, "legal_name"},
 		{"registered tomorrow", admin, func(in *org.Input) { in.CreditCode, in.RegistrationDate = "53330502MJ159083XF", &future }, "registration_date"},
@@ -217,7 +207,7 @@ func TestCreateRefused(t *testing.T) {
 				}
 				return
 			}
-			wantInvalid(t, err, tt.field)
+			apperrtest.WantInvalid(t, err, strings.Split(tt.field, ",")...)
 		})
 	}
 	f.unchanged(t, before)
@@ -307,7 +297,7 @@ func TestUpdate(t *testing.T) {
 	bad := f.input()
 	bad.StaffCount, bad.CertifiedSocialWorkers = 2, 3
 	_, err = f.svc.Update(ctx, own, o.ID, bad)
-	wantInvalid(t, err, "certified_social_workers")
+	apperrtest.WantInvalid(t, err, "certified_social_workers")
 	f.unchanged(t, before)
 
 	f.clock.Advance(48 * time.Hour)

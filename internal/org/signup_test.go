@@ -9,6 +9,7 @@ import (
 
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/apperr/apperrtest"
 	"github.com/jiedao-market/jiedao/internal/audit"
 	"github.com/jiedao-market/jiedao/internal/auth"
 	"github.com/jiedao-market/jiedao/internal/config"
@@ -148,9 +149,7 @@ func TestSignupRefused(t *testing.T) {
 				}
 				return
 			}
-			for _, field := range tt.fields {
-				wantInvalid(t, err, field)
-			}
+			apperrtest.WantInvalid(t, err, tt.fields...)
 		})
 	}
 	// A taken username leaves no organization behind, a taken code no account.

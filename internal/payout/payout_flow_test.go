@@ -18,6 +18,7 @@ import (
 
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/apperr/apperrtest"
 	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/payout"
@@ -122,9 +123,9 @@ func testRequestTx(t *testing.T, stripeURL string) {
 				return err
 			})
 		}
-		wantErr(t, "RequestTx() of the same reference with another amount", request(e.requestInput("1", milestone+1)), fund.ErrKeyReused)
-		wantInvalid(t, "RequestTx() of nothing", request(e.requestInput("2", 0)), "amount")
-		wantErr(t, "RequestTx() of more than is encumbered", request(e.requestInput("3", contracted)), fund.ErrInsufficient)
+		apperrtest.WantErr(t, "RequestTx() of the same reference with another amount", request(e.requestInput("1", milestone+1)), fund.ErrKeyReused)
+		apperrtest.WantInvalid(t, request(e.requestInput("2", 0)), "amount")
+		apperrtest.WantErr(t, "RequestTx() of more than is encumbered", request(e.requestInput("3", contracted)), fund.ErrInsufficient)
 		if n := e.count(`SELECT count(*) FROM payouts`); n != 1 {
 			t.Errorf("payouts = %d, want 1", n)
 		}
@@ -132,7 +133,7 @@ func testRequestTx(t *testing.T, stripeURL string) {
 			t.Errorf("balances after refusals (-want +got):\n%s", diff)
 		}
 		_, err := e.svc.ConfirmManual(context.Background(), e.financeA, first.ID, "BOC-0001")
-		wantErr(t, "ConfirmManual() of a Stripe payout", err, payout.ErrNotManual)
+		apperrtest.WantErr(t, "ConfirmManual() of a Stripe payout", err, payout.ErrNotManual)
 	})
 }
 
@@ -543,9 +544,9 @@ func testManualPayout(t *testing.T, stripeURL string) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := e.svc.ConfirmManual(ctx, tt.by, tt.id, tt.reference)
 			if tt.invalid {
-				wantInvalid(t, "ConfirmManual()", err, "reference")
+				apperrtest.WantInvalid(t, err, "reference")
 			} else {
-				wantErr(t, "ConfirmManual()", err, tt.want)
+				apperrtest.WantErr(t, "ConfirmManual()", err, tt.want)
 			}
 		})
 	}
@@ -565,7 +566,7 @@ func testManualPayout(t *testing.T, stripeURL string) {
 		t.Errorf("paid postings = %d, want 1", n)
 	}
 	_, err = e.svc.ConfirmManual(ctx, e.financeA, p.ID, "BOC 2026-03-02 0002")
-	wantErr(t, "ConfirmManual() twice", err, payout.ErrNotRequested)
+	apperrtest.WantErr(t, "ConfirmManual() twice", err, payout.ErrNotRequested)
 	if n := e.paidPostings(p.ID); n != 1 {
 		t.Errorf("paid postings after confirming twice = %d, want 1", n)
 	}
@@ -600,11 +601,11 @@ func testManualPayout(t *testing.T, stripeURL string) {
 	t.Run("the Stripe flows refuse without Stripe", func(t *testing.T) {
 		payload := []byte(`{"id":"evt_1"}`)
 		_, err := e.svc.ReceiveEvent(ctx, payload, sign(payload, webhookSecret, e.clock.Now()))
-		wantErr(t, "ReceiveEvent()", err, payout.ErrStripeMissing)
+		apperrtest.WantErr(t, "ReceiveEvent()", err, payout.ErrStripeMissing)
 		_, _, err = e.svc.StartDonation(ctx, payout.DonationInput{FundAccountID: e.donationsID, Amount: 10_000})
-		wantErr(t, "StartDonation()", err, payout.ErrStripeMissing)
+		apperrtest.WantErr(t, "StartDonation()", err, payout.ErrStripeMissing)
 		_, err = e.svc.Onboard(ctx, e.otherAdmin, e.other, "https://jiedao.example/r", "https://jiedao.example/d")
-		wantErr(t, "Onboard()", err, payout.ErrStripeMissing)
+		apperrtest.WantErr(t, "Onboard()", err, payout.ErrStripeMissing)
 		if e.svc.StripeEnabled() {
 			t.Errorf("StripeEnabled() = true, want false")
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/apperr/apperrtest"
 	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/payout"
@@ -253,9 +254,9 @@ func testDonations(t *testing.T, stripeURL string) {
 			t.Run(tt.name, func(t *testing.T) {
 				_, _, err := e.svc.StartDonation(ctx, tt.in)
 				if tt.invalid != "" {
-					wantInvalid(t, "StartDonation()", err, tt.invalid)
+					apperrtest.WantInvalid(t, err, tt.invalid)
 				} else {
-					wantErr(t, "StartDonation()", err, tt.want)
+					apperrtest.WantErr(t, "StartDonation()", err, tt.want)
 				}
 			})
 		}
@@ -290,7 +291,7 @@ func testDonations(t *testing.T, stripeURL string) {
 			t.Errorf("GetDonation() = %+v, %v, want completed with its posting", got, err)
 		}
 		_, err := e.svc.GetDonation(ctx, d.ID+1000)
-		wantErr(t, "GetDonation() of a donation that does not exist", err, apperr.ErrNotFound)
+		apperrtest.WantErr(t, "GetDonation() of a donation that does not exist", err, apperr.ErrNotFound)
 	})
 
 	t.Run("a mismatching amount is recorded and credits nothing", func(t *testing.T) {
@@ -379,7 +380,7 @@ func testOnboard(t *testing.T, stripeURL string) {
 			{"a platform admin", platform, apperr.ErrForbidden},
 		} {
 			_, err := e.svc.Onboard(ctx, tt.by, e.other, refresh, done)
-			wantErr(t, "Onboard() by "+tt.name, err, tt.want)
+			apperrtest.WantErr(t, "Onboard() by "+tt.name, err, tt.want)
 		}
 		if got := len(e.counter.Calls()); got != calls {
 			t.Errorf("Stripe calls after refusals = %d, want %d", got, calls)

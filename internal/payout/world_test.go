@@ -3,7 +3,6 @@ package payout_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,7 +18,6 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/jiedao-market/jiedao/internal/access"
-	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/payout"
@@ -399,29 +397,4 @@ func stripeEvent(t *testing.T, id, typ string, created time.Time, object map[str
 // sign returns the Stripe-Signature header of payload signed with secret at at.
 func sign(payload []byte, secret string, at time.Time) string {
 	return webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: secret, Timestamp: at}).Header
-}
-
-// wantInvalid fails unless err is a validation error naming exactly fields.
-func wantInvalid(t *testing.T, what string, err error, fields ...string) {
-	t.Helper()
-	ae, ok := apperr.As(err)
-	if !ok || ae.Kind != apperr.Invalid {
-		t.Errorf("%s error = %v, want an Invalid error naming %v", what, err, fields)
-		return
-	}
-	var got []string
-	for _, f := range ae.Fields {
-		got = append(got, f.Field)
-	}
-	if got = slices.Compact(got); !slices.Equal(got, fields) {
-		t.Errorf("%s invalid fields = %v, want %v", what, got, fields)
-	}
-}
-
-// wantErr fails unless err is want.
-func wantErr(t *testing.T, what string, err, want error) {
-	t.Helper()
-	if !errors.Is(err, want) {
-		t.Errorf("%s error = %v, want %v", what, err, want)
-	}
 }

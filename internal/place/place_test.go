@@ -15,6 +15,7 @@ import (
 
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/apperr/apperrtest"
 	"github.com/jiedao-market/jiedao/internal/audit"
 	"github.com/jiedao-market/jiedao/internal/place"
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
@@ -129,18 +130,6 @@ func codes(cs []place.Community) []string {
 		out[i] = c.Code
 	}
 	return out
-}
-
-// wantInvalid checks that err is an apperr.Invalid naming field.
-func wantInvalid(t *testing.T, err error, field string) {
-	t.Helper()
-	e, ok := apperr.As(err)
-	if !ok || e.Kind != apperr.Invalid {
-		t.Fatalf("error = %v, want an apperr.Invalid naming %q", err, field)
-	}
-	if !slices.ContainsFunc(e.Fields, func(f apperr.FieldError) bool { return f.Field == field }) {
-		t.Errorf("error fields = %+v, want one naming %q", e.Fields, field)
-	}
 }
 
 func TestCommunityScope(t *testing.T) {
@@ -268,7 +257,7 @@ func TestUpdateCommunity(t *testing.T) {
 		}
 		for _, tt := range tests {
 			_, err := w.svc.UpdateCommunity(ctx, w.officerA, w.a1.ID, tt.in)
-			wantInvalid(t, err, tt.field)
+			apperrtest.WantInvalid(t, err, tt.field)
 		}
 		w.unchanged(t, before)
 	})
@@ -339,7 +328,7 @@ func TestCreateCommunity(t *testing.T) {
 		w := newWorld(t)
 		before := w.snapshot(t)
 		_, err := w.svc.CreateCommunity(ctx, w.officerA, place.CommunityInput{SubdistrictID: w.b.ID, Code: "330502002009", NameZh: "越界社区", Households: 1})
-		wantInvalid(t, err, "subdistrict_id")
+		apperrtest.WantInvalid(t, err, "subdistrict_id")
 		w.unchanged(t, before)
 	})
 
@@ -367,7 +356,7 @@ func TestCreateCommunity(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				_, err := w.svc.CreateCommunity(ctx, admin, tt.in)
-				wantInvalid(t, err, tt.field)
+				apperrtest.WantInvalid(t, err, tt.field)
 			})
 		}
 		w.unchanged(t, before)
@@ -484,7 +473,7 @@ func TestDistrictsAndSubdistricts(t *testing.T) {
 				}
 				return
 			}
-			wantInvalid(t, err, tt.field)
+			apperrtest.WantInvalid(t, err, tt.field)
 		})
 	}
 	w.unchanged(t, before)

@@ -246,7 +246,7 @@ func TestPagesTransferItemAccess(t *testing.T) {
 	officer := servertest.SignIn(t, e, "demo-officer")
 	id := createItem(t, e, officer, itemForm("", "社区法律咨询服务（页面测试乙）", category, e.IDOf(t, "communities", "code = ?", "330502003002")))
 	path := fmt.Sprintf("/items/%d", id)
-	items := servertest.RowCount(t, e, "transfer_items")
+	items := servertest.Count(t, e, "transfer_items")
 
 	t.Run("CSRF", func(t *testing.T) {
 		for _, p := range []string{path + "/publish", path + "/retire", path + "/edit", "/items"} {
@@ -254,7 +254,7 @@ func TestPagesTransferItemAccess(t *testing.T) {
 			wantStatus(t, "POST "+p+" without a CSRF token", r, http.StatusForbidden)
 			wantBody(t, "POST "+p+" without a CSRF token", r, `role="alert"`, "表单已过期")
 		}
-		if n := servertest.RowCount(t, e, "transfer_items"); n != items {
+		if n := servertest.Count(t, e, "transfer_items"); n != items {
 			t.Errorf("transfer_items rows = %d after refused posts, want %d", n, items)
 		}
 		for _, p := range []string{"/district/guidance", "/district/standards/metrics", "/district/standards/ELDERLY_HOME_CARE/service_visits"} {
@@ -343,7 +343,7 @@ func TestPagesTransferItemFormErrors(t *testing.T) {
 	category := unlistedCategories(t, e)[0]
 	officer := servertest.SignIn(t, e, "demo-officer")
 	nanjie := e.IDOf(t, "communities", "code = ?", "330502003001")
-	items := servertest.RowCount(t, e, "transfer_items")
+	items := servertest.Count(t, e, "transfer_items")
 
 	t.Run("unparsable price", func(t *testing.T) {
 		form := itemForm(servertest.CSRFToken(t, officer.Get(t, "/items/new")), "价格有误的事项", category, nanjie)
@@ -371,7 +371,7 @@ func TestPagesTransferItemFormErrors(t *testing.T) {
 		wantStatus(t, "POST /items without a title (en)", r, http.StatusBadRequest)
 		wantBody(t, "POST /items without a title (en)", r, "Please correct the following", `<a href="#title">Title</a>: is required`)
 	})
-	if n := servertest.RowCount(t, e, "transfer_items"); n != items {
+	if n := servertest.Count(t, e, "transfer_items"); n != items {
 		t.Errorf("transfer_items rows = %d after refused forms, want %d", n, items)
 	}
 

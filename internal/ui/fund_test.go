@@ -67,18 +67,18 @@ func TestPagesFundAppropriation(t *testing.T) {
 
 	// A refused form names its bad fields, in form order, and keeps what was typed.
 	token := servertest.CSRFToken(t, list)
-	before := servertest.RowCount(t, e, "fund_accounts")
+	before := servertest.Count(t, e, "fund_accounts")
 	r := fin.Post(t, "/funds", url.Values{"csrf_token": {token}, "fiscal_year": {"二〇二六"}, "source": {"special_development"},
 		"name": {"爱山街道社区发展基金"}})
-	wantInvalid(t, "POST /funds without a year or categories", r, http.StatusBadRequest, "fund-fiscal_year", "fund-categories")
+	wantFormAlert(t, "POST /funds without a year or categories", r, http.StatusBadRequest, "fund-fiscal_year", "fund-categories")
 	wantBody(t, "POST /funds without a year or categories", r, `value="爱山街道社区发展基金"`, "请填写 2000 至 2100 之间的年份")
 	if strings.Index(string(r.Body), `href="#fund-fiscal_year"`) > strings.Index(string(r.Body), `href="#fund-categories"`) {
 		t.Errorf("POST /funds: the alert does not list the fields in form order")
 	}
 	r = fin.Post(t, "/funds", url.Values{"csrf_token": {token}, "fiscal_year": {"2026"}, "source": {"fiscal_budget"},
 		"name": {"爱山街道政府购买服务专项资金"}, "categories": {"LEGAL_AID"}})
-	wantInvalid(t, "POST /funds with a taken name", r, http.StatusConflict, "fund-name")
-	if n := servertest.RowCount(t, e, "fund_accounts"); n != before {
+	wantFormAlert(t, "POST /funds with a taken name", r, http.StatusConflict, "fund-name")
+	if n := servertest.Count(t, e, "fund_accounts"); n != before {
 		t.Fatalf("fund accounts after refused forms = %d, want %d", n, before)
 	}
 
@@ -94,7 +94,7 @@ func TestPagesFundAppropriation(t *testing.T) {
 	token, key := fundPageForm(t, fin, id)
 	path := fmt.Sprintf("/funds/%d/appropriations", id)
 	r = fin.Post(t, path, url.Values{"csrf_token": {token}, "idempotency_key": {key}, "amount": {"五万"}, "document_ref": {""}})
-	wantInvalid(t, "POST an appropriation of 五万 without a document", r, http.StatusBadRequest, "approp-amount", "approp-document_ref")
+	wantFormAlert(t, "POST an appropriation of 五万 without a document", r, http.StatusBadRequest, "approp-amount", "approp-document_ref")
 	wantBody(t, "POST an appropriation of 五万", r, `value="五万"`, `value="`+key+`"`)
 	form := url.Values{"csrf_token": {token}, "idempotency_key": {key}, "amount": {"50,000"}, "document_ref": {"湖吴财社〔2026〕30号"},
 		"memo": {"社区发展基金首期"}}
@@ -128,7 +128,7 @@ func TestPagesFundAppropriation(t *testing.T) {
 		fmt.Sprintf(`action="/funds/%d/postings/%d/correct"`, id, second))
 	correct := fmt.Sprintf("/funds/%d/postings/%d/correct", id, second)
 	r = fin.Post(t, correct, url.Values{"csrf_token": {token}, "reason": {"  "}})
-	wantInvalid(t, "POST a correction without a reason", r, http.StatusBadRequest, fmt.Sprintf("correct-%d-reason", second))
+	wantFormAlert(t, "POST a correction without a reason", r, http.StatusBadRequest, fmt.Sprintf("correct-%d-reason", second))
 	r = fin.Post(t, correct, url.Values{"csrf_token": {token}, "reason": {"金额录入错误"}})
 	servertest.WantRedirect(t, "POST a correction", r, fmt.Sprintf("/funds/%d?done=corrected#postings", id))
 	page = fin.Get(t, fmt.Sprintf("/funds/%d?done=corrected", id))
@@ -183,7 +183,7 @@ func TestPagesFundAccess(t *testing.T) {
 	fundPath := fmt.Sprintf("/funds/%d", fundA)
 	appropriate := fundPath + "/appropriations"
 	_, key := fundPageForm(t, servertest.SignIn(t, e, "demo-finance"), fundA)
-	before := servertest.RowCount(t, e, "ledger_postings")
+	before := servertest.Count(t, e, "ledger_postings")
 
 	for _, who := range []string{"demo-officer", "demo-district"} {
 		p := servertest.SignIn(t, e, who)
@@ -213,7 +213,7 @@ func TestPagesFundAccess(t *testing.T) {
 		"amount": {"100"}, "document_ref": {"越界"}})
 	wantStatus(t, "POST an appropriation to A as 飞英's finance officer", r, http.StatusNotFound)
 	wantNoBody(t, "GET /funds as 飞英's finance officer", other.Get(t, "/funds"), "爱山街道政府购买服务专项资金")
-	if n := servertest.RowCount(t, e, "ledger_postings"); n != before {
+	if n := servertest.Count(t, e, "ledger_postings"); n != before {
 		t.Errorf("postings after refused appropriations = %d, want %d", n, before)
 	}
 
@@ -268,7 +268,7 @@ func TestPagesFundPostingsCSV(t *testing.T) {
 	}
 	wantStatus(t, "GET the CSV with a bad date", fin.Get(t, fmt.Sprintf("/funds/%d/postings.csv?from=2026-13-01", id)), http.StatusBadRequest)
 	page = fin.Get(t, fmt.Sprintf("/funds/%d?from=2026-13-01&kind=appropriation", id))
-	wantInvalid(t, "GET the fund page with a bad date", page, http.StatusBadRequest, "filter-from")
+	wantFormAlert(t, "GET the fund page with a bad date", page, http.StatusBadRequest, "filter-from")
 	wantBody(t, "GET the fund page with a bad date", page, fmt.Sprintf(`href="/funds/%d/postings.csv?kind=appropriation"`, id))
 }
 
@@ -297,7 +297,7 @@ func TestPagesPayoutConfirm(t *testing.T) {
 	wantBody(t, "GET /payouts as demo-finance", list, form, "1 笔待支付")
 	token := servertest.CSRFToken(t, list)
 	r = fin.Post(t, confirm, url.Values{"csrf_token": {token}, "reference": {" "}})
-	wantInvalid(t, "POST a confirmation without a reference", r, http.StatusBadRequest, fmt.Sprintf("confirm-%d-reference", p.ID))
+	wantFormAlert(t, "POST a confirmation without a reference", r, http.StatusBadRequest, fmt.Sprintf("confirm-%d-reference", p.ID))
 	r = fin.Post(t, confirm, url.Values{"csrf_token": {token}, "reference": {"ICBC-20261122-0001"}})
 	servertest.WantRedirect(t, "POST a confirmation", r, fmt.Sprintf("/payouts?done=confirmed&id=%d#payout-%d", p.ID, p.ID))
 	list = fin.Get(t, fmt.Sprintf("/payouts?done=confirmed&id=%d", p.ID))
@@ -339,7 +339,7 @@ func TestPagesDonation(t *testing.T) {
 		t.Errorf("GET /donate Content-Security-Policy = %q, want its form to lead to Stripe Checkout", csp)
 	}
 	token := servertest.CSRFToken(t, page)
-	before := servertest.RowCount(t, e, "donations")
+	before := servertest.Count(t, e, "donations")
 	for _, tt := range []struct {
 		name    string
 		form    url.Values
@@ -351,9 +351,9 @@ func TestPagesDonation(t *testing.T) {
 		{"three decimals", url.Values{"fund_account_id": {fmt.Sprint(open)}, "amount": {"10.001"}}, []string{"donate-amount"}},
 	} {
 		tt.form.Set("csrf_token", token)
-		wantInvalid(t, "POST /donate with "+tt.name, anon.Post(t, "/donate", tt.form), http.StatusBadRequest, tt.anchors...)
+		wantFormAlert(t, "POST /donate with "+tt.name, anon.Post(t, "/donate", tt.form), http.StatusBadRequest, tt.anchors...)
 	}
-	if n := servertest.RowCount(t, e, "donations"); n != before {
+	if n := servertest.Count(t, e, "donations"); n != before {
 		t.Fatalf("donations after refused forms = %d, want %d", n, before)
 	}
 
@@ -409,7 +409,7 @@ func TestPagesDonationClosed(t *testing.T) {
 	open := e.IDOf(t, "fund_accounts", "name = ?", "爱山街道福彩公益金")
 	r := anon.Post(t, "/donate", url.Values{"csrf_token": {pageToken(t, anon, "/login")}, "fund_account_id": {fmt.Sprint(open)}, "amount": {"100"}})
 	wantStatus(t, "POST /donate with Stripe off", r, http.StatusConflict)
-	if n := servertest.RowCount(t, e, "donations"); n != 0 {
+	if n := servertest.Count(t, e, "donations"); n != 0 {
 		t.Errorf("donations = %d, want 0", n)
 	}
 	en := servertest.NewPageClient(e)

@@ -57,9 +57,9 @@ func pageToken(t *testing.T, p *servertest.PageClient, path string) string {
 	return servertest.CSRFToken(t, r)
 }
 
-// wantInvalid fails unless r is status with an alert linking to each anchor,
+// wantFormAlert fails unless r is status with an alert linking to each anchor,
 // whose input is marked invalid.
-func wantInvalid(t *testing.T, what string, r servertest.Response, status int, anchors ...string) {
+func wantFormAlert(t *testing.T, what string, r servertest.Response, status int, anchors ...string) {
 	t.Helper()
 	if r.Status != status {
 		t.Errorf("%s = %d, want %d; body %s", what, r.Status, status, r.Body)
@@ -116,14 +116,14 @@ func TestPagesSignup(t *testing.T) {
 	})
 
 	t.Run("taken username", func(t *testing.T) {
-		before := servertest.RowCount(t, e, "organizations")
+		before := servertest.Count(t, e, "organizations")
 		p := servertest.NewPageClient(e)
 		form := signupForm(pageToken(t, p, "/signup"), servertest.CreditCode(t, "52330502MJ7000002"), "用户名冲突测试中心", "demo-org", district)
 		r := p.Post(t, "/signup", form)
-		wantInvalid(t, "POST /signup with a taken username", r, http.StatusConflict, "admin-username")
+		wantFormAlert(t, "POST /signup with a taken username", r, http.StatusConflict, "admin-username")
 		wantBody(t, "POST /signup with a taken username", r, "已被占用", `value="用户名冲突测试中心"`, `value="demo-org"`)
 		wantNoBody(t, "POST /signup with a taken username", r, "a long enough password")
-		if n := servertest.RowCount(t, e, "organizations"); n != before {
+		if n := servertest.Count(t, e, "organizations"); n != before {
 			t.Errorf("organizations after a refused sign-up = %d, want %d", n, before)
 		}
 		if _, ok := servertest.SetCookies(r)["jd_access"]; ok {
@@ -134,32 +134,32 @@ func TestPagesSignup(t *testing.T) {
 	t.Run("taken credit code", func(t *testing.T) {
 		p := servertest.NewPageClient(e)
 		r := p.Post(t, "/signup", signupForm(pageToken(t, p, "/signup"), "52330502MJ526018XR", "代码冲突测试中心", "code-clash", district))
-		wantInvalid(t, "POST /signup with a registered credit code", r, http.StatusConflict, "credit_code")
+		wantFormAlert(t, "POST /signup with a registered credit code", r, http.StatusConflict, "credit_code")
 	})
 
 	t.Run("bad fields are named", func(t *testing.T) {
-		before := servertest.RowCount(t, e, "organizations")
+		before := servertest.Count(t, e, "organizations")
 		p := servertest.NewPageClient(e)
 		form := signupForm(pageToken(t, p, "/signup"), "52330502MJ526018XA", "", "Bad Name!", district)
 		form.Set("admin.password", "short")
 		form.Set("admin.password_confirm", "short")
 		form.Set("certified_social_workers", "99")
 		r := p.Post(t, "/signup", form)
-		wantInvalid(t, "POST /signup with bad fields", r, http.StatusBadRequest,
+		wantFormAlert(t, "POST /signup with bad fields", r, http.StatusBadRequest,
 			"credit_code", "legal_name", "certified_social_workers", "admin-username", "admin-password")
 
 		form = signupForm(pageToken(t, p, "/signup"), servertest.CreditCode(t, "52330502MJ7000003"), "密码不一致测试中心", "mismatch", district)
 		form.Set("admin.password_confirm", "another long password")
 		r = p.Post(t, "/signup", form)
-		wantInvalid(t, "POST /signup with passwords that differ", r, http.StatusBadRequest, "admin-password_confirm")
+		wantFormAlert(t, "POST /signup with passwords that differ", r, http.StatusBadRequest, "admin-password_confirm")
 		wantBody(t, "POST /signup with passwords that differ", r, "与密码不一致")
-		if n := servertest.RowCount(t, e, "organizations"); n != before {
+		if n := servertest.Count(t, e, "organizations"); n != before {
 			t.Errorf("organizations after refused sign-ups = %d, want %d", n, before)
 		}
 	})
 
 	t.Run("no CSRF token", func(t *testing.T) {
-		before := servertest.RowCount(t, e, "organizations")
+		before := servertest.Count(t, e, "organizations")
 		p := servertest.NewPageClient(e)
 		p.Get(t, "/signup")
 		form := signupForm("", servertest.CreditCode(t, "52330502MJ7000004"), "无令牌测试中心", "no-token", district)
@@ -167,7 +167,7 @@ func TestPagesSignup(t *testing.T) {
 		r := p.Post(t, "/signup", form)
 		wantStatus(t, "POST /signup without a CSRF token", r, http.StatusForbidden)
 		wantBody(t, "POST /signup without a CSRF token", r, "表单已过期")
-		if n := servertest.RowCount(t, e, "organizations"); n != before {
+		if n := servertest.Count(t, e, "organizations"); n != before {
 			t.Errorf("organizations after a sign-up without CSRF token = %d, want %d", n, before)
 		}
 	})
@@ -200,16 +200,16 @@ func TestPagesCertificationLifecycle(t *testing.T) {
 
 	r = orgP.PostFile(t, "/org/documents", url.Values{"csrf_token": {pageToken(t, orgP, "/org")}}, "证书.pdf",
 		[]byte("<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"))
-	wantInvalid(t, "POST /org/documents with HTML named .pdf", r, http.StatusBadRequest, "document-file")
+	wantFormAlert(t, "POST /org/documents with HTML named .pdf", r, http.StatusBadRequest, "document-file")
 	wantBody(t, "POST /org/documents with HTML named .pdf", r, "不是 PDF、PNG 或 JPEG 文件")
 	r = orgP.PostFile(t, "/org/documents", url.Values{"csrf_token": {pageToken(t, orgP, "/org")}}, "", nil)
-	wantInvalid(t, "POST /org/documents without a file", r, http.StatusBadRequest, "document-file")
+	wantFormAlert(t, "POST /org/documents without a file", r, http.StatusBadRequest, "document-file")
 	wantBody(t, "POST /org/documents without a file", r, "请选择要上传的文件")
 	big := append(bytes.Clone(samplePDF), make([]byte, e.Cfg.Uploads.MaxBytes)...)
 	r = orgP.PostFile(t, "/org/documents", url.Values{"csrf_token": {pageToken(t, orgP, "/org")}}, "扫描件.pdf", big)
-	wantInvalid(t, "POST /org/documents over the size limit", r, http.StatusRequestEntityTooLarge, "document-file")
+	wantFormAlert(t, "POST /org/documents over the size limit", r, http.StatusRequestEntityTooLarge, "document-file")
 	wantBody(t, "POST /org/documents over the size limit", r, "文件超过", "MB 的上限")
-	if n := servertest.RowCount(t, e, "organization_documents"); n != 1 {
+	if n := servertest.Count(t, e, "organization_documents"); n != 1 {
 		t.Errorf("documents after refused uploads = %d, want 1", n)
 	}
 
@@ -230,7 +230,7 @@ func TestPagesCertificationLifecycle(t *testing.T) {
 	apply := url.Values{"csrf_token": {pageToken(t, orgP, "/org")}, "district_id": {strconv.FormatInt(district, 10)},
 		"statement": {"本社有康复治疗师 4 名，持证社工 6 名，已为 120 名残疾人提供上门康复服务。"}, "document_ids": {strconv.FormatInt(docID, 10)}}
 	r = orgP.Post(t, "/org/certifications", apply)
-	wantInvalid(t, "POST /org/certifications without a category", r, http.StatusBadRequest, "apply-categories")
+	wantFormAlert(t, "POST /org/certifications without a category", r, http.StatusBadRequest, "apply-categories")
 	wantBody(t, "POST /org/certifications without a category", r, "上门康复服务") // the statement as typed
 	apply.Set("categories", "DISABILITY_SUPPORT")
 	r = orgP.Post(t, "/org/certifications", apply)
@@ -254,7 +254,7 @@ func TestPagesCertificationLifecycle(t *testing.T) {
 	approvePath := fmt.Sprintf("/district/certifications/%d/approve", certID)
 	r = dist.Post(t, approvePath, url.Values{"csrf_token": {pageToken(t, dist, "/district/certifications")},
 		"grade": {"4"}, "valid_from": {"2026-11-22"}, "valid_through": {"2026-11-01"}})
-	wantInvalid(t, "approve with the end before the start", r, http.StatusBadRequest, fmt.Sprintf("approve-%d-valid_through", certID))
+	wantFormAlert(t, "approve with the end before the start", r, http.StatusBadRequest, fmt.Sprintf("approve-%d-valid_through", certID))
 	wantBody(t, "approve with the end before the start", r, `value="2026-11-01"`, `<option value="4" selected>4A</option>`, "批准 "+name)
 	r = dist.Post(t, approvePath, url.Values{"grade": {"4"}, "valid_from": {"2026-11-22"}, "valid_through": {"2029-11-21"}})
 	wantStatus(t, "approve without a CSRF token", r, http.StatusForbidden)
@@ -296,7 +296,7 @@ func TestPagesCertificationLifecycle(t *testing.T) {
 
 	// Suspending needs a reason, and takes the organization off the directory.
 	r = dist.Post(t, suspendPath, url.Values{"csrf_token": {pageToken(t, dist, "/district/certifications")}, "reason": {"  "}})
-	wantInvalid(t, "suspend without a reason", r, http.StatusBadRequest, fmt.Sprintf("suspend-%d-reason", certID))
+	wantFormAlert(t, "suspend without a reason", r, http.StatusBadRequest, fmt.Sprintf("suspend-%d-reason", certID))
 	r = dist.Post(t, suspendPath, url.Values{"csrf_token": {pageToken(t, dist, "/district/certifications")}, "reason": {"服务投诉核查中"}})
 	servertest.WantRedirect(t, "suspend", r, fmt.Sprintf("/district/certifications?done=suspend&id=%d#cert-%d", certID, certID))
 	wantCertStatus(t, e, certID, "suspended")
@@ -359,7 +359,7 @@ func TestPagesOrgMembers(t *testing.T) {
 	wantBody(t, "GET /org as demo-org", page, "湖州市吴兴区康乐居家养老服务中心", `action="/org/members"`, `action="/org/certifications"`,
 		`action="/org/documents"`, `enctype="multipart/form-data"`)
 
-	before := servertest.RowCount(t, e, "users")
+	before := servertest.Count(t, e, "users")
 	r := admin.Post(t, "/org/members", url.Values{"csrf_token": {pageToken(t, admin, "/org")}, "username": {"kangle-staff"},
 		"display_name": {"护理员小李"}, "password": {servertest.DemoPassword}})
 	servertest.WantRedirect(t, "POST /org/members", r, "/org?done=invited#members")
@@ -377,11 +377,11 @@ func TestPagesOrgMembers(t *testing.T) {
 
 	r = admin.Post(t, "/org/members", url.Values{"csrf_token": {pageToken(t, admin, "/org")}, "username": {"demo-org2"},
 		"display_name": {"重名"}, "password": {servertest.DemoPassword}})
-	wantInvalid(t, "POST /org/members with a taken username", r, http.StatusConflict, "member-username")
+	wantFormAlert(t, "POST /org/members with a taken username", r, http.StatusConflict, "member-username")
 	wantBody(t, "POST /org/members with a taken username", r, `value="demo-org2"`, "成员")
 	r = admin.Post(t, "/org/members", url.Values{"username": {"no-token"}, "password": {servertest.DemoPassword}})
 	wantStatus(t, "POST /org/members without a CSRF token", r, http.StatusForbidden)
-	if n := servertest.RowCount(t, e, "users"); n != before+1 {
+	if n := servertest.Count(t, e, "users"); n != before+1 {
 		t.Errorf("users = %d, want %d", n, before+1)
 	}
 
@@ -396,7 +396,7 @@ func TestPagesOrgMembers(t *testing.T) {
 		"address": {"吴兴区爱山街道南街 18 号"}, "staff_count": {"44"}, "certified_social_workers": {"10"},
 		"credit_code": {"91330502MA2B00000X"}}
 	r = admin.Post(t, "/org/profile", profile)
-	wantInvalid(t, "POST /org/profile with a bad e-mail", r, http.StatusBadRequest, "contact_email")
+	wantFormAlert(t, "POST /org/profile with a bad e-mail", r, http.StatusBadRequest, "contact_email")
 	profile.Set("contact_email", "new@kangle.example.org")
 	r = admin.Post(t, "/org/profile", profile)
 	servertest.WantRedirect(t, "POST /org/profile", r, "/org?done=profile")
@@ -422,7 +422,7 @@ func TestPagesOrgMembers(t *testing.T) {
 	wantStatus(t, "GET /org/profile as a member", staff.Get(t, "/org/profile"), http.StatusForbidden)
 	r = staff.Post(t, "/org/profile", url.Values{"csrf_token": {token}, "legal_name": {"改名"}})
 	wantStatus(t, "POST /org/profile as a member", r, http.StatusForbidden)
-	if n := servertest.RowCount(t, e, "users"); n != before+1 {
+	if n := servertest.Count(t, e, "users"); n != before+1 {
 		t.Errorf("users after the member's attempts = %d, want %d", n, before+1)
 	}
 	r = staff.PostFile(t, "/org/documents", url.Values{"csrf_token": {token}}, "持证社工名单.png", samplePNG)

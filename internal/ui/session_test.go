@@ -89,10 +89,10 @@ func TestPagesLoginRefusesBadCSRF(t *testing.T) {
 			}
 		})
 	}
-	if n := servertest.RowCount(t, e, "auth_sessions"); n != 0 {
+	if n := servertest.Count(t, e, "auth_sessions"); n != 0 {
 		t.Errorf("auth_sessions rows = %d, want 0", n)
 	}
-	if n := servertest.RowCount(t, e, "login_failures"); n != 0 {
+	if n := servertest.Count(t, e, "login_failures"); n != 0 {
 		t.Errorf("login_failures rows = %d, want 0: a refused form must not reach the password check", n)
 	}
 
@@ -126,7 +126,7 @@ func TestPagesLoginSetsSessionCookies(t *testing.T) {
 	if access.MaxAge != int(e.Cfg.Auth.AccessTTL.Seconds()) || refresh.MaxAge != int(e.Cfg.Auth.RefreshTTL.Seconds()) {
 		t.Errorf("cookie max-age: jd_access %d, jd_refresh %d, want %v and %v", access.MaxAge, refresh.MaxAge, e.Cfg.Auth.AccessTTL, e.Cfg.Auth.RefreshTTL)
 	}
-	if n := servertest.RowCount(t, e, "auth_sessions"); n != 1 {
+	if n := servertest.Count(t, e, "auth_sessions"); n != 1 {
 		t.Errorf("auth_sessions rows = %d, want 1", n)
 	}
 

@@ -209,17 +209,17 @@ func TestPagesTenderOfficer(t *testing.T) {
 		}
 		return f
 	}
-	before := servertest.RowCount(t, e, "tenders")
+	before := servertest.Count(t, e, "tenders")
 	r = officer.Post(t, "/tenders", with(map[string][]string{"ceiling": {"四十五万"}, "closes_at": {"next week"}}))
-	wantInvalid(t, "POST /tenders with a ceiling in words", r, http.StatusBadRequest, "tf-ceiling_fen", "tf-closes_at")
+	wantFormAlert(t, "POST /tenders with a ceiling in words", r, http.StatusBadRequest, "tf-ceiling_fen", "tf-closes_at")
 	wantBody(t, "POST /tenders with a ceiling in words", r, `value="四十五万"`, `value="爱山街道居家养老上门服务（页面测试）"`)
 	r = officer.Post(t, "/tenders", with(map[string][]string{"criteria.1.max_points": {"10"}, "committee_user_ids": {strconv.FormatInt(committee[0], 10)},
 		"weight_performance": {"20"}}))
-	wantInvalid(t, "POST /tenders with bad criteria, weights and committee", r, http.StatusBadRequest, "tf-criteria", "tf-weights", "tf-committee")
+	wantFormAlert(t, "POST /tenders with bad criteria, weights and committee", r, http.StatusBadRequest, "tf-criteria", "tf-weights", "tf-committee")
 	wantBody(t, "POST /tenders with bad criteria", r, "技术评分项的满分之和须等于技术分", "3 人及以上的单数")
 	r = officer.Post(t, "/tenders", with(map[string][]string{"criteria.1.name": {""}}))
-	wantInvalid(t, "POST /tenders with a nameless criterion", r, http.StatusBadRequest, "tf-criteria-1-name")
-	if n := servertest.RowCount(t, e, "tenders"); n != before {
+	wantFormAlert(t, "POST /tenders with a nameless criterion", r, http.StatusBadRequest, "tf-criteria-1-name")
+	if n := servertest.Count(t, e, "tenders"); n != before {
 		t.Fatalf("tenders after refused forms = %d, want %d", n, before)
 	}
 	r = officer.Post(t, "/tenders", valid)
@@ -245,7 +245,7 @@ func TestPagesTenderOfficer(t *testing.T) {
 	wantStatus(t, "GET the edit form", edit, http.StatusOK)
 	wantBody(t, "the edit form", edit, `value="450000.00"`, `value="2026-12-02T09:00"`, `value="团队配置"`)
 	r = officer.Post(t, fmt.Sprintf("/tenders/%d/edit", id), with(map[string][]string{"ceiling": {"480000"}, "opens_at": {"2026-12-01T10:00"}}))
-	wantInvalid(t, "POST an opening before the close", r, http.StatusBadRequest, "tf-opens_at")
+	wantFormAlert(t, "POST an opening before the close", r, http.StatusBadRequest, "tf-opens_at")
 	r = officer.Post(t, fmt.Sprintf("/tenders/%d/edit", id), with(map[string][]string{"ceiling": {"480000"}}))
 	servertest.WantRedirect(t, "POST the edit", r, fmt.Sprintf("/tenders/%d?done=saved", id))
 
@@ -260,10 +260,10 @@ func TestPagesTenderOfficer(t *testing.T) {
 	wantBody(t, "POST publish again", r, "只有草稿可以修改或发布")
 	wantStatus(t, "GET the edit form of a published tender", officer.Get(t, fmt.Sprintf("/tenders/%d/edit", id)), http.StatusConflict)
 	r = officer.Post(t, fmt.Sprintf("/tenders/%d/cancel", id), url.Values{"csrf_token": {token}, "reason": {"  "}})
-	wantInvalid(t, "POST cancel without a reason", r, http.StatusBadRequest, "cancel-reason")
+	wantFormAlert(t, "POST cancel without a reason", r, http.StatusBadRequest, "cancel-reason")
 	r = officer.Post(t, fmt.Sprintf("/tenders/%d/amend", id), url.Values{"csrf_token": {token}, "reason": {""},
 		"description": {"为辖区高龄老人提供上门服务。"}, "closes_at": {"2026-12-02T09:00"}, "opens_at": {"2026-12-02T10:00"}, "questions_close_at": {"2026-11-29T17:00"}})
-	wantInvalid(t, "POST an amendment without a reason or a change", r, http.StatusBadRequest, "amend-reason", "amend-description")
+	wantFormAlert(t, "POST an amendment without a reason or a change", r, http.StatusBadRequest, "amend-reason", "amend-description")
 	r = officer.Post(t, fmt.Sprintf("/tenders/%d/amend", id), url.Values{"csrf_token": {token}, "reason": {"延长投标时间"},
 		"description": {"为辖区高龄老人提供上门服务。"}, "closes_at": {"2026-12-09T09:00"}, "opens_at": {"2026-12-09T10:00"}, "questions_close_at": {"2026-11-29T17:00"}})
 	servertest.WantRedirect(t, "POST an amendment", r, fmt.Sprintf("/tenders/%d?done=amended#amend", id))
@@ -307,7 +307,7 @@ func TestPagesTenderBidding(t *testing.T) {
 
 	// A question, answered by the officer, is public without its asker.
 	r := bidder.Post(t, path+"/questions", url.Values{"csrf_token": {token}, "body": {" "}})
-	wantInvalid(t, "POST an empty question", r, http.StatusBadRequest, "ask-body")
+	wantFormAlert(t, "POST an empty question", r, http.StatusBadRequest, "ask-body")
 	r = bidder.Post(t, path+"/questions", url.Values{"csrf_token": {token}, "body": {"助浴设备是否由采购人提供？"}})
 	servertest.WantRedirect(t, "POST a question", r, path+"?done=asked#qa")
 	qid := e.IDOf(t, "tender_questions", "tender_id = ?", v.ID)
@@ -315,7 +315,7 @@ func TestPagesTenderBidding(t *testing.T) {
 	officerToken := pageToken(t, officer, fmt.Sprintf("/tenders/%d", v.ID))
 	answerPath := fmt.Sprintf("/tenders/%d/questions/%d/answer", v.ID, qid)
 	r = officer.Post(t, answerPath, url.Values{"csrf_token": {officerToken}, "answer": {""}})
-	wantInvalid(t, "POST an empty answer", r, http.StatusBadRequest, fmt.Sprintf("answer-%d", qid))
+	wantFormAlert(t, "POST an empty answer", r, http.StatusBadRequest, fmt.Sprintf("answer-%d", qid))
 	r = officer.Post(t, answerPath, url.Values{"csrf_token": {officerToken}, "answer": {"由中标机构自备。"}})
 	servertest.WantRedirect(t, "POST an answer", r, fmt.Sprintf("/tenders/%d?done=answered#qa", v.ID))
 	public := servertest.NewPageClient(e).Get(t, fmt.Sprintf("/procurement/%d", v.ID))
@@ -324,10 +324,10 @@ func TestPagesTenderBidding(t *testing.T) {
 
 	// Bids refused, then sealed with a file.
 	r = bidder.PostMultipart(t, path+"/bid", url.Values{"csrf_token": {token}, "price": {"九十万"}, "technical_proposal": {""}}, "attachments", nil)
-	wantInvalid(t, "POST a bid without a price, proposal or commitments", r, http.StatusBadRequest, "bid-price",
+	wantFormAlert(t, "POST a bid without a price, proposal or commitments", r, http.StatusBadRequest, "bid-price",
 		"bid-commit-"+v.Metrics[0].Code)
 	r = bidder.PostMultipart(t, path+"/bid", bidForm(token, "600000", "方案", v), "attachments", nil)
-	wantInvalid(t, "POST a bid above the ceiling", r, http.StatusBadRequest, "bid-price")
+	wantFormAlert(t, "POST a bid above the ceiling", r, http.StatusBadRequest, "bid-price")
 	wantBody(t, "POST a bid above the ceiling", r, `value="600000"`)
 	const canaryPrice, canaryText, canaryFile = "432,109.87", "CANARY-PROPOSAL-7781", "CANARY-FILE-5531"
 	r = bidder.PostMultipart(t, path+"/bid", bidForm(token, canaryPrice, "技术方案 "+canaryText, v),
@@ -412,7 +412,7 @@ func TestPagesTenderBidding(t *testing.T) {
 	wantNoBody(t, "the declaration", page, "技术方案（修订）", `action="`+review+`/scores"`)
 	evToken := servertest.CSRFToken(t, page)
 	r = evaluator.Post(t, review+"/declaration", url.Values{"csrf_token": {evToken}, "conflict": {"yes"}, "statement": {""}})
-	wantInvalid(t, "POST a conflict without a statement", r, http.StatusBadRequest, "declare-statement")
+	wantFormAlert(t, "POST a conflict without a statement", r, http.StatusBadRequest, "declare-statement")
 	r = evaluator.Post(t, review+"/declaration", url.Values{"csrf_token": {evToken}, "conflict": {"no"}})
 	servertest.WantRedirect(t, "POST the declaration", r, review+"?done=declared#declaration")
 	page = evaluator.Get(t, review)
@@ -433,9 +433,9 @@ func TestPagesTenderBidding(t *testing.T) {
 	bad.Set(fmt.Sprintf("score-%d-team-points", bids[1]), "25")
 	bad.Set(fmt.Sprintf("score-%d-team-comment", bids[1]), "")
 	r = evaluator.Post(t, review+"/scores", bad)
-	wantInvalid(t, "POST scores in words", r, http.StatusBadRequest, fmt.Sprintf("score-%d-plan-points", bids[0]))
+	wantFormAlert(t, "POST scores in words", r, http.StatusBadRequest, fmt.Sprintf("score-%d-plan-points", bids[0]))
 	r = evaluator.Post(t, review+"/scores", func() url.Values { bad.Set(fmt.Sprintf("score-%d-plan-points", bids[0]), "30"); return bad }())
-	wantInvalid(t, "POST scores above the maximum without a comment", r, http.StatusBadRequest,
+	wantFormAlert(t, "POST scores above the maximum without a comment", r, http.StatusBadRequest,
 		fmt.Sprintf("score-%d-team-points", bids[1]), fmt.Sprintf("score-%d-team-comment", bids[1]))
 	r = evaluator.Post(t, review+"/scores", scores)
 	servertest.WantRedirect(t, "POST scores", r, review+"?done=scored#scoring")
@@ -525,7 +525,7 @@ func TestPagesTenderAward(t *testing.T) {
 	wantBody(t, "the committee", page, "存在冲突·已回避", fmt.Sprintf(`id="replace-%d"`, spare))
 	token := servertest.CSRFToken(t, page)
 	r = officer.Post(t, tenderPath+"/committee", url.Values{"csrf_token": {token}})
-	wantInvalid(t, "POST no replacement", r, http.StatusConflict)
+	wantFormAlert(t, "POST no replacement", r, http.StatusConflict)
 	r = officer.Post(t, tenderPath+"/committee", url.Values{"csrf_token": {token}, "committee_user_ids": {strconv.FormatInt(spare, 10)}})
 	servertest.WantRedirect(t, "POST a replacement", r, tenderPath+"?done=committee#committee")
 	wantBody(t, "the replacement's reviews", servertest.SignIn(t, e, "spare-evaluator").Get(t, "/reviews"), fmt.Sprintf(`href="/reviews/%d"`, v.ID))
@@ -550,7 +550,7 @@ func TestPagesTenderAward(t *testing.T) {
 	page = officer.Get(t, tenderPath)
 	wantBody(t, "the evaluated tender", page, `id="score-table"`, fmt.Sprintf(`id="award-bid-%d" name="bid_ids" value="%d" checked`, bids[0], bids[0]))
 	r = officer.Post(t, tenderPath+"/award", url.Values{"csrf_token": {token}, "bid_ids": {strconv.FormatInt(bids[1], 10)}})
-	wantInvalid(t, "POST a departure without a reason", r, http.StatusBadRequest, "award-deviation_reason")
+	wantFormAlert(t, "POST a departure without a reason", r, http.StatusBadRequest, "award-deviation_reason")
 	wantBody(t, "POST a departure without a reason", r, fmt.Sprintf(`id="award-bid-%d" name="bid_ids" value="%d" checked`, bids[1], bids[1]))
 	r = officer.Post(t, tenderPath+"/award", url.Values{"csrf_token": {token}, "bid_ids": {strconv.FormatInt(bids[0], 10)}})
 	servertest.WantRedirect(t, "POST the award", r, tenderPath+"?done=proposed#award")
@@ -564,9 +564,9 @@ func TestPagesTenderAward(t *testing.T) {
 	wantBody(t, "the loser's page", page, `id="challenge-submit"`, `id="award-status" data-status="proposed"`, `id="score-table"`)
 	lt := servertest.CSRFToken(t, page)
 	r = loser.Post(t, opp+"/challenges", url.Values{"csrf_token": {lt}, "reasons": {""}})
-	wantInvalid(t, "POST a challenge without reasons", r, http.StatusBadRequest, "challenge-reasons")
+	wantFormAlert(t, "POST a challenge without reasons", r, http.StatusBadRequest, "challenge-reasons")
 	r = loser.Post(t, opp+"/challenges", url.Values{"csrf_token": {lt}, "reasons": {"评分有误"}, "evidence_document_ids": {"999999"}})
-	wantInvalid(t, "POST a challenge with another organization's document", r, http.StatusBadRequest, "challenge-evidence")
+	wantFormAlert(t, "POST a challenge with another organization's document", r, http.StatusBadRequest, "challenge-evidence")
 	orgs := org.NewService(e.DB, e.Clock, org.Options{Argon2: e.Cfg.Auth.Argon2, Uploads: e.Cfg.Uploads})
 	loserActor := e.ActorOf(t, "demo-org3")
 	doc, err := orgs.SaveDocument(ctx, loserActor, loserActor.Scope.OrganizationID, "评分复核申请.pdf", bytes.NewReader(samplePDF))
@@ -592,9 +592,9 @@ func TestPagesTenderAward(t *testing.T) {
 	wantStatus(t, "GET the evidence as another subdistrict's officer", servertest.SignIn(t, e, "demo-officer2").Get(t, evidence), http.StatusNotFound)
 	wantStatus(t, "GET the evidence as an organization", servertest.SignIn(t, e, "demo-org").Get(t, evidence), http.StatusForbidden)
 	r = officer.Post(t, answer, url.Values{"csrf_token": {token}, "outcome": {"upheld"}, "action": {"reevaluate"}, "answer": {""}})
-	wantInvalid(t, "POST an answer without text", r, http.StatusBadRequest, fmt.Sprintf("ch-%d-answer", ch))
+	wantFormAlert(t, "POST an answer without text", r, http.StatusBadRequest, fmt.Sprintf("ch-%d-answer", ch))
 	r = officer.Post(t, answer, url.Values{"csrf_token": {token}, "outcome": {"maybe"}, "answer": {"复核"}})
-	wantInvalid(t, "POST an answer without an outcome", r, http.StatusBadRequest, fmt.Sprintf("ch-%d-outcome", ch))
+	wantFormAlert(t, "POST an answer without an outcome", r, http.StatusBadRequest, fmt.Sprintf("ch-%d-outcome", ch))
 	other := servertest.SignIn(t, e, "demo-officer2")
 	wantStatus(t, "answer another subdistrict's challenge", other.Post(t, answer, url.Values{"csrf_token": {pageToken(t, other, "/tenders")},
 		"outcome": {"dismissed"}, "answer": {"x"}}), http.StatusNotFound)

@@ -56,7 +56,7 @@ func (e *Env) CreateUser(t testing.TB, body map[string]any) {
 }
 
 // Count returns the number of rows in table.
-func Count(t *testing.T, e *Env, table string) int64 {
+func Count(t testing.TB, e *Env, table string) int64 {
 	t.Helper()
 	var n int64
 	if err := e.DB.Table(table).Count(&n).Error; err != nil {

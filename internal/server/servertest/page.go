@@ -112,16 +112,6 @@ func WantRedirect(t *testing.T, what string, r Response, location string) {
 	}
 }
 
-// RowCount returns the number of rows of table.
-func RowCount(t *testing.T, e *Env, table string) int64 {
-	t.Helper()
-	var n int64
-	if err := e.DB.Table(table).Count(&n).Error; err != nil {
-		t.Fatalf("count %s: %v", table, err)
-	}
-	return n
-}
-
 // SignIn logs username in through the login form and returns the client.
 func SignIn(t *testing.T, e *Env, username string) *PageClient {
 	t.Helper()

@@ -1,0 +1,101 @@
+package servertest
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// Refused sends req and checks that it is refused: it answers status with a
+// problem of code naming exactly fields (in any order; none when none are
+// given), and it wrote nothing — no table of the database gained, lost or
+// changed a row. It returns the problem.
+func (e *Env) Refused(t testing.TB, req Request, status int, code string, fields ...string) Problem {
+	t.Helper()
+	before := e.digest(t)
+	r := e.Do(t, req)
+	if r.Status != status {
+		t.Fatalf("%s %s with %s = %d %s, want %d %s", req.Method, req.Path, showBody(req.Body), r.Status, r.Body, status, code)
+	}
+	p := r.Problem(t)
+	if p.Code != code || p.Status != status {
+		t.Errorf("%s %s with %s: problem code %q status %d (%s), want %q %d", req.Method, req.Path, showBody(req.Body), p.Code, p.Status, p.Title, code, status)
+	}
+	var named []string
+	for _, f := range p.Errors {
+		named = append(named, f.Field)
+	}
+	slices.Sort(named)
+	want := slices.Clone(fields)
+	slices.Sort(want)
+	// Distinct names: a field may carry several messages.
+	if named, want = slices.Compact(named), slices.Compact(want); !slices.Equal(named, want) {
+		t.Errorf("%s %s with %s: problem names fields %v, want %v (body %s)", req.Method, req.Path, showBody(req.Body), named, want, r.Body)
+	}
+	if diff := digestDiff(before, e.digest(t)); diff != "" {
+		t.Errorf("%s %s with %s was refused but wrote: %s", req.Method, req.Path, showBody(req.Body), diff)
+	}
+	return p
+}
+
+// tableDigest is a table's row count and a hash of its rows.
+type tableDigest struct {
+	Rows int64
+	Hash string
+}
+
+// digest returns every table's row count and content hash (River's and the
+// migrator's aside), in one statement.
+func (e *Env) digest(t testing.TB) map[string]tableDigest {
+	t.Helper()
+	var tables []string
+	if err := e.DB.Raw(`SELECT tablename FROM pg_tables WHERE schemaname = current_schema()
+		AND tablename NOT LIKE 'river%' AND tablename <> 'goose_db_version' ORDER BY tablename`).Scan(&tables).Error; err != nil {
+		t.Fatalf("list tables: %v", err)
+	}
+	parts := make([]string, len(tables))
+	for i, name := range tables {
+		parts[i] = fmt.Sprintf(`SELECT %s AS name, count(*) AS rows, coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '') AS hash FROM %s x`,
+			quoteLiteral(name), quoteIdent(name))
+	}
+	var rows []struct {
+		Name string
+		tableDigest
+	}
+	if err := e.DB.Raw(strings.Join(parts, " UNION ALL ")).Scan(&rows).Error; err != nil {
+		t.Fatalf("digest tables: %v", err)
+	}
+	out := make(map[string]tableDigest, len(rows))
+	for _, r := range rows {
+		out[r.Name] = r.tableDigest
+	}
+	return out
+}
+
+// digestDiff names the tables whose rows differ, with their row counts.
+func digestDiff(before, after map[string]tableDigest) string {
+	var out []string
+	for name, a := range after {
+		if b := before[name]; a != b {
+			out = append(out, fmt.Sprintf("%s (%d rows, then %d)", name, b.Rows, a.Rows))
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, ", ")
+}
+
+func quoteIdent(s string) string   { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+func quoteLiteral(s string) string { return `'` + strings.ReplaceAll(s, `'`, `''`) + `'` }
+
+// showBody prints a request body for a failure message.
+func showBody(body any) string {
+	switch b := body.(type) {
+	case []byte:
+		return string(b)
+	case nil:
+		return "no body"
+	default:
+		return fmt.Sprint(b)
+	}
+}
