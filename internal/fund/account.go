@@ -111,7 +111,7 @@ func (s *Service) CreateAccount(ctx context.Context, by access.Actor, in Account
 				if errors.Is(err, gorm.ErrForeignKeyViolated) {
 					return apperr.InvalidField("categories", "must be service category codes")
 				}
-				return err
+				return fmt.Errorf("insert category %s of fund account: %w", c, err)
 			}
 		}
 		for _, k := range Kinds {
@@ -153,7 +153,7 @@ func (s *Service) Get(ctx context.Context, by access.Actor, id int64) (View, err
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return View{}, apperr.ErrNotFound
 		}
-		return View{}, err
+		return View{}, fmt.Errorf("read fund account %d: %w", id, err)
 	}
 	views, err := s.views(s.db.WithContext(ctx), []Account{a})
 	if err != nil {
@@ -166,7 +166,7 @@ func (s *Service) Get(ctx context.Context, by access.Actor, id int64) (View, err
 func (s *Service) List(ctx context.Context, by access.Actor) ([]View, error) {
 	var list []Account
 	if err := Scope(s.db.WithContext(ctx), by).Order("fiscal_year DESC, id").Find(&list).Error; err != nil {
-		return nil, err
+		return nil, fmt.Errorf("list fund accounts: %w", err)
 	}
 	return s.views(s.db.WithContext(ctx), list)
 }
@@ -186,11 +186,11 @@ func (s *Service) views(db *gorm.DB, list []Account) ([]View, error) {
 		CategoryCode  string
 	}
 	if err := db.Table("fund_account_categories").Where("fund_account_id IN ?", ids).Order("category_code").Scan(&cats).Error; err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read fund account categories: %w", err)
 	}
 	var accts []LedgerAccount
 	if err := db.Where("fund_account_id IN ?", ids).Find(&accts).Error; err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read ledger balances: %w", err)
 	}
 	index := map[int64]int{}
 	for i, a := range list {
@@ -221,7 +221,10 @@ func ownAccount(tx *gorm.DB, by access.Actor, id int64) (Account, error) {
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return a, apperr.ErrNotFound
 	}
-	return a, err
+	if err != nil {
+		return a, fmt.Errorf("read fund account %d: %w", id, err)
+	}
+	return a, nil
 }
 
 // AppropriationInput brings budget into a fund account.
@@ -275,11 +278,11 @@ func (s *Service) Correct(ctx context.Context, by access.Actor, id, postingID in
 			if errors.Is(err, gorm.ErrRecordNotFound) {
 				return apperr.ErrNotFound
 			}
-			return err
+			return fmt.Errorf("read posting %d: %w", postingID, err)
 		}
 		var reversed int64
 		if err := tx.Model(&Posting{}).Where("reverses_id = ?", orig.ID).Count(&reversed).Error; err != nil {
-			return err
+			return fmt.Errorf("find corrections of posting %d: %w", orig.ID, err)
 		}
 		if (orig.Kind != "appropriation" && orig.Kind != "donation") || reversed > 0 {
 			return ErrNotCorrectable
@@ -329,7 +332,7 @@ func (s *Service) Postings(ctx context.Context, by access.Actor, id int64, f Pos
 	}
 	var list []Posting
 	if err := q.Order("id DESC").Limit(f.Limit).Find(&list).Error; err != nil {
-		return nil, err
+		return nil, fmt.Errorf("list postings of fund account %d: %w", id, err)
 	}
 	ids := make([]int64, len(list))
 	for i, p := range list {

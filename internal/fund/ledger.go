@@ -125,7 +125,7 @@ func Post(tx *gorm.DB, by access.Actor, e Entry) (Posting, error) {
 	// The key decides: a retry finds the posting it already made.
 	var prior int64
 	if err := tx.Model(&Posting{}).Where("idempotency_key = ?", e.IdempotencyKey).Count(&prior).Error; err != nil {
-		return Posting{}, err
+		return Posting{}, fmt.Errorf("find posting %s: %w", e.IdempotencyKey, err)
 	}
 	if prior > 0 {
 		return existing(tx, e)
@@ -244,7 +244,7 @@ func CheckInvariants(tx *gorm.DB) ([]Violation, error) {
 	var unbalanced []int64
 	if err := tx.Raw(`SELECT p.id FROM ledger_postings p LEFT JOIN ledger_lines l ON l.posting_id = p.id
 		GROUP BY p.id HAVING coalesce(sum(l.amount), 0) <> 0 OR count(l.id) < 2 ORDER BY p.id`).Scan(&unbalanced).Error; err != nil {
-		return nil, err
+		return nil, fmt.Errorf("check postings balance: %w", err)
 	}
 	for _, id := range unbalanced {
 		out = append(out, Violation{What: "posting does not balance", ID: id})
@@ -252,14 +252,14 @@ func CheckInvariants(tx *gorm.DB) ([]Violation, error) {
 	var drift []int64
 	if err := tx.Raw(`SELECT a.id FROM ledger_accounts a LEFT JOIN ledger_lines l ON l.account_id = a.id
 		GROUP BY a.id HAVING a.balance <> coalesce(sum(l.amount), 0) ORDER BY a.id`).Scan(&drift).Error; err != nil {
-		return nil, err
+		return nil, fmt.Errorf("check cached balances: %w", err)
 	}
 	for _, id := range drift {
 		out = append(out, Violation{What: "cached balance differs from its lines", ID: id})
 	}
 	var negative []int64
 	if err := tx.Raw(`SELECT id FROM ledger_accounts WHERE kind <> 'source' AND balance < 0 ORDER BY id`).Scan(&negative).Error; err != nil {
-		return nil, err
+		return nil, fmt.Errorf("check restricted balances: %w", err)
 	}
 	for _, id := range negative {
 		out = append(out, Violation{What: "restricted account is negative", ID: id})

@@ -2,6 +2,7 @@ package fund
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sort"
 
@@ -57,7 +58,7 @@ func (s *Service) FloorReport(ctx context.Context, by access.Actor) ([]FloorRow,
 	q = q.Where(cond, args...)
 	rows := []FloorRow{}
 	if err := q.Scan(&rows).Error; err != nil {
-		return nil, err
+		return nil, fmt.Errorf("funding floor report: %w", err)
 	}
 	for i := range rows {
 		rows[i].Floor = FundingFloor(rows[i].Households)
@@ -205,7 +206,7 @@ func (s *Service) received(ctx context.Context, views []View) (map[int64]money.F
 	}
 	if err := s.db.WithContext(ctx).Table("ledger_accounts").Select("fund_account_id, balance").
 		Where("kind = 'source' AND fund_account_id IN ?", ids).Scan(&rows).Error; err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read what came into the fund accounts: %w", err)
 	}
 	for _, r := range rows {
 		out[r.FundAccountID] = -r.Balance

@@ -174,6 +174,16 @@ func (s *Service) LegalNames(ctx context.Context, ids []int64) (map[int64]string
 	return out, nil
 }
 
+// ContactEmail returns the contact e-mail address of organization id ("" when
+// it gave none), apperr.ErrNotFound for no such organization.
+func ContactEmail(tx *gorm.DB, id int64) (string, error) {
+	var o Organization
+	if err := tx.Select("id", "contact_email").Take(&o, id).Error; err != nil {
+		return "", notFound(fmt.Errorf("read the contact e-mail of organization %d: %w", id, err))
+	}
+	return o.ContactEmail, nil
+}
+
 // Create registers an organization. A district admin registers only in its own
 // district. It returns ErrDuplicateCode for a credit code already registered.
 func (s *Service) Create(ctx context.Context, by access.Actor, in Input) (Organization, error) {

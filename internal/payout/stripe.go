@@ -179,7 +179,7 @@ func (p *StripeProvider) CheckoutSession(ctx context.Context, amountFen int64, c
 // (stripe.APIVersion).
 func (p *StripeProvider) ParseWebhook(payload []byte, sigHeader, secret string, now time.Time) (stripe.Event, error) {
 	if err := webhook.ValidatePayloadIgnoringTolerance(payload, sigHeader, secret); err != nil {
-		return stripe.Event{}, fmt.Errorf("%w (%v)", ErrWebhookSignature, err)
+		return stripe.Event{}, fmt.Errorf("%w (%w)", ErrWebhookSignature, err)
 	}
 	// stripe-go measures the tolerance against the wall clock and only into
 	// the past; this measures it against our clock, both ways.
@@ -189,7 +189,7 @@ func (p *StripeProvider) ParseWebhook(payload []byte, sigHeader, secret string, 
 	}
 	ev, err := webhook.ConstructEventWithOptions(payload, sigHeader, secret, webhook.ConstructEventOptions{IgnoreTolerance: true})
 	if err != nil {
-		return stripe.Event{}, fmt.Errorf("%w (%v)", ErrWebhookPayload, err)
+		return stripe.Event{}, fmt.Errorf("%w (%w)", ErrWebhookPayload, err)
 	}
 	return ev, nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/audit"
 	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/money"
+	"github.com/jiedao-market/jiedao/internal/org"
 )
 
 // StripeConfig enables the Stripe flows: onboarding, donations and webhooks.
@@ -333,8 +334,8 @@ func (s *Service) Onboard(ctx context.Context, by access.Actor, orgID int64, ref
 		return "", err
 	}
 	if account == "" {
-		var email string
-		if err := db.Table("organizations").Select("contact_email").Where("id = ?", orgID).Scan(&email).Error; err != nil {
+		email, err := org.ContactEmail(db, orgID)
+		if err != nil {
 			return "", err
 		}
 		// The idempotency key "account:{org}" makes a repeated call return the same account.

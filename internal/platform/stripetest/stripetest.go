@@ -42,7 +42,7 @@ func binary() (string, error) {
 		cmd.Stderr = &stderr
 		out, err := cmd.Output()
 		if err != nil {
-			binErr = fmt.Errorf("go tool -n stripe-mock: %v\n%s", err, stderr.Bytes())
+			binErr = fmt.Errorf("go tool -n stripe-mock: %w\n%s", err, stderr.Bytes())
 			return
 		}
 		binPath = strings.TrimSpace(string(out))
@@ -107,11 +107,11 @@ func waitAnswering(base string, exited <-chan struct{}) error {
 		}
 		select {
 		case <-exited:
-			return fmt.Errorf("stripe-mock at %s exited: %v", base, err)
+			return fmt.Errorf("stripe-mock at %s exited: %w", base, err)
 		default:
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("stripe-mock at %s not answering: %v", base, err)
+			return fmt.Errorf("stripe-mock at %s not answering: %w", base, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
