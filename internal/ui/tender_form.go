@@ -415,11 +415,11 @@ func (h *Handler) renderTenderForm(c *fiber.Ctx, status int, id int64, item cata
 	for _, e := range evaluators {
 		v.Evaluators = append(v.Evaluators, choice{ID: e.UserID, Name: e.Name, Note: e.Username, Checked: f.Committee[e.UserID]})
 	}
-	capable, err := h.Orgs.PublicCapable(ctx, org.CapableFilter{DistrictID: a.Scope.DistrictID, Category: item.CategoryCode, PerPage: 100})
+	capable, err := h.Orgs.CapableNames(ctx, a.Scope.DistrictID, item.CategoryCode)
 	if err != nil {
 		return err
 	}
-	for _, o := range capable.Items {
+	for _, o := range capable {
 		v.Orgs = append(v.Orgs, choice{ID: o.ID, Name: o.LegalName, Checked: f.Invited[o.ID]})
 	}
 	return h.render(c, status, "tender_form", v)
