@@ -874,14 +874,51 @@ func onlyCommittee(in Input) bool {
 	return reflect.DeepEqual(in, Input{})
 }
 
+// ReplaceRecused names evaluators of the district in place of the members of
+// an opened tender's committee who declared a conflict: the committee becomes
+// every member not recused and the evaluators named (one already on it counts
+// once), in one transaction under the tender's lock, audited, the newcomers
+// told. It returns ErrNotEvaluating unless the tender is opened,
+// ErrCommitteeChange unless the newcomers replace recused members into an
+// odd committee of three or more, apperr.Invalid naming committee_user_ids
+// for a recused member or anyone not an active evaluator of the district, and
+// apperr.ErrNotFound for a tender not of by's subdistrict.
+func (s *Service) ReplaceRecused(ctx context.Context, by access.Actor, id int64, evaluators []int64) (View, error) {
+	now := s.clock.Now()
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		t, err := officerTender(tx, by, id)
+		if err != nil {
+			return err
+		}
+		if t.Status != StatusOpened {
+			return ErrNotEvaluating
+		}
+		var ids []int64
+		if err := tx.Model(&member{}).Where("tender_id = ? AND NOT recused", t.ID).Order("user_id").Pluck("user_id", &ids).Error; err != nil {
+			return fmt.Errorf("committee of tender %d: %w", t.ID, err)
+		}
+		for _, uid := range evaluators {
+			if !slices.Contains(ids, uid) {
+				ids = append(ids, uid)
+			}
+		}
+		return replaceMembers(tx, by, t, ids, now)
+	})
+	if err != nil {
+		return View{}, err
+	}
+	return s.Get(ctx, by, id)
+}
+
 // ErrCommitteeChange is returned for a committee change during the evaluation
 // that does more than replace recused members.
 var ErrCommitteeChange = apperr.New(apperr.Conflict, "committee.change_refused",
 	"during the evaluation the committee changes only to replace members who declared a conflict: keep every other member and keep the size")
 
-// replaceMembers replaces the recused members of an opened tender's committee
-// with other evaluators of the district: every member not recused stays, and
-// the committee keeps its size.
+// replaceMembers makes ids the committee of the opened tender t, locked by the
+// caller, when it replaces recused members with other evaluators of the
+// district: every member not recused stays, and the committee keeps its size.
+// Update (a committee-only edit) and ReplaceRecused share it.
 func replaceMembers(tx *gorm.DB, by access.Actor, t Tender, ids []int64, now time.Time) error {
 	var all []member
 	if err := tx.Where("tender_id = ?", t.ID).Find(&all).Error; err != nil {

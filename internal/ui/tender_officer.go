@@ -212,25 +212,16 @@ func (h *Handler) handleTenderAnswerSubmit(c *fiber.Ctx) error {
 
 func (h *Handler) handleCommitteeSubmit(c *fiber.Ctx) error {
 	lang := language(c)
+	var evaluators []int64
+	for _, raw := range formValues(c, "committee_user_ids") {
+		if uid, err := strconv.ParseInt(raw, 10, 64); err == nil {
+			evaluators = append(evaluators, uid)
+		}
+	}
 	return h.officerAction(c, "committee", "committee", tenderInput{},
 		func(string) (string, string) { return "committee-members", h.pages.translate(lang, "tf.committee") },
 		func(ctx context.Context, a access.Actor, id int64) error {
-			cur, err := h.Tenders.Get(ctx, a, id)
-			if err != nil {
-				return err
-			}
-			ids := []int64{}
-			for _, m := range cur.Committee {
-				if !m.Recused {
-					ids = append(ids, m.UserID)
-				}
-			}
-			for _, raw := range formValues(c, "committee_user_ids") {
-				if uid, err := strconv.ParseInt(raw, 10, 64); err == nil && !slices.Contains(ids, uid) {
-					ids = append(ids, uid)
-				}
-			}
-			_, err = h.Tenders.Update(ctx, a, id, tender.Input{CommitteeUserIDs: &ids})
+			_, err := h.Tenders.ReplaceRecused(ctx, a, id, evaluators)
 			return err
 		})
 }

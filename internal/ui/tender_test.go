@@ -249,9 +249,19 @@ func TestPagesTenderOfficer(t *testing.T) {
 	r = officer.Post(t, fmt.Sprintf("/tenders/%d/edit", id), with(map[string][]string{"ceiling": {"480000"}}))
 	servertest.WantRedirect(t, "POST the edit", r, fmt.Sprintf("/tenders/%d?done=saved", id))
 
+	// The committee form replaces recused members during the evaluation, and
+	// does nothing else: neither a draft's nor a published tender's committee.
+	replace := url.Values{"csrf_token": {token}, "committee_user_ids": {strconv.FormatInt(committee[0], 10)}}
+	r = officer.Post(t, fmt.Sprintf("/tenders/%d/committee", id), replace)
+	wantStatus(t, "POST the committee form of a draft", r, http.StatusConflict)
+	wantBody(t, "POST the committee form of a draft", r, "本项目不在评审阶段")
+
 	// Publish; the draft can no longer be edited; cancel needs a reason; amend.
 	r = officer.Post(t, fmt.Sprintf("/tenders/%d/publish", id), url.Values{"csrf_token": {token}})
 	servertest.WantRedirect(t, "POST publish", r, fmt.Sprintf("/tenders/%d?done=published#state", id))
+	r = officer.Post(t, fmt.Sprintf("/tenders/%d/committee", id), replace)
+	wantStatus(t, "POST the committee form of a published tender", r, http.StatusConflict)
+	wantBody(t, "POST the committee form of a published tender", r, "本项目不在评审阶段")
 	page = officer.Get(t, fmt.Sprintf("/tenders/%d", id))
 	wantBody(t, "the published tender", page, `data-status="published"`, "¥480,000.00", fmt.Sprintf(`action="/tenders/%d/amend"`, id))
 	wantNoBody(t, "the published tender", page, fmt.Sprintf(`action="/tenders/%d/publish"`, id))
