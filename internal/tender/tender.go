@@ -782,23 +782,83 @@ type AmendInput struct {
 	OpensAt          *time.Time
 }
 
-// Amend changes a published tender before its close, with a recorded reason.
-// When fewer than AmendmentMinDays days remain before the close, the close
-// moves to that many days after now (and the opening with it); the bids
-// already in need reconfirmation (a replacement) to count at the opening.
-func (s *Service) Amend(ctx context.Context, by access.Actor, id int64, in AmendInput) (View, error) {
+// check trims the reason and checks that in gives one and names a change.
+func (in *AmendInput) check() error {
 	in.Reason = strings.TrimSpace(in.Reason)
 	var f apperr.Fields
 	f.Check(in.Reason != "" && len(in.Reason) <= 2000 && plain(in.Reason), "reason", "is required (at most 2000 bytes of text)")
 	f.Check(in.Description != nil || in.QuestionsCloseAt != nil || in.ClosesAt != nil || in.OpensAt != nil, "changes", "name at least one change: description, questions_close_at, closes_at or opens_at")
-	if err := f.Err(); err != nil {
+	return f.Err()
+}
+
+// TypedAmendment is an amendment as an officer types it over the tender's
+// current values, every field filled in, as the tender page's form has it:
+// the service decides what changed. A description equal to the current one
+// (spaces trimmed aside) is no change, nor a zero time, nor a time equal to
+// the current one as a form shows it, to the minute.
+type TypedAmendment struct {
+	Reason           string
+	Description      string
+	QuestionsCloseAt time.Time
+	ClosesAt         time.Time
+	OpensAt          time.Time
+}
+
+// against returns the amendment of t that a names: only what differs.
+func (a TypedAmendment) against(t Tender) AmendInput {
+	in := AmendInput{Reason: a.Reason}
+	if desc := strings.TrimSpace(a.Description); desc != strings.TrimSpace(t.Description) {
+		in.Description = &desc
+	}
+	for _, p := range []struct {
+		typed, cur time.Time
+		into       **time.Time
+	}{{a.QuestionsCloseAt, t.QuestionsCloseAt, &in.QuestionsCloseAt}, {a.ClosesAt, t.ClosesAt, &in.ClosesAt}, {a.OpensAt, t.OpensAt, &in.OpensAt}} {
+		if !p.typed.IsZero() && !p.typed.Equal(p.cur) && !p.typed.Equal(p.cur.Truncate(time.Minute)) {
+			*p.into = &p.typed
+		}
+	}
+	return in
+}
+
+// Amend changes a published tender before its close, with a recorded reason.
+// When fewer than AmendmentMinDays days remain before the close, the close
+// moves to that many days after now (and the opening with it); the bids
+// already in need reconfirmation (a replacement) to count at the opening. It
+// returns apperr.Invalid naming "reason" without one and "changes" when in
+// names nothing to change (a value equal to the current one counts as named),
+// ErrNotPublished once bidding has closed, and apperr.ErrNotFound for a tender
+// not of by's subdistrict.
+func (s *Service) Amend(ctx context.Context, by access.Actor, id int64, in AmendInput) (View, error) {
+	if err := in.check(); err != nil {
 		return View{}, err
 	}
+	return s.amend(ctx, by, id, func(Tender) (AmendInput, error) { return in, nil })
+}
+
+// AmendTyped is Amend for what the officer typed over the current values:
+// only the fields that differ from the tender's go into the amendment, and
+// when none does it returns apperr.Invalid naming "changes" (with "reason"
+// when that is missing too). Its other errors are Amend's.
+func (s *Service) AmendTyped(ctx context.Context, by access.Actor, id int64, typed TypedAmendment) (View, error) {
+	return s.amend(ctx, by, id, func(t Tender) (AmendInput, error) {
+		in := typed.against(t)
+		err := in.check() // trims in.Reason: before in is returned
+		return in, err
+	})
+}
+
+// amend amends the tender with what changesOf finds for it under its lock.
+func (s *Service) amend(ctx context.Context, by access.Actor, id int64, changesOf func(Tender) (AmendInput, error)) (View, error) {
 	now := s.clock.Now()
 	var t Tender
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var err error
 		if t, err = officerTender(tx, by, id); err != nil {
+			return err
+		}
+		in, err := changesOf(t)
+		if err != nil {
 			return err
 		}
 		if t.StatusAt(now) != StatusPublished {

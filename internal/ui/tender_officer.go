@@ -160,36 +160,24 @@ func (h *Handler) handleTenderAmendSubmit(c *fiber.Ctx) error {
 	}
 	return h.officerAction(c, "amend", "amended", tenderInput{amend: &f}, name,
 		func(ctx context.Context, a access.Actor, id int64) error {
-			cur, err := h.Tenders.Get(ctx, a, id)
-			if err != nil {
-				return err
-			}
-			// Only what changed goes into the amendment.
-			in := tender.AmendInput{Reason: f.Reason}
+			// What changed is the service's to decide: the form holds every field.
+			in := tender.TypedAmendment{Reason: f.Reason, Description: f.Description}
 			var bad apperr.Fields
-			if f.Description != strings.TrimSpace(cur.Description) {
-				in.Description = &f.Description
-			}
 			for _, p := range []struct {
 				field, text string
-				cur         time.Time
-				into        **time.Time
-			}{{"questions_close_at", f.QuestionsCloseAt, cur.QuestionsCloseAt, &in.QuestionsCloseAt},
-				{"closes_at", f.ClosesAt, cur.ClosesAt, &in.ClosesAt}, {"opens_at", f.OpensAt, cur.OpensAt, &in.OpensAt}} {
-				if p.text == "" || p.text == localInput(p.cur) {
+				into        *time.Time
+			}{{"questions_close_at", f.QuestionsCloseAt, &in.QuestionsCloseAt}, {"closes_at", f.ClosesAt, &in.ClosesAt}, {"opens_at", f.OpensAt, &in.OpensAt}} {
+				if p.text == "" {
 					continue
 				}
 				t, err := parseLocal(p.text)
-				if err != nil {
-					bad.Add(p.field, "must be a date and time")
-					continue
-				}
-				*p.into = &t
+				bad.Check(err == nil, p.field, "must be a date and time")
+				*p.into = t
 			}
 			if err := bad.Err(); err != nil {
 				return err
 			}
-			_, err = h.Tenders.Amend(ctx, a, id, in)
+			_, err := h.Tenders.AmendTyped(ctx, a, id, in)
 			return err
 		})
 }
