@@ -247,19 +247,11 @@ func (h *Handler) handleChallengeAnswerSubmit(c *fiber.Ctx) error {
 	}
 	return h.officerAction(c, "challenges", "challenge_answered", tenderInput{chAnswer: map[int64]challengeRow{cid: typed}}, name,
 		func(ctx context.Context, a access.Actor, id int64) error {
-			// The challenge must be one of this tender's, whatever the form says.
-			list, err := h.Tenders.Challenges(ctx, a, id)
-			if err != nil {
-				return err
-			}
-			if !slices.ContainsFunc(list, func(ch tender.Challenge) bool { return ch.ID == cid }) {
-				return apperr.ErrNotFound
-			}
 			action := typed.FormAction
 			if typed.FormOutcome != "upheld" {
 				action = ""
 			}
-			_, err = h.Tenders.AnswerChallenge(ctx, a, cid, tender.ChallengeAnswer{Outcome: typed.FormOutcome, Answer: typed.FormAnswer, Action: action})
+			_, err := h.Tenders.AnswerTenderChallenge(ctx, a, id, cid, tender.ChallengeAnswer{Outcome: typed.FormOutcome, Answer: typed.FormAnswer, Action: action})
 			return err
 		})
 }
@@ -275,14 +267,7 @@ func (h *Handler) handleEvidenceDownload(c *fiber.Ctx) error {
 		}
 	}
 	ctx := c.UserContext()
-	ch, err := h.Tenders.Challenges(ctx, request.Actor(c), ids[0])
-	if err != nil {
-		return err
-	}
-	if !slices.ContainsFunc(ch, func(x tender.Challenge) bool { return x.ID == ids[1] }) {
-		return apperr.ErrNotFound
-	}
-	orgID, err := h.Tenders.EvidenceDocument(ctx, request.Actor(c), ids[1], ids[2])
+	orgID, err := h.Tenders.EvidenceDocument(ctx, request.Actor(c), ids[0], ids[1], ids[2])
 	if err != nil {
 		return err
 	}

@@ -600,6 +600,12 @@ func TestPagesTenderAward(t *testing.T) {
 	wantStatus(t, "GET evidence the challenge does not cite", officer.Get(t, fmt.Sprintf("%s/challenges/%d/evidence/%d", tenderPath, ch, doc.ID+1000)),
 		http.StatusNotFound)
 	wantStatus(t, "GET the evidence as another subdistrict's officer", servertest.SignIn(t, e, "demo-officer2").Get(t, evidence), http.StatusNotFound)
+	// A challenge is found under its own tender only.
+	elsewhere := fmt.Sprintf("/tenders/%d", openTender(t, e, svc, "另一个招标（质疑归属测试）").ID)
+	wantStatus(t, "GET the evidence under another tender", officer.Get(t, fmt.Sprintf("%s/challenges/%d/evidence/%d", elsewhere, ch, doc.ID)),
+		http.StatusNotFound)
+	wantStatus(t, "answer the challenge under another tender", officer.Post(t, fmt.Sprintf("%s/challenges/%d/answer", elsewhere, ch),
+		url.Values{"csrf_token": {token}, "outcome": {"dismissed"}, "answer": {"错号"}}), http.StatusNotFound)
 	wantStatus(t, "GET the evidence as an organization", servertest.SignIn(t, e, "demo-org").Get(t, evidence), http.StatusForbidden)
 	r = officer.Post(t, answer, url.Values{"csrf_token": {token}, "outcome": {"upheld"}, "action": {"reevaluate"}, "answer": {""}})
 	wantInvalid(t, "POST an answer without text", r, http.StatusBadRequest, fmt.Sprintf("ch-%d-answer", ch))
