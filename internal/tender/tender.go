@@ -740,9 +740,16 @@ func (s *Service) Cancel(ctx context.Context, by access.Actor, id int64, reason 
 	return s.Get(ctx, by, id)
 }
 
+// Cancellable reports whether a tender in the state may be cancelled: in any
+// state until it is awarded, unless it is cancelled or failed already. Cancel
+// refuses the others with ErrNotCancellable; a page offers cancelling by it.
+func Cancellable(status string) bool {
+	return !slices.Contains([]string{StatusAwarded, StatusCancelled, StatusFailed}, status)
+}
+
 // cancelTx cancels the locked tender t inside tx.
 func cancelTx(tx *gorm.DB, by access.Actor, t Tender, reason string, now time.Time) error {
-	if slices.Contains([]string{StatusAwarded, StatusCancelled, StatusFailed}, t.Status) {
+	if !Cancellable(t.Status) {
 		return ErrNotCancellable
 	}
 	if t.Status != StatusDraft {

@@ -55,7 +55,7 @@ func (h *Handler) renderTender(c *fiber.Ctx, status int, id int64, in tenderInpu
 	st := t.Status
 	v.CanEdit = st == tender.StatusDraft
 	v.CanPublish = st == tender.StatusDraft
-	v.CanCancel = !slices.Contains([]string{tender.StatusAwarded, tender.StatusCancelled, tender.StatusFailed}, st)
+	v.CanCancel = tender.Cancellable(st)
 	v.CanAmend = st == tender.StatusPublished
 	v.CancelReason = in.cancel
 	if in.amend != nil {
