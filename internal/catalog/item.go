@@ -549,14 +549,45 @@ func view(it Item, c content) View {
 // GetItem returns an item within by's scope at a version (0: the latest, a
 // draft when there is one), else apperr.ErrNotFound.
 func (s *Service) GetItem(ctx context.Context, by access.Actor, id int64, version int) (View, error) {
-	db := s.db.WithContext(ctx)
+	return ItemAt(s.db.WithContext(ctx), by, id, version)
+}
+
+// ItemAt is GetItem inside tx, for work that reads an item in its own
+// transaction (a tender made from it): the item within by's scope at a
+// version (0: the latest, a draft when there is one), else
+// apperr.ErrNotFound.
+func ItemAt(tx *gorm.DB, by access.Actor, id int64, version int) (View, error) {
 	var it Item
-	if err := scopeItems(db, by).Take(&it, id).Error; err != nil {
+	if err := scopeItems(tx, by).Take(&it, id).Error; err != nil {
 		return View{}, notFound(err)
 	}
-	c, err := loadContent(db, id, version, true)
+	c, err := loadContent(tx, id, version, true)
 	if err != nil {
 		return View{}, err
+	}
+	return view(it, c), nil
+}
+
+// PublishedItem returns the version in force of an item within by's scope:
+// the published one, from which a tender is made. It returns
+// apperr.ErrNotFound for an item by may not see and ErrNoPublished for an
+// item with no version in force (never published, or retired).
+func (s *Service) PublishedItem(ctx context.Context, by access.Actor, id int64) (View, error) {
+	return PublishedItem(s.db.WithContext(ctx), by, id)
+}
+
+// PublishedItem is the Service's PublishedItem inside tx.
+func PublishedItem(tx *gorm.DB, by access.Actor, id int64) (View, error) {
+	var it Item
+	if err := scopeItems(tx, by).Take(&it, id).Error; err != nil {
+		return View{}, notFound(err)
+	}
+	if it.Status != "published" || it.PublishedVersion == nil {
+		return View{}, ErrNoPublished
+	}
+	c, err := loadContent(tx, id, *it.PublishedVersion, true)
+	if err != nil {
+		return View{}, fmt.Errorf("published version of transfer item %d: %w", id, err)
 	}
 	return view(it, c), nil
 }

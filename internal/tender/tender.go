@@ -582,7 +582,7 @@ func (s *Service) Create(ctx context.Context, by access.Actor, in Input) (View, 
 	now := s.clock.Now()
 	var id int64
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		item, err := publishedItem(ctx, tx, by, *in.TransferItemID)
+		item, err := publishedItem(tx, by, *in.TransferItemID)
 		if err != nil {
 			return err
 		}
@@ -608,20 +608,16 @@ func (s *Service) Create(ctx context.Context, by access.Actor, in Input) (View, 
 }
 
 // publishedItem reads the published version of a transfer item of the
-// officer's subdistrict.
-func publishedItem(ctx context.Context, tx *gorm.DB, by access.Actor, itemID int64) (catalog.View, error) {
-	var it catalog.Item
-	if err := tx.Where("id = ? AND subdistrict_id = ?", itemID, by.Scope.SubdistrictID).Take(&it).Error; err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return catalog.View{}, apperr.InvalidField("transfer_item_id", "must be a transfer item of your subdistrict")
-		}
-		return catalog.View{}, err
+// officer's subdistrict, the one a tender is made from.
+func publishedItem(tx *gorm.DB, by access.Actor, itemID int64) (catalog.View, error) {
+	item, err := catalog.PublishedItem(tx, by, itemID)
+	switch {
+	case errors.Is(err, apperr.ErrNotFound):
+		return item, apperr.InvalidField("transfer_item_id", "must be a transfer item of your subdistrict")
+	case errors.Is(err, catalog.ErrNoPublished):
+		return item, ErrItemNotPublished
 	}
-	if it.Status != "published" || it.PublishedVersion == nil {
-		return catalog.View{}, ErrItemNotPublished
-	}
-	svc := catalog.NewService(tx, nil)
-	return svc.GetItem(ctx, by, itemID, *it.PublishedVersion)
+	return item, err
 }
 
 // Update edits a draft tender. A published tender changes only by an
@@ -643,7 +639,7 @@ func (s *Service) Update(ctx context.Context, by access.Actor, id int64, in Inpu
 			return apperr.InvalidField("transfer_item_id", "cannot change; create a new tender from the other item")
 		}
 		var item catalog.View
-		if item, err = catalog.NewService(tx, nil).GetItem(ctx, by, t.TransferItemID, t.TransferItemVersion); err != nil {
+		if item, err = catalog.ItemAt(tx, by, t.TransferItemID, t.TransferItemVersion); err != nil {
 			return err
 		}
 		d, err := loadDraft(tx, t)

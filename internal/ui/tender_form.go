@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -66,16 +67,14 @@ func (h *Handler) handleTenderNewPage(c *fiber.Ctx) error {
 	return h.render(c, fiber.StatusOK, "tender_new", v)
 }
 
-// publishedItem returns the published version of one of the officer's items.
+// publishedItem returns the published version of one of the officer's items:
+// the wizard offers no other, so any other is not found.
 func (h *Handler) publishedItem(ctx context.Context, a access.Actor, id int64) (catalog.View, error) {
-	latest, err := h.Catalog.GetItem(ctx, a, id, 0)
-	if err != nil {
-		return catalog.View{}, err
+	item, err := h.Catalog.PublishedItem(ctx, a, id)
+	if errors.Is(err, catalog.ErrNoPublished) {
+		return item, apperr.ErrNotFound
 	}
-	if latest.PublishedVersion == nil || latest.Status != "published" {
-		return catalog.View{}, apperr.ErrNotFound
-	}
-	return h.Catalog.GetItem(ctx, a, id, *latest.PublishedVersion)
+	return item, err
 }
 
 // criterionForm is one technical criterion as typed.
