@@ -137,7 +137,17 @@ type ItemInput struct {
 	Metrics *[]MetricChoice
 }
 
-var purchaseMethods = []string{"open_tender", "invited_tender", "single_source", "venture_philanthropy"}
+// The purchase methods (采购方式) of a transfer item and of the tenders made
+// from it; the tender package keeps each one's settings.
+const (
+	MethodOpenTender          = "open_tender"
+	MethodInvitedTender       = "invited_tender"
+	MethodSingleSource        = "single_source"
+	MethodVenturePhilanthropy = "venture_philanthropy"
+)
+
+// PurchaseMethods lists the purchase methods, in the order forms offer them.
+var PurchaseMethods = []string{MethodOpenTender, MethodInvitedTender, MethodSingleSource, MethodVenturePhilanthropy}
 
 // content is a version's editable content with its parts.
 type content struct {
@@ -178,7 +188,7 @@ func (c *content) validate(tx *gorm.DB, subdistrictID int64, in ItemInput, categ
 	f.Check(v.AnnualQuantity >= 0 && v.AnnualQuantity <= 100_000_000, "annual_quantity", "must be between 0 and 100000000")
 	f.Check(len(v.QuantityUnit) <= 40, "quantity_unit", "must be at most 40 bytes")
 	f.Check(v.UnitPriceFen >= 0 && v.UnitPriceFen <= 10_000_000_000, "unit_price_fen", "must be between 0 and 10000000000 fen")
-	f.Check(slices.Contains(purchaseMethods, v.PurchaseMethod), "purchase_method", "must be open_tender, invited_tender, single_source or venture_philanthropy")
+	f.Check(slices.Contains(PurchaseMethods, v.PurchaseMethod), "purchase_method", "must be open_tender, invited_tender, single_source or venture_philanthropy")
 	f.Check(v.MinGrade >= 1 && v.MinGrade <= 5, "min_grade", "must be between 1 (1A) and 5 (5A)")
 	f.Check(v.MinSocialWorkers >= 0 && v.MinSocialWorkers <= 10000, "min_social_workers", "must be between 0 and 10000")
 	slices.Sort(c.communities)

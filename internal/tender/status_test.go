@@ -1,8 +1,11 @@
 package tender_test
 
 import (
+	"maps"
+	"slices"
 	"testing"
 
+	"github.com/jiedao-market/jiedao/internal/catalog"
 	"github.com/jiedao-market/jiedao/internal/tender"
 )
 
@@ -29,5 +32,23 @@ func TestCancellable(t *testing.T) {
 				t.Errorf("Cancellable(%q) = %v, want %v", tt.status, got, tt.want)
 			}
 		})
+	}
+}
+
+// Every purchase method the catalog knows has its settings, and no other.
+func TestMethodSettingsCoverPurchaseMethods(t *testing.T) {
+	t.Parallel()
+	got := slices.Sorted(maps.Keys(tender.MethodSettings))
+	if want := slices.Sorted(slices.Values(catalog.PurchaseMethods)); !slices.Equal(got, want) {
+		t.Errorf("MethodSettings methods = %v, want catalog.PurchaseMethods %v", got, want)
+	}
+}
+
+// States holds every state once, draft first, in lifecycle order.
+func TestStates(t *testing.T) {
+	t.Parallel()
+	want := []string{"draft", "published", "closed", "opened", "evaluated", "award_proposed", "awarded", "cancelled", "failed"}
+	if !slices.Equal(tender.States, want) {
+		t.Errorf("States = %v, want %v", tender.States, want)
 	}
 }

@@ -29,7 +29,7 @@ import (
 
 // The states of a tender (DOMAIN.md): draft → published → closed → opened →
 // evaluated → award_proposed → awarded, or cancelled before awarded, or
-// failed (流标) at the opening.
+// failed (流标) at the opening. States lists them.
 const (
 	StatusDraft         = "draft"
 	StatusPublished     = "published"
@@ -42,8 +42,10 @@ const (
 	StatusFailed        = "failed"
 )
 
-// Methods lists the purchase methods.
-var Methods = []string{"open_tender", "invited_tender", "single_source", "venture_philanthropy"}
+// States lists the states of a tender in lifecycle order: the states a list
+// may be filtered by.
+var States = []string{StatusDraft, StatusPublished, StatusClosed, StatusOpened, StatusEvaluated, StatusAwardProposed, StatusAwarded,
+	StatusCancelled, StatusFailed}
 
 // Method holds the settings of one purchase method: one engine, these knobs.
 type Method struct {
@@ -59,12 +61,13 @@ type Method struct {
 	SeveralWinners bool
 }
 
-// MethodSettings are the settings of each purchase method.
+// MethodSettings are the settings of each purchase method of
+// catalog.PurchaseMethods, keyed by it.
 var MethodSettings = map[string]Method{
-	"open_tender":          {DefaultMinBids: 3},
-	"invited_tender":       {DefaultMinBids: 3, Invited: true},
-	"single_source":        {DefaultMinBids: 1, Invited: true, SingleSource: true},
-	"venture_philanthropy": {DefaultMinBids: 1, SeveralWinners: true},
+	catalog.MethodOpenTender:          {DefaultMinBids: 3},
+	catalog.MethodInvitedTender:       {DefaultMinBids: 3, Invited: true},
+	catalog.MethodSingleSource:        {DefaultMinBids: 1, Invited: true, SingleSource: true},
+	catalog.MethodVenturePhilanthropy: {DefaultMinBids: 1, SeveralWinners: true},
 }
 
 // Tender is a tender's row.

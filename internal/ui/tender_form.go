@@ -371,7 +371,7 @@ type tenderFormView struct {
 // renderTenderForm shows the wizard's second step (id 0) or the edit of a draft.
 func (h *Handler) renderTenderForm(c *fiber.Ctx, status int, id int64, item catalog.View, f tenderForm, alert formAlert) error {
 	ctx, lang, a := c.UserContext(), language(c), request.Actor(c)
-	v := tenderFormView{ID: id, Item: item, Form: f, Methods: purchaseMethods, Grades: grades, Alert: alert}
+	v := tenderFormView{ID: id, Item: item, Form: f, Methods: catalog.PurchaseMethods, Grades: grades, Alert: alert}
 	_, byCode, err := h.categories(ctx)
 	if err != nil {
 		return err

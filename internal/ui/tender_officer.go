@@ -22,8 +22,8 @@ import (
 
 func (h *Handler) handleTendersPage(c *fiber.Ctx) error {
 	ctx, a := c.UserContext(), request.Actor(c)
-	v := tendersView{Mode: modeOfficer, Statuses: tenderStates, CanCreate: true}
-	v.Status, v.Page = listQuery(c, tenderStates)
+	v := tendersView{Mode: modeOfficer, Statuses: tender.States, CanCreate: true}
+	v.Status, v.Page = listQuery(c, tender.States)
 	page, err := h.Tenders.List(ctx, a, tender.Filter{Status: v.Status, Page: v.Page, PerPage: tendersPerPage})
 	if err != nil {
 		return err
