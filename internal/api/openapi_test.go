@@ -9,7 +9,9 @@ import (
 	"testing"
 
 	"github.com/jiedao-market/jiedao/internal/api"
+	"github.com/jiedao-market/jiedao/internal/catalog"
 	"github.com/jiedao-market/jiedao/internal/server/servertest"
+	"github.com/jiedao-market/jiedao/internal/tender"
 )
 
 func TestOpenAPI(t *testing.T) {
@@ -23,6 +25,29 @@ func TestOpenAPI(t *testing.T) {
 		}
 		if doc.OpenAPI != "3.0.3" {
 			t.Errorf("openapi = %q, want 3.0.3", doc.OpenAPI)
+		}
+	})
+
+	t.Run("enumerates the domain's lists", func(t *testing.T) {
+		t.Parallel()
+		doc, err := api.OpenAPI()
+		if err != nil {
+			t.Fatalf("api.OpenAPI() error = %v", err)
+		}
+		for name, want := range map[string][]string{"PurchaseMethod": catalog.PurchaseMethods, "TenderStatus": tender.States} {
+			schema, ok := doc.Components.Schemas[name]
+			if !ok || schema.Value == nil {
+				t.Errorf("openapi.yaml has no schema %s", name)
+				continue
+			}
+			var got []string
+			for _, v := range schema.Value.Enum {
+				s, _ := v.(string)
+				got = append(got, s)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("openapi.yaml %s enum = %v, want %v", name, got, want)
+			}
 		}
 	})
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"slices"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -67,12 +68,7 @@ func (r tenderRequest) input() tender.Input {
 func tenderFilter(c *fiber.Ctx) (tender.Filter, error) {
 	f := tender.Filter{Status: c.Query("status"), Category: c.Query("category"), Eligible: c.Query("eligible") == "true"}
 	var fields apperr.Fields
-	valid := f.Status == ""
-	for _, st := range []string{tender.StatusDraft, tender.StatusPublished, tender.StatusClosed, tender.StatusOpened, tender.StatusEvaluated,
-		tender.StatusAwardProposed, tender.StatusAwarded, tender.StatusCancelled, tender.StatusFailed} {
-		valid = valid || st == f.Status
-	}
-	fields.Check(valid, "status", "must be a tender state")
+	fields.Check(f.Status == "" || slices.Contains(tender.States, f.Status), "status", "must be a tender state")
 	fields.Check(len(f.Category) <= 40, "category", "must be at most 40 bytes")
 	fields.Check(c.Query("eligible") == "" || c.Query("eligible") == "true" || c.Query("eligible") == "false", "eligible", "must be true or false")
 	page, err := request.QueryInt(c, "page")

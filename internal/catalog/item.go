@@ -137,7 +137,17 @@ type ItemInput struct {
 	Metrics *[]MetricChoice
 }
 
-var purchaseMethods = []string{"open_tender", "invited_tender", "single_source", "venture_philanthropy"}
+// The purchase methods (采购方式) of a transfer item and of the tenders made
+// from it; the tender package keeps each one's settings.
+const (
+	MethodOpenTender          = "open_tender"
+	MethodInvitedTender       = "invited_tender"
+	MethodSingleSource        = "single_source"
+	MethodVenturePhilanthropy = "venture_philanthropy"
+)
+
+// PurchaseMethods lists the purchase methods, in the order forms offer them.
+var PurchaseMethods = []string{MethodOpenTender, MethodInvitedTender, MethodSingleSource, MethodVenturePhilanthropy}
 
 // content is a version's editable content with its parts.
 type content struct {
@@ -178,7 +188,7 @@ func (c *content) validate(tx *gorm.DB, subdistrictID int64, in ItemInput, categ
 	f.Check(v.AnnualQuantity >= 0 && v.AnnualQuantity <= 100_000_000, "annual_quantity", "must be between 0 and 100000000")
 	f.Check(len(v.QuantityUnit) <= 40, "quantity_unit", "must be at most 40 bytes")
 	f.Check(v.UnitPriceFen >= 0 && v.UnitPriceFen <= 10_000_000_000, "unit_price_fen", "must be between 0 and 10000000000 fen")
-	f.Check(slices.Contains(purchaseMethods, v.PurchaseMethod), "purchase_method", "must be open_tender, invited_tender, single_source or venture_philanthropy")
+	f.Check(slices.Contains(PurchaseMethods, v.PurchaseMethod), "purchase_method", "must be open_tender, invited_tender, single_source or venture_philanthropy")
 	f.Check(v.MinGrade >= 1 && v.MinGrade <= 5, "min_grade", "must be between 1 (1A) and 5 (5A)")
 	f.Check(v.MinSocialWorkers >= 0 && v.MinSocialWorkers <= 10000, "min_social_workers", "must be between 0 and 10000")
 	slices.Sort(c.communities)
@@ -540,14 +550,45 @@ func view(it Item, c content) View {
 // GetItem returns an item within by's scope at a version (0: the latest, a
 // draft when there is one), else apperr.ErrNotFound.
 func (s *Service) GetItem(ctx context.Context, by access.Actor, id int64, version int) (View, error) {
-	db := s.db.WithContext(ctx)
+	return ItemAt(s.db.WithContext(ctx), by, id, version)
+}
+
+// ItemAt is GetItem inside tx, for work that reads an item in its own
+// transaction (a tender made from it): the item within by's scope at a
+// version (0: the latest, a draft when there is one), else
+// apperr.ErrNotFound.
+func ItemAt(tx *gorm.DB, by access.Actor, id int64, version int) (View, error) {
 	var it Item
-	if err := scopeItems(db, by).Take(&it, id).Error; err != nil {
+	if err := scopeItems(tx, by).Take(&it, id).Error; err != nil {
 		return View{}, notFound(err)
 	}
-	c, err := loadContent(db, id, version, true)
+	c, err := loadContent(tx, id, version, true)
 	if err != nil {
 		return View{}, err
+	}
+	return view(it, c), nil
+}
+
+// PublishedItem returns the version in force of an item within by's scope:
+// the published one, from which a tender is made. It returns
+// apperr.ErrNotFound for an item by may not see and ErrNoPublished for an
+// item with no version in force (never published, or retired).
+func (s *Service) PublishedItem(ctx context.Context, by access.Actor, id int64) (View, error) {
+	return PublishedItem(s.db.WithContext(ctx), by, id)
+}
+
+// PublishedItem is the Service's PublishedItem inside tx.
+func PublishedItem(tx *gorm.DB, by access.Actor, id int64) (View, error) {
+	var it Item
+	if err := scopeItems(tx, by).Take(&it, id).Error; err != nil {
+		return View{}, notFound(err)
+	}
+	if it.Status != "published" || it.PublishedVersion == nil {
+		return View{}, ErrNoPublished
+	}
+	c, err := loadContent(tx, id, *it.PublishedVersion, true)
+	if err != nil {
+		return View{}, fmt.Errorf("published version of transfer item %d: %w", id, err)
 	}
 	return view(it, c), nil
 }

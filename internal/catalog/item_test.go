@@ -308,6 +308,8 @@ func TestItemLifecycle(t *testing.T) {
 		t.Errorf("after a refused publication status = %s/%s, want draft/draft", got.Status, got.VersionStatus)
 	}
 	w.allow(t, w.adminD, "ELDERLY_HOME_CARE", "A01")
+	_, err = w.svc.PublishedItem(ctx, w.officerA, id)
+	apperrtest.WantErr(t, "PublishedItem(never published)", err, catalog.ErrNoPublished)
 
 	w.clock.Advance(time.Hour)
 	published1 := start.Add(time.Hour)
@@ -341,6 +343,9 @@ func TestItemLifecycle(t *testing.T) {
 	if err != nil || !cmp.Equal(v1, public) {
 		t.Errorf("PublicItem() with a pending draft: %v\n%s", err, cmp.Diff(v1, public))
 	}
+	if inForce, err := w.svc.PublishedItem(ctx, w.officerA, id); err != nil || !cmp.Equal(v1, inForce) {
+		t.Errorf("PublishedItem() with a pending draft: %v\n%s", err, cmp.Diff(v1, inForce))
+	}
 	// A second edit changes the version 2 draft, not a version 3.
 	v2 = w.update(t, w.officerA, id, catalog.ItemInput{LegalBasis: ptr("《民政部 财政部关于政府购买社会工作服务的指导意见》")})
 	if v2.Version != 2 || v2.Title != "居家养老上门服务（2027年度）" {
@@ -360,6 +365,9 @@ func TestItemLifecycle(t *testing.T) {
 	}
 	if old.VersionStatus != "superseded" {
 		t.Errorf("version 1 status = %s, want superseded", old.VersionStatus)
+	}
+	if inForce, err := w.svc.PublishedItem(ctx, w.officerA, id); err != nil || !cmp.Equal(got, inForce) {
+		t.Errorf("PublishedItem() after publishing version 2: %v\n%s", err, cmp.Diff(got, inForce))
 	}
 	if diff := cmp.Diff(v1, old, cmpopts.IgnoreFields(catalog.View{}, "VersionStatus", "PublishedVersion", "UpdatedAt")); diff != "" {
 		t.Errorf("version 1 content changed when superseded (-published +superseded):\n%s", diff)
@@ -441,6 +449,8 @@ func TestItemLifecycle(t *testing.T) {
 	apperrtest.WantErr(t, "PublishItem(retired)", err, catalog.ErrRetired)
 	_, err = w.svc.RetireItem(ctx, w.officerA, id)
 	apperrtest.WantErr(t, "RetireItem(retired)", err, catalog.ErrNotPublished)
+	_, err = w.svc.PublishedItem(ctx, w.officerA, id)
+	apperrtest.WantErr(t, "PublishedItem(retired)", err, catalog.ErrNoPublished)
 
 	if n := w.count(t, `SELECT count(*) FROM transfer_item_versions WHERE item_id = ? AND version = 2
 		AND created_by = ? AND published_by = ?`, id, w.officerA.UserID, w.officerA.UserID); n != 1 {
@@ -517,6 +527,16 @@ func TestItemScope(t *testing.T) {
 				_, err = w.svc.Versions(ctx, tc.by, want.ID)
 				if !isErr(err, tc.read) {
 					t.Errorf("Versions(%d) error = %v, want %v", want.ID, err, tc.read)
+				}
+				inForce, err := w.svc.PublishedItem(ctx, tc.by, want.ID)
+				wantInForce := tc.read
+				if wantInForce == nil && want.ID == draft.ID {
+					wantInForce = catalog.ErrNoPublished
+				}
+				if !isErr(err, wantInForce) {
+					t.Errorf("PublishedItem(%d) error = %v, want %v", want.ID, err, wantInForce)
+				} else if err == nil && !cmp.Equal(want, inForce) {
+					t.Errorf("PublishedItem(%d) mismatch (-want +got):\n%s", want.ID, cmp.Diff(want, inForce))
 				}
 				_, err = w.svc.UpdateItem(ctx, tc.by, want.ID, catalog.ItemInput{Title: ptr("篡改")})
 				apperrtest.WantErr(t, "UpdateItem()", err, tc.write)

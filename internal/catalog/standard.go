@@ -67,6 +67,7 @@ var (
 	ErrNoDraft        = apperr.New(apperr.Conflict, "transfer_item.no_draft", "the transfer item has no draft to publish")
 	ErrRetired        = apperr.New(apperr.Conflict, "transfer_item.retired", "the transfer item is retired")
 	ErrNotPublished   = apperr.New(apperr.Conflict, "transfer_item.not_published", "only a published transfer item can be retired")
+	ErrNoPublished    = apperr.New(apperr.Conflict, "transfer_item.no_published_version", "the transfer item has no published version")
 )
 
 // Service manages standards, guidance catalogs and transfer items.

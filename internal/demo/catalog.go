@@ -96,7 +96,7 @@ func seedCatalog(ctx context.Context, db *gorm.DB, clk clock.Clock, params confi
 			Order("code").Pluck("id", &communities).Error; err != nil {
 			return err
 		}
-		method := "open_tender"
+		method := catalog.MethodOpenTender
 		v, err := cat.CreateItem(ctx, officer, catalog.ItemInput{
 			Title: &it.title, Description: &it.description, CategoryCode: &it.category, TargetPopulation: &it.population,
 			LegalBasis:   ptr("《国务院办公厅关于政府向社会力量购买服务的指导意见》（国办发〔2013〕96号）"),

@@ -163,24 +163,8 @@ func (s *Service) PublicCapable(ctx context.Context, f CapableFilter) (Page[Capa
 
 	db := s.db.WithContext(ctx)
 	today := ChinaDate(s.clock.Now())
-	// matching restricts q (on certifications c) to those that earn a place in
-	// this directory.
-	matching := func(q *gorm.DB) *gorm.DB {
-		q = activeOn(q, today)
-		if f.DistrictID != 0 {
-			q = q.Where("c.district_id = ?", f.DistrictID)
-		}
-		if f.Category != "" {
-			q = q.Where("EXISTS (SELECT 1 FROM certification_categories cc WHERE cc.certification_id = c.id AND cc.category_code = ?)", f.Category)
-		}
-		return q
-	}
-	orgs := db.Table("organizations AS o").Where("o.status = 'active'").
-		Where("EXISTS (?)", matching(db.Table("certifications AS c").Select("1").Where("c.organization_id = o.id")))
-	if f.Q != "" {
-		orgs = orgs.Where(`o.legal_name ILIKE ? ESCAPE '\'`, "%"+escapeLike(f.Q)+"%")
-	}
-	orgs = orgs.Session(&gorm.Session{})
+	matching := capableCertifications(f, today)
+	orgs := capableOrgs(db, f, today).Session(&gorm.Session{})
 	if err := orgs.Count(&page.Total).Error; err != nil {
 		return page, fmt.Errorf("count capable organizations: %w", err)
 	}
@@ -246,6 +230,54 @@ func (s *Service) PublicCapable(ctx context.Context, f CapableFilter) (Page[Capa
 		page.Items[i].Certifications = append(page.Items[i].Certifications, ac)
 	}
 	return page, nil
+}
+
+// capableCertifications restricts q (on certifications c) to those that earn
+// an organization its place in the directory f selects on day.
+func capableCertifications(f CapableFilter, day Date) func(q *gorm.DB) *gorm.DB {
+	return func(q *gorm.DB) *gorm.DB {
+		q = activeOn(q, day)
+		if f.DistrictID != 0 {
+			q = q.Where("c.district_id = ?", f.DistrictID)
+		}
+		if f.Category != "" {
+			q = q.Where("EXISTS (SELECT 1 FROM certification_categories cc WHERE cc.certification_id = c.id AND cc.category_code = ?)", f.Category)
+		}
+		return q
+	}
+}
+
+// capableOrgs is the query (on organizations o) of the directory f selects
+// on day, without paging or order.
+func capableOrgs(db *gorm.DB, f CapableFilter, day Date) *gorm.DB {
+	matching := capableCertifications(f, day)
+	orgs := db.Table("organizations AS o").Where("o.status = 'active'").
+		Where("EXISTS (?)", matching(db.Table("certifications AS c").Select("1").Where("c.organization_id = o.id")))
+	if f.Q != "" {
+		orgs = orgs.Where(`o.legal_name ILIKE ? ESCAPE '\'`, "%"+escapeLike(f.Q)+"%")
+	}
+	return orgs
+}
+
+// CapableName is an organization of the directory as a choice names it.
+type CapableName struct {
+	ID        int64  `json:"id"`
+	LegalName string `json:"legal_name"`
+}
+
+// CapableNames returns every organization of the directory of capable
+// organizations for the category in the district (as PublicCapable selects
+// them), ordered by legal name, unpaged: for a form that offers them all,
+// such as a tender's invitations. It returns only database errors.
+func (s *Service) CapableNames(ctx context.Context, districtID int64, category string) ([]CapableName, error) {
+	f := CapableFilter{DistrictID: districtID, Category: strings.TrimSpace(category)}
+	out := []CapableName{}
+	err := capableOrgs(s.db.WithContext(ctx), f, ChinaDate(s.clock.Now())).Select("o.id, o.legal_name").
+		Order("o.legal_name, o.id").Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("list capable organizations: %w", err)
+	}
+	return out, nil
 }
 
 // escapeLike escapes the wildcards of a LIKE pattern, with \ as the escape.

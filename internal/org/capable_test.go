@@ -112,6 +112,17 @@ func TestPublicCapable(t *testing.T) {
 			if page.Items == nil {
 				t.Errorf("PublicCapable() items = nil, want an empty list")
 			}
+			if f := tt.filter; f.Q == "" && f.Page == 0 && f.PerPage == 0 {
+				// The unpaged names are the same directory.
+				names, err := w.svc.CapableNames(ctx, f.DistrictID, f.Category)
+				var got []int64
+				for _, o := range names {
+					got = append(got, o.ID)
+				}
+				if err != nil || !cmp.Equal(tt.want, got) {
+					t.Errorf("CapableNames() = %v, %v; want %v", got, err, tt.want)
+				}
+			}
 		})
 	}
 
@@ -203,6 +214,14 @@ func TestPublicCapablePaging(t *testing.T) {
 					ids, page.Page, page.PerPage, page.Total, all[tt.from:tt.to], tt.page, tt.perPage, total)
 			}
 		})
+	}
+	names, err := w.svc.CapableNames(ctx, w.wuxing, "LEGAL_AID")
+	var got []int64
+	for _, o := range names {
+		got = append(got, o.ID)
+	}
+	if err != nil || !cmp.Equal(all, got) {
+		t.Errorf("CapableNames() = %d organizations, %v; want all %d, unpaged, in name order", len(got), err, len(all))
 	}
 	if _, err := w.svc.PublicCapable(ctx, org.CapableFilter{Q: strings.Repeat("阳", 101)}); err == nil {
 		t.Errorf("PublicCapable(long q) error = nil, want apperr.Invalid")

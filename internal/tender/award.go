@@ -97,14 +97,17 @@ func withEvidence(db *gorm.DB, list []Challenge) error {
 
 // EvidenceDocument authorizes by, a procurement officer of the tender, to read
 // a document cited as evidence by a challenge to the tender's award, and
-// returns the organization that holds it; anything else is apperr.ErrNotFound.
-func (s *Service) EvidenceDocument(ctx context.Context, by access.Actor, challengeID, docID int64) (orgID int64, err error) {
+// returns the organization that holds it. It returns apperr.ErrForbidden to
+// anyone else and apperr.ErrNotFound for a challenge of another tender or a
+// document the challenge does not cite.
+func (s *Service) EvidenceDocument(ctx context.Context, by access.Actor, tenderID, challengeID, docID int64) (orgID int64, err error) {
 	if by.Role != access.ProcurementOfficer {
 		return 0, apperr.ErrForbidden
 	}
 	var c Challenge
 	err = s.db.WithContext(ctx).Omit("organization_name").
-		Where("id = ? AND tender_id IN (SELECT id FROM tenders WHERE subdistrict_id = ?)", challengeID, by.Scope.SubdistrictID).Take(&c).Error
+		Where("id = ? AND tender_id = ? AND tender_id IN (SELECT id FROM tenders WHERE subdistrict_id = ?)", challengeID, tenderID, by.Scope.SubdistrictID).
+		Take(&c).Error
 	if err != nil {
 		return 0, notFound(err)
 	}
@@ -112,6 +115,23 @@ func (s *Service) EvidenceDocument(ctx context.Context, by access.Actor, challen
 		return 0, apperr.ErrNotFound
 	}
 	return c.OrganizationID, nil
+}
+
+// tenderChallenge checks that the challenge is one of the tender's and that by
+// may see the tender; anything else is apperr.ErrNotFound.
+func tenderChallenge(db *gorm.DB, by access.Actor, tenderID, challengeID int64) error {
+	var t Tender
+	if err := visible(db, by).Take(&t, tenderID).Error; err != nil {
+		return notFound(err)
+	}
+	var n int64
+	if err := db.Model(&Challenge{}).Where("id = ? AND tender_id = ?", challengeID, t.ID).Count(&n).Error; err != nil {
+		return fmt.Errorf("challenge %d of tender %d: %w", challengeID, t.ID, err)
+	}
+	if n == 0 {
+		return apperr.ErrNotFound
+	}
+	return nil
 }
 
 // Errors of the award.
@@ -366,6 +386,18 @@ type ChallengeAnswer struct {
 	Outcome string // upheld or dismissed
 	Answer  string
 	Action  string // reevaluate or cancel, when upheld
+}
+
+// AnswerTenderChallenge is AnswerChallenge for a challenge named with its
+// tender, as the tender page names it: a challenge of another tender, or of a
+// tender by may not see, is apperr.ErrNotFound before anything about the
+// answer. Its other errors are AnswerChallenge's.
+func (s *Service) AnswerTenderChallenge(ctx context.Context, by access.Actor, tenderID, challengeID int64, in ChallengeAnswer) (Challenge, error) {
+	// A challenge never moves to another tender: checking first is enough.
+	if err := tenderChallenge(s.db.WithContext(ctx), by, tenderID, challengeID); err != nil {
+		return Challenge{}, err
+	}
+	return s.AnswerChallenge(ctx, by, challengeID, in)
 }
 
 // AnswerChallenge answers an open challenge. Dismissing the last open one after

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jiedao-market/jiedao/internal/access"
+	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/auth"
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/org"
@@ -78,10 +79,38 @@ func TestEligibility(t *testing.T) {
 			if _, err := w.svc.Ask(ctx, tt.by, tt.tenderID, "服务范围是否包含助浴？"); !errors.Is(err, tt.want) {
 				t.Errorf("Ask() error = %v, want %v", err, tt.want)
 			}
+			w.wantEligible(t, tt.by, tt.tenderID, tt.want == nil)
 		})
 	}
 	if n := w.count(`SELECT count(*) FROM bids WHERE tender_id IN (?, ?, ?)`, v.ID, grade5.ID, staffed.ID); n != 1 {
 		t.Errorf("bids stored = %d, want 1 (the eligible one)", n)
+	}
+	if _, err := w.svc.Eligible(ctx, w.officer, v.ID); !errors.Is(err, apperr.ErrForbidden) {
+		t.Errorf("Eligible(officer) error = %v, want %v", err, apperr.ErrForbidden)
+	}
+	draft, err := w.svc.Create(ctx, w.officer, w.input(3))
+	if err != nil {
+		t.Fatalf("Create() error = %v", err)
+	}
+	if _, err := w.svc.Eligible(ctx, w.orgs[0], draft.ID); !errors.Is(err, apperr.ErrNotFound) {
+		t.Errorf("Eligible(a draft) error = %v, want %v", err, apperr.ErrNotFound)
+	}
+}
+
+// wantEligible fails unless Eligible and the list's Eligible filter both say
+// whether by's organization may bid on the tender as want does.
+func (w *world) wantEligible(t *testing.T, by access.Actor, tenderID int64, want bool) {
+	t.Helper()
+	ctx := context.Background()
+	if got, err := w.svc.Eligible(ctx, by, tenderID); err != nil || got != want {
+		t.Errorf("Eligible(%s, %d) = %v, %v; want %v", by.Username, tenderID, got, err, want)
+	}
+	list, err := w.svc.ListAll(ctx, by, tender.Filter{Eligible: true})
+	if err != nil {
+		t.Fatalf("ListAll(eligible) error = %v", err)
+	}
+	if listed := slices.ContainsFunc(list, func(s tender.Summary) bool { return s.ID == tenderID }); listed != want {
+		t.Errorf("ListAll(%s, eligible) lists tender %d: %v, want %v", by.Username, tenderID, listed, want)
 	}
 }
 
@@ -148,6 +177,8 @@ func TestInvitedAndSingleSource(t *testing.T) {
 	if _, err := w.svc.Ask(ctx, w.orgs[3], iv.ID, "能否参加？"); !errors.Is(err, tender.ErrNotEligible) {
 		t.Errorf("Ask(not invited) error = %v, want %v", err, tender.ErrNotEligible)
 	}
+	w.wantEligible(t, w.orgs[3], iv.ID, false)
+	w.wantEligible(t, w.orgs[0], iv.ID, true)
 	w.bid(w.orgs[0], iv.ID, 45_000_000)
 
 	refused := []struct {

@@ -241,3 +241,70 @@ func TestSheetValidation(t *testing.T) {
 		t.Errorf("rows stored by refused sheets = %d, want 0", n)
 	}
 }
+
+// TestReplaceRecused: the officer names evaluators in place of the recused
+// members; the others stay without being named again. Anything but a
+// one-for-one replacement during the evaluation is refused and changes
+// nothing.
+func TestReplaceRecused(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	published := w.published(w.input(3))
+	v, _ := w.open(w.input(3), 48_000_000, 45_000_000, 47_000_000)
+	m0, m1, m2, spare, spare2 := w.evaluators[0], w.evaluators[1], w.evaluators[2], w.evaluators[3], w.evaluators[4]
+	if _, err := w.svc.Declare(ctx, m0, v.ID, true, "与投标人存在亲属关系"); err != nil {
+		t.Fatalf("Declare(conflict) error = %v", err)
+	}
+
+	refused := []struct {
+		name       string
+		by         access.Actor
+		tenderID   int64
+		evaluators []int64
+		code       string
+	}{
+		{"before the opening", w.officer, published.ID, []int64{spare.UserID}, tender.ErrNotEvaluating.Code},
+		{"another subdistrict's officer", w.officer2, v.ID, []int64{spare.UserID}, apperr.ErrNotFound.Code},
+		{"nobody named", w.officer, v.ID, nil, tender.ErrCommitteeChange.Code},
+		{"only members named", w.officer, v.ID, []int64{m1.UserID, m2.UserID}, tender.ErrCommitteeChange.Code},
+		{"two for one", w.officer, v.ID, []int64{spare.UserID, spare2.UserID}, tender.ErrCommitteeChange.Code},
+		{"the recused member back", w.officer, v.ID, []int64{m0.UserID}, "validation"},
+		{"not an evaluator", w.officer, v.ID, []int64{w.officer.UserID}, "validation"},
+	}
+	for _, tt := range refused {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := w.svc.ReplaceRecused(ctx, tt.by, tt.tenderID, tt.evaluators)
+			if e, ok := apperr.As(err); !ok || e.Code != tt.code {
+				t.Errorf("ReplaceRecused() error = %v, want code %s", err, tt.code)
+			}
+		})
+	}
+	if n := w.audits(v.ID, "committee.replace"); n != 0 {
+		t.Fatalf("committee.replace entries after refusals = %d, want 0", n)
+	}
+
+	got, err := w.svc.ReplaceRecused(ctx, w.officer, v.ID, []int64{spare.UserID, m1.UserID, spare.UserID})
+	if err != nil {
+		t.Fatalf("ReplaceRecused(spare) error = %v", err)
+	}
+	var active []int64
+	for _, m := range got.Committee {
+		if !m.Recused {
+			active = append(active, m.UserID)
+		}
+	}
+	if want := []int64{m1.UserID, m2.UserID, spare.UserID}; !slices.Equal(active, want) {
+		t.Errorf("committee after ReplaceRecused() = %v, want %v", active, want)
+	}
+	if n := w.audits(v.ID, "committee.replace"); n != 1 {
+		t.Errorf("committee.replace entries = %d, want 1", n)
+	}
+	if n := w.count(`SELECT count(*) FROM notifications WHERE tender_id = ? AND user_id = ? AND kind = ?`, v.ID, spare.UserID, tender.KindCommitteeToScore); n != 1 {
+		t.Errorf("notifications to the new member = %d, want 1", n)
+	}
+	// The committee is whole again: nobody is left to replace.
+	if _, err := w.svc.ReplaceRecused(ctx, w.officer, v.ID, []int64{spare2.UserID}); !errors.Is(err, tender.ErrCommitteeChange) {
+		t.Errorf("ReplaceRecused() once replaced error = %v, want %v", err, tender.ErrCommitteeChange)
+	}
+}

@@ -71,6 +71,25 @@ func TestOtherSubdistrictNotFound(t *testing.T) {
 			_, err := w.svc.AnswerChallenge(ctx, other, c.ID, tender.ChallengeAnswer{Outcome: "upheld", Answer: "越权", Action: "cancel"})
 			return err
 		}},
+		{"AnswerTenderChallenge", func() error {
+			_, err := w.svc.AnswerTenderChallenge(ctx, other, proposed.ID, c.ID, tender.ChallengeAnswer{Outcome: "upheld", Answer: "越权", Action: "cancel"})
+			return err
+		}},
+		{"EvidenceDocument", func() error { _, err := w.svc.EvidenceDocument(ctx, other, proposed.ID, c.ID, 1); return err }},
+		{"ReplaceRecused", func() error {
+			_, err := w.svc.ReplaceRecused(ctx, other, evaluated, []int64{w.evaluators[3].UserID})
+			return err
+		}},
+		{"AmendTyped", func() error {
+			_, err := w.svc.AmendTyped(ctx, other, evaluated, tender.TypedAmendment{Reason: "越权", Description: desc})
+			return err
+		}},
+		// The tender's own officer naming the challenge under another tender.
+		{"AnswerTenderChallenge under another tender", func() error {
+			_, err := w.svc.AnswerTenderChallenge(ctx, w.officer, evaluated, c.ID, tender.ChallengeAnswer{Outcome: "upheld", Answer: "错号", Action: "cancel"})
+			return err
+		}},
+
 		{"OpeningRecord", func() error { _, err := w.svc.OpeningRecord(ctx, other, v.ID); return err }},
 		{"ScoreTable", func() error { _, err := w.svc.ScoreTable(ctx, other, evaluated); return err }},
 		{"Bids", func() error { _, err := w.svc.Bids(ctx, other, v.ID); return err }},

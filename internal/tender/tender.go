@@ -29,7 +29,7 @@ import (
 
 // The states of a tender (DOMAIN.md): draft → published → closed → opened →
 // evaluated → award_proposed → awarded, or cancelled before awarded, or
-// failed (流标) at the opening.
+// failed (流标) at the opening. States lists them.
 const (
 	StatusDraft         = "draft"
 	StatusPublished     = "published"
@@ -42,8 +42,10 @@ const (
 	StatusFailed        = "failed"
 )
 
-// Methods lists the purchase methods.
-var Methods = []string{"open_tender", "invited_tender", "single_source", "venture_philanthropy"}
+// States lists the states of a tender in lifecycle order: the states a list
+// may be filtered by.
+var States = []string{StatusDraft, StatusPublished, StatusClosed, StatusOpened, StatusEvaluated, StatusAwardProposed, StatusAwarded,
+	StatusCancelled, StatusFailed}
 
 // Method holds the settings of one purchase method: one engine, these knobs.
 type Method struct {
@@ -59,12 +61,13 @@ type Method struct {
 	SeveralWinners bool
 }
 
-// MethodSettings are the settings of each purchase method.
+// MethodSettings are the settings of each purchase method of
+// catalog.PurchaseMethods, keyed by it.
 var MethodSettings = map[string]Method{
-	"open_tender":          {DefaultMinBids: 3},
-	"invited_tender":       {DefaultMinBids: 3, Invited: true},
-	"single_source":        {DefaultMinBids: 1, Invited: true, SingleSource: true},
-	"venture_philanthropy": {DefaultMinBids: 1, SeveralWinners: true},
+	catalog.MethodOpenTender:          {DefaultMinBids: 3},
+	catalog.MethodInvitedTender:       {DefaultMinBids: 3, Invited: true},
+	catalog.MethodSingleSource:        {DefaultMinBids: 1, Invited: true, SingleSource: true},
+	catalog.MethodVenturePhilanthropy: {DefaultMinBids: 1, SeveralWinners: true},
 }
 
 // Tender is a tender's row.
@@ -582,7 +585,7 @@ func (s *Service) Create(ctx context.Context, by access.Actor, in Input) (View, 
 	now := s.clock.Now()
 	var id int64
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		item, err := publishedItem(ctx, tx, by, *in.TransferItemID)
+		item, err := publishedItem(tx, by, *in.TransferItemID)
 		if err != nil {
 			return err
 		}
@@ -608,20 +611,16 @@ func (s *Service) Create(ctx context.Context, by access.Actor, in Input) (View, 
 }
 
 // publishedItem reads the published version of a transfer item of the
-// officer's subdistrict.
-func publishedItem(ctx context.Context, tx *gorm.DB, by access.Actor, itemID int64) (catalog.View, error) {
-	var it catalog.Item
-	if err := tx.Where("id = ? AND subdistrict_id = ?", itemID, by.Scope.SubdistrictID).Take(&it).Error; err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return catalog.View{}, apperr.InvalidField("transfer_item_id", "must be a transfer item of your subdistrict")
-		}
-		return catalog.View{}, err
+// officer's subdistrict, the one a tender is made from.
+func publishedItem(tx *gorm.DB, by access.Actor, itemID int64) (catalog.View, error) {
+	item, err := catalog.PublishedItem(tx, by, itemID)
+	switch {
+	case errors.Is(err, apperr.ErrNotFound):
+		return item, apperr.InvalidField("transfer_item_id", "must be a transfer item of your subdistrict")
+	case errors.Is(err, catalog.ErrNoPublished):
+		return item, ErrItemNotPublished
 	}
-	if it.Status != "published" || it.PublishedVersion == nil {
-		return catalog.View{}, ErrItemNotPublished
-	}
-	svc := catalog.NewService(tx, nil)
-	return svc.GetItem(ctx, by, itemID, *it.PublishedVersion)
+	return item, err
 }
 
 // Update edits a draft tender. A published tender changes only by an
@@ -643,7 +642,7 @@ func (s *Service) Update(ctx context.Context, by access.Actor, id int64, in Inpu
 			return apperr.InvalidField("transfer_item_id", "cannot change; create a new tender from the other item")
 		}
 		var item catalog.View
-		if item, err = catalog.NewService(tx, nil).GetItem(ctx, by, t.TransferItemID, t.TransferItemVersion); err != nil {
+		if item, err = catalog.ItemAt(tx, by, t.TransferItemID, t.TransferItemVersion); err != nil {
 			return err
 		}
 		d, err := loadDraft(tx, t)
@@ -740,9 +739,16 @@ func (s *Service) Cancel(ctx context.Context, by access.Actor, id int64, reason 
 	return s.Get(ctx, by, id)
 }
 
+// Cancellable reports whether a tender in the state may be cancelled: in any
+// state until it is awarded, unless it is cancelled or failed already. Cancel
+// refuses the others with ErrNotCancellable; a page offers cancelling by it.
+func Cancellable(status string) bool {
+	return !slices.Contains([]string{StatusAwarded, StatusCancelled, StatusFailed}, status)
+}
+
 // cancelTx cancels the locked tender t inside tx.
 func cancelTx(tx *gorm.DB, by access.Actor, t Tender, reason string, now time.Time) error {
-	if slices.Contains([]string{StatusAwarded, StatusCancelled, StatusFailed}, t.Status) {
+	if !Cancellable(t.Status) {
 		return ErrNotCancellable
 	}
 	if t.Status != StatusDraft {
@@ -782,23 +788,83 @@ type AmendInput struct {
 	OpensAt          *time.Time
 }
 
-// Amend changes a published tender before its close, with a recorded reason.
-// When fewer than AmendmentMinDays days remain before the close, the close
-// moves to that many days after now (and the opening with it); the bids
-// already in need reconfirmation (a replacement) to count at the opening.
-func (s *Service) Amend(ctx context.Context, by access.Actor, id int64, in AmendInput) (View, error) {
+// check trims the reason and checks that in gives one and names a change.
+func (in *AmendInput) check() error {
 	in.Reason = strings.TrimSpace(in.Reason)
 	var f apperr.Fields
 	f.Check(in.Reason != "" && len(in.Reason) <= 2000 && plain(in.Reason), "reason", "is required (at most 2000 bytes of text)")
 	f.Check(in.Description != nil || in.QuestionsCloseAt != nil || in.ClosesAt != nil || in.OpensAt != nil, "changes", "name at least one change: description, questions_close_at, closes_at or opens_at")
-	if err := f.Err(); err != nil {
+	return f.Err()
+}
+
+// TypedAmendment is an amendment as an officer types it over the tender's
+// current values, every field filled in, as the tender page's form has it:
+// the service decides what changed. A description equal to the current one
+// (spaces trimmed aside) is no change, nor a zero time, nor a time equal to
+// the current one as a form shows it, to the minute.
+type TypedAmendment struct {
+	Reason           string
+	Description      string
+	QuestionsCloseAt time.Time
+	ClosesAt         time.Time
+	OpensAt          time.Time
+}
+
+// against returns the amendment of t that a names: only what differs.
+func (a TypedAmendment) against(t Tender) AmendInput {
+	in := AmendInput{Reason: a.Reason}
+	if desc := strings.TrimSpace(a.Description); desc != strings.TrimSpace(t.Description) {
+		in.Description = &desc
+	}
+	for _, p := range []struct {
+		typed, cur time.Time
+		into       **time.Time
+	}{{a.QuestionsCloseAt, t.QuestionsCloseAt, &in.QuestionsCloseAt}, {a.ClosesAt, t.ClosesAt, &in.ClosesAt}, {a.OpensAt, t.OpensAt, &in.OpensAt}} {
+		if !p.typed.IsZero() && !p.typed.Equal(p.cur) && !p.typed.Equal(p.cur.Truncate(time.Minute)) {
+			*p.into = &p.typed
+		}
+	}
+	return in
+}
+
+// Amend changes a published tender before its close, with a recorded reason.
+// When fewer than AmendmentMinDays days remain before the close, the close
+// moves to that many days after now (and the opening with it); the bids
+// already in need reconfirmation (a replacement) to count at the opening. It
+// returns apperr.Invalid naming "reason" without one and "changes" when in
+// names nothing to change (a value equal to the current one counts as named),
+// ErrNotPublished once bidding has closed, and apperr.ErrNotFound for a tender
+// not of by's subdistrict.
+func (s *Service) Amend(ctx context.Context, by access.Actor, id int64, in AmendInput) (View, error) {
+	if err := in.check(); err != nil {
 		return View{}, err
 	}
+	return s.amend(ctx, by, id, func(Tender) (AmendInput, error) { return in, nil })
+}
+
+// AmendTyped is Amend for what the officer typed over the current values:
+// only the fields that differ from the tender's go into the amendment, and
+// when none does it returns apperr.Invalid naming "changes" (with "reason"
+// when that is missing too). Its other errors are Amend's.
+func (s *Service) AmendTyped(ctx context.Context, by access.Actor, id int64, typed TypedAmendment) (View, error) {
+	return s.amend(ctx, by, id, func(t Tender) (AmendInput, error) {
+		in := typed.against(t)
+		err := in.check() // trims in.Reason: before in is returned
+		return in, err
+	})
+}
+
+// amend amends the tender with what changesOf finds for it under its lock.
+func (s *Service) amend(ctx context.Context, by access.Actor, id int64, changesOf func(Tender) (AmendInput, error)) (View, error) {
 	now := s.clock.Now()
 	var t Tender
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var err error
 		if t, err = officerTender(tx, by, id); err != nil {
+			return err
+		}
+		in, err := changesOf(t)
+		if err != nil {
 			return err
 		}
 		if t.StatusAt(now) != StatusPublished {
@@ -874,14 +940,51 @@ func onlyCommittee(in Input) bool {
 	return reflect.DeepEqual(in, Input{})
 }
 
+// ReplaceRecused names evaluators of the district in place of the members of
+// an opened tender's committee who declared a conflict: the committee becomes
+// every member not recused and the evaluators named (one already on it counts
+// once), in one transaction under the tender's lock, audited, the newcomers
+// told. It returns ErrNotEvaluating unless the tender is opened,
+// ErrCommitteeChange unless the newcomers replace recused members into an
+// odd committee of three or more, apperr.Invalid naming committee_user_ids
+// for a recused member or anyone not an active evaluator of the district, and
+// apperr.ErrNotFound for a tender not of by's subdistrict.
+func (s *Service) ReplaceRecused(ctx context.Context, by access.Actor, id int64, evaluators []int64) (View, error) {
+	now := s.clock.Now()
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		t, err := officerTender(tx, by, id)
+		if err != nil {
+			return err
+		}
+		if t.Status != StatusOpened {
+			return ErrNotEvaluating
+		}
+		var ids []int64
+		if err := tx.Model(&member{}).Where("tender_id = ? AND NOT recused", t.ID).Order("user_id").Pluck("user_id", &ids).Error; err != nil {
+			return fmt.Errorf("committee of tender %d: %w", t.ID, err)
+		}
+		for _, uid := range evaluators {
+			if !slices.Contains(ids, uid) {
+				ids = append(ids, uid)
+			}
+		}
+		return replaceMembers(tx, by, t, ids, now)
+	})
+	if err != nil {
+		return View{}, err
+	}
+	return s.Get(ctx, by, id)
+}
+
 // ErrCommitteeChange is returned for a committee change during the evaluation
 // that does more than replace recused members.
 var ErrCommitteeChange = apperr.New(apperr.Conflict, "committee.change_refused",
 	"during the evaluation the committee changes only to replace members who declared a conflict: keep every other member and keep the size")
 
-// replaceMembers replaces the recused members of an opened tender's committee
-// with other evaluators of the district: every member not recused stays, and
-// the committee keeps its size.
+// replaceMembers makes ids the committee of the opened tender t, locked by the
+// caller, when it replaces recused members with other evaluators of the
+// district: every member not recused stays, and the committee keeps its size.
+// Update (a committee-only edit) and ReplaceRecused share it.
 func replaceMembers(tx *gorm.DB, by access.Actor, t Tender, ids []int64, now time.Time) error {
 	var all []member
 	if err := tx.Where("tender_id = ?", t.ID).Find(&all).Error; err != nil {

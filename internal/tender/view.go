@@ -2,6 +2,8 @@ package tender
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -224,34 +226,106 @@ func statusWhere(q *gorm.DB, status string, now time.Time) *gorm.DB {
 	}
 }
 
-// List returns the tenders by may see, newest first.
-func (s *Service) List(ctx context.Context, by access.Actor, f Filter) (Page[Summary], error) {
-	now := s.clock.Now()
-	q := visible(s.db.WithContext(ctx).Model(&Tender{}), by)
-	if f.Eligible && by.Is(access.OrgAdmin, access.OrgMember) {
-		day := org.ChinaDate(now)
-		q = q.Where(`tenders.status = 'published' AND tenders.closes_at > ? AND EXISTS (
+// eligibleWhere narrows q (on tenders) to the tenders the organization may
+// bid on at now: published and before the close; an approved certification
+// of the tender's district for its category, at the tender's minimum grade
+// or above, valid on now's date in China; an active organization with the
+// tender's minimum of certified social workers; and, for a method that
+// invites, an invitation. The list's Eligible filter and Eligible share it.
+func eligibleWhere(q *gorm.DB, orgID int64, now time.Time) *gorm.DB {
+	day := org.ChinaDate(now)
+	return q.Where(`tenders.status = 'published' AND tenders.closes_at > ? AND EXISTS (
 			SELECT 1 FROM certifications c JOIN certification_categories cc ON cc.certification_id = c.id
 			JOIN subdistricts sd ON sd.district_id = c.district_id
 			WHERE c.organization_id = ? AND sd.id = tenders.subdistrict_id AND cc.category_code = tenders.category_code
 			  AND c.status = 'approved' AND c.valid_from <= ? AND c.valid_until > ? AND c.grade >= tenders.min_grade)
 			AND EXISTS (SELECT 1 FROM organizations o WHERE o.id = ? AND o.status = 'active'
 			  AND o.certified_social_workers >= tenders.min_social_workers)
-			AND (tenders.purchase_method IN ('open_tender', 'venture_philanthropy')
+			AND (tenders.purchase_method IN ?
 			  OR EXISTS (SELECT 1 FROM tender_invitations i WHERE i.tender_id = tenders.id AND i.organization_id = ?))`,
-			now, by.Scope.OrganizationID, day, day, by.Scope.OrganizationID, by.Scope.OrganizationID)
+		now, orgID, day, day, orgID, openMethods(), orgID)
+}
+
+// openMethods are the purchase methods any eligible organization may bid on,
+// without an invitation.
+func openMethods() []string {
+	var out []string
+	for name, m := range MethodSettings {
+		if !m.Invited {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// listed is the query (on tenders) of the tenders by may see that f selects,
+// without paging.
+func listed(db *gorm.DB, by access.Actor, f Filter, now time.Time) *gorm.DB {
+	q := visible(db.Model(&Tender{}), by)
+	if f.Eligible && by.Is(access.OrgAdmin, access.OrgMember) {
+		q = eligibleWhere(q, by.Scope.OrganizationID, now)
 	}
 	if f.Mine && by.Is(access.OrgAdmin, access.OrgMember) {
 		q = q.Where("tenders.id IN (SELECT tender_id FROM bids WHERE organization_id = ?)", by.Scope.OrganizationID)
 	}
-	return s.page(q, f, now)
+	return narrow(q, f, now)
 }
 
-func (s *Service) page(q *gorm.DB, f Filter, now time.Time) (Page[Summary], error) {
+// narrow restricts q (on tenders) to f's state and category.
+func narrow(q *gorm.DB, f Filter, now time.Time) *gorm.DB {
 	q = statusWhere(q, f.Status, now)
 	if f.Category != "" {
 		q = q.Where("tenders.category_code = ?", f.Category)
 	}
+	return q
+}
+
+// List returns the tenders by may see, newest first, a page at a time.
+func (s *Service) List(ctx context.Context, by access.Actor, f Filter) (Page[Summary], error) {
+	now := s.clock.Now()
+	return s.page(listed(s.db.WithContext(ctx), by, f, now), f, now)
+}
+
+// ListAll returns every tender by may see that f selects, newest first, in
+// one list: f.Page and f.PerPage are ignored. It is for a page that shows a
+// whole list, such as an organization's opportunities, and returns only
+// database errors.
+func (s *Service) ListAll(ctx context.Context, by access.Actor, f Filter) ([]Summary, error) {
+	now := s.clock.Now()
+	var rows []Tender
+	if err := listed(s.db.WithContext(ctx), by, f, now).Order("tenders.id DESC").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list tenders: %w", err)
+	}
+	out := make([]Summary, 0, len(rows))
+	for _, t := range rows {
+		out = append(out, summary(t, now))
+	}
+	return out, nil
+}
+
+// Eligible reports whether by's organization may bid on the tender now, by
+// the rule of the list's Eligible filter. It returns apperr.ErrForbidden to
+// anyone but an organization's staff and apperr.ErrNotFound for a tender by
+// may not see.
+func (s *Service) Eligible(ctx context.Context, by access.Actor, tenderID int64) (bool, error) {
+	if !by.Is(access.OrgAdmin, access.OrgMember) {
+		return false, apperr.ErrForbidden
+	}
+	db := s.db.WithContext(ctx)
+	var t Tender
+	if err := visible(db, by).Take(&t, tenderID).Error; err != nil {
+		return false, notFound(err)
+	}
+	var n int64
+	if err := eligibleWhere(db.Model(&Tender{}).Where("tenders.id = ?", t.ID), by.Scope.OrganizationID, s.clock.Now()).Count(&n).Error; err != nil {
+		return false, fmt.Errorf("eligibility for tender %d: %w", t.ID, err)
+	}
+	return n == 1, nil
+}
+
+// page returns one page of q (on tenders, already narrowed), newest first.
+func (s *Service) page(q *gorm.DB, f Filter, now time.Time) (Page[Summary], error) {
 	if f.PerPage <= 0 || f.PerPage > 100 {
 		f.PerPage = 20
 	}
@@ -276,8 +350,9 @@ func (s *Service) page(q *gorm.DB, f Filter, now time.Time) (Page[Summary], erro
 // PublicList returns the tenders ever published (every state after draft), newest
 // first, for the public portal.
 func (s *Service) PublicList(ctx context.Context, f Filter) (Page[Summary], error) {
+	now := s.clock.Now()
 	q := s.db.WithContext(ctx).Model(&Tender{}).Where("tenders.published_at IS NOT NULL")
-	return s.page(q, f, s.clock.Now())
+	return s.page(narrow(q, f, now), f, now)
 }
 
 // Public is a tender as the public portal shows it: the notice, answered

@@ -17,11 +17,8 @@ import (
 	"github.com/jiedao-market/jiedao/internal/request"
 )
 
-// The choices of the item editor.
-var (
-	purchaseMethods = []string{"open_tender", "invited_tender", "single_source", "venture_philanthropy"}
-	grades          = []int{1, 2, 3, 4, 5}
-)
+// grades are the certification grades a form offers, 1A to 5A.
+var grades = []int{1, 2, 3, 4, 5}
 
 // catalogPerPage is the number of results on one page of the public catalog.
 const catalogPerPage = 20

@@ -193,7 +193,7 @@ type itemForm struct {
 
 func newItemForm() itemForm {
 	return itemForm{Communities: map[int64]bool{}, Included: map[string]bool{}, Targets: map[string]string{},
-		Weights: map[string]string{}, PurchaseMethod: "open_tender", MinGrade: "1", MinSocialWorkers: "0"}
+		Weights: map[string]string{}, PurchaseMethod: catalog.MethodOpenTender, MinGrade: "1", MinSocialWorkers: "0"}
 }
 
 func formOfItem(v catalog.View) itemForm {
@@ -339,7 +339,7 @@ func (h *Handler) renderEditor(c *fiber.Ctx, status int, cur *catalog.View, f it
 	if err != nil {
 		return err
 	}
-	v := itemEditorView{Form: f, Methods: purchaseMethods, Grades: grades, Alert: alert}
+	v := itemEditorView{Form: f, Methods: catalog.PurchaseMethods, Grades: grades, Alert: alert}
 	if cur != nil {
 		v.ID = cur.ID
 		v.Published = cur.VersionStatus != "draft"

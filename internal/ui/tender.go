@@ -28,10 +28,6 @@ const (
 
 var modeBase = map[string]string{modeOfficer: "/tenders", modeOrg: "/opportunities", modeEvaluator: "/reviews", modePublic: "/procurement"}
 
-// tenderStates are the states a list may be filtered by, in lifecycle order.
-var tenderStates = []string{tender.StatusDraft, tender.StatusPublished, tender.StatusClosed, tender.StatusOpened, tender.StatusEvaluated,
-	tender.StatusAwardProposed, tender.StatusAwarded, tender.StatusCancelled, tender.StatusFailed}
-
 // tendersPerPage is the number of tenders on one page of a list.
 const tendersPerPage = 20
 

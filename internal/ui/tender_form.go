@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -66,16 +67,14 @@ func (h *Handler) handleTenderNewPage(c *fiber.Ctx) error {
 	return h.render(c, fiber.StatusOK, "tender_new", v)
 }
 
-// publishedItem returns the published version of one of the officer's items.
+// publishedItem returns the published version of one of the officer's items:
+// the wizard offers no other, so any other is not found.
 func (h *Handler) publishedItem(ctx context.Context, a access.Actor, id int64) (catalog.View, error) {
-	latest, err := h.Catalog.GetItem(ctx, a, id, 0)
-	if err != nil {
-		return catalog.View{}, err
+	item, err := h.Catalog.PublishedItem(ctx, a, id)
+	if errors.Is(err, catalog.ErrNoPublished) {
+		return item, apperr.ErrNotFound
 	}
-	if latest.PublishedVersion == nil || latest.Status != "published" {
-		return catalog.View{}, apperr.ErrNotFound
-	}
-	return h.Catalog.GetItem(ctx, a, id, *latest.PublishedVersion)
+	return item, err
 }
 
 // criterionForm is one technical criterion as typed.
@@ -372,7 +371,7 @@ type tenderFormView struct {
 // renderTenderForm shows the wizard's second step (id 0) or the edit of a draft.
 func (h *Handler) renderTenderForm(c *fiber.Ctx, status int, id int64, item catalog.View, f tenderForm, alert formAlert) error {
 	ctx, lang, a := c.UserContext(), language(c), request.Actor(c)
-	v := tenderFormView{ID: id, Item: item, Form: f, Methods: purchaseMethods, Grades: grades, Alert: alert}
+	v := tenderFormView{ID: id, Item: item, Form: f, Methods: catalog.PurchaseMethods, Grades: grades, Alert: alert}
 	_, byCode, err := h.categories(ctx)
 	if err != nil {
 		return err
@@ -415,11 +414,11 @@ func (h *Handler) renderTenderForm(c *fiber.Ctx, status int, id int64, item cata
 	for _, e := range evaluators {
 		v.Evaluators = append(v.Evaluators, choice{ID: e.UserID, Name: e.Name, Note: e.Username, Checked: f.Committee[e.UserID]})
 	}
-	capable, err := h.Orgs.PublicCapable(ctx, org.CapableFilter{DistrictID: a.Scope.DistrictID, Category: item.CategoryCode, PerPage: 100})
+	capable, err := h.Orgs.CapableNames(ctx, a.Scope.DistrictID, item.CategoryCode)
 	if err != nil {
 		return err
 	}
-	for _, o := range capable.Items {
+	for _, o := range capable {
 		v.Orgs = append(v.Orgs, choice{ID: o.ID, Name: o.LegalName, Checked: f.Invited[o.ID]})
 	}
 	return h.render(c, status, "tender_form", v)

@@ -22,8 +22,8 @@ import (
 
 func (h *Handler) handleTendersPage(c *fiber.Ctx) error {
 	ctx, a := c.UserContext(), request.Actor(c)
-	v := tendersView{Mode: modeOfficer, Statuses: tenderStates, CanCreate: true}
-	v.Status, v.Page = listQuery(c, tenderStates)
+	v := tendersView{Mode: modeOfficer, Statuses: tender.States, CanCreate: true}
+	v.Status, v.Page = listQuery(c, tender.States)
 	page, err := h.Tenders.List(ctx, a, tender.Filter{Status: v.Status, Page: v.Page, PerPage: tendersPerPage})
 	if err != nil {
 		return err
@@ -55,7 +55,7 @@ func (h *Handler) renderTender(c *fiber.Ctx, status int, id int64, in tenderInpu
 	st := t.Status
 	v.CanEdit = st == tender.StatusDraft
 	v.CanPublish = st == tender.StatusDraft
-	v.CanCancel = !slices.Contains([]string{tender.StatusAwarded, tender.StatusCancelled, tender.StatusFailed}, st)
+	v.CanCancel = tender.Cancellable(st)
 	v.CanAmend = st == tender.StatusPublished
 	v.CancelReason = in.cancel
 	if in.amend != nil {
@@ -160,36 +160,24 @@ func (h *Handler) handleTenderAmendSubmit(c *fiber.Ctx) error {
 	}
 	return h.officerAction(c, "amend", "amended", tenderInput{amend: &f}, name,
 		func(ctx context.Context, a access.Actor, id int64) error {
-			cur, err := h.Tenders.Get(ctx, a, id)
-			if err != nil {
-				return err
-			}
-			// Only what changed goes into the amendment.
-			in := tender.AmendInput{Reason: f.Reason}
+			// What changed is the service's to decide: the form holds every field.
+			in := tender.TypedAmendment{Reason: f.Reason, Description: f.Description}
 			var bad apperr.Fields
-			if f.Description != strings.TrimSpace(cur.Description) {
-				in.Description = &f.Description
-			}
 			for _, p := range []struct {
 				field, text string
-				cur         time.Time
-				into        **time.Time
-			}{{"questions_close_at", f.QuestionsCloseAt, cur.QuestionsCloseAt, &in.QuestionsCloseAt},
-				{"closes_at", f.ClosesAt, cur.ClosesAt, &in.ClosesAt}, {"opens_at", f.OpensAt, cur.OpensAt, &in.OpensAt}} {
-				if p.text == "" || p.text == localInput(p.cur) {
+				into        *time.Time
+			}{{"questions_close_at", f.QuestionsCloseAt, &in.QuestionsCloseAt}, {"closes_at", f.ClosesAt, &in.ClosesAt}, {"opens_at", f.OpensAt, &in.OpensAt}} {
+				if p.text == "" {
 					continue
 				}
 				t, err := parseLocal(p.text)
-				if err != nil {
-					bad.Add(p.field, "must be a date and time")
-					continue
-				}
-				*p.into = &t
+				bad.Check(err == nil, p.field, "must be a date and time")
+				*p.into = t
 			}
 			if err := bad.Err(); err != nil {
 				return err
 			}
-			_, err = h.Tenders.Amend(ctx, a, id, in)
+			_, err := h.Tenders.AmendTyped(ctx, a, id, in)
 			return err
 		})
 }
@@ -212,25 +200,16 @@ func (h *Handler) handleTenderAnswerSubmit(c *fiber.Ctx) error {
 
 func (h *Handler) handleCommitteeSubmit(c *fiber.Ctx) error {
 	lang := language(c)
+	var evaluators []int64
+	for _, raw := range formValues(c, "committee_user_ids") {
+		if uid, err := strconv.ParseInt(raw, 10, 64); err == nil {
+			evaluators = append(evaluators, uid)
+		}
+	}
 	return h.officerAction(c, "committee", "committee", tenderInput{},
 		func(string) (string, string) { return "committee-members", h.pages.translate(lang, "tf.committee") },
 		func(ctx context.Context, a access.Actor, id int64) error {
-			cur, err := h.Tenders.Get(ctx, a, id)
-			if err != nil {
-				return err
-			}
-			ids := []int64{}
-			for _, m := range cur.Committee {
-				if !m.Recused {
-					ids = append(ids, m.UserID)
-				}
-			}
-			for _, raw := range formValues(c, "committee_user_ids") {
-				if uid, err := strconv.ParseInt(raw, 10, 64); err == nil && !slices.Contains(ids, uid) {
-					ids = append(ids, uid)
-				}
-			}
-			_, err = h.Tenders.Update(ctx, a, id, tender.Input{CommitteeUserIDs: &ids})
+			_, err := h.Tenders.ReplaceRecused(ctx, a, id, evaluators)
 			return err
 		})
 }
@@ -268,19 +247,11 @@ func (h *Handler) handleChallengeAnswerSubmit(c *fiber.Ctx) error {
 	}
 	return h.officerAction(c, "challenges", "challenge_answered", tenderInput{chAnswer: map[int64]challengeRow{cid: typed}}, name,
 		func(ctx context.Context, a access.Actor, id int64) error {
-			// The challenge must be one of this tender's, whatever the form says.
-			list, err := h.Tenders.Challenges(ctx, a, id)
-			if err != nil {
-				return err
-			}
-			if !slices.ContainsFunc(list, func(ch tender.Challenge) bool { return ch.ID == cid }) {
-				return apperr.ErrNotFound
-			}
 			action := typed.FormAction
 			if typed.FormOutcome != "upheld" {
 				action = ""
 			}
-			_, err = h.Tenders.AnswerChallenge(ctx, a, cid, tender.ChallengeAnswer{Outcome: typed.FormOutcome, Answer: typed.FormAnswer, Action: action})
+			_, err := h.Tenders.AnswerTenderChallenge(ctx, a, id, cid, tender.ChallengeAnswer{Outcome: typed.FormOutcome, Answer: typed.FormAnswer, Action: action})
 			return err
 		})
 }
@@ -296,14 +267,7 @@ func (h *Handler) handleEvidenceDownload(c *fiber.Ctx) error {
 		}
 	}
 	ctx := c.UserContext()
-	ch, err := h.Tenders.Challenges(ctx, request.Actor(c), ids[0])
-	if err != nil {
-		return err
-	}
-	if !slices.ContainsFunc(ch, func(x tender.Challenge) bool { return x.ID == ids[1] }) {
-		return apperr.ErrNotFound
-	}
-	orgID, err := h.Tenders.EvidenceDocument(ctx, request.Actor(c), ids[1], ids[2])
+	orgID, err := h.Tenders.EvidenceDocument(ctx, request.Actor(c), ids[0], ids[1], ids[2])
 	if err != nil {
 		return err
 	}

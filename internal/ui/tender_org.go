@@ -20,15 +20,15 @@ import (
 func (h *Handler) handleOpportunitiesPage(c *fiber.Ctx) error {
 	ctx, a := c.UserContext(), request.Actor(c)
 	v := tendersView{Mode: modeOrg}
-	open, err := h.Tenders.List(ctx, a, tender.Filter{Eligible: true, PerPage: 100})
+	open, err := h.Tenders.ListAll(ctx, a, tender.Filter{Eligible: true})
 	if err != nil {
 		return err
 	}
-	if v.Rows, err = h.tenderRows(ctx, modeOrg, open.Items); err != nil {
+	if v.Rows, err = h.tenderRows(ctx, modeOrg, open); err != nil {
 		return err
 	}
 	// The tenders the organization bid on, whatever their state.
-	bidOn, err := h.Tenders.List(ctx, a, tender.Filter{Mine: true, PerPage: 100})
+	bidOn, err := h.Tenders.ListAll(ctx, a, tender.Filter{Mine: true})
 	if err != nil {
 		return err
 	}
@@ -36,7 +36,7 @@ func (h *Handler) handleOpportunitiesPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if v.Mine, err = h.tenderRows(ctx, modeOrg, bidOn.Items); err != nil {
+	if v.Mine, err = h.tenderRows(ctx, modeOrg, bidOn); err != nil {
 		return err
 	}
 	for i := range v.Mine {
@@ -61,11 +61,9 @@ func (h *Handler) renderOpportunity(c *fiber.Ctx, status int, id int64, in tende
 	now := h.clock.Now()
 	open := t.Status == tender.StatusPublished
 	if open {
-		eligible, err := h.Tenders.List(ctx, a, tender.Filter{Eligible: true, PerPage: 100})
-		if err != nil {
+		if v.Eligible, err = h.Tenders.Eligible(ctx, a, id); err != nil {
 			return err
 		}
-		v.Eligible = slices.ContainsFunc(eligible.Items, func(x tender.Summary) bool { return x.ID == id })
 	}
 	v.CanAsk = open && v.Eligible && now.Before(t.QuestionsCloseAt)
 	v.Ask = in.ask

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -10,8 +11,8 @@ import (
 	"github.com/jiedao-market/jiedao/internal/tender"
 )
 
-// publicStates are the states the public list may be filtered by.
-var publicStates = tenderStates[1:]
+// publicStates are the states the public list may be filtered by: all but draft.
+var publicStates = slices.DeleteFunc(slices.Clone(tender.States), func(s string) bool { return s == tender.StatusDraft })
 
 func (h *Handler) handleProcurementPage(c *fiber.Ctx) error {
 	ctx := c.UserContext()

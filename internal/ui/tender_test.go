@@ -249,9 +249,19 @@ func TestPagesTenderOfficer(t *testing.T) {
 	r = officer.Post(t, fmt.Sprintf("/tenders/%d/edit", id), with(map[string][]string{"ceiling": {"480000"}}))
 	servertest.WantRedirect(t, "POST the edit", r, fmt.Sprintf("/tenders/%d?done=saved", id))
 
+	// The committee form replaces recused members during the evaluation, and
+	// does nothing else: neither a draft's nor a published tender's committee.
+	replace := url.Values{"csrf_token": {token}, "committee_user_ids": {strconv.FormatInt(committee[0], 10)}}
+	r = officer.Post(t, fmt.Sprintf("/tenders/%d/committee", id), replace)
+	wantStatus(t, "POST the committee form of a draft", r, http.StatusConflict)
+	wantBody(t, "POST the committee form of a draft", r, "本项目不在评审阶段")
+
 	// Publish; the draft can no longer be edited; cancel needs a reason; amend.
 	r = officer.Post(t, fmt.Sprintf("/tenders/%d/publish", id), url.Values{"csrf_token": {token}})
 	servertest.WantRedirect(t, "POST publish", r, fmt.Sprintf("/tenders/%d?done=published#state", id))
+	r = officer.Post(t, fmt.Sprintf("/tenders/%d/committee", id), replace)
+	wantStatus(t, "POST the committee form of a published tender", r, http.StatusConflict)
+	wantBody(t, "POST the committee form of a published tender", r, "本项目不在评审阶段")
 	page = officer.Get(t, fmt.Sprintf("/tenders/%d", id))
 	wantBody(t, "the published tender", page, `data-status="published"`, "¥480,000.00", fmt.Sprintf(`action="/tenders/%d/amend"`, id))
 	wantNoBody(t, "the published tender", page, fmt.Sprintf(`action="/tenders/%d/publish"`, id))
@@ -590,6 +600,12 @@ func TestPagesTenderAward(t *testing.T) {
 	wantStatus(t, "GET evidence the challenge does not cite", officer.Get(t, fmt.Sprintf("%s/challenges/%d/evidence/%d", tenderPath, ch, doc.ID+1000)),
 		http.StatusNotFound)
 	wantStatus(t, "GET the evidence as another subdistrict's officer", servertest.SignIn(t, e, "demo-officer2").Get(t, evidence), http.StatusNotFound)
+	// A challenge is found under its own tender only.
+	elsewhere := fmt.Sprintf("/tenders/%d", openTender(t, e, svc, "另一个招标（质疑归属测试）").ID)
+	wantStatus(t, "GET the evidence under another tender", officer.Get(t, fmt.Sprintf("%s/challenges/%d/evidence/%d", elsewhere, ch, doc.ID)),
+		http.StatusNotFound)
+	wantStatus(t, "answer the challenge under another tender", officer.Post(t, fmt.Sprintf("%s/challenges/%d/answer", elsewhere, ch),
+		url.Values{"csrf_token": {token}, "outcome": {"dismissed"}, "answer": {"错号"}}), http.StatusNotFound)
 	wantStatus(t, "GET the evidence as an organization", servertest.SignIn(t, e, "demo-org").Get(t, evidence), http.StatusForbidden)
 	r = officer.Post(t, answer, url.Values{"csrf_token": {token}, "outcome": {"upheld"}, "action": {"reevaluate"}, "answer": {""}})
 	wantFormAlert(t, "POST an answer without text", r, http.StatusBadRequest, fmt.Sprintf("ch-%d-answer", ch))
