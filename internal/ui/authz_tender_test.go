@@ -160,7 +160,7 @@ func pgCertifyOrg2(t *testing.T, f *pgFixture) {
 		t.Fatalf("Apply() error = %v", err)
 	}
 	today := org.ChinaDate(e.Clock.Now())
-	if _, err := orgs.Approve(ctx, district, cert.ID, org.ApproveInput{Grade: 4, ValidFrom: today.AddDays(-1), ValidUntil: today.AddDays(700)}); err != nil {
+	if _, err := orgs.Approve(ctx, district, cert.ID, org.ApproveInput{Grade: 4, ValidFrom: today.AddDays(-1), ValidThrough: today.AddDays(699)}); err != nil {
 		t.Fatalf("Approve() error = %v", err)
 	}
 }

@@ -190,9 +190,10 @@ var pgCoreMatrix = map[string]pgGroup{
 			want: pgWant{nf404, nf404, nf404, nf404, nf404, nf404, nf404, nf404, nf404, nf404, nf404, nf404}},
 		{method: "GET", route: "/standards", want: pgEveryone},
 		{method: "GET", route: "/procurement", want: pgEveryone},
+		// An evaluator reads no subdistrict's records (access.Actor.Subdistricts).
 		{method: "GET", route: "/communities",
-			want: pgWant{login, ok200, ok200, ok200, ok200, ok200, no403, ok200, no403, no403, no403, ok200},
-			scope: &pgScope{text: pgText("<td>330502003001</td>"), shown: []string{"demo-admin", "demo-district", "demo-officer", "demo-finance", "demo-evaluator"},
+			want: pgWant{login, ok200, ok200, ok200, ok200, no403, no403, ok200, no403, no403, no403, ok200},
+			scope: &pgScope{text: pgText("<td>330502003001</td>"), shown: []string{"demo-admin", "demo-district", "demo-officer", "demo-finance"},
 				hidden: []string{"demo-officer2", pgFinance2}}},
 		{method: "GET", route: "/organizations",
 			want: pgWant{login, ok200, ok200, no403, no403, no403, ok200, no403, ok200, ok200, no403, no403},
