@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/jiedao-market/jiedao/internal/catalog"
+	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/money"
-	"github.com/jiedao-market/jiedao/internal/org"
 	"github.com/jiedao-market/jiedao/internal/server/servertest"
 	"github.com/jiedao-market/jiedao/internal/tender"
 )
@@ -148,7 +148,7 @@ func azTenderBuild(t testing.TB, f *azFixture, s *azTenderShared) {
 // aside its pending application, unless it is certified already.
 func azTenderCertifyOrg2(t testing.TB, f *azFixture) {
 	e := f.e
-	today := org.ChinaDate(e.Clock.Now())
+	today := civil.ChinaDate(e.Clock.Now())
 	var held int64
 	if err := e.DB.Table("certifications c").Joins("JOIN certification_categories cc ON cc.certification_id = c.id").
 		Where("c.organization_id = ? AND c.district_id = ? AND cc.category_code = ? AND c.status = 'approved' AND c.valid_from <= ? AND c.valid_until > ?",
@@ -176,7 +176,7 @@ func azTenderCertifyOrg2(t testing.TB, f *azFixture) {
 // with at least one bid to open.
 func azTenderBody(t testing.TB, f *azFixture, s *azTenderShared, closesIn time.Duration) map[string]any {
 	now := f.e.Clock.Now()
-	today := org.ChinaDate(now)
+	today := civil.ChinaDate(now)
 	closes := now.Add(closesIn)
 	return map[string]any{
 		"transfer_item_id": s.itemA.ID, "fund_account_id": s.fundA, "ceiling_fen": 10_000_000, "min_bids": 1,

@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/org"
 	"github.com/jiedao-market/jiedao/internal/request"
 )
@@ -65,14 +66,14 @@ type approveRequest struct {
 }
 
 // dates parses the validity period, naming each malformed date.
-func (r approveRequest) dates() (from, through org.Date, err error) {
+func (r approveRequest) dates() (from, through civil.Date, err error) {
 	var f apperr.Fields
 	if r.ValidFrom != "" {
-		from, err = org.ParseDate(r.ValidFrom)
+		from, err = civil.ParseDate(r.ValidFrom)
 		f.Check(err == nil, "valid_from", "must be a date (YYYY-MM-DD)")
 	}
 	if r.ValidThrough != "" {
-		through, err = org.ParseDate(r.ValidThrough)
+		through, err = civil.ParseDate(r.ValidThrough)
 		f.Check(err == nil, "valid_through", "must be a date (YYYY-MM-DD)")
 	}
 	return from, through, f.Err()

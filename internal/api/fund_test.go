@@ -12,13 +12,14 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/server/servertest"
 )
 
 // fundChina is the time zone the posting filters and the CSV export speak.
-var fundChina = time.FixedZone("CST", 8*3600)
+var fundChina = civil.China
 
 // timeEqual compares times by instant, whatever their location.
 var timeEqual = cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })

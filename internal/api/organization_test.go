@@ -20,6 +20,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/jiedao-market/jiedao/internal/auth"
+	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/config"
 	"github.com/jiedao-market/jiedao/internal/org"
 	"github.com/jiedao-market/jiedao/internal/server/servertest"
@@ -90,9 +91,9 @@ func orgApply(t testing.TB, e *servertest.Env, districtToken, orgToken string, d
 // orgApproval is an approval at grade valid from today (in China) through the
 // day before the same day next year.
 func orgApproval(e *servertest.Env, grade int) map[string]any {
-	today := org.ChinaDate(e.Clock.Now())
+	today := civil.ChinaDate(e.Clock.Now())
 	return map[string]any{"grade": grade, "valid_from": today.String(),
-		"valid_through": org.NewDate(today.Year+1, today.Month, today.Day).AddDays(-1).String()}
+		"valid_through": civil.NewDate(today.Year+1, today.Month, today.Day).AddDays(-1).String()}
 }
 
 // orgLogin signs username in with password and returns the access token.
@@ -602,7 +603,7 @@ func TestCertificationLifecycle(t *testing.T) {
 	e.Refused(t, servertest.Request{Method: "GET", Path: certPath(c.ID, ""), Token: f.tokens["demo-org2"], Body: nil}, http.StatusNotFound, "not_found")
 
 	// An approval's last day is today or later, and not before its first.
-	today := org.ChinaDate(e.Clock.Now())
+	today := civil.ChinaDate(e.Clock.Now())
 	for _, bad := range []struct {
 		body   map[string]any
 		code   string
@@ -628,7 +629,7 @@ func TestCertificationLifecycle(t *testing.T) {
 	// Approved at grade 4 (4A) for a year: in the public directory, for anyone.
 	var approved org.Certification
 	servertest.Call(t, e, "POST", certPath(c.ID, "/approve"), district, orgApproval(e, 4), http.StatusOK, &approved)
-	through := org.NewDate(today.Year+1, today.Month, today.Day).AddDays(-1)
+	through := civil.NewDate(today.Year+1, today.Month, today.Day).AddDays(-1)
 	if approved.Status != org.CertApproved || approved.EffectiveStatus != org.CertActive || approved.Grade == nil || *approved.Grade != 4 ||
 		approved.ValidFrom == nil || *approved.ValidFrom != today || approved.ValidThrough == nil || *approved.ValidThrough != through {
 		t.Errorf("approved = %+v, want approved, active, grade 4, %s through %s", approved, today, through)

@@ -7,8 +7,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/money"
-	"github.com/jiedao-market/jiedao/internal/org"
 	"github.com/jiedao-market/jiedao/internal/request"
 	"github.com/jiedao-market/jiedao/internal/tender"
 )
@@ -29,8 +29,8 @@ type tenderRequest struct {
 	Justification          *string             `json:"justification"`
 	FundAccountID          *int64              `json:"fund_account_id"`
 	CeilingFen             *money.Fen          `json:"ceiling_fen"`
-	ServiceStart           *org.Date           `json:"service_start"`
-	ServiceEnd             *org.Date           `json:"service_end"`
+	ServiceStart           *civil.Date         `json:"service_start"`
+	ServiceEnd             *civil.Date         `json:"service_end"`
 	CommunityIDs           *[]int64            `json:"community_ids"`
 	Weights                *tender.Weights     `json:"weights"`
 	Criteria               *[]criterionRequest `json:"criteria"`

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jiedao-market/jiedao/internal/catalog"
+	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/org"
 	"github.com/jiedao-market/jiedao/internal/server/servertest"
@@ -217,7 +218,7 @@ func twCountsDiff(before, after map[string]int64) string {
 // an hour later.
 func (w *tenderWorld) tenderBody(committee int) map[string]any {
 	now := w.e.Clock.Now()
-	today := org.ChinaDate(now)
+	today := civil.ChinaDate(now)
 	ids := []int64{}
 	for _, ev := range w.evaluators[:committee] {
 		ids = append(ids, ev.ID)

@@ -8,28 +8,28 @@ import (
 
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/audit"
+	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/money"
-	"github.com/jiedao-market/jiedao/internal/org"
 )
 
 // Contract is a contract between a subdistrict and a social organization,
 // made by a final award. Its lifecycle is draft → signed → active →
 // completed, or terminated.
 type Contract struct {
-	ID             int64     `json:"id"`
-	SubdistrictID  int64     `json:"subdistrict_id"`
-	TenderID       int64     `json:"tender_id"`
-	BidID          int64     `json:"bid_id"`
-	OrganizationID int64     `json:"organization_id"`
-	FundAccountID  int64     `json:"fund_account_id"`
-	Title          string    `json:"title"`
-	CategoryCode   string    `json:"category_code"`
-	AmountFen      money.Fen `json:"amount_fen"`
-	ServiceStart   org.Date  `json:"service_start"`
-	ServiceEnd     org.Date  `json:"service_end"`
-	Status         string    `json:"status"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	ID             int64      `json:"id"`
+	SubdistrictID  int64      `json:"subdistrict_id"`
+	TenderID       int64      `json:"tender_id"`
+	BidID          int64      `json:"bid_id"`
+	OrganizationID int64      `json:"organization_id"`
+	FundAccountID  int64      `json:"fund_account_id"`
+	Title          string     `json:"title"`
+	CategoryCode   string     `json:"category_code"`
+	AmountFen      money.Fen  `json:"amount_fen"`
+	ServiceStart   civil.Date `json:"service_start"`
+	ServiceEnd     civil.Date `json:"service_end"`
+	Status         string     `json:"status"`
+	CreatedAt      time.Time  `json:"created_at"`
+	UpdatedAt      time.Time  `json:"updated_at"`
 }
 
 // TableName is the table of Contract.
@@ -83,8 +83,8 @@ type Draft struct {
 	Title          string
 	CategoryCode   string
 	Amount         money.Fen
-	ServiceStart   org.Date
-	ServiceEnd     org.Date
+	ServiceStart   civil.Date
+	ServiceEnd     civil.Date
 	CommunityIDs   []int64
 	Metrics        []Metric
 }

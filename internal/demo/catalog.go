@@ -8,6 +8,7 @@ import (
 
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/catalog"
+	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/config"
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/org"
@@ -111,7 +112,7 @@ func seedCatalog(ctx context.Context, db *gorm.DB, clk clock.Clock, params confi
 			}
 		}
 	}
-	if err := seedCertifications(ctx, db, org.ChinaDate(clk.Now()), orgs, users); err != nil {
+	if err := seedCertifications(ctx, db, civil.ChinaDate(clk.Now()), orgs, users); err != nil {
 		return err
 	}
 	return seedFunds(ctx, db, clk, users["demo-finance"])
@@ -151,7 +152,7 @@ func demoActors(ctx context.Context, db *gorm.DB) (map[string]access.Actor, erro
 	return users, nil
 }
 
-func seedCertifications(ctx context.Context, db *gorm.DB, today org.Date, orgs *org.Service, users map[string]access.Actor) error {
+func seedCertifications(ctx context.Context, db *gorm.DB, today civil.Date, orgs *org.Service, users map[string]access.Actor) error {
 	district := users["demo-district"]
 	for _, c := range []struct {
 		admin      string

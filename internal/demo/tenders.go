@@ -13,9 +13,9 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/jiedao-market/jiedao/internal/access"
+	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/money"
-	"github.com/jiedao-market/jiedao/internal/org"
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
 	"github.com/jiedao-market/jiedao/internal/tender"
 )
@@ -26,7 +26,7 @@ type moment struct{ day, hour, minute int }
 
 func at(day, hour, minute int) moment { return moment{day, hour, minute} }
 
-func (m moment) on(today org.Date) time.Time {
+func (m moment) on(today civil.Date) time.Time {
 	return today.AddDays(m.day).StartInChina().Add(time.Duration(m.hour)*time.Hour + time.Duration(m.minute)*time.Minute)
 }
 
@@ -175,7 +175,7 @@ func SeedTenders(ctx context.Context, db *gorm.DB, clk clock.Clock, sealKey []by
 	if !ok {
 		return errors.New("seed tenders: no demo accounts: run Seed first")
 	}
-	today := org.ChinaDate(clk.Now())
+	today := civil.ChinaDate(clk.Now())
 	var existing []string
 	if err := db.WithContext(ctx).Table("tenders").Where("subdistrict_id = ?", officer.Scope.SubdistrictID).Pluck("title", &existing).Error; err != nil {
 		return err
@@ -256,7 +256,7 @@ type tenderSeed struct {
 	tx          *gorm.DB
 	svc         *tender.Service
 	users       map[string]access.Actor
-	today       org.Date
+	today       civil.Date
 	fundID      int64
 	items       map[string]int64 // category → 爱山's published transfer item
 	communities map[string]int64 // code → id
@@ -420,7 +420,7 @@ func (s *tenderSeed) input(d demoTender) (tender.Input, error) {
 		minBids = &d.minBids
 	}
 	year := s.today.Year + 1
-	start, end := org.NewDate(year, time.January, 1), org.NewDate(year, time.December, 31)
+	start, end := civil.NewDate(year, time.January, 1), civil.NewDate(year, time.December, 31)
 	weights := tender.Weights{Price: 30, Technical: 60, Performance: 10}
 	criteria := []tender.Criterion{{Code: "plan", Name: "服务方案", MaxPoints: 30}, {Code: "team", Name: "团队配置与资质", MaxPoints: 20},
 		{Code: "risk", Name: "质量控制与应急预案", MaxPoints: 10}}

@@ -7,13 +7,11 @@ import (
 	"time"
 
 	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/civil"
 )
 
 // MaxPostings is the most postings one read returns: an export holds up to it.
 const MaxPostings = 5000
-
-// chinaTime is the zone the dates of a postings filter are days of.
-var chinaTime = time.FixedZone("CST", 8*60*60)
 
 // ParsePostingFilter reads a postings filter as typed: a kind of posting, and
 // from and until as dates (YYYY-MM-DD) in China time, both days included.
@@ -33,7 +31,7 @@ func ParsePostingFilter(bad *apperr.Fields, kind, from, until string) PostingFil
 		if text = strings.TrimSpace(text); text == "" {
 			return time.Time{}, false
 		}
-		t, err := time.ParseInLocation(time.DateOnly, text, chinaTime)
+		t, err := time.ParseInLocation(time.DateOnly, text, civil.China)
 		bad.Check(err == nil, field, "must be a date (YYYY-MM-DD)")
 		return t, err == nil
 	}
@@ -56,7 +54,7 @@ func PostingTable(list []Posting) (header []string, rows [][]string) {
 	header = []string{"posting_id", "created_at", "kind", "reference", "document_ref", "memo", "account", "amount_yuan"}
 	for _, p := range list {
 		for _, l := range p.Lines {
-			rows = append(rows, []string{strconv.FormatInt(p.ID, 10), p.CreatedAt.In(chinaTime).Format(time.RFC3339), p.Kind,
+			rows = append(rows, []string{strconv.FormatInt(p.ID, 10), p.CreatedAt.In(civil.China).Format(time.RFC3339), p.Kind,
 				p.ReferenceType + ":" + p.ReferenceID, p.DocumentRef, p.Memo, l.Account, l.Amount.Yuan()})
 		}
 	}

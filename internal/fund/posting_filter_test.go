@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/fund"
 )
 
@@ -13,7 +14,7 @@ import (
 // left out of the filter.
 func TestParsePostingFilter(t *testing.T) {
 	t.Parallel()
-	china := time.FixedZone("CST", 8*3600)
+	china := civil.China
 	day := func(d int) time.Time { return time.Date(2026, 11, d, 0, 0, 0, 0, china) }
 	tests := []struct {
 		name              string

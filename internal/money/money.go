@@ -20,6 +20,25 @@ func (f Fen) Yuan() string {
 	return sign + strconv.FormatInt(v/100, 10) + "." + leftPad(strconv.FormatInt(v%100, 10))
 }
 
+// Grouped returns f as yuan with thousands separators and two decimals, as
+// people read amounts: "102,600.00", "-1,234.50".
+func (f Fen) Grouped() string {
+	s := f.Yuan()
+	sign := ""
+	if rest, ok := strings.CutPrefix(s, "-"); ok {
+		sign, s = "-", rest
+	}
+	whole, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	for i := range len(whole) {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte(whole[i])
+	}
+	return sign + b.String() + "." + frac
+}
+
 func leftPad(s string) string {
 	if len(s) == 1 {
 		return "0" + s

@@ -18,6 +18,19 @@ func TestYuan(t *testing.T) {
 	}
 }
 
+func TestGrouped(t *testing.T) {
+	tests := []struct {
+		in   money.Fen
+		want string
+	}{{0, "0.00"}, {5, "0.05"}, {99999, "999.99"}, {100000, "1,000.00"}, {10260000, "102,600.00"}, {-123450, "-1,234.50"},
+		{50_000_000_000, "500,000,000.00"}, {-1, "-0.01"}}
+	for _, tt := range tests {
+		if got := tt.in.Grouped(); got != tt.want {
+			t.Errorf("Fen(%d).Grouped() = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
 func TestParseYuan(t *testing.T) {
 	tests := []struct {
 		in      string

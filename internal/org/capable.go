@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/civil"
 )
 
 // Capable reports whether the organization may undertake the category in the
@@ -17,7 +18,7 @@ import (
 // of the district covering the category whose validity includes at's date in
 // China. Expiry needs no job: a certification stops counting on its end date.
 func Capable(tx *gorm.DB, orgID, districtID int64, category string, at time.Time) (bool, error) {
-	day := ChinaDate(at)
+	day := civil.ChinaDate(at)
 	var ok bool
 	err := tx.Raw(`SELECT EXISTS (
 		SELECT 1 FROM certifications c
@@ -62,7 +63,7 @@ func EligibilityTx(tx *gorm.DB, orgID, districtID int64, category string, minGra
 	if err := tx.Take(&o, orgID).Error; err != nil {
 		return Eligibility{}, notFound(err)
 	}
-	day := ChinaDate(at)
+	day := civil.ChinaDate(at)
 	var best *int
 	err := tx.Raw(`SELECT max(c.grade) FROM certifications c
 		JOIN certification_categories cc ON cc.certification_id = c.id
@@ -128,8 +129,8 @@ type ActiveCertification struct {
 	Categories []string `json:"categories"`
 	Grade      int      `json:"grade"`
 	// The validity, both days included.
-	ValidFrom    Date `json:"valid_from"`
-	ValidThrough Date `json:"valid_through"`
+	ValidFrom    civil.Date `json:"valid_from"`
+	ValidThrough civil.Date `json:"valid_through"`
 }
 
 const (
@@ -162,7 +163,7 @@ func (s *Service) PublicCapable(ctx context.Context, f CapableFilter) (Page[Capa
 	page := Page[CapableOrg]{Items: []CapableOrg{}, Page: f.Page, PerPage: f.PerPage}
 
 	db := s.db.WithContext(ctx)
-	today := ChinaDate(s.clock.Now())
+	today := civil.ChinaDate(s.clock.Now())
 	matching := capableCertifications(f, today)
 	orgs := capableOrgs(db, f, today).Session(&gorm.Session{})
 	if err := orgs.Count(&page.Total).Error; err != nil {
@@ -199,8 +200,8 @@ func (s *Service) PublicCapable(ctx context.Context, f CapableFilter) (Page[Capa
 		OrganizationID int64
 		DistrictID     int64
 		Grade          int
-		ValidFrom      Date
-		ValidUntil     Date
+		ValidFrom      civil.Date
+		ValidUntil     civil.Date
 	}
 	if err := matching(db.Table("certifications AS c")).
 		Select("c.id, c.organization_id, c.district_id, c.grade, c.valid_from, c.valid_until").
@@ -234,7 +235,7 @@ func (s *Service) PublicCapable(ctx context.Context, f CapableFilter) (Page[Capa
 
 // capableCertifications restricts q (on certifications c) to those that earn
 // an organization its place in the directory f selects on day.
-func capableCertifications(f CapableFilter, day Date) func(q *gorm.DB) *gorm.DB {
+func capableCertifications(f CapableFilter, day civil.Date) func(q *gorm.DB) *gorm.DB {
 	return func(q *gorm.DB) *gorm.DB {
 		q = activeOn(q, day)
 		if f.DistrictID != 0 {
@@ -249,7 +250,7 @@ func capableCertifications(f CapableFilter, day Date) func(q *gorm.DB) *gorm.DB 
 
 // capableOrgs is the query (on organizations o) of the directory f selects
 // on day, without paging or order.
-func capableOrgs(db *gorm.DB, f CapableFilter, day Date) *gorm.DB {
+func capableOrgs(db *gorm.DB, f CapableFilter, day civil.Date) *gorm.DB {
 	matching := capableCertifications(f, day)
 	orgs := db.Table("organizations AS o").Where("o.status = 'active'").
 		Where("EXISTS (?)", matching(db.Table("certifications AS c").Select("1").Where("c.organization_id = o.id")))
@@ -272,7 +273,7 @@ type CapableName struct {
 func (s *Service) CapableNames(ctx context.Context, districtID int64, category string) ([]CapableName, error) {
 	f := CapableFilter{DistrictID: districtID, Category: strings.TrimSpace(category)}
 	out := []CapableName{}
-	err := capableOrgs(s.db.WithContext(ctx), f, ChinaDate(s.clock.Now())).Select("o.id, o.legal_name").
+	err := capableOrgs(s.db.WithContext(ctx), f, civil.ChinaDate(s.clock.Now())).Select("o.id, o.legal_name").
 		Order("o.legal_name, o.id").Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("list capable organizations: %w", err)

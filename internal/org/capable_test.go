@@ -12,6 +12,7 @@ import (
 
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr/apperrtest"
+	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/org"
 )
 
@@ -19,7 +20,7 @@ func TestPublicCapable(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	w := newCertWorld(t)
-	through := org.NewDate(2027, time.February, 28)
+	through := civil.NewDate(2027, time.February, 28)
 
 	// Organizations named so that legal-name order is their letter order.
 	type made struct {
@@ -31,7 +32,7 @@ func TestPublicCapable(t *testing.T) {
 		o, by := w.signup(t, creditCode(t, fmt.Sprintf("5233050%010d", i)), name, district, fmt.Sprintf("org-%02d", i))
 		return made{o, by}
 	}
-	certify := func(m made, district int64, grade int, from, through org.Date, cats ...string) org.Certification {
+	certify := func(m made, district int64, grade int, from, through civil.Date, cats ...string) org.Certification {
 		t.Helper()
 		c := w.apply(t, m.by, district, cats...)
 		by := w.wuxingAdmin
@@ -67,7 +68,7 @@ func TestPublicCapable(t *testing.T) {
 	if err := w.db.Exec(`UPDATE organizations SET status = 'suspended' WHERE id = ?`, so.ID).Error; err != nil {
 		t.Fatal(err)
 	}
-	w.clock.Set(org.NewDate(2026, time.March, 3).StartInChina().Add(time.Hour)) // 3 March in China: G has expired
+	w.clock.Set(civil.NewDate(2026, time.March, 3).StartInChina().Add(time.Hour)) // 3 March in China: G has expired
 
 	tests := []struct {
 		name   string
@@ -173,7 +174,7 @@ func TestPublicCapablePaging(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	w := newCertWorld(t)
-	through := org.NewDate(2027, time.February, 28)
+	through := civil.NewDate(2027, time.February, 28)
 	var all []int64
 	for i := range 105 {
 		o, by := w.signup(t, creditCode(t, fmt.Sprintf("5233050%010d", 100+i)), fmt.Sprintf("社工机构%03d", i), w.wuxing, fmt.Sprintf("org-%03d", i))

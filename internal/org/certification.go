@@ -13,6 +13,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/audit"
+	"github.com/jiedao-market/jiedao/internal/civil"
 )
 
 // CertStatus is a certification's stored state, or its effective state.
@@ -48,22 +49,22 @@ type Certification struct {
 	Status           CertStatus `json:"status"`
 	// EffectiveStatus is Status, except that an approved certification is
 	// active, expired or not_yet_valid according to today's date in China.
-	EffectiveStatus CertStatus `json:"effective_status"`
-	Categories      []string   `json:"categories"`
-	Statement       string     `json:"statement"`
-	Grade           *int       `json:"grade"`
-	ValidFrom       *Date      `json:"valid_from"`
-	ValidThrough    *Date      `json:"valid_through"`
-	DecisionReason  string     `json:"decision_reason"`
-	DocumentIDs     []int64    `json:"document_ids"`
-	CreatedAt       time.Time  `json:"created_at"`
-	UpdatedAt       time.Time  `json:"updated_at"`
-	DecidedAt       *time.Time `json:"decided_at"`
+	EffectiveStatus CertStatus  `json:"effective_status"`
+	Categories      []string    `json:"categories"`
+	Statement       string      `json:"statement"`
+	Grade           *int        `json:"grade"`
+	ValidFrom       *civil.Date `json:"valid_from"`
+	ValidThrough    *civil.Date `json:"valid_through"`
+	DecisionReason  string      `json:"decision_reason"`
+	DocumentIDs     []int64     `json:"document_ids"`
+	CreatedAt       time.Time   `json:"created_at"`
+	UpdatedAt       time.Time   `json:"updated_at"`
+	DecidedAt       *time.Time  `json:"decided_at"`
 }
 
 // effective returns the status of a certification with this stored status and
 // validity on the given day.
-func effective(status CertStatus, from, until *Date, today Date) CertStatus {
+func effective(status CertStatus, from, until *civil.Date, today civil.Date) CertStatus {
 	if status != CertApproved || from == nil || until == nil {
 		return status
 	}
@@ -103,8 +104,8 @@ type certRecord struct {
 	Status           CertStatus
 	Statement        string
 	Grade            *int
-	ValidFrom        *Date
-	ValidUntil       *Date
+	ValidFrom        *civil.Date
+	ValidUntil       *civil.Date
 	DecisionReason   string
 	AppliedBy        int64
 	DecidedBy        *int64
@@ -249,7 +250,7 @@ func (s *Service) Apply(ctx context.Context, by access.Actor, in ApplyInput) (Ce
 			return err
 		}
 		var err error
-		out, err = getCert(tx, c.ID, ChinaDate(now))
+		out, err = getCert(tx, c.ID, civil.ChinaDate(now))
 		return err
 	})
 	return out, err
@@ -293,12 +294,12 @@ func without[T comparable](list, drop []T) []T {
 
 // ApproveInput is a district admin's approval of an application.
 type ApproveInput struct {
-	Grade        int  // evaluation grade, 1 to 5 (1A–5A)
-	ValidFrom    Date // first day of validity
-	ValidThrough Date // last day of validity; not before ValidFrom nor today
+	Grade        int        // evaluation grade, 1 to 5 (1A–5A)
+	ValidFrom    civil.Date // first day of validity
+	ValidThrough civil.Date // last day of validity; not before ValidFrom nor today
 }
 
-func (in ApproveInput) validate(today Date) error {
+func (in ApproveInput) validate(today civil.Date) error {
 	var f apperr.Fields
 	f.Check(in.Grade >= 1 && in.Grade <= 5, "grade", "must be 1 to 5")
 	f.Check(!in.ValidFrom.IsZero(), "valid_from", "is required")
@@ -330,7 +331,7 @@ func (s *Service) Approve(ctx context.Context, by access.Actor, id int64, in App
 		return Certification{}, apperr.ErrForbidden
 	}
 	now := s.clock.Now()
-	today := ChinaDate(now)
+	today := civil.ChinaDate(now)
 	var out Certification
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		// Scope first: another district's certification is 404 whatever the input.
@@ -362,7 +363,7 @@ func (s *Service) Approve(ctx context.Context, by access.Actor, id int64, in App
 
 // dayBefore returns the day before until, the last day of a validity that
 // ends (exclusively) at until; nil for nil.
-func dayBefore(until *Date) *Date {
+func dayBefore(until *civil.Date) *civil.Date {
 	if until == nil {
 		return nil
 	}
@@ -443,7 +444,7 @@ func (s *Service) decide(ctx context.Context, by access.Actor, id int64, reason,
 			"reason": reason}); err != nil {
 			return err
 		}
-		out, err = getCert(tx, id, ChinaDate(now))
+		out, err = getCert(tx, id, civil.ChinaDate(now))
 		return err
 	})
 	return out, err
@@ -498,7 +499,7 @@ func certScope(q *gorm.DB, by access.Actor) *gorm.DB {
 
 // activeOn restricts q (on certifications c) to those approved and valid on
 // the day.
-func activeOn(q *gorm.DB, day Date) *gorm.DB {
+func activeOn(q *gorm.DB, day civil.Date) *gorm.DB {
 	return q.Where("c.status = ? AND c.valid_from <= ? AND c.valid_until > ?", CertApproved, day, day)
 }
 
@@ -508,7 +509,7 @@ func activeOn(q *gorm.DB, day Date) *gorm.DB {
 // all for a platform admin, none for anyone else. An unknown status returns
 // apperr.Invalid naming "status".
 func (s *Service) ListCertifications(ctx context.Context, by access.Actor, f CertFilter) ([]Certification, error) {
-	today := ChinaDate(s.clock.Now())
+	today := civil.ChinaDate(s.clock.Now())
 	db := s.db.WithContext(ctx)
 	q := certScope(certQuery(db), by)
 	switch st := CertStatus(f.Status); st {
@@ -534,7 +535,7 @@ func (s *Service) ListCertifications(ctx context.Context, by access.Actor, f Cer
 // ListCertifications, else apperr.ErrNotFound.
 func (s *Service) GetCertification(ctx context.Context, by access.Actor, id int64) (Certification, error) {
 	db := s.db.WithContext(ctx)
-	list, err := loadCerts(db, certScope(certQuery(db), by).Where("c.id = ?", id), ChinaDate(s.clock.Now()))
+	list, err := loadCerts(db, certScope(certQuery(db), by).Where("c.id = ?", id), civil.ChinaDate(s.clock.Now()))
 	if err != nil {
 		return Certification{}, err
 	}
@@ -544,7 +545,7 @@ func (s *Service) GetCertification(ctx context.Context, by access.Actor, id int6
 	return list[0], nil
 }
 
-func getCert(tx *gorm.DB, id int64, today Date) (Certification, error) {
+func getCert(tx *gorm.DB, id int64, today civil.Date) (Certification, error) {
 	list, err := loadCerts(tx, certQuery(tx).Where("c.id = ?", id), today)
 	if err != nil {
 		return Certification{}, err
@@ -563,7 +564,7 @@ func certQuery(db *gorm.DB) *gorm.DB {
 
 // loadCerts runs q (from certQuery) and attaches the categories and documents
 // of all the certifications found with one query each.
-func loadCerts(db *gorm.DB, q *gorm.DB, today Date) ([]Certification, error) {
+func loadCerts(db *gorm.DB, q *gorm.DB, today civil.Date) ([]Certification, error) {
 	var recs []certRecord
 	if err := q.Order("c.created_at, c.id").Find(&recs).Error; err != nil {
 		return nil, fmt.Errorf("list certifications: %w", err)

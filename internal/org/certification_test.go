@@ -15,6 +15,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/apperr/apperrtest"
 	"github.com/jiedao-market/jiedao/internal/audit"
+	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/org"
 )
 
@@ -89,7 +90,7 @@ func creditCode(t *testing.T, prefix string) string {
 }
 
 // day is a date in March 2026.
-func day(d int) org.Date { return org.NewDate(2026, time.March, d) }
+func day(d int) civil.Date { return civil.NewDate(2026, time.March, d) }
 
 func (w *certWorld) apply(t *testing.T, by access.Actor, district int64, cats ...string) org.Certification {
 	t.Helper()
@@ -100,7 +101,7 @@ func (w *certWorld) apply(t *testing.T, by access.Actor, district int64, cats ..
 	return c
 }
 
-func (w *certWorld) approve(t *testing.T, by access.Actor, id int64, grade int, from, through org.Date) org.Certification {
+func (w *certWorld) approve(t *testing.T, by access.Actor, id int64, grade int, from, through civil.Date) org.Certification {
 	t.Helper()
 	c, err := w.svc.Approve(context.Background(), by, id, org.ApproveInput{Grade: grade, ValidFrom: from, ValidThrough: through})
 	if err != nil {
@@ -231,7 +232,7 @@ func TestLifecycle(t *testing.T) {
 	_, oa := w.signup(t, "52330502MJ526018XR", "阳光社工", w.wuxing, "sunshine")
 	evaluator := w.user(t, "wx-evaluator", access.Evaluator, access.Scope{DistrictID: w.wuxing})
 	c := w.apply(t, oa, w.wuxing, "ELDERLY_HOME_CARE")
-	good := org.ApproveInput{Grade: 4, ValidFrom: day(1), ValidThrough: org.NewDate(2027, time.February, 28)}
+	good := org.ApproveInput{Grade: 4, ValidFrom: day(1), ValidThrough: civil.NewDate(2027, time.February, 28)}
 
 	// Refusals of a pending application change nothing.
 	before := w.certSnapshot(t)
@@ -248,7 +249,7 @@ func TestLifecycle(t *testing.T) {
 		{"approve by the organization", func() error { _, err := w.svc.Approve(ctx, oa, c.ID, good); return err }, apperr.ErrForbidden, ""},
 		{"approve a missing one", func() error { _, err := w.svc.Approve(ctx, w.wuxingAdmin, c.ID+100, good); return err }, apperr.ErrNotFound, ""},
 		{"approve with an end date in the past", func() error {
-			_, err := w.svc.Approve(ctx, w.wuxingAdmin, c.ID, org.ApproveInput{Grade: 4, ValidFrom: org.NewDate(2025, time.March, 1), ValidThrough: org.NewDate(2026, time.February, 28)})
+			_, err := w.svc.Approve(ctx, w.wuxingAdmin, c.ID, org.ApproveInput{Grade: 4, ValidFrom: civil.NewDate(2025, time.March, 1), ValidThrough: civil.NewDate(2026, time.February, 28)})
 			return err
 		}, org.ErrCertExpired, ""},
 		{"approve whose last day was yesterday", func() error {
@@ -385,7 +386,7 @@ func TestLifecycle(t *testing.T) {
 }
 
 // China is UTC+8: a date begins at 16:00 UTC the day before.
-func chinaMidnight(d org.Date) time.Time { return d.StartInChina() }
+func chinaMidnight(d civil.Date) time.Time { return d.StartInChina() }
 
 func TestCapableFollowsTheClock(t *testing.T) {
 	t.Parallel()
@@ -446,7 +447,7 @@ func TestSuspensionEndsCapability(t *testing.T) {
 	w := newCertWorld(t)
 	o, oa := w.signup(t, "52330502MJ526018XR", "阳光社工", w.wuxing, "sunshine") // 5 certified social workers
 	c := w.apply(t, oa, w.wuxing, "ELDERLY_HOME_CARE")
-	w.approve(t, w.wuxingAdmin, c.ID, 3, day(1), org.NewDate(2026, time.December, 31))
+	w.approve(t, w.wuxingAdmin, c.ID, 3, day(1), civil.NewDate(2026, time.December, 31))
 	at := w.clock.Now()
 
 	check := func(name string, minGrade, minWorkers int, wantCapable bool, wantReasons ...string) {

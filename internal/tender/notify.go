@@ -8,7 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/jiedao-market/jiedao/internal/access"
-	"github.com/jiedao-market/jiedao/internal/org"
+	"github.com/jiedao-market/jiedao/internal/civil"
 )
 
 // Notification is an in-app notification, to one user or to every user of an
@@ -95,7 +95,7 @@ func insertNotifications(tx *gorm.DB, kind string, t Tender, ids []int64, now ti
 // tender the invited ones, else every organization certified for the category
 // in the district today, and every organization with a bid.
 func notifyInterested(tx *gorm.DB, t Tender, kind string, now time.Time) error {
-	day := org.ChinaDate(now)
+	day := civil.ChinaDate(now)
 	var ids []int64
 	err := tx.Raw(`SELECT organization_id FROM tender_invitations WHERE tender_id = ?
 		UNION SELECT organization_id FROM bids WHERE tender_id = ? AND status = 'active'

@@ -20,10 +20,10 @@ import (
 	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/audit"
 	"github.com/jiedao-market/jiedao/internal/catalog"
+	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/config"
 	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/money"
-	"github.com/jiedao-market/jiedao/internal/org"
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
 )
 
@@ -83,8 +83,8 @@ type Tender struct {
 	Justification       string
 	FundAccountID       int64
 	CeilingFen          money.Fen
-	ServiceStart        org.Date
-	ServiceEnd          org.Date
+	ServiceStart        civil.Date
+	ServiceEnd          civil.Date
 	WeightPrice         int
 	WeightTechnical     int
 	WeightPerformance   int
@@ -266,8 +266,8 @@ type Input struct {
 	Justification    *string
 	FundAccountID    *int64
 	CeilingFen       *money.Fen
-	ServiceStart     *org.Date
-	ServiceEnd       *org.Date
+	ServiceStart     *civil.Date
+	ServiceEnd       *civil.Date
 	CommunityIDs     *[]int64
 	Weights          *Weights
 	Criteria         *[]Criterion

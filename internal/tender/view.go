@@ -10,9 +10,9 @@ import (
 
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/contract"
 	"github.com/jiedao-market/jiedao/internal/money"
-	"github.com/jiedao-market/jiedao/internal/org"
 )
 
 // Summary is a tender in a list.
@@ -67,8 +67,8 @@ type View struct {
 	Justification          string              `json:"justification"`
 	FundAccountID          int64               `json:"fund_account_id"`
 	CeilingFen             money.Fen           `json:"ceiling_fen"`
-	ServiceStart           org.Date            `json:"service_start"`
-	ServiceEnd             org.Date            `json:"service_end"`
+	ServiceStart           civil.Date          `json:"service_start"`
+	ServiceEnd             civil.Date          `json:"service_end"`
 	CommunityIDs           []int64             `json:"community_ids"`
 	Weights                Weights             `json:"weights"`
 	Criteria               []Criterion         `json:"criteria"`
@@ -233,7 +233,7 @@ func statusWhere(q *gorm.DB, status string, now time.Time) *gorm.DB {
 // tender's minimum of certified social workers; and, for a method that
 // invites, an invitation. The list's Eligible filter and Eligible share it.
 func eligibleWhere(q *gorm.DB, orgID int64, now time.Time) *gorm.DB {
-	day := org.ChinaDate(now)
+	day := civil.ChinaDate(now)
 	return q.Where(`tenders.status = 'published' AND tenders.closes_at > ? AND EXISTS (
 			SELECT 1 FROM certifications c JOIN certification_categories cc ON cc.certification_id = c.id
 			JOIN subdistricts sd ON sd.district_id = c.district_id

@@ -13,6 +13,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/auth"
+	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/config"
 	"github.com/jiedao-market/jiedao/internal/demo"
 	"github.com/jiedao-market/jiedao/internal/fund"
@@ -121,7 +122,7 @@ func (w *world) newOrg(admin, code, name string, grade int) access.Actor {
 	if err != nil {
 		w.t.Fatalf("apply: %v", err)
 	}
-	today := org.ChinaDate(w.clock.Now())
+	today := civil.ChinaDate(w.clock.Now())
 	if _, err := orgs.Approve(ctx, district, cert.ID, org.ApproveInput{Grade: grade, ValidFrom: today.AddDays(-10), ValidThrough: today.AddDays(699)}); err != nil {
 		w.t.Fatalf("approve: %v", err)
 	}
@@ -169,7 +170,7 @@ func (w *world) input(committee int) tender.Input {
 		ids = append(ids, e.UserID)
 	}
 	ceiling := money.Fen(50_000_000)
-	start, end := org.ChinaDate(w.clock.Now()).AddDays(40), org.ChinaDate(w.clock.Now()).AddDays(405)
+	start, end := civil.ChinaDate(w.clock.Now()).AddDays(40), civil.ChinaDate(w.clock.Now()).AddDays(405)
 	q, closes := w.clock.Now().AddDate(0, 0, 7), w.clock.Now().AddDate(0, 0, 10)
 	opens := closes.Add(time.Hour)
 	weights := tender.Weights{Price: 30, Technical: 60, Performance: 10}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"testing"
 
+	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/org"
 )
 
@@ -40,7 +41,7 @@ type pgCerts struct {
 
 // pgDecision is a decision's form: a reason, or an approval's grade and dates.
 func pgDecision(t *testing.T, f *pgFixture, i int) url.Values {
-	today := org.ChinaDate(f.e.Clock.Now())
+	today := civil.ChinaDate(f.e.Clock.Now())
 	return url.Values{"reason": {fmt.Sprintf("矩阵决定 %d", i)}, "grade": {"4"}, "valid_from": {today.String()},
 		"valid_through": {today.AddDays(364).String()}}
 }

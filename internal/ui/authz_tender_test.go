@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/org"
 	"github.com/jiedao-market/jiedao/internal/tender"
@@ -32,7 +33,7 @@ type pgTenderSet struct {
 // three demo evaluators, closing in ten days and opening an hour later.
 func pgTenderInput(f *pgFixture, committee []int64, title string) tender.Input {
 	now := f.e.Clock.Now()
-	start := org.ChinaDate(now).AddDays(40)
+	start := civil.ChinaDate(now).AddDays(40)
 	end := start.AddDays(364)
 	ceiling, minBids := money.Fen(10_000_000), 2
 	q, closes := now.AddDate(0, 0, 7), now.AddDate(0, 0, 10)
@@ -159,7 +160,7 @@ func pgCertifyOrg2(t *testing.T, f *pgFixture) {
 	if err != nil {
 		t.Fatalf("Apply() error = %v", err)
 	}
-	today := org.ChinaDate(e.Clock.Now())
+	today := civil.ChinaDate(e.Clock.Now())
 	if _, err := orgs.Approve(ctx, district, cert.ID, org.ApproveInput{Grade: 4, ValidFrom: today.AddDays(-1), ValidThrough: today.AddDays(699)}); err != nil {
 		t.Fatalf("Approve() error = %v", err)
 	}

@@ -208,7 +208,7 @@ func (h *Handler) handleCatalogPage(c *fiber.Ctx) error {
 	}
 	for _, it := range res.Items {
 		v.Results = append(v.Results, catalogResult{View: it, Category: byCode[it.CategoryCode], Subdistrict: subByID[it.SubdistrictID],
-			Summary: excerpt(it.Description, 140), Published: showTime(it.PublishedAt), Price: yuan(it.UnitPriceFen)})
+			Summary: excerpt(it.Description, 140), Published: showTime(it.PublishedAt), Price: it.UnitPriceFen.Grouped()})
 	}
 	v.Total = res.Total
 	v.Pages = int((res.Total + catalogPerPage - 1) / catalogPerPage)
@@ -265,8 +265,8 @@ func (h *Handler) fillDetail(ctx context.Context, lang string, d *itemDetail) er
 		return err
 	}
 	d.Metrics, d.WeightTotal = h.itemMetricRows(lang, d.Item.Metrics)
-	d.Price = yuan(d.Item.UnitPriceFen)
-	d.Annual = yuan(money.Fen(int64(d.Item.AnnualQuantity) * int64(d.Item.UnitPriceFen)))
+	d.Price = d.Item.UnitPriceFen.Grouped()
+	d.Annual = money.Fen(int64(d.Item.AnnualQuantity) * int64(d.Item.UnitPriceFen)).Grouped()
 	d.Published = showTime(d.Item.PublishedAt)
 	d.Updated = showTime(&d.Item.UpdatedAt)
 	return nil

@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/org"
 	"github.com/jiedao-market/jiedao/internal/place"
 	"github.com/jiedao-market/jiedao/internal/request"
@@ -80,7 +81,7 @@ func (h *Handler) renderQueue(c *fiber.Ctx, status int, posted int64, action str
 	if err != nil {
 		return err
 	}
-	v := queueView{District: district, Grades: grades, Today: org.ChinaDate(h.clock.Now()).String(), Alert: alert}
+	v := queueView{District: district, Grades: grades, Today: civil.ChinaDate(h.clock.Now()).String(), Alert: alert}
 	done, doneID := c.Query("done"), c.Query("id")
 	decisions := map[org.CertStatus][]string{org.CertPending: {"reject"}, org.CertApproved: {"suspend", "revoke"},
 		org.CertSuspended: {"revoke"}}
@@ -163,12 +164,12 @@ func (h *Handler) handleApproveSubmit(c *fiber.Ctx) error {
 		in.Grade = g
 	}
 	if f.ValidFrom != "" {
-		d, err := org.ParseDate(f.ValidFrom)
+		d, err := civil.ParseDate(f.ValidFrom)
 		bad.Check(err == nil, "valid_from", "must be a date (YYYY-MM-DD)")
 		in.ValidFrom = d
 	}
 	if f.ValidThrough != "" {
-		d, err := org.ParseDate(f.ValidThrough)
+		d, err := civil.ParseDate(f.ValidThrough)
 		bad.Check(err == nil, "valid_through", "must be a date (YYYY-MM-DD)")
 		in.ValidThrough = d
 	}

@@ -36,7 +36,7 @@ type donateView struct {
 func (h *Handler) renderDonate(c *fiber.Ctx, status int, f donateForm, alert formAlert) error {
 	ctx := c.UserContext()
 	v := donateView{Open: h.Payouts.StripeEnabled(), Form: f, Alert: alert, Cancelled: c.Query("cancelled") != "",
-		Min: yuan(payout.MinDonation), Max: yuan(payout.MaxDonation)}
+		Min: payout.MinDonation.Grouped(), Max: payout.MaxDonation.Grouped()}
 	if v.Open {
 		list, err := h.Funds.DonationFunds(ctx)
 		if err != nil {
@@ -124,5 +124,5 @@ func (h *Handler) handleReceiptPage(c *fiber.Ctx) error {
 		return err
 	}
 	return h.render(c, fiber.StatusOK, "donate_receipt", receiptView{Donation: d, Fund: acct, Subdistrict: sub,
-		Amount: yuan(d.AmountFen), Created: showTime(&d.CreatedAt), Completed: showTime(d.CompletedAt)})
+		Amount: d.AmountFen.Grouped(), Created: showTime(&d.CreatedAt), Completed: showTime(d.CompletedAt)})
 }

@@ -10,37 +10,15 @@ import (
 	"unicode/utf8"
 
 	"github.com/jiedao-market/jiedao/internal/catalog"
-	"github.com/jiedao-market/jiedao/internal/money"
-	"github.com/jiedao-market/jiedao/internal/org"
+	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/place"
 )
-
-// chinaTime is the zone the pages show times in (China has no daylight saving).
-var chinaTime = time.FixedZone("CST", 8*60*60)
 
 func showTime(t *time.Time) string {
 	if t == nil || t.IsZero() {
 		return ""
 	}
-	return t.In(chinaTime).Format("2006-01-02 15:04")
-}
-
-// yuan shows an amount in yuan with thousands separators, e.g. "102,600.00".
-func yuan(f money.Fen) string {
-	s := f.Yuan()
-	sign := ""
-	if rest, ok := strings.CutPrefix(s, "-"); ok {
-		sign, s = "-", rest
-	}
-	whole, frac, _ := strings.Cut(s, ".")
-	var b strings.Builder
-	for i := range len(whole) {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte(whole[i])
-	}
-	return sign + b.String() + "." + frac
+	return t.In(civil.China).Format("2006-01-02 15:04")
 }
 
 // number shows a metric target as typed: no exponent, no trailing zeros.
@@ -71,7 +49,7 @@ func parseTarget(s string) (float64, bool) {
 }
 
 // showDate shows a date, or "" for none.
-func showDate(d *org.Date) string {
+func showDate(d *civil.Date) string {
 	if d == nil {
 		return ""
 	}
@@ -125,7 +103,7 @@ const datetimeLocal = "2006-01-02T15:04"
 
 // showSeconds shows an instant in China time to the second, as a receipt does.
 func showSeconds(t time.Time) string {
-	return t.In(chinaTime).Format("2006-01-02 15:04:05")
+	return t.In(civil.China).Format("2006-01-02 15:04:05")
 }
 
 // localInput is t as a datetime-local value in China time, "" for none.
@@ -133,7 +111,7 @@ func localInput(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(chinaTime).Format(datetimeLocal)
+	return t.In(civil.China).Format(datetimeLocal)
 }
 
 // parseLocal reads a datetime-local value as China time (Asia/Shanghai keeps
@@ -141,7 +119,7 @@ func localInput(t time.Time) string {
 func parseLocal(text string) (time.Time, error) {
 	text = strings.TrimSpace(text)
 	for _, layout := range []string{datetimeLocal, "2006-01-02T15:04:05", "2006-01-02 15:04"} {
-		if t, err := time.ParseInLocation(layout, text, chinaTime); err == nil {
+		if t, err := time.ParseInLocation(layout, text, civil.China); err == nil {
 			return t, nil
 		}
 	}
@@ -164,7 +142,7 @@ func dayOf(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(chinaTime).Format(time.DateOnly)
+	return t.In(civil.China).Format(time.DateOnly)
 }
 
 // lastDayOf shows the last day an exclusive end covers, "" for none.

@@ -15,6 +15,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/catalog"
+	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/place"
@@ -30,7 +31,7 @@ var balanceKinds = []string{fund.Available, fund.Reserved, fund.Encumbered, fund
 const postingsOnPage = 200
 
 // chinaYear is the current year in China.
-func (h *Handler) chinaYear() int { return h.clock.Now().In(chinaTime).Year() }
+func (h *Handler) chinaYear() int { return h.clock.Now().In(civil.China).Year() }
 
 // amountCell is one balance as the pages show it.
 type amountCell struct {
@@ -53,7 +54,7 @@ func balanceCells(b map[string]money.Fen) []amountCell {
 		if k == "received" {
 			v = received
 		}
-		out[i] = amountCell{Kind: k, Amount: yuan(v), Zero: v == 0}
+		out[i] = amountCell{Kind: k, Amount: v.Grouped(), Zero: v == 0}
 	}
 	return out
 }
@@ -318,7 +319,7 @@ func (h *Handler) renderFund(c *fiber.Ctx, status int, id int64, in fundPageInpu
 				r.From = append(r.From, l.Account)
 			}
 		}
-		r.Amount = yuan(moved)
+		r.Amount = moved.Grouped()
 		// An appropriation's reference is its document, a correction's the
 		// posting it reverses: both are shown already.
 		if p.ReferenceType != "" && p.ReferenceType != "appropriation" && p.ReferenceType != "posting" {
@@ -491,10 +492,10 @@ func (h *Handler) handleFundReportPage(c *fiber.Ctx) error {
 		return err
 	}
 	v := fundReportView{ShowSubdistrict: a.Role.ScopeKind() != access.ScopeSubdistrict, Kinds: balanceKinds,
-		FloorSmall: yuan(fund.FundingFloor(0)), FloorMedium: yuan(fund.FundingFloor(1000)), FloorLarge: yuan(fund.FundingFloor(2001))}
+		FloorSmall: fund.FundingFloor(0).Grouped(), FloorMedium: fund.FundingFloor(1000).Grouped(), FloorLarge: fund.FundingFloor(2001).Grouped()}
 	for _, u := range util {
 		cells := balanceCells(u.Balances)
-		cells[len(cells)-1] = amountCell{Kind: "received", Amount: yuan(u.Received), Zero: u.Received == 0}
+		cells[len(cells)-1] = amountCell{Kind: "received", Amount: u.Received.Grouped(), Zero: u.Received == 0}
 		v.Utilisation = append(v.Utilisation, utilisationRow{UtilisationRow: u, Subdistrict: subs[u.SubdistrictID],
 			CategoryList: categoryList(u.Categories, byCode), Amounts: cells, Used: usedShare(u.Balances, u.Received)})
 	}
@@ -504,14 +505,14 @@ func (h *Handler) handleFundReportPage(c *fiber.Ctx) error {
 	}
 	for _, r := range byCategory {
 		cells := balanceCells(r.Balances)
-		cells[len(cells)-1] = amountCell{Kind: "received", Amount: yuan(r.Received), Zero: r.Received == 0}
+		cells[len(cells)-1] = amountCell{Kind: "received", Amount: r.Received.Grouped(), Zero: r.Received == 0}
 		v.ByCategory = append(v.ByCategory, categoryRow{CategoryRow: r, Subdistrict: subs[r.SubdistrictID],
 			Category: byCode[r.Category], Amounts: cells})
 	}
 	for _, f := range floors {
-		r := floorRow{FloorRow: f, Subdistrict: subs[f.SubdistrictID], FloorYuan: yuan(f.Floor), Allocated: yuan(f.Allocated)}
+		r := floorRow{FloorRow: f, Subdistrict: subs[f.SubdistrictID], FloorYuan: f.Floor.Grouped(), Allocated: f.Allocated.Grouped()}
 		if f.BelowFloor {
-			r.Shortfall = yuan(f.Floor - f.Allocated)
+			r.Shortfall = (f.Floor - f.Allocated).Grouped()
 			v.Below++
 		}
 		v.Floors = append(v.Floors, r)

@@ -59,7 +59,7 @@ func (h *Handler) payoutRows(ctx context.Context, a access.Actor, list []payout.
 	staff := a.Is(access.SubdistrictStaff...)
 	out := make([]payoutRow, len(list))
 	for i, p := range list {
-		r := payoutRow{Payout: p, Organization: orgs[p.OrganizationID], Fund: funds[p.FundAccountID], Amount: yuan(p.AmountFen),
+		r := payoutRow{Payout: p, Organization: orgs[p.OrganizationID], Fund: funds[p.FundAccountID], Amount: p.AmountFen.Grouped(),
 			Requested: showTime(&p.CreatedAt), PaidAt: showTime(p.PaidAt), Anchor: fmt.Sprintf("confirm-%d-reference", p.ID)}
 		if staff {
 			r.FundHref = fmt.Sprintf("/funds/%d", p.FundAccountID)
@@ -156,7 +156,7 @@ func (h *Handler) handleOrgPayoutsPage(c *fiber.Ctx) error {
 			received += p.AmountFen
 		}
 	}
-	v.Received = yuan(received)
+	v.Received = received.Grouped()
 	if v.Stripe {
 		conn, err := h.Payouts.ConnectionOf(ctx, a)
 		if err != nil {

@@ -102,7 +102,7 @@ func (h *Handler) tenderRows(ctx context.Context, mode string, list []tender.Sum
 	out := make([]tenderRow, len(list))
 	for i, t := range list {
 		out[i] = tenderRow{Summary: t, Href: fmt.Sprintf("%s/%d", modeBase[mode], t.ID), Category: byCode[t.CategoryCode],
-			Subdistrict: subs[t.SubdistrictID], Ceiling: yuan(t.CeilingFen), Closes: showTime(&t.ClosesAt), Opens: showTime(&t.OpensAt)}
+			Subdistrict: subs[t.SubdistrictID], Ceiling: t.CeilingFen.Grouped(), Closes: showTime(&t.ClosesAt), Opens: showTime(&t.OpensAt)}
 	}
 	return out, nil
 }
@@ -187,11 +187,11 @@ func (h *Handler) reasonText(lang, prefix, reason string) string {
 }
 
 func (h *Handler) openingOf(lang string, rec tender.OpeningRecord) *openingView {
-	v := &openingView{OpeningRecord: rec, Opened: showTime(&rec.OpenedAt), Ceiling: yuan(rec.CeilingFen)}
+	v := &openingView{OpeningRecord: rec, Opened: showTime(&rec.OpenedAt), Ceiling: rec.CeilingFen.Grouped()}
 	for _, b := range rec.Bids {
 		r := openingRow{OpeningEntry: b, Received: showSeconds(b.ReceivedAt)}
 		if b.PriceFen != nil {
-			r.Price = yuan(*b.PriceFen)
+			r.Price = (*b.PriceFen).Grouped()
 		}
 		for _, why := range b.ComplianceReasons {
 			r.Reasons = append(r.Reasons, h.reasonText(lang, "compliance.", why))
@@ -210,7 +210,7 @@ func (h *Handler) tableOf(lang string, t tender.ScoreTable, winners []int64) *sc
 		v.Members = append(v.Members, m.Name)
 	}
 	for _, r := range t.Rows {
-		row := scoreRowView{ScoreRow: r, Price: yuan(r.PriceFen), Winner: slices.Contains(winners, r.BidID)}
+		row := scoreRowView{ScoreRow: r, Price: r.PriceFen.Grouped(), Winner: slices.Contains(winners, r.BidID)}
 		for _, why := range r.AbnormalReasons {
 			row.Abnormal = append(row.Abnormal, h.reasonText(lang, "abnormal.", why))
 		}
@@ -280,7 +280,7 @@ func attachmentLinks(base string, bidID int64, list []tender.Attachment) []attac
 // contracts. The questions and the rest are each mode'h.
 func (h *Handler) tenderDetail(c *fiber.Ctx, mode string, t tender.View, pub *tender.Public) (tenderView, error) {
 	ctx, lang := c.UserContext(), language(c)
-	v := tenderView{Mode: mode, Base: fmt.Sprintf("%s/%d", modeBase[mode], t.ID), T: t, Ceiling: yuan(t.CeilingFen),
+	v := tenderView{Mode: mode, Base: fmt.Sprintf("%s/%d", modeBase[mode], t.ID), T: t, Ceiling: t.CeilingFen.Grouped(),
 		Metrics: h.metricRows(lang, t.Metrics), QuestionsClose: showTime(&t.QuestionsCloseAt), Closes: showTime(&t.ClosesAt),
 		Opens: showTime(&t.OpensAt)}
 	_, byCode, err := h.categories(ctx)
@@ -327,7 +327,7 @@ func (h *Handler) tenderDetail(c *fiber.Ctx, mode string, t tender.View, pub *te
 		return v, err
 	}
 	for _, k := range t.Contracts {
-		v.Contracts = append(v.Contracts, contractRow{ID: k.ID, Organization: names[k.OrganizationID], Amount: yuan(k.AmountFen),
+		v.Contracts = append(v.Contracts, contractRow{ID: k.ID, Organization: names[k.OrganizationID], Amount: k.AmountFen.Grouped(),
 			Period: k.ServiceStart.String() + " – " + k.ServiceEnd.String(), Status: k.Status})
 	}
 	if done := c.Query("done"); slices.Contains(tenderDone, done) {

@@ -14,8 +14,8 @@ import (
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/catalog"
+	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/money"
-	"github.com/jiedao-market/jiedao/internal/org"
 	"github.com/jiedao-market/jiedao/internal/request"
 	"github.com/jiedao-market/jiedao/internal/tender"
 )
@@ -61,7 +61,7 @@ func (h *Handler) handleTenderNewPage(c *fiber.Ctx) error {
 	var v tenderNewView
 	for _, it := range list {
 		if it.Status == "published" && it.PublishedVersion != nil {
-			v.Items = append(v.Items, itemChoice{View: it, Category: byCode[it.CategoryCode], Price: yuan(it.UnitPriceFen), Published: *it.PublishedVersion})
+			v.Items = append(v.Items, itemChoice{View: it, Category: byCode[it.CategoryCode], Price: it.UnitPriceFen.Grouped(), Published: *it.PublishedVersion})
 		}
 	}
 	return h.render(c, fiber.StatusOK, "tender_new", v)
@@ -103,10 +103,10 @@ type tenderForm struct {
 // communities, eligibility and metric targets, and defaults for the rest.
 func (h *Handler) newTenderForm(c *fiber.Ctx, item catalog.View) tenderForm {
 	lang := language(c)
-	now := h.clock.Now().In(chinaTime)
-	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, chinaTime)
+	now := h.clock.Now().In(civil.China)
+	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, civil.China)
 	closes := day.AddDate(0, 0, 21).Add(9 * time.Hour)
-	start := org.ChinaDate(closes).AddDays(30)
+	start := civil.ChinaDate(closes).AddDays(30)
 	challenge := h.cfg.Tender.ChallengeDays
 	if challenge <= 0 {
 		challenge = 5
@@ -216,11 +216,11 @@ func (f *tenderForm) input() (tender.Input, error) {
 	ceiling, err := money.ParseYuan(f.Ceiling)
 	bad.Check(err == nil, "ceiling_fen", "must be an amount of yuan with at most two decimals")
 	in.CeilingFen = &ceiling
-	date := func(field, text string) *org.Date {
-		var d org.Date
+	date := func(field, text string) *civil.Date {
+		var d civil.Date
 		if text != "" {
 			var err error
-			d, err = org.ParseDate(text)
+			d, err = civil.ParseDate(text)
 			bad.Check(err == nil, field, "must be a date (YYYY-MM-DD)")
 		}
 		return &d
@@ -384,7 +384,7 @@ func (h *Handler) renderTenderForm(c *fiber.Ctx, status int, id int64, item cata
 	for _, fv := range funds {
 		if slices.Contains(fv.Categories, item.CategoryCode) {
 			v.Funds = append(v.Funds, fundOption{ID: fv.ID, Name: fmt.Sprintf("%s (%d)", fv.Name, fv.FiscalYear),
-				Available: yuan(fv.Balances["available"]), Checked: strconv.FormatInt(fv.ID, 10) == f.FundID})
+				Available: fv.Balances["available"].Grouped(), Checked: strconv.FormatInt(fv.ID, 10) == f.FundID})
 		}
 	}
 	if len(v.Funds) == 1 && f.FundID == "" {

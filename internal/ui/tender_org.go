@@ -86,7 +86,7 @@ func (h *Handler) renderOpportunity(c *fiber.Ctx, status int, id int64, in tende
 			mb.Replaces = *current.ReplacesID
 		}
 		if b := current.Content; b != nil && current.Status == "active" {
-			mb.Price, mb.Proposal, mb.Staffing = yuan(b.PriceFen), b.TechnicalProposal, b.StaffingPlan
+			mb.Price, mb.Proposal, mb.Staffing = b.PriceFen.Grouped(), b.TechnicalProposal, b.StaffingPlan
 			mb.Commitments = h.commitRows(lang, t.Metrics, bodyCommitments(b), formAlert{})
 			mb.Attachments = attachmentLinks(v.Base, current.ID, b.Attachments)
 		}

@@ -135,7 +135,7 @@ func (h *Handler) scoringBids(ctx context.Context, lang string, a access.Actor, 
 		sb := scoringBid{BidID: b.ID, Name: b.OrganizationName, Proposal: b.Content.TechnicalProposal, Staffing: b.Content.StaffingPlan,
 			Attachments: attachmentLinks(fmt.Sprintf("/reviews/%d", t.ID), b.ID, b.Content.Attachments)}
 		if b.PriceFen != nil {
-			sb.Price = yuan(*b.PriceFen)
+			sb.Price = (*b.PriceFen).Grouped()
 		}
 		for _, why := range b.AbnormalReasons {
 			sb.Abnormal = append(sb.Abnormal, h.reasonText(lang, "abnormal.", why))

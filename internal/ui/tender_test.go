@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/org"
 	"github.com/jiedao-market/jiedao/internal/server/servertest"
@@ -47,7 +48,7 @@ func tenderCast(t *testing.T, e *servertest.Env) {
 	if err != nil {
 		t.Fatalf("apply for demo-org3: %v", err)
 	}
-	today := org.ChinaDate(e.Clock.Now())
+	today := civil.ChinaDate(e.Clock.Now())
 	if _, err := orgs.Approve(ctx, district, cert.ID, org.ApproveInput{Grade: 4, ValidFrom: today.AddDays(-10), ValidThrough: today.AddDays(699)}); err != nil {
 		t.Fatalf("approve demo-org3: %v", err)
 	}
@@ -108,7 +109,7 @@ func openTender(t *testing.T, e *servertest.Env, svc *tender.Service, title stri
 	ctx, officer := context.Background(), e.ActorOf(t, "demo-officer")
 	item, fundID := elderlyItem(t, e), elderlyFund(t, e)
 	ceiling, minBids := money.Fen(50_000_000), 2
-	start := org.ChinaDate(e.Clock.Now()).AddDays(40)
+	start := civil.ChinaDate(e.Clock.Now()).AddDays(40)
 	end := start.AddDays(364)
 	q, closes := e.Clock.Now().AddDate(0, 0, 7), e.Clock.Now().AddDate(0, 0, 10)
 	opens := closes.Add(time.Hour)

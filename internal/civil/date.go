@@ -1,4 +1,7 @@
-package org
+// Package civil holds civil time as China keeps it: calendar dates without a
+// time of day (Date), and China Standard Time (China), the zone every date,
+// deadline and page of the platform is in.
+package civil
 
 import (
 	"database/sql/driver"
@@ -16,7 +19,11 @@ type Date struct {
 	Day   int
 }
 
-// chinaOffset is China Standard Time, UTC+8, the zone of every civil date here.
+// China is China Standard Time, UTC+8 all year (China keeps no daylight
+// saving, so the fixed zone is exact): the zone of every civil date here.
+var China = time.FixedZone("CST", 8*60*60)
+
+// chinaOffset is China's offset from UTC.
 const chinaOffset = 8 * time.Hour
 
 // NewDate returns the date, normalized as time.Date normalizes (Feb 30 is Mar 1 or 2).
