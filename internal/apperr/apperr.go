@@ -6,7 +6,6 @@ package apperr
 import (
 	"errors"
 	"fmt"
-	"sort"
 )
 
 // Kind classifies an error for the API: each kind maps to one HTTP status.
@@ -127,13 +126,14 @@ func (f *Fields) Check(ok bool, field, message string) {
 }
 
 // Err returns nil when no field is bad, else an Invalid error with code
-// "validation" listing each bad field in name order.
+// "validation" listing each bad field in the order it was checked: services
+// check in the order of their input's fields, so that a form shows the
+// errors in its own order without sorting them again.
 func (f *Fields) Err() error {
 	if len(f.list) == 0 {
 		return nil
 	}
 	list := append([]FieldError(nil), f.list...)
-	sort.SliceStable(list, func(i, j int) bool { return list[i].Field < list[j].Field })
 	return &Error{Kind: Invalid, Code: "validation", Message: "some fields are invalid", Fields: list}
 }
 

@@ -83,7 +83,7 @@ func TestAttainmentRefuses(t *testing.T) {
 		{"negative target", contract.Higher, n(-1), n(1), []apperr.FieldError{{Field: "target", Message: "must be zero or more"}}},
 		{"negative actual", contract.Lower, n(1), n(-1), []apperr.FieldError{{Field: "actual", Message: "must be zero or more"}}},
 		{"missing values", contract.Lower, nil, nil, []apperr.FieldError{
-			{Field: "actual", Message: "must be zero or more"}, {Field: "target", Message: "must be zero or more"}}},
+			{Field: "target", Message: "must be zero or more"}, {Field: "actual", Message: "must be zero or more"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -167,7 +167,7 @@ func TestContractScoreRefuses(t *testing.T) {
 		{"a negative weight", []contract.MetricResult{metric(func(*contract.MetricResult) {}), metric(func(m *contract.MetricResult) { m.Weight = -1 })},
 			[]apperr.FieldError{{Field: "metrics[1].weight", Message: "must be zero or more"}}},
 		{"a bad metric", []contract.MetricResult{metric(func(m *contract.MetricResult) { m.Direction = ""; m.Actual = nil })},
-			[]apperr.FieldError{{Field: "metrics[0].actual", Message: "must be zero or more"}, {Field: "metrics[0].direction", Message: "must be higher or lower"}}},
+			[]apperr.FieldError{{Field: "metrics[0].direction", Message: "must be higher or lower"}, {Field: "metrics[0].actual", Message: "must be zero or more"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

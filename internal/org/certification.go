@@ -164,13 +164,13 @@ func (in *ApplyInput) validate() error {
 	case slices.Contains(cats, ""):
 		f.Add("categories", "must not be blank")
 	}
+	f.Check(len(in.Statement) <= maxStatement, "statement", fmt.Sprintf("must be at most %d bytes", maxStatement))
 	switch {
 	case len(in.DocumentIDs) > maxCertDocuments:
 		f.Add("document_ids", fmt.Sprintf("name at most %d documents", maxCertDocuments))
 	case hasDuplicates(in.DocumentIDs):
 		f.Add("document_ids", "name each document once")
 	}
-	f.Check(len(in.Statement) <= maxStatement, "statement", fmt.Sprintf("must be at most %d bytes", maxStatement))
 	return f.Err()
 }
 

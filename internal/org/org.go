@@ -107,11 +107,12 @@ func (in *Input) validate(now time.Time) error {
 	for _, p := range []*string{&in.LegalName, &in.LegalRepresentative, &in.ContactName, &in.ContactPhone, &in.ContactEmail, &in.Address} {
 		*p = strings.TrimSpace(*p)
 	}
+	// In the order of the organization's fields, which the errors keep.
 	var f apperr.Fields
-	f.Check(ValidCreditCode(in.CreditCode), "credit_code", "is not a valid unified social credit code (GB 32100-2015)")
 	f.Check(in.LegalName != "" && len(in.LegalName) <= 300, "legal_name", "is required (at most 300 bytes)")
-	f.Check(in.OrgType.valid(), "org_type", "must be social_group, social_service_institution, foundation or enterprise")
+	f.Check(ValidCreditCode(in.CreditCode), "credit_code", "is not a valid unified social credit code (GB 32100-2015)")
 	f.Check(in.DistrictID > 0, "district_id", "is required")
+	f.Check(in.OrgType.valid(), "org_type", "must be social_group, social_service_institution, foundation or enterprise")
 	f.Check(in.RegistrationDate == nil || !in.RegistrationDate.After(now), "registration_date", "cannot be in the future")
 	f.Check(len(in.LegalRepresentative) <= 100, "legal_representative", "must be at most 100 bytes")
 	f.Check(len(in.ContactName) <= 100, "contact_name", "must be at most 100 bytes")

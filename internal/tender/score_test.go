@@ -341,9 +341,9 @@ func TestScoreBidsRefuses(t *testing.T) {
 			b.Price = 0
 			b.MemberTotals = pts(61)
 		})}, []apperr.FieldError{
-			{Field: "bids[0].member_totals[0]", Message: "must be between 0 and the technical weight 60"},
-			{Field: "bids[0].price", Message: "must be more than zero"},
 			{Field: "weights", Message: "must sum to 100"},
+			{Field: "bids[0].price", Message: "must be more than zero"},
+			{Field: "bids[0].member_totals[0]", Message: "must be between 0 and the technical weight 60"},
 		}},
 	}
 	for _, tt := range tests {

@@ -1,10 +1,12 @@
 package tender
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"reflect"
 	"slices"
@@ -358,7 +360,21 @@ func (d *draft) apply(tx *gorm.DB, in Input, item catalog.View, fresh bool) erro
 		for _, m := range item.Metrics {
 			byCode[m.Code] = m
 		}
-		for code, target := range targets {
+		// In the item's order of metrics, then any unknown code by name, so
+		// that the errors come in a stable order.
+		codes := slices.Collect(maps.Keys(targets))
+		slices.SortFunc(codes, func(a, b string) int {
+			ia, ib := slices.IndexFunc(item.Metrics, func(m catalog.ItemMetric) bool { return m.Code == a }), slices.IndexFunc(item.Metrics, func(m catalog.ItemMetric) bool { return m.Code == b })
+			if ia < 0 {
+				ia = len(item.Metrics)
+			}
+			if ib < 0 {
+				ib = len(item.Metrics)
+			}
+			return cmp.Or(cmp.Compare(ia, ib), strings.Compare(a, b))
+		})
+		for _, code := range codes {
+			target := targets[code]
 			base, ok := byCode[code]
 			if !ok {
 				f.Add("metric_targets."+code, "is not a metric of the transfer item")
@@ -390,31 +406,28 @@ func (d *draft) apply(tx *gorm.DB, in Input, item catalog.View, fresh bool) erro
 func (d *draft) validate(tx *gorm.DB, item catalog.View) error {
 	t := &d.t
 	t.Title, t.Description, t.Justification = strings.TrimSpace(t.Title), strings.TrimSpace(t.Description), strings.TrimSpace(t.Justification)
+	// The checks run in the order of the tender's fields (the API's and the
+	// wizard's), which is the order the errors list them in.
 	var f apperr.Fields
 	f.Check(t.Title != "" && len(t.Title) <= 300 && plain(t.Title), "title", "is required (at most 300 bytes of text)")
 	f.Check(len(t.Description) <= 20000 && plain(t.Description), "description", "must be at most 20000 bytes of text")
-	f.Check(len(t.Justification) <= 20000 && plain(t.Justification), "justification", "must be at most 20000 bytes of text")
 	m, methodOK := MethodSettings[t.PurchaseMethod]
 	f.Check(methodOK, "purchase_method", "must be open_tender, invited_tender, single_source or venture_philanthropy")
+	f.Check(len(t.Justification) <= 20000 && plain(t.Justification), "justification", "must be at most 20000 bytes of text")
 	f.Check(!m.SingleSource || t.Justification != "", "justification", "a single-source tender needs a written justification")
+	slices.Sort(d.invited)
+	d.invited = slices.Compact(d.invited)
+	switch {
+	case m.SingleSource:
+		f.Check(len(d.invited) == 1, "invited_organization_ids", "a single-source tender names exactly one organization")
+	case m.Invited:
+		f.Check(len(d.invited) >= 1 && len(d.invited) <= 100, "invited_organization_ids", "an invited tender names 1 to 100 organizations")
+	default:
+		f.Check(len(d.invited) == 0, "invited_organization_ids", "only an invited or single-source tender names organizations")
+	}
 	f.Check(t.CeilingFen > 0 && t.CeilingFen <= 100_000_000_000, "ceiling_fen", "must be between 1 and 100000000000 fen")
 	f.Check(!t.ServiceStart.IsZero(), "service_start", "is required")
 	f.Check(!t.ServiceEnd.IsZero() && t.ServiceEnd.After(t.ServiceStart), "service_end", "is required and must be after service_start")
-	w := t.weights()
-	f.Check(w.Price >= 0 && w.Technical >= 0 && w.Performance >= 0 && w.Price+w.Technical+w.Performance == 100,
-		"weights", "price, technical and performance must be zero or more and sum to 100")
-	f.Check(t.MinGrade >= item.MinGrade && t.MinGrade <= 5, "min_grade", fmt.Sprintf("must be between the transfer item's %d and 5", item.MinGrade))
-	f.Check(t.MinSocialWorkers >= item.MinSocialWorkers && t.MinSocialWorkers <= 10000, "min_social_workers",
-		fmt.Sprintf("must be at least the transfer item's %d (at most 10000)", item.MinSocialWorkers))
-	f.Check(t.MinBids >= 1 && t.MinBids <= 50, "min_bids", "must be between 1 and 50")
-	f.Check(!m.SingleSource || t.MinBids == 1, "min_bids", "must be 1 for a single-source tender")
-	f.Check(t.MaxWinners >= 1 && t.MaxWinners <= 50, "max_winners", "must be between 1 and 50")
-	f.Check(m.SeveralWinners || t.MaxWinners == 1, "max_winners", "only a venture philanthropy call has several winners")
-	f.Check(t.ChallengeDays >= 1 && t.ChallengeDays <= 60, "challenge_days", "must be between 1 and 60")
-	f.Check(!t.ClosesAt.IsZero(), "closes_at", "is required")
-	f.Check(!t.OpensAt.IsZero() && !t.OpensAt.Before(t.ClosesAt), "opens_at", "is required and must not be before closes_at")
-	f.Check(!t.QuestionsCloseAt.IsZero() && !t.QuestionsCloseAt.After(t.ClosesAt), "questions_close_at", "is required and must not be after closes_at")
-
 	// Communities: the transfer item's, or a subset of them.
 	slices.Sort(d.communities)
 	d.communities = slices.Compact(d.communities)
@@ -425,6 +438,9 @@ func (d *draft) validate(tx *gorm.DB, item catalog.View) error {
 			break
 		}
 	}
+	w := t.weights()
+	f.Check(w.Price >= 0 && w.Technical >= 0 && w.Performance >= 0 && w.Price+w.Technical+w.Performance == 100,
+		"weights", "price, technical and performance must be zero or more and sum to 100")
 	// Criteria: codes unique, maxima summing to the technical weight.
 	sum, seen := 0, map[string]bool{}
 	for i := range d.criteria {
@@ -439,27 +455,31 @@ func (d *draft) validate(tx *gorm.DB, item catalog.View) error {
 	}
 	f.Check((w.Technical == 0 && len(d.criteria) == 0) || (len(d.criteria) > 0 && sum == w.Technical),
 		"criteria", "the criteria's max_points must sum to the technical weight")
+	f.Check(t.MinGrade >= item.MinGrade && t.MinGrade <= 5, "min_grade", fmt.Sprintf("must be between the transfer item's %d and 5", item.MinGrade))
+	f.Check(t.MinSocialWorkers >= item.MinSocialWorkers && t.MinSocialWorkers <= 10000, "min_social_workers",
+		fmt.Sprintf("must be at least the transfer item's %d (at most 10000)", item.MinSocialWorkers))
+	f.Check(t.MinBids >= 1 && t.MinBids <= 50, "min_bids", "must be between 1 and 50")
+	f.Check(!m.SingleSource || t.MinBids == 1, "min_bids", "must be 1 for a single-source tender")
+	f.Check(t.MaxWinners >= 1 && t.MaxWinners <= 50, "max_winners", "must be between 1 and 50")
+	f.Check(m.SeveralWinners || t.MaxWinners == 1, "max_winners", "only a venture philanthropy call has several winners")
+	f.Check(t.ChallengeDays >= 1 && t.ChallengeDays <= 60, "challenge_days", "must be between 1 and 60")
+	f.Check(!t.QuestionsCloseAt.IsZero() && !t.QuestionsCloseAt.After(t.ClosesAt), "questions_close_at", "is required and must not be after closes_at")
+	f.Check(!t.ClosesAt.IsZero(), "closes_at", "is required")
+	f.Check(!t.OpensAt.IsZero() && !t.OpensAt.Before(t.ClosesAt), "opens_at", "is required and must not be before closes_at")
 	// The committee: an odd number, three or more, of the district's evaluators.
 	slices.Sort(d.committee)
 	d.committee = slices.Compact(d.committee)
 	f.Check(len(d.committee) >= 3 && len(d.committee)%2 == 1 && len(d.committee) <= 25, "committee_user_ids", "must name an odd number of evaluators, at least 3 (at most 25)")
-	slices.Sort(d.invited)
-	d.invited = slices.Compact(d.invited)
-	switch {
-	case m.SingleSource:
-		f.Check(len(d.invited) == 1, "invited_organization_ids", "a single-source tender names exactly one organization")
-	case m.Invited:
-		f.Check(len(d.invited) >= 1 && len(d.invited) <= 100, "invited_organization_ids", "an invited tender names 1 to 100 organizations")
-	default:
-		f.Check(len(d.invited) == 0, "invited_organization_ids", "only an invited or single-source tender names organizations")
-	}
 	if err := f.Err(); err != nil {
 		return err
 	}
-	// Checks against other rows.
-	var districtID int64
-	if err := tx.Table("subdistricts").Select("district_id").Where("id = ?", t.SubdistrictID).Take(&districtID).Error; err != nil {
-		return fmt.Errorf("district of subdistrict %d: %w", t.SubdistrictID, err)
+	// Checks against other rows, in the same order.
+	var n int64
+	if len(d.invited) > 0 {
+		if err := tx.Table("organizations").Where("id IN ?", d.invited).Count(&n).Error; err != nil {
+			return fmt.Errorf("count invited organizations: %w", err)
+		}
+		f.Check(int(n) == len(d.invited), "invited_organization_ids", "must be registered organizations")
 	}
 	var acct fund.Account
 	err := tx.Where("id = ? AND subdistrict_id = ?", t.FundAccountID, t.SubdistrictID).Take(&acct).Error
@@ -467,25 +487,21 @@ func (d *draft) validate(tx *gorm.DB, item catalog.View) error {
 	case errors.Is(err, gorm.ErrRecordNotFound):
 		f.Add("fund_account_id", "must be a fund account of your subdistrict")
 	case err != nil:
-		return err
+		return fmt.Errorf("read fund account %d: %w", t.FundAccountID, err)
 	default:
-		var n int64
 		if err := tx.Table("fund_account_categories").Where("fund_account_id = ? AND category_code = ?", acct.ID, t.CategoryCode).Count(&n).Error; err != nil {
-			return err
+			return fmt.Errorf("read the categories of fund account %d: %w", acct.ID, err)
 		}
 		f.Check(n == 1, "fund_account_id", "the fund account is not earmarked for the tender's category")
 	}
-	var n int64
+	var districtID int64
+	if err := tx.Table("subdistricts").Select("district_id").Where("id = ?", t.SubdistrictID).Take(&districtID).Error; err != nil {
+		return fmt.Errorf("district of subdistrict %d: %w", t.SubdistrictID, err)
+	}
 	if err := tx.Table("users").Where("id IN ? AND role = 'evaluator' AND district_id = ? AND status = 'active'", d.committee, districtID).Count(&n).Error; err != nil {
-		return err
+		return fmt.Errorf("count committee evaluators: %w", err)
 	}
 	f.Check(int(n) == len(d.committee), "committee_user_ids", "must be active evaluators of your district")
-	if len(d.invited) > 0 {
-		if err := tx.Table("organizations").Where("id IN ?", d.invited).Count(&n).Error; err != nil {
-			return err
-		}
-		f.Check(int(n) == len(d.invited), "invited_organization_ids", "must be registered organizations")
-	}
 	return f.Err()
 }
 

@@ -109,7 +109,7 @@ func TestBrowserTender(t *testing.T) {
 		}
 		steps = append(steps,
 			chromedp.WaitVisible(css(`#bid-submit`)),
-			chromedp.SetValue(css(`#bid-price`), price),
+			chromedp.SetValue(css(`#bid-price_fen`), price),
 			chromedp.SetValue(css(`#bid-technical_proposal`), proposal),
 			chromedp.SetValue(css(`#bid-staffing_plan`), "持证社工 4 名，养老护理员 12 名，康复治疗师 1 名"),
 		)

@@ -322,7 +322,7 @@ func TestBrowserSignupCertifyPublish(t *testing.T) {
 		chromedp.Click(css(`#community_ids input[type="checkbox"]`)),
 		chromedp.SetValue(css(`#annual_quantity`), "600"),
 		chromedp.SendKeys(css(`#quantity_unit`), "人次"),
-		chromedp.SendKeys(css(`#unit_price`), "120"),
+		chromedp.SendKeys(css(`#unit_price_fen`), "120"),
 		chromedp.Click(css(`#save-item`)),
 		chromedp.WaitVisible(css(`#publish-item`)),
 	)
@@ -380,7 +380,7 @@ func TestBrowserFundAppropriateDonate(t *testing.T) {
 		t.Errorf("location after opening the account = %q, want its page", loc)
 	}
 	browse(t, ctx, "appropriate 80,000 yuan",
-		chromedp.SendKeys(css(`#approp-amount`), "80000"),
+		chromedp.SendKeys(css(`#approp-amount_fen`), "80000"),
 		chromedp.SendKeys(css(`#approp-document_ref`), "湖吴民〔2026〕21号"),
 		chromedp.SendKeys(css(`#approp-memo`), "慈善基金配套"),
 		chromedp.Click(css(`#approp-submit`)),
@@ -410,7 +410,7 @@ func TestBrowserFundAppropriateDonate(t *testing.T) {
 		chromedp.Click(css(`header a[href="/donate"]`)),
 		chromedp.WaitVisible(css(`#donate-submit`)),
 		chromedp.Click(css(fmt.Sprintf(`#donate-fund-%d`, id))),
-		chromedp.SendKeys(css(`#donate-amount`), "500"),
+		chromedp.SendKeys(css(`#donate-amount_fen`), "500"),
 		chromedp.SendKeys(css(`#donate-donor_name`), "热心市民"),
 	)
 	paused := pageValue(t, ctx, chromedp.WaitEvent(fetch.RequestPaused, nil, chromedp.Click(css(`#donate-submit`))))

@@ -350,8 +350,8 @@ func TestPagesTransferItemFormErrors(t *testing.T) {
 		form.Set("unit_price", "12.345")
 		r := officer.Post(t, "/items", form)
 		wantStatus(t, "POST /items with a bad price", r, http.StatusBadRequest)
-		wantBody(t, "POST /items with a bad price", r, `role="alert"`, `<a href="#unit_price">参考单价（元）</a>`,
-			`id="unit_price" name="unit_price" value="12.345" required aria-describedby="price-hint" aria-invalid="true"`, `value="价格有误的事项"`)
+		wantBody(t, "POST /items with a bad price", r, `role="alert"`, `<a href="#unit_price_fen">参考单价（元）</a>`,
+			`id="unit_price_fen" name="unit_price" value="12.345" required aria-describedby="price-hint" aria-invalid="true"`, `value="价格有误的事项"`)
 	})
 	t.Run("service refuses", func(t *testing.T) {
 		form := itemForm(servertest.CSRFToken(t, officer.Get(t, "/items/new")), "   ", category, nanjie)
@@ -361,7 +361,7 @@ func TestPagesTransferItemFormErrors(t *testing.T) {
 		wantStatus(t, "POST /items without a title", r, http.StatusBadRequest)
 		wantBody(t, "POST /items without a title", r, `role="alert"`, `<a href="#title">事项名称</a>`, `<a href="#annual_quantity">年度服务数量</a>`,
 			`<a href="#category_code">服务类别</a>`, "请选择服务类别", `id="title" name="title" value="   " required maxlength="300" aria-invalid="true"`)
-		wantNoBody(t, "POST /items without a title", r, `href="#unit_price"`)
+		wantNoBody(t, "POST /items without a title", r, `href="#unit_price_fen"`)
 	})
 	t.Run("english", func(t *testing.T) {
 		en := servertest.SignIn(t, e, "demo-officer")

@@ -142,8 +142,6 @@ func (h *Handler) refuseDecision(c *fiber.Ctx, err error, cert org.Certification
 	if !ok {
 		return err
 	}
-	alert = inFormOrder(alert, fmt.Sprintf("approve-%d-grade", cert.ID), fmt.Sprintf("approve-%d-valid_from", cert.ID),
-		fmt.Sprintf("approve-%d-valid_through", cert.ID))
 	context := fmt.Sprintf(h.pages.translate(lang, "queue.alert_"+action), cert.OrganizationName)
 	return h.renderQueue(c, status, cert.ID, action, f,
 		pageAlert{Context: context, Href: fmt.Sprintf("#cert-%d", cert.ID), formAlert: alert})

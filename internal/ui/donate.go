@@ -82,14 +82,14 @@ func (h *Handler) handleDonateSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		if errors.Is(err, payout.ErrNoDonations) {
 			return h.renderDonate(c, fiber.StatusBadRequest, f,
-				h.fieldAlert(c, "donate-fund", h.pages.translate(lang, "donate.fund"), "fielderr.donate.fund"))
+				h.fieldAlert(c, "donate-fund_account_id", h.pages.translate(lang, "donate.fund_account_id"), "fielderr.donate.fund_account_id"))
 		}
-		status, alert, ok := h.formProblem(c, renamed(err, "donate.", map[string]string{"fund_account_id": "fund", "amount_fen": "amount"}),
+		status, alert, ok := h.formProblem(c, inForm(err, "donate."),
 			h.dottedLabel(c))
 		if !ok {
 			return err
 		}
-		return h.renderDonate(c, status, f, inFormOrder(alert, "donate-fund", "donate-amount", "donate-donor_name"))
+		return h.renderDonate(c, status, f, alert)
 	}
 	return c.Redirect(checkout, fiber.StatusSeeOther)
 }

@@ -1,8 +1,6 @@
 package ui
 
 import (
-	"cmp"
-	"slices"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -87,19 +85,6 @@ func (h *Handler) fieldAlert(c *fiber.Ctx, anchor, label, messageKey string) for
 		bad:    map[string]bool{anchor: true}}
 }
 
-// inFormOrder lists the alert's fields in the order their inputs appear on
-// the form (the services list them by name); any other field comes last.
-func inFormOrder(a formAlert, anchors ...string) formAlert {
-	rank := func(anchor string) int {
-		if i := slices.Index(anchors, anchor); i >= 0 {
-			return i
-		}
-		return len(anchors)
-	}
-	slices.SortStableFunc(a.Fields, func(x, y fieldProblem) int { return cmp.Compare(rank(x.Anchor), rank(y.Anchor)) })
-	return a
-}
-
 // formValues returns every value posted for key, url-encoded or multipart.
 func formValues(c *fiber.Ctx, key string) []string {
 	var out []string
@@ -117,10 +102,10 @@ func formValues(c *fiber.Ctx, key string) []string {
 	return out
 }
 
-// renamed returns err with each bad field renamed (by names, else as it is)
-// and prefixed, so that a form's field messages (fielderr.prefix+field) and
-// labels do not collide with other forms'. Other errors are returned as they are.
-func renamed(err error, prefix string, names map[string]string) error {
+// inForm returns err with each bad field prefixed by the form it belongs to,
+// so that the fields, their messages (fielderr.prefix+field) and labels of the
+// forms on one page do not collide. Other errors are returned as they are.
+func inForm(err error, prefix string) error {
 	e, ok := apperr.As(err)
 	if !ok || e.Kind != apperr.Invalid || len(e.Fields) == 0 {
 		return err
@@ -128,16 +113,12 @@ func renamed(err error, prefix string, names map[string]string) error {
 	out := *e
 	out.Fields = make([]apperr.FieldError, len(e.Fields))
 	for i, f := range e.Fields {
-		name := f.Field
-		if n, ok := names[name]; ok {
-			name = n
-		}
-		out.Fields[i] = apperr.FieldError{Field: prefix + name, Message: f.Message}
+		out.Fields[i] = apperr.FieldError{Field: prefix + f.Field, Message: f.Message}
 	}
 	return &out
 }
 
-// dottedLabel names the fields of a form renamed with a prefix: the input's id
+// dottedLabel names the fields of a form prefixed by inForm: the input's id
 // is the field with "-" for ".", its label the message of the field's name.
 func (h *Handler) dottedLabel(c *fiber.Ctx) fieldLabel {
 	lang := language(c)

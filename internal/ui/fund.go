@@ -149,9 +149,6 @@ func (h *Handler) handleFundsPage(c *fiber.Ctx) error {
 	return h.renderFunds(c, fiber.StatusOK, fundForm{FiscalYear: strconv.Itoa(h.chinaYear()), Categories: map[string]bool{}}, formAlert{})
 }
 
-// fundFormOrder is the order of the fund form's inputs.
-var fundFormOrder = []string{"fund-fiscal_year", "fund-source", "fund-name", "fund-categories"}
-
 func (h *Handler) handleFundCreateSubmit(c *fiber.Ctx) error {
 	lang := language(c)
 	form := func(k string) string { return strings.TrimSpace(strings.Clone(c.FormValue(k))) }
@@ -172,11 +169,11 @@ func (h *Handler) handleFundCreateSubmit(c *fiber.Ctx) error {
 		if errors.Is(err, fund.ErrDuplicateAccount) {
 			return h.renderFunds(c, fiber.StatusConflict, f, h.fieldAlert(c, "fund-name", h.pages.translate(lang, "fund.name"), "taken.fund_name"))
 		}
-		status, alert, ok := h.formProblem(c, renamed(err, "fund.", nil), h.dottedLabel(c))
+		status, alert, ok := h.formProblem(c, inForm(err, "fund."), h.dottedLabel(c))
 		if !ok {
 			return err
 		}
-		return h.renderFunds(c, status, f, inFormOrder(alert, fundFormOrder...))
+		return h.renderFunds(c, status, f, alert)
 	}
 	return c.Redirect(fmt.Sprintf("/funds/%d?done=created", v.ID), fiber.StatusSeeOther)
 }
@@ -279,11 +276,11 @@ func (h *Handler) renderFund(c *fiber.Ctx, status int, id int64, in fundPageInpu
 	typed, filter, ferr := readPostingFilter(c)
 	v.Filter, v.Filtered = typed, typed != (postingFilterForm{})
 	if ferr != nil {
-		fstatus, falert, ok := h.formProblem(c, renamed(ferr, "filter.", nil), h.dottedLabel(c))
+		fstatus, falert, ok := h.formProblem(c, inForm(ferr, "filter."), h.dottedLabel(c))
 		if !ok {
 			return ferr
 		}
-		v.FilterAlert = inFormOrder(falert, "filter-kind", "filter-from", "filter-until")
+		v.FilterAlert = falert
 		if status == fiber.StatusOK {
 			status = fstatus
 		}
@@ -368,14 +365,13 @@ func (h *Handler) handleAppropriationSubmit(c *fiber.Ctx) error {
 	_, err = h.Funds.Appropriate(c.UserContext(), request.Actor(c), id, fund.AppropriationInput{Amount: amount, DocumentRef: f.DocumentRef,
 		Memo: f.Memo, IdempotencyKey: f.Key})
 	if err != nil {
-		status, alert, ok := h.formProblem(c, renamed(err, "approp.", map[string]string{"amount_fen": "amount"}), h.dottedLabel(c))
+		status, alert, ok := h.formProblem(c, inForm(err, "approp."), h.dottedLabel(c))
 		if !ok {
 			return err
 		}
 		if errors.Is(err, fund.ErrKeyReused) {
 			f.Key = "" // this form was posted before with other values: a new one may be posted
 		}
-		alert = inFormOrder(alert, "approp-amount", "approp-document_ref", "approp-memo")
 		return h.renderFund(c, status, id, fundPageInput{approp: f, alert: h.fundSection(c, "appropriate", alert)})
 	}
 	return c.Redirect(fmt.Sprintf("/funds/%d?done=appropriated#postings", id), fiber.StatusSeeOther)
@@ -394,7 +390,7 @@ func (h *Handler) handleCorrectionSubmit(c *fiber.Ctx) error {
 	reason := strings.Clone(c.FormValue("reason"))
 	if _, err := h.Funds.Correct(c.UserContext(), request.Actor(c), id, postingID, reason); err != nil {
 		anchor := fmt.Sprintf("correct-%d-reason", postingID)
-		status, alert, ok := h.formProblem(c, renamed(err, "correct.", nil), func(field string) (string, string) {
+		status, alert, ok := h.formProblem(c, inForm(err, "correct."), func(field string) (string, string) {
 			return anchor, h.pages.translate(lang, field)
 		})
 		if !ok {

@@ -94,7 +94,7 @@ func TestPagesFundAppropriation(t *testing.T) {
 	token, key := fundPageForm(t, fin, id)
 	path := fmt.Sprintf("/funds/%d/appropriations", id)
 	r = fin.Post(t, path, url.Values{"csrf_token": {token}, "idempotency_key": {key}, "amount": {"五万"}, "document_ref": {""}})
-	wantFormAlert(t, "POST an appropriation of 五万 without a document", r, http.StatusBadRequest, "approp-amount", "approp-document_ref")
+	wantFormAlert(t, "POST an appropriation of 五万 without a document", r, http.StatusBadRequest, "approp-amount_fen", "approp-document_ref")
 	wantBody(t, "POST an appropriation of 五万", r, `value="五万"`, `value="`+key+`"`)
 	form := url.Values{"csrf_token": {token}, "idempotency_key": {key}, "amount": {"50,000"}, "document_ref": {"湖吴财社〔2026〕30号"},
 		"memo": {"社区发展基金首期"}}
@@ -345,10 +345,10 @@ func TestPagesDonation(t *testing.T) {
 		form    url.Values
 		anchors []string
 	}{
-		{"no fund, half a yuan", url.Values{"amount": {"0.5"}}, []string{"donate-fund", "donate-amount"}},
-		{"a closed fund", url.Values{"fund_account_id": {fmt.Sprint(closed)}, "amount": {"100"}}, []string{"donate-fund"}},
-		{"too much", url.Values{"fund_account_id": {fmt.Sprint(open)}, "amount": {"1000000.01"}}, []string{"donate-amount"}},
-		{"three decimals", url.Values{"fund_account_id": {fmt.Sprint(open)}, "amount": {"10.001"}}, []string{"donate-amount"}},
+		{"no fund, half a yuan", url.Values{"amount": {"0.5"}}, []string{"donate-fund_account_id", "donate-amount_fen"}},
+		{"a closed fund", url.Values{"fund_account_id": {fmt.Sprint(closed)}, "amount": {"100"}}, []string{"donate-fund_account_id"}},
+		{"too much", url.Values{"fund_account_id": {fmt.Sprint(open)}, "amount": {"1000000.01"}}, []string{"donate-amount_fen"}},
+		{"three decimals", url.Values{"fund_account_id": {fmt.Sprint(open)}, "amount": {"10.001"}}, []string{"donate-amount_fen"}},
 	} {
 		tt.form.Set("csrf_token", token)
 		wantFormAlert(t, "POST /donate with "+tt.name, anon.Post(t, "/donate", tt.form), http.StatusBadRequest, tt.anchors...)

@@ -417,9 +417,6 @@ func (h *Handler) editorLabel(c *fiber.Ctx, metrics []catalog.MetricTemplate) fi
 				}
 			}
 		}
-		if field == "unit_price_fen" {
-			field = "unit_price"
-		}
 		return field, h.pages.translate(lang, "item."+field)
 	}
 }

@@ -24,11 +24,6 @@ import (
 // orgTypes are the organization types in display order.
 var orgTypes = []org.Type{org.SocialServiceInstitution, org.SocialGroup, org.Foundation, org.Enterprise}
 
-// orgFormOrder is the order of the organization form's inputs.
-var orgFormOrder = []string{"legal_name", "credit_code", "district_id", "org_type", "registration_date", "legal_representative",
-	"contact_name", "contact_phone", "contact_email", "address", "staff_count", "certified_social_workers",
-	"admin-username", "admin-display_name", "admin-password", "admin-password_confirm"}
-
 // sendDocument sends a stored document as an attachment with its checked
 // content type, with the headers of the API's download: never for the browser
 // to render inline.
@@ -182,7 +177,7 @@ func (h *Handler) handleSignupSubmit(c *fiber.Ctx) error {
 		if !ok {
 			return err
 		}
-		v.Alert = inFormOrder(alert, orgFormOrder...)
+		v.Alert = alert
 		return h.renderOrgForm(c, status, v)
 	}
 	tokens, err := h.Auth.Login(ctx, v.Account.Username, password, request.Client(c))
@@ -223,7 +218,7 @@ func (h *Handler) handleOrgProfileSubmit(c *fiber.Ctx) error {
 		if !ok {
 			return err
 		}
-		return h.renderOrgForm(c, status, orgFormView{Form: f, Alert: inFormOrder(alert, orgFormOrder...)})
+		return h.renderOrgForm(c, status, orgFormView{Form: f, Alert: alert})
 	}
 	return c.Redirect("/org?done=profile", fiber.StatusSeeOther)
 }
@@ -398,7 +393,6 @@ func (h *Handler) handleMemberInviteSubmit(c *fiber.Ctx) error {
 			if !ok {
 				return err
 			}
-			alert = inFormOrder(alert, "member-username", "member-display_name", "member-password")
 		}
 		return h.renderOrg(c, status, orgView{Invite: f, Alert: h.sectionAlert(c, "members", alert)})
 	}
@@ -497,7 +491,6 @@ func (h *Handler) handleApplySubmit(c *fiber.Ctx) error {
 		if !ok {
 			return err
 		}
-		alert = inFormOrder(alert, "apply-district_id", "apply-categories", "apply-statement", "apply-document_ids")
 		return h.renderOrg(c, status, orgView{Apply: f, Alert: h.sectionAlert(c, "certifications", alert)})
 	}
 	return c.Redirect("/org?done=applied#certifications", fiber.StatusSeeOther)

@@ -75,6 +75,20 @@ func wantFormAlert(t *testing.T, what string, r servertest.Response, status int,
 	}
 }
 
+// wantAlertOrder fails unless r's alert links to the anchors in this order.
+func wantAlertOrder(t *testing.T, what string, r servertest.Response, anchors ...string) {
+	t.Helper()
+	body, last := string(r.Body), -1
+	for _, a := range anchors {
+		i := strings.Index(body, `href="#`+a+`"`)
+		if i < 0 || i < last {
+			t.Errorf("%s: the alert's link to #%s is missing or out of the order %v", what, a, anchors)
+			return
+		}
+		last = i
+	}
+}
+
 func TestPagesSignup(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t)
@@ -146,7 +160,9 @@ func TestPagesSignup(t *testing.T) {
 		form.Set("certified_social_workers", "99")
 		r := p.Post(t, "/signup", form)
 		wantFormAlert(t, "POST /signup with bad fields", r, http.StatusBadRequest,
-			"credit_code", "legal_name", "certified_social_workers", "admin-username", "admin-password")
+			"legal_name", "credit_code", "certified_social_workers", "admin-username", "admin-password")
+		// The alert lists them in the form's order, as the service checked them.
+		wantAlertOrder(t, "POST /signup with bad fields", r, "legal_name", "credit_code", "certified_social_workers", "admin-username", "admin-password")
 
 		form = signupForm(pageToken(t, p, "/signup"), servertest.CreditCode(t, "52330502MJ7000003"), "密码不一致测试中心", "mismatch", district)
 		form.Set("admin.password_confirm", "another long password")

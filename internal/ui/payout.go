@@ -116,7 +116,7 @@ func (h *Handler) handlePayoutConfirmSubmit(c *fiber.Ctx) error {
 	reference := strings.TrimSpace(strings.Clone(c.FormValue("reference")))
 	if _, err := h.Payouts.ConfirmManual(c.UserContext(), request.Actor(c), id, reference); err != nil {
 		anchor := fmt.Sprintf("confirm-%d-reference", id)
-		status, alert, ok := h.formProblem(c, renamed(err, "confirm.", nil), func(field string) (string, string) {
+		status, alert, ok := h.formProblem(c, inForm(err, "confirm."), func(field string) (string, string) {
 			return anchor, h.pages.translate(lang, field)
 		})
 		if !ok {

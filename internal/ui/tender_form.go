@@ -294,12 +294,6 @@ func (f *tenderForm) input() (tender.Input, error) {
 	return in, bad.Err()
 }
 
-// tenderFormOrder are the wizard's inputs in form order, for the alert.
-var tenderFormOrder = []string{"tf-title", "tf-description", "tf-purchase_method", "tf-justification", "tf-invited", "tf-fund_account_id",
-	"tf-ceiling_fen", "tf-service_start", "tf-service_end", "tf-community_ids", "tf-weights", "tf-criteria", "tf-metric_targets",
-	"tf-min_grade", "tf-min_social_workers", "tf-min_bids", "tf-max_winners", "tf-challenge_days", "tf-questions_close_at",
-	"tf-closes_at", "tf-opens_at", "tf-committee"}
-
 // tenderFormName names the wizard's fields for an alert.
 func (h *Handler) tenderFormName(c *fiber.Ctx, f tenderForm, item catalog.View) func(string) (string, string) {
 	lang := language(c)
@@ -450,7 +444,7 @@ func (h *Handler) handleTenderCreateSubmit(c *fiber.Ctx) error {
 		if !ok {
 			return err
 		}
-		return h.renderTenderForm(c, status, 0, item, f, inFormOrder(alert, tenderFormOrder...))
+		return h.renderTenderForm(c, status, 0, item, f, alert)
 	}
 	return c.Redirect(fmt.Sprintf("/tenders/%d?done=created", v.ID), fiber.StatusSeeOther)
 }

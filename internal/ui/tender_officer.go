@@ -332,7 +332,7 @@ func (h *Handler) handleTenderEditSubmit(c *fiber.Ctx) error {
 		if errors.Is(err, tender.ErrNotDraft) {
 			return h.renderTender(c, status, t.ID, tenderInput{alert: pageAlert{formAlert: alert}})
 		}
-		return h.renderTenderForm(c, status, t.ID, item, f, inFormOrder(alert, tenderFormOrder...))
+		return h.renderTenderForm(c, status, t.ID, item, f, alert)
 	}
 	return c.Redirect(fmt.Sprintf("/tenders/%d?done=saved", t.ID), fiber.StatusSeeOther)
 }

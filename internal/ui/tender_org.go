@@ -232,8 +232,6 @@ func (h *Handler) handleBidSubmitPage(c *fiber.Ctx) error {
 			return "bid-commitments", h.pages.translate(lang, "bid.commitments")
 		case strings.HasPrefix(field, "attachments"):
 			return "bid-attachments", h.pages.translate(lang, "bid.attachments")
-		case field == "price_fen":
-			return "bid-price", h.pages.translate(lang, "bid.price")
 		}
 		return "bid-" + generic, h.pages.translate(lang, "bid."+generic)
 	}
@@ -242,7 +240,6 @@ func (h *Handler) handleBidSubmitPage(c *fiber.Ctx) error {
 		if !ok {
 			return err
 		}
-		alert = inFormOrder(alert, "bid-price", "bid-technical_proposal", "bid-staffing_plan")
 		return h.renderOpportunity(c, status, id, tenderInput{bid: &f, alert: h.tenderSection(c, "bid", alert)})
 	}
 	return c.Redirect(fmt.Sprintf("/opportunities/%d?done=submitted#receipt", id), fiber.StatusSeeOther)

@@ -335,10 +335,10 @@ func TestPagesTenderBidding(t *testing.T) {
 
 	// Bids refused, then sealed with a file.
 	r = bidder.PostMultipart(t, path+"/bid", url.Values{"csrf_token": {token}, "price": {"九十万"}, "technical_proposal": {""}}, "attachments", nil)
-	wantFormAlert(t, "POST a bid without a price, proposal or commitments", r, http.StatusBadRequest, "bid-price",
+	wantFormAlert(t, "POST a bid without a price, proposal or commitments", r, http.StatusBadRequest, "bid-price_fen",
 		"bid-commit-"+v.Metrics[0].Code)
 	r = bidder.PostMultipart(t, path+"/bid", bidForm(token, "600000", "方案", v), "attachments", nil)
-	wantFormAlert(t, "POST a bid above the ceiling", r, http.StatusBadRequest, "bid-price")
+	wantFormAlert(t, "POST a bid above the ceiling", r, http.StatusBadRequest, "bid-price_fen")
 	wantBody(t, "POST a bid above the ceiling", r, `value="600000"`)
 	const canaryPrice, canaryText, canaryFile = "432,109.87", "CANARY-PROPOSAL-7781", "CANARY-FILE-5531"
 	r = bidder.PostMultipart(t, path+"/bid", bidForm(token, canaryPrice, "技术方案 "+canaryText, v),
