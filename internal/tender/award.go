@@ -171,6 +171,14 @@ func defaultWinners(t Tender, rows []ScoreRow) []int64 {
 	return out
 }
 
+// DefaultWinners returns the bids an award proposal of v names when the
+// officer names none (ProposeAward): the top-ranked bid of the score table's
+// rows, or for several winners the bids in rank order that fit within the
+// ceiling, at most MaxWinners.
+func (v View) DefaultWinners(rows []ScoreRow) []int64 {
+	return defaultWinners(Tender{PurchaseMethod: v.PurchaseMethod, MaxWinners: v.MaxWinners, CeilingFen: v.CeilingFen}, rows)
+}
+
 // ProposeAward proposes the award of an evaluated tender and freezes the score
 // table with it; the proposal is public for the challenge period.
 func (s *Service) ProposeAward(ctx context.Context, by access.Actor, id int64, in AwardInput) (AwardProposalView, error) {

@@ -213,9 +213,22 @@ func (s *Service) SubmitBid(ctx context.Context, by access.Actor, tenderID int64
 	return r, err
 }
 
-// WithdrawBid withdraws the organization's active bid before the close.
+// WithdrawBid withdraws the organization's active bid before the close. It
+// returns apperr.ErrNotFound for a bid that is not the organization's,
+// ErrClosed after the close, ErrNotActive for a bid withdrawn or replaced.
 func (s *Service) WithdrawBid(ctx context.Context, by access.Actor, bidID int64) (Receipt, error) {
-	if !by.Is(access.OrgAdmin, access.OrgMember) {
+	return s.withdraw(ctx, by, 0, bidID)
+}
+
+// WithdrawTenderBid is WithdrawBid for a bid named with its tender: a bid of
+// another tender is apperr.ErrNotFound.
+func (s *Service) WithdrawTenderBid(ctx context.Context, by access.Actor, tenderID, bidID int64) (Receipt, error) {
+	return s.withdraw(ctx, by, tenderID, bidID)
+}
+
+// withdraw withdraws bid bidID, of tender tenderID unless that is 0.
+func (s *Service) withdraw(ctx context.Context, by access.Actor, tenderID, bidID int64) (Receipt, error) {
+	if !by.Is(access.OrgStaff...) {
 		return Receipt{}, apperr.ErrForbidden
 	}
 	now := s.clock.Now()
@@ -226,6 +239,9 @@ func (s *Service) WithdrawBid(ctx context.Context, by access.Actor, bidID int64)
 			Where("id = ? AND organization_id = ?", bidID, by.Scope.OrganizationID).Take(&b).Error; err != nil {
 			return notFound(err)
 		}
+		if tenderID != 0 && b.TenderID != tenderID {
+			return apperr.ErrNotFound
+		}
 		t, err := orgTender(tx, by, b.TenderID, true)
 		if err != nil {
 			return err
@@ -235,7 +251,7 @@ func (s *Service) WithdrawBid(ctx context.Context, by access.Actor, bidID int64)
 		}
 		res := tx.Model(&Bid{}).Where("id = ? AND status = 'active'", b.ID).Updates(map[string]any{"status": "withdrawn", "ended_at": now})
 		if res.Error != nil {
-			return res.Error
+			return fmt.Errorf("withdraw bid %d: %w", b.ID, res.Error)
 		}
 		if res.RowsAffected != 1 {
 			return ErrNotActive

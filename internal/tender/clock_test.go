@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/tender"
 )
@@ -120,8 +121,12 @@ func TestWithdrawReplaceUntilClose(t *testing.T) {
 		t.Errorf("replacement replaces_id = %v, want %d", second.ReplacesID, first.BidID)
 	}
 	other := w.bid(w.orgs[1], v.ID, 46_000_000)
-	if _, err := w.svc.WithdrawBid(ctx, w.orgs[1], other.BidID); err != nil {
-		t.Fatalf("WithdrawBid() before close error = %v", err)
+	// Named with another tender, the bid is not found and stays active.
+	if _, err := w.svc.WithdrawTenderBid(ctx, w.orgs[1], v.ID+1000, other.BidID); !errors.Is(err, apperr.ErrNotFound) {
+		t.Errorf("WithdrawTenderBid(another tender) error = %v, want %v", err, apperr.ErrNotFound)
+	}
+	if _, err := w.svc.WithdrawTenderBid(ctx, w.orgs[1], v.ID, other.BidID); err != nil {
+		t.Fatalf("WithdrawTenderBid() before close error = %v", err)
 	}
 	w.clock.Set(v.ClosesAt)
 	if _, err := w.svc.SubmitBid(ctx, w.orgs[0], v.ID, w.body(46_000_000, "再次替换")); !errors.Is(err, tender.ErrClosed) {

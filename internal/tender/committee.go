@@ -64,8 +64,8 @@ func (s *Service) Declare(ctx context.Context, by access.Actor, tenderID int64, 
 		}
 		res := tx.Model(&member{}).Where("tender_id = ? AND user_id = ? AND declared_at IS NULL", t.ID, by.UserID).
 			Updates(map[string]any{"declared_at": now, "conflict": conflict, "statement": statement, "recused": conflict})
-		if res.Error != nil || res.RowsAffected != 1 {
-			return fmt.Errorf("declare: %v (%d rows)", res.Error, res.RowsAffected)
+		if err := oneRow(res, "declare on tender %d", t.ID); err != nil {
+			return err
 		}
 		var name string
 		if err := tx.Table("users").Select("coalesce(nullif(display_name, ''), username)").Where("id = ?", by.UserID).Take(&name).Error; err != nil {

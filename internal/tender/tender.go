@@ -706,8 +706,8 @@ func (s *Service) Publish(ctx context.Context, by access.Actor, id int64) (View,
 			return err
 		}
 		res := tx.Model(&Tender{}).Where("id = ? AND status = ?", t.ID, StatusDraft).Updates(map[string]any{"status": StatusPublished, "published_at": now, "updated_at": now})
-		if res.Error != nil || res.RowsAffected != 1 {
-			return fmt.Errorf("publish tender %d: %v (%d rows)", id, res.Error, res.RowsAffected)
+		if err := oneRow(res, "publish tender %d", id); err != nil {
+			return err
 		}
 		if err := audit.Record(tx, by, "tender.publish", "tender", id, map[string]any{"ceiling_fen": t.CeilingFen, "closes_at": t.ClosesAt, "opens_at": t.OpensAt}); err != nil {
 			return err
@@ -755,6 +755,18 @@ func (s *Service) Cancel(ctx context.Context, by access.Actor, id int64, reason 
 	return s.Get(ctx, by, id)
 }
 
+// oneRow returns an error naming what was being done unless res, a guarded
+// update of a row locked before, changed exactly that row.
+func oneRow(res *gorm.DB, what string, args ...any) error {
+	switch {
+	case res.Error != nil:
+		return fmt.Errorf("%s: %w", fmt.Sprintf(what, args...), res.Error)
+	case res.RowsAffected != 1:
+		return fmt.Errorf("%s: %d rows changed, want 1", fmt.Sprintf(what, args...), res.RowsAffected)
+	}
+	return nil
+}
+
 // Cancellable reports whether a tender in the state may be cancelled: in any
 // state until it is awarded, unless it is cancelled or failed already. Cancel
 // refuses the others with ErrNotCancellable; a page offers cancelling by it.
@@ -774,8 +786,8 @@ func cancelTx(tx *gorm.DB, by access.Actor, t Tender, reason string, now time.Ti
 	}
 	res := tx.Model(&Tender{}).Where("id = ? AND status = ?", t.ID, t.Status).
 		Updates(map[string]any{"status": StatusCancelled, "status_reason": reason, "ended_at": now, "updated_at": now})
-	if res.Error != nil || res.RowsAffected != 1 {
-		return fmt.Errorf("cancel tender %d: %v (%d rows)", t.ID, res.Error, res.RowsAffected)
+	if err := oneRow(res, "cancel tender %d", t.ID); err != nil {
+		return err
 	}
 	if err := tx.Model(&AwardProposal{}).Where("tender_id = ? AND status = 'proposed'", t.ID).Updates(map[string]any{"status": "withdrawn", "ended_at": now}).Error; err != nil {
 		return err

@@ -15,7 +15,6 @@ import (
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/catalog"
-	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/request"
 	"github.com/jiedao-market/jiedao/internal/tender"
 )
@@ -75,16 +74,10 @@ func (h *Handler) renderTender(c *fiber.Ctx, status int, id int64, in tenderInpu
 		if in.award != nil {
 			v.AwardForm = *in.award
 		} else {
-			v.AwardForm = awardForm{BidIDs: map[int64]bool{table.Rows[0].BidID: true}}
-			if v.SeveralWinners {
-				var sum money.Fen
-				v.AwardForm.BidIDs = map[int64]bool{}
-				for _, r := range table.Rows {
-					if len(v.AwardForm.BidIDs) < t.MaxWinners && sum+r.PriceFen <= t.CeilingFen {
-						v.AwardForm.BidIDs[r.BidID] = true
-						sum += r.PriceFen
-					}
-				}
+			// The service's default, which an empty form would propose too.
+			v.AwardForm = awardForm{BidIDs: map[int64]bool{}}
+			for _, id := range t.DefaultWinners(table.Rows) {
+				v.AwardForm.BidIDs[id] = true
 			}
 		}
 	}

@@ -252,14 +252,7 @@ func (h *Handler) handleWithdrawSubmit(c *fiber.Ctx) error {
 	}
 	return h.orgAction(c, "receipt", "withdrawn", tenderInput{}, h.prefixed(c, "bid-"),
 		func(ctx context.Context, a access.Actor, id int64) error {
-			t, err := h.Tenders.Get(ctx, a, id)
-			if err != nil {
-				return err
-			}
-			if t.MyBid == nil || t.MyBid.ID != bidID {
-				return apperr.ErrNotFound
-			}
-			_, err = h.Tenders.WithdrawBid(ctx, a, bidID)
+			_, err := h.Tenders.WithdrawTenderBid(ctx, a, id, bidID)
 			return err
 		})
 }
