@@ -99,11 +99,7 @@ func (h *Handler) handleUserList(c *fiber.Ctx) error {
 }
 
 func (h *Handler) handleUserGet(c *fiber.Ctx) error {
-	id, err := request.ParamID(c, "id")
-	if err != nil {
-		return err
-	}
-	u, err := h.Auth.GetUser(c.UserContext(), id)
+	u, err := request.ReadPublic(c, h.Auth.GetUser)
 	if err != nil {
 		return err
 	}

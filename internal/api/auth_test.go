@@ -17,7 +17,7 @@ import (
 
 	"github.com/jiedao-market/jiedao/internal/audit"
 	"github.com/jiedao-market/jiedao/internal/auth"
-	"github.com/jiedao-market/jiedao/internal/server/servertest"
+	"github.com/jiedao-market/jiedao/internal/servertest"
 )
 
 // authScope and authProfile decode GET /api/v1/me.
@@ -144,7 +144,7 @@ func authEntries(t *testing.T, e *servertest.Env, action string) []audit.Entry {
 
 func TestLoginSuccess(t *testing.T) {
 	t.Parallel()
-	district := func(e *servertest.Env) int64 { return e.IDOf(t, "districts", "code = ?", "330502") }
+	district := func(e *servertest.Env) int64 { return e.Demo(t).District }
 	tests := []struct {
 		name      string
 		username  string // as typed
@@ -158,17 +158,17 @@ func TestLoginSuccess(t *testing.T) {
 			func(e *servertest.Env) authScope { return authScope{DistrictID: district(e)} }},
 		{"subdistrict officer carries its district", "demo-officer", "demo-officer", "procurement_officer",
 			func(e *servertest.Env) authScope {
-				return authScope{DistrictID: district(e), SubdistrictID: e.IDOf(t, "subdistricts", "code = ?", "330502003")}
+				return authScope{DistrictID: district(e), SubdistrictID: e.Demo(t).SubA}
 			}},
 		{"org admin", "demo-org", "demo-org", "org_admin",
 			func(e *servertest.Env) authScope {
-				return authScope{OrganizationID: e.IDOf(t, "organizations", "credit_code = ?", "52330502MJ526018XR")}
+				return authScope{OrganizationID: e.Demo(t).Org1}
 			}},
 		{"resident", "demo-resident", "demo-resident", "resident",
 			func(*servertest.Env) authScope { return authScope{} }},
 		{"username trimmed and case-insensitive", "  Demo-Officer2 ", "demo-officer2", "procurement_officer",
 			func(e *servertest.Env) authScope {
-				return authScope{DistrictID: district(e), SubdistrictID: e.IDOf(t, "subdistricts", "code = ?", "330502004")}
+				return authScope{DistrictID: district(e), SubdistrictID: e.Demo(t).SubB}
 			}},
 	}
 	for _, tt := range tests {
@@ -683,7 +683,7 @@ func TestAuthUserChanges(t *testing.T) {
 			admin := e.Token(t, "demo-admin")
 			old := e.Token(t, "demo-officer2")
 			id := e.IDOf(t, "users", "username = ?", "demo-officer2")
-			sub := e.IDOf(t, "subdistricts", "code = ?", "330502004")
+			sub := e.Demo(t).SubB
 			r := patch(e, admin, id, map[string]any{"role": "finance_officer", "subdistrict_id": sub})
 			authOK(t, "PATCH role", r, http.StatusOK)
 

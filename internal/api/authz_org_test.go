@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/jiedao-market/jiedao/internal/org"
-	"github.com/jiedao-market/jiedao/internal/server/servertest"
+	"github.com/jiedao-market/jiedao/internal/servertest"
 )
 
 // azOrgCategory is the guidance-catalog category the matrix's applications name.

@@ -7,7 +7,7 @@ import (
 
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/payout"
-	"github.com/jiedao-market/jiedao/internal/server/servertest"
+	"github.com/jiedao-market/jiedao/internal/servertest"
 )
 
 // azPayoutShared is what the payout rows of one matrix group share: the

@@ -10,24 +10,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/jiedao-market/jiedao/internal/server/servertest"
+	"github.com/jiedao-market/jiedao/internal/servertest"
 )
 
 // azIdentities are the callers of the authorization matrix, in the column order
 // of azWant: nobody, then the ten demo accounts.
-var azIdentities = [11]string{
-	"anonymous",
-	"demo-admin",     // platform_admin
-	"demo-district",  // district_admin of 吴兴区
-	"demo-officer",   // procurement_officer of 爱山 (A)
-	"demo-finance",   // finance_officer of 爱山 (A)
-	"demo-evaluator", // evaluator of 吴兴区
-	"demo-org",       // org_admin of 康乐 (org 1)
-	"demo-officer2",  // procurement_officer of 飞英 (B)
-	"demo-org2",      // org_admin of 社会工作者协会 (org 2)
-	"demo-member",    // org_member of 康乐 (org 1)
-	"demo-resident",  // resident
-}
+var azIdentities = servertest.Identities
 
 // azWant is the expected status per identity, in the order of azIdentities.
 type azWant [11]int
@@ -63,14 +51,14 @@ func newAzFixture(t *testing.T) *azFixture {
 	f := &azFixture{
 		e:        e,
 		tokens:   map[string]string{"anonymous": ""},
-		district: e.IDOf(t, "districts", "code = ?", "330502"),
-		subA:     e.IDOf(t, "subdistricts", "code = ?", "330502003"),
-		subB:     e.IDOf(t, "subdistricts", "code = ?", "330502004"),
-		commA:    e.IDOf(t, "communities", "code = ?", "330502003001"),
-		commB:    e.IDOf(t, "communities", "code = ?", "330502004001"),
-		org1:     e.IDOf(t, "organizations", "credit_code = ?", "52330502MJ526018XR"),
-		org2:     e.IDOf(t, "organizations", "credit_code = ?", "51330502MJ016613XH"),
-		resident: e.IDOf(t, "users", "username = ?", "demo-resident"),
+		district: e.Demo(t).District,
+		subA:     e.Demo(t).SubA,
+		subB:     e.Demo(t).SubB,
+		commA:    e.Demo(t).CommA,
+		commB:    e.Demo(t).CommB,
+		org1:     e.Demo(t).Org1,
+		org2:     e.Demo(t).Org2,
+		resident: e.Demo(t).Resident,
 	}
 	for _, who := range azIdentities[1:] {
 		f.tokens[who] = e.Token(t, who)

@@ -101,11 +101,7 @@ func (h *Handler) handleMetricRetire(c *fiber.Ctx) error {
 }
 
 func (h *Handler) handleGuidanceList(c *fiber.Ctx) error {
-	id, err := request.ParamID(c, "id")
-	if err != nil {
-		return err
-	}
-	list, err := h.Catalog.ListGuidance(c.UserContext(), id)
+	list, err := request.ReadPublic(c, h.Catalog.ListGuidance)
 	if err != nil {
 		return err
 	}
@@ -228,11 +224,7 @@ func (h *Handler) handleItemUpdate(c *fiber.Ctx) error {
 }
 
 func (h *Handler) handleItemPublish(c *fiber.Ctx) error {
-	id, err := request.ParamID(c, "id")
-	if err != nil {
-		return err
-	}
-	v, err := h.Catalog.PublishItem(c.UserContext(), request.Actor(c), id)
+	v, err := request.Read(c, h.Catalog.PublishItem)
 	if err != nil {
 		return err
 	}
@@ -240,11 +232,7 @@ func (h *Handler) handleItemPublish(c *fiber.Ctx) error {
 }
 
 func (h *Handler) handleItemRetire(c *fiber.Ctx) error {
-	id, err := request.ParamID(c, "id")
-	if err != nil {
-		return err
-	}
-	v, err := h.Catalog.RetireItem(c.UserContext(), request.Actor(c), id)
+	v, err := request.Read(c, h.Catalog.RetireItem)
 	if err != nil {
 		return err
 	}
@@ -252,11 +240,7 @@ func (h *Handler) handleItemRetire(c *fiber.Ctx) error {
 }
 
 func (h *Handler) handleItemVersions(c *fiber.Ctx) error {
-	id, err := request.ParamID(c, "id")
-	if err != nil {
-		return err
-	}
-	list, err := h.Catalog.Versions(c.UserContext(), request.Actor(c), id)
+	list, err := request.Read(c, h.Catalog.Versions)
 	if err != nil {
 		return err
 	}
@@ -297,11 +281,7 @@ func (h *Handler) handlePublicItemList(c *fiber.Ctx) error {
 }
 
 func (h *Handler) handlePublicItemGet(c *fiber.Ctx) error {
-	id, err := request.ParamID(c, "id")
-	if err != nil {
-		return err
-	}
-	v, err := h.Catalog.PublicItem(c.UserContext(), id)
+	v, err := request.ReadPublic(c, h.Catalog.PublicItem)
 	if err != nil {
 		return err
 	}

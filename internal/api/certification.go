@@ -28,11 +28,7 @@ func (h *Handler) handleCertificationList(c *fiber.Ctx) error {
 }
 
 func (h *Handler) handleCertificationGet(c *fiber.Ctx) error {
-	id, err := request.ParamID(c, "id")
-	if err != nil {
-		return err
-	}
-	cert, err := h.Orgs.GetCertification(c.UserContext(), request.Actor(c), id)
+	cert, err := request.Read(c, h.Orgs.GetCertification)
 	if err != nil {
 		return err
 	}

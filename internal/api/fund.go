@@ -42,11 +42,7 @@ func (h *Handler) handleFundCreate(c *fiber.Ctx) error {
 }
 
 func (h *Handler) handleFundGet(c *fiber.Ctx) error {
-	id, err := request.ParamID(c, "id")
-	if err != nil {
-		return err
-	}
-	v, err := h.Funds.Get(c.UserContext(), request.Actor(c), id)
+	v, err := request.Read(c, h.Funds.Get)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/money"
-	"github.com/jiedao-market/jiedao/internal/server/servertest"
+	"github.com/jiedao-market/jiedao/internal/servertest"
 )
 
 // fundChina is the time zone the posting filters and the CSV export speak.

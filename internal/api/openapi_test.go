@@ -10,7 +10,7 @@ import (
 
 	"github.com/jiedao-market/jiedao/internal/api"
 	"github.com/jiedao-market/jiedao/internal/catalog"
-	"github.com/jiedao-market/jiedao/internal/server/servertest"
+	"github.com/jiedao-market/jiedao/internal/servertest"
 	"github.com/jiedao-market/jiedao/internal/tender"
 )
 

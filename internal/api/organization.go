@@ -2,7 +2,6 @@ package api
 
 import (
 	"fmt"
-	"io"
 	"mime"
 	"time"
 
@@ -63,11 +62,7 @@ func (h *Handler) handleOrganizationList(c *fiber.Ctx) error {
 }
 
 func (h *Handler) handleOrganizationGet(c *fiber.Ctx) error {
-	id, err := request.ParamID(c, "id")
-	if err != nil {
-		return err
-	}
-	o, err := h.Orgs.Get(c.UserContext(), request.Actor(c), id)
+	o, err := request.Read(c, h.Orgs.Get)
 	if err != nil {
 		return err
 	}
@@ -153,11 +148,7 @@ func (r memberRequest) input() org.MemberInput {
 }
 
 func (h *Handler) handleMemberList(c *fiber.Ctx) error {
-	id, err := request.ParamID(c, "id")
-	if err != nil {
-		return err
-	}
-	list, err := h.Orgs.ListMembers(c.UserContext(), request.Actor(c), id)
+	list, err := request.Read(c, h.Orgs.ListMembers)
 	if err != nil {
 		return err
 	}
@@ -181,11 +172,7 @@ func (h *Handler) handleMemberAdd(c *fiber.Ctx) error {
 }
 
 func (h *Handler) handleDocumentList(c *fiber.Ctx) error {
-	id, err := request.ParamID(c, "id")
-	if err != nil {
-		return err
-	}
-	list, err := h.Orgs.ListDocuments(c.UserContext(), request.Actor(c), id)
+	list, err := request.Read(c, h.Orgs.ListDocuments)
 	if err != nil {
 		return err
 	}
@@ -221,22 +208,5 @@ func (h *Handler) handleDocumentUpload(c *fiber.Ctx) error {
 // handleDocumentDownload sends a stored document as an attachment with its
 // checked content type, never for the browser to render inline.
 func (h *Handler) handleDocumentDownload(c *fiber.Ctx) error {
-	id, err := request.ParamID(c, "id")
-	if err != nil {
-		return err
-	}
-	docID, err := request.ParamID(c, "doc")
-	if err != nil {
-		return err
-	}
-	doc, rc, err := h.Orgs.OpenDocument(c.UserContext(), request.Actor(c), id, docID)
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	body, err := io.ReadAll(rc)
-	if err != nil {
-		return fmt.Errorf("read document %d: %w", docID, err)
-	}
-	return request.SendAttachment(c, doc.ContentType, doc.OriginalName, body)
+	return request.SendDocument(c, "id", h.Orgs.OpenDocument)
 }

@@ -23,7 +23,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/config"
 	"github.com/jiedao-market/jiedao/internal/org"
-	"github.com/jiedao-market/jiedao/internal/server/servertest"
+	"github.com/jiedao-market/jiedao/internal/servertest"
 )
 
 // orgPDF is a minimal PDF document: what matters is the %PDF- signature the
@@ -357,8 +357,8 @@ func TestOrganizationDocuments(t *testing.T) {
 	t.Parallel()
 	cfg, root := orgUploadDirs(t)
 	e := servertest.NewEnvWith(t, cfg)
-	org1 := e.IDOf(t, "organizations", "credit_code = ?", "52330502MJ526018XR")
-	org2 := e.IDOf(t, "organizations", "credit_code = ?", "51330502MJ016613XH")
+	org1 := e.Demo(t).Org1
+	org2 := e.Demo(t).Org2
 	tokens := map[string]string{}
 	for _, who := range []string{"demo-org", "demo-org2", "demo-district", "demo-admin", "demo-officer"} {
 		tokens[who] = e.Token(t, who)

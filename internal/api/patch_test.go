@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/jiedao-market/jiedao/internal/server/servertest"
+	"github.com/jiedao-market/jiedao/internal/servertest"
 )
 
 // Partial edits are merged with the row as it is under its lock: concurrent
@@ -15,7 +15,7 @@ func TestPatchMergesUnderTheLock(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t)
 	officer := e.Token(t, "demo-officer")
-	id := e.IDOf(t, "communities", "code = ?", "330502003001")
+	id := e.Demo(t).CommA
 	path := fmt.Sprintf("/api/v1/communities/%d", id)
 	for round := 0; round < 10; round++ {
 		households, name := 3000+round, fmt.Sprintf("Nanjie %d", round)

@@ -19,7 +19,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/payout"
-	"github.com/jiedao-market/jiedao/internal/server/servertest"
+	"github.com/jiedao-market/jiedao/internal/servertest"
 )
 
 // payList returns the payouts GET /api/v1/payouts answers token with query.
@@ -77,7 +77,7 @@ func TestDonationOverHTTP(t *testing.T) {
 	t.Parallel()
 	pe := servertest.NewEnvWithStripe(t)
 	e := pe.Env
-	subA := e.IDOf(t, "subdistricts", "code = ?", "330502003")
+	subA := e.Demo(t).SubA
 	fundID := e.IDOf(t, "fund_accounts", "subdistrict_id = ? AND accepts_donations", subA)
 	finance := e.Token(t, "demo-finance")
 	before := payBalances(t, e, finance, fundID)
@@ -138,7 +138,7 @@ func TestDonationRefused(t *testing.T) {
 	t.Parallel()
 	pe := servertest.NewEnvWithStripe(t)
 	e := pe.Env
-	subA := e.IDOf(t, "subdistricts", "code = ?", "330502003")
+	subA := e.Demo(t).SubA
 	open := e.IDOf(t, "fund_accounts", "subdistrict_id = ? AND accepts_donations", subA)
 	closed := e.IDOf(t, "fund_accounts", "subdistrict_id = ? AND NOT accepts_donations", subA)
 	donate := func(body any) servertest.Request {
@@ -234,7 +234,7 @@ func TestStripeWebhookDeliveredConcurrently(t *testing.T) {
 	t.Parallel()
 	pe := servertest.NewEnvWithStripe(t)
 	e := pe.Env
-	subA := e.IDOf(t, "subdistricts", "code = ?", "330502003")
+	subA := e.Demo(t).SubA
 	fundID := e.IDOf(t, "fund_accounts", "subdistrict_id = ? AND accepts_donations", subA)
 	finance := e.Token(t, "demo-finance")
 	const amount = money.Fen(50_000)
@@ -320,8 +320,8 @@ func TestPayoutOnboarding(t *testing.T) {
 	t.Parallel()
 	pe := servertest.NewEnvWithStripe(t)
 	e := pe.Env
-	org1 := e.IDOf(t, "organizations", "credit_code = ?", "52330502MJ526018XR")
-	org2 := e.IDOf(t, "organizations", "credit_code = ?", "51330502MJ016613XH")
+	org1 := e.Demo(t).Org1
+	org2 := e.Demo(t).Org2
 	admin := e.Token(t, "demo-org")
 	path := fmt.Sprintf("/api/v1/organizations/%d/payout-onboarding", org1)
 
@@ -363,9 +363,9 @@ func TestStripePayoutNotConfirmedByHand(t *testing.T) {
 	t.Parallel()
 	pe := servertest.NewEnvWithStripe(t)
 	e := pe.Env
-	subA := e.IDOf(t, "subdistricts", "code = ?", "330502003")
+	subA := e.Demo(t).SubA
 	fiscal := e.IDOf(t, "fund_accounts", "subdistrict_id = ? AND source = 'fiscal_budget'", subA)
-	org1 := e.IDOf(t, "organizations", "credit_code = ?", "52330502MJ526018XR")
+	org1 := e.Demo(t).Org1
 	p := servertest.RequestPayout(t, e.DB, pe.Payouts, servertest.UserActor(t, e.DB, "demo-finance"), fiscal, org1, 300_000, "stripe-milestone")
 	if p.Provider != "stripe" {
 		t.Fatalf("payout provider = %q, want stripe", p.Provider)
@@ -384,10 +384,10 @@ func TestManualPayoutConfirmation(t *testing.T) {
 	t.Parallel()
 	pe := servertest.NewEnvWithPayouts(t)
 	e := pe.Env
-	subA := e.IDOf(t, "subdistricts", "code = ?", "330502003")
-	subB := e.IDOf(t, "subdistricts", "code = ?", "330502004")
+	subA := e.Demo(t).SubA
+	subB := e.Demo(t).SubB
 	fiscal := e.IDOf(t, "fund_accounts", "subdistrict_id = ? AND source = 'fiscal_budget'", subA)
-	org1 := e.IDOf(t, "organizations", "credit_code = ?", "52330502MJ526018XR")
+	org1 := e.Demo(t).Org1
 	finance := e.Token(t, "demo-finance")
 	const amount = money.Fen(1_234_500)
 
@@ -472,9 +472,9 @@ func TestStripeOff(t *testing.T) {
 	t.Parallel()
 	pe := servertest.NewEnvWithPayouts(t)
 	e := pe.Env
-	subA := e.IDOf(t, "subdistricts", "code = ?", "330502003")
+	subA := e.Demo(t).SubA
 	fundID := e.IDOf(t, "fund_accounts", "subdistrict_id = ? AND accepts_donations", subA)
-	org1 := e.IDOf(t, "organizations", "credit_code = ?", "52330502MJ526018XR")
+	org1 := e.Demo(t).Org1
 	event := servertest.StripeEvent("evt_off", "account.updated", e.Clock.Now(), `{"id":"acct_off","object":"account"}`)
 	for _, req := range []servertest.Request{
 		{Method: "POST", Path: "/api/v1/public/donations", Body: map[string]any{"fund_account_id": fundID, "amount_fen": 10_000}},
@@ -493,11 +493,11 @@ func TestPayoutTenancy(t *testing.T) {
 	t.Parallel()
 	pe := servertest.NewEnvWithPayouts(t)
 	e := pe.Env
-	subA := e.IDOf(t, "subdistricts", "code = ?", "330502003")
-	subB := e.IDOf(t, "subdistricts", "code = ?", "330502004")
+	subA := e.Demo(t).SubA
+	subB := e.Demo(t).SubB
 	fiscalA := e.IDOf(t, "fund_accounts", "subdistrict_id = ? AND source = 'fiscal_budget'", subA)
-	org1 := e.IDOf(t, "organizations", "credit_code = ?", "52330502MJ526018XR")
-	org2 := e.IDOf(t, "organizations", "credit_code = ?", "51330502MJ016613XH")
+	org1 := e.Demo(t).Org1
+	org2 := e.Demo(t).Org2
 
 	// 飞英 (B) gets a finance officer and a fund of its own.
 	servertest.Call(t, e, "POST", "/api/v1/users", e.Token(t, "demo-admin"), map[string]any{"username": "finance-feiying",

@@ -38,11 +38,7 @@ func (h *Handler) handleDistrictList(c *fiber.Ctx) error {
 }
 
 func (h *Handler) handleDistrictGet(c *fiber.Ctx) error {
-	id, err := request.ParamID(c, "id")
-	if err != nil {
-		return err
-	}
-	d, err := h.Places.GetDistrict(c.UserContext(), id)
+	d, err := request.ReadPublic(c, h.Places.GetDistrict)
 	if err != nil {
 		return err
 	}
@@ -103,11 +99,7 @@ func (h *Handler) handleSubdistrictList(c *fiber.Ctx) error {
 }
 
 func (h *Handler) handleSubdistrictGet(c *fiber.Ctx) error {
-	id, err := request.ParamID(c, "id")
-	if err != nil {
-		return err
-	}
-	d, err := h.Places.GetSubdistrict(c.UserContext(), id)
+	d, err := request.ReadPublic(c, h.Places.GetSubdistrict)
 	if err != nil {
 		return err
 	}
@@ -178,11 +170,7 @@ func (h *Handler) handleCommunityList(c *fiber.Ctx) error {
 }
 
 func (h *Handler) handleCommunityGet(c *fiber.Ctx) error {
-	id, err := request.ParamID(c, "id")
-	if err != nil {
-		return err
-	}
-	cm, err := h.Places.GetCommunity(c.UserContext(), request.Actor(c), id)
+	cm, err := request.Read(c, h.Places.GetCommunity)
 	if err != nil {
 		return err
 	}

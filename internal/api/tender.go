@@ -104,11 +104,7 @@ func (h *Handler) handleTenderCreate(c *fiber.Ctx) error {
 }
 
 func (h *Handler) handleTenderGet(c *fiber.Ctx) error {
-	id, err := request.ParamID(c, "id")
-	if err != nil {
-		return err
-	}
-	v, err := h.Tenders.Get(c.UserContext(), request.Actor(c), id)
+	v, err := request.Read(c, h.Tenders.Get)
 	if err != nil {
 		return err
 	}
@@ -132,11 +128,7 @@ func (h *Handler) handleTenderUpdate(c *fiber.Ctx) error {
 }
 
 func (h *Handler) handleTenderPublish(c *fiber.Ctx) error {
-	id, err := request.ParamID(c, "id")
-	if err != nil {
-		return err
-	}
-	v, err := h.Tenders.Publish(c.UserContext(), request.Actor(c), id)
+	v, err := request.Read(c, h.Tenders.Publish)
 	if err != nil {
 		return err
 	}
@@ -185,11 +177,7 @@ func (h *Handler) handleTenderAmend(c *fiber.Ctx) error {
 }
 
 func (h *Handler) handleQuestionList(c *fiber.Ctx) error {
-	id, err := request.ParamID(c, "id")
-	if err != nil {
-		return err
-	}
-	list, err := h.Tenders.Questions(c.UserContext(), request.Actor(c), id)
+	list, err := request.Read(c, h.Tenders.Questions)
 	if err != nil {
 		return err
 	}
@@ -285,11 +273,7 @@ func (h *Handler) handleBidSubmit(c *fiber.Ctx) error {
 }
 
 func (h *Handler) handleBidList(c *fiber.Ctx) error {
-	id, err := request.ParamID(c, "id")
-	if err != nil {
-		return err
-	}
-	list, err := h.Tenders.Bids(c.UserContext(), request.Actor(c), id)
+	list, err := request.Read(c, h.Tenders.Bids)
 	if err != nil {
 		return err
 	}
@@ -297,11 +281,7 @@ func (h *Handler) handleBidList(c *fiber.Ctx) error {
 }
 
 func (h *Handler) handleBidWithdraw(c *fiber.Ctx) error {
-	id, err := request.ParamID(c, "id")
-	if err != nil {
-		return err
-	}
-	r, err := h.Tenders.WithdrawBid(c.UserContext(), request.Actor(c), id)
+	r, err := request.Read(c, h.Tenders.WithdrawBid)
 	if err != nil {
 		return err
 	}
@@ -309,11 +289,7 @@ func (h *Handler) handleBidWithdraw(c *fiber.Ctx) error {
 }
 
 func (h *Handler) handleOpeningRecord(c *fiber.Ctx) error {
-	id, err := request.ParamID(c, "id")
-	if err != nil {
-		return err
-	}
-	rec, err := h.Tenders.OpeningRecord(c.UserContext(), request.Actor(c), id)
+	rec, err := request.Read(c, h.Tenders.OpeningRecord)
 	if err != nil {
 		return err
 	}
@@ -365,11 +341,7 @@ func (h *Handler) handleScores(c *fiber.Ctx) error {
 }
 
 func (h *Handler) handleScoreTable(c *fiber.Ctx) error {
-	id, err := request.ParamID(c, "id")
-	if err != nil {
-		return err
-	}
-	t, err := h.Tenders.ScoreTable(c.UserContext(), request.Actor(c), id)
+	t, err := request.Read(c, h.Tenders.ScoreTable)
 	if err != nil {
 		return err
 	}
@@ -398,11 +370,7 @@ func (h *Handler) handleAwardPropose(c *fiber.Ctx) error {
 }
 
 func (h *Handler) handleChallengeList(c *fiber.Ctx) error {
-	id, err := request.ParamID(c, "id")
-	if err != nil {
-		return err
-	}
-	list, err := h.Tenders.Challenges(c.UserContext(), request.Actor(c), id)
+	list, err := request.Read(c, h.Tenders.Challenges)
 	if err != nil {
 		return err
 	}
@@ -468,11 +436,7 @@ func (h *Handler) handlePublicTenderList(c *fiber.Ctx) error {
 }
 
 func (h *Handler) handlePublicTenderGet(c *fiber.Ctx) error {
-	id, err := request.ParamID(c, "id")
-	if err != nil {
-		return err
-	}
-	p, err := h.Tenders.PublicGet(c.UserContext(), id)
+	p, err := request.ReadPublic(c, h.Tenders.PublicGet)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/org"
-	"github.com/jiedao-market/jiedao/internal/server/servertest"
+	"github.com/jiedao-market/jiedao/internal/servertest"
 	"github.com/jiedao-market/jiedao/internal/tender"
 )
 
@@ -79,9 +79,9 @@ func tenderWorldOn(t testing.TB, e *servertest.Env) *tenderWorld {
 		t.Fatalf("tender.NewConfigured() error = %v", err)
 	}
 	w := &tenderWorld{e: e, svc: svc, tokens: map[string]twToken{},
-		district: e.IDOf(t, "districts", "code = ?", "330502"),
-		subA:     e.IDOf(t, "subdistricts", "code = ?", "330502003"),
-		subB:     e.IDOf(t, "subdistricts", "code = ?", "330502004"),
+		district: e.Demo(t).District,
+		subA:     e.Demo(t).SubA,
+		subB:     e.Demo(t).SubB,
 	}
 	w.item = twPublishedItem(t, e, w.token(t, "demo-officer"), twCategory)
 	for i := 1; i <= 5; i++ {

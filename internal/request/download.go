@@ -2,13 +2,18 @@ package request
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"fmt"
+	"io"
 	"net/url"
 	"regexp"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/jiedao-market/jiedao/internal/access"
+	"github.com/jiedao-market/jiedao/internal/org"
 )
 
 // SendAttachment sends body as a download named name with its checked content
@@ -66,4 +71,34 @@ func CSVCell(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// OpenDocument opens an organization's stored document for the actor: the
+// signature of org.Service.OpenDocument.
+type OpenDocument func(ctx context.Context, by access.Actor, orgID, docID int64) (org.Document, io.ReadCloser, error)
+
+// SendDocument sends, as an attachment (SendAttachment), the document open
+// finds for the organization named by the path parameter orgParam and the
+// document named by "doc".
+func SendDocument(c *fiber.Ctx, orgParam string, open OpenDocument) error {
+	ids, err := ParamIDs(c, orgParam, "doc")
+	if err != nil {
+		return err
+	}
+	doc, rc, err := open(c.UserContext(), Actor(c), ids[0], ids[1])
+	if err != nil {
+		return err
+	}
+	return SendStored(c, doc, rc)
+}
+
+// SendStored sends a stored document read from rc, which it closes, as an
+// attachment (SendAttachment) with its checked content type and name.
+func SendStored(c *fiber.Ctx, doc org.Document, rc io.ReadCloser) error {
+	defer rc.Close()
+	body, err := io.ReadAll(rc)
+	if err != nil {
+		return fmt.Errorf("read document %d: %w", doc.ID, err)
+	}
+	return SendAttachment(c, doc.ContentType, doc.OriginalName, body)
 }

@@ -6,6 +6,7 @@
 package request
 
 import (
+	"context"
 	"log/slog"
 	"strconv"
 
@@ -113,4 +114,39 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 		Payouts: payout.NewService(db, c, log, payout.Options{}),
 		Tenders: tenders,
 	}, nil
+}
+
+// Read calls read with the request's context, its actor and the path
+// parameter "id" (ParamID: a malformed one is apperr.ErrNotFound), the first
+// step of a handler that shows one record or a list under one.
+func Read[T any](c *fiber.Ctx, read func(context.Context, access.Actor, int64) (T, error)) (T, error) {
+	id, err := ParamID(c, "id")
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return read(c.UserContext(), Actor(c), id)
+}
+
+// ReadPublic is Read for the public reads, which take no actor.
+func ReadPublic[T any](c *fiber.Ctx, read func(context.Context, int64) (T, error)) (T, error) {
+	id, err := ParamID(c, "id")
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return read(c.UserContext(), id)
+}
+
+// ParamIDs reads several positive integer path parameters (ParamID), in order.
+func ParamIDs(c *fiber.Ctx, names ...string) ([]int64, error) {
+	out := make([]int64, len(names))
+	for i, name := range names {
+		id, err := ParamID(c, name)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = id
+	}
+	return out, nil
 }

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jiedao-market/jiedao/internal/server/servertest"
+	"github.com/jiedao-market/jiedao/internal/servertest"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files under testdata")

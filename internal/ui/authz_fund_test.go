@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/jiedao-market/jiedao/internal/fund"
-	"github.com/jiedao-market/jiedao/internal/server/servertest"
+	"github.com/jiedao-market/jiedao/internal/servertest"
 )
 
 // pgFundRecords gives the funds group its record: a manual payout to org 1

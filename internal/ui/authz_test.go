@@ -12,27 +12,14 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/jiedao-market/jiedao/internal/server/servertest"
+	"github.com/jiedao-market/jiedao/internal/servertest"
 )
 
 // pgIdentities are the callers of the page authorization matrix, in the
-// column order of pgWant: nobody, the ten demo accounts (the columns of the
-// API's matrix), then a finance officer of 飞英, whom each fixture makes, so
-// that both subdistrict roles meet the other subdistrict's records.
-var pgIdentities = [12]string{
-	"anonymous",
-	"demo-admin",     // platform_admin
-	"demo-district",  // district_admin of 吴兴区
-	"demo-officer",   // procurement_officer of 爱山 (A)
-	"demo-finance",   // finance_officer of 爱山 (A)
-	"demo-evaluator", // evaluator of 吴兴区
-	"demo-org",       // org_admin of 康乐 (org 1)
-	"demo-officer2",  // procurement_officer of 飞英 (B)
-	"demo-org2",      // org_admin of 社会工作者协会 (org 2)
-	"demo-member",    // org_member of 康乐 (org 1)
-	"demo-resident",  // resident
-	pgFinance2,       // finance_officer of 飞英 (B)
-}
+// column order of pgWant: the API matrix's (servertest.Identities), then a
+// finance officer of 飞英, whom each fixture makes, so that both subdistrict
+// roles meet the other subdistrict's records.
+var pgIdentities = append(slices.Clone(servertest.Identities), pgFinance2)
 
 // pgFinance2 is the finance officer of 飞英 the fixtures make.
 const pgFinance2 = "feiying-finance"
@@ -240,17 +227,17 @@ func newPgFixture(t *testing.T, g pgGroup) *pgFixture {
 	}
 	f := &pgFixture{
 		e:          e,
-		district:   e.IDOf(t, "districts", "code = ?", "330502"),
-		subB:       e.IDOf(t, "subdistricts", "code = ?", "330502004"),
-		commA:      e.IDOf(t, "communities", "code = ?", "330502003001"),
-		commB:      e.IDOf(t, "communities", "code = ?", "330502004001"),
-		org1:       e.IDOf(t, "organizations", "credit_code = ?", "52330502MJ526018XR"),
-		org2:       e.IDOf(t, "organizations", "credit_code = ?", "51330502MJ016613XH"),
+		district:   e.Demo(t).District,
+		subB:       e.Demo(t).SubB,
+		commA:      e.Demo(t).CommA,
+		commB:      e.Demo(t).CommB,
+		org1:       e.Demo(t).Org1,
+		org2:       e.Demo(t).Org2,
 		itemA:      pgItem(t, e, "居家养老上门服务"),
 		itemDraft:  pgItem(t, e, "老年人日间照料中心运营"),
 		itemRetire: pgItem(t, e, "社区法律咨询与调解服务"),
-		fundA:      e.IDOf(t, "fund_accounts", "name = ?", "爱山街道政府购买服务专项资金"),
-		lottery:    e.IDOf(t, "fund_accounts", "name = ?", "爱山街道福彩公益金"),
+		fundA:      e.Demo(t).FundA,
+		lottery:    e.Demo(t).Lottery,
 	}
 	e.CreateUser(t, map[string]any{"username": pgFinance2, "display_name": "飞英街道财务专员", "role": "finance_officer", "subdistrict_id": f.subB})
 	if g.setup != nil {

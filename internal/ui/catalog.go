@@ -273,11 +273,7 @@ func (h *Handler) fillDetail(ctx context.Context, lang string, d *itemDetail) er
 }
 
 func (h *Handler) handleCatalogItemPage(c *fiber.Ctx) error {
-	id, err := request.ParamID(c, "id")
-	if err != nil {
-		return err
-	}
-	v, err := h.Catalog.PublicItem(c.UserContext(), id)
+	v, err := request.ReadPublic(c, h.Catalog.PublicItem)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jiedao-market/jiedao/internal/server/servertest"
+	"github.com/jiedao-market/jiedao/internal/servertest"
 )
 
 // categoryOrder lists the service categories, least likely to be seeded first.
@@ -126,7 +126,7 @@ func TestPagesTransferItemLifecycle(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t)
 	category := unlistedCategories(t, e)[0]
-	nanjie := e.IDOf(t, "communities", "code = ?", "330502003001")
+	nanjie := e.Demo(t).CommA
 	officer := servertest.SignIn(t, e, "demo-officer")
 	const title = "老年人上门助浴服务（页面测试甲）"
 
@@ -342,7 +342,7 @@ func TestPagesTransferItemFormErrors(t *testing.T) {
 	e := servertest.NewEnv(t)
 	category := unlistedCategories(t, e)[0]
 	officer := servertest.SignIn(t, e, "demo-officer")
-	nanjie := e.IDOf(t, "communities", "code = ?", "330502003001")
+	nanjie := e.Demo(t).CommA
 	items := servertest.Count(t, e, "transfer_items")
 
 	t.Run("unparsable price", func(t *testing.T) {
@@ -431,7 +431,7 @@ func TestPagesDistrictStandardsAndGuidance(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t)
 	district := servertest.SignIn(t, e, "demo-district")
-	districtID := e.IDOf(t, "districts", "code = ?", "330502")
+	districtID := e.Demo(t).District
 
 	r := district.Get(t, "/district/standards")
 	wantStatus(t, "GET /district/standards", r, http.StatusOK)
@@ -517,7 +517,7 @@ func TestPagesPublicCatalogPaging(t *testing.T) {
 	category := unlistedCategories(t, e)[0]
 	officer := servertest.SignIn(t, e, "demo-officer")
 	listCategory(t, e, servertest.SignIn(t, e, "demo-district"), category, "T-PAGE.2")
-	nanjie := e.IDOf(t, "communities", "code = ?", "330502003001")
+	nanjie := e.Demo(t).CommA
 	for i := 1; i <= 23; i++ {
 		id := createItem(t, e, officer, itemForm("", fmt.Sprintf("翻页测试事项第%02d号", i), category, nanjie))
 		publish(t, officer, id)
@@ -533,7 +533,7 @@ func TestPagesPublicCatalogPaging(t *testing.T) {
 	wantBody(t, "GET /catalog page 2", r, "共 23 项，当前显示第 21–23 项", "翻页测试事项第01号", `rel="prev"`, `<ol class="results" start="21">`)
 	wantNoBody(t, "GET /catalog page 2", r, "翻页测试事项第23号", `rel="next"`)
 
-	feiying := e.IDOf(t, "subdistricts", "code = ?", "330502004")
+	feiying := e.Demo(t).SubB
 	r = anon.Get(t, fmt.Sprintf("/catalog?q=%s&subdistrict=%d", q, feiying))
 	wantBody(t, "GET /catalog in 飞英街道", r, "没有符合条件的转移事项", fmt.Sprintf(`<option value="%d" selected>`, feiying))
 	wantNoBody(t, "GET /catalog in 飞英街道", r, "翻页测试事项")
@@ -561,7 +561,7 @@ func TestPagesCatalogMarkup(t *testing.T) {
 	officer := servertest.SignIn(t, e, "demo-officer")
 	district := servertest.SignIn(t, e, "demo-district")
 	listCategory(t, e, district, category, "T-MARK.1")
-	id := createItem(t, e, officer, itemForm("", "无障碍检查事项", category, e.IDOf(t, "communities", "code = ?", "330502003001")))
+	id := createItem(t, e, officer, itemForm("", "无障碍检查事项", category, e.Demo(t).CommA))
 	publish(t, officer, id)
 	anon := servertest.NewPageClient(e)
 	pages := []struct {

@@ -197,17 +197,5 @@ func (h *Handler) handleDecisionSubmit(decision string) fiber.Handler {
 }
 
 func (h *Handler) handleDistrictDocument(c *fiber.Ctx) error {
-	orgID, err := request.ParamID(c, "org")
-	if err != nil {
-		return err
-	}
-	docID, err := request.ParamID(c, "doc")
-	if err != nil {
-		return err
-	}
-	doc, rc, err := h.Orgs.OpenDocument(c.UserContext(), request.Actor(c), orgID, docID)
-	if err != nil {
-		return err
-	}
-	return sendDocument(c, doc, rc)
+	return request.SendDocument(c, "org", h.Orgs.OpenDocument)
 }

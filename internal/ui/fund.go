@@ -378,14 +378,11 @@ func (h *Handler) handleAppropriationSubmit(c *fiber.Ctx) error {
 }
 
 func (h *Handler) handleCorrectionSubmit(c *fiber.Ctx) error {
-	id, err := request.ParamID(c, "id")
+	ids, err := request.ParamIDs(c, "id", "posting")
 	if err != nil {
 		return err
 	}
-	postingID, err := request.ParamID(c, "posting")
-	if err != nil {
-		return err
-	}
+	id, postingID := ids[0], ids[1]
 	lang := language(c)
 	reason := strings.Clone(c.FormValue("reason"))
 	if _, err := h.Funds.Correct(c.UserContext(), request.Actor(c), id, postingID, reason); err != nil {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/money"
-	"github.com/jiedao-market/jiedao/internal/server/servertest"
+	"github.com/jiedao-market/jiedao/internal/servertest"
 )
 
 var idempotencyField = regexp.MustCompile(`<input type="hidden" name="idempotency_key" value="([^"]+)">`)
@@ -45,7 +45,7 @@ func otherFinanceOfficer(t *testing.T, e *servertest.Env) *servertest.PageClient
 	t.Helper()
 	r := e.Do(t, servertest.Request{Method: "POST", Path: "/api/v1/users", Token: e.Token(t, "demo-admin"), Body: map[string]any{
 		"username": "feiying-finance", "password": servertest.DemoPassword, "role": "finance_officer",
-		"subdistrict_id": e.IDOf(t, "subdistricts", "code = ?", "330502004")}})
+		"subdistrict_id": e.Demo(t).SubB}})
 	if r.Status != http.StatusCreated {
 		t.Fatalf("POST /api/v1/users = %d %s", r.Status, r.Body)
 	}
@@ -160,7 +160,7 @@ func TestPagesFundAppropriation(t *testing.T) {
 	// A new community that no published item serves is below its floor: it is
 	// listed first, marked, with its shortfall.
 	r = e.Do(t, servertest.Request{Method: "POST", Path: "/api/v1/communities", Token: e.Token(t, "demo-officer"), Body: map[string]any{
-		"subdistrict_id": e.IDOf(t, "subdistricts", "code = ?", "330502003"), "code": "330502003099", "name_zh": "新建社区", "households": 500}})
+		"subdistrict_id": e.Demo(t).SubA, "code": "330502003099", "name_zh": "新建社区", "households": 500}})
 	if r.Status != http.StatusCreated {
 		t.Fatalf("POST /api/v1/communities = %d %s", r.Status, r.Body)
 	}
@@ -179,7 +179,7 @@ func TestPagesFundAppropriation(t *testing.T) {
 func TestPagesFundAccess(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t)
-	fundA := e.IDOf(t, "fund_accounts", "name = ?", "爱山街道政府购买服务专项资金")
+	fundA := e.Demo(t).FundA
 	fundPath := fmt.Sprintf("/funds/%d", fundA)
 	appropriate := fundPath + "/appropriations"
 	_, key := fundPageForm(t, servertest.SignIn(t, e, "demo-finance"), fundA)
@@ -236,7 +236,7 @@ func TestPagesFundPostingsCSV(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t)
 	fin := servertest.SignIn(t, e, "demo-finance")
-	id := e.IDOf(t, "fund_accounts", "name = ?", "爱山街道福彩公益金")
+	id := e.Demo(t).Lottery
 	page := fin.Get(t, fmt.Sprintf("/funds/%d?kind=appropriation&from=2026-11-01&until=2026-11-30", id))
 	wantStatus(t, "GET the filtered fund page", page, http.StatusOK)
 	link := fmt.Sprintf(`href="/funds/%d/postings.csv?from=2026-11-01&amp;kind=appropriation&amp;until=2026-11-30"`, id)
@@ -278,8 +278,8 @@ func TestPagesPayoutConfirm(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t)
 	finance := servertest.UserActor(t, e.DB, "demo-finance")
-	fundID := e.IDOf(t, "fund_accounts", "name = ?", "爱山街道政府购买服务专项资金")
-	orgID := e.IDOf(t, "organizations", "credit_code = ?", "52330502MJ526018XR")
+	fundID := e.Demo(t).FundA
+	orgID := e.Demo(t).Org1
 	p := servertest.RequestPayout(t, e.DB, servertest.ManualPayouts(e), finance, fundID, orgID, 1_234_500, "page-ms-1")
 	form := fmt.Sprintf(`action="/payouts/%d/confirm"`, p.ID)
 	confirm := fmt.Sprintf("/payouts/%d/confirm", p.ID)
@@ -328,8 +328,8 @@ func TestPagesDonation(t *testing.T) {
 	t.Parallel()
 	pe := servertest.NewEnvWithStripe(t)
 	e := pe.Env
-	open := e.IDOf(t, "fund_accounts", "name = ?", "爱山街道福彩公益金")
-	closed := e.IDOf(t, "fund_accounts", "name = ?", "爱山街道政府购买服务专项资金")
+	open := e.Demo(t).Lottery
+	closed := e.Demo(t).FundA
 	anon := servertest.NewPageClient(e)
 	page := anon.Get(t, "/donate")
 	wantStatus(t, "GET /donate", page, http.StatusOK)
@@ -406,7 +406,7 @@ func TestPagesDonationClosed(t *testing.T) {
 	wantStatus(t, "GET /donate with Stripe off", page, http.StatusOK)
 	wantBody(t, "GET /donate with Stripe off", page, "本平台暂未开通在线捐赠", `href="/donate" aria-current="page"`)
 	wantNoBody(t, "GET /donate with Stripe off", page, `action="/donate"`, "爱山街道福彩公益金")
-	open := e.IDOf(t, "fund_accounts", "name = ?", "爱山街道福彩公益金")
+	open := e.Demo(t).Lottery
 	r := anon.Post(t, "/donate", url.Values{"csrf_token": {pageToken(t, anon, "/login")}, "fund_account_id": {fmt.Sprint(open)}, "amount": {"100"}})
 	wantStatus(t, "POST /donate with Stripe off", r, http.StatusConflict)
 	if n := servertest.Count(t, e, "donations"); n != 0 {
@@ -427,9 +427,9 @@ func TestPagesFundMarkup(t *testing.T) {
 	t.Parallel()
 	pe := servertest.NewEnvWithStripe(t)
 	e := pe.Env
-	fundID := e.IDOf(t, "fund_accounts", "name = ?", "爱山街道政府购买服务专项资金")
-	open := e.IDOf(t, "fund_accounts", "name = ?", "爱山街道福彩公益金")
-	orgID := e.IDOf(t, "organizations", "credit_code = ?", "52330502MJ526018XR")
+	fundID := e.Demo(t).FundA
+	open := e.Demo(t).Lottery
+	orgID := e.Demo(t).Org1
 	servertest.RequestPayout(t, e.DB, servertest.ManualPayouts(e), servertest.UserActor(t, e.DB, "demo-finance"), fundID, orgID, 300_000, "markup-ms-1")
 	donation := servertest.Donate(t, e, open, 10_000, "").DonationID
 	for _, lang := range []string{"zh-CN", "en"} {
@@ -479,7 +479,7 @@ func TestPostingsFilterAPIAndPageAgree(t *testing.T) {
 	e := servertest.NewEnv(t)
 	fin := servertest.SignIn(t, e, "demo-finance")
 	token := e.Token(t, "demo-finance")
-	id := e.IDOf(t, "fund_accounts", "name = ?", "爱山街道福彩公益金")
+	id := e.Demo(t).Lottery
 	tests := []struct {
 		query string
 		good  bool

@@ -124,11 +124,7 @@ type versionsView struct {
 }
 
 func (h *Handler) handleItemVersionsPage(c *fiber.Ctx) error {
-	id, err := request.ParamID(c, "id")
-	if err != nil {
-		return err
-	}
-	list, err := h.Catalog.Versions(c.UserContext(), request.Actor(c), id)
+	list, err := request.Read(c, h.Catalog.Versions)
 	if err != nil {
 		return err
 	}

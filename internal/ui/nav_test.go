@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jiedao-market/jiedao/internal/server/servertest"
+	"github.com/jiedao-market/jiedao/internal/servertest"
 	"github.com/jiedao-market/jiedao/web"
 )
 

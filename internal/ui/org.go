@@ -3,7 +3,6 @@ package ui
 import (
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"slices"
 	"strconv"
@@ -23,18 +22,6 @@ import (
 
 // orgTypes are the organization types in display order.
 var orgTypes = []org.Type{org.SocialServiceInstitution, org.SocialGroup, org.Foundation, org.Enterprise}
-
-// sendDocument sends a stored document as an attachment with its checked
-// content type, with the headers of the API's download: never for the browser
-// to render inline.
-func sendDocument(c *fiber.Ctx, doc org.Document, rc io.ReadCloser) error {
-	defer rc.Close()
-	body, err := io.ReadAll(rc)
-	if err != nil {
-		return fmt.Errorf("read document %d: %w", doc.ID, err)
-	}
-	return request.SendAttachment(c, doc.ContentType, doc.OriginalName, body)
-}
 
 // orgForm is an organization's profile as typed.
 type orgForm struct {
@@ -449,7 +436,7 @@ func (h *Handler) handleOwnDocument(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return sendDocument(c, doc, rc)
+	return request.SendStored(c, doc, rc)
 }
 
 func (h *Handler) handleApplySubmit(c *fiber.Ctx) error {

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jiedao-market/jiedao/internal/server/servertest"
+	"github.com/jiedao-market/jiedao/internal/servertest"
 )
 
 // samplePDF is the start of a PDF: enough for the content sniffer.
@@ -39,7 +39,7 @@ func signUp(t *testing.T, e *servertest.Env, code, name, username string) (*serv
 	t.Helper()
 	p := servertest.NewPageClient(e)
 	token := servertest.CSRFToken(t, p.Get(t, "/signup"))
-	r := p.Post(t, "/signup", signupForm(token, code, name, username, e.IDOf(t, "districts", "code = ?", "330502")))
+	r := p.Post(t, "/signup", signupForm(token, code, name, username, e.Demo(t).District))
 	servertest.WantRedirect(t, "POST /signup", r, "/org?done=registered")
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("POST /signup body: %s", r.Body)
@@ -92,7 +92,7 @@ func wantAlertOrder(t *testing.T, what string, r servertest.Response, anchors ..
 func TestPagesSignup(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t)
-	district := e.IDOf(t, "districts", "code = ?", "330502")
+	district := e.Demo(t).District
 
 	t.Run("the form", func(t *testing.T) {
 		r := servertest.NewPageClient(e).Get(t, "/signup")
@@ -242,7 +242,7 @@ func TestPagesCertificationLifecycle(t *testing.T) {
 	}
 
 	// The application: without a category it is refused, naming the field.
-	district := e.IDOf(t, "districts", "code = ?", "330502")
+	district := e.Demo(t).District
 	apply := url.Values{"csrf_token": {pageToken(t, orgP, "/org")}, "district_id": {strconv.FormatInt(district, 10)},
 		"statement": {"本社有康复治疗师 4 名，持证社工 6 名，已为 120 名残疾人提供上门康复服务。"}, "document_ids": {strconv.FormatInt(docID, 10)}}
 	r = orgP.Post(t, "/org/certifications", apply)
@@ -386,7 +386,7 @@ func TestPagesOrgMembers(t *testing.T) {
 	if err := e.DB.Table("users").Where("username = ?", "kangle-staff").Take(&member).Error; err != nil {
 		t.Fatal(err)
 	}
-	if orgID := e.IDOf(t, "organizations", "credit_code = ?", "52330502MJ526018XR"); member.Role != "org_member" || member.OrganizationID != orgID {
+	if orgID := e.Demo(t).Org1; member.Role != "org_member" || member.OrganizationID != orgID {
 		t.Errorf("invited member = %+v, want an org_member of organization %d", member, orgID)
 	}
 	wantBody(t, "GET /org after inviting", admin.Get(t, "/org?done=invited"), "成员已添加", "kangle-staff", "护理员小李")

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jiedao-market/jiedao/internal/server/servertest"
+	"github.com/jiedao-market/jiedao/internal/servertest"
 )
 
 func TestPagesLoginFormSetsCSRFCookie(t *testing.T) {

@@ -447,11 +447,7 @@ func (h *Handler) prefixed(c *fiber.Ctx, prefix string) func(string) (string, st
 // committee member, or of its own bid to an organization: what the service's
 // Bids lets the reader see, and nothing else.
 func (h *Handler) handleBidAttachment(c *fiber.Ctx) error {
-	id, err := request.ParamID(c, "id")
-	if err != nil {
-		return err
-	}
-	bidID, err := request.ParamID(c, "bid")
+	ids, err := request.ParamIDs(c, "id", "bid")
 	if err != nil {
 		return err
 	}
@@ -459,7 +455,8 @@ func (h *Handler) handleBidAttachment(c *fiber.Ctx) error {
 	if err != nil || n < 0 {
 		return apperr.ErrNotFound
 	}
-	bids, err := h.Tenders.Bids(c.UserContext(), request.Actor(c), id)
+	bidID := ids[1]
+	bids, err := h.Tenders.Bids(c.UserContext(), request.Actor(c), ids[0])
 	if err != nil {
 		if e, ok := apperr.As(err); ok && e.Kind == apperr.Conflict {
 			return apperr.ErrNotFound

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -252,12 +251,9 @@ func (h *Handler) handleChallengeAnswerSubmit(c *fiber.Ctx) error {
 // handleEvidenceDownload lets the tender's officer read a document a
 // challenge cites as evidence.
 func (h *Handler) handleEvidenceDownload(c *fiber.Ctx) error {
-	var ids [3]int64
-	for i, name := range []string{"id", "cid", "doc"} {
-		var err error
-		if ids[i], err = request.ParamID(c, name); err != nil {
-			return err
-		}
+	ids, err := request.ParamIDs(c, "id", "cid", "doc")
+	if err != nil {
+		return err
 	}
 	ctx := c.UserContext()
 	orgID, err := h.Tenders.EvidenceDocument(ctx, request.Actor(c), ids[0], ids[1], ids[2])
@@ -268,12 +264,7 @@ func (h *Handler) handleEvidenceDownload(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	defer rc.Close()
-	body, err := io.ReadAll(rc)
-	if err != nil {
-		return fmt.Errorf("read evidence %d: %w", ids[2], err)
-	}
-	return request.SendAttachment(c, doc.ContentType, doc.OriginalName, body)
+	return request.SendStored(c, doc, rc)
 }
 
 // draftOf returns a tender of the officer with the transfer item version it was made from.

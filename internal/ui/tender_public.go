@@ -34,11 +34,7 @@ func (h *Handler) handleProcurementPage(c *fiber.Ctx) error {
 // questions, amendments, the opening record once the bids are opened (no
 // price before) and the award with its score table.
 func (h *Handler) handleNoticePage(c *fiber.Ctx) error {
-	id, err := request.ParamID(c, "id")
-	if err != nil {
-		return err
-	}
-	p, err := h.Tenders.PublicGet(c.UserContext(), id)
+	p, err := request.ReadPublic(c, h.Tenders.PublicGet)
 	if err != nil {
 		return err
 	}

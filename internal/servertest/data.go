@@ -91,3 +91,51 @@ func Call(t testing.TB, e *Env, method, path, token string, body any, want int, 
 	}
 	return r
 }
+
+// Identities are the callers of the authorization matrices, one column each:
+// nobody, then the demo accounts, so that every role and both tenants of a
+// kind (two subdistricts, two organizations) have a column.
+var Identities = []string{
+	"anonymous",
+	"demo-admin",     // platform_admin
+	"demo-district",  // district_admin of 吴兴区
+	"demo-officer",   // procurement_officer of 爱山 (A)
+	"demo-finance",   // finance_officer of 爱山 (A)
+	"demo-evaluator", // evaluator of 吴兴区
+	"demo-org",       // org_admin of 康乐 (org 1)
+	"demo-officer2",  // procurement_officer of 飞英 (B)
+	"demo-org2",      // org_admin of 社会工作者协会 (org 2)
+	"demo-member",    // org_member of 康乐 (org 1)
+	"demo-resident",  // resident
+}
+
+// DemoIDs are the ids of the demo seed's records the tests address.
+type DemoIDs struct {
+	District     int64 // 吴兴区
+	SubA, SubB   int64 // 爱山街道, 飞英街道
+	CommA, CommB int64 // 南街社区 (in A), 飞英社区 (in B)
+	Org1, Org2   int64 // 康乐 (demo-org's), 社会工作者协会 (demo-org2's)
+	FundA        int64 // 爱山's 政府购买服务专项资金
+	Lottery      int64 // 爱山's 福彩公益金, which takes donations
+	Resident     int64 // demo-resident's user id
+}
+
+// Demo returns the ids of the demo records, read once per Env.
+func (e *Env) Demo(t testing.TB) DemoIDs {
+	t.Helper()
+	e.demoOnce.Do(func() {
+		e.demo = DemoIDs{
+			District: e.IDOf(t, "districts", "code = ?", "330502"),
+			SubA:     e.IDOf(t, "subdistricts", "code = ?", "330502003"),
+			SubB:     e.IDOf(t, "subdistricts", "code = ?", "330502004"),
+			CommA:    e.IDOf(t, "communities", "code = ?", "330502003001"),
+			CommB:    e.IDOf(t, "communities", "code = ?", "330502004001"),
+			Org1:     e.IDOf(t, "organizations", "credit_code = ?", "52330502MJ526018XR"),
+			Org2:     e.IDOf(t, "organizations", "credit_code = ?", "51330502MJ016613XH"),
+			FundA:    e.IDOf(t, "fund_accounts", "name = ?", "爱山街道政府购买服务专项资金"),
+			Lottery:  e.IDOf(t, "fund_accounts", "name = ?", "爱山街道福彩公益金"),
+			Resident: e.IDOf(t, "users", "username = ?", "demo-resident"),
+		}
+	})
+	return e.demo
+}

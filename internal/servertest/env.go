@@ -54,6 +54,9 @@ type Env struct {
 	Services request.Services
 	Server   *server.Server
 	Logs     *LogBuffer
+
+	demoOnce sync.Once
+	demo     DemoIDs
 }
 
 // LogBuffer collects the application's log output safely across goroutines.
