@@ -174,7 +174,7 @@ func TestLoginSuccess(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			e := servertest.NewEnv(t)
+			e := servertest.NewEnv(t, servertest.AccountsOnly)
 			userID := e.IDOf(t, "users", "username = ?", tt.wantUser)
 			tk := authTokens(t, "login", authLogin(t, e, tt.username, servertest.DemoPassword))
 
@@ -233,7 +233,7 @@ func TestLoginRefused(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			e := servertest.NewEnv(t)
+			e := servertest.NewEnv(t, servertest.AccountsOnly)
 			r := e.Do(t, servertest.Request{Method: "POST", Path: "/api/v1/auth/login", Body: tt.body})
 			p := authProblem(t, "login", r, tt.wantStatus, tt.wantCode)
 			if tt.wantStatus == http.StatusUnauthorized && p.Title != auth.ErrInvalidCredentials.Message {
@@ -294,7 +294,7 @@ func TestLoginThrottle(t *testing.T) {
 			if tt.maxPerIP > 0 {
 				cfg.Auth.Throttle.MaxPerIP = tt.maxPerIP
 			}
-			e := servertest.NewEnvWith(t, cfg)
+			e := servertest.NewEnvWith(t, cfg, servertest.AccountsOnly)
 			window := cfg.Auth.Throttle.Window
 			if tt.maxPerIP == 0 && len(tt.failures) != cfg.Auth.Throttle.MaxPerAccount {
 				t.Fatalf("the case has %d failures, want MaxPerAccount = %d", len(tt.failures), cfg.Auth.Throttle.MaxPerAccount)
@@ -441,7 +441,7 @@ func TestTokenRefused(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			e := servertest.NewEnv(t)
+			e := servertest.NewEnv(t, servertest.AccountsOnly)
 			tok := e.Token(t, "demo-officer")
 			h := tt.authorization(t, e, tok)
 			r := e.Do(t, servertest.Request{Method: "GET", Path: "/api/v1/me", Header: map[string]string{"Authorization": h}})
@@ -564,7 +564,7 @@ func TestRefresh(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			tt.run(t, servertest.NewEnv(t))
+			tt.run(t, servertest.NewEnv(t, servertest.AccountsOnly))
 		})
 	}
 }
@@ -602,14 +602,14 @@ func TestLogout(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			tt.run(t, servertest.NewEnv(t))
+			tt.run(t, servertest.NewEnv(t, servertest.AccountsOnly))
 		})
 	}
 }
 
 func TestAuthAudit(t *testing.T) {
 	t.Parallel()
-	e := servertest.NewEnv(t)
+	e := servertest.NewEnv(t, servertest.AccountsOnly)
 	officer := e.IDOf(t, "users", "username = ?", "demo-officer")
 	tk := e.Tokens(t, "demo-officer")
 	c, _ := authClaims(t, tk.AccessToken)
@@ -741,7 +741,7 @@ func TestAuthUserChanges(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			tt.run(t, servertest.NewEnv(t))
+			tt.run(t, servertest.NewEnv(t, servertest.AccountsOnly))
 		})
 	}
 }
@@ -750,7 +750,7 @@ func TestAuthUserChanges(t *testing.T) {
 // failure of either kind leaves the window.
 func TestLoginThrottleRetryAfter(t *testing.T) {
 	t.Parallel()
-	e := servertest.NewEnv(t)
+	e := servertest.NewEnv(t, servertest.AccountsOnly)
 	window := e.Cfg.Auth.Throttle.Window
 	authProblem(t, "an early failure from this address", authLogin(t, e, "nobody-here", "wrong-password-0"), http.StatusUnauthorized, "auth.invalid_credentials")
 	e.Clock.Advance(10 * time.Minute)

@@ -11,7 +11,7 @@ import (
 // are refused with 400 and a clear code, never a 500.
 func TestInputUnstorableText(t *testing.T) {
 	t.Parallel()
-	e := servertest.NewEnv(t)
+	e := servertest.NewEnv(t, servertest.AccountsOnly)
 	officer := e.Token(t, "demo-officer")
 	district := e.Token(t, "demo-district")
 	tests := []struct {

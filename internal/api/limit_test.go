@@ -13,7 +13,7 @@ func TestAnonymousWriteLimit(t *testing.T) {
 	t.Parallel()
 	cfg := servertest.Config(t)
 	cfg.HTTP.AnonymousWritesPerMinute = 3
-	e := servertest.NewEnvWith(t, cfg)
+	e := servertest.NewEnvWith(t, cfg, servertest.AccountsOnly)
 	before := servertest.Count(t, e, "organizations")
 	body := map[string]any{"legal_name": "x"} // refused as invalid, and still counted
 	for i := 0; i < 3; i++ {

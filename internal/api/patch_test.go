@@ -13,7 +13,7 @@ import (
 // PATCHes of different fields each keep their change.
 func TestPatchMergesUnderTheLock(t *testing.T) {
 	t.Parallel()
-	e := servertest.NewEnv(t)
+	e := servertest.NewEnv(t, servertest.AccountsOnly)
 	officer := e.Token(t, "demo-officer")
 	id := e.Demo(t).CommA
 	path := fmt.Sprintf("/api/v1/communities/%d", id)

@@ -81,7 +81,12 @@ var organizations = []org.Input{
 // Option changes what Seed creates.
 type Option func(*options)
 
-type options struct{ tenders bool }
+type options struct{ tenders, accountsOnly bool }
+
+// AccountsOnly makes Seed create the places, the organizations and the
+// accounts alone: no guidance catalog, transfer items, certifications or
+// funds (nor tenders), for tests that need nothing more.
+func AccountsOnly() Option { return func(o *options) { o.accountsOnly = true } }
 
 // WithTenders makes Seed create 爱山街道's demo tenders too (SeedTenders).
 // They are driven through the whole tender service, which takes a few hundred
@@ -180,6 +185,9 @@ func Seed(ctx context.Context, db *gorm.DB, clk clock.Clock, password string, pa
 	})
 	if err != nil {
 		return res, err
+	}
+	if o.accountsOnly {
+		return res, nil
 	}
 	if err := seedCatalog(ctx, db, clk, params); err != nil {
 		return res, err

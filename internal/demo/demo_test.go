@@ -315,13 +315,43 @@ func balance(t *testing.T, db *gorm.DB, fundID int64, kind string) money.Fen {
 // test environment runs it.
 func BenchmarkSeed(b *testing.B) {
 	key := sealKey(b)
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		clk := clock.NewManual(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC))
-		db := seeded(b, clk)
-		b.StartTimer()
-		if _, err := demo.Seed(context.Background(), db, clk, password, cheapArgon, key); err != nil {
-			b.Fatalf("Seed() error = %v", err)
+	for _, bm := range []struct {
+		name string
+		opts []demo.Option
+	}{{"everything", nil}, {"accounts only", []demo.Option{demo.AccountsOnly()}}} {
+		b.Run(bm.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				clk := clock.NewManual(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC))
+				db := seeded(b, clk)
+				b.StartTimer()
+				if _, err := demo.Seed(context.Background(), db, clk, password, cheapArgon, key, bm.opts...); err != nil {
+					b.Fatalf("Seed() error = %v", err)
+				}
+			}
+		})
+	}
+}
+
+// AccountsOnly seeds the places, organizations and accounts, and nothing of
+// the catalog, certifications or funds.
+func TestSeedAccountsOnly(t *testing.T) {
+	t.Parallel()
+	clk := clock.NewManual(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC))
+	db := seeded(t, clk)
+	res, err := demo.Seed(context.Background(), db, clk, password, cheapArgon, sealKey(t), demo.AccountsOnly())
+	if err != nil || !res.PasswordWorks || len(res.Logins) == 0 {
+		t.Fatalf("Seed(AccountsOnly) = %+v, %v", res, err)
+	}
+	got := counts(t, db)
+	for _, table := range []string{"users", "organizations"} {
+		if got[table] == 0 {
+			t.Errorf("%s = 0 rows, want the demo's", table)
+		}
+	}
+	for _, table := range []string{"certifications", "transfer_items", "fund_accounts", "ledger_postings", "tenders"} {
+		if got[table] != 0 {
+			t.Errorf("%s = %d rows, want none", table, got[table])
 		}
 	}
 }

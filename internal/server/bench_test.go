@@ -28,7 +28,7 @@ func benchGet(b *testing.B, e *servertest.Env, path, token string) {
 
 // BenchmarkAPIMe is the cost of the lightest authenticated API call.
 func BenchmarkAPIMe(b *testing.B) {
-	e := servertest.NewEnv(b)
+	e := servertest.NewEnv(b, servertest.AccountsOnly)
 	benchGet(b, e, "/api/v1/me", e.Token(b, "demo-officer"))
 }
 

@@ -69,7 +69,7 @@ func routeOutcome(r servertest.Response, api, anonymous bool) string {
 // Run with -update to rewrite it.
 func TestRouteTableGolden(t *testing.T) {
 	t.Parallel()
-	e := servertest.NewEnv(t)
+	e := servertest.NewEnv(t, servertest.AccountsOnly)
 	type route struct{ method, path string }
 	var routes []route
 	seen := map[route]bool{}

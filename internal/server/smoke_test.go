@@ -10,7 +10,7 @@ import (
 
 func TestHealthAndLogin(t *testing.T) {
 	t.Parallel()
-	e := servertest.NewEnv(t)
+	e := servertest.NewEnv(t, servertest.AccountsOnly)
 	if r := e.Do(t, servertest.Request{Method: "GET", Path: "/readyz"}); r.Status != http.StatusOK {
 		t.Fatalf("GET /readyz = %d, want 200", r.Status)
 	}
@@ -24,7 +24,7 @@ func TestHealthAndLogin(t *testing.T) {
 // /healthz answers and /metrics counts requests by route pattern.
 func TestHealthAndMetrics(t *testing.T) {
 	t.Parallel()
-	e := servertest.NewEnv(t)
+	e := servertest.NewEnv(t, servertest.AccountsOnly)
 	p := servertest.NewPageClient(e)
 	r := p.Get(t, "/healthz")
 	if r.Status != http.StatusOK || !strings.Contains(string(r.Body), `"ok"`) {

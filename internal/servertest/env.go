@@ -101,12 +101,17 @@ func Config(t testing.TB) config.Config {
 }
 
 // NewEnv builds the application on a fresh seeded database.
-func NewEnv(t testing.TB) *Env {
+func NewEnv(t testing.TB, seed ...demo.Option) *Env {
 	t.Helper()
-	return NewEnvWith(t, Config(t))
+	return NewEnvWith(t, Config(t), seed...)
 }
 
-func NewEnvWith(t testing.TB, cfg config.Config) *Env {
+// AccountsOnly seeds the demo's places, organizations and accounts alone
+// (demo.AccountsOnly), for tests that need no catalog, certification or fund.
+var AccountsOnly = demo.AccountsOnly()
+
+// NewEnvWith is NewEnv with the configuration cfg.
+func NewEnvWith(t testing.TB, cfg config.Config, seed ...demo.Option) *Env {
 	t.Helper()
 	clk := clock.NewManual(Start)
 	// Rows GORM stamps itself (created_at) follow the test's clock too.
@@ -123,7 +128,7 @@ func NewEnvWith(t testing.TB, cfg config.Config) *Env {
 		}
 	})
 	log := slog.New(slog.NewJSONHandler(e.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	if _, err := demo.Seed(context.Background(), gdb, e.Clock, DemoPassword, cfg.Auth.Argon2, cfg.Tender.SealKey); err != nil {
+	if _, err := demo.Seed(context.Background(), gdb, e.Clock, DemoPassword, cfg.Auth.Argon2, cfg.Tender.SealKey, seed...); err != nil {
 		t.Fatalf("demo.Seed() error = %v", err)
 	}
 	svc, err := request.NewServices(cfg, gdb, e.Clock, log)

@@ -17,7 +17,7 @@ import (
 // exactly those roles, scoped to their tenant.
 func TestPagesRoleNavigation(t *testing.T) {
 	t.Parallel()
-	e := servertest.NewEnv(t)
+	e := servertest.NewEnv(t, servertest.AccountsOnly)
 	pages := []string{"/communities", "/organizations", "/admin/users"}
 	allowed := map[string][]string{
 		"demo-admin":     {"/communities", "/organizations", "/admin/users"},
@@ -108,7 +108,7 @@ func TestCatalogsComplete(t *testing.T) {
 // a version being viewed survives the switch.
 func TestPagesLanguageSwitchKeepsQuery(t *testing.T) {
 	t.Parallel()
-	e := servertest.NewEnv(t)
+	e := servertest.NewEnv(t, servertest.AccountsOnly)
 	p := servertest.NewPageClient(e)
 	body := string(p.Get(t, "/catalog?q=%E5%B1%85%E5%AE%B6&page=1").Body)
 	m := regexp.MustCompile(`href="(/lang/en\?next=[^"]+)"`).FindStringSubmatch(body)

@@ -16,7 +16,7 @@ import (
 
 func TestPagesLoginFormSetsCSRFCookie(t *testing.T) {
 	t.Parallel()
-	e := servertest.NewEnv(t)
+	e := servertest.NewEnv(t, servertest.AccountsOnly)
 	p := servertest.NewPageClient(e)
 	r := p.Get(t, "/login")
 	if r.Status != http.StatusOK {
@@ -47,7 +47,7 @@ func TestPagesLoginFormSetsCSRFCookie(t *testing.T) {
 
 func TestPagesLoginRefusesBadCSRF(t *testing.T) {
 	t.Parallel()
-	e := servertest.NewEnv(t)
+	e := servertest.NewEnv(t, servertest.AccountsOnly)
 	p := servertest.NewPageClient(e)
 	token := servertest.CSRFToken(t, p.Get(t, "/login"))
 	other := servertest.NewPageClient(e)
@@ -103,7 +103,7 @@ func TestPagesLoginRefusesBadCSRF(t *testing.T) {
 
 func TestPagesLoginSetsSessionCookies(t *testing.T) {
 	t.Parallel()
-	e := servertest.NewEnv(t)
+	e := servertest.NewEnv(t, servertest.AccountsOnly)
 	p := servertest.NewPageClient(e)
 	token := servertest.CSRFToken(t, p.Get(t, "/login"))
 
@@ -168,7 +168,7 @@ func TestPagesLoginSetsSessionCookies(t *testing.T) {
 
 func TestPagesDashboardNeedsSignIn(t *testing.T) {
 	t.Parallel()
-	e := servertest.NewEnv(t)
+	e := servertest.NewEnv(t, servertest.AccountsOnly)
 	servertest.WantRedirect(t, "GET /dashboard without cookies", servertest.NewPageClient(e).Get(t, "/dashboard"), "/login")
 
 	p := servertest.NewPageClient(e)
@@ -185,7 +185,7 @@ func TestPagesDashboardNeedsSignIn(t *testing.T) {
 
 func TestPagesLanguageSwitch(t *testing.T) {
 	t.Parallel()
-	e := servertest.NewEnv(t)
+	e := servertest.NewEnv(t, servertest.AccountsOnly)
 	tests := []struct {
 		next, want string
 	}{
@@ -225,7 +225,7 @@ func TestPagesLanguageSwitch(t *testing.T) {
 
 func TestPagesMarkup(t *testing.T) {
 	t.Parallel()
-	e := servertest.NewEnv(t)
+	e := servertest.NewEnv(t, servertest.AccountsOnly)
 	for _, lang := range []string{"zh-CN", "en"} {
 		p := servertest.NewPageClient(e)
 		p.Cookies["jd_lang"] = lang
@@ -274,7 +274,7 @@ func TestPagesMarkup(t *testing.T) {
 
 func TestPagesSessionRefresh(t *testing.T) {
 	t.Parallel()
-	e := servertest.NewEnv(t)
+	e := servertest.NewEnv(t, servertest.AccountsOnly)
 	p := servertest.NewPageClient(e)
 	r := p.Post(t, "/login", url.Values{"csrf_token": {servertest.CSRFToken(t, p.Get(t, "/login"))}, "username": {"demo-officer"}, "password": {servertest.DemoPassword}})
 	servertest.WantRedirect(t, "POST /login", r, "/dashboard")
