@@ -1,0 +1,136 @@
+package server_test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jiedao-market/jiedao/internal/servertest"
+)
+
+// serve runs e's app on a real listener for as long as t, and returns its base URL.
+func serve(t *testing.T, e *servertest.Env) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = e.Server.App().Listener(ln) }()
+	t.Cleanup(func() { _ = e.Server.App().Shutdown() })
+	return "http://" + ln.Addr().String()
+}
+
+var metricLabels = regexp.MustCompile(`jiedao_http_requests_total\{method="([^"]*)",route="([^"]*)",status="([^"]*)"\}`)
+
+// After thousands of concurrent requests of mixed methods and routes, the
+// metrics still expose, and every series carries a real method and a route
+// pattern of the app: labels are never the request's reused buffers.
+func TestMetricsAfterConcurrentRequests(t *testing.T) {
+	t.Parallel()
+	e := servertest.NewEnv(t, servertest.AccountsOnly)
+	base := serve(t, e)
+	type call struct{ method, path, body string }
+	calls := []call{
+		{"GET", "/healthz", ""},
+		{"GET", "/api/v1/public/transfer-items?q=%E5%B1%85%E5%AE%B6", ""},
+		{"POST", "/api/v1/auth/login", `{"username":"","password":""}`},
+		{"PATCH", "/api/v1/districts/1", `{"name_zh":"x"}`},
+		{"DELETE", "/api/v1/tenders/1", ""},
+		{"PUT", "/api/v1/no-such-route", "{}"},
+		{"GET", "/login", ""},
+		{"POST", "/login", "username=a&password=b"},
+		{"GET", "/catalog?q=%E5%85%BB%E8%80%81", ""},
+		{"OPTIONS", "/", ""},
+		{"HEAD", "/healthz", ""},
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}}
+	const workers, total = 64, 10_000
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				c := calls[i%len(calls)]
+				req, err := http.NewRequest(c.method, base+c.path, strings.NewReader(c.body))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if strings.HasPrefix(c.path, "/api/") {
+					req.Header.Set("Content-Type", "application/json")
+				} else if c.body != "" {
+					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				}
+				res, err := client.Do(req)
+				if err != nil {
+					t.Errorf("%s %s: %v", c.method, c.path, err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+			}
+		}()
+	}
+	for i := range total {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+
+	body := metrics(t, e, base)
+	methods := []string{"GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS", "HEAD"}
+	var routes []string
+	for _, r := range e.Server.App().GetRoutes(true) {
+		routes = append(routes, r.Path)
+	}
+	var counted int
+	for _, m := range metricLabels.FindAllStringSubmatch(body, -1) {
+		if !slices.Contains(methods, m[1]) {
+			t.Errorf("a series has the method label %q", m[1])
+		}
+		if m[2] != "unmatched" && !slices.Contains(routes, m[2]) {
+			t.Errorf("a series has the route label %q, not a route pattern", m[2])
+		}
+		counted++
+	}
+	if counted == 0 {
+		t.Fatalf("the metrics hold no request series:\n%s", body)
+	}
+	var sum int
+	for _, line := range strings.Split(body, "\n") {
+		if strings.HasPrefix(line, "jiedao_http_requests_total{") {
+			var n int
+			if _, err := fmt.Sscan(line[strings.LastIndexByte(line, ' ')+1:], &n); err == nil {
+				sum += n
+			}
+		}
+	}
+	if sum < total {
+		t.Errorf("the metrics count %d requests, want at least the %d sent", sum, total)
+	}
+}
+
+// metrics reads the Prometheus exposition of e's server.
+func metrics(t *testing.T, e *servertest.Env, base string) string {
+	t.Helper()
+	res, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var buf bytes.Buffer
+	_, _ = io.Copy(&buf, res.Body)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics = %d %s, want 200", res.StatusCode, buf.Bytes())
+	}
+	return buf.String()
+}
