@@ -42,7 +42,7 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	}
 	if e.Kind == apperr.Internal {
 		s.log.ErrorContext(c.UserContext(), "request failed", "request_id", rid, "method", c.Method(),
-			"route", routePattern(c), "error", err.Error())
+			"route", s.routePattern(c), "error", err.Error())
 	}
 	if status == fiber.StatusUnauthorized && isAPI(c) {
 		// RFC 6750: say which scheme is expected and, for a bad token, why.

@@ -98,7 +98,7 @@ func TestMetricsAfterConcurrentRequests(t *testing.T) {
 			t.Errorf("a series has the method label %q", m[1])
 		}
 		if m[2] != "unmatched" && !slices.Contains(routes, m[2]) {
-			t.Errorf("a series has the route label %q, not a route pattern", m[2])
+			t.Errorf("a series has the route label %q, not a route pattern: %s", m[2], m[0])
 		}
 		counted++
 	}

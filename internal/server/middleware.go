@@ -57,11 +57,12 @@ func cleanURL(c *fiber.Ctx) bool {
 	return clean
 }
 
-// routePattern is the matched route's pattern, for logs and metric labels; a
-// 404 that only passed through middleware is "unmatched", never a raw path.
-func routePattern(c *fiber.Ctx) string {
+// routePattern is the matched route's pattern, for logs and metric labels: a
+// request that no route of its method matched (it only passed through
+// middleware, such as the API's catch-all) is "unmatched", never a raw path.
+func (s *Server) routePattern(c *fiber.Ctx) string {
 	r := c.Route()
-	if r == nil || r.Path == "" || (r.Method == "USE" && c.Response().StatusCode() == fiber.StatusNotFound) {
+	if r == nil || !s.patterns[r.Method+" "+r.Path] {
 		return "unmatched"
 	}
 	return r.Path
@@ -116,7 +117,10 @@ func (s *Server) observe(c *fiber.Ctx) error {
 		}
 	}
 	status := c.Response().StatusCode()
-	route, method := routePattern(c), c.Method()
+	// Metric labels outlive the request: the registry keeps them. The method
+	// is copied out of fasthttp's buffer, which the next request reuses (the
+	// app is Immutable too, see New); the route is the registered pattern.
+	route, method := s.routePattern(c), strings.Clone(c.Method())
 	elapsed := time.Since(start)
 	s.metrics.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
 	s.metrics.latency.WithLabelValues(method, route).Observe(elapsed.Seconds())
