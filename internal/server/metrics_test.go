@@ -134,3 +134,16 @@ func metrics(t *testing.T, e *servertest.Env, base string) string {
 	}
 	return buf.String()
 }
+
+// The metrics are not served on the public address: per-route counters would
+// tell anyone how many bids are submitted before the opening.
+func TestMetricsNotPublic(t *testing.T) {
+	t.Parallel()
+	e := servertest.NewEnv(t, servertest.AccountsOnly)
+	for _, path := range []string{"/metrics", "/metrics/", "/api/v1/metrics"} {
+		r := servertest.NewPageClient(e).Get(t, path)
+		if r.Status != http.StatusNotFound || strings.Contains(string(r.Body), "jiedao_http_requests_total") {
+			t.Errorf("GET %s on the public address = %d, want 404 without metrics", path, r.Status)
+		}
+	}
+}
