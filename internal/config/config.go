@@ -82,7 +82,10 @@ type Uploads struct {
 
 // HTTP configures the web server.
 type HTTP struct {
-	Addr           string        `yaml:"addr"`
+	Addr string `yaml:"addr"`
+	// MetricsAddr is where /metrics (Prometheus) is served, apart from the
+	// public address; "" (JIEDAO_METRICS_ADDR=off) serves no metrics.
+	MetricsAddr    string        `yaml:"metrics_addr"`
 	PublicURL      string        `yaml:"public_url"`
 	SecureCookies  bool          `yaml:"secure_cookies"`
 	BodyLimit      int           `yaml:"body_limit_bytes"`
@@ -153,6 +156,7 @@ func Default() Config {
 	return Config{
 		HTTP: HTTP{
 			Addr:           "127.0.0.1:8080",
+			MetricsAddr:    "127.0.0.1:9464",
 			PublicURL:      "http://127.0.0.1:8080",
 			BodyLimit:      10 << 20,
 			JSONBodyLimit:  256 << 10,
@@ -215,6 +219,13 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 		}
 	}
 	str("JIEDAO_HTTP_ADDR", &cfg.HTTP.Addr)
+	switch v := getenv("JIEDAO_METRICS_ADDR"); v {
+	case "":
+	case "off":
+		cfg.HTTP.MetricsAddr = ""
+	default:
+		cfg.HTTP.MetricsAddr = v
+	}
 	str("JIEDAO_PUBLIC_URL", &cfg.HTTP.PublicURL)
 	str("JIEDAO_DATABASE_URL", &cfg.Database.URL)
 	str("JIEDAO_LOG_LEVEL", &cfg.Log.Level)

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -15,16 +16,28 @@ import (
 	"github.com/jiedao-market/jiedao/internal/servertest"
 )
 
-// serve runs e's app on a real listener for as long as t, and returns its base URL.
-func serve(t *testing.T, e *servertest.Env) string {
+// serve runs e's server on real listeners (the site and the metrics, as
+// Serve does) for as long as t, and returns their base URLs.
+func serve(t *testing.T, e *servertest.Env) (site, metrics string) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	listen := func() net.Listener {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ln
 	}
-	go func() { _ = e.Server.App().Listener(ln) }()
-	t.Cleanup(func() { _ = e.Server.App().Shutdown() })
-	return "http://" + ln.Addr().String()
+	app, m := listen(), listen()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Server.ServeOn(ctx, app, m) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("ServeOn() error = %v", err)
+		}
+	})
+	return "http://" + app.Addr().String(), "http://" + m.Addr().String()
 }
 
 var metricLabels = regexp.MustCompile(`jiedao_http_requests_total\{method="([^"]*)",route="([^"]*)",status="([^"]*)"\}`)
@@ -35,7 +48,7 @@ var metricLabels = regexp.MustCompile(`jiedao_http_requests_total\{method="([^"]
 func TestMetricsAfterConcurrentRequests(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t, servertest.AccountsOnly)
-	base := serve(t, e)
+	base, metricsBase := serve(t, e)
 	type call struct{ method, path, body string }
 	calls := []call{
 		{"GET", "/healthz", ""},
@@ -86,7 +99,7 @@ func TestMetricsAfterConcurrentRequests(t *testing.T) {
 	close(next)
 	wg.Wait()
 
-	body := metrics(t, e, base)
+	body := metrics(t, metricsBase)
 	methods := []string{"GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS", "HEAD"}
 	var routes []string
 	for _, r := range e.Server.App().GetRoutes(true) {
@@ -119,8 +132,8 @@ func TestMetricsAfterConcurrentRequests(t *testing.T) {
 	}
 }
 
-// metrics reads the Prometheus exposition of e's server.
-func metrics(t *testing.T, e *servertest.Env, base string) string {
+// metrics reads the Prometheus exposition at base.
+func metrics(t *testing.T, base string) string {
 	t.Helper()
 	res, err := http.Get(base + "/metrics")
 	if err != nil {
@@ -136,7 +149,8 @@ func metrics(t *testing.T, e *servertest.Env, base string) string {
 }
 
 // The metrics are not served on the public address: per-route counters would
-// tell anyone how many bids are submitted before the opening.
+// tell anyone how many bids are submitted before the opening. They are served
+// on their own address (http.metrics_addr), and nothing else is.
 func TestMetricsNotPublic(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t, servertest.AccountsOnly)
@@ -144,6 +158,22 @@ func TestMetricsNotPublic(t *testing.T) {
 		r := servertest.NewPageClient(e).Get(t, path)
 		if r.Status != http.StatusNotFound || strings.Contains(string(r.Body), "jiedao_http_requests_total") {
 			t.Errorf("GET %s on the public address = %d, want 404 without metrics", path, r.Status)
+		}
+	}
+	site, metricsBase := serve(t, e)
+	if res, err := http.Get(site + "/metrics"); err != nil || res.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /metrics on the served site = %v, %v; want 404", res, err)
+	} else {
+		res.Body.Close()
+	}
+	if body := metrics(t, metricsBase); !strings.Contains(body, "go_goroutines") {
+		t.Errorf("GET /metrics on the metrics address = %.200s, want the exposition", body)
+	}
+	for _, path := range []string{"/", "/healthz", "/api/v1/me", "/login"} {
+		if res, err := http.Get(metricsBase + path); err != nil || res.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s on the metrics address = %v, %v; want 404", path, res, err)
+		} else {
+			res.Body.Close()
 		}
 	}
 }

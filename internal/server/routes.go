@@ -1,9 +1,7 @@
 package server
 
 import (
-	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/gofiber/fiber/v2/middleware/recover"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // routes installs the middleware and the operational endpoints, then mounts
@@ -14,7 +12,6 @@ func (s *Server) routes() {
 
 	app.Get("/healthz", s.handleHealthz)
 	app.Get("/readyz", s.handleReadyz)
-	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))
 
 	s.api.Routes(app)
 	s.ui.Routes(app)

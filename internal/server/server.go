@@ -6,13 +6,17 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"gorm.io/gorm"
 
 	"github.com/jiedao-market/jiedao/internal/api"
@@ -103,19 +107,64 @@ func proxyHeader(trusted []string) string {
 // App returns the Fiber app, for tests (app.Test) and for serving.
 func (s *Server) App() *fiber.App { return s.app }
 
-// Serve listens on the configured address until ctx ends, then shuts down
-// gracefully, letting requests in flight finish within the grace period.
+// MetricsHandler answers GET /metrics with the Prometheus exposition: the
+// requests and their latency by method and route pattern, the database pool,
+// the Go runtime. Serve serves it on its own address (http.metrics_addr).
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// Serve listens on the configured addresses (http.addr, and http.metrics_addr
+// unless it is empty) until ctx ends, then shuts down gracefully, letting
+// requests in flight finish within the grace period. It fails at once when an
+// address cannot be listened on.
 func (s *Server) Serve(ctx context.Context) error {
-	errc := make(chan error, 1)
-	go func() { errc <- s.app.Listen(s.cfg.HTTP.Addr) }()
-	s.log.Info("serving", "addr", s.cfg.HTTP.Addr)
+	app, err := net.Listen("tcp", s.cfg.HTTP.Addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", s.cfg.HTTP.Addr, err)
+	}
+	var metrics net.Listener
+	if s.cfg.HTTP.MetricsAddr != "" {
+		if metrics, err = net.Listen("tcp", s.cfg.HTTP.MetricsAddr); err != nil {
+			app.Close()
+			return fmt.Errorf("listen %s for metrics (http.metrics_addr; each process on a host needs its own): %w", s.cfg.HTTP.MetricsAddr, err)
+		}
+	}
+	return s.ServeOn(ctx, app, metrics)
+}
+
+// ServeOn is Serve on listeners of the caller's: the site on app, the metrics
+// on metrics unless it is nil.
+func (s *Server) ServeOn(ctx context.Context, app, metrics net.Listener) error {
+	errc := make(chan error, 2)
+	go func() { errc <- s.app.Listener(app) }()
+	s.log.Info("serving", "addr", app.Addr().String())
+	var ms *http.Server
+	if metrics != nil {
+		ms = &http.Server{Handler: s.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := ms.Serve(metrics); !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("metrics on %s: %w", metrics.Addr(), err)
+			}
+		}()
+		s.log.Info("serving metrics", "addr", metrics.Addr().String())
+	}
 	select {
 	case err := <-errc:
-		return fmt.Errorf("listen %s: %w", s.cfg.HTTP.Addr, err)
+		if ms != nil {
+			_ = ms.Close()
+		}
+		_ = s.app.Shutdown()
+		return err
 	case <-ctx.Done():
 	}
 	s.log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.HTTP.ShutdownGrace)
 	defer cancel()
+	if ms != nil {
+		_ = ms.Shutdown(sctx)
+	}
 	return s.app.ShutdownWithContext(sctx)
 }

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -34,14 +35,15 @@ func TestHealthAndMetrics(t *testing.T) {
 	p.Get(t, "/login")
 	p.Get(t, "/no-such-page")
 
-	r = p.Get(t, "/metrics")
-	if r.Status != http.StatusOK {
-		t.Fatalf("GET /metrics = %d, want 200", r.Status)
+	rec := httptest.NewRecorder()
+	e.Server.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /metrics = %d, want 200", rec.Code)
 	}
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
 		t.Errorf("GET /metrics Content-Type = %q, want the Prometheus text format", ct)
 	}
-	body := string(r.Body)
+	body := rec.Body.String()
 	for _, want := range []string{
 		"# TYPE jiedao_http_requests_total counter",
 		`jiedao_http_requests_total{method="GET",route="/login",status="200"} 2`,
