@@ -36,7 +36,7 @@ func New(cfg config.Config, svc request.Services) (*Handler, error) {
 func (h *Handler) bearer(c *fiber.Ctx) error {
 	v := c.Get(fiber.HeaderAuthorization)
 	if v == "" {
-		request.SetActor(c, access.Anonymous(request.ID(c), c.IP()))
+		request.SetActor(c, access.Anonymous(request.ID(c), request.ClientIP(c)))
 		return c.Next()
 	}
 	scheme, token, ok := strings.Cut(v, " ")

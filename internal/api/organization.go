@@ -99,7 +99,7 @@ func (h *Handler) handleOrganizationCreate(c *fiber.Ctx) error {
 		return apperr.InvalidField("admin", "is required: the organization's first administrator account")
 	}
 	o, u, err := h.Orgs.Signup(c.UserContext(), org.SignupInput{Organization: in, Admin: req.Admin.input(),
-		RequestID: request.ID(c), ClientIP: c.IP()})
+		RequestID: request.ID(c), ClientIP: request.ClientIP(c)})
 	if err != nil {
 		return err
 	}

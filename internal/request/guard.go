@@ -40,7 +40,7 @@ func LimitAnonymous(perMinute int) fiber.Handler {
 		Max:          perMinute,
 		Expiration:   time.Minute,
 		Next:         func(c *fiber.Ctx) bool { return Actor(c).Authenticated() },
-		KeyGenerator: func(c *fiber.Ctx) string { return c.IP() },
+		KeyGenerator: ClientIP,
 		LimitReached: func(c *fiber.Ctx) error {
 			e := *ErrTooManyWrites
 			e.RetryAfter = 60

@@ -43,7 +43,22 @@ const (
 	localID        = "request_id"
 	localActor     = "actor"
 	localJSONLimit = "json_limit"
+	localClientIP  = "client_ip"
 )
+
+// SetClientIP records the request's client address, as the server derived it
+// from the connection and its trusted proxies.
+func SetClientIP(c *fiber.Ctx, ip string) { c.Locals(localClientIP, ip) }
+
+// ClientIP returns the request's client address: the peer, or behind a
+// trusted proxy the right-most X-Forwarded-For address that is not a proxy.
+// Logs, throttles, limits and audit entries use it, never c.IP().
+func ClientIP(c *fiber.Ctx) string {
+	if ip, ok := c.Locals(localClientIP).(string); ok {
+		return ip
+	}
+	return c.Context().RemoteIP().String()
+}
 
 // SetID records the request's id, for logs, audit entries and problems.
 func SetID(c *fiber.Ctx, id string) { c.Locals(localID, id) }
@@ -63,12 +78,12 @@ func Actor(c *fiber.Ctx) access.Actor {
 	if a, ok := c.Locals(localActor).(access.Actor); ok {
 		return a
 	}
-	return access.Anonymous(ID(c), c.IP())
+	return access.Anonymous(ID(c), ClientIP(c))
 }
 
 // Client describes the caller for the auth service's logs and throttles.
 func Client(c *fiber.Ctx) auth.Client {
-	return auth.Client{IP: c.IP(), UserAgent: string(c.Request().Header.UserAgent()), RequestID: ID(c)}
+	return auth.Client{IP: ClientIP(c), UserAgent: string(c.Request().Header.UserAgent()), RequestID: ID(c)}
 }
 
 // ParamID reads a positive integer path parameter; a malformed one is 404.

@@ -125,7 +125,7 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	s.metrics.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
 	s.metrics.latency.WithLabelValues(method, route).Observe(elapsed.Seconds())
 	attrs := []any{"request_id", request.ID(c), "method", method, "route", route, "status", status,
-		"duration_ms", elapsed.Milliseconds(), "client_ip", c.IP()}
+		"duration_ms", elapsed.Milliseconds(), "client_ip", request.ClientIP(c)}
 	if a := request.Actor(c); a.Authenticated() {
 		attrs = append(attrs, "user_id", a.UserID)
 	}

@@ -8,7 +8,7 @@ import (
 // the API and the pages.
 func (s *Server) routes() {
 	app := s.app
-	app.Use(s.requestContext, s.observe, recover.New(), securityHeaders, rejectBadURL)
+	app.Use(s.clientIP, s.requestContext, s.observe, recover.New(), securityHeaders, rejectBadURL)
 
 	app.Get("/healthz", s.handleHealthz)
 	app.Get("/readyz", s.handleReadyz)

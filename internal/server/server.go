@@ -34,6 +34,7 @@ type Server struct {
 	api     *api.Handler
 	ui      *ui.Handler
 	metrics *metrics
+	proxies proxies // trusted reverse proxies
 	app     *fiber.App
 	// patterns are the registered routes, "METHOD /path/:param", for the
 	// route label of logs and metrics.
@@ -54,6 +55,9 @@ type Deps struct {
 func New(d Deps) (*Server, error) {
 	s := &Server{cfg: d.Config, db: d.DB, log: d.Log}
 	var err error
+	if s.proxies, err = parseProxies(d.Config.HTTP.TrustedProxies); err != nil {
+		return nil, err
+	}
 	if s.api, err = api.New(d.Config, d.Services); err != nil {
 		return nil, err
 	}
@@ -84,10 +88,9 @@ func New(d Deps) (*Server, error) {
 		Immutable:     true,
 		StrictRouting: false,
 		CaseSensitive: true,
-		// Behind a trusted reverse proxy the client address comes from X-Forwarded-For.
-		EnableTrustedProxyCheck: len(d.Config.HTTP.TrustedProxies) > 0,
-		TrustedProxies:          d.Config.HTTP.TrustedProxies,
-		ProxyHeader:             proxyHeader(d.Config.HTTP.TrustedProxies),
+		// The client address is derived by the clientIP middleware (the
+		// right-most X-Forwarded-For hop that is not a trusted proxy), not by
+		// Fiber, whose c.IP() would believe the left-most, which the client writes.
 	})
 	s.routes()
 	s.patterns = map[string]bool{}
@@ -95,13 +98,6 @@ func New(d Deps) (*Server, error) {
 		s.patterns[r.Method+" "+r.Path] = true
 	}
 	return s, nil
-}
-
-func proxyHeader(trusted []string) string {
-	if len(trusted) == 0 {
-		return ""
-	}
-	return fiber.HeaderXForwardedFor
 }
 
 // App returns the Fiber app, for tests (app.Test) and for serving.

@@ -148,7 +148,7 @@ func (h *Handler) handleSignupSubmit(c *fiber.Ctx) error {
 	bad.Check(password == c.FormValue("admin.password_confirm"), "admin.password_confirm", "does not match the password")
 	err := bad.Err()
 	if err == nil {
-		_, _, err = h.Orgs.Signup(ctx, org.SignupInput{Organization: in, RequestID: request.ID(c), ClientIP: c.IP(),
+		_, _, err = h.Orgs.Signup(ctx, org.SignupInput{Organization: in, RequestID: request.ID(c), ClientIP: request.ClientIP(c),
 			Admin: org.MemberInput{Username: v.Account.Username, DisplayName: v.Account.DisplayName, Password: password, Locale: lang}})
 	}
 	if err != nil {

@@ -111,7 +111,7 @@ func (h *Handler) setTokenCookies(c *fiber.Ctx, t auth.Tokens) {
 // webSession authenticates page requests from the token cookies, rotating the
 // refresh token when the access token has expired.
 func (h *Handler) webSession(c *fiber.Ctx) error {
-	a := access.Anonymous(request.ID(c), c.IP())
+	a := access.Anonymous(request.ID(c), request.ClientIP(c))
 	ctx, cl := c.UserContext(), request.Client(c)
 	if tok := c.Cookies(cookieAccess); tok != "" {
 		if got, err := h.Auth.Authenticate(ctx, tok, cl); err == nil {
