@@ -296,8 +296,8 @@ func TestLoginThrottle(t *testing.T) {
 			}
 			e := servertest.NewEnvWith(t, cfg, servertest.AccountsOnly)
 			window := cfg.Auth.Throttle.Window
-			if tt.maxPerIP == 0 && len(tt.failures) != cfg.Auth.Throttle.MaxPerAccount {
-				t.Fatalf("the case has %d failures, want MaxPerAccount = %d", len(tt.failures), cfg.Auth.Throttle.MaxPerAccount)
+			if tt.maxPerIP == 0 && len(tt.failures) != cfg.Auth.Throttle.MaxPerAccountAddress {
+				t.Fatalf("the case has %d failures, want MaxPerAccountAddress = %d", len(tt.failures), cfg.Auth.Throttle.MaxPerAccountAddress)
 			}
 
 			var wrong []string
@@ -754,7 +754,7 @@ func TestLoginThrottleRetryAfter(t *testing.T) {
 	window := e.Cfg.Auth.Throttle.Window
 	authProblem(t, "an early failure from this address", authLogin(t, e, "nobody-here", "wrong-password-0"), http.StatusUnauthorized, "auth.invalid_credentials")
 	e.Clock.Advance(10 * time.Minute)
-	for i := 0; i < e.Cfg.Auth.Throttle.MaxPerAccount; i++ {
+	for i := 0; i < e.Cfg.Auth.Throttle.MaxPerAccountAddress; i++ {
 		authProblem(t, "failure", authLogin(t, e, "demo-officer", "wrong-password-"+strconv.Itoa(i)), http.StatusUnauthorized, "auth.invalid_credentials")
 	}
 	r := authLogin(t, e, "demo-officer", servertest.DemoPassword)

@@ -101,32 +101,60 @@ type Client struct {
 	RequestID string
 }
 
-// Login checks username and password and opens a session. Failed attempts are
-// counted per account and per client address; past the configured limit within
-// the window it answers ErrThrottled, even for the right password.
+// Login checks username and password and opens a session. Failed attempts
+// are counted per account and client address (past the limit within the
+// window that address is refused that account with ErrThrottled, even for the
+// right password), per client address (likewise, for every account), and per
+// account from anywhere: past that limit each attempt waits, longer with each
+// failure (slowed, logged), so that nobody can lock an owner out of its
+// account, and guessing it from many addresses stays slow.
 func (s *Service) Login(ctx context.Context, username, password string, cl Client) (Tokens, error) {
 	username = strings.ToLower(strings.TrimSpace(username))
 	if len(username) > 64 || len(password) > 1024 {
 		return Tokens{}, ErrInvalidCredentials
 	}
+	for {
+		tokens, wait, err := s.attempt(ctx, username, password, cl)
+		if wait <= 0 {
+			return tokens, err
+		}
+		s.log.WarnContext(ctx, "login slowed", "username", username, "client_ip", cl.IP, "request_id", cl.RequestID,
+			"wait_ms", wait.Milliseconds())
+		if err := clock.Sleep(ctx, s.clock, wait); err != nil {
+			// The request's deadline comes first: answer when to come back.
+			e := *ErrThrottled
+			e.RetryAfter = int(wait.Seconds()) + 1
+			return Tokens{}, &e
+		}
+	}
+}
+
+// attempt makes one login attempt under the account's lock, or, while the
+// account is slowed, returns how long to wait before the next.
+func (s *Service) attempt(ctx context.Context, username, password string, cl Client) (Tokens, time.Duration, error) {
 	now := s.clock.Now()
 	var (
 		tokens Tokens
 		failed bool
+		wait   time.Duration
 	)
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		// Serialize attempts on one account so that concurrent guesses cannot all
 		// pass the throttle check before any failure is counted.
 		if err := tx.Exec(`SELECT pg_advisory_xact_lock(?, ?)`, int32(0x6c6f67), lockKey(username)).Error; err != nil {
-			return err
+			return fmt.Errorf("lock account %s: %w", username, err)
 		}
 		if err := s.checkThrottle(tx, username, cl.IP, now); err != nil {
 			return err
 		}
-		var u User
-		err := tx.Where("username = ? AND status = 'active'", username).Take(&u).Error
-		if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+		var err error
+		if wait, err = s.slowedFor(tx, username, now); err != nil || wait > 0 {
 			return err
+		}
+		var u User
+		err = tx.Where("username = ? AND status = 'active'", username).Take(&u).Error
+		if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+			return fmt.Errorf("read user %s: %w", username, err)
 		}
 		hash := u.PasswordHash
 		if u.ID == 0 {
@@ -140,8 +168,10 @@ func (s *Service) Login(ctx context.Context, username, password string, cl Clien
 			failed = true
 			return tx.Create(&loginFailure{Username: username, ClientIP: cl.IP, FailedAt: now}).Error
 		}
-		if err := tx.Where("username = ?", username).Delete(&loginFailure{}).Error; err != nil {
-			return err
+		// The owner's own mistakes are forgotten; what others tried from
+		// elsewhere still counts against them.
+		if err := tx.Where("username = ? AND client_ip = ?", username, cl.IP).Delete(&loginFailure{}).Error; err != nil {
+			return fmt.Errorf("forget the login failures of %s: %w", username, err)
 		}
 		tokens, err = s.openSession(tx, u, cl, now)
 		if err != nil {
@@ -152,14 +182,39 @@ func (s *Service) Login(ctx context.Context, username, password string, cl Clien
 	switch {
 	case err != nil && apperr.KindOf(err) == apperr.TooManyRequests:
 		s.log.WarnContext(ctx, "login throttled", "username", username, "client_ip", cl.IP, "request_id", cl.RequestID)
-		return Tokens{}, err
+		return Tokens{}, 0, err
 	case err != nil:
-		return Tokens{}, fmt.Errorf("login: %w", err)
+		return Tokens{}, 0, fmt.Errorf("login: %w", err)
+	case wait > 0:
+		return Tokens{}, wait, nil
 	case failed:
 		s.log.WarnContext(ctx, "login failed", "username", username, "client_ip", cl.IP, "request_id", cl.RequestID)
-		return Tokens{}, ErrInvalidCredentials
+		return Tokens{}, 0, ErrInvalidCredentials
 	}
-	return tokens, nil
+	return tokens, 0, nil
+}
+
+// slowedFor returns how long an attempt on username must still wait: past
+// SlowAfter failures of the account within the window, SlowBase doubled per
+// further failure, at most SlowMax, after the last failure.
+func (s *Service) slowedFor(tx *gorm.DB, username string, now time.Time) (time.Duration, error) {
+	th := s.cfg.Throttle
+	var row struct {
+		N    int
+		Last *time.Time
+	}
+	if err := tx.Raw(`SELECT count(*) AS n, max(failed_at) AS last FROM login_failures WHERE username = ? AND failed_at > ?`,
+		username, now.Add(-th.Window)).Scan(&row).Error; err != nil {
+		return 0, fmt.Errorf("count the login failures of %s: %w", username, err)
+	}
+	if row.N < th.SlowAfter || row.Last == nil {
+		return 0, nil
+	}
+	delay := th.SlowMax
+	if shift := row.N - th.SlowAfter; shift < 16 {
+		delay = min(th.SlowBase<<shift, th.SlowMax)
+	}
+	return row.Last.Add(delay).Sub(now), nil
 }
 
 func lockKey(username string) int32 {
@@ -172,14 +227,19 @@ func (s *Service) checkThrottle(tx *gorm.DB, username, ip string, now time.Time)
 	since := now.Add(-s.cfg.Throttle.Window)
 	var wait time.Duration
 	for _, limit := range []struct {
-		column, value string
-		max           int
-	}{{"username", username, s.cfg.Throttle.MaxPerAccount}, {"client_ip", ip, s.cfg.Throttle.MaxPerIP}} {
+		where string
+		args  []any
+		max   int
+	}{
+		{"username = ? AND client_ip = ?", []any{username, ip}, s.cfg.Throttle.MaxPerAccountAddress},
+		{"client_ip = ?", []any{ip}, s.cfg.Throttle.MaxPerIP},
+	} {
 		// The limit holds until the failure that pushed the count to the limit
 		// leaves the window: the (count-max+1)th oldest in it.
 		var at []time.Time
-		err := tx.Raw(`SELECT failed_at FROM login_failures WHERE `+limit.column+` = ? AND failed_at > ?
-			ORDER BY failed_at DESC OFFSET ? LIMIT 1`, limit.value, since, limit.max-1).Scan(&at).Error
+		args := append(limit.args, since, limit.max-1)
+		err := tx.Raw(`SELECT failed_at FROM login_failures WHERE `+limit.where+` AND failed_at > ?
+			ORDER BY failed_at DESC OFFSET ? LIMIT 1`, args...).Scan(&at).Error
 		if err != nil {
 			return fmt.Errorf("count login failures: %w", err)
 		}

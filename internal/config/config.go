@@ -128,9 +128,20 @@ type Auth struct {
 
 // Throttle limits failed logins within a sliding window.
 type Throttle struct {
-	Window        time.Duration `yaml:"window"`
-	MaxPerAccount int           `yaml:"max_per_account"`
-	MaxPerIP      int           `yaml:"max_per_ip"`
+	Window time.Duration `yaml:"window"`
+	// MaxPerAccountAddress failures of one account from one client address
+	// within the window lock that address out of that account (429): a rival
+	// elsewhere cannot lock the owner out.
+	MaxPerAccountAddress int `yaml:"max_per_account_address"`
+	// MaxPerIP failures from one client address, whatever the accounts, lock
+	// the address out of every login (429).
+	MaxPerIP int `yaml:"max_per_ip"`
+	// Past SlowAfter failures of one account within the window, from any
+	// address, each attempt on it waits SlowBase, doubled per further failure,
+	// at most SlowMax, after the last failure: slowed, never refused.
+	SlowAfter int           `yaml:"slow_after"`
+	SlowBase  time.Duration `yaml:"slow_base"`
+	SlowMax   time.Duration `yaml:"slow_max"`
 }
 
 // Argon2 holds the argon2id parameters for new password hashes.
@@ -173,8 +184,9 @@ func Default() Config {
 			RefreshTTL:        7 * 24 * time.Hour,
 			SessionMaxAge:     30 * 24 * time.Hour,
 			RefreshReuseGrace: 10 * time.Second,
-			Throttle:          Throttle{Window: 15 * time.Minute, MaxPerAccount: 5, MaxPerIP: 50},
-			Argon2:            Argon2{MemoryKiB: 19456, Iterations: 2, Parallelism: 1},
+			Throttle: Throttle{Window: 15 * time.Minute, MaxPerAccountAddress: 5, MaxPerIP: 50,
+				SlowAfter: 5, SlowBase: time.Second, SlowMax: 10 * time.Second},
+			Argon2: Argon2{MemoryKiB: 19456, Iterations: 2, Parallelism: 1},
 		},
 		Uploads: Uploads{Dir: ".data/uploads", MaxBytes: 5 << 20},
 		Tender:  Tender{AmendmentMinDays: 3, ChallengeDays: 5, SweepInterval: time.Minute},
@@ -301,8 +313,9 @@ func (c Config) validate() error {
 	if c.Auth.RefreshReuseGrace < 0 || c.Auth.RefreshReuseGrace > time.Minute {
 		problems = append(problems, "auth.refresh_reuse_grace must be between 0 and 1m")
 	}
-	if c.Auth.Throttle.Window <= 0 || c.Auth.Throttle.MaxPerAccount < 1 || c.Auth.Throttle.MaxPerIP < 1 {
-		problems = append(problems, "auth.login_throttle needs a positive window and limits")
+	if th := c.Auth.Throttle; th.Window <= 0 || th.MaxPerAccountAddress < 1 || th.MaxPerIP < 1 || th.SlowAfter < 1 ||
+		th.SlowBase <= 0 || th.SlowMax < th.SlowBase || th.SlowMax > time.Minute {
+		problems = append(problems, "auth.login_throttle needs a positive window and limits, and 0 < slow_base <= slow_max <= 1m")
 	}
 	if c.Auth.Argon2.MemoryKiB < 8*1024 || c.Auth.Argon2.Iterations < 1 || c.Auth.Argon2.Parallelism < 1 {
 		problems = append(problems, "auth.argon2 needs memory_kib >= 8192, iterations >= 1, parallelism >= 1")
