@@ -303,3 +303,27 @@ func TestPagesSessionRefresh(t *testing.T) {
 		t.Errorf("expired token cookies were kept: %v", p.Cookies)
 	}
 }
+
+// A form token belongs to one session: the token a browser had before
+// signing in, or in another user's session, is refused once it signs in.
+func TestPagesCSRFBoundToTheSession(t *testing.T) {
+	t.Parallel()
+	e := servertest.NewEnv(t, servertest.AccountsOnly)
+	p := servertest.NewPageClient(e)
+	before := servertest.CSRFToken(t, p.Get(t, "/login"))
+	r := p.Post(t, "/login", url.Values{"csrf_token": {before}, "username": {"demo-officer"}, "password": {servertest.DemoPassword}})
+	servertest.WantRedirect(t, "POST /login", r, "/dashboard")
+	if r := p.Post(t, "/logout", url.Values{"csrf_token": {before}}); r.Status != http.StatusForbidden {
+		t.Errorf("POST /logout with the token from before signing in = %d, want 403", r.Status)
+	}
+	officers := servertest.CSRFToken(t, p.Get(t, "/dashboard"))
+	servertest.WantRedirect(t, "POST /logout", p.Post(t, "/logout", url.Values{"csrf_token": {officers}}), "/login")
+	r = p.Post(t, "/login", url.Values{"csrf_token": {servertest.CSRFToken(t, p.Get(t, "/login"))}, "username": {"demo-finance"},
+		"password": {servertest.DemoPassword}})
+	servertest.WantRedirect(t, "POST /login as another user", r, "/dashboard")
+	if r := p.Post(t, "/logout", url.Values{"csrf_token": {officers}}); r.Status != http.StatusForbidden {
+		t.Errorf("POST /logout with the previous user's token = %d, want 403", r.Status)
+	}
+	mine := servertest.CSRFToken(t, p.Get(t, "/dashboard"))
+	servertest.WantRedirect(t, "POST /logout with this session's token", p.Post(t, "/logout", url.Values{"csrf_token": {mine}}), "/login")
+}
