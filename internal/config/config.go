@@ -87,7 +87,9 @@ type HTTP struct {
 	// public address; "" (JIEDAO_METRICS_ADDR=off) serves no metrics.
 	MetricsAddr    string        `yaml:"metrics_addr"`
 	PublicURL      string        `yaml:"public_url"`
-	SecureCookies  bool          `yaml:"secure_cookies"`
+	// SecureCookies marks the site's cookies Secure (and names them
+	// __Host-…) when true; unset (nil), it follows PublicURL: https → secure.
+	SecureCookies  *bool         `yaml:"secure_cookies"`
 	BodyLimit      int           `yaml:"body_limit_bytes"`
 	JSONBodyLimit  int           `yaml:"json_body_limit_bytes"`
 	RequestTimeout time.Duration `yaml:"request_timeout"`
@@ -194,6 +196,15 @@ func Default() Config {
 	}
 }
 
+// Secure reports whether the site's cookies are Secure: SecureCookies when it
+// is set, else whether PublicURL is https.
+func (h HTTP) Secure() bool {
+	if h.SecureCookies != nil {
+		return *h.SecureCookies
+	}
+	return strings.HasPrefix(strings.ToLower(h.PublicURL), "https://")
+}
+
 // DefaultPath is the configuration file read when JIEDAO_CONFIG is unset.
 const DefaultPath = "configs/jiedao.yaml"
 
@@ -250,7 +261,7 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 		if err != nil {
 			return fmt.Errorf("config: JIEDAO_SECURE_COOKIES: %w", err)
 		}
-		cfg.HTTP.SecureCookies = b
+		cfg.HTTP.SecureCookies = &b
 	}
 	if v := getenv("JIEDAO_AUTH_KEYS"); v != "" {
 		keys, err := ParseKeys(v)

@@ -47,7 +47,7 @@ func TestEnvironmentOverrides(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Load() error = %v", err)
 	}
-	if cfg.HTTP.Addr != "0.0.0.0:9999" || cfg.Database.URL != "postgres://x@localhost/db" || !cfg.HTTP.SecureCookies {
+	if cfg.HTTP.Addr != "0.0.0.0:9999" || cfg.Database.URL != "postgres://x@localhost/db" || cfg.HTTP.SecureCookies == nil || !*cfg.HTTP.SecureCookies {
 		t.Errorf("Load() = %+v, want the environment's values", cfg.HTTP)
 	}
 	if len(cfg.Auth.Keys) != 2 || cfg.Auth.Keys[0].ID != "new" || cfg.Auth.Keys[1].ID != "old" {
@@ -206,5 +206,23 @@ func TestTenderYAMLKeys(t *testing.T) {
 	}
 	if _, err := config.Load(env(map[string]string{"JIEDAO_CONFIG": p2})); err == nil || !strings.Contains(err.Error(), "seal_key") {
 		t.Errorf("Load() of a file with tender.seal_key: error = %v, want one naming seal_key", err)
+	}
+}
+
+// Cookies are Secure when secure_cookies says so, and, when it is unset, when
+// the site is served over HTTPS.
+func TestSecureCookiesFollowPublicURL(t *testing.T) {
+	t.Parallel()
+	yes, no := true, false
+	for _, tt := range []struct {
+		url    string
+		secure *bool
+		want   bool
+	}{{"https://jiedao.example", nil, true}, {"HTTPS://JIEDAO.EXAMPLE", nil, true}, {"http://127.0.0.1:8080", nil, false},
+		{"https://jiedao.example", &no, false}, {"http://127.0.0.1:8080", &yes, true}} {
+		h := config.HTTP{PublicURL: tt.url, SecureCookies: tt.secure}
+		if got := h.Secure(); got != tt.want {
+			t.Errorf("HTTP{PublicURL: %q, SecureCookies: %v}.Secure() = %v, want %v", tt.url, tt.secure, got, tt.want)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -30,7 +31,7 @@ type pages struct {
 
 func newPages(cfg config.Config) (*pages, error) {
 	p := &pages{sets: map[string]*template.Template{}, messages: map[string]map[string]string{},
-		csrfKey: cfg.Auth.CSRFSecret, secure: cfg.HTTP.SecureCookies}
+		csrfKey: cfg.Auth.CSRFSecret, secure: cfg.HTTP.Secure()}
 	if len(p.csrfKey) == 0 {
 		return nil, fmt.Errorf("pages: no CSRF secret configured (JIEDAO_CSRF_SECRET)")
 	}
@@ -97,7 +98,8 @@ type view struct {
 }
 
 func language(c *fiber.Ctx) string {
-	if l := c.Cookies(cookieLang); l == "en" {
+	// The cookie's name depends on whether cookies are Secure (__Host-).
+	if l := cmp.Or(c.Cookies("__Host-"+cookieLang), c.Cookies(cookieLang)); l == "en" {
 		return "en"
 	}
 	return languages[0]

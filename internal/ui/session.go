@@ -20,6 +20,8 @@ import (
 	"github.com/jiedao-market/jiedao/internal/request"
 )
 
+// The site's cookies, by their plain names; cookie adds the __Host- prefix
+// when cookies are Secure (the prefix requires it).
 const (
 	cookieAccess  = "jd_access"
 	cookieRefresh = "jd_refresh"
@@ -27,37 +29,59 @@ const (
 	cookieLang    = "jd_lang"
 )
 
-// csrfToken returns the token forms must echo: an HMAC of the browser's random
-// CSRF cookie (set here when missing), so a token from another browser fails.
-func (h *Handler) csrfToken(c *fiber.Ctx) string {
-	nonce := c.Cookies(cookieCSRF)
-	if nonce == "" {
-		if v, ok := c.Locals(cookieCSRF).(string); ok {
-			nonce = v
-		} else {
-			b := make([]byte, 32)
-			if _, err := rand.Read(b); err != nil {
-				panic(err)
-			}
-			nonce = base64.RawURLEncoding.EncodeToString(b)
-			c.Locals(cookieCSRF, nonce)
-			h.setCookie(c, cookieCSRF, nonce, 0)
-		}
+// cookie is the name the browser holds the cookie name under: __Host- names
+// (Secure, Path=/, no Domain) when the site is served over HTTPS.
+func (h *Handler) cookie(name string) string {
+	if h.pages.secure {
+		return "__Host-" + name
 	}
-	return h.csrfFor(nonce)
+	return name
 }
 
-func (h *Handler) csrfFor(nonce string) string {
+// csrfToken returns the token the page's forms must echo. A signed-in user's
+// is bound to the login session (an HMAC of the session id); an anonymous
+// visitor's to the browser's random CSRF cookie, set here when missing and
+// replaced at every sign-in and sign-out. A token from another browser, from
+// before signing in or from another session is refused (checkCSRF).
+func (h *Handler) csrfToken(c *fiber.Ctx) string {
+	if a := request.Actor(c); a.Authenticated() {
+		return h.csrfFor("session:" + a.SessionID)
+	}
+	nonce := c.Cookies(h.cookie(cookieCSRF))
+	if v, ok := c.Locals(cookieCSRF).(string); ok {
+		nonce = v // set during this request
+	}
+	if nonce == "" {
+		nonce = h.newCSRFNonce(c)
+	}
+	return h.csrfFor("nonce:" + nonce)
+}
+
+// newCSRFNonce gives the browser a fresh random CSRF cookie.
+func (h *Handler) newCSRFNonce(c *fiber.Ctx) string {
+	nonce := rand.Text()
+	c.Locals(cookieCSRF, nonce)
+	h.setCookie(c, cookieCSRF, nonce, 0)
+	return nonce
+}
+
+func (h *Handler) csrfFor(binding string) string {
 	m := hmac.New(sha256.New, h.pages.csrfKey)
-	m.Write([]byte(nonce))
+	m.Write([]byte(binding))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// checkCSRF refuses a form post whose token does not match the CSRF cookie.
+// checkCSRF refuses a form post whose token is not the one csrfToken gives
+// this request's session (or, signed out, this browser's CSRF cookie).
 func (h *Handler) checkCSRF(c *fiber.Ctx) error {
-	nonce := c.Cookies(cookieCSRF)
 	got := c.FormValue("csrf_token")
-	if nonce == "" || got == "" || !hmac.Equal([]byte(got), []byte(h.csrfFor(nonce))) {
+	var want string
+	if a := request.Actor(c); a.Authenticated() {
+		want = h.csrfFor("session:" + a.SessionID)
+	} else if nonce := c.Cookies(h.cookie(cookieCSRF)); nonce != "" {
+		want = h.csrfFor("nonce:" + nonce)
+	}
+	if want == "" || got == "" || !hmac.Equal([]byte(got), []byte(want)) {
 		return errCSRF
 	}
 	if badFormText(c) {
@@ -92,14 +116,15 @@ func badFormText(c *fiber.Ctx) bool {
 	return found
 }
 
-// setCookie sets an HttpOnly, SameSite=Lax cookie; maxAge 0 means a session cookie.
+// setCookie sets an HttpOnly, SameSite=Lax cookie on the whole site (Secure
+// and __Host- over HTTPS); maxAge 0 means a session cookie.
 func (h *Handler) setCookie(c *fiber.Ctx, name, value string, maxAge time.Duration) {
-	c.Cookie(&fiber.Cookie{Name: name, Value: value, Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode,
+	c.Cookie(&fiber.Cookie{Name: h.cookie(name), Value: value, Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode,
 		Secure: h.pages.secure, MaxAge: int(maxAge.Seconds())})
 }
 
 func (h *Handler) clearCookie(c *fiber.Ctx, name string) {
-	c.Cookie(&fiber.Cookie{Name: name, Value: "", Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode,
+	c.Cookie(&fiber.Cookie{Name: h.cookie(name), Value: "", Path: "/", HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode,
 		Secure: h.pages.secure, MaxAge: -1, Expires: time.Unix(1, 0)})
 }
 
@@ -113,13 +138,13 @@ func (h *Handler) setTokenCookies(c *fiber.Ctx, t auth.Tokens) {
 func (h *Handler) webSession(c *fiber.Ctx) error {
 	a := access.Anonymous(request.ID(c), request.ClientIP(c))
 	ctx, cl := c.UserContext(), request.Client(c)
-	if tok := c.Cookies(cookieAccess); tok != "" {
+	if tok := c.Cookies(h.cookie(cookieAccess)); tok != "" {
 		if got, err := h.Auth.Authenticate(ctx, tok, cl); err == nil {
 			a = got
 		}
 	}
 	if !a.Authenticated() {
-		if rt := c.Cookies(cookieRefresh); rt != "" {
+		if rt := c.Cookies(h.cookie(cookieRefresh)); rt != "" {
 			tokens, err := h.Auth.Refresh(ctx, rt, cl)
 			if errors.Is(err, auth.ErrRefreshRaced) && c.Method() == fiber.MethodGet {
 				// Another tab refreshed a moment ago and holds the new cookies:
@@ -189,6 +214,7 @@ func (h *Handler) handleLoginSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	h.setTokenCookies(c, tokens)
+	h.newCSRFNonce(c) // the signed-out token is spent
 	return c.Redirect("/dashboard", fiber.StatusSeeOther)
 }
 
@@ -200,5 +226,6 @@ func (h *Handler) handleLogoutSubmit(c *fiber.Ctx) error {
 	}
 	h.clearCookie(c, cookieAccess)
 	h.clearCookie(c, cookieRefresh)
+	h.newCSRFNonce(c) // the next visitor of this browser starts afresh
 	return c.Redirect("/login", fiber.StatusSeeOther)
 }

@@ -27,7 +27,7 @@ func TestPagesLoginFormSetsCSRFCookie(t *testing.T) {
 		t.Errorf("jd_csrf cookie = %q, want a session cookie", nonce.Raw)
 	}
 	mac := hmac.New(sha256.New, e.Cfg.Auth.CSRFSecret)
-	mac.Write([]byte(nonce.Value))
+	mac.Write([]byte("nonce:" + nonce.Value))
 	if got, want := servertest.CSRFToken(t, r), base64.RawURLEncoding.EncodeToString(mac.Sum(nil)); got != want {
 		t.Errorf("form csrf_token = %q, want the HMAC of the jd_csrf cookie %q", got, want)
 	}
@@ -149,7 +149,7 @@ func TestPagesLoginSetsSessionCookies(t *testing.T) {
 	if r := p.Get(t, "/dashboard"); r.Status != http.StatusOK {
 		t.Errorf("GET /dashboard after a refused sign-out = %d, want 200", r.Status)
 	}
-	r = p.Post(t, "/logout", url.Values{"csrf_token": {token}})
+	r = p.Post(t, "/logout", url.Values{"csrf_token": {servertest.CSRFToken(t, p.Get(t, "/dashboard"))}})
 	servertest.WantRedirect(t, "POST /logout", r, "/login")
 	for _, name := range []string{"jd_access", "jd_refresh"} {
 		if _, ok := p.Cookies[name]; ok {
@@ -326,4 +326,46 @@ func TestPagesCSRFBoundToTheSession(t *testing.T) {
 	}
 	mine := servertest.CSRFToken(t, p.Get(t, "/dashboard"))
 	servertest.WantRedirect(t, "POST /logout with this session's token", p.Post(t, "/logout", url.Values{"csrf_token": {mine}}), "/login")
+}
+// Cookies are Secure with __Host- names when the site is served over HTTPS:
+// secure_cookies wins when it is set, and follows public_url when it is not.
+func TestPagesCookiesFollowThePublicURL(t *testing.T) {
+	t.Parallel()
+	yes, no := true, false
+	tests := []struct {
+		name      string
+		publicURL string
+		secure    *bool
+		want      bool
+	}{
+		{"https, unset", "https://jiedao.example", nil, true},
+		{"http, unset", "http://127.0.0.1:8080", nil, false},
+		{"https, set off", "https://jiedao.example", &no, false},
+		{"http, set on", "http://127.0.0.1:8080", &yes, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := servertest.Config(t)
+			cfg.HTTP.PublicURL, cfg.HTTP.SecureCookies = tt.publicURL, tt.secure
+			e := servertest.NewEnvWith(t, cfg, servertest.AccountsOnly)
+			p := servertest.NewPageClient(e)
+			r := p.Post(t, "/login", url.Values{"csrf_token": {servertest.CSRFToken(t, p.Get(t, "/login"))},
+				"username": {"demo-officer"}, "password": {servertest.DemoPassword}})
+			set := servertest.SetCookies(r)
+			for _, name := range []string{"jd_access", "jd_refresh", "jd_csrf"} {
+				want := name
+				if tt.want {
+					want = "__Host-" + name
+				}
+				c, ok := set[want]
+				if !ok {
+					t.Errorf("sign-in sets no %s cookie; Set-Cookie = %q", want, r.Header.Values("Set-Cookie"))
+					continue
+				}
+				if c.Secure != tt.want || c.Path != "/" || c.Domain != "" {
+					t.Errorf("cookie %s = %q, want Secure %v, Path=/ and no Domain", want, c.Raw, tt.want)
+				}
+			}
+		})
+	}
 }
