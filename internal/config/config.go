@@ -85,8 +85,8 @@ type HTTP struct {
 	Addr string `yaml:"addr"`
 	// MetricsAddr is where /metrics (Prometheus) is served, apart from the
 	// public address; "" (JIEDAO_METRICS_ADDR=off) serves no metrics.
-	MetricsAddr    string        `yaml:"metrics_addr"`
-	PublicURL      string        `yaml:"public_url"`
+	MetricsAddr string `yaml:"metrics_addr"`
+	PublicURL   string `yaml:"public_url"`
 	// SecureCookies marks the site's cookies Secure (and names them
 	// __Host-…) when true; unset (nil), it follows PublicURL: https → secure.
 	SecureCookies  *bool         `yaml:"secure_cookies"`

@@ -327,6 +327,7 @@ func TestPagesCSRFBoundToTheSession(t *testing.T) {
 	mine := servertest.CSRFToken(t, p.Get(t, "/dashboard"))
 	servertest.WantRedirect(t, "POST /logout with this session's token", p.Post(t, "/logout", url.Values{"csrf_token": {mine}}), "/login")
 }
+
 // Cookies are Secure with __Host- names when the site is served over HTTPS:
 // secure_cookies wins when it is set, and follows public_url when it is not.
 func TestPagesCookiesFollowThePublicURL(t *testing.T) {
