@@ -434,3 +434,28 @@ func TestAmendmentNeedsReconfirmation(t *testing.T) {
 		t.Errorf("Amend() after the opening error = %v, want %v", err, tender.ErrNotPublished)
 	}
 }
+
+// TestEligibilityUsesTheVerifiedSocialWorkers: an organization that raises
+// its declared number of certified social workers after its certification
+// does not become eligible for a tender asking for more: the district's
+// verified figure bounds it.
+func TestEligibilityUsesTheVerifiedSocialWorkers(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	w.freshOrgs(2)
+	in := w.input(3)
+	eleven := 11
+	in.MinSocialWorkers = &eleven
+	staffed := w.published(in)
+	by := w.orgs[1] // certified with 10 social workers declared
+	w.wantEligible(t, by, staffed.ID, false)
+	svc := org.NewService(w.db, w.clock, org.Options{Argon2: cheapArgon})
+	if _, err := svc.Edit(ctx, by, by.Scope.OrganizationID, func(in *org.Input) { in.CertifiedSocialWorkers = 12 }); err != nil {
+		t.Fatalf("Edit(12 social workers) error = %v", err)
+	}
+	w.wantEligible(t, by, staffed.ID, false)
+	if _, err := w.svc.SubmitBid(ctx, by, staffed.ID, w.body(45_000_000, "方案")); !errors.Is(err, tender.ErrNotEligible) {
+		t.Errorf("SubmitBid() after declaring 12 social workers error = %v, want %v", err, tender.ErrNotEligible)
+	}
+}
