@@ -56,9 +56,10 @@ func (h *Handler) handleCertificationApply(c *fiber.Ctx) error {
 }
 
 type approveRequest struct {
-	Grade        int    `json:"grade"`
-	ValidFrom    string `json:"valid_from"`
-	ValidThrough string `json:"valid_through"`
+	Grade                 int    `json:"grade"`
+	ValidFrom             string `json:"valid_from"`
+	ValidThrough          string `json:"valid_through"`
+	VerifiedSocialWorkers *int   `json:"verified_social_workers"`
 }
 
 // dates parses the validity period, naming each malformed date.
@@ -88,7 +89,30 @@ func (h *Handler) handleCertificationApprove(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	cert, err := h.Orgs.Approve(c.UserContext(), request.Actor(c), id, org.ApproveInput{Grade: req.Grade, ValidFrom: from, ValidThrough: through})
+	cert, err := h.Orgs.Approve(c.UserContext(), request.Actor(c), id, org.ApproveInput{Grade: req.Grade, ValidFrom: from, ValidThrough: through,
+		VerifiedSocialWorkers: req.VerifiedSocialWorkers})
+	if err != nil {
+		return err
+	}
+	return c.JSON(cert)
+}
+
+type verifyRequest struct {
+	VerifiedSocialWorkers *int `json:"verified_social_workers"`
+}
+
+// handleCertificationVerify records a district admin's re-verification of the
+// organization's certified social workers.
+func (h *Handler) handleCertificationVerify(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	var req verifyRequest
+	if err := request.DecodeStrict(c, &req); err != nil {
+		return err
+	}
+	cert, err := h.Orgs.VerifySocialWorkers(c.UserContext(), request.Actor(c), id, req.VerifiedSocialWorkers)
 	if err != nil {
 		return err
 	}

@@ -89,11 +89,13 @@ func orgApply(t testing.TB, e *servertest.Env, districtToken, orgToken string, d
 }
 
 // orgApproval is an approval at grade valid from today (in China) through the
-// day before the same day next year.
+// day before the same day next year, verifying 50 certified social workers
+// (more than any test organization declares, so that its declared figure
+// counts).
 func orgApproval(e *servertest.Env, grade int) map[string]any {
 	today := civil.ChinaDate(e.Clock.Now())
 	return map[string]any{"grade": grade, "valid_from": today.String(),
-		"valid_through": civil.NewDate(today.Year+1, today.Month, today.Day).AddDays(-1).String()}
+		"valid_through": civil.NewDate(today.Year+1, today.Month, today.Day).AddDays(-1).String(), "verified_social_workers": 50}
 }
 
 // orgLogin signs username in with password and returns the access token.
@@ -587,13 +589,15 @@ func TestCertificationLifecycle(t *testing.T) {
 
 	// Another district's admin neither sees nor decides it.
 	other := orgOtherDistrictAdmin(t, f)
-	for _, action := range []string{"", "/approve", "/reject", "/suspend", "/revoke"} {
+	for _, action := range []string{"", "/approve", "/verified-social-workers", "/reject", "/suspend", "/revoke"} {
 		method, body := "POST", any(map[string]any{"reason": "越权"})
 		switch action {
 		case "":
 			method, body = "GET", nil
 		case "/approve":
 			body = orgApproval(e, 5)
+		case "/verified-social-workers":
+			body = map[string]any{"verified_social_workers": 9}
 		}
 		e.Refused(t, servertest.Request{Method: method, Path: certPath(c.ID, action), Token: other, Body: body}, http.StatusNotFound, "not_found")
 	}
@@ -609,14 +613,18 @@ func TestCertificationLifecycle(t *testing.T) {
 		code   string
 		fields []string
 	}{
-		{map[string]any{"grade": 4, "valid_from": today.AddDays(-400).String(), "valid_through": today.AddDays(-2).String()},
+		{map[string]any{"grade": 4, "valid_from": today.AddDays(-400).String(), "valid_through": today.AddDays(-2).String(), "verified_social_workers": 9},
 			"certification.expired", []string{"valid_through"}},
-		{map[string]any{"grade": 4, "valid_from": today.AddDays(-365).String(), "valid_through": today.AddDays(-1).String()},
+		{map[string]any{"grade": 4, "valid_from": today.AddDays(-365).String(), "valid_through": today.AddDays(-1).String(), "verified_social_workers": 9},
 			"certification.expired", []string{"valid_through"}},
-		{map[string]any{"grade": 4, "valid_from": today.String(), "valid_through": today.AddDays(-1).String()}, "validation", []string{"valid_through"}},
-		{map[string]any{"grade": 6, "valid_from": today.String()}, "validation", []string{"grade", "valid_through"}},
+		{map[string]any{"grade": 4, "valid_from": today.String(), "valid_through": today.AddDays(-1).String(), "verified_social_workers": 9}, "validation", []string{"valid_through"}},
+		{map[string]any{"grade": 6, "valid_from": today.String(), "verified_social_workers": 9}, "validation", []string{"grade", "valid_through"}},
+		// The social workers are verified at the approval.
+		{map[string]any{"grade": 4, "valid_from": today.String(), "valid_through": today.AddDays(30).String()}, "validation", []string{"verified_social_workers"}},
+		{map[string]any{"grade": 4, "valid_from": today.String(), "valid_through": today.AddDays(30).String(), "verified_social_workers": -1}, "validation", []string{"verified_social_workers"}},
+		{map[string]any{"grade": 4, "valid_from": today.String(), "valid_through": today.AddDays(30).String(), "verified_social_workers": "9"}, "validation", []string{"verified_social_workers"}},
 		// The old name of the field is not a field.
-		{map[string]any{"grade": 4, "valid_from": today.String(), "valid_until": today.AddDays(30).String()}, "validation", []string{"valid_until"}},
+		{map[string]any{"grade": 4, "valid_from": today.String(), "valid_until": today.AddDays(30).String(), "verified_social_workers": 9}, "validation", []string{"valid_until"}},
 	} {
 		e.Refused(t, servertest.Request{Method: "POST", Path: certPath(c.ID, "/approve"), Token: district, Body: bad.body}, http.StatusBadRequest, bad.code, bad.fields...)
 		if s := status(c.ID); s != "pending" {
@@ -624,7 +632,9 @@ func TestCertificationLifecycle(t *testing.T) {
 		}
 	}
 	// Not a date: refused naming the field.
-	e.Refused(t, servertest.Request{Method: "POST", Path: certPath(c.ID, "/approve"), Token: district, Body: map[string]any{"grade": 4, "valid_from": "2026-13-01", "valid_through": "2027-11-21"}}, http.StatusBadRequest, "validation", "valid_from")
+	e.Refused(t, servertest.Request{Method: "POST", Path: certPath(c.ID, "/approve"), Token: district, Body: map[string]any{"grade": 4, "valid_from": "2026-13-01", "valid_through": "2027-11-21", "verified_social_workers": 9}}, http.StatusBadRequest, "validation", "valid_from")
+	// Nor re-verified before its approval.
+	e.Refused(t, servertest.Request{Method: "POST", Path: certPath(c.ID, "/verified-social-workers"), Token: district, Body: map[string]any{"verified_social_workers": 9}}, http.StatusConflict, "certification.not_verifiable")
 
 	// Approved at grade 4 (4A) for a year: in the public directory, for anyone.
 	var approved org.Certification
@@ -635,7 +645,12 @@ func TestCertificationLifecycle(t *testing.T) {
 		t.Errorf("approved = %+v, want approved, active, grade 4, %s through %s", approved, today, through)
 	}
 	ids, listed := orgCapable(t, e, url.Values{"category": {category}, "district_id": {strconv.FormatInt(f.district, 10)}}, f.org1)
-	want := []org.ActiveCertification{{ID: c.ID, DistrictID: f.district, Categories: []string{category}, Grade: 4, ValidFrom: today, ValidThrough: through}}
+	fifty := 50
+	if approved.VerifiedSocialWorkers == nil || *approved.VerifiedSocialWorkers != fifty || approved.SocialWorkersVerifiedAt == nil {
+		t.Errorf("approved verified %v social workers at %v, want %d now", approved.VerifiedSocialWorkers, approved.SocialWorkersVerifiedAt, fifty)
+	}
+	want := []org.ActiveCertification{{ID: c.ID, DistrictID: f.district, Categories: []string{category}, Grade: 4,
+		VerifiedSocialWorkers: &fifty, ValidFrom: today, ValidThrough: through}}
 	if !slices.Contains(ids, f.org1) || !cmp.Equal(listed, want) {
 		t.Errorf("public directory for %s = %v with %+v, want org %d with %+v", category, ids, listed, f.org1, want)
 	}
@@ -651,6 +666,18 @@ func TestCertificationLifecycle(t *testing.T) {
 	e.Refused(t, servertest.Request{Method: "POST", Path: certPath(999999, "/approve"), Token: district, Body: orgApproval(e, 4)}, http.StatusNotFound, "not_found")
 	e.Refused(t, servertest.Request{Method: "POST", Path: certPath(c.ID, "/approve"), Token: district, Body: orgApproval(e, 5)}, http.StatusConflict, "certification.not_pending")
 	e.Refused(t, servertest.Request{Method: "POST", Path: certPath(c.ID, "/reject"), Token: district, Body: map[string]any{"reason": "迟到的驳回"}}, http.StatusConflict, "certification.not_pending")
+
+	// Re-verified by the district admin alone; a bad number changes nothing.
+	verify := certPath(c.ID, "/verified-social-workers")
+	for _, body := range []map[string]any{{}, {"verified_social_workers": -3}, {"verified_social_workers": 100001}, {"verified_social_workers": 2.5}} {
+		e.Refused(t, servertest.Request{Method: "POST", Path: verify, Token: district, Body: body}, http.StatusBadRequest, "validation", "verified_social_workers")
+	}
+	e.Refused(t, servertest.Request{Method: "POST", Path: verify, Token: kangle, Body: map[string]any{"verified_social_workers": 99}}, http.StatusForbidden, "forbidden")
+	var reverified org.Certification
+	servertest.Call(t, e, "POST", verify, district, map[string]any{"verified_social_workers": 7}, http.StatusOK, &reverified)
+	if reverified.VerifiedSocialWorkers == nil || *reverified.VerifiedSocialWorkers != 7 || reverified.Status != org.CertApproved {
+		t.Errorf("re-verified = %+v, want 7 verified, still approved", reverified)
+	}
 
 	// Suspended (a reason is required): out of the directory.
 	e.Refused(t, servertest.Request{Method: "POST", Path: certPath(c.ID, "/suspend"), Token: district, Body: map[string]any{"reason": "  "}}, http.StatusBadRequest, "validation", "reason")
@@ -672,6 +699,7 @@ func TestCertificationLifecycle(t *testing.T) {
 		t.Errorf("revoked = %+v, want revoked with its reason", revoked)
 	}
 	e.Refused(t, servertest.Request{Method: "POST", Path: certPath(c.ID, "/revoke"), Token: district, Body: map[string]any{"reason": "再次撤销"}}, http.StatusConflict, "certification.not_revocable")
+	e.Refused(t, servertest.Request{Method: "POST", Path: verify, Token: district, Body: map[string]any{"verified_social_workers": 7}}, http.StatusConflict, "certification.not_verifiable")
 	e.Refused(t, servertest.Request{Method: "POST", Path: certPath(c.ID, "/suspend"), Token: district, Body: map[string]any{"reason": "暂停已撤销的"}}, http.StatusConflict, "certification.not_approved")
 	if inDirectory() {
 		t.Error("a revoked certification put the organization back in the public directory")
@@ -716,7 +744,7 @@ func TestCertificationLifecycle(t *testing.T) {
 
 	// Every decision is in the audit trail, by demo-district.
 	wantActions := map[int64][]string{
-		c.ID:  {"certification.apply", "certification.approve", "certification.suspend", "certification.revoke"},
+		c.ID:  {"certification.apply", "certification.approve", "certification.verify_social_workers", "certification.suspend", "certification.revoke"},
 		c2.ID: {"certification.apply", "certification.reject"},
 	}
 	for id, want := range wantActions {

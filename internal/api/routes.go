@@ -78,6 +78,7 @@ func (h *Handler) Routes(app fiber.Router) {
 	api.Post("/certifications", allow(access.OrgAdmin), h.handleCertificationApply)
 	api.Get("/certifications/:id", allow(access.OrgReaders...), h.handleCertificationGet)
 	api.Post("/certifications/:id/approve", allow(access.DistrictAdmin), h.handleCertificationApprove)
+	api.Post("/certifications/:id/verified-social-workers", allow(access.DistrictAdmin), h.handleCertificationVerify)
 	api.Post("/certifications/:id/reject", allow(access.DistrictAdmin), h.handleCertificationDecide("reject"))
 	api.Post("/certifications/:id/suspend", allow(access.DistrictAdmin), h.handleCertificationDecide("suspend"))
 	api.Post("/certifications/:id/revoke", allow(access.DistrictAdmin), h.handleCertificationDecide("revoke"))

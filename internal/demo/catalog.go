@@ -182,8 +182,14 @@ func seedCertifications(ctx context.Context, db *gorm.DB, today civil.Date, orgs
 		if !c.approve {
 			continue
 		}
+		// The district verifies the social workers the organization declares.
+		var declared int
+		if err := db.WithContext(ctx).Table("organizations").Where("id = ?", admin.Scope.OrganizationID).
+			Pluck("certified_social_workers", &declared).Error; err != nil {
+			return err
+		}
 		if _, err := orgs.Approve(ctx, district, cert.ID, org.ApproveInput{Grade: c.grade,
-			ValidFrom: today.AddDays(-30), ValidThrough: today.AddDays(2*365 - 1)}); err != nil {
+			ValidFrom: today.AddDays(-30), ValidThrough: today.AddDays(2*365 - 1), VerifiedSocialWorkers: &declared}); err != nil {
 			return fmt.Errorf("seed approval for %s: %w", c.admin, err)
 		}
 	}

@@ -49,9 +49,11 @@ const (
 
 // Eligibility checks an organization against a tender's requirements at the
 // instant at: an active certification for the category in the district (see
-// Capable), at least minGrade among those certifications, at least
-// minSocialWorkers certified social workers on staff, and an organization that
-// is not suspended. It returns apperr.ErrNotFound for an unknown organization.
+// Capable) at minGrade or above; at least minSocialWorkers certified social
+// workers, counting the lower of the organization's declared figure and the
+// figure its district admin verified for that certification (none verified
+// counts as zero); and an organization that is not suspended. It returns
+// apperr.ErrNotFound for an unknown organization.
 func (s *Service) Eligibility(ctx context.Context, orgID, districtID int64, category string, minGrade, minSocialWorkers int, at time.Time) (Eligibility, error) {
 	return EligibilityTx(s.db.WithContext(ctx), orgID, districtID, category, minGrade, minSocialWorkers, at)
 }
@@ -64,12 +66,17 @@ func EligibilityTx(tx *gorm.DB, orgID, districtID int64, category string, minGra
 		return Eligibility{}, notFound(err)
 	}
 	day := civil.ChinaDate(at)
-	var best *int
-	err := tx.Raw(`SELECT max(c.grade) FROM certifications c
+	var certs []struct {
+		Grade         int
+		SocialWorkers int
+	}
+	err := tx.Raw(`SELECT c.grade, LEAST(COALESCE(c.verified_social_workers, 0), o.certified_social_workers) AS social_workers
+		FROM certifications c
+		JOIN organizations o ON o.id = c.organization_id
 		JOIN certification_categories cc ON cc.certification_id = c.id
 		WHERE c.organization_id = ? AND c.district_id = ? AND cc.category_code = ?
 		  AND c.status = ? AND c.valid_from <= ? AND c.valid_until > ?`,
-		orgID, districtID, category, CertApproved, day, day).Scan(&best).Error
+		orgID, districtID, category, CertApproved, day, day).Scan(&certs).Error
 	if err != nil {
 		return Eligibility{}, fmt.Errorf("eligibility of organization %d: %w", orgID, err)
 	}
@@ -77,13 +84,23 @@ func EligibilityTx(tx *gorm.DB, orgID, districtID int64, category string, minGra
 	if o.Status != "active" {
 		e.Reasons = append(e.Reasons, ReasonOrganizationSuspended)
 	}
-	switch {
-	case best == nil:
-		e.Reasons = append(e.Reasons, ReasonNoCertification)
-	case *best < minGrade:
-		e.Reasons = append(e.Reasons, ReasonGradeBelowMinimum)
+	// One certification must meet both minimums; the reasons name what the
+	// best of them lacks: the grade, else the social workers among those of
+	// the grade.
+	graded := 0
+	workers := false
+	for _, c := range certs {
+		if c.Grade >= minGrade {
+			graded++
+			workers = workers || c.SocialWorkers >= minSocialWorkers
+		}
 	}
-	if o.CertifiedSocialWorkers < minSocialWorkers {
+	switch {
+	case len(certs) == 0:
+		e.Reasons = append(e.Reasons, ReasonNoCertification)
+	case graded == 0:
+		e.Reasons = append(e.Reasons, ReasonGradeBelowMinimum)
+	case !workers:
 		e.Reasons = append(e.Reasons, ReasonTooFewSocialWorkers)
 	}
 	e.Eligible = len(e.Reasons) == 0
@@ -128,6 +145,8 @@ type ActiveCertification struct {
 	DistrictID int64    `json:"district_id"`
 	Categories []string `json:"categories"`
 	Grade      int      `json:"grade"`
+	// VerifiedSocialWorkers is the figure the district verified; nil if none.
+	VerifiedSocialWorkers *int `json:"verified_social_workers"`
 	// The validity, both days included.
 	ValidFrom    civil.Date `json:"valid_from"`
 	ValidThrough civil.Date `json:"valid_through"`
@@ -196,15 +215,16 @@ func (s *Service) PublicCapable(ctx context.Context, f CapableFilter) (Page[Capa
 		orgIDs[i], index[r.ID] = r.ID, i
 	}
 	var certs []struct {
-		ID             int64
-		OrganizationID int64
-		DistrictID     int64
-		Grade          int
-		ValidFrom      civil.Date
-		ValidUntil     civil.Date
+		ID                    int64
+		OrganizationID        int64
+		DistrictID            int64
+		Grade                 int
+		VerifiedSocialWorkers *int
+		ValidFrom             civil.Date
+		ValidUntil            civil.Date
 	}
 	if err := matching(db.Table("certifications AS c")).
-		Select("c.id, c.organization_id, c.district_id, c.grade, c.valid_from, c.valid_until").
+		Select("c.id, c.organization_id, c.district_id, c.grade, c.verified_social_workers, c.valid_from, c.valid_until").
 		Where("c.organization_id IN ?", orgIDs).Order("c.organization_id, c.valid_until DESC, c.id").
 		Scan(&certs).Error; err != nil {
 		return page, fmt.Errorf("list active certifications: %w", err)
@@ -223,7 +243,7 @@ func (s *Service) PublicCapable(ctx context.Context, f CapableFilter) (Page[Capa
 	}
 	for _, c := range certs {
 		ac := ActiveCertification{ID: c.ID, DistrictID: c.DistrictID, Categories: byCert[c.ID], Grade: c.Grade,
-			ValidFrom: c.ValidFrom, ValidThrough: c.ValidUntil.AddDays(-1)}
+			VerifiedSocialWorkers: c.VerifiedSocialWorkers, ValidFrom: c.ValidFrom, ValidThrough: c.ValidUntil.AddDays(-1)}
 		if ac.Categories == nil {
 			ac.Categories = []string{}
 		}

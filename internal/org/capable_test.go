@@ -132,19 +132,20 @@ func TestPublicCapable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	five := 5 // verified as declared
 	want := []org.CapableOrg{
 		{ID: a.ID, LegalName: a.LegalName, CreditCode: a.CreditCode, OrgType: org.SocialServiceInstitution, DistrictID: w.wuxing,
 			StaffCount: 12, CertifiedSocialWorkers: 5, Certifications: []org.ActiveCertification{
-				{ID: a1.ID, DistrictID: w.wuxing, Categories: []string{"ELDERLY_HOME_CARE", "LEGAL_AID"}, Grade: 5, ValidFrom: day(1), ValidThrough: through},
-				{ID: a2.ID, DistrictID: w.nanxun, Categories: []string{"LEGAL_AID"}, Grade: 3, ValidFrom: day(1), ValidThrough: through},
+				{ID: a1.ID, DistrictID: w.wuxing, Categories: []string{"ELDERLY_HOME_CARE", "LEGAL_AID"}, Grade: 5, VerifiedSocialWorkers: &five, ValidFrom: day(1), ValidThrough: through},
+				{ID: a2.ID, DistrictID: w.nanxun, Categories: []string{"LEGAL_AID"}, Grade: 3, VerifiedSocialWorkers: &five, ValidFrom: day(1), ValidThrough: through},
 			}},
 		{ID: b.ID, LegalName: b.LegalName, CreditCode: b.CreditCode, OrgType: org.SocialServiceInstitution, DistrictID: w.wuxing,
 			StaffCount: 12, CertifiedSocialWorkers: 5, Certifications: []org.ActiveCertification{
-				{ID: b1.ID, DistrictID: w.wuxing, Categories: []string{"YOUTH_GUIDANCE"}, Grade: 2, ValidFrom: day(2), ValidThrough: through},
+				{ID: b1.ID, DistrictID: w.wuxing, Categories: []string{"YOUTH_GUIDANCE"}, Grade: 2, VerifiedSocialWorkers: &five, ValidFrom: day(2), ValidThrough: through},
 			}},
 		{ID: c.ID, LegalName: c.LegalName, CreditCode: c.CreditCode, OrgType: org.SocialServiceInstitution, DistrictID: w.nanxun,
 			StaffCount: 12, CertifiedSocialWorkers: 5, Certifications: []org.ActiveCertification{
-				{ID: c1.ID, DistrictID: w.nanxun, Categories: []string{"LEGAL_AID"}, Grade: 4, ValidFrom: day(1), ValidThrough: through},
+				{ID: c1.ID, DistrictID: w.nanxun, Categories: []string{"LEGAL_AID"}, Grade: 4, VerifiedSocialWorkers: &five, ValidFrom: day(1), ValidThrough: through},
 			}},
 	}
 	if diff := cmp.Diff(org.Page[org.CapableOrg]{Items: want, Total: 3, Page: 1, PerPage: 20}, page); diff != "" {

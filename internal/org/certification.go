@@ -56,10 +56,17 @@ type Certification struct {
 	ValidFrom       *civil.Date `json:"valid_from"`
 	ValidThrough    *civil.Date `json:"valid_through"`
 	DecisionReason  string      `json:"decision_reason"`
-	DocumentIDs     []int64     `json:"document_ids"`
-	CreatedAt       time.Time   `json:"created_at"`
-	UpdatedAt       time.Time   `json:"updated_at"`
-	DecidedAt       *time.Time  `json:"decided_at"`
+	// DeclaredSocialWorkers is the number of certified social workers the
+	// organization declares today; VerifiedSocialWorkers the number its
+	// district admin verified at the approval or since, nil before one is.
+	// Eligibility counts the lower of the two.
+	DeclaredSocialWorkers   int        `json:"declared_social_workers"`
+	VerifiedSocialWorkers   *int       `json:"verified_social_workers"`
+	SocialWorkersVerifiedAt *time.Time `json:"social_workers_verified_at"`
+	DocumentIDs             []int64    `json:"document_ids"`
+	CreatedAt               time.Time  `json:"created_at"`
+	UpdatedAt               time.Time  `json:"updated_at"`
+	DecidedAt               *time.Time `json:"decided_at"`
 }
 
 // effective returns the status of a certification with this stored status and
@@ -91,6 +98,8 @@ var (
 	ErrCertExpired = &apperr.Error{Kind: apperr.Invalid, Code: "certification.expired",
 		Message: "the certification would already have ended",
 		Fields:  []apperr.FieldError{{Field: "valid_through", Message: "must not be before today"}}}
+	ErrNotVerifiable = apperr.New(apperr.Conflict, "certification.not_verifiable",
+		"only an approved or suspended certification's social workers can be verified")
 	ErrOrgSuspended = apperr.New(apperr.Conflict, "organization.suspended", "the organization is suspended")
 )
 
@@ -100,18 +109,24 @@ type certRecord struct {
 	ID               int64
 	OrganizationID   int64
 	OrganizationName string `gorm:"->"`
-	DistrictID       int64
-	Status           CertStatus
-	Statement        string
-	Grade            *int
-	ValidFrom        *civil.Date
-	ValidUntil       *civil.Date
-	DecisionReason   string
-	AppliedBy        int64
-	DecidedBy        *int64
-	DecidedAt        *time.Time
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	// DeclaredSocialWorkers is read from the joined organization.
+	DeclaredSocialWorkers int `gorm:"->"`
+	DistrictID            int64
+	Status                CertStatus
+	Statement             string
+	Grade                 *int
+	ValidFrom             *civil.Date
+	ValidUntil            *civil.Date
+	DecisionReason        string
+	AppliedBy             int64
+	DecidedBy             *int64
+	DecidedAt             *time.Time
+	// The social workers verified by a district admin, who and when.
+	VerifiedSocialWorkers   *int
+	SocialWorkersVerifiedBy *int64
+	SocialWorkersVerifiedAt *time.Time
+	CreatedAt               time.Time
+	UpdatedAt               time.Time
 }
 
 func (certRecord) TableName() string { return "certifications" }
@@ -297,6 +312,22 @@ type ApproveInput struct {
 	Grade        int        // evaluation grade, 1 to 5 (1A–5A)
 	ValidFrom    civil.Date // first day of validity
 	ValidThrough civil.Date // last day of validity; not before ValidFrom nor today
+	// VerifiedSocialWorkers is the number of certified social workers the
+	// district admin verified (required, 0 to MaxSocialWorkers).
+	VerifiedSocialWorkers *int
+}
+
+// MaxSocialWorkers bounds a verified number of certified social workers.
+const MaxSocialWorkers = 100000
+
+// checkSocialWorkers adds the error of a verified number of social workers to f.
+func checkSocialWorkers(f *apperr.Fields, n *int) {
+	switch {
+	case n == nil:
+		f.Add("verified_social_workers", "is required")
+	case *n < 0 || *n > MaxSocialWorkers:
+		f.Add("verified_social_workers", fmt.Sprintf("must be 0 to %d", MaxSocialWorkers))
+	}
 }
 
 func (in ApproveInput) validate(today civil.Date) error {
@@ -309,6 +340,7 @@ func (in ApproveInput) validate(today civil.Date) error {
 	case !in.ValidFrom.IsZero() && in.ValidThrough.Before(in.ValidFrom):
 		f.Add("valid_through", "must not be before valid_from")
 	}
+	checkSocialWorkers(&f, in.VerifiedSocialWorkers)
 	if err := f.Err(); err != nil {
 		return err
 	}
@@ -318,9 +350,10 @@ func (in ApproveInput) validate(today civil.Date) error {
 	return nil
 }
 
-// Approve grants a pending application: the grade and the validity period
+// Approve grants a pending application: the grade, the validity period
 // from ValidFrom through ValidThrough (stored as the first day no longer valid,
-// valid_until, so that "valid on day d" is valid_from <= d < valid_until). Only a district admin of the certification's
+// valid_until, so that "valid on day d" is valid_from <= d < valid_until) and
+// the verified number of certified social workers. Only a district admin of the certification's
 // district may decide: another district's admin gets apperr.ErrNotFound, any
 // other role apperr.ErrForbidden. It returns apperr.Invalid for a bad grade or
 // period, ErrCertExpired when ValidThrough is before today (in China), and
@@ -347,15 +380,60 @@ func (s *Service) Approve(ctx context.Context, by access.Actor, id int64, in App
 		}
 		if err := moveCert(tx, c, CertApproved, ErrNotPending, map[string]any{
 			"grade": in.Grade, "valid_from": in.ValidFrom, "valid_until": in.ValidThrough.AddDays(1), "decision_reason": "",
-			"decided_by": by.UserID, "decided_at": now, "updated_at": now}); err != nil {
+			"verified_social_workers": *in.VerifiedSocialWorkers, "social_workers_verified_by": by.UserID,
+			"social_workers_verified_at": now, "decided_by": by.UserID, "decided_at": now, "updated_at": now}); err != nil {
 			return err
 		}
 		if err := audit.Record(tx, by, "certification.approve", "certification", id, map[string]any{
 			"organization_id": c.OrganizationID, "district_id": c.DistrictID, "from": c.Status, "to": CertApproved,
-			"grade": in.Grade, "valid_from": in.ValidFrom.String(), "valid_through": in.ValidThrough.String()}); err != nil {
+			"grade": in.Grade, "valid_from": in.ValidFrom.String(), "valid_through": in.ValidThrough.String(),
+			"verified_social_workers": *in.VerifiedSocialWorkers}); err != nil {
 			return err
 		}
 		out, err = getCert(tx, id, today)
+		return err
+	})
+	return out, err
+}
+
+// VerifySocialWorkers records a new verified number of certified social
+// workers for an approved or suspended certification, as its district admin
+// re-verifies it: the organization's own figure is self-declared, and
+// eligibility counts the lower of the two. Access is as for Approve; it
+// returns apperr.Invalid naming "verified_social_workers" for a number out of
+// range and ErrNotVerifiable from any other state. The change and its
+// certification.verify_social_workers audit entry are written in one
+// transaction.
+func (s *Service) VerifySocialWorkers(ctx context.Context, by access.Actor, id int64, n *int) (Certification, error) {
+	if by.Role != access.DistrictAdmin {
+		return Certification{}, apperr.ErrForbidden
+	}
+	now := s.clock.Now()
+	var out Certification
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		c, err := lockCert(tx, by, id)
+		if err != nil {
+			return err
+		}
+		var f apperr.Fields
+		checkSocialWorkers(&f, n)
+		if err := f.Err(); err != nil {
+			return err
+		}
+		if c.Status != CertApproved && c.Status != CertSuspended {
+			return ErrNotVerifiable
+		}
+		if err := tx.Model(&certRecord{}).Where("id = ?", id).Updates(map[string]any{
+			"verified_social_workers": *n, "social_workers_verified_by": by.UserID,
+			"social_workers_verified_at": now, "updated_at": now}).Error; err != nil {
+			return fmt.Errorf("verify social workers of certification %d: %w", id, err)
+		}
+		if err := audit.Record(tx, by, "certification.verify_social_workers", "certification", id, map[string]any{
+			"organization_id": c.OrganizationID, "district_id": c.DistrictID,
+			"from": c.VerifiedSocialWorkers, "to": *n}); err != nil {
+			return err
+		}
+		out, err = getCert(tx, id, civil.ChinaDate(now))
 		return err
 	})
 	return out, err
@@ -556,9 +634,10 @@ func getCert(tx *gorm.DB, id int64, today civil.Date) (Certification, error) {
 	return list[0], nil
 }
 
-// certQuery selects certifications c with their organization's name.
+// certQuery selects certifications c with their organization's name and
+// declared social workers.
 func certQuery(db *gorm.DB) *gorm.DB {
-	return db.Table("certifications AS c").Select("c.*, o.legal_name AS organization_name").
+	return db.Table("certifications AS c").Select("c.*, o.legal_name AS organization_name, o.certified_social_workers AS declared_social_workers").
 		Joins("JOIN organizations o ON o.id = c.organization_id")
 }
 
@@ -576,8 +655,9 @@ func loadCerts(db *gorm.DB, q *gorm.DB, today civil.Date) ([]Certification, erro
 		out[i] = Certification{ID: r.ID, OrganizationID: r.OrganizationID, OrganizationName: r.OrganizationName,
 			DistrictID: r.DistrictID, Status: r.Status, EffectiveStatus: effective(r.Status, r.ValidFrom, r.ValidUntil, today),
 			Categories: []string{}, Statement: r.Statement, Grade: r.Grade, ValidFrom: r.ValidFrom, ValidThrough: dayBefore(r.ValidUntil),
-			DecisionReason: r.DecisionReason, DocumentIDs: []int64{}, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
-			DecidedAt: r.DecidedAt}
+			DecisionReason: r.DecisionReason, DeclaredSocialWorkers: r.DeclaredSocialWorkers, VerifiedSocialWorkers: r.VerifiedSocialWorkers,
+			SocialWorkersVerifiedAt: r.SocialWorkersVerifiedAt, DocumentIDs: []int64{}, CreatedAt: r.CreatedAt,
+			UpdatedAt: r.UpdatedAt, DecidedAt: r.DecidedAt}
 		ids[i], index[r.ID] = r.ID, i
 	}
 	if len(ids) == 0 {

@@ -101,9 +101,17 @@ func (w *certWorld) apply(t *testing.T, by access.Actor, district int64, cats ..
 	return c
 }
 
+// approve approves the application, verifying the social workers the
+// organization declares.
 func (w *certWorld) approve(t *testing.T, by access.Actor, id int64, grade int, from, through civil.Date) org.Certification {
 	t.Helper()
-	c, err := w.svc.Approve(context.Background(), by, id, org.ApproveInput{Grade: grade, ValidFrom: from, ValidThrough: through})
+	var declared int
+	if err := w.db.Raw(`SELECT o.certified_social_workers FROM certifications c JOIN organizations o ON o.id = c.organization_id
+		WHERE c.id = ?`, id).Scan(&declared).Error; err != nil {
+		t.Fatal(err)
+	}
+	c, err := w.svc.Approve(context.Background(), by, id, org.ApproveInput{Grade: grade, ValidFrom: from, ValidThrough: through,
+		VerifiedSocialWorkers: &declared})
 	if err != nil {
 		t.Fatalf("Approve(%d) error = %v, want nil", id, err)
 	}
@@ -121,14 +129,15 @@ type certSnapshot struct {
 func (w *certWorld) certSnapshot(t *testing.T) certSnapshot {
 	t.Helper()
 	var s certSnapshot
-	rows, err := w.db.Raw(`SELECT id, status, grade, valid_from, valid_until, decision_reason, decided_by, decided_at, updated_at FROM certifications ORDER BY id`).Rows()
+	rows, err := w.db.Raw(`SELECT id, status, grade, valid_from, valid_until, decision_reason, decided_by, decided_at,
+		verified_social_workers, social_workers_verified_by, social_workers_verified_at, updated_at FROM certifications ORDER BY id`).Rows()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		r := make([]any, 9)
-		ptrs := make([]any, 9)
+		r := make([]any, 12)
+		ptrs := make([]any, len(r))
 		for i := range r {
 			ptrs[i] = &r[i]
 		}
@@ -163,7 +172,7 @@ func TestApply(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Apply() error = %v, want nil", err)
 	}
-	want := org.Certification{ID: got.ID, OrganizationID: o.ID, OrganizationName: "阳光社工", DistrictID: w.wuxing,
+	want := org.Certification{ID: got.ID, OrganizationID: o.ID, OrganizationName: "阳光社工", DeclaredSocialWorkers: 5, DistrictID: w.wuxing,
 		Status: org.CertPending, EffectiveStatus: org.CertPending, Categories: []string{"ELDERLY_HOME_CARE", "LEGAL_AID"},
 		Statement: "十年居家养老经验", DocumentIDs: []int64{doc.ID}, CreatedAt: start, UpdatedAt: start}
 	if diff := cmp.Diff(want, got, cmp.Comparer(time.Time.Equal)); diff != "" {
@@ -232,7 +241,9 @@ func TestLifecycle(t *testing.T) {
 	_, oa := w.signup(t, "52330502MJ526018XR", "阳光社工", w.wuxing, "sunshine")
 	evaluator := w.user(t, "wx-evaluator", access.Evaluator, access.Scope{DistrictID: w.wuxing})
 	c := w.apply(t, oa, w.wuxing, "ELDERLY_HOME_CARE")
-	good := org.ApproveInput{Grade: 4, ValidFrom: day(1), ValidThrough: civil.NewDate(2027, time.February, 28)}
+	five := 5 // as declared
+	good := org.ApproveInput{Grade: 4, ValidFrom: day(1), ValidThrough: civil.NewDate(2027, time.February, 28), VerifiedSocialWorkers: &five}
+	minus := -1
 
 	// Refusals of a pending application change nothing.
 	before := w.certSnapshot(t)
@@ -249,29 +260,41 @@ func TestLifecycle(t *testing.T) {
 		{"approve by the organization", func() error { _, err := w.svc.Approve(ctx, oa, c.ID, good); return err }, apperr.ErrForbidden, ""},
 		{"approve a missing one", func() error { _, err := w.svc.Approve(ctx, w.wuxingAdmin, c.ID+100, good); return err }, apperr.ErrNotFound, ""},
 		{"approve with an end date in the past", func() error {
-			_, err := w.svc.Approve(ctx, w.wuxingAdmin, c.ID, org.ApproveInput{Grade: 4, ValidFrom: civil.NewDate(2025, time.March, 1), ValidThrough: civil.NewDate(2026, time.February, 28)})
+			_, err := w.svc.Approve(ctx, w.wuxingAdmin, c.ID, org.ApproveInput{Grade: 4, ValidFrom: civil.NewDate(2025, time.March, 1), ValidThrough: civil.NewDate(2026, time.February, 28), VerifiedSocialWorkers: &five})
 			return err
 		}, org.ErrCertExpired, ""},
 		{"approve whose last day was yesterday", func() error {
-			_, err := w.svc.Approve(ctx, w.wuxingAdmin, c.ID, org.ApproveInput{Grade: 4, ValidFrom: day(1), ValidThrough: day(1)})
+			_, err := w.svc.Approve(ctx, w.wuxingAdmin, c.ID, org.ApproveInput{Grade: 4, ValidFrom: day(1), ValidThrough: day(1), VerifiedSocialWorkers: &five})
 			return err
 		}, org.ErrCertExpired, ""},
 		{"approve with grade 6", func() error {
-			_, err := w.svc.Approve(ctx, w.wuxingAdmin, c.ID, org.ApproveInput{Grade: 6, ValidFrom: good.ValidFrom, ValidThrough: good.ValidThrough})
+			_, err := w.svc.Approve(ctx, w.wuxingAdmin, c.ID, org.ApproveInput{Grade: 6, ValidFrom: good.ValidFrom, ValidThrough: good.ValidThrough, VerifiedSocialWorkers: &five})
 			return err
 		}, nil, "grade"},
 		{"approve with grade 0", func() error {
-			_, err := w.svc.Approve(ctx, w.wuxingAdmin, c.ID, org.ApproveInput{ValidFrom: good.ValidFrom, ValidThrough: good.ValidThrough})
+			_, err := w.svc.Approve(ctx, w.wuxingAdmin, c.ID, org.ApproveInput{ValidFrom: good.ValidFrom, ValidThrough: good.ValidThrough, VerifiedSocialWorkers: &five})
 			return err
 		}, nil, "grade"},
 		{"approve ending before it starts", func() error {
-			_, err := w.svc.Approve(ctx, w.wuxingAdmin, c.ID, org.ApproveInput{Grade: 3, ValidFrom: day(20), ValidThrough: day(10)})
+			_, err := w.svc.Approve(ctx, w.wuxingAdmin, c.ID, org.ApproveInput{Grade: 3, ValidFrom: day(20), ValidThrough: day(10), VerifiedSocialWorkers: &five})
 			return err
 		}, nil, "valid_through"},
 		{"approve without dates", func() error {
-			_, err := w.svc.Approve(ctx, w.wuxingAdmin, c.ID, org.ApproveInput{Grade: 3})
+			_, err := w.svc.Approve(ctx, w.wuxingAdmin, c.ID, org.ApproveInput{Grade: 3, VerifiedSocialWorkers: &five})
 			return err
 		}, nil, "valid_from,valid_through"},
+		{"approve without verifying the social workers", func() error {
+			_, err := w.svc.Approve(ctx, w.wuxingAdmin, c.ID, org.ApproveInput{Grade: 4, ValidFrom: good.ValidFrom, ValidThrough: good.ValidThrough})
+			return err
+		}, nil, "verified_social_workers"},
+		{"approve with -1 social workers", func() error {
+			_, err := w.svc.Approve(ctx, w.wuxingAdmin, c.ID, org.ApproveInput{Grade: 4, ValidFrom: good.ValidFrom, ValidThrough: good.ValidThrough, VerifiedSocialWorkers: &minus})
+			return err
+		}, nil, "verified_social_workers"},
+		{"verify the social workers of a pending one", func() error {
+			_, err := w.svc.VerifySocialWorkers(ctx, w.wuxingAdmin, c.ID, &five)
+			return err
+		}, org.ErrNotVerifiable, ""},
 		{"reject without a reason", func() error { _, err := w.svc.Reject(ctx, w.wuxingAdmin, c.ID, "  "); return err }, nil, "reason"},
 		{"suspend a pending one", func() error { _, err := w.svc.Suspend(ctx, w.wuxingAdmin, c.ID, "投诉"); return err }, org.ErrNotApproved, ""},
 		{"revoke a pending one", func() error { _, err := w.svc.Revoke(ctx, w.wuxingAdmin, c.ID, "投诉"); return err }, org.ErrNotRevocable, ""},
@@ -297,6 +320,7 @@ func TestLifecycle(t *testing.T) {
 	want := c
 	want.Status, want.EffectiveStatus, want.Grade = org.CertApproved, org.CertActive, &four
 	want.ValidFrom, want.ValidThrough, want.UpdatedAt, want.DecidedAt = &good.ValidFrom, &good.ValidThrough, now, &now
+	want.VerifiedSocialWorkers, want.SocialWorkersVerifiedAt = &five, &now
 	if diff := cmp.Diff(want, got, cmp.Comparer(time.Time.Equal)); diff != "" {
 		t.Errorf("Approve() mismatch (-want +got):\n%s", diff)
 	}
@@ -363,7 +387,7 @@ func TestLifecycle(t *testing.T) {
 	type entry struct{ Action, Actor, Contains string }
 	var gotEntries []entry
 	wantEntries := []entry{
-		{"certification.approve", "wx-admin", `"grade":4`},
+		{"certification.approve", "wx-admin", `"verified_social_workers":5`},
 		{"certification.suspend", "wx-admin", `"reason":"服务投诉核查中"`},
 		{"certification.revoke", "wx-admin", `"reason":"核查属实"`},
 		{"certification.approve", "wx-admin", `"valid_through":"2026-03-29"`},
@@ -492,6 +516,108 @@ func TestSuspensionEndsCapability(t *testing.T) {
 	check("certification revoked", 1, 0, false, org.ReasonNoCertification)
 }
 
+// TestVerifiedSocialWorkers: eligibility counts the lower of the declared and
+// the verified figure; the district admin re-verifies an approved or suspended
+// certification, audited, and nobody else can.
+func TestVerifiedSocialWorkers(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	w := newCertWorld(t)
+	o, oa := w.signup(t, "52330502MJ526018XR", "阳光社工", w.wuxing, "sunshine") // 5 declared
+	evaluator := w.user(t, "wx-evaluator", access.Evaluator, access.Scope{DistrictID: w.wuxing})
+	c := w.apply(t, oa, w.wuxing, "ELDERLY_HOME_CARE")
+	three := 3
+	if _, err := w.svc.Approve(ctx, w.wuxingAdmin, c.ID, org.ApproveInput{Grade: 3, ValidFrom: day(1),
+		ValidThrough: civil.NewDate(2026, time.December, 31), VerifiedSocialWorkers: &three}); err != nil {
+		t.Fatal(err)
+	}
+	eligible := func(name string, minWorkers int, want bool) {
+		t.Helper()
+		e, err := w.svc.Eligibility(ctx, o.ID, w.wuxing, "ELDERLY_HOME_CARE", 1, minWorkers, w.clock.Now())
+		wantReasons := []string{org.ReasonTooFewSocialWorkers}
+		if want {
+			wantReasons = nil
+		}
+		if err != nil || e.Eligible != want || !cmp.Equal(e.Reasons, wantReasons, cmpopts.EquateEmpty()) {
+			t.Errorf("%s: Eligibility(%d workers) = %+v, %v; want eligible %v", name, minWorkers, e, err, want)
+		}
+	}
+	eligible("5 declared, 3 verified", 3, true)
+	eligible("5 declared, 3 verified", 4, false)
+
+	// Declaring more changes nothing; declaring fewer counts.
+	edit := func(n int) {
+		t.Helper()
+		if _, err := w.svc.Edit(ctx, oa, o.ID, func(in *org.Input) { in.CertifiedSocialWorkers = n }); err != nil {
+			t.Fatalf("Edit(%d social workers) error = %v", n, err)
+		}
+	}
+	edit(9)
+	eligible("9 declared, 3 verified", 4, false)
+	edit(2)
+	eligible("2 declared, 3 verified", 3, false)
+	edit(9)
+
+	// Nobody but the district's admin re-verifies; bad numbers change nothing.
+	eight, minus, huge := 8, -1, org.MaxSocialWorkers+1
+	before := w.certSnapshot(t)
+	for _, tt := range []struct {
+		name  string
+		by    access.Actor
+		id    int64
+		n     *int
+		want  error
+		field string
+	}{
+		{"another district's admin", w.nanxunAdmin, c.ID, &eight, apperr.ErrNotFound, ""},
+		{"a missing certification", w.wuxingAdmin, c.ID + 100, &eight, apperr.ErrNotFound, ""},
+		{"an evaluator", evaluator, c.ID, &eight, apperr.ErrForbidden, ""},
+		{"the organization", oa, c.ID, &eight, apperr.ErrForbidden, ""},
+		{"a platform admin", admin, c.ID, &eight, apperr.ErrForbidden, ""},
+		{"no number", w.wuxingAdmin, c.ID, nil, nil, "verified_social_workers"},
+		{"a negative number", w.wuxingAdmin, c.ID, &minus, nil, "verified_social_workers"},
+		{"too many", w.wuxingAdmin, c.ID, &huge, nil, "verified_social_workers"},
+	} {
+		_, err := w.svc.VerifySocialWorkers(ctx, tt.by, tt.id, tt.n)
+		if tt.want != nil {
+			if !errors.Is(err, tt.want) {
+				t.Errorf("VerifySocialWorkers() by %s error = %v, want %v", tt.name, err, tt.want)
+			}
+			continue
+		}
+		apperrtest.WantInvalid(t, err, tt.field)
+	}
+	w.certUnchanged(t, before)
+	eligible("refusals", 4, false)
+
+	w.clock.Advance(time.Hour)
+	got, err := w.svc.VerifySocialWorkers(ctx, w.wuxingAdmin, c.ID, &eight)
+	if err != nil || got.VerifiedSocialWorkers == nil || *got.VerifiedSocialWorkers != 8 ||
+		got.SocialWorkersVerifiedAt == nil || !got.SocialWorkersVerifiedAt.Equal(w.clock.Now()) {
+		t.Fatalf("VerifySocialWorkers(8) = %+v, %v; want 8 verified now", got, err)
+	}
+	eligible("9 declared, 8 verified", 8, true)
+	eligible("9 declared, 8 verified", 9, false)
+	if n := w.count(t, `SELECT count(*) FROM audit_entries WHERE action = 'certification.verify_social_workers'
+		AND actor_name = 'wx-admin' AND data LIKE '%"from":3%' AND data LIKE '%"to":8%'`); n != 1 {
+		t.Errorf("certification.verify_social_workers audit entries = %d, want 1 from 3 to 8", n)
+	}
+
+	// A suspended certification may be re-verified, a revoked one not.
+	if _, err := w.svc.Suspend(ctx, w.wuxingAdmin, c.ID, "核查"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.VerifySocialWorkers(ctx, w.wuxingAdmin, c.ID, &three); err != nil {
+		t.Errorf("VerifySocialWorkers(suspended) error = %v, want nil", err)
+	}
+	if _, err := w.svc.Revoke(ctx, w.wuxingAdmin, c.ID, "核查属实"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.VerifySocialWorkers(ctx, w.wuxingAdmin, c.ID, &eight); !errors.Is(err, org.ErrNotVerifiable) {
+		t.Errorf("VerifySocialWorkers(revoked) error = %v, want %v", err, org.ErrNotVerifiable)
+	}
+}
+
 func TestListCertifications(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -581,6 +707,7 @@ func TestConcurrentDecisions(t *testing.T) {
 
 	// Simultaneous applications: one is filed, the others find it pending.
 	const n = 8
+	workers := 5
 	errs := make(chan error, n)
 	for range n {
 		go func() {
@@ -613,7 +740,7 @@ func TestConcurrentDecisions(t *testing.T) {
 		go func() {
 			var err error
 			if i%2 == 0 {
-				_, err = w.svc.Approve(ctx, w.wuxingAdmin, id, org.ApproveInput{Grade: 3, ValidFrom: day(1), ValidThrough: day(30)})
+				_, err = w.svc.Approve(ctx, w.wuxingAdmin, id, org.ApproveInput{Grade: 3, ValidFrom: day(1), ValidThrough: day(30), VerifiedSocialWorkers: &workers})
 			} else {
 				_, err = w.svc.Reject(ctx, w.wuxingAdmin, id, "材料不全")
 			}

@@ -227,23 +227,26 @@ func statusWhere(q *gorm.DB, status string, now time.Time) *gorm.DB {
 }
 
 // eligibleWhere narrows q (on tenders) to the tenders the organization may
-// bid on at now: published and before the close; an approved certification
-// of the tender's district for its category, at the tender's minimum grade
-// or above, valid on now's date in China; an active organization with the
-// tender's minimum of certified social workers; and, for a method that
-// invites, an invitation. The list's Eligible filter and Eligible share it.
+// bid on at now: published and before the close; an active organization with
+// an approved certification of the tender's district for its category, at the
+// tender's minimum grade or above, valid on now's date in China, and with the
+// tender's minimum of certified social workers counted as the lower of the
+// organization's declared figure and the one verified for that certification;
+// and, for a method that invites, an invitation. The list's Eligible filter
+// and Eligible share it; org.EligibilityTx applies the same rule.
 func eligibleWhere(q *gorm.DB, orgID int64, now time.Time) *gorm.DB {
 	day := civil.ChinaDate(now)
 	return q.Where(`tenders.status = 'published' AND tenders.closes_at > ? AND EXISTS (
 			SELECT 1 FROM certifications c JOIN certification_categories cc ON cc.certification_id = c.id
 			JOIN subdistricts sd ON sd.district_id = c.district_id
+			JOIN organizations o ON o.id = c.organization_id
 			WHERE c.organization_id = ? AND sd.id = tenders.subdistrict_id AND cc.category_code = tenders.category_code
-			  AND c.status = 'approved' AND c.valid_from <= ? AND c.valid_until > ? AND c.grade >= tenders.min_grade)
-			AND EXISTS (SELECT 1 FROM organizations o WHERE o.id = ? AND o.status = 'active'
-			  AND o.certified_social_workers >= tenders.min_social_workers)
+			  AND c.status = 'approved' AND c.valid_from <= ? AND c.valid_until > ? AND c.grade >= tenders.min_grade
+			  AND o.status = 'active'
+			  AND LEAST(COALESCE(c.verified_social_workers, 0), o.certified_social_workers) >= tenders.min_social_workers)
 			AND (tenders.purchase_method IN ?
 			  OR EXISTS (SELECT 1 FROM tender_invitations i WHERE i.tender_id = tenders.id AND i.organization_id = ?))`,
-		now, orgID, day, day, orgID, openMethods(), orgID)
+		now, orgID, day, day, openMethods(), orgID)
 }
 
 // openMethods are the purchase methods any eligible organization may bid on,

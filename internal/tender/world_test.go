@@ -123,7 +123,8 @@ func (w *world) newOrg(admin, code, name string, grade int) access.Actor {
 		w.t.Fatalf("apply: %v", err)
 	}
 	today := civil.ChinaDate(w.clock.Now())
-	if _, err := orgs.Approve(ctx, district, cert.ID, org.ApproveInput{Grade: grade, ValidFrom: today.AddDays(-10), ValidThrough: today.AddDays(699)}); err != nil {
+	if _, err := orgs.Approve(ctx, district, cert.ID, org.ApproveInput{Grade: grade, ValidFrom: today.AddDays(-10), ValidThrough: today.AddDays(699),
+		VerifiedSocialWorkers: &o.CertifiedSocialWorkers}); err != nil {
 		w.t.Fatalf("approve: %v", err)
 	}
 	return a

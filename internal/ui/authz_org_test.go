@@ -43,7 +43,7 @@ type pgCerts struct {
 func pgDecision(t *testing.T, f *pgFixture, i int) url.Values {
 	today := civil.ChinaDate(f.e.Clock.Now())
 	return url.Values{"reason": {fmt.Sprintf("矩阵决定 %d", i)}, "grade": {"4"}, "valid_from": {today.String()},
-		"valid_through": {today.AddDays(364).String()}}
+		"valid_through": {today.AddDays(364).String()}, "verified_social_workers": {"20"}}
 }
 
 // Wants shared by the organization rows: org 1's staff and org 2's admin on
@@ -81,6 +81,8 @@ var pgOrgMatrix = map[string]pgGroup{
 		{method: "POST", route: "/district/certifications/:id/approve", params: pgIDs(func(f *pgFixture) []int64 { return []int64{f.certs.approve} }),
 			form: pgDecision, want: pgDecider},
 		{method: "POST", route: "/district/certifications/:id/reject", params: pgIDs(func(f *pgFixture) []int64 { return []int64{f.certs.reject} }),
+			form: pgDecision, want: pgDecider},
+		{method: "POST", route: "/district/certifications/:id/verify", params: pgIDs(func(f *pgFixture) []int64 { return []int64{f.certs.suspend} }),
 			form: pgDecision, want: pgDecider},
 		{method: "POST", route: "/district/certifications/:id/suspend", params: pgIDs(func(f *pgFixture) []int64 { return []int64{f.certs.suspend} }),
 			form: pgDecision, want: pgDecider},

@@ -160,8 +160,9 @@ func pgCertifyOrg2(t *testing.T, f *pgFixture) {
 	if err != nil {
 		t.Fatalf("Apply() error = %v", err)
 	}
-	today := civil.ChinaDate(e.Clock.Now())
-	if _, err := orgs.Approve(ctx, district, cert.ID, org.ApproveInput{Grade: 4, ValidFrom: today.AddDays(-1), ValidThrough: today.AddDays(699)}); err != nil {
+	today, workers := civil.ChinaDate(e.Clock.Now()), 20
+	if _, err := orgs.Approve(ctx, district, cert.ID, org.ApproveInput{Grade: 4, ValidFrom: today.AddDays(-1), ValidThrough: today.AddDays(699),
+		VerifiedSocialWorkers: &workers}); err != nil {
 		t.Fatalf("Approve() error = %v", err)
 	}
 }

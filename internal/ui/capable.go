@@ -17,6 +17,7 @@ const capablePerPage = 20
 type capableCert struct {
 	Categories   []catalog.Category
 	Grade        int
+	Verified     *int // the social workers the district verified
 	District     place.District
 	ValidFrom    string
 	ValidThrough string
@@ -79,7 +80,7 @@ func (h *Handler) handleCapablePage(c *fiber.Ctx) error {
 		r := capableRow{CapableOrg: o, District: byDistrict[o.DistrictID]}
 		for _, cert := range o.Certifications {
 			r.Certs = append(r.Certs, capableCert{Categories: categoryList(cert.Categories, byCode), Grade: cert.Grade,
-				District: byDistrict[cert.DistrictID], ValidFrom: cert.ValidFrom.String(), ValidThrough: cert.ValidThrough.String()})
+				Verified: cert.VerifiedSocialWorkers, District: byDistrict[cert.DistrictID], ValidFrom: cert.ValidFrom.String(), ValidThrough: cert.ValidThrough.String()})
 		}
 		v.Results = append(v.Results, r)
 	}

@@ -17,7 +17,18 @@ import (
 
 // decisionForm is a decision on one certification as typed.
 type decisionForm struct {
-	Grade, ValidFrom, ValidThrough, Reason string
+	Grade, ValidFrom, ValidThrough, SocialWorkers, Reason string
+}
+
+// socialWorkers parses the verified number of certified social workers as
+// typed: nil when empty, naming the field in bad when it is not a number.
+func (f decisionForm) socialWorkers(bad *apperr.Fields) *int {
+	if f.SocialWorkers == "" {
+		return nil
+	}
+	n, err := strconv.Atoi(f.SocialWorkers)
+	bad.Check(err == nil, "verified_social_workers", "must be a whole number")
+	return &n
 }
 
 // reasonForm is the form of a decision that takes a reason: reject, suspend, revoke.
@@ -31,6 +42,7 @@ type reasonForm struct {
 type queueRow struct {
 	certRow
 	Approve   decisionForm // the approval form's values
+	Verify    decisionForm // the re-verification's values (approved or suspended)
 	Decisions []reasonForm
 }
 
@@ -47,7 +59,7 @@ type queueView struct {
 }
 
 // queueDone are the decisions the queue confirms after a redirect.
-var queueDone = []string{"approve", "reject", "suspend", "revoke"}
+var queueDone = []string{"approve", "verify", "reject", "suspend", "revoke"}
 
 // renderQueue shows the district admin's queue; posted is the certification
 // whose refused form f (for action) is shown again as typed, 0 for none.
@@ -86,9 +98,17 @@ func (h *Handler) renderQueue(c *fiber.Ctx, status int, posted int64, action str
 	decisions := map[org.CertStatus][]string{org.CertPending: {"reject"}, org.CertApproved: {"suspend", "revoke"},
 		org.CertSuspended: {"revoke"}}
 	for _, r := range rows {
-		q := queueRow{certRow: r, Approve: decisionForm{ValidFrom: v.Today}}
-		if r.ID == posted && action == "approve" {
+		// The district admin verifies the organization's declared figure
+		// unless it types another.
+		q := queueRow{certRow: r, Approve: decisionForm{ValidFrom: v.Today, SocialWorkers: strconv.Itoa(r.DeclaredSocialWorkers)}}
+		if r.VerifiedSocialWorkers != nil {
+			q.Verify.SocialWorkers = strconv.Itoa(*r.VerifiedSocialWorkers)
+		}
+		switch {
+		case r.ID == posted && action == "approve":
 			q.Approve = f
+		case r.ID == posted && action == "verify":
+			q.Verify = f
 		}
 		for _, d := range decisions[r.Status] {
 			rf := reasonForm{Action: d, Anchor: fmt.Sprintf("%s-%d-reason", d, r.ID)}
@@ -153,7 +173,8 @@ func (h *Handler) handleApproveSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	form := func(k string) string { return strings.TrimSpace(strings.Clone(c.FormValue(k))) }
-	f := decisionForm{Grade: form("grade"), ValidFrom: form("valid_from"), ValidThrough: form("valid_through")}
+	f := decisionForm{Grade: form("grade"), ValidFrom: form("valid_from"), ValidThrough: form("valid_through"),
+		SocialWorkers: form("verified_social_workers")}
 	var in org.ApproveInput
 	var bad apperr.Fields
 	if f.Grade != "" {
@@ -171,6 +192,7 @@ func (h *Handler) handleApproveSubmit(c *fiber.Ctx) error {
 		bad.Check(err == nil, "valid_through", "must be a date (YYYY-MM-DD)")
 		in.ValidThrough = d
 	}
+	in.VerifiedSocialWorkers = f.socialWorkers(&bad)
 	err = bad.Err()
 	if err == nil {
 		_, err = h.Orgs.Approve(c.UserContext(), request.Actor(c), cert.ID, in)
@@ -179,6 +201,25 @@ func (h *Handler) handleApproveSubmit(c *fiber.Ctx) error {
 		return h.refuseDecision(c, err, cert, "approve", f)
 	}
 	return c.Redirect(decided("approve", cert.ID), fiber.StatusSeeOther)
+}
+
+// handleVerifySubmit records a re-verified number of certified social workers.
+func (h *Handler) handleVerifySubmit(c *fiber.Ctx) error {
+	cert, err := h.queueCert(c)
+	if err != nil {
+		return err
+	}
+	f := decisionForm{SocialWorkers: strings.TrimSpace(strings.Clone(c.FormValue("verified_social_workers")))}
+	var bad apperr.Fields
+	n := f.socialWorkers(&bad)
+	err = bad.Err()
+	if err == nil {
+		_, err = h.Orgs.VerifySocialWorkers(c.UserContext(), request.Actor(c), cert.ID, n)
+	}
+	if err != nil {
+		return h.refuseDecision(c, err, cert, "verify", f)
+	}
+	return c.Redirect(decided("verify", cert.ID), fiber.StatusSeeOther)
 }
 
 // handleDecisionSubmit rejects, suspends or revokes a certification with a reason.

@@ -260,7 +260,9 @@ func TestPagesCertificationLifecycle(t *testing.T) {
 	wantStatus(t, "GET /district/certifications", queue, http.StatusOK)
 	docHref := fmt.Sprintf("/district/documents/%d/%d", orgID, docID)
 	wantBody(t, "the queue", queue, name, "上门康复服务", `href="`+docHref+`"`, fmt.Sprintf(`action="/district/certifications/%d/approve"`, certID),
-		fmt.Sprintf(`action="/district/certifications/%d/reject"`, certID), `type="date"`, "5A")
+		fmt.Sprintf(`action="/district/certifications/%d/reject"`, certID), `type="date"`, "5A",
+		// The social workers to verify, as the organization declares them.
+		fmt.Sprintf(`id="approve-%d-verified_social_workers" name="verified_social_workers" value="6"`, certID), "机构申报 6 人")
 	dl = dist.Get(t, docHref)
 	if dl.Status != http.StatusOK || !strings.HasPrefix(dl.Header.Get("Content-Disposition"), "attachment;") {
 		t.Errorf("GET %s as demo-district = %d %q, want 200 as an attachment", docHref, dl.Status, dl.Header.Get("Content-Disposition"))
@@ -272,12 +274,19 @@ func TestPagesCertificationLifecycle(t *testing.T) {
 		"grade": {"4"}, "valid_from": {"2026-11-22"}, "valid_through": {"2026-11-01"}})
 	wantFormAlert(t, "approve with the end before the start", r, http.StatusBadRequest, fmt.Sprintf("approve-%d-valid_through", certID))
 	wantBody(t, "approve with the end before the start", r, `value="2026-11-01"`, `<option value="4" selected>4A</option>`, "批准 "+name)
-	r = dist.Post(t, approvePath, url.Values{"grade": {"4"}, "valid_from": {"2026-11-22"}, "valid_through": {"2029-11-21"}})
+	r = dist.Post(t, approvePath, url.Values{"csrf_token": {pageToken(t, dist, "/district/certifications")},
+		"grade": {"4"}, "valid_from": {"2026-11-22"}, "valid_through": {"2029-11-21"}, "verified_social_workers": {"六"}})
+	wantFormAlert(t, "approve with a word for the social workers", r, http.StatusBadRequest, fmt.Sprintf("approve-%d-verified_social_workers", certID))
+	wantBody(t, "approve with a word for the social workers", r, `value="六"`, "核实的持证社工人数")
+	r = dist.Post(t, approvePath, url.Values{"csrf_token": {pageToken(t, dist, "/district/certifications")},
+		"grade": {"4"}, "valid_from": {"2026-11-22"}, "valid_through": {"2029-11-21"}})
+	wantFormAlert(t, "approve without the social workers", r, http.StatusBadRequest, fmt.Sprintf("approve-%d-verified_social_workers", certID))
+	r = dist.Post(t, approvePath, url.Values{"grade": {"4"}, "valid_from": {"2026-11-22"}, "valid_through": {"2029-11-21"}, "verified_social_workers": {"5"}})
 	wantStatus(t, "approve without a CSRF token", r, http.StatusForbidden)
 	wantCertStatus(t, e, certID, "pending")
 
 	r = dist.Post(t, approvePath, url.Values{"csrf_token": {pageToken(t, dist, "/district/certifications")},
-		"grade": {"4"}, "valid_from": {"2026-11-22"}, "valid_through": {"2029-11-21"}})
+		"grade": {"4"}, "valid_from": {"2026-11-22"}, "valid_through": {"2029-11-21"}, "verified_social_workers": {"5"}})
 	servertest.WantRedirect(t, "approve", r, fmt.Sprintf("/district/certifications?done=approve&id=%d#cert-%d", certID, certID))
 	wantCertStatus(t, e, certID, "approved")
 	var until time.Time
@@ -288,13 +297,24 @@ func TestPagesCertificationLifecycle(t *testing.T) {
 		t.Errorf("valid_until = %s, want 2029-11-22 (the day after the last valid day)", got)
 	}
 	wantBody(t, "the queue after approving", dist.Get(t, fmt.Sprintf("/district/certifications?done=approve&id=%d", certID)),
-		"已批准："+name, fmt.Sprintf(`action="/district/certifications/%d/suspend"`, certID))
+		"已批准："+name, fmt.Sprintf(`action="/district/certifications/%d/suspend"`, certID), "核实 5 人（机构现申报 6 人）")
+
+	// The district admin re-verifies the social workers: a bad number is
+	// refused as typed, a good one recorded.
+	verifyPath := fmt.Sprintf("/district/certifications/%d/verify", certID)
+	r = dist.Post(t, verifyPath, url.Values{"csrf_token": {pageToken(t, dist, "/district/certifications")}, "verified_social_workers": {"-2"}})
+	wantFormAlert(t, "verify -2 social workers", r, http.StatusBadRequest, fmt.Sprintf("verify-%d-verified_social_workers", certID))
+	wantBody(t, "verify -2 social workers", r, `value="-2"`, "核实"+name+"的持证社工人数")
+	r = dist.Post(t, verifyPath, url.Values{"csrf_token": {pageToken(t, dist, "/district/certifications")}, "verified_social_workers": {"4"}})
+	servertest.WantRedirect(t, "verify 4 social workers", r, fmt.Sprintf("/district/certifications?done=verify&id=%d#cert-%d", certID, certID))
+	wantBody(t, "the queue after verifying", dist.Get(t, fmt.Sprintf("/district/certifications?done=verify&id=%d", certID)),
+		"已更新核实的持证社工人数："+name, "核实 4 人（机构现申报 6 人）")
 
 	// The organization is now in the public directory for the category, with its grade.
 	capable := "/capable?category=DISABILITY_SUPPORT"
 	pub := servertest.NewPageClient(e).Get(t, capable)
 	wantStatus(t, "GET "+capable, pub, http.StatusOK)
-	wantBody(t, "GET "+capable, pub, name, code, "4A", "残疾人帮扶", "有效期至 2029-11-21")
+	wantBody(t, "GET "+capable, pub, name, code, "4A", "残疾人帮扶", "有效期至 2029-11-21", "核实持证社工 4 人")
 	wantNoBody(t, "GET "+capable, pub, "湖州市吴兴区康乐居家养老服务中心")
 	wantBody(t, "GET /capable?q=康复助残", servertest.NewPageClient(e).Get(t, "/capable?q="+url.QueryEscape("康复助残")), name)
 	wantBody(t, "GET /org after approval", orgP.Get(t, "/org"), "有效", "4A", "2026-11-22 至 2029-11-21")

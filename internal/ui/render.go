@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"reflect"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -75,8 +76,17 @@ func (p *pages) translate(lang, key string) string {
 
 func (p *pages) funcs(lang string) template.FuncMap {
 	return template.FuncMap{
-		"t":   func(key string) string { return p.translate(lang, key) },
-		"tf":  func(key string, args ...any) string { return fmt.Sprintf(p.translate(lang, key), args...) },
+		"t": func(key string) string { return p.translate(lang, key) },
+		"tf": func(key string, args ...any) string {
+			// A template hands an optional number on as a pointer (with
+			// .Verified): the message shows the number.
+			for i, a := range args {
+				if v := reflect.ValueOf(a); v.Kind() == reflect.Pointer && !v.IsNil() {
+					args[i] = v.Elem().Interface()
+				}
+			}
+			return fmt.Sprintf(p.translate(lang, key), args...)
+		},
 		"nav": navFor,
 		"name": func(zh, en string) string {
 			if lang == "en" && en != "" {

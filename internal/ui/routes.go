@@ -80,6 +80,7 @@ func (h *Handler) Routes(app fiber.Router) {
 
 	pages.Get("/district/certifications", district, h.handleQueuePage)
 	pages.Post("/district/certifications/:id/approve", csrf, district, h.handleApproveSubmit)
+	pages.Post("/district/certifications/:id/verify", csrf, district, h.handleVerifySubmit)
 	for _, decision := range org.Decisions {
 		pages.Post("/district/certifications/:id/"+decision, csrf, district, h.handleDecisionSubmit(decision))
 	}

@@ -49,7 +49,8 @@ func tenderCast(t *testing.T, e *servertest.Env) {
 		t.Fatalf("apply for demo-org3: %v", err)
 	}
 	today := civil.ChinaDate(e.Clock.Now())
-	if _, err := orgs.Approve(ctx, district, cert.ID, org.ApproveInput{Grade: 4, ValidFrom: today.AddDays(-10), ValidThrough: today.AddDays(699)}); err != nil {
+	if _, err := orgs.Approve(ctx, district, cert.ID, org.ApproveInput{Grade: 4, ValidFrom: today.AddDays(-10), ValidThrough: today.AddDays(699),
+		VerifiedSocialWorkers: &o.CertifiedSocialWorkers}); err != nil {
 		t.Fatalf("approve demo-org3: %v", err)
 	}
 }
