@@ -45,11 +45,11 @@ func leakSignIn(t *testing.T, e *servertest.Env, username, password string) (cli
 // the platform admin, a district admin and a finance officer each try every
 // account route of the API and the pages: create an organization's account,
 // reset the password of one, rename it, change its role, move an account into
-// the organization or out of it, invite a member, register an organization
-// with an admin account. Each attempt is refused and writes nothing. Then
-// every credential they chose is tried: those that sign in (the platform
-// admin's own resident) read every API route and page, and nothing of the bid
-// comes back. Disabling and enabling the bidder's admin, the one change a
+// the organization or out of it, invite a member or an admin, set a member's
+// password as its organization would, register an organization with an admin
+// account. Each attempt is refused and writes nothing. Then every credential
+// they chose is tried: those that sign in (the platform admin's own resident)
+// read every API route and page, and nothing of the bid comes back. Disabling and enabling the bidder's admin, the one change a
 // platform admin may make to an organization's account, goes through and
 // shows nothing either.
 func TestTenderLeakThroughAccounts(t *testing.T) {
@@ -112,7 +112,7 @@ func TestTenderLeakThroughAccounts(t *testing.T) {
 		signup := orgSignupBody(w.district, servertest.CreditCode(t, fmt.Sprintf("52330502MJ72000%02d", i)), who+"-signup")
 		signup["admin"].(map[string]any)["password"] = servertest.DemoPassword
 		tried = append(tried, leakCredential{who, who + "-signup", servertest.DemoPassword},
-			leakCredential{who, who + "-invited", servertest.DemoPassword},
+			leakCredential{who, who + "-invited", servertest.DemoPassword}, leakCredential{who, who + "-invited-admin", servertest.DemoPassword},
 			leakCredential{who, bidder.Admin, password}, leakCredential{who, staff, password})
 		role := func() (int, string) { return users("user.organization_role") }
 		account := func() (int, string) { return users("user.organization_account") }
@@ -149,6 +149,12 @@ func TestTenderLeakThroughAccounts(t *testing.T) {
 			{leakAttempt{what: "invite a member into the bidder", method: "POST", path: fmt.Sprintf("/api/v1/organizations/%d/members", bidder.ID),
 				body: map[string]any{"username": who + "-invited", "password": servertest.DemoPassword}},
 				func() (int, string) { return http.StatusForbidden, "forbidden" }},
+			{leakAttempt{what: "invite an admin into the bidder", method: "POST", path: fmt.Sprintf("/api/v1/organizations/%d/members", bidder.ID),
+				body: map[string]any{"username": who + "-invited-admin", "password": servertest.DemoPassword, "role": "org_admin"}},
+				func() (int, string) { return http.StatusForbidden, "forbidden" }},
+			{leakAttempt{what: "set the bidder member's password as its organization", method: "POST",
+				path: fmt.Sprintf("/api/v1/organizations/%d/members/%d/password", bidder.ID, bidderStaff), body: map[string]any{"password": password}},
+				func() (int, string) { return http.StatusForbidden, "forbidden" }},
 			{leakAttempt{what: "register an organization with an admin account", method: "POST", path: "/api/v1/organizations",
 				body: signup, fields: []string{"admin"}},
 				func() (int, string) {
@@ -169,13 +175,21 @@ func TestTenderLeakThroughAccounts(t *testing.T) {
 			})
 		}
 
-		// The pages: the only account form is the organization's invitation.
+		// The pages: the only account forms are the organization's invitation
+		// and its admin's password reset.
 		client := servertest.SignIn(t, e, who)
 		token := servertest.CSRFToken(t, client.Get(t, "/dashboard"))
 		tried = append(tried, leakCredential{who, who + "-page", servertest.DemoPassword})
-		if r := client.Post(t, "/org/members", url.Values{"csrf_token": {token}, "username": {who + "-page"},
-			"password": {servertest.DemoPassword}}); r.Status != http.StatusForbidden {
-			t.Errorf("page POST /org/members as %s = %d, want 403", who, r.Status)
+		for _, form := range []struct {
+			path   string
+			values url.Values
+		}{
+			{"/org/members", url.Values{"csrf_token": {token}, "username": {who + "-page"}, "password": {servertest.DemoPassword}, "role": {"org_admin"}}},
+			{fmt.Sprintf("/org/members/%d/password", bidderStaff), url.Values{"csrf_token": {token}, "password": {password}}},
+		} {
+			if r := client.Post(t, form.path, form.values); r.Status != http.StatusForbidden {
+				t.Errorf("page POST %s as %s = %d, want 403", form.path, who, r.Status)
+			}
 		}
 	}
 
