@@ -14,13 +14,11 @@ import (
 )
 
 // leakAttempt is one way a caller might get hold of an organization's
-// account, and how it must be refused.
+// account: the request, and the fields a refusal for bad input names.
 type leakAttempt struct {
 	what         string
 	method, path string
 	body         any
-	status       int
-	code         string
 	fields       []string
 }
 
