@@ -218,7 +218,7 @@ func (s *Service) UpdateUser(ctx context.Context, by access.Actor, id int64, p U
 	var u User
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var err error
-		if u, err = lockUser(tx, id); err != nil {
+		if u, err = LockUserTx(tx, id); err != nil {
 			return err
 		}
 		switch {
@@ -301,9 +301,9 @@ func (s *Service) UpdateUser(ctx context.Context, by access.Actor, id int64, p U
 	return u, err
 }
 
-// lockUser reads account id inside tx and locks its row against other
-// changes; a missing account is apperr.ErrNotFound.
-func lockUser(tx *gorm.DB, id int64) (User, error) {
+// LockUserTx reads account id inside tx and locks its row against other
+// changes until tx ends; a missing account is apperr.ErrNotFound.
+func LockUserTx(tx *gorm.DB, id int64) (User, error) {
 	var u User
 	err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Take(&u, id).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -323,6 +323,27 @@ func endSessions(tx *gorm.DB, userID int64, reason string, now time.Time) (int64
 		return 0, fmt.Errorf("end the sessions of user %d: %w", userID, res.Error)
 	}
 	return res.RowsAffected, nil
+}
+
+// ResetPasswordTx sets the password of account u, read with LockUserTx in
+// tx, to the one hash was made from (HashPassword), and ends every session of
+// the account: each of its access and refresh tokens stops working at once.
+// It writes the audit entry user.password_reset naming the account and how
+// many sessions ended, never the password. The caller decides who may.
+func ResetPasswordTx(tx *gorm.DB, by access.Actor, u User, hash string, now time.Time) error {
+	res := tx.Model(&User{}).Where("id = ?", u.ID).Updates(map[string]any{"password_hash": hash, "updated_at": now})
+	if res.Error != nil {
+		return fmt.Errorf("reset the password of user %d: %w", u.ID, res.Error)
+	}
+	if res.RowsAffected != 1 {
+		return apperr.ErrNotFound
+	}
+	ended, err := endSessions(tx, u.ID, "password reset", now)
+	if err != nil {
+		return err
+	}
+	return audit.Record(tx, by, "user.password_reset", "user", u.ID, map[string]any{
+		"username": u.Username, "organization_id": u.OrganizationID, "sessions_ended": ended})
 }
 
 func sameID(a, b *int64) bool {
