@@ -116,6 +116,27 @@ var azOrgMatrix = map[string][]azMatrixRow{
 					"password": "a long enough password"}
 			},
 			want: azOrg1Admin},
+		{method: "POST", route: "/api/v1/organizations/:id/members", path: azOrg1Path("/members"),
+			// A second admin, whom the organization keeps to reset the first one's password.
+			body: func(t testing.TB, f *azFixture, i int) any {
+				return map[string]any{"username": fmt.Sprintf("matrix-admin-%d", i), "password": "a long enough password", "role": "org_admin"}
+			},
+			want: azOrg1Admin},
+		{method: "POST", route: "/api/v1/organizations/:id/members/:uid/password",
+			// A fresh member of org 1 for each call: a reset ends its sessions.
+			path: func(t testing.TB, f *azFixture) string {
+				var u struct {
+					ID int64 `json:"id"`
+				}
+				name := fmt.Sprintf("matrix-reset-%d", servertest.Count(t, f.e, "users"))
+				servertest.Call(t, f.e, "POST", fmt.Sprintf("/api/v1/organizations/%d/members", f.org1), f.tokens["demo-org"],
+					map[string]any{"username": name, "password": "a long enough password"}, http.StatusCreated, &u)
+				return fmt.Sprintf("/api/v1/organizations/%d/members/%d/password", f.org1, u.ID)
+			},
+			body: func(t testing.TB, f *azFixture, i int) any {
+				return map[string]any{"password": fmt.Sprintf("a new password %d", i)}
+			},
+			want: azWant{no401, no403, no403, no403, no403, no403, nc204, no403, nf404, no403, no403}},
 	},
 	"org-documents": {
 		{method: "GET", route: "/api/v1/organizations/:id/documents", path: azOrg1Path("/documents"), want: azOrg1Readers},

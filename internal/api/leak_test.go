@@ -158,8 +158,14 @@ func (l *leakRecorder) search(where string, body []byte) {
 // Do sends an API request as username and checks its response.
 func (l *leakRecorder) do(method, path, username string, body any) servertest.Response {
 	l.t.Helper()
-	r := l.w.e.Do(l.t, servertest.Request{Method: method, Path: path, Token: l.w.token(l.t, username), Body: body})
-	where := fmt.Sprintf("%s %s as %q (%d)", method, path, username, r.Status)
+	return l.send(method, path, username, l.w.token(l.t, username), body)
+}
+
+// send sends an API request with who's token and checks its response.
+func (l *leakRecorder) send(method, path, who, token string, body any) servertest.Response {
+	l.t.Helper()
+	r := l.w.e.Do(l.t, servertest.Request{Method: method, Path: path, Token: token, Body: body})
+	where := fmt.Sprintf("%s %s as %q (%d)", method, path, who, r.Status)
 	l.check(where, r.Body)
 	l.checkHeaders(where, r.Header)
 	return r
@@ -316,22 +322,29 @@ func leakPaths(t *testing.T, w *tenderWorld, ids leakIDs) (api, pages []string) 
 // Token and through the pages with a signed-in session.
 func (l *leakRecorder) crawl(readers []string, ids leakIDs) {
 	l.t.Helper()
-	api, pages := leakPaths(l.t, l.w, ids)
-	l.t.Logf("crawling %d API paths and %d pages as %d readers", len(api), len(pages), len(readers))
 	for _, who := range readers {
-		for _, p := range api {
-			l.do("GET", p, who, nil)
-		}
 		client := servertest.NewPageClient(l.w.e)
 		if who != "" {
 			client = servertest.SignIn(l.t, l.w.e, who)
 		}
-		for _, p := range pages {
-			r := client.Get(l.t, p)
-			where := fmt.Sprintf("page %s as %q (%d)", p, who, r.Status)
-			l.check(where, r.Body)
-			l.checkHeaders(where, r.Header)
-		}
+		l.crawlAs(who, l.w.token(l.t, who), client, ids)
+	}
+}
+
+// crawlAs reads every GET path as who: through the API with token ("" for
+// none) and through the pages with client.
+func (l *leakRecorder) crawlAs(who, token string, client *servertest.PageClient, ids leakIDs) {
+	l.t.Helper()
+	api, pages := leakPaths(l.t, l.w, ids)
+	l.t.Logf("crawling %d API paths and %d pages as %q", len(api), len(pages), who)
+	for _, p := range api {
+		l.send("GET", p, who, token, nil)
+	}
+	for _, p := range pages {
+		r := client.Get(l.t, p)
+		where := fmt.Sprintf("page %s as %q (%d)", p, who, r.Status)
+		l.check(where, r.Body)
+		l.checkHeaders(where, r.Header)
 	}
 }
 

@@ -147,6 +147,20 @@ func (r memberRequest) input() org.MemberInput {
 	return org.MemberInput{Username: r.Username, DisplayName: r.DisplayName, Password: r.Password, Locale: r.Locale}
 }
 
+// memberInviteRequest is an admin's invitation: an account of the
+// organization, a member unless role says org_admin.
+type memberInviteRequest struct {
+	Username    string      `json:"username"`
+	DisplayName string      `json:"display_name"`
+	Password    string      `json:"password"`
+	Locale      string      `json:"locale"`
+	Role        access.Role `json:"role"`
+}
+
+type passwordResetRequest struct {
+	Password string `json:"password"`
+}
+
 func (h *Handler) handleMemberList(c *fiber.Ctx) error {
 	list, err := request.Read(c, h.Orgs.ListMembers)
 	if err != nil {
@@ -160,15 +174,31 @@ func (h *Handler) handleMemberAdd(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var req memberRequest
+	var req memberInviteRequest
 	if err := request.DecodeStrict(c, &req); err != nil {
 		return err
 	}
-	u, err := h.Orgs.AddMember(c.UserContext(), request.Actor(c), id, req.input())
+	u, err := h.Orgs.AddMember(c.UserContext(), request.Actor(c), id, org.MemberInput{Username: req.Username,
+		DisplayName: req.DisplayName, Password: req.Password, Locale: req.Locale, Role: req.Role})
 	if err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(u)
+}
+
+func (h *Handler) handleMemberPassword(c *fiber.Ctx) error {
+	ids, err := request.ParamIDs(c, "id", "uid")
+	if err != nil {
+		return err
+	}
+	var req passwordResetRequest
+	if err := request.DecodeStrict(c, &req); err != nil {
+		return err
+	}
+	if err := h.Orgs.ResetMemberPassword(c.UserContext(), request.Actor(c), ids[0], ids[1], req.Password); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
 }
 
 func (h *Handler) handleDocumentList(c *fiber.Ctx) error {

@@ -317,7 +317,7 @@ func TestOrganizationMembers(t *testing.T) {
 	e.Refused(t, servertest.Request{Method: "GET", Path: path, Token: f.tokens["demo-org2"], Body: nil}, http.StatusNotFound, "not_found")
 	e.Refused(t, servertest.Request{Method: "POST", Path: path, Token: f.tokens["demo-org"], Body: map[string]any{"username": "demo-officer", "password": orgPassword}}, http.StatusConflict, "user.duplicate_username")
 	e.Refused(t, servertest.Request{Method: "POST", Path: path, Token: f.tokens["demo-org"], Body: map[string]any{"username": "-bad", "password": "short", "locale": "fr"}}, http.StatusBadRequest, "validation", "locale", "password", "username")
-	e.Refused(t, servertest.Request{Method: "POST", Path: path, Token: f.tokens["demo-org"], Body: map[string]any{"username": "x-role", "password": orgPassword, "role": "org_admin"}}, http.StatusBadRequest, "validation", "role")
+	e.Refused(t, servertest.Request{Method: "POST", Path: path, Token: f.tokens["demo-org"], Body: map[string]any{"username": "x-role", "password": orgPassword, "role": "resident"}}, http.StatusBadRequest, "validation", "role")
 	e.Refused(t, servertest.Request{Method: "GET", Path: "/api/v1/organizations/999999/members", Token: f.tokens["demo-admin"], Body: nil}, http.StatusNotFound, "not_found")
 }
 

@@ -70,6 +70,7 @@ func (h *Handler) Routes(app fiber.Router) {
 	// Organizations' self-service and certification.
 	api.Get("/organizations/:id/members", allow(access.OrgReaders...), h.handleMemberList)
 	api.Post("/organizations/:id/members", allow(access.OrgAdmin), h.handleMemberAdd)
+	api.Post("/organizations/:id/members/:uid/password", allow(access.OrgAdmin), h.handleMemberPassword)
 	api.Get("/organizations/:id/documents", allow(access.OrgReaders...), h.handleDocumentList)
 	api.Post("/organizations/:id/documents", allow(access.OrgStaff...), h.handleDocumentUpload)
 	api.Get("/organizations/:id/documents/:doc", allow(access.OrgReaders...), h.handleDocumentDownload)

@@ -51,7 +51,23 @@ func (u User) actor(cl Client) access.Actor {
 // Errors of account management.
 var (
 	ErrDuplicateUsername = apperr.New(apperr.Conflict, "user.duplicate_username", "this username is taken")
+	// ErrOrganizationRole refuses to give an account an organization role or an
+	// organization through the platform's user management: an organization's
+	// accounts are made by the organization alone.
+	ErrOrganizationRole = apperr.New(apperr.Forbidden, "user.organization_role",
+		"an organization's accounts are made only by the organization (its sign-up, its admin's invitations): no account is given an organization role or an organization here")
+	// ErrOrganizationAccount refuses every change to an organization's account
+	// but its status.
+	ErrOrganizationAccount = apperr.New(apperr.Forbidden, "user.organization_account",
+		"an organization's account is changed only by the organization; a platform admin may only disable or enable it")
 )
+
+// organizational reports whether an account with role and organization belongs
+// to an organization: such an account reads the organization's own records,
+// its sealed bids included, so only the organization may make or change it.
+func organizational(role access.Role, organization *int64) bool {
+	return role.ScopeKind() == access.ScopeOrganization || organization != nil
+}
 
 var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{2,63}$`)
 
@@ -108,8 +124,20 @@ func checkScope(f *apperr.Fields, role access.Role, district, subdistrict, organ
 
 func validLocale(l string) bool { return l == "zh-CN" || l == "en" }
 
-// CreateUser adds an account. It returns ErrDuplicateUsername for a taken name.
+// CreateUser adds an account for a platform admin (anyone else gets
+// apperr.ErrForbidden). It makes no account of an organization: an
+// organization role (org_admin, org_member) or any organization_id returns
+// ErrOrganizationRole, for the organization makes its own accounts (its
+// sign-up, its admin's invitations) and an account made here would read the
+// organization's sealed bids. It returns an apperr.Invalid error naming each
+// bad field, and ErrDuplicateUsername for a taken name.
 func (s *Service) CreateUser(ctx context.Context, by access.Actor, in UserInput) (User, error) {
+	if by.Role != access.PlatformAdmin {
+		return User{}, apperr.ErrForbidden
+	}
+	if organizational(in.Role, in.OrganizationID) {
+		return User{}, ErrOrganizationRole
+	}
 	if err := ValidateNewUser(&in); err != nil {
 		return User{}, err
 	}
@@ -166,16 +194,40 @@ func (s *Service) GetUser(ctx context.Context, id int64) (User, error) {
 	return u, err
 }
 
-// UpdateUser applies a patch. A role or scope change, a password change and
-// disabling the account each end the user's open sessions, and each is audited.
+// onlyStatus reports whether the patch changes the status and nothing else.
+func (p UserPatch) onlyStatus() bool {
+	return p.Status != nil && p.DisplayName == nil && p.Password == nil && p.Role == nil && p.DistrictID == nil &&
+		p.SubdistrictID == nil && p.OrganizationID == nil && p.Locale == nil
+}
+
+// UpdateUser applies a platform admin's patch (anyone else gets
+// apperr.ErrForbidden). A role or scope change, a password change and a status
+// change each end the user's open sessions, and each is audited
+// (user.role_change, user.status_change, and user.update for every patch).
+//
+// An organization's account (org_admin, org_member) takes a status change
+// alone, disabling or enabling it: any other field returns
+// ErrOrganizationAccount, for its password, name, role and organization are
+// the organization's to change. No account is moved into an organization or
+// an organization role: ErrOrganizationRole. A missing account is
+// apperr.ErrNotFound; bad fields return an apperr.Invalid error naming each.
 func (s *Service) UpdateUser(ctx context.Context, by access.Actor, id int64, p UserPatch) (User, error) {
+	if by.Role != access.PlatformAdmin {
+		return User{}, apperr.ErrForbidden
+	}
 	var u User
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Take(&u, id).Error; err != nil {
-			if errors.Is(err, gorm.ErrRecordNotFound) {
-				return apperr.ErrNotFound
-			}
+		var err error
+		if u, err = LockUserTx(tx, id); err != nil {
 			return err
+		}
+		switch {
+		case organizational(u.Role, u.OrganizationID):
+			if !p.onlyStatus() {
+				return ErrOrganizationAccount
+			}
+		case (p.Role != nil && organizational(*p.Role, nil)) || p.OrganizationID != nil:
+			return ErrOrganizationRole
 		}
 		before := u
 		var f apperr.Fields
@@ -225,8 +277,13 @@ func (s *Service) UpdateUser(ctx context.Context, by access.Actor, id int64, p U
 		roleChanged := u.Role != before.Role || !sameID(u.DistrictID, before.DistrictID) ||
 			!sameID(u.SubdistrictID, before.SubdistrictID) || !sameID(u.OrganizationID, before.OrganizationID)
 		if roleChanged || p.Password != nil || u.Status != before.Status {
-			if err := tx.Model(&session{}).Where("user_id = ? AND revoked_at IS NULL", u.ID).
-				Updates(map[string]any{"revoked_at": u.UpdatedAt, "revoke_reason": "account changed"}).Error; err != nil {
+			if _, err := endSessions(tx, u.ID, "account changed", u.UpdatedAt); err != nil {
+				return err
+			}
+		}
+		if u.Status != before.Status {
+			if err := audit.Record(tx, by, "user.status_change", "user", u.ID, map[string]any{
+				"from": before.Status, "to": u.Status}); err != nil {
 				return err
 			}
 		}
@@ -242,6 +299,51 @@ func (s *Service) UpdateUser(ctx context.Context, by access.Actor, id int64, p U
 			"display_name": u.DisplayName, "status": u.Status, "locale": u.Locale, "password_changed": p.Password != nil})
 	})
 	return u, err
+}
+
+// LockUserTx reads account id inside tx and locks its row against other
+// changes until tx ends; a missing account is apperr.ErrNotFound.
+func LockUserTx(tx *gorm.DB, id int64) (User, error) {
+	var u User
+	err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Take(&u, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return u, apperr.ErrNotFound
+	} else if err != nil {
+		return u, fmt.Errorf("lock user %d: %w", id, err)
+	}
+	return u, nil
+}
+
+// endSessions revokes every open session of user userID (so each access and
+// refresh token of the user stops working) and returns how many it ended.
+func endSessions(tx *gorm.DB, userID int64, reason string, now time.Time) (int64, error) {
+	res := tx.Model(&session{}).Where("user_id = ? AND revoked_at IS NULL", userID).
+		Updates(map[string]any{"revoked_at": now, "revoke_reason": reason})
+	if res.Error != nil {
+		return 0, fmt.Errorf("end the sessions of user %d: %w", userID, res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
+// ResetPasswordTx sets the password of account u, read with LockUserTx in
+// tx, to the one hash was made from (HashPassword), and ends every session of
+// the account: each of its access and refresh tokens stops working at once.
+// It writes the audit entry user.password_reset naming the account and how
+// many sessions ended, never the password. The caller decides who may.
+func ResetPasswordTx(tx *gorm.DB, by access.Actor, u User, hash string, now time.Time) error {
+	res := tx.Model(&User{}).Where("id = ?", u.ID).Updates(map[string]any{"password_hash": hash, "updated_at": now})
+	if res.Error != nil {
+		return fmt.Errorf("reset the password of user %d: %w", u.ID, res.Error)
+	}
+	if res.RowsAffected != 1 {
+		return apperr.ErrNotFound
+	}
+	ended, err := endSessions(tx, u.ID, "password reset", now)
+	if err != nil {
+		return err
+	}
+	return audit.Record(tx, by, "user.password_reset", "user", u.ID, map[string]any{
+		"username": u.Username, "organization_id": u.OrganizationID, "sessions_ended": ended})
 }
 
 func sameID(a, b *int64) bool {

@@ -43,3 +43,11 @@ func checkAccount(f *apperr.Fields, in *UserInput) {
 	checkPassword(f, "password", in.Password)
 	f.Check(validLocale(in.Locale), "locale", "must be zh-CN or en")
 }
+
+// ValidatePassword checks a new password as every account's is checked: 10 to
+// 256 characters. It returns an apperr.Invalid error naming field.
+func ValidatePassword(field, password string) error {
+	var f apperr.Fields
+	checkPassword(&f, field, password)
+	return f.Err()
+}

@@ -18,7 +18,15 @@ type MemberInput struct {
 	DisplayName string
 	Password    string
 	Locale      string // zh-CN (the default) or en
+	// Role is what AddMember makes: org_member (the default) or org_admin. A
+	// sign-up's account is always the organization's org_admin.
+	Role access.Role
 }
+
+// ErrOwnPassword refuses an admin's reset of its own password: another admin
+// of the organization resets it, which is why an organization keeps two.
+var ErrOwnPassword = apperr.New(apperr.Forbidden, "organization.own_password",
+	"an administrator's own password is reset by another administrator of the organization")
 
 func (m MemberInput) userInput(role access.Role, orgID int64) auth.UserInput {
 	in := auth.UserInput{Username: m.Username, DisplayName: m.DisplayName, Password: m.Password, Role: role, Locale: m.Locale}
@@ -28,11 +36,13 @@ func (m MemberInput) userInput(role access.Role, orgID int64) auth.UserInput {
 	return in
 }
 
-// AddMember creates an org_member account in the organization. Only the
-// organization's own org_admin may: the admin of another organization gets
-// apperr.ErrNotFound, any other role apperr.ErrForbidden. The account is
-// checked as auth.CreateUser checks it (apperr.Invalid naming each bad field);
-// a taken username returns auth.ErrDuplicateUsername.
+// AddMember creates an account in the organization: an org_member, or a
+// further org_admin when in.Role says so. Only the organization's own
+// org_admin may: the admin of another organization gets apperr.ErrNotFound,
+// any other role apperr.ErrForbidden. The account is checked as
+// auth.CreateUser checks it, and a role other than org_member or org_admin is
+// refused (apperr.Invalid naming each bad field); a taken username returns
+// auth.ErrDuplicateUsername.
 func (s *Service) AddMember(ctx context.Context, by access.Actor, orgID int64, in MemberInput) (auth.User, error) {
 	if by.Role != access.OrgAdmin {
 		return auth.User{}, apperr.ErrForbidden
@@ -40,8 +50,17 @@ func (s *Service) AddMember(ctx context.Context, by access.Actor, orgID int64, i
 	if by.Scope.OrganizationID != orgID {
 		return auth.User{}, apperr.ErrNotFound
 	}
-	account := in.userInput(access.OrgMember, orgID)
-	if err := auth.ValidateNewUser(&account); err != nil {
+	role, roleErr := in.Role, error(nil)
+	switch role {
+	case "":
+		role = access.OrgMember
+	case access.OrgMember, access.OrgAdmin:
+	default:
+		roleErr = apperr.InvalidField("role", "must be org_member or org_admin")
+		role = access.OrgMember // the rest is checked as a member's
+	}
+	account := in.userInput(role, orgID)
+	if err := joinInvalid(auth.ValidateNewUser(&account), roleErr); err != nil {
 		return auth.User{}, err
 	}
 	hash, err := auth.HashPassword(account.Password, s.opts.Argon2)
@@ -60,6 +79,58 @@ func (s *Service) AddMember(ctx context.Context, by access.Actor, orgID int64, i
 		return err
 	})
 	return u, err
+}
+
+// ResetMemberPassword sets the password of account userID of organization
+// orgID, for an account that lost it. Only the organization's own org_admin
+// may, for any other account of the organization (a member, or another
+// admin): the admin of another organization, or an account outside the
+// organization, gets apperr.ErrNotFound, any other role apperr.ErrForbidden,
+// and the admin's own account ErrOwnPassword. Every session of the account
+// ends, so its old access and refresh tokens stop working at once; the reset
+// is audited (user.password_reset) without the password. A password of fewer
+// than 10 or more than 256 characters returns an apperr.Invalid error naming
+// "password".
+func (s *Service) ResetMemberPassword(ctx context.Context, by access.Actor, orgID, userID int64, password string) error {
+	if by.Role != access.OrgAdmin {
+		return apperr.ErrForbidden
+	}
+	if by.Scope.OrganizationID != orgID {
+		return apperr.ErrNotFound
+	}
+	if userID == by.UserID {
+		return ErrOwnPassword
+	}
+	if err := auth.ValidatePassword("password", password); err != nil {
+		return err
+	}
+	hash, err := auth.HashPassword(password, s.opts.Argon2)
+	if err != nil {
+		return err
+	}
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		u, err := auth.LockUserTx(tx, userID)
+		if err != nil {
+			return err
+		}
+		if u.OrganizationID == nil || *u.OrganizationID != orgID {
+			return apperr.ErrNotFound
+		}
+		return auth.ResetPasswordTx(tx, by, u, hash, s.clock.Now())
+	})
+}
+
+// NeedsSecondAdmin reports whether an organization with these accounts has
+// fewer than two active admins: an admin's lost password is reset by another
+// admin, so an organization with one has no way back into that account.
+func NeedsSecondAdmin(members []auth.User) bool {
+	admins := 0
+	for _, u := range members {
+		if u.Role == access.OrgAdmin && u.Status == "active" {
+			admins++
+		}
+	}
+	return admins < 2
 }
 
 // ListMembers returns the accounts of an organization, by username. Its own

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -62,6 +63,7 @@ func TestAddMember(t *testing.T) {
 		{"short password", oa, org.MemberInput{Username: "newcomer", Password: "123456789"}, nil, "password"},
 		{"bad username", oa, org.MemberInput{Username: "李明", Password: testPassword}, nil, "username"},
 		{"bad locale", oa, org.MemberInput{Username: "newcomer", Password: testPassword, Locale: "de"}, nil, "locale"},
+		{"a role outside the organization", oa, org.MemberInput{Username: "newcomer", Password: testPassword, Role: access.Resident}, nil, "role"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,6 +80,121 @@ func TestAddMember(t *testing.T) {
 	f.unchanged(t, before)
 	if n := f.count(t, `SELECT count(*) FROM users`); n != users {
 		t.Errorf("users = %d after refusals, want %d", n, users)
+	}
+
+	deputy, err := f.svc.AddMember(ctx, oa, o.ID, org.MemberInput{Username: "deputy", Password: testPassword, Role: access.OrgAdmin})
+	if err != nil || deputy.Role != access.OrgAdmin || deputy.OrganizationID == nil || *deputy.OrganizationID != o.ID {
+		t.Errorf("AddMember(role org_admin) = %+v, %v; want an org_admin of organization %d", deputy, err, o.ID)
+	}
+}
+
+// passwordHash returns the stored password hash of user id.
+func (f *fixture) passwordHash(t *testing.T, id int64) string {
+	t.Helper()
+	var hash string
+	if err := f.db.Raw(`SELECT password_hash FROM users WHERE id = ?`, id).Scan(&hash).Error; err != nil {
+		t.Fatal(err)
+	}
+	return hash
+}
+
+func TestResetMemberPassword(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t)
+	o, oa := f.signup(t, "52330502MJ526018XR", "阳光社工", f.wuxing, "sunshine")
+	other, ob := f.signup(t, "53330502MJ159083XF", "慈善基金会", f.wuxing, "charity")
+	m, err := f.svc.AddMember(ctx, oa, o.ID, org.MemberInput{Username: "li.ming", Password: testPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	member := access.Actor{UserID: m.ID, Username: m.Username, Role: access.OrgMember, Scope: access.Scope{OrganizationID: o.ID}}
+	const fresh = "a fresh password for li.ming"
+
+	before, hash := f.snapshot(t), f.passwordHash(t, m.ID)
+	tests := []struct {
+		name  string
+		by    access.Actor
+		org   int64
+		user  int64
+		pw    string
+		want  error  // a sentinel, or nil for apperr.Invalid naming field
+		field string // the field named
+	}{
+		{"a member", member, o.ID, m.ID, fresh, apperr.ErrForbidden, ""},
+		{"the platform admin", admin, o.ID, m.ID, fresh, apperr.ErrForbidden, ""},
+		{"the district admin", f.wuxingAdmin, o.ID, m.ID, fresh, apperr.ErrForbidden, ""},
+		{"a subdistrict officer", f.subdOfficer, o.ID, m.ID, fresh, apperr.ErrForbidden, ""},
+		{"another organization's admin", ob, o.ID, m.ID, fresh, apperr.ErrNotFound, ""},
+		{"another organization's admin, through its own", ob, other.ID, m.ID, fresh, apperr.ErrNotFound, ""},
+		{"another organization's account", oa, o.ID, ob.UserID, fresh, apperr.ErrNotFound, ""},
+		{"a missing account", oa, o.ID, 999999, fresh, apperr.ErrNotFound, ""},
+		{"the admin's own account", oa, o.ID, oa.UserID, fresh, org.ErrOwnPassword, ""},
+		{"a short password", oa, o.ID, m.ID, "123456789", nil, "password"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := f.svc.ResetMemberPassword(ctx, tt.by, tt.org, tt.user, tt.pw)
+			if tt.want != nil {
+				if !errors.Is(err, tt.want) {
+					t.Errorf("ResetMemberPassword() error = %v, want %v", err, tt.want)
+				}
+				return
+			}
+			apperrtest.WantInvalid(t, err, tt.field)
+		})
+	}
+	f.unchanged(t, before)
+	if f.passwordHash(t, m.ID) != hash {
+		t.Errorf("a refused reset changed li.ming's password")
+	}
+
+	if err := f.svc.ResetMemberPassword(ctx, oa, o.ID, m.ID, fresh); err != nil {
+		t.Fatalf("ResetMemberPassword() error = %v, want nil", err)
+	}
+	if ok, err := auth.CheckPassword(f.passwordHash(t, m.ID), fresh); !ok || err != nil {
+		t.Errorf("CheckPassword(the new hash, the new password) = %v, %v; want true", ok, err)
+	}
+	var data string
+	if err := f.db.Raw(`SELECT data FROM audit_entries WHERE action = 'user.password_reset' AND actor_name = 'sunshine' AND entity_id = ?`,
+		strconv.FormatInt(m.ID, 10)).Scan(&data).Error; err != nil || data == "" {
+		t.Fatalf("user.password_reset audit entry by sunshine: %q, %v", data, err)
+	}
+	if strings.Contains(data, fresh) || strings.Contains(data, "argon2") {
+		t.Errorf("the audit entry %s holds the password or its hash", data)
+	}
+
+	// A second admin resets the first one's password.
+	deputy, err := f.svc.AddMember(ctx, oa, o.ID, org.MemberInput{Username: "deputy", Password: testPassword, Role: access.OrgAdmin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	by := access.Actor{UserID: deputy.ID, Username: deputy.Username, Role: access.OrgAdmin, Scope: access.Scope{OrganizationID: o.ID}}
+	if err := f.svc.ResetMemberPassword(ctx, by, o.ID, oa.UserID, fresh); err != nil {
+		t.Errorf("ResetMemberPassword(the first admin, by the deputy) error = %v, want nil", err)
+	}
+}
+
+func TestNeedsSecondAdmin(t *testing.T) {
+	t.Parallel()
+	orgAdmin := func(status string) auth.User { return auth.User{Role: access.OrgAdmin, Status: status} }
+	member := auth.User{Role: access.OrgMember, Status: "active"}
+	tests := []struct {
+		name    string
+		members []auth.User
+		want    bool
+	}{
+		{"one admin", []auth.User{orgAdmin("active"), member}, true},
+		{"one active admin, one disabled", []auth.User{orgAdmin("active"), orgAdmin("disabled")}, true},
+		{"two admins", []auth.User{orgAdmin("active"), member, orgAdmin("active")}, false},
+		{"none", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := org.NeedsSecondAdmin(tt.members); got != tt.want {
+				t.Errorf("NeedsSecondAdmin() = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
 

@@ -71,6 +71,26 @@ var pgOrgMatrix = map[string]pgGroup{
 					"password": {"a long enough password"}}
 			},
 			want: pgWant{login, no403, no403, no403, no403, no403, to303, no403, to303, no403, no403, no403}},
+		{method: "POST", route: "/org/members", note: "a second admin",
+			form: func(t *testing.T, f *pgFixture, i int) url.Values {
+				return url.Values{"username": {fmt.Sprintf("matrix-admin-%d", i)}, "password": {"a long enough password"}, "role": {"org_admin"}}
+			},
+			want: pgWant{login, no403, no403, no403, no403, no403, to303, no403, to303, no403, no403, no403}},
+		{method: "POST", route: "/org/members/:id/password",
+			// A fresh member of org 1 for each call, for a reset ends its
+			// sessions; org 2's admin finds no such account in its organization.
+			params: func(t *testing.T, f *pgFixture) []any {
+				u, err := f.e.Services.Orgs.AddMember(context.Background(), f.e.ActorOf(t, "demo-org"), f.org1,
+					org.MemberInput{Username: fmt.Sprintf("matrix-reset-%d", f.next()), Password: "a long enough password"})
+				if err != nil {
+					t.Fatalf("AddMember() error = %v", err)
+				}
+				return []any{u.ID}
+			},
+			form: func(t *testing.T, f *pgFixture, i int) url.Values {
+				return url.Values{"password": {fmt.Sprintf("a new password %d", i)}}
+			},
+			want: pgWant{login, no403, no403, no403, no403, no403, to303, no403, nf404, no403, no403, no403}},
 		{method: "POST", route: "/org/certifications", want: pgOrgForm},
 		{method: "POST", route: "/org/documents", upload: "矩阵证明.pdf",
 			want: pgWant{login, no403, no403, no403, no403, no403, to303, no403, to303, to303, no403, no403}},

@@ -258,6 +258,7 @@ func (h *Handler) certRows(c *fiber.Ctx, list []org.Certification, docs map[int6
 // memberForm is the invitation of a member as typed (without the password).
 type memberForm struct {
 	Username, DisplayName string
+	Role                  string // org_member or org_admin
 }
 
 // applyForm is an application for certification as typed.
@@ -273,6 +274,8 @@ type orgView struct {
 	District   place.District
 	IsAdmin    bool
 	Members    []auth.User
+	SelfID     int64 // the viewer's account, which has no password form
+	OneAdmin   bool  // the organization has fewer than two active admins
 	Documents  []documentRow
 	Certs      []certRow
 	Districts  []place.District
@@ -286,7 +289,7 @@ type orgView struct {
 }
 
 // orgDone are the outcomes the organization's page confirms after a redirect.
-var orgDone = []string{"registered", "profile", "invited", "uploaded", "applied"}
+var orgDone = []string{"registered", "profile", "invited", "password", "uploaded", "applied"}
 
 func (h *Handler) renderOrg(c *fiber.Ctx, status int, v orgView) error {
 	ctx, a := c.UserContext(), request.Actor(c)
@@ -300,6 +303,10 @@ func (h *Handler) renderOrg(c *fiber.Ctx, status int, v orgView) error {
 	}
 	if v.Members, err = h.Orgs.ListMembers(ctx, a, orgID); err != nil {
 		return err
+	}
+	v.SelfID, v.OneAdmin = a.UserID, org.NeedsSecondAdmin(v.Members)
+	if v.Invite.Role == "" {
+		v.Invite.Role = string(access.OrgMember)
 	}
 	docs, err := h.Orgs.ListDocuments(ctx, a, orgID)
 	if err != nil {
@@ -364,9 +371,9 @@ func (h *Handler) sectionAlert(c *fiber.Ctx, section string, alert formAlert) pa
 func (h *Handler) handleMemberInviteSubmit(c *fiber.Ctx) error {
 	a, lang := request.Actor(c), language(c)
 	f := memberForm{Username: strings.TrimSpace(strings.Clone(c.FormValue("username"))),
-		DisplayName: strings.TrimSpace(strings.Clone(c.FormValue("display_name")))}
+		DisplayName: strings.TrimSpace(strings.Clone(c.FormValue("display_name"))), Role: strings.Clone(c.FormValue("role"))}
 	_, err := h.Orgs.AddMember(c.UserContext(), a, a.Scope.OrganizationID,
-		org.MemberInput{Username: f.Username, DisplayName: f.DisplayName, Password: c.FormValue("password")})
+		org.MemberInput{Username: f.Username, DisplayName: f.DisplayName, Password: c.FormValue("password"), Role: access.Role(f.Role)})
 	if err != nil {
 		var alert formAlert
 		status := fiber.StatusConflict
@@ -384,6 +391,27 @@ func (h *Handler) handleMemberInviteSubmit(c *fiber.Ctx) error {
 		return h.renderOrg(c, status, orgView{Invite: f, Alert: h.sectionAlert(c, "members", alert)})
 	}
 	return c.Redirect("/org?done=invited#members", fiber.StatusSeeOther)
+}
+
+// handleMemberPasswordSubmit sets the password of another account of the
+// admin's organization; the service ends that account's sessions.
+func (h *Handler) handleMemberPasswordSubmit(c *fiber.Ctx) error {
+	id, err := request.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	a, lang := request.Actor(c), language(c)
+	err = h.Orgs.ResetMemberPassword(c.UserContext(), a, a.Scope.OrganizationID, id, c.FormValue("password"))
+	if err != nil {
+		status, alert, ok := h.formProblem(c, err, func(field string) (string, string) {
+			return fmt.Sprintf("password-%d", id), h.pages.translate(lang, "org.new_password")
+		})
+		if !ok {
+			return err
+		}
+		return h.renderOrg(c, status, orgView{Alert: h.sectionAlert(c, "members", alert)})
+	}
+	return c.Redirect("/org?done=password#members", fiber.StatusSeeOther)
 }
 
 // uploadProblem is what a refused upload says, by the service's error code.

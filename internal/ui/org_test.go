@@ -466,6 +466,69 @@ func TestPagesOrgMembers(t *testing.T) {
 	wantBody(t, "GET /org after the member's upload", staff.Get(t, "/org"), "持证社工名单.png", "PNG 图片")
 }
 
+// An organization's admin sets the password of another of its accounts on the
+// organization's page (issue 10, finding 12): the account's sessions end, a
+// short password is refused with an alert and writes nothing, the admin's own
+// row has no form, and a single admin is urged to add a second one, who then
+// sets the first one's password.
+func TestPagesOrgMemberPassword(t *testing.T) {
+	t.Parallel()
+	e := servertest.NewEnv(t, servertest.AccountsOnly)
+	member, self := e.IDOf(t, "users", "username = ?", "demo-member"), e.IDOf(t, "users", "username = ?", "demo-org")
+	memberForm := fmt.Sprintf(`action="/org/members/%d/password"`, member)
+	admin := servertest.SignIn(t, e, "demo-org")
+	admin.Cookies["jd_lang"] = "en"
+	page := admin.Get(t, "/org")
+	wantStatus(t, "GET /org as demo-org", page, http.StatusOK)
+	wantBody(t, "GET /org as demo-org", page, `id="single-admin"`, "a single administrator", memberForm, `id="member-role"`)
+	wantNoBody(t, "GET /org as demo-org", page, fmt.Sprintf(`action="/org/members/%d/password"`, self))
+	wantNoBody(t, "GET /org as demo-member", servertest.SignIn(t, e, "demo-member").Get(t, "/org"), memberForm, `id="single-admin"`)
+
+	// A short password: the alert names the row's input, nothing is written.
+	var hash string
+	if err := e.DB.Table("users").Select("password_hash").Where("id = ?", member).Take(&hash).Error; err != nil {
+		t.Fatal(err)
+	}
+	audit := servertest.Count(t, e, "audit_entries")
+	path := fmt.Sprintf("/org/members/%d/password", member)
+	r := admin.Post(t, path, url.Values{"csrf_token": {pageToken(t, admin, "/org")}, "password": {"too short"}})
+	wantFormAlert(t, "POST "+path+" with a short password", r, http.StatusBadRequest, fmt.Sprintf("password-%d", member))
+	var after string
+	if err := e.DB.Table("users").Select("password_hash").Where("id = ?", member).Take(&after).Error; err != nil {
+		t.Fatal(err)
+	}
+	if after != hash || servertest.Count(t, e, "audit_entries") != audit {
+		t.Errorf("a refused reset changed the password or wrote an audit entry")
+	}
+
+	// The reset: the member's page session ends, the new password signs in.
+	session := servertest.SignIn(t, e, "demo-member")
+	r = admin.Post(t, path, url.Values{"csrf_token": {pageToken(t, admin, "/org")}, "password": {"the member's new password"}})
+	servertest.WantRedirect(t, "POST "+path, r, "/org?done=password#members")
+	wantBody(t, "GET /org after the reset", admin.Get(t, "/org?done=password"), "The password has been set")
+	servertest.WantRedirect(t, "GET /org as the member after the reset", session.Get(t, "/org"), "/login")
+	login := servertest.NewPageClient(e)
+	r = login.Post(t, "/login", url.Values{"csrf_token": {servertest.CSRFToken(t, login.Get(t, "/login"))},
+		"username": {"demo-member"}, "password": {"the member's new password"}})
+	servertest.WantRedirect(t, "POST /login with the new password", r, "/dashboard")
+	var resets int64
+	if err := e.DB.Table("audit_entries").Where("action = 'user.password_reset'").Count(&resets).Error; err != nil || resets != 1 {
+		t.Errorf("user.password_reset audit entries = %d (%v), want 1", resets, err)
+	}
+
+	// A second admin: the notice goes, and the deputy sets the first one's password.
+	r = admin.Post(t, "/org/members", url.Values{"csrf_token": {pageToken(t, admin, "/org")}, "username": {"kangle-deputy"},
+		"password": {servertest.DemoPassword}, "role": {"org_admin"}})
+	servertest.WantRedirect(t, "POST /org/members of an admin", r, "/org?done=invited#members")
+	wantNoBody(t, "GET /org with two admins", admin.Get(t, "/org"), `id="single-admin"`)
+	deputy := servertest.SignIn(t, e, "kangle-deputy")
+	selfPath := fmt.Sprintf("/org/members/%d/password", self)
+	wantBody(t, "GET /org as the deputy", deputy.Get(t, "/org"), `action="`+selfPath+`"`)
+	r = deputy.Post(t, selfPath, url.Values{"csrf_token": {pageToken(t, deputy, "/org")}, "password": {"demo-org's new password"}})
+	servertest.WantRedirect(t, "POST "+selfPath+" as the deputy", r, "/org?done=password#members")
+	servertest.WantRedirect(t, "GET /org as demo-org after its reset", admin.Get(t, "/org"), "/login")
+}
+
 // Each organization page admits exactly its roles.
 func TestPagesOrgAccess(t *testing.T) {
 	t.Parallel()

@@ -63,8 +63,8 @@ func (h *Handler) Routes(app fiber.Router) {
 	// Social organizations: the public sign-up and directory of capable
 	// organizations, an organization's own page and the district admin's
 	// certification queue. The organization's staff read its page and upload
-	// evidence; its admin alone (the roles of the other paths) edits, invites
-	// and applies.
+	// evidence; its admin alone (the roles of the other paths) edits, invites,
+	// resets its accounts' passwords and applies.
 	pages.Get("/signup", h.handleSignupPage)
 	pages.Post("/signup", anonymous(), csrf, h.handleSignupSubmit)
 	pages.Get("/capable", h.handleCapablePage)
@@ -74,6 +74,7 @@ func (h *Handler) Routes(app fiber.Router) {
 	pages.Get("/org/profile", profile, h.handleOrgProfilePage)
 	pages.Post("/org/profile", csrf, profile, h.handleOrgProfileSubmit)
 	pages.Post("/org/members", csrf, page(access.OrgAdmin), h.handleMemberInviteSubmit)
+	pages.Post("/org/members/:id/password", csrf, page(access.OrgAdmin), h.handleMemberPasswordSubmit)
 	pages.Post("/org/documents", csrf, staff, h.handleDocumentUploadSubmit)
 	pages.Get("/org/documents/:id", staff, h.handleOwnDocument)
 	pages.Post("/org/certifications", csrf, page(access.OrgAdmin), h.handleApplySubmit)

@@ -35,22 +35,22 @@ func tenderCast(t *testing.T, e *servertest.Env) {
 		return
 	}
 	ctx := context.Background()
-	o, err := org.CreateTx(e.DB, e.ActorOf(t, "demo-admin"), org.Input{CreditCode: servertest.CreditCode(t, "52330502MJ7300001"),
-		LegalName: "湖州市吴兴区颐康为老服务中心", OrgType: org.SocialServiceInstitution, DistrictID: district.Scope.DistrictID,
-		LegalRepresentative: "孙红", ContactName: "孙红", ContactPhone: "0572-2100009", StaffCount: 30, CertifiedSocialWorkers: 6}, e.Clock.Now())
-	if err != nil {
-		t.Fatalf("create demo-org3's organization: %v", err)
-	}
-	e.CreateUser(t, map[string]any{"username": "demo-org3", "display_name": "颐康为老", "role": "org_admin", "organization_id": o.ID})
 	orgs := org.NewService(e.DB, e.Clock, org.Options{Argon2: e.Cfg.Auth.Argon2, Uploads: e.Cfg.Uploads})
+	// The organization signs up with its admin: only the organization makes its accounts.
+	if _, _, err := orgs.Signup(ctx, org.SignupInput{Organization: org.Input{CreditCode: servertest.CreditCode(t, "52330502MJ7300001"),
+		LegalName: "湖州市吴兴区颐康为老服务中心", OrgType: org.SocialServiceInstitution, DistrictID: district.Scope.DistrictID,
+		LegalRepresentative: "孙红", ContactName: "孙红", ContactPhone: "0572-2100009", StaffCount: 30, CertifiedSocialWorkers: 6},
+		Admin: org.MemberInput{Username: "demo-org3", DisplayName: "颐康为老", Password: servertest.DemoPassword}, RequestID: "test"}); err != nil {
+		t.Fatalf("sign demo-org3's organization up: %v", err)
+	}
 	cert, err := orgs.Apply(ctx, e.ActorOf(t, "demo-org3"), org.ApplyInput{DistrictID: district.Scope.DistrictID,
 		Categories: []string{"ELDERLY_HOME_CARE"}, Statement: "具备居家养老服务承接能力"})
 	if err != nil {
 		t.Fatalf("apply for demo-org3: %v", err)
 	}
-	today := civil.ChinaDate(e.Clock.Now())
+	today, workers := civil.ChinaDate(e.Clock.Now()), 6 // as declared
 	if _, err := orgs.Approve(ctx, district, cert.ID, org.ApproveInput{Grade: 4, ValidFrom: today.AddDays(-10), ValidThrough: today.AddDays(699),
-		VerifiedSocialWorkers: &o.CertifiedSocialWorkers}); err != nil {
+		VerifiedSocialWorkers: &workers}); err != nil {
 		t.Fatalf("approve demo-org3: %v", err)
 	}
 }
