@@ -151,16 +151,21 @@ func eligibility(tx *gorm.DB, orgID, districtID int64, t Tender, at time.Time) (
 }
 
 // SubmitBid seals and stores the organization's bid, replacing its earlier
-// one. It returns ErrClosed at or after the close time, ErrNotEligible when
-// the organization may not bid, and an Invalid error naming bad fields.
+// one. The bid is judged, and its receipt stamped, at the time the tender's
+// row lock is granted (lockedNow), not when the request arrived. It returns
+// ErrClosed at or after the close time, ErrNotEligible when the organization
+// may not bid, and an Invalid error naming bad fields.
 func (s *Service) SubmitBid(ctx context.Context, by access.Actor, tenderID int64, body BidBody) (Receipt, error) {
 	if s.sealer == nil {
 		return Receipt{}, fmt.Errorf("submit bid: no seal key")
 	}
-	now := s.clock.Now()
 	var r Receipt
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		t, err := orgTender(tx, by, tenderID, true)
+		if err != nil {
+			return err
+		}
+		now, err := s.lockedNow(tx)
 		if err != nil {
 			return err
 		}
@@ -213,9 +218,10 @@ func (s *Service) SubmitBid(ctx context.Context, by access.Actor, tenderID int64
 	return r, err
 }
 
-// WithdrawBid withdraws the organization's active bid before the close. It
-// returns apperr.ErrNotFound for a bid that is not the organization's,
-// ErrClosed after the close, ErrNotActive for a bid withdrawn or replaced.
+// WithdrawBid withdraws the organization's active bid before the close,
+// judged at the time the tender's row lock is granted (lockedNow). It returns
+// apperr.ErrNotFound for a bid that is not the organization's, ErrClosed at or
+// after the close, ErrNotActive for a bid withdrawn or replaced.
 func (s *Service) WithdrawBid(ctx context.Context, by access.Actor, bidID int64) (Receipt, error) {
 	return s.withdraw(ctx, by, 0, bidID)
 }
@@ -231,7 +237,6 @@ func (s *Service) withdraw(ctx context.Context, by access.Actor, tenderID, bidID
 	if !by.Is(access.OrgStaff...) {
 		return Receipt{}, apperr.ErrForbidden
 	}
-	now := s.clock.Now()
 	var r Receipt
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var b Bid
@@ -243,6 +248,10 @@ func (s *Service) withdraw(ctx context.Context, by access.Actor, tenderID, bidID
 			return apperr.ErrNotFound
 		}
 		t, err := orgTender(tx, by, b.TenderID, true)
+		if err != nil {
+			return err
+		}
+		now, err := s.lockedNow(tx)
 		if err != nil {
 			return err
 		}

@@ -34,20 +34,26 @@ func due(t Tender) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// Advance takes every time-driven step of the tender that is due by the clock,
-// in one transaction with its audit entries: the close, the opening (which
+// Advance takes every time-driven step of the tender that is due by the clock
+// read once the tender's row lock is held (lockedNow, as bids are judged), in
+// one transaction with its audit entries: the close, the opening (which
 // unseals the bids once and opens or fails the tender) and the end of the
 // challenge period (which makes the award final and creates the draft
 // contracts, unless a challenge is open). Several replicas may call it at
 // once: the tender's row lock and the state checks make each step happen
 // once. It returns the time of the next step still ahead, if any.
 func (s *Service) Advance(ctx context.Context, id int64) (next *time.Time, err error) {
-	now := s.clock.Now()
 	sys := access.SystemActor("tender-clock", "tender:"+strconv.FormatInt(id, 10))
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var t Tender
 		if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Take(&t, id).Error; err != nil {
 			return notFound(err)
+		}
+		// The close is judged by the clock bids are judged by (lockedNow):
+		// a replica whose own clock runs ahead does not close early.
+		now, err := s.lockedNow(tx)
+		if err != nil {
+			return err
 		}
 		if at, ok := due(t); !ok || now.Before(at) {
 			if ok {
