@@ -235,6 +235,8 @@ type Service struct {
 	// nil until then, when the periodic sweep alone finds due work.
 	enqueue func(ctx context.Context, tenderID int64, at time.Time, swept bool) error
 	log     *slog.Logger
+	// newID draws bid ids: newBidID, or a test's sequence.
+	newID func() (int64, error)
 }
 
 // lockedNow returns the time a decision taken under tx's row locks is judged
@@ -260,7 +262,7 @@ func NewService(db *gorm.DB, c clock.Clock, sealer *Sealer, opts Options) *Servi
 	if opts.ChallengeDays == 0 {
 		opts.ChallengeDays = 5
 	}
-	return &Service{db: db, clock: c, sealer: sealer, opts: opts}
+	return &Service{db: db, clock: c, sealer: sealer, opts: opts, newID: newBidID}
 }
 
 // NewConfigured returns the tender service cfg describes: bids sealed under
