@@ -3,6 +3,8 @@ package tender
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -22,7 +24,8 @@ import (
 )
 
 // Bid is a bid's row. Before the opening only the sealed body, its digest and
-// its arrival time say anything, and none of them its content.
+// its arrival time say anything, and none of them its content. Its id is
+// random (newBidID), so it counts nothing either.
 type Bid struct {
 	ID                  int64
 	TenderID            int64
@@ -31,6 +34,7 @@ type Bid struct {
 	Sealed              []byte
 	Digest              string
 	SealKeyID           string
+	SealVersion         int // SealV1 or SealV2: the Envelope the body is sealed in
 	ReceivedAt          time.Time
 	SubmittedBy         *int64
 	ReplacesID          *int64
@@ -47,6 +51,38 @@ type Bid struct {
 
 // TableName is the table of Bid.
 func (Bid) TableName() string { return "bids" }
+
+// envelope is the Envelope b's row says its body is sealed in.
+func (b Bid) envelope() Envelope {
+	e := Envelope{Version: b.SealVersion, TenderID: b.TenderID, OrgID: b.OrganizationID}
+	if b.SealVersion >= SealV2 {
+		e.BidID, e.ReceivedAt = b.ID, b.ReceivedAt
+		if b.ReplacesID != nil {
+			e.ReplacesID = *b.ReplacesID
+		}
+	}
+	return e
+}
+
+// newBidID draws a bid id at random from [2^52, 2^53): it counts nothing,
+// has 16 digits, stays exact as a JSON number in JavaScript and lies above
+// every id the sequence gave before (migration 00006).
+func newBidID() (int64, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return 0, fmt.Errorf("draw a bid id: %w", err)
+	}
+	return int64(1<<52 | binary.BigEndian.Uint64(b[:])&(1<<52-1)), nil
+}
+
+// Orders of an organization's bids on a tender, since their ids say nothing
+// of time: newest first, and the one that counts first (the active bid, else
+// the newest). Receipt times tie only on a test's clock; then an active bid
+// comes before a withdrawn one, and a withdrawn one before a replaced one.
+const (
+	newestFirst  = "received_at DESC, status <> 'active', status = 'replaced', id DESC"
+	currentFirst = "status <> 'active', received_at DESC, status = 'replaced', id DESC"
+)
 
 // BidBody is what a bid says: the part that is sealed until the opening.
 type BidBody struct {
@@ -82,7 +118,6 @@ const (
 	reasonMissingParts  = "required parts missing"
 	reasonNotEligible   = "not eligible at the opening"
 	reasonNotInvited    = "not invited"
-	reasonUnreadable    = "sealed body does not open"
 	reasonMissingMetric = "no commitment for every metric"
 )
 
@@ -135,9 +170,9 @@ func padBody(plain []byte) []byte {
 	return append(plain, bytes.Repeat([]byte{' '}, n-len(plain))...)
 }
 
-// Receipt is what a bidder gets for a bid: the server's time of receipt and
-// the SHA-256 of the sealed body. Receipts are published with the opening
-// record.
+// Receipt is what a bidder gets for a bid: its random id, the time of receipt
+// (when the tender's lock was granted: lockedNow) and the SHA-256 of the
+// sealed body. Receipts are published with the opening record.
 type Receipt struct {
 	BidID      int64     `json:"bid_id"`
 	TenderID   int64     `json:"tender_id"`
@@ -151,16 +186,21 @@ func eligibility(tx *gorm.DB, orgID, districtID int64, t Tender, at time.Time) (
 }
 
 // SubmitBid seals and stores the organization's bid, replacing its earlier
-// one. It returns ErrClosed at or after the close time, ErrNotEligible when
-// the organization may not bid, and an Invalid error naming bad fields.
+// one. The bid is judged, and its receipt stamped, at the time the tender's
+// row lock is granted (lockedNow), not when the request arrived. It returns
+// ErrClosed at or after the close time, ErrNotEligible when the organization
+// may not bid, and an Invalid error naming bad fields.
 func (s *Service) SubmitBid(ctx context.Context, by access.Actor, tenderID int64, body BidBody) (Receipt, error) {
 	if s.sealer == nil {
 		return Receipt{}, fmt.Errorf("submit bid: no seal key")
 	}
-	now := s.clock.Now()
 	var r Receipt
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		t, err := orgTender(tx, by, tenderID, true)
+		if err != nil {
+			return err
+		}
+		now, err := s.lockedNow(tx)
 		if err != nil {
 			return err
 		}
@@ -186,26 +226,23 @@ func (s *Service) SubmitBid(ctx context.Context, by access.Actor, tenderID int64
 			return err
 		}
 		plain = padBody(plain)
-		sealed, err := s.sealer.Seal(t.ID, by.Scope.OrganizationID, plain)
-		clear(plain)
-		if err != nil {
-			return fmt.Errorf("seal bid: %w", err)
-		}
+		defer clear(plain)
 		var prior Bid
-		if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Where("tender_id = ? AND organization_id = ? AND status = 'active'", t.ID, by.Scope.OrganizationID).
-			Limit(1).Find(&prior).Error; err != nil {
+		if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Select("id").
+			Where("tender_id = ? AND organization_id = ? AND status = 'active'", t.ID, by.Scope.OrganizationID).Limit(1).Find(&prior).Error; err != nil {
 			return err
 		}
-		b := Bid{TenderID: t.ID, OrganizationID: by.Scope.OrganizationID, Status: "active", Sealed: sealed, Digest: Digest(sealed), SealKeyID: s.sealer.KeyID(),
+		b := Bid{TenderID: t.ID, OrganizationID: by.Scope.OrganizationID, Status: "active", SealKeyID: s.sealer.KeyID(), SealVersion: SealV2,
 			ReceivedAt: now, SubmittedBy: by.UserRef(), ComplianceReasons: []string{}, AbnormalReasons: []string{}}
 		if prior.ID != 0 {
-			if err := tx.Model(&prior).Where("status = 'active'").Updates(map[string]any{"status": "replaced", "ended_at": now}).Error; err != nil {
-				return fmt.Errorf("replace bid %d: %w", prior.ID, err)
+			if err := oneRow(tx.Model(&Bid{}).Where("id = ? AND status = 'active'", prior.ID).Updates(map[string]any{"status": "replaced", "ended_at": now}),
+				"replace bid %d", prior.ID); err != nil {
+				return err
 			}
 			b.ReplacesID = &prior.ID
 		}
-		if err := tx.Omit("opened_body").Create(&b).Error; err != nil {
-			return fmt.Errorf("insert bid: %w", err)
+		if err := s.insertSealed(tx, &b, plain); err != nil {
+			return err
 		}
 		r = Receipt{BidID: b.ID, TenderID: t.ID, ReceivedAt: now, Digest: b.Digest, ReplacesID: b.ReplacesID}
 		return audit.Record(tx, by, "bid.submit", "tender", t.ID, map[string]any{"bid_id": b.ID, "digest": b.Digest, "replaces_id": b.ReplacesID})
@@ -213,9 +250,36 @@ func (s *Service) SubmitBid(ctx context.Context, by access.Actor, tenderID int64
 	return r, err
 }
 
-// WithdrawBid withdraws the organization's active bid before the close. It
-// returns apperr.ErrNotFound for a bid that is not the organization's,
-// ErrClosed after the close, ErrNotActive for a bid withdrawn or replaced.
+// insertSealed inserts b with a random id and plain sealed in b's envelope,
+// which names that id. An id drawn that is taken already (about one chance in
+// 2^52 per bid stored) is drawn again, and the body sealed again.
+func (s *Service) insertSealed(tx *gorm.DB, b *Bid, plain []byte) error {
+	const draws = 3
+	for range draws {
+		id, err := s.newID()
+		if err != nil {
+			return err
+		}
+		b.ID = id
+		if b.Sealed, err = s.sealer.Seal(b.envelope(), plain); err != nil {
+			return fmt.Errorf("seal bid: %w", err)
+		}
+		b.Digest = Digest(b.Sealed)
+		res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoNothing: true}).Omit("opened_body").Create(b)
+		if res.Error != nil {
+			return fmt.Errorf("insert bid: %w", res.Error)
+		}
+		if res.RowsAffected == 1 {
+			return nil
+		}
+	}
+	return fmt.Errorf("insert bid: %d random ids drawn were all taken", draws)
+}
+
+// WithdrawBid withdraws the organization's active bid before the close,
+// judged at the time the tender's row lock is granted (lockedNow). It returns
+// apperr.ErrNotFound for a bid that is not the organization's, ErrClosed at or
+// after the close, ErrNotActive for a bid withdrawn or replaced.
 func (s *Service) WithdrawBid(ctx context.Context, by access.Actor, bidID int64) (Receipt, error) {
 	return s.withdraw(ctx, by, 0, bidID)
 }
@@ -231,7 +295,6 @@ func (s *Service) withdraw(ctx context.Context, by access.Actor, tenderID, bidID
 	if !by.Is(access.OrgStaff...) {
 		return Receipt{}, apperr.ErrForbidden
 	}
-	now := s.clock.Now()
 	var r Receipt
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var b Bid
@@ -243,6 +306,10 @@ func (s *Service) withdraw(ctx context.Context, by access.Actor, tenderID, bidID
 			return apperr.ErrNotFound
 		}
 		t, err := orgTender(tx, by, b.TenderID, true)
+		if err != nil {
+			return err
+		}
+		now, err := s.lockedNow(tx)
 		if err != nil {
 			return err
 		}
@@ -306,7 +373,7 @@ func (s *Service) Bids(ctx context.Context, by access.Actor, tenderID int64) ([]
 	var rows []Bid
 	switch {
 	case by.Is(access.OrgAdmin, access.OrgMember):
-		if err := db.Where("tender_id = ? AND organization_id = ?", t.ID, by.Scope.OrganizationID).Order("id DESC").Find(&rows).Error; err != nil {
+		if err := db.Where("tender_id = ? AND organization_id = ?", t.ID, by.Scope.OrganizationID).Order(newestFirst).Find(&rows).Error; err != nil {
 			return nil, err
 		}
 		out := make([]BidView, 0, len(rows))
@@ -314,7 +381,7 @@ func (s *Service) Bids(ctx context.Context, by access.Actor, tenderID int64) ([]
 			v := bidView(b, "")
 			body := b.OpenedBody
 			if body == nil {
-				plain, err := s.sealer.Open(t.ID, b.OrganizationID, b.Sealed)
+				plain, err := s.sealer.Open(b.envelope(), b.Sealed)
 				if err != nil {
 					return nil, fmt.Errorf("open own bid %d: %w", b.ID, err)
 				}

@@ -305,49 +305,79 @@ func TestSealedAtRest(t *testing.T) {
 }
 
 // TestCopiedSealedBody: a sealed body copied onto another bid row, of another
-// bidder or from another tender, does not open at the opening.
+// bidder or from another tender, does not open: the opening stops with
+// ErrTampered and opens nothing, and the officer may cancel. Untouched, the
+// bids open and their receipts are published with the opening record.
 func TestCopiedSealedBody(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	w.freshOrgs(5)
-	v := w.published(w.input(3))
-	other := w.published(w.input(3))
-	receipts := map[int]tender.Receipt{}
-	for i := range 3 {
-		receipts[i] = w.bid(w.orgs[i], v.ID, money.Fen(45_000_000+i*1_000_000))
-	}
-	elsewhere := w.bid(w.orgs[4], other.ID, 44_000_000)
-	copyOnto := func(from int64, orgIdx int) {
-		t.Helper()
-		if err := w.db.Exec(`INSERT INTO bids (tender_id, organization_id, status, sealed, digest, seal_key_id, received_at)
-			SELECT ?, ?, 'active', sealed, digest, seal_key_id, ? FROM bids WHERE id = ?`, v.ID, w.orgs[orgIdx].Scope.OrganizationID, w.clock.Now(), from).Error; err != nil {
-			t.Fatalf("copy sealed body: %v", err)
-		}
-	}
-	copyOnto(receipts[0].BidID, 3) // another bidder's body, same tender
-	copyOnto(elsewhere.BidID, 4)   // the same bidder's body from another tender
-	v = w.advanceTo(v.ID, v.OpensAt)
-	rec, err := w.svc.OpeningRecord(context.Background(), w.officer, v.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v.Status != tender.StatusOpened || rec.CompliantCount != 3 || len(rec.Bids) != 5 {
-		t.Fatalf("status %s, %d compliant of %d, want opened with 3 of 5", v.Status, rec.CompliantCount, len(rec.Bids))
-	}
-	for _, e := range rec.Bids {
-		copied := e.OrganizationID == w.orgs[3].Scope.OrganizationID || e.OrganizationID == w.orgs[4].Scope.OrganizationID
-		if !copied {
-			// The receipts are published with the opening record.
-			i := slices.IndexFunc(w.orgs, func(o access.Actor) bool { return o.Scope.OrganizationID == e.OrganizationID })
-			if r := receipts[i]; e.BidID != r.BidID || e.Digest != r.Digest || !e.ReceivedAt.Equal(r.ReceivedAt) || !e.Compliant {
-				t.Errorf("opening record entry %+v, want the receipt %+v and compliant", e, r)
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name string
+		// from returns the bid whose row is copied for w.orgs[to], or 0.
+		from func(receipts map[int]tender.Receipt, elsewhere tender.Receipt) int64
+		to   int
+	}{
+		{"another bidder's body, same tender", func(r map[int]tender.Receipt, _ tender.Receipt) int64 { return r[0].BidID }, 3},
+		{"the same bidder's body from another tender", func(_ map[int]tender.Receipt, e tender.Receipt) int64 { return e.BidID }, 4},
+		{"nothing copied", func(map[int]tender.Receipt, tender.Receipt) int64 { return 0 }, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w.clock.Set(start)
+			v := w.published(w.input(3))
+			other := w.published(w.input(3))
+			receipts := map[int]tender.Receipt{}
+			for i := range 3 {
+				receipts[i] = w.bid(w.orgs[i], v.ID, money.Fen(45_000_000+i*1_000_000))
 			}
-			continue
-		}
-		if e.Compliant || e.PriceFen != nil || !slices.Equal(e.ComplianceReasons, []string{"sealed body does not open"}) {
-			t.Errorf("copied body of %s: compliant %v price %v reasons %v, want not compliant, no price, sealed body does not open",
-				e.OrganizationName, e.Compliant, e.PriceFen, e.ComplianceReasons)
-		}
+			elsewhere := w.bid(w.orgs[4], other.ID, 44_000_000)
+			from := tt.from(receipts, elsewhere)
+			if from != 0 {
+				if err := w.db.Exec(`INSERT INTO bids (tender_id, organization_id, status, sealed, digest, seal_key_id, seal_version, received_at)
+					SELECT ?, ?, 'active', sealed, digest, seal_key_id, seal_version, ? FROM bids WHERE id = ?`,
+					v.ID, w.orgs[tt.to].Scope.OrganizationID, w.clock.Now(), from).Error; err != nil {
+					t.Fatalf("copy sealed body: %v", err)
+				}
+			}
+			w.clock.Set(v.OpensAt)
+			_, err := w.svc.Advance(ctx, v.ID)
+			defer func() {
+				for _, id := range []int64{v.ID, other.ID} {
+					if _, err := w.svc.Cancel(ctx, w.officer, id, "测试结束"); err != nil {
+						t.Fatalf("Cancel() error = %v", err)
+					}
+				}
+			}()
+			if from != 0 {
+				if !errors.Is(err, tender.ErrTampered) {
+					t.Fatalf("Advance() error = %v, want %v", err, tender.ErrTampered)
+				}
+				if got := w.get(v.ID); got.Status != tender.StatusClosed || got.OpenedAt != nil {
+					t.Errorf("status %s, opened at %v; want closed, not opened", got.Status, got.OpenedAt)
+				}
+				if n := w.count(`SELECT count(*) FROM bids WHERE tender_id = ? AND opened_at IS NOT NULL`, v.ID); n != 0 {
+					t.Errorf("%d bids opened, want none", n)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Advance() error = %v", err)
+			}
+			rec, err := w.svc.OpeningRecord(ctx, w.officer, v.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec.Outcome != tender.StatusOpened || rec.CompliantCount != 3 || len(rec.Bids) != 3 {
+				t.Fatalf("outcome %s, %d compliant of %d, want opened with 3 of 3", rec.Outcome, rec.CompliantCount, len(rec.Bids))
+			}
+			for _, e := range rec.Bids {
+				i := slices.IndexFunc(w.orgs, func(o access.Actor) bool { return o.Scope.OrganizationID == e.OrganizationID })
+				if r := receipts[i]; e.BidID != r.BidID || e.Digest != r.Digest || !e.ReceivedAt.Equal(r.ReceivedAt) || !e.Compliant {
+					t.Errorf("opening record entry %+v, want the receipt %+v and compliant", e, r)
+				}
+			}
+		})
 	}
 }
 

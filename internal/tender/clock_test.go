@@ -7,8 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
 	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/money"
+	"github.com/jiedao-market/jiedao/internal/platform/clock"
 	"github.com/jiedao-market/jiedao/internal/tender"
 )
 
@@ -225,5 +229,168 @@ func TestAdvanceOnTime(t *testing.T) {
 				t.Errorf("%s: opened_at = %v, want unchanged %v", st.name, got, openedAt)
 			}
 		}
+	}
+}
+
+// holdTender locks the tender's row FOR NO KEY UPDATE in a transaction of its
+// own, as another request working on the tender would, and returns that
+// transaction and its backend's pid. The test commits or rolls it back.
+func (w *world) holdTender(t *testing.T, id int64) (*gorm.DB, int) {
+	t.Helper()
+	hold := w.db.Begin()
+	t.Cleanup(func() { hold.Rollback() })
+	var pid int
+	if err := hold.Raw(`SELECT pg_backend_pid()`).Scan(&pid).Error; err != nil {
+		t.Fatal(err)
+	}
+	var got int64
+	if err := hold.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Table("tenders").Select("id").Where("id = ?", id).Scan(&got).Error; err != nil || got != id {
+		t.Fatalf("lock tender %d: %d, %v", id, got, err)
+	}
+	return hold, pid
+}
+
+// waitBlockedBy returns once a backend waits for a lock the backend pid
+// holds; it fails the test if the call reporting on done ends first.
+func (w *world) waitBlockedBy(t *testing.T, pid int, done chan error) {
+	t.Helper()
+	for {
+		select {
+		case err := <-done:
+			t.Fatalf("the call ended (error %v) without waiting for the tender's lock", err)
+		default:
+		}
+		if w.count(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND ?::int = ANY(pg_blocking_pids(pid))`, pid) > 0 {
+			return
+		}
+	}
+}
+
+// TestCloseJudgedAfterTheLock: a bid or a withdrawal that waits for the
+// tender's row lock is judged by the clock when it gets the lock, not when it
+// arrived, and a bid is stamped with that time.
+func TestCloseJudgedAfterTheLock(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	v := w.published(w.input(3))
+	// Each case has its own organization: with a bid to withdraw or
+	// replace, or none yet.
+	toWithdraw := w.bid(w.orgs[1], v.ID, 47_000_000)
+	toReplace := w.bid(w.orgs[3], v.ID, 46_000_000)
+	tests := []struct {
+		name    string
+		call    func() (tender.Receipt, error)
+		arrive  time.Time // the clock when the call starts
+		granted time.Time // the clock when the lock is released
+		wantErr error
+	}{
+		{"bid arriving before the close, lock granted after it", func() (tender.Receipt, error) {
+			return w.svc.SubmitBid(ctx, w.orgs[0], v.ID, w.body(45_000_000, "方案"))
+		}, v.ClosesAt.Add(-time.Minute), v.ClosesAt.Add(time.Second), tender.ErrClosed},
+		{"withdrawal arriving before the close, lock granted at it", func() (tender.Receipt, error) {
+			return w.svc.WithdrawBid(ctx, w.orgs[1], toWithdraw.BidID)
+		}, v.ClosesAt.Add(-time.Minute), v.ClosesAt, tender.ErrClosed},
+		{"bid whose lock is granted before the close", func() (tender.Receipt, error) {
+			return w.svc.SubmitBid(ctx, w.orgs[2], v.ID, w.body(44_000_000, "方案"))
+		}, v.ClosesAt.Add(-time.Hour), v.ClosesAt.Add(-time.Second), nil},
+		{"replacement whose lock is granted before the close", func() (tender.Receipt, error) {
+			return w.svc.SubmitBid(ctx, w.orgs[3], v.ID, w.body(43_000_000, "替换方案"))
+		}, v.ClosesAt.Add(-2 * time.Hour), v.ClosesAt.Add(-time.Minute), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w.clock.Set(tt.arrive)
+			hold, pid := w.holdTender(t, v.ID)
+			done := make(chan error, 1)
+			var r tender.Receipt
+			go func() {
+				var err error
+				r, err = tt.call()
+				done <- err
+			}()
+			w.waitBlockedBy(t, pid, done)
+			w.clock.Set(tt.granted)
+			if err := hold.Commit().Error; err != nil {
+				t.Fatal(err)
+			}
+			if err := <-done; !errors.Is(err, tt.wantErr) {
+				t.Fatalf("error = %v, want %v", err, tt.wantErr)
+			}
+			if tt.wantErr != nil {
+				return
+			}
+			if !r.ReceivedAt.Equal(tt.granted) {
+				t.Errorf("SubmitBid() received_at = %v, want %v: the time the close was judged against", r.ReceivedAt, tt.granted)
+			}
+			var stored time.Time
+			if err := w.db.Raw(`SELECT received_at FROM bids WHERE id = ?`, r.BidID).Scan(&stored).Error; err != nil || !stored.Equal(tt.granted) {
+				t.Errorf("stored received_at = %v, %v; want %v", stored, err, tt.granted)
+			}
+		})
+	}
+	if n := w.count(`SELECT count(*) FROM bids WHERE tender_id = ? AND organization_id = ?`, v.ID, w.orgs[0].Scope.OrganizationID); n != 0 {
+		t.Errorf("bids of the refused bidder = %d, want 0", n)
+	}
+	if n := w.count(`SELECT count(*) FROM bids WHERE id = ? AND status = 'active'`, toWithdraw.BidID); n != 1 {
+		t.Errorf("the bid whose withdrawal was refused is no longer active")
+	}
+	var ended time.Time
+	if err := w.db.Raw(`SELECT ended_at FROM bids WHERE id = ?`, toReplace.BidID).Scan(&ended).Error; err != nil || !ended.Equal(v.ClosesAt.Add(-time.Minute)) {
+		t.Errorf("replaced bid's ended_at = %v, %v; want %v, its replacement's receipt", ended, err, v.ClosesAt.Add(-time.Minute))
+	}
+}
+
+// TestCloseJudgedByTheDatabaseClock: on the system clock a bid or a
+// withdrawal is judged by the database's clock once it holds the tender's
+// lock: a close that the transaction it waited for moved to the database's
+// present refuses it.
+func TestCloseJudgedByTheDatabaseClock(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	sealer, err := tender.NewSealer(w.sealKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	system := tender.NewService(w.db, clock.System{}, sealer, tender.Options{AmendmentMinDays: 3, ChallengeDays: 5})
+	for _, tt := range []struct {
+		name string
+		// call returns the call to make on the tender, made ready first.
+		call func(tenderID int64) func() error
+	}{
+		{"bid", func(id int64) func() error {
+			return func() error {
+				_, err := system.SubmitBid(ctx, w.orgs[0], id, w.body(45_000_000, "方案"))
+				return err
+			}
+		}},
+		{"withdrawal", func(id int64) func() error {
+			r := w.bid(w.orgs[1], id, 46_000_000)
+			return func() error {
+				_, err := system.WithdrawBid(ctx, w.orgs[1], r.BidID)
+				return err
+			}
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			v := w.published(w.input(3))
+			call := tt.call(v.ID)
+			hold, pid := w.holdTender(t, v.ID)
+			done := make(chan error, 1)
+			go func() { done <- call() }()
+			w.waitBlockedBy(t, pid, done)
+			// The close becomes the database's present, after the call arrived.
+			if err := hold.Exec(`UPDATE tenders SET questions_close_at = least(questions_close_at, clock_timestamp()),
+				closes_at = clock_timestamp(), opens_at = greatest(opens_at, clock_timestamp()) WHERE id = ?`, v.ID).Error; err != nil {
+				t.Fatal(err)
+			}
+			if err := hold.Commit().Error; err != nil {
+				t.Fatal(err)
+			}
+			if err := <-done; !errors.Is(err, tender.ErrClosed) {
+				t.Fatalf("error = %v, want %v", err, tender.ErrClosed)
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package tender
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -34,20 +35,26 @@ func due(t Tender) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// Advance takes every time-driven step of the tender that is due by the clock,
-// in one transaction with its audit entries: the close, the opening (which
+// Advance takes every time-driven step of the tender that is due by the clock
+// read once the tender's row lock is held (lockedNow, as bids are judged), in
+// one transaction with its audit entries: the close, the opening (which
 // unseals the bids once and opens or fails the tender) and the end of the
 // challenge period (which makes the award final and creates the draft
 // contracts, unless a challenge is open). Several replicas may call it at
 // once: the tender's row lock and the state checks make each step happen
 // once. It returns the time of the next step still ahead, if any.
 func (s *Service) Advance(ctx context.Context, id int64) (next *time.Time, err error) {
-	now := s.clock.Now()
 	sys := access.SystemActor("tender-clock", "tender:"+strconv.FormatInt(id, 10))
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var t Tender
 		if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Take(&t, id).Error; err != nil {
 			return notFound(err)
+		}
+		// The close is judged by the clock bids are judged by (lockedNow):
+		// a replica whose own clock runs ahead does not close early.
+		now, err := s.lockedNow(tx)
+		if err != nil {
+			return err
 		}
 		if at, ok := due(t); !ok || now.Before(at) {
 			if ok {
@@ -151,27 +158,23 @@ func (s *Service) open(tx *gorm.DB, sys access.Actor, t *Tender, now time.Time) 
 		body    *BidBody
 		reasons []string
 	}
-	// A bid sealed under another master key is not the bidder's fault: stop
-	// (the job retries, the log says why) rather than fail the tender.
-	for _, b := range bids {
-		if b.SealKeyID != s.sealer.KeyID() {
-			return fmt.Errorf("open tender %d: %w: bid %d was sealed under key %s, this process has key %s",
-				t.ID, ErrSealKeyMismatch, b.ID, b.SealKeyID, s.sealer.KeyID())
-		}
+	if err := s.checkBids(tx, *t); err != nil {
+		return err
 	}
 	results := make([]opened, len(bids))
 	var compliantIdx []int
 	var prices []money.Fen
 	for i, b := range bids {
 		r := &results[i]
-		plain, err := s.sealer.Open(t.ID, b.OrganizationID, b.Sealed)
-		if err == nil {
-			r.body = new(BidBody)
-			err = json.Unmarshal(plain, r.body)
-		}
+		plain, err := s.sealer.Open(b.envelope(), b.Sealed)
 		if err != nil {
-			r.body, r.reasons = nil, []string{reasonUnreadable}
-			continue
+			return fmt.Errorf("open tender %d: %w: bid %d does not open in the envelope its row names: %w", t.ID, ErrTampered, b.ID, err)
+		}
+		r.body = new(BidBody)
+		err = json.Unmarshal(plain, r.body)
+		clear(plain)
+		if err != nil {
+			return fmt.Errorf("open tender %d: decode bid %d: %w", t.ID, b.ID, err)
 		}
 		r.reasons = complianceOf(tx, *t, b, *r.body, metrics, districtID, invited, now)
 		if len(r.reasons) == 0 {
@@ -227,6 +230,126 @@ func (s *Service) open(tx *gorm.DB, sys access.Actor, t *Tender, now time.Time) 
 		return err
 	}
 	return notifyCommittee(tx, *t, KindCommitteeToScore, now)
+}
+
+// ErrTampered is returned by the opening when a tender's bid rows are not as
+// SubmitBid and WithdrawBid leave them (checkBids): a sealed body that does
+// not open in the envelope its row names, or a broken chain of
+// replacements. Nothing is opened: which bid of an organization counts, and
+// what it says, is in doubt, and neither opening what the rows hold nor
+// declaring the bidder non-compliant may be left to whoever altered them. An
+// operator restores the rows, or the officer cancels the tender.
+var ErrTampered = errors.New("tender: the bid rows were altered")
+
+// checkBids checks every bid of t, whatever its status, against what
+// SubmitBid and WithdrawBid leave, before any is opened:
+//   - each was sealed under this process's master key (else
+//     ErrSealKeyMismatch: not the bidders' doing, nor tampering);
+//   - an organization has at most one active bid;
+//   - a bid that replaces another replaces one of the same tender and
+//     organization, marked replaced and sealed under the same version or an
+//     earlier one, and no other bid replaces that one (receipt times are not
+//     compared: a database clock may step back);
+//   - every bid marked replaced is replaced by one, and the links from the
+//     bids that none replaces reach every bid (no cycle);
+//   - the sealed body of every bid that is not active opens in its row's
+//     envelope (the active ones are opened next, and checked so).
+//
+// Under SealV2 the envelope names the bid's id, the bid it replaces and its
+// receipt time, so a row whose body was swapped, or whose link was rewired,
+// fails even where the links still look whole. It returns ErrTampered
+// otherwise, naming the bid.
+func (s *Service) checkBids(tx *gorm.DB, t Tender) error {
+	var all []Bid
+	if err := tx.Select("id", "organization_id", "status", "seal_key_id", "seal_version", "received_at", "replaces_id").
+		Where("tender_id = ?", t.ID).Order("received_at, id").Find(&all).Error; err != nil {
+		return err
+	}
+	for _, b := range all {
+		if b.SealKeyID != s.sealer.KeyID() {
+			return fmt.Errorf("open tender %d: %w: bid %d was sealed under key %s, this process has key %s",
+				t.ID, ErrSealKeyMismatch, b.ID, b.SealKeyID, s.sealer.KeyID())
+		}
+	}
+	broken := func(id int64, format string, args ...any) error {
+		return fmt.Errorf("open tender %d: %w: bid %d %s", t.ID, ErrTampered, id, fmt.Sprintf(format, args...))
+	}
+	byID := make(map[int64]*Bid, len(all))
+	for i := range all {
+		all[i].TenderID = t.ID
+		byID[all[i].ID] = &all[i]
+	}
+	active := map[int64]int64{}     // organization → its active bid
+	replacedBy := map[int64]int64{} // bid → the bid that replaces it
+	for _, b := range all {
+		if b.Status == "active" {
+			if other, ok := active[b.OrganizationID]; ok {
+				return broken(b.ID, "is active beside bid %d of the same organization", other)
+			}
+			active[b.OrganizationID] = b.ID
+		}
+		if b.ReplacesID == nil {
+			continue
+		}
+		p, ok := byID[*b.ReplacesID]
+		switch {
+		case !ok:
+			return broken(b.ID, "replaces bid %d of another tender", *b.ReplacesID)
+		case p.OrganizationID != b.OrganizationID:
+			return broken(b.ID, "replaces bid %d of another organization", p.ID)
+		case p.Status != "replaced":
+			return broken(b.ID, "replaces bid %d, which is %s", p.ID, p.Status)
+		case p.SealVersion > b.SealVersion:
+			return broken(b.ID, "sealed under version %d replaces bid %d sealed under version %d", b.SealVersion, p.ID, p.SealVersion)
+		}
+		if other, ok := replacedBy[p.ID]; ok {
+			return broken(b.ID, "replaces bid %d, which bid %d replaces", p.ID, other)
+		}
+		replacedBy[p.ID] = b.ID
+	}
+	// Each bid is replaced at most once, so the links from the bids that
+	// none replaces are disjoint paths; a bid they miss is on a cycle.
+	reached := make(map[int64]bool, len(all))
+	for _, b := range all {
+		if _, ok := replacedBy[b.ID]; ok {
+			continue
+		}
+		if b.Status == "replaced" {
+			return broken(b.ID, "is marked replaced, but no bid replaces it")
+		}
+		for p := byID[b.ID]; p != nil; p = byID[deref(p.ReplacesID)] {
+			reached[p.ID] = true
+		}
+	}
+	for _, b := range all {
+		if !reached[b.ID] {
+			return broken(b.ID, "is on a cycle of replacements")
+		}
+	}
+	for _, b := range all {
+		if b.Status == "active" {
+			continue
+		}
+		var row Bid
+		if err := tx.Select("sealed").Where("id = ?", b.ID).Take(&row).Error; err != nil {
+			return err
+		}
+		b.Sealed = row.Sealed
+		plain, err := s.sealer.Open(b.envelope(), b.Sealed)
+		if err != nil {
+			return broken(b.ID, "(%s) does not open in the envelope its row names: %v", b.Status, err)
+		}
+		clear(plain)
+	}
+	return nil
+}
+
+// deref returns *p, or 0 for nil.
+func deref(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
 }
 
 func jsonList(s []string) string {

@@ -235,6 +235,26 @@ type Service struct {
 	// nil until then, when the periodic sweep alone finds due work.
 	enqueue func(ctx context.Context, tenderID int64, at time.Time, swept bool) error
 	log     *slog.Logger
+	// newID draws bid ids: newBidID, or a test's sequence.
+	newID func() (int64, error)
+}
+
+// lockedNow returns the time a decision taken under tx's row locks is judged
+// against, read once they are granted, so that a request that waited for a
+// lock past a deadline is judged late. On the system clock it is the
+// database's clock_timestamp(): every replica then judges a deadline by one
+// clock, however far its own has drifted. On any other clock (a test's
+// clock.Manual) it is that clock's time. It is truncated to the microsecond
+// PostgreSQL keeps, so the time judged is the time stored.
+func (s *Service) lockedNow(tx *gorm.DB) (time.Time, error) {
+	if _, ok := s.clock.(clock.System); !ok {
+		return s.clock.Now().Truncate(time.Microsecond), nil
+	}
+	var now time.Time
+	if err := tx.Raw(`SELECT clock_timestamp()`).Scan(&now).Error; err != nil {
+		return time.Time{}, fmt.Errorf("read the database's clock: %w", err)
+	}
+	return now, nil
 }
 
 // NewService returns a Service on db sealing bids with sealer.
@@ -242,7 +262,7 @@ func NewService(db *gorm.DB, c clock.Clock, sealer *Sealer, opts Options) *Servi
 	if opts.ChallengeDays == 0 {
 		opts.ChallengeDays = 5
 	}
-	return &Service{db: db, clock: c, sealer: sealer, opts: opts}
+	return &Service{db: db, clock: c, sealer: sealer, opts: opts, newID: newBidID}
 }
 
 // NewConfigured returns the tender service cfg describes: bids sealed under

@@ -163,7 +163,7 @@ func (s *Service) view(db *gorm.DB, by access.Actor, t Tender, full bool) (View,
 	}
 	if by.Is(access.OrgAdmin, access.OrgMember) {
 		var b Bid
-		err := db.Where("tender_id = ? AND organization_id = ?", t.ID, by.Scope.OrganizationID).Order("id DESC").Limit(1).Find(&b).Error
+		err := db.Where("tender_id = ? AND organization_id = ?", t.ID, by.Scope.OrganizationID).Order(currentFirst).Limit(1).Find(&b).Error
 		if err != nil {
 			return View{}, err
 		}
@@ -409,7 +409,7 @@ func (s *Service) MyBidStatuses(ctx context.Context, by access.Actor) (map[int64
 		Status   string
 	}
 	err := s.db.WithContext(ctx).Raw(`SELECT DISTINCT ON (tender_id) tender_id, status FROM bids
-		WHERE organization_id = ? ORDER BY tender_id, id DESC`, by.Scope.OrganizationID).Scan(&rows).Error
+		WHERE organization_id = ? ORDER BY tender_id, `+currentFirst, by.Scope.OrganizationID).Scan(&rows).Error
 	out := make(map[int64]string, len(rows))
 	for _, r := range rows {
 		out[r.TenderID] = r.Status

@@ -306,8 +306,8 @@ func (w *world) pastContract(by access.Actor, finalScore string) {
 	sealed := []byte("history " + finalScore)
 	now := w.clock.Now().AddDate(-1, 0, 0)
 	var bidID int64
-	if err := w.db.Raw(`INSERT INTO bids (tender_id, organization_id, status, sealed, digest, seal_key_id, received_at)
-		VALUES (?, ?, 'withdrawn', ?, ?, ?, ?) RETURNING id`, v.ID, by.Scope.OrganizationID, sealed, tender.Digest(sealed), "0000000000000000", now).Scan(&bidID).Error; err != nil {
+	if err := w.db.Raw(`INSERT INTO bids (tender_id, organization_id, status, sealed, digest, seal_key_id, seal_version, received_at)
+		VALUES (?, ?, 'withdrawn', ?, ?, ?, 2, ?) RETURNING id`, v.ID, by.Scope.OrganizationID, sealed, tender.Digest(sealed), "0000000000000000", now).Scan(&bidID).Error; err != nil {
 		w.t.Fatalf("insert past bid: %v", err)
 	}
 	if err := w.db.Exec(`INSERT INTO contracts (subdistrict_id, tender_id, bid_id, organization_id, fund_account_id, title, category_code,

@@ -33,8 +33,8 @@ func cloneTenders(t *testing.T, e *servertest.Env, src int64, n int, bidFrom int
 		t.Fatalf("cloned %d tenders, want %d", len(ids), n)
 	}
 	if bidFrom != 0 {
-		if err := e.DB.Exec(`INSERT INTO bids (tender_id, organization_id, status, sealed, digest, seal_key_id, received_at)
-			SELECT t.id, b.organization_id, b.status, b.sealed, b.digest, b.seal_key_id, b.received_at
+		if err := e.DB.Exec(`INSERT INTO bids (tender_id, organization_id, status, sealed, digest, seal_key_id, seal_version, received_at)
+			SELECT t.id, b.organization_id, b.status, b.sealed, b.digest, b.seal_key_id, b.seal_version, b.received_at
 			FROM bids b, tenders t WHERE b.id = ? AND t.id IN ?`, bidFrom, ids).Error; err != nil {
 			t.Fatalf("clone bid %d: %v", bidFrom, err)
 		}

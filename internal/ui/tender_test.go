@@ -429,7 +429,7 @@ func TestPagesTenderBidding(t *testing.T) {
 	servertest.WantRedirect(t, "POST the declaration", r, review+"?done=declared#declaration")
 	page = evaluator.Get(t, review)
 	wantBody(t, "the scoring form", page, `action="`+review+`/scores"`, "技术方案（修订）")
-	bids := activeBids(t, e, v.ID)
+	bids := activeBids(t, e, v.ID, "demo-org", "demo-org3")
 	scores := url.Values{"csrf_token": {evToken}}
 	for _, b := range bids {
 		scores.Set(fmt.Sprintf("score-%d-plan-points", b), "35.5")
@@ -461,12 +461,14 @@ func TestPagesTenderBidding(t *testing.T) {
 	wantStatus(t, "another committee's tender", servertest.SignIn(t, e, "outside-evaluator").Get(t, review), http.StatusNotFound)
 }
 
-// activeBids returns the ids of the tender's active bids, in id order.
-func activeBids(t *testing.T, e *servertest.Env, tenderID int64) []int64 {
+// activeBids returns the ids of the active bids on the tender of the
+// organizations of the users named, in that order. (Bid ids are random: their
+// order says nothing.)
+func activeBids(t *testing.T, e *servertest.Env, tenderID int64, usernames ...string) []int64 {
 	t.Helper()
-	var ids []int64
-	if err := e.DB.Table("bids").Where("tender_id = ? AND status = 'active'", tenderID).Order("id").Pluck("id", &ids).Error; err != nil {
-		t.Fatal(err)
+	ids := make([]int64, len(usernames))
+	for i, u := range usernames {
+		ids[i] = e.IDOf(t, "bids", "tender_id = ? AND organization_id = ? AND status = 'active'", tenderID, e.ActorOf(t, u).Scope.OrganizationID)
 	}
 	return ids
 }
@@ -522,7 +524,7 @@ func TestPagesTenderAward(t *testing.T) {
 	serviceBid(t, e, svc, "demo-org", v, 42_000_000)
 	serviceBid(t, e, svc, "demo-org3", v, 44_000_000)
 	advanceTender(t, e, svc, v.ID, v.OpensAt.Add(time.Minute))
-	bids := activeBids(t, e, v.ID)
+	bids := activeBids(t, e, v.ID, "demo-org", "demo-org3")
 	tenderPath := fmt.Sprintf("/tenders/%d", v.ID)
 
 	// demo-evaluator3 declares a conflict in the page; the officer replaces the member.
