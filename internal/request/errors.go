@@ -19,6 +19,10 @@ var (
 	ErrTooManyWrites  = apperr.New(apperr.TooManyRequests, "too_many_requests", "too many requests from your address; try again in a minute")
 	ErrNUL            = apperr.New(apperr.Invalid, "malformed_text", "text may not contain NUL characters")
 	ErrBadURL         = apperr.New(apperr.Invalid, "malformed_url", "the path or query holds invalid UTF-8 or NUL characters")
+
+	// ErrContentEncoding refuses a compressed body: the body limit counts the
+	// bytes received, so nothing would bound what it inflates to.
+	ErrContentEncoding = apperr.New(apperr.UnsupportedMediaType, "unsupported_content_encoding", "send the body uncompressed, without Content-Encoding")
 )
 
 // AppErr turns any error into an *apperr.Error fit for a client; everything

@@ -83,17 +83,81 @@ func allocated() uint64 {
 func TestCompressedBodyRefused(t *testing.T) {
 	e := servertest.NewEnv(t, servertest.AccountsOnly)
 	body := gzipBomb(t)
+	post := func(t *testing.T, w anonymousWrite, body []byte) servertest.Response {
+		return e.Do(t, servertest.Request{Method: "POST", Path: w.path, Body: body, Header: map[string]string{
+			"Content-Type": w.contentType, "Content-Encoding": "gzip", "Stripe-Signature": "t=1,v1=00"}})
+	}
+	// The first request through the harness loads the OpenAPI document and
+	// the page templates' first use; it is not the server's cost.
+	for _, w := range anonymousWrites {
+		post(t, w, []byte("x"))
+	}
 	for _, w := range anonymousWrites {
 		t.Run(strings.TrimPrefix(w.path, "/"), func(t *testing.T) {
 			before := allocated()
-			r := e.Do(t, servertest.Request{Method: "POST", Path: w.path, Body: body, Header: map[string]string{
-				"Content-Type": w.contentType, "Content-Encoding": "gzip", "Stripe-Signature": "t=1,v1=00"}})
+			r := post(t, w, body)
 			grown := allocated() - before
+			t.Logf("POST %s with a gzip bomb: %d, allocated %d KB", w.path, r.Status, grown>>10)
 			if r.Status != http.StatusUnsupportedMediaType {
 				t.Errorf("POST %s with a gzip bomb = %d, want 415", w.path, r.Status)
 			}
 			if grown > maxGrowth {
 				t.Errorf("POST %s with a gzip bomb allocated %d MB, want at most %d MB", w.path, grown>>20, maxGrowth>>20)
+			}
+			wantRefusedEncoding(t, w.path, r)
+		})
+	}
+}
+
+// wantRefusedEncoding checks a 415 for a compressed body: problem+json naming
+// the code on the API, the HTML error page on pages, and Accept-Encoding
+// saying what would be taken.
+func wantRefusedEncoding(t *testing.T, path string, r servertest.Response) {
+	t.Helper()
+	if got := r.Header.Get("Accept-Encoding"); got != "identity" {
+		t.Errorf("POST %s compressed: Accept-Encoding = %q, want identity", path, got)
+	}
+	if strings.HasPrefix(path, "/api/") {
+		if p := r.Problem(t); p.Code != "unsupported_content_encoding" {
+			t.Errorf("POST %s compressed: problem code %q, want unsupported_content_encoding", path, p.Code)
+		}
+	} else if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+		t.Errorf("POST %s compressed: Content-Type %q, want the HTML error page", path, ct)
+	}
+}
+
+// Only a body without a content coding is read: identity (in any case) is
+// none, anything else, alone, listed or repeated, is refused.
+func TestContentEncodings(t *testing.T) {
+	t.Parallel()
+	e := servertest.NewEnv(t, servertest.AccountsOnly)
+	tests := []struct {
+		encoding string
+		want     int
+	}{
+		{"identity", http.StatusUnauthorized},
+		{"IDENTITY", http.StatusUnauthorized},
+		{" identity ", http.StatusUnauthorized},
+		{"gzip", http.StatusUnsupportedMediaType},
+		{"x-gzip", http.StatusUnsupportedMediaType},
+		{"deflate", http.StatusUnsupportedMediaType},
+		{"br", http.StatusUnsupportedMediaType},
+		{"zstd", http.StatusUnsupportedMediaType},
+		{"GZIP", http.StatusUnsupportedMediaType},
+		{"identity, gzip", http.StatusUnsupportedMediaType},
+		{"gzip, identity", http.StatusUnsupportedMediaType},
+		{"unknown-coding", http.StatusUnsupportedMediaType},
+	}
+	for _, tt := range tests {
+		t.Run(tt.encoding, func(t *testing.T) {
+			// A refresh token that does not exist: 401 once the body is read.
+			r := e.Do(t, servertest.Request{Method: "POST", Path: "/api/v1/auth/refresh",
+				Body: map[string]string{"refresh_token": "no-such-token"}, Header: map[string]string{"Content-Encoding": tt.encoding}})
+			if r.Status != tt.want {
+				t.Fatalf("POST /api/v1/auth/refresh with Content-Encoding %q = %d %s, want %d", tt.encoding, r.Status, r.Body, tt.want)
+			}
+			if tt.want == http.StatusUnsupportedMediaType {
+				wantRefusedEncoding(t, "/api/v1/auth/refresh", r)
 			}
 		})
 	}
