@@ -1,13 +1,20 @@
 package server_test
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jiedao-market/jiedao/internal/servertest"
 )
@@ -160,5 +167,166 @@ func TestContentEncodings(t *testing.T) {
 				wantRefusedEncoding(t, "/api/v1/auth/refresh", r)
 			}
 		})
+	}
+}
+
+// hangGuard is how long a test waits on a connection before failing: a
+// server that never cuts a client off would otherwise hang the test. It
+// bounds the wait; nothing measures how fast the server was.
+const hangGuard = 10 * time.Second
+
+// dial opens a connection to addr, closed when the test ends, whose reads and
+// writes fail after hangGuard.
+func dial(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if err := conn.SetDeadline(time.Now().Add(hangGuard)); err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
+// head is a POST's request line and headers declaring a body of length bytes.
+func head(w anonymousWrite, addr string, length int) string {
+	return fmt.Sprintf("POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n",
+		w.path, addr, w.contentType, length)
+}
+
+// readAnswer reads the server's answer on conn. answered is false when the
+// server closed the connection without one; waiting past hangGuard fails.
+func readAnswer(t *testing.T, conn net.Conn) (r servertest.Response, answered bool) {
+	t.Helper()
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("no answer, and the connection still open, after %v", hangGuard)
+	}
+	if err != nil {
+		return servertest.Response{}, false // closed: EOF or reset
+	}
+	defer res.Body.Close()
+	out, err := io.ReadAll(res.Body)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("read the answer: %v", err)
+	}
+	return servertest.Response{Status: res.StatusCode, Header: res.Header, Body: out}, true
+}
+
+// handled reports whether the app's middleware logged a request for path:
+// fasthttp refuses a request it could not read before any of it runs.
+func handled(e *servertest.Env, path string) bool {
+	return strings.Contains(e.Logs.String(), `"route":"`+path+`"`)
+}
+
+// A body declared larger than http.body_limit_bytes is refused with 413 from
+// its headers alone: the answer comes back though the body is never sent, so
+// nothing of it is read or held. Not parallel: the allocation count is the
+// whole process's.
+func TestOversizedBodyRefused(t *testing.T) {
+	e := servertest.NewEnv(t, servertest.AccountsOnly)
+	addr := e.Listen(t)
+	size := e.Cfg.HTTP.BodyLimit + 1
+	for _, w := range anonymousWrites {
+		t.Run(strings.TrimPrefix(w.path, "/"), func(t *testing.T) {
+			before := allocated()
+			var r servertest.Response
+			e.WritesNothing(t, "POST "+w.path+" declaring an oversized body", func() {
+				conn := dial(t, addr)
+				if _, err := io.WriteString(conn, head(w, addr, size)); err != nil {
+					t.Fatal(err)
+				}
+				var answered bool
+				if r, answered = readAnswer(t, conn); !answered {
+					t.Fatalf("POST %s declaring %d bytes: closed without an answer, want 413", w.path, size)
+				}
+			})
+			grown := allocated() - before
+			if r.Status != http.StatusRequestEntityTooLarge {
+				t.Fatalf("POST %s declaring %d bytes = %d %.300s, want 413", w.path, size, r.Status, r.Body)
+			}
+			if grown > maxGrowth {
+				t.Errorf("POST %s declaring %d bytes allocated %d MB, want at most %d MB", w.path, size, grown>>20, maxGrowth>>20)
+			}
+			if strings.HasPrefix(w.path, "/api/") {
+				if p := r.Problem(t); p.Code != "body_too_large" {
+					t.Errorf("POST %s declaring %d bytes: problem code %q, want body_too_large", w.path, size, p.Code)
+				}
+				servertest.ValidateResponse(t, servertest.Request{Method: "POST", Path: w.path}, nil, r)
+			} else if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+				t.Errorf("POST %s declaring %d bytes: Content-Type %q, want the HTML error page", w.path, size, ct)
+			}
+			if handled(e, w.path) {
+				t.Errorf("POST %s declaring %d bytes reached the app's middleware", w.path, size)
+			}
+		})
+	}
+}
+
+// A client that sends its headers and then drips its body is cut off by
+// http.read_timeout: the server answers 408 or closes the connection, no
+// handler (nor any middleware) runs, nothing is written and the held
+// connections cost no memory to speak of. The body, a byte every 10 ms, would
+// take 40 s to finish. The same holds for dripped headers. Not parallel: the
+// allocation count is the whole process's.
+func TestSlowBodyCutOff(t *testing.T) {
+	cfg := servertest.Config(t)
+	cfg.HTTP.ReadTimeout = 300 * time.Millisecond
+	e := servertest.NewEnvWith(t, cfg, servertest.AccountsOnly)
+	addr := e.Listen(t)
+	const length = 4096
+	drip := func(t *testing.T, w anonymousWrite, first string, rest []byte) {
+		conn := dial(t, addr)
+		if _, err := io.WriteString(conn, first); err != nil {
+			t.Fatal(err)
+		}
+		stop, dripped := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(dripped)
+			tick := time.NewTicker(10 * time.Millisecond)
+			defer tick.Stop()
+			for _, b := range rest {
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+				}
+				if _, err := conn.Write([]byte{b}); err != nil {
+					return // the server closed the connection
+				}
+			}
+		}()
+		r, answered := readAnswer(t, conn)
+		close(stop)
+		<-dripped
+		// fasthttp forgets a request it could not read whole, path included,
+		// so the 408 is the HTML error page even for an API path.
+		if answered && r.Status != http.StatusRequestTimeout {
+			t.Errorf("POST %s dripped = %d %.300s, want 408 or the connection closed", w.path, r.Status, r.Body)
+		}
+		if handled(e, w.path) {
+			t.Errorf("POST %s dripped reached the app's middleware", w.path)
+		}
+	}
+	before := allocated()
+	e.WritesNothing(t, "dripped requests", func() {
+		t.Run("body", func(t *testing.T) {
+			for _, w := range anonymousWrites {
+				t.Run(strings.TrimPrefix(w.path, "/"), func(t *testing.T) {
+					t.Parallel()
+					drip(t, w, head(w, addr, length), bytes.Repeat([]byte(" "), length))
+				})
+			}
+		})
+		t.Run("headers", func(t *testing.T) {
+			w := anonymousWrites[0]
+			h := head(w, addr, 2)
+			drip(t, w, h[:20], []byte(h[20:]+"{}"))
+		})
+	})
+	if grown := allocated() - before; grown > maxGrowth {
+		t.Errorf("dripped requests allocated %d MB, want at most %d MB", grown>>20, maxGrowth>>20)
 	}
 }
