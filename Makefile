@@ -6,7 +6,7 @@ ENV   := .data/jiedao.env
 # Loads the development settings written by scripts/devenv.sh.
 LOADENV := set -a; . $(ENV); set +a
 
-.PHONY: build run test test-deps lint bench clean
+.PHONY: build run test test-deps lint fuzz bench clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/jiedao
@@ -36,6 +36,12 @@ lint:
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	$(GO) tool gosec -quiet -severity high -exclude G113 ./...
+
+## fuzz: run every fuzz target for FUZZTIME each, one after another (make fuzz FUZZTIME=10s).
+## Their seed corpora already run in make test.
+FUZZTIME ?= 30s
+fuzz:
+	@FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz.sh
 
 ## bench: run the benchmarks (needs the same PostgreSQL as the tests).
 bench: test-deps
