@@ -189,23 +189,12 @@ func TestInputBodyOverServerLimit(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t)
 	token := e.Token(t, "demo-officer")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- e.Server.App().Listener(ln) }()
-	t.Cleanup(func() {
-		if err := e.Server.App().Shutdown(); err != nil {
-			t.Errorf("Shutdown() error = %v", err)
-		}
-		<-served
-	})
+	addr := e.Listen(t)
 	before := inCounts(t, e, "communities", "audit_entries")
 	// Only the head is sent: the server refuses on the declared length, and a
 	// client still writing the body when it closes would see a reset instead.
 	size := e.Cfg.HTTP.BodyLimit + 1
-	conn, err := net.Dial("tcp", ln.Addr().String())
+	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +203,7 @@ func TestInputBodyOverServerLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	head := fmt.Sprintf("POST /api/v1/communities HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"+
-		"Authorization: Bearer %s\r\nContent-Length: %d\r\n\r\n", ln.Addr(), token, size)
+		"Authorization: Bearer %s\r\nContent-Length: %d\r\n\r\n", addr, token, size)
 	if _, err := io.WriteString(conn, head); err != nil {
 		t.Fatal(err)
 	}

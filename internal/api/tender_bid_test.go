@@ -169,20 +169,9 @@ func TestTenderBidOverServerLimit(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t)
 	token := e.Token(t, "demo-org")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- e.Server.App().Listener(ln) }()
-	t.Cleanup(func() {
-		if err := e.Server.App().Shutdown(); err != nil {
-			t.Errorf("Shutdown() error = %v", err)
-		}
-		<-served
-	})
+	addr := e.Listen(t)
 	before := twCounts(t, e)
-	conn, err := net.Dial("tcp", ln.Addr().String())
+	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +181,7 @@ func TestTenderBidOverServerLimit(t *testing.T) {
 	}
 	size := e.Cfg.HTTP.BodyLimit + 1
 	head := fmt.Sprintf("POST /api/v1/tenders/1/bids HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"+
-		"Authorization: Bearer %s\r\nContent-Length: %d\r\n\r\n", ln.Addr(), token, size)
+		"Authorization: Bearer %s\r\nContent-Length: %d\r\n\r\n", addr, token, size)
 	if _, err := io.WriteString(conn, head); err != nil {
 		t.Fatal(err)
 	}

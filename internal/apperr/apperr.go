@@ -22,6 +22,8 @@ const (
 	TooManyRequests
 	TooLarge
 	UnsupportedMediaType
+	// Timeout is a request the client did not finish sending in time.
+	Timeout
 )
 
 // Status returns the HTTP status code for the kind.
@@ -41,6 +43,8 @@ func (k Kind) Status() int {
 		return 413
 	case UnsupportedMediaType:
 		return 415
+	case Timeout:
+		return 408
 	case TooManyRequests:
 		return 429
 	default:

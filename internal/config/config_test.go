@@ -86,6 +86,10 @@ func TestRefusals(t *testing.T) {
 		{"no challenge period", map[string]string{"JIEDAO_CONFIG": write("challenge.yaml", "tender:\n  challenge_days: 0\n")}, "tender.challenge_days"},
 		{"sweep under 1s", map[string]string{"JIEDAO_CONFIG": write("sweepfast.yaml", "tender:\n  sweep_interval: 500ms\n")}, "tender.sweep_interval"},
 		{"sweep over 1h", map[string]string{"JIEDAO_CONFIG": write("sweepslow.yaml", "tender:\n  sweep_interval: 2h\n")}, "tender.sweep_interval"},
+		{"no read timeout", map[string]string{"JIEDAO_CONFIG": write("read0.yaml", "http:\n  read_timeout: 0s\n")}, "http.read_timeout"},
+		{"read timeout over 10m", map[string]string{"JIEDAO_CONFIG": write("readslow.yaml", "http:\n  read_timeout: 11m\n")}, "http.read_timeout"},
+		{"read buffer under 4 KiB", map[string]string{"JIEDAO_CONFIG": write("bufsmall.yaml", "http:\n  read_buffer_bytes: 1024\n")}, "http.read_buffer_bytes"},
+		{"read buffer over 1 MiB", map[string]string{"JIEDAO_CONFIG": write("bufbig.yaml", "http:\n  read_buffer_bytes: 2097152\n")}, "http.read_buffer_bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

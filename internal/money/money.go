@@ -12,12 +12,13 @@ type Fen int64
 
 // Yuan returns f as a decimal string of yuan with two decimals, e.g. "1234.50".
 func (f Fen) Yuan() string {
+	whole, cents := int64(f)/100, int64(f)%100
 	sign := ""
-	v := int64(f)
-	if v < 0 {
-		sign, v = "-", -v
+	if f < 0 {
+		// Negate the parts, not f: the smallest Fen has no positive twin.
+		sign, whole, cents = "-", -whole, -cents
 	}
-	return sign + strconv.FormatInt(v/100, 10) + "." + leftPad(strconv.FormatInt(v%100, 10))
+	return sign + strconv.FormatInt(whole, 10) + "." + leftPad(strconv.FormatInt(cents, 10))
 }
 
 // Grouped returns f as yuan with thousands separators and two decimals, as

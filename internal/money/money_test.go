@@ -1,6 +1,7 @@
 package money_test
 
 import (
+	"math"
 	"testing"
 
 	"github.com/jiedao-market/jiedao/internal/money"
@@ -10,7 +11,8 @@ func TestYuan(t *testing.T) {
 	tests := []struct {
 		in   money.Fen
 		want string
-	}{{0, "0.00"}, {5, "0.05"}, {50, "0.50"}, {123456, "1234.56"}, {-999999, "-9999.99"}, {50000000, "500000.00"}}
+	}{{0, "0.00"}, {5, "0.05"}, {50, "0.50"}, {123456, "1234.56"}, {-999999, "-9999.99"}, {50000000, "500000.00"},
+		{math.MaxInt64, "92233720368547758.07"}, {math.MinInt64, "-92233720368547758.08"}}
 	for _, tt := range tests {
 		if got := tt.in.Yuan(); got != tt.want {
 			t.Errorf("Fen(%d).Yuan() = %q, want %q", tt.in, got, tt.want)

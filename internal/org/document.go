@@ -58,14 +58,19 @@ const sniffLen = 512
 // maxOriginalName is the longest original file name kept, in bytes.
 const maxOriginalName = 200
 
-// acceptedType reports whether a content type, as http.DetectContentType names
-// it, is one a document may have.
-func acceptedType(contentType string) bool {
-	switch contentType {
-	case "application/pdf", "image/png", "image/jpeg":
-		return true
+// DocumentType judges the type of a document by its first bytes, as
+// net/http.DetectContentType does (it reads at most 512): application/pdf,
+// image/png or image/jpeg. It returns ErrDocumentEmpty for no bytes and
+// ErrDocumentType for anything else.
+func DocumentType(head []byte) (string, error) {
+	if len(head) == 0 {
+		return "", ErrDocumentEmpty
 	}
-	return false
+	switch t := http.DetectContentType(head); t {
+	case "application/pdf", "image/png", "image/jpeg":
+		return t, nil
+	}
+	return "", ErrDocumentType
 }
 
 // SaveDocument stores an evidence file for the organization. Only its own
@@ -99,15 +104,12 @@ func (s *Service) SaveDocument(ctx context.Context, by access.Actor, orgID int64
 		return Document{}, fmt.Errorf("read upload: %w", err)
 	}
 	head = head[:n]
-	switch {
-	case n == 0:
-		return Document{}, ErrDocumentEmpty
-	case int64(n) > limit:
+	if int64(n) > limit {
 		return Document{}, ErrDocumentTooLarge
 	}
-	contentType := http.DetectContentType(head)
-	if !acceptedType(contentType) {
-		return Document{}, ErrDocumentType
+	contentType, err := DocumentType(head)
+	if err != nil {
+		return Document{}, err
 	}
 	stored, size, sum, err := s.storeFile(head, body, limit)
 	if err != nil {

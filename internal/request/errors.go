@@ -19,6 +19,13 @@ var (
 	ErrTooManyWrites  = apperr.New(apperr.TooManyRequests, "too_many_requests", "too many requests from your address; try again in a minute")
 	ErrNUL            = apperr.New(apperr.Invalid, "malformed_text", "text may not contain NUL characters")
 	ErrBadURL         = apperr.New(apperr.Invalid, "malformed_url", "the path or query holds invalid UTF-8 or NUL characters")
+
+	// ErrContentEncoding refuses a compressed body: the body limit counts the
+	// bytes received, so nothing would bound what it inflates to.
+	ErrContentEncoding = apperr.New(apperr.UnsupportedMediaType, "unsupported_content_encoding", "send the body uncompressed, without Content-Encoding")
+	// ErrReadTimeout answers a client that did not send its whole request
+	// within http.read_timeout; the server then closes the connection.
+	ErrReadTimeout = apperr.New(apperr.Timeout, "request_timeout", "the request was not received in time")
 )
 
 // AppErr turns any error into an *apperr.Error fit for a client; everything
@@ -36,7 +43,9 @@ func AppErr(err error) *apperr.Error {
 			return ErrTooLarge
 		case fiber.StatusMethodNotAllowed:
 			return ErrMethodNotAllow
-		case fiber.StatusBadRequest, fiber.StatusRequestHeaderFieldsTooLarge, fiber.StatusRequestTimeout:
+		case fiber.StatusRequestTimeout:
+			return ErrReadTimeout
+		case fiber.StatusBadRequest, fiber.StatusRequestHeaderFieldsTooLarge:
 			return apperr.New(apperr.Invalid, "bad_request", "the request could not be read")
 		}
 	}

@@ -8,7 +8,9 @@ import (
 // the API and the pages.
 func (s *Server) routes() {
 	app := s.app
-	app.Use(s.clientIP, s.requestContext, s.observe, recover.New(), securityHeaders, rejectBadURL)
+	// None of these reads the body; refuseContentEncoding must come before
+	// anything that does.
+	app.Use(s.clientIP, s.requestContext, s.observe, recover.New(), securityHeaders, refuseContentEncoding, rejectBadURL)
 
 	app.Get("/healthz", s.handleHealthz)
 	app.Get("/readyz", s.handleReadyz)

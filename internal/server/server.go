@@ -71,10 +71,15 @@ func New(d Deps) (*Server, error) {
 	}
 	s.metrics = newMetrics(reg)
 	s.app = fiber.New(fiber.Config{
-		AppName:               "jiedao",
-		ErrorHandler:          s.handleError,
+		AppName:      "jiedao",
+		ErrorHandler: s.handleError,
+		// fasthttp reads a request whole before any handler runs: a declared
+		// length over BodyLimit is refused unread, a client slower than
+		// ReadTimeout is cut off (408), headers must fit ReadBufferSize.
+		// Compressed bodies are refused by refuseContentEncoding.
 		BodyLimit:             d.Config.HTTP.BodyLimit,
-		ReadTimeout:           d.Config.HTTP.RequestTimeout,
+		ReadTimeout:           d.Config.HTTP.ReadTimeout,
+		ReadBufferSize:        d.Config.HTTP.ReadBufferBytes,
 		WriteTimeout:          d.Config.HTTP.RequestTimeout,
 		IdleTimeout:           2 * time.Minute,
 		DisableStartupMessage: true,

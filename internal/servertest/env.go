@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -198,6 +199,28 @@ func (e *Env) Do(t testing.TB, req Request) Response {
 		ValidateResponse(t, req, body, r)
 	}
 	return r
+}
+
+// Listen serves the app on a free port of 127.0.0.1 until the test ends and
+// returns the address, for what app.Test cannot send: a body declared but
+// never sent, a client that sends slowly.
+func (e *Env) Listen(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- e.Server.App().Listener(ln) }()
+	t.Cleanup(func() {
+		if err := e.Server.App().ShutdownWithTimeout(10 * time.Second); err != nil {
+			t.Errorf("Shutdown() error = %v", err)
+		}
+		if err := <-served; err != nil {
+			t.Errorf("Listener() error = %v", err)
+		}
+	})
+	return ln.Addr().String()
 }
 
 // DoRaw sends req through the real app without checking the answer against

@@ -39,6 +39,17 @@ func (e *Env) Refused(t testing.TB, req Request, status int, code string, fields
 	return p
 }
 
+// WritesNothing runs do and fails the test when it changed any table's rows
+// (River's and the migrator's aside); what names do in the message.
+func (e *Env) WritesNothing(t testing.TB, what string, do func()) {
+	t.Helper()
+	before := e.digest(t)
+	do()
+	if diff := digestDiff(before, e.digest(t)); diff != "" {
+		t.Errorf("%s wrote: %s", what, diff)
+	}
+}
+
 // tableDigest is a table's row count and a hash of its rows.
 type tableDigest struct {
 	Rows int64

@@ -23,7 +23,7 @@ import (
 
 // WebhookSecret is the webhook signing secret of the test environments
 // with Stripe on.
-const WebhookSecret = "whsec_jiedao_server_test"
+const WebhookSecret = "whsec_jiedao_server_test" // #nosec G101 -- a test environment's secret, guarding nothing
 
 // PayEnv is a test environment whose server uses a payout service the test
 // holds, so that it can request payouts and apply stored Stripe events as the

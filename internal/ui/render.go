@@ -141,7 +141,7 @@ func (h *Handler) RenderError(c *fiber.Ctx, status int, e *apperr.Error) error {
 		msg = "error.forbidden"
 	case apperr.TooLarge:
 		msg = "error.too_large"
-	case apperr.Invalid, apperr.UnsupportedMediaType:
+	case apperr.Invalid, apperr.UnsupportedMediaType, apperr.Timeout:
 		msg = "error.invalid"
 	case apperr.Conflict:
 		msg = "error.conflict"

@@ -22,7 +22,7 @@ import (
 )
 
 // SecretKey is a test-mode key that stripe-mock accepts.
-const SecretKey = "sk_test_jiedao"
+const SecretKey = "sk_test_jiedao" // #nosec G101 -- a made-up test-mode key for stripe-mock, guarding nothing
 
 var (
 	binOnce sync.Once
@@ -62,7 +62,7 @@ func Start(t testing.TB) string {
 	}
 	// Port 0 lets the kernel choose, so parallel tests never race for a port.
 	// Naming the HTTPS address too keeps stripe-mock off its default :12112.
-	cmd := exec.Command(bin, "-http-addr", "127.0.0.1:0", "-https-addr", "127.0.0.1:0")
+	cmd := exec.Command(bin, "-http-addr", "127.0.0.1:0", "-https-addr", "127.0.0.1:0") // #nosec G204 -- bin is the stripe-mock binary() built
 	setParentDeath(cmd)
 	stdout := &watcher{addr: make(chan string, 1)}
 	var stderr capped
