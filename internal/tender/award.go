@@ -136,7 +136,9 @@ func tenderChallenge(db *gorm.DB, by access.Actor, tenderID, challengeID int64) 
 
 // Errors of the award.
 var (
-	ErrNotEvaluated        = apperr.New(apperr.Conflict, "tender.not_evaluated", "the evaluation is not complete")
+	ErrNotEvaluated  = apperr.New(apperr.Conflict, "tender.not_evaluated", "the evaluation is not complete")
+	ErrNoEligibleBid = apperr.New(apperr.Conflict, "tender.no_eligible_bid",
+		"no scored bid's organization is still eligible: the tender can only be cancelled")
 	ErrNoAward             = apperr.New(apperr.Conflict, "tender.no_award_proposed", "no award is proposed")
 	ErrChallengePeriodOver = apperr.New(apperr.Conflict, "challenge.period_over", "the challenge period has ended")
 	ErrNotBidder           = apperr.New(apperr.Forbidden, "challenge.not_bidder", "only the tender's bidders may challenge its award")
@@ -179,8 +181,12 @@ func (v View) DefaultWinners(rows []ScoreRow) []int64 {
 	return defaultWinners(Tender{PurchaseMethod: v.PurchaseMethod, MaxWinners: v.MaxWinners, CeilingFen: v.CeilingFen}, rows)
 }
 
-// ProposeAward proposes the award of an evaluated tender and freezes the score
-// table with it; the proposal is public for the challenge period.
+// ProposeAward proposes the award of an evaluated tender, or of one whose
+// award was blocked, and freezes the score table with it; the proposal is
+// public for the challenge period. The winners' organizations must still be
+// eligible now (org.EligibilityTx): the default passes over a bid whose
+// organization is not, naming one is refused, and ErrNoEligibleBid answers
+// when no scored bid's organization is eligible.
 func (s *Service) ProposeAward(ctx context.Context, by access.Actor, id int64, in AwardInput) (AwardProposalView, error) {
 	now := s.clock.Now()
 	var p AwardProposal
@@ -189,16 +195,23 @@ func (s *Service) ProposeAward(ctx context.Context, by access.Actor, id int64, i
 		if err != nil {
 			return err
 		}
-		if t.Status != StatusEvaluated {
+		if t.Status != StatusEvaluated && t.Status != StatusAwardBlocked {
 			return ErrNotEvaluated
 		}
 		table, err := computeTable(tx, t)
 		if err != nil {
 			return err
 		}
+		ineligible, err := ineligibleBids(tx, t, table.Rows, now)
+		if err != nil {
+			return err
+		}
 		chosen := slices.Clone(in.BidIDs)
-		def := defaultWinners(t, table.Rows)
+		def := defaultWinners(t, slices.DeleteFunc(slices.Clone(table.Rows), func(r ScoreRow) bool { return ineligible[r.BidID] != nil }))
 		if len(chosen) == 0 {
+			if len(def) == 0 && len(table.Rows) > 0 {
+				return ErrNoEligibleBid
+			}
 			chosen = def
 		}
 		var f apperr.Fields
@@ -208,6 +221,10 @@ func (s *Service) ProposeAward(ctx context.Context, by access.Actor, id int64, i
 			k := slices.IndexFunc(table.Rows, func(r ScoreRow) bool { return r.BidID == bid })
 			if k < 0 || seen[bid] {
 				f.Add(fmt.Sprintf("bid_ids[%d]", i), "must be a compliant, scored bid of the tender, once")
+				continue
+			}
+			if reasons := ineligible[bid]; reasons != nil {
+				f.Add(fmt.Sprintf("bid_ids[%d]", i), "is of an organization no longer eligible: "+strings.Join(reasons, "; "))
 				continue
 			}
 			seen[bid] = true
@@ -232,11 +249,14 @@ func (s *Service) ProposeAward(ctx context.Context, by access.Actor, id int64, i
 		if err := tx.Create(&p).Error; err != nil {
 			return fmt.Errorf("insert award proposal: %w", err)
 		}
-		if err := setStatus(tx, &t, StatusAwardProposed, map[string]any{"challenge_ends_at": ends}, now); err != nil {
+		if err := setStatus(tx, &t, StatusAwardProposed, map[string]any{"challenge_ends_at": ends, "status_reason": ""}, now); err != nil {
 			return err
 		}
-		if err := audit.Record(tx, by, "tender.award_propose", "tender", t.ID, map[string]any{"bid_ids": chosen, "deviation": deviates,
-			"challenge_ends_at": ends}); err != nil {
+		entry := map[string]any{"bid_ids": chosen, "deviation": deviates, "challenge_ends_at": ends}
+		if len(ineligible) > 0 {
+			entry["ineligible"] = ineligible
+		}
+		if err := audit.Record(tx, by, "tender.award_propose", "tender", t.ID, entry); err != nil {
 			return err
 		}
 		return notifyBidders(tx, t, KindAwardProposed, now)
@@ -278,13 +298,71 @@ func currentAward(db *gorm.DB, t Tender) (*AwardProposalView, error) {
 	return &v, nil
 }
 
+// ineligibleBids returns, of the rows, the bids whose organizations may not
+// undertake t at now (org.EligibilityTx: suspended, or without an active
+// certification that meets the tender's minimums), with the reasons.
+func ineligibleBids(tx *gorm.DB, t Tender, rows []ScoreRow, now time.Time) (map[int64][]string, error) {
+	out := map[int64][]string{}
+	if len(rows) == 0 {
+		return out, nil
+	}
+	var districtID int64
+	if err := tx.Table("subdistricts").Select("district_id").Where("id = ?", t.SubdistrictID).Take(&districtID).Error; err != nil {
+		return nil, fmt.Errorf("district of subdistrict %d: %w", t.SubdistrictID, err)
+	}
+	for _, r := range rows {
+		e, err := eligibility(tx, r.OrganizationID, districtID, t, now)
+		if err != nil {
+			return nil, err
+		}
+		if !e.Eligible {
+			out[r.BidID] = e.Reasons
+		}
+	}
+	return out, nil
+}
+
+// IneligibleBids returns, for the officer of a tender awaiting its award
+// proposal (evaluated or award_blocked), the scored bids whose organizations
+// are no longer eligible, with the reasons: the bids ProposeAward passes over
+// and refuses. Another subdistrict's tender is apperr.ErrNotFound.
+func (s *Service) IneligibleBids(ctx context.Context, by access.Actor, id int64) (map[int64][]string, error) {
+	if by.Role != access.ProcurementOfficer {
+		return nil, apperr.ErrForbidden
+	}
+	db := s.db.WithContext(ctx)
+	var t Tender
+	if err := db.Where("id = ? AND subdistrict_id = ?", id, by.Scope.SubdistrictID).Take(&t).Error; err != nil {
+		return nil, notFound(err)
+	}
+	if t.Status != StatusEvaluated && t.Status != StatusAwardBlocked {
+		return map[int64][]string{}, nil
+	}
+	table, err := computeTable(db, t)
+	if err != nil {
+		return nil, err
+	}
+	return ineligibleBids(db, t, table.Rows, s.clock.Now())
+}
+
 // finalize makes the proposed award of the locked tender final and creates a
 // draft contract for each winning bid, with the tender's communities and
-// metrics and the bid's commitments.
+// metrics and the bid's commitments. It re-checks first that every winner's
+// organization is still eligible; if one is not, the award is blocked instead
+// (blockAward) and finalize returns nil, so that the time-driven job that
+// calls it is done rather than retried for ever.
 func finalize(tx *gorm.DB, by access.Actor, t *Tender, now time.Time) error {
 	var p AwardProposal
 	if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Where("tender_id = ? AND status = 'proposed'", t.ID).Take(&p).Error; err != nil {
 		return fmt.Errorf("award of tender %d: %w", t.ID, err)
+	}
+	winners := withWinners(p).Winners
+	ineligible, err := ineligibleBids(tx, *t, winners, now)
+	if err != nil {
+		return err
+	}
+	if len(ineligible) > 0 {
+		return blockAward(tx, by, t, p, winners, ineligible, now)
 	}
 	if err := tx.Model(&p).Updates(map[string]any{"status": "final", "ended_at": now}).Error; err != nil {
 		return err
@@ -326,6 +404,37 @@ func finalize(tx *gorm.DB, by access.Actor, t *Tender, now time.Time) error {
 		}
 	}
 	return notifyBidders(tx, *t, KindAwardFinal, now)
+}
+
+// blockAward withdraws the proposal p of the locked tender, whose winners
+// include the ineligible bids, and hands the tender to its officers
+// (award_blocked, the reason in status_reason): they propose the next-ranked
+// bid, with a new challenge period, or cancel. The bidders and the officers
+// are told.
+func blockAward(tx *gorm.DB, by access.Actor, t *Tender, p AwardProposal, winners []ScoreRow, ineligible map[int64][]string, now time.Time) error {
+	var parts []string
+	for _, w := range winners {
+		if reasons := ineligible[w.BidID]; reasons != nil {
+			parts = append(parts, fmt.Sprintf("%s (%s)", w.OrganizationName, strings.Join(reasons, "; ")))
+		}
+	}
+	reason := "中标候选人已不符合投标资格，请重新确定中标人或终止招标 / a proposed winner is no longer eligible; propose another bid or cancel: " +
+		strings.Join(parts, "; ")
+	if err := oneRow(tx.Model(&AwardProposal{}).Where("id = ? AND status = 'proposed'", p.ID).
+		Updates(map[string]any{"status": "withdrawn", "ended_at": now}), "withdraw award proposal %d", p.ID); err != nil {
+		return err
+	}
+	if err := setStatus(tx, t, StatusAwardBlocked, map[string]any{"challenge_ends_at": nil, "status_reason": reason}, now); err != nil {
+		return err
+	}
+	if err := audit.Record(tx, by, "tender.award_blocked", "tender", t.ID, map[string]any{"award_proposal_id": p.ID,
+		"bid_ids": p.BidIDs, "ineligible": ineligible}); err != nil {
+		return err
+	}
+	if err := notifyBidders(tx, *t, KindAwardBlocked, now); err != nil {
+		return err
+	}
+	return notifyOfficers(tx, *t, KindAwardBlocked, now)
 }
 
 // FileChallenge files a bidder's challenge to the proposed award during the

@@ -430,7 +430,7 @@ func (s *Service) ScoreTable(ctx context.Context, by access.Actor, id int64) (Sc
 	if t.OpenedAt == nil {
 		return ScoreTable{}, ErrNotOpened
 	}
-	if t.Status != StatusEvaluated {
+	if t.Status != StatusEvaluated && t.Status != StatusAwardBlocked {
 		return ScoreTable{}, ErrScoresIncomplete
 	}
 	switch {

@@ -36,6 +36,7 @@ const (
 	KindAwardProposed    = "award_proposed"
 	KindChallengeAnswer  = "challenge_answered"
 	KindAwardFinal       = "award_final"
+	KindAwardBlocked     = "award_blocked"
 	KindTenderCancelled  = "tender_cancelled"
 	KindQuestionAsked    = "question_asked"
 	KindChallengeFiled   = "challenge_filed"
@@ -52,6 +53,7 @@ var subjects = map[string][2]string{
 	KindAwardProposed:    {"中标候选人公示：%s", "Award proposed: %s"},
 	KindChallengeAnswer:  {"质疑已答复：%s", "A challenge was answered: %s"},
 	KindAwardFinal:       {"中标结果已确定：%s", "The award is final: %s"},
+	KindAwardBlocked:     {"中标候选人不再符合资格，中标结果暂缓确定：%s", "A proposed winner is no longer eligible; the award is on hold: %s"},
 	KindTenderCancelled:  {"招标已终止：%s", "The tender was cancelled: %s"},
 	KindQuestionAsked:    {"收到新的提问：%s", "A bidder asked a question: %s"},
 	KindChallengeFiled:   {"收到质疑：%s", "A challenge was filed: %s"},

@@ -2,8 +2,10 @@ package tender_test
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,15 +81,12 @@ func TestFinalAwardRechecksEligibility(t *testing.T) {
 	ctx := context.Background()
 	v, p, rec := w.blocked()
 	second := bidOf(rec, w.orgs[2])
-	_, reserved := w.balances()
 
 	if v.Status != "award_blocked" || len(v.Contracts) != 0 {
 		t.Fatalf("after the period with the winner suspended: status %s, %d contracts; want award_blocked and none", v.Status, len(v.Contracts))
 	}
-	var reason string
-	if err := w.db.Raw(`SELECT award_blocked_reason FROM tenders WHERE id = ?`, v.ID).Scan(&reason).Error; err != nil ||
-		reason == "" {
-		t.Errorf("award_blocked_reason = %q, %v; want the reason", reason, err)
+	if !strings.Contains(v.StatusReason, "新设社会组织B (no active certification for the category)") {
+		t.Errorf("status reason = %q, want the winner named with why it is not eligible", v.StatusReason)
 	}
 	if n := w.count(`SELECT count(*) FROM award_proposals WHERE id = ? AND status = 'withdrawn' AND ended_at IS NOT NULL`, p.ID); n != 1 {
 		t.Errorf("the blocked proposal is not withdrawn (%d)", n)
@@ -98,8 +97,15 @@ func TestFinalAwardRechecksEligibility(t *testing.T) {
 	if n := w.audits(v.ID, "tender.award_final"); n != 0 {
 		t.Errorf("tender.award_final audit entries = %d, want 0", n)
 	}
-	if n := w.count(`SELECT count(*) FROM notifications WHERE tender_id = ? AND kind = 'award_blocked'`, v.ID); n != 3 {
-		t.Errorf("award blocked notifications = %d, want 3 (each bidder)", n)
+	if n := w.count(`SELECT count(*) FROM notifications WHERE tender_id = ? AND kind = 'award_blocked' AND organization_id IS NOT NULL`, v.ID); n != 3 {
+		t.Errorf("award blocked notifications to organizations = %d, want 3 (each bidder)", n)
+	}
+	if n := w.count(`SELECT count(*) FROM notifications WHERE tender_id = ? AND kind = 'award_blocked' AND user_id = ?`, v.ID, w.officer.UserID); n != 1 {
+		t.Errorf("award blocked notifications to the officer = %d, want 1", n)
+	}
+	// The reservation stays for the next proposal.
+	if n := w.postings(v.ID, "release"); n != 0 {
+		t.Errorf("release postings while blocked = %d, want 0", n)
 	}
 	// Not retried for ever: nothing is due, and advancing again changes nothing.
 	due, err := w.svc.Due(ctx)
@@ -129,9 +135,6 @@ func TestFinalAwardRechecksEligibility(t *testing.T) {
 	got := w.advanceTo(v.ID, p2.ChallengeEndsAt)
 	if got.Status != tender.StatusAwarded || len(got.Contracts) != 1 || got.Contracts[0].BidID != second {
 		t.Fatalf("after the new period: status %s, %d contracts; want awarded to bid %d", got.Status, len(got.Contracts), second)
-	}
-	if _, res := w.balances(); res >= reserved {
-		t.Errorf("reserved %v after the award, want less than %v (the contract encumbers)", res, reserved)
 	}
 }
 
@@ -178,5 +181,22 @@ func TestDismissalRechecksEligibility(t *testing.T) {
 	}
 	if got := w.get(v.ID); got.Status != "award_blocked" || len(got.Contracts) != 0 {
 		t.Errorf("after dismissing with the winner suspended: status %s, %d contracts; want award_blocked and none", got.Status, len(got.Contracts))
+	}
+}
+
+// TestNoEligibleBid: when no scored bidder is still eligible there is nothing
+// to propose; the officer can only cancel.
+func TestNoEligibleBid(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	v, _ := w.evaluated()
+	for _, o := range w.orgs[:3] {
+		w.suspendCertification(o)
+	}
+	if _, err := w.svc.ProposeAward(context.Background(), w.officer, v.ID, tender.AwardInput{}); !errors.Is(err, tender.ErrNoEligibleBid) {
+		t.Errorf("ProposeAward() error = %v, want %v", err, tender.ErrNoEligibleBid)
+	}
+	if got := w.get(v.ID).Status; got != tender.StatusEvaluated {
+		t.Errorf("status = %s, want evaluated", got)
 	}
 }

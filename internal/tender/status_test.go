@@ -47,7 +47,7 @@ func TestMethodSettingsCoverPurchaseMethods(t *testing.T) {
 // States holds every state once, draft first, in lifecycle order.
 func TestStates(t *testing.T) {
 	t.Parallel()
-	want := []string{"draft", "published", "closed", "opened", "evaluated", "award_proposed", "awarded", "cancelled", "failed"}
+	want := []string{"draft", "published", "closed", "opened", "evaluated", "award_proposed", "award_blocked", "awarded", "cancelled", "failed"}
 	if !slices.Equal(tender.States, want) {
 		t.Errorf("States = %v, want %v", tender.States, want)
 	}

@@ -31,7 +31,10 @@ import (
 
 // The states of a tender (DOMAIN.md): draft → published → closed → opened →
 // evaluated → award_proposed → awarded, or cancelled before awarded, or
-// failed (流标) at the opening. States lists them.
+// failed (流标) at the opening. A proposed award whose winner is no longer
+// eligible when it is to be made final is blocked (award_blocked) until the
+// officer proposes another bid (award_proposed again) or cancels. States
+// lists them.
 const (
 	StatusDraft         = "draft"
 	StatusPublished     = "published"
@@ -39,6 +42,7 @@ const (
 	StatusOpened        = "opened"
 	StatusEvaluated     = "evaluated"
 	StatusAwardProposed = "award_proposed"
+	StatusAwardBlocked  = "award_blocked"
 	StatusAwarded       = "awarded"
 	StatusCancelled     = "cancelled"
 	StatusFailed        = "failed"
@@ -46,8 +50,8 @@ const (
 
 // States lists the states of a tender in lifecycle order: the states a list
 // may be filtered by.
-var States = []string{StatusDraft, StatusPublished, StatusClosed, StatusOpened, StatusEvaluated, StatusAwardProposed, StatusAwarded,
-	StatusCancelled, StatusFailed}
+var States = []string{StatusDraft, StatusPublished, StatusClosed, StatusOpened, StatusEvaluated, StatusAwardProposed,
+	StatusAwardBlocked, StatusAwarded, StatusCancelled, StatusFailed}
 
 // Method holds the settings of one purchase method: one engine, these knobs.
 type Method struct {

@@ -172,8 +172,11 @@ func timeline(t tender.View, award *awardView, now time.Time) []timelineStep {
 	if t.AwardedAt != nil {
 		add("awarded", t.AwardedAt, true)
 	}
-	if t.Status == tender.StatusCancelled || t.Status == tender.StatusFailed {
+	switch t.Status {
+	case tender.StatusCancelled, tender.StatusFailed:
 		out = append(out, timelineStep{Key: t.Status, When: showTime(t.EndedAt), Done: true, Note: t.StatusReason})
+	case tender.StatusAwardBlocked:
+		out = append(out, timelineStep{Key: t.Status, When: showTime(&t.UpdatedAt), Done: true, Note: t.StatusReason})
 	}
 	return out
 }

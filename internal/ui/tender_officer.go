@@ -62,20 +62,34 @@ func (h *Handler) renderTender(c *fiber.Ctx, status int, id int64, in tenderInpu
 		v.Amend = amendForm{Description: t.Description, QuestionsCloseAt: localInput(t.QuestionsCloseAt), ClosesAt: localInput(t.ClosesAt),
 			OpensAt: localInput(t.OpensAt)}
 	}
-	if v.Table == nil && st == tender.StatusEvaluated {
+	if v.Table == nil && (st == tender.StatusEvaluated || st == tender.StatusAwardBlocked) {
 		table, err := h.Tenders.ScoreTable(ctx, a, id)
 		if err != nil {
 			return err
 		}
+		// Bids whose organizations are no longer eligible are not offered.
+		ineligible, err := h.Tenders.IneligibleBids(ctx, a, id)
+		if err != nil {
+			return err
+		}
 		v.Table = h.tableOf(lang, table, nil)
-		v.CanPropose = len(table.Rows) > 0
+		eligible := []tender.ScoreRow{}
+		for i, r := range table.Rows {
+			for _, why := range ineligible[r.BidID] {
+				v.Table.Rows[i].Ineligible = append(v.Table.Rows[i].Ineligible, h.reasonText(lang, "eligibility.", why))
+			}
+			if ineligible[r.BidID] == nil {
+				eligible = append(eligible, r)
+			}
+		}
+		v.CanPropose = len(eligible) > 0
 		v.SeveralWinners = tender.MethodSettings[t.PurchaseMethod].SeveralWinners
 		if in.award != nil {
 			v.AwardForm = *in.award
 		} else {
 			// The service's default, which an empty form would propose too.
 			v.AwardForm = awardForm{BidIDs: map[int64]bool{}}
-			for _, id := range t.DefaultWinners(table.Rows) {
+			for _, id := range t.DefaultWinners(eligible) {
 				v.AwardForm.BidIDs[id] = true
 			}
 		}

@@ -625,6 +625,61 @@ func TestPagesTenderAward(t *testing.T) {
 	wantBody(t, "the loser's answered challenge", loser.Get(t, opp), "评分复核后需重新评审")
 }
 
+// TestPagesTenderAwardBlocked: the winner's certification is suspended in the
+// challenge period, so the award is blocked at its end; the officer's page
+// says why, does not offer the suspended provider and proposes the next-ranked
+// bid.
+func TestPagesTenderAwardBlocked(t *testing.T) {
+	t.Parallel()
+	e := servertest.NewEnv(t)
+	tenderCast(t, e)
+	svc := tenderService(t, e)
+	ctx := context.Background()
+	v := openTender(t, e, svc, "仁皇山社区助餐服务（资格复核测试）")
+	serviceBid(t, e, svc, "demo-org", v, 42_000_000)
+	serviceBid(t, e, svc, "demo-org3", v, 44_000_000)
+	advanceTender(t, e, svc, v.ID, v.OpensAt.Add(time.Minute))
+	bids := activeBids(t, e, v.ID, "demo-org", "demo-org3")
+	for _, name := range []string{"demo-evaluator", "demo-evaluator2", "demo-evaluator3"} {
+		a := e.ActorOf(t, name)
+		if _, err := svc.Declare(ctx, a, v.ID, false, ""); err != nil {
+			t.Fatalf("Declare(%s) error = %v", name, err)
+		}
+		var sheets []tender.BidSheet
+		for i, b := range bids {
+			sheets = append(sheets, tender.BidSheet{BidID: b, Criteria: []tender.CriterionScore{
+				{Code: "plan", Points: tender.Score(3500 - 500*i), Comment: "方案"}, {Code: "team", Points: tender.Score(1800 - 300*i), Comment: "团队"}}})
+		}
+		if _, err := svc.SubmitScores(ctx, a, v.ID, sheets); err != nil {
+			t.Fatalf("SubmitScores(%s) error = %v", name, err)
+		}
+	}
+	p, err := svc.ProposeAward(ctx, e.ActorOf(t, "demo-officer"), v.ID, tender.AwardInput{})
+	if err != nil || p.BidIDs[0] != bids[0] {
+		t.Fatalf("ProposeAward() = %v, %v; want demo-org's bid %d", p.BidIDs, err, bids[0])
+	}
+	demoOrg := e.ActorOf(t, "demo-org")
+	cert := e.IDOf(t, "certifications", "organization_id = ? AND status = 'approved'", demoOrg.Scope.OrganizationID)
+	if _, err := e.Services.Orgs.Suspend(ctx, e.ActorOf(t, "demo-district"), cert, "服务投诉核查中"); err != nil {
+		t.Fatalf("Suspend() error = %v", err)
+	}
+	advanceTender(t, e, svc, v.ID, p.ChallengeEndsAt)
+
+	officer := servertest.SignIn(t, e, "demo-officer")
+	tenderPath := fmt.Sprintf("/tenders/%d", v.ID)
+	page := officer.Get(t, tenderPath)
+	wantBody(t, "the blocked tender", page, `id="status-reason"`, "中标候选人已不符合投标资格", "中标结果暂缓确定",
+		fmt.Sprintf(`id="award-bid-%d" name="bid_ids" value="%d" disabled`, bids[0], bids[0]), "已不具备投标资格：无本类别的有效认定",
+		fmt.Sprintf(`id="award-bid-%d" name="bid_ids" value="%d" checked`, bids[1], bids[1]))
+	token := servertest.CSRFToken(t, page)
+	r := officer.Post(t, tenderPath+"/award", url.Values{"csrf_token": {token}, "bid_ids": {strconv.FormatInt(bids[0], 10)}})
+	wantFormAlert(t, "POST the suspended provider's bid", r, http.StatusBadRequest, "award-bids")
+	r = officer.Post(t, tenderPath+"/award", url.Values{"csrf_token": {token}, "bid_ids": {strconv.FormatInt(bids[1], 10)}})
+	servertest.WantRedirect(t, "POST the next-ranked bid", r, tenderPath+"?done=proposed#award")
+	wantBody(t, "the new proposal", officer.Get(t, tenderPath), `id="award-status" data-status="proposed"`)
+	wantBody(t, "the bidder's notifications", servertest.SignIn(t, e, "demo-org").Get(t, "/notifications"), "中标候选人不再符合资格")
+}
+
 // A form whose text holds NUL or invalid UTF-8 is refused before any handler
 // runs, and nothing is written: a sealed bid with NUL would stop the opening.
 func TestPagesTenderRefuseUnstorableText(t *testing.T) {

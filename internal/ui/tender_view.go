@@ -106,7 +106,10 @@ type scoreRowView struct {
 	Price    string
 	Winner   bool
 	Abnormal []string
-	Members  []memberCell
+	// Ineligible says why the bid's organization is no longer eligible, on
+	// the officer's award form (which does not offer it).
+	Ineligible []string
+	Members    []memberCell
 }
 
 type scoreTableView struct {
