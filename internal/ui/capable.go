@@ -30,18 +30,14 @@ type capableRow struct {
 }
 
 type capableView struct {
-	Q           string
-	District    int64
-	Category    string
-	Districts   []place.District
-	Categories  []catalog.Category
-	Results     []capableRow
-	Total       int64
-	Page, Pages int
-	From, To    int64
-	Links       []pageLink
-	Prev, Next  string
-	Filtered    bool
+	Q          string
+	District   int64
+	Category   string
+	Districts  []place.District
+	Categories []catalog.Category
+	Results    []capableRow
+	pager
+	Filtered bool
 }
 
 // handleCapablePage is the public directory of capable organizations (有承接能力
@@ -84,19 +80,8 @@ func (h *Handler) handleCapablePage(c *fiber.Ctx) error {
 		}
 		v.Results = append(v.Results, r)
 	}
-	v.Total = res.Total
-	v.Pages = int((res.Total + capablePerPage - 1) / capablePerPage)
-	if len(res.Items) > 0 {
-		v.From = int64(v.Page-1)*capablePerPage + 1
-		v.To = v.From + int64(len(res.Items)) - 1
-	}
-	href := func(n int) string { return listURL("/capable", v.Q, "district", v.District, v.Category, n) }
-	v.Links = pageLinks(v.Page, v.Pages, href)
-	if v.Page > 1 && v.Pages > 0 {
-		v.Prev = href(min(v.Page-1, v.Pages))
-	}
-	if v.Page < v.Pages {
-		v.Next = href(v.Page + 1)
-	}
+	v.paginate(res.Total, capablePerPage, len(res.Items), func(n int) string {
+		return listURL("/capable", v.Q, "district", v.District, v.Category, n)
+	})
 	return h.render(c, fiber.StatusOK, "capable", v)
 }

@@ -125,12 +125,8 @@ type catalogView struct {
 	Subdistricts []place.Subdistrict
 	Categories   []catalog.Category
 	Results      []catalogResult
-	Total        int64
-	Page, Pages  int
-	From, To     int64
-	Links        []pageLink
-	Prev, Next   string
-	Filtered     bool
+	pager
+	Filtered bool
 }
 
 // listURL is a public list page (the catalog, the capable directory) with its
@@ -153,6 +149,34 @@ func listURL(base, q, placeParam string, placeID int64, category string, page in
 		return base
 	}
 	return base + "?" + v.Encode()
+}
+
+// pager is the paging of a list page: the page shown (from 1), the number of
+// pages, the items shown (From–To of Total) and the links to other pages.
+type pager struct {
+	Total       int64
+	Page, Pages int
+	From, To    int64
+	Links       []pageLink
+	Prev, Next  string
+}
+
+// paginate fills p, whose Page is set, for a list of total items, perPage to
+// a page, shown of them on this one; href is the address of page n.
+func (p *pager) paginate(total int64, perPage, shown int, href func(n int) string) {
+	p.Total = total
+	p.Pages = int((total + int64(perPage) - 1) / int64(perPage))
+	if shown > 0 {
+		p.From = int64(p.Page-1)*int64(perPage) + 1
+		p.To = p.From + int64(shown) - 1
+	}
+	p.Links = pageLinks(p.Page, p.Pages, href)
+	if p.Page > 1 && p.Pages > 0 {
+		p.Prev = href(min(p.Page-1, p.Pages))
+	}
+	if p.Page < p.Pages {
+		p.Next = href(p.Page + 1)
+	}
 }
 
 // pageLinks lists the first, last and nearby pages, with gaps between.
@@ -210,20 +234,9 @@ func (h *Handler) handleCatalogPage(c *fiber.Ctx) error {
 		v.Results = append(v.Results, catalogResult{View: it, Category: byCode[it.CategoryCode], Subdistrict: subByID[it.SubdistrictID],
 			Summary: excerpt(it.Description, 140), Published: showTime(it.PublishedAt), Price: it.UnitPriceFen.Grouped()})
 	}
-	v.Total = res.Total
-	v.Pages = int((res.Total + catalogPerPage - 1) / catalogPerPage)
-	if len(res.Items) > 0 {
-		v.From = int64(v.Page-1)*catalogPerPage + 1
-		v.To = v.From + int64(len(res.Items)) - 1
-	}
-	href := func(n int) string { return listURL("/catalog", v.Q, "subdistrict", v.Subdistrict, v.Category, n) }
-	v.Links = pageLinks(v.Page, v.Pages, href)
-	if v.Page > 1 && v.Pages > 0 {
-		v.Prev = href(min(v.Page-1, v.Pages))
-	}
-	if v.Page < v.Pages {
-		v.Next = href(v.Page + 1)
-	}
+	v.paginate(res.Total, catalogPerPage, len(res.Items), func(n int) string {
+		return listURL("/catalog", v.Q, "subdistrict", v.Subdistrict, v.Category, n)
+	})
 	return h.render(c, fiber.StatusOK, "catalog", v)
 }
 

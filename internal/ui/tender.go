@@ -107,11 +107,9 @@ func (h *Handler) tenderRows(ctx context.Context, mode string, list []tender.Sum
 	return out, nil
 }
 
-// listPage fills the paging of a list view.
+// listPage fills the paging of a list view of total tenders.
 func (v *tendersView) listPage(base string, total int) {
-	v.Total = total
-	v.Pages = (total + tendersPerPage - 1) / tendersPerPage
-	href := func(n int) string {
+	v.paginate(int64(total), tendersPerPage, len(v.Rows), func(n int) string {
 		q := url.Values{}
 		if v.Status != "" {
 			q.Set("status", v.Status)
@@ -123,14 +121,7 @@ func (v *tendersView) listPage(base string, total int) {
 			return base
 		}
 		return base + "?" + q.Encode()
-	}
-	v.Links = pageLinks(v.Page, v.Pages, href)
-	if v.Page > 1 && v.Pages > 0 {
-		v.Prev = href(min(v.Page-1, v.Pages))
-	}
-	if v.Page < v.Pages {
-		v.Next = href(v.Page + 1)
-	}
+	})
 }
 
 // listQuery reads a list's status filter and page; bad values are ignored,

@@ -26,7 +26,7 @@ func (h *Handler) handleProcurementPage(c *fiber.Ctx) error {
 		return err
 	}
 	v.listPage("/procurement", page.Total)
-	v.Tables = []tenderTable{{ID: "tender-list", Mode: v.Mode, Rows: v.Rows, CaptionKey: "tenders.caption_total", Count: v.Total}}
+	v.Tables = []tenderTable{{ID: "tender-list", Mode: v.Mode, Rows: v.Rows, CaptionKey: "tenders.caption_total", Count: int(v.Total)}}
 	return h.render(c, fiber.StatusOK, "tenders", v)
 }
 

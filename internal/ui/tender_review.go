@@ -49,7 +49,7 @@ func (h *Handler) handleReviewsPage(c *fiber.Ctx) error {
 		v.Rows[i].Note = memberNote(r.Summary, m)
 	}
 	v.listPage("/reviews", page.Total)
-	v.Tables = []tenderTable{{ID: "tender-list", Mode: v.Mode, Rows: v.Rows, Notes: true, CaptionKey: "tenders.caption_total", Count: v.Total}}
+	v.Tables = []tenderTable{{ID: "tender-list", Mode: v.Mode, Rows: v.Rows, Notes: true, CaptionKey: "tenders.caption_total", Count: int(v.Total)}}
 	return h.render(c, fiber.StatusOK, "tenders", v)
 }
 

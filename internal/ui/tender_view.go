@@ -29,18 +29,14 @@ type tenderTable struct {
 }
 
 type tendersView struct {
-	Mode       string
-	Rows       []tenderRow
-	Mine       []tenderRow // an organization's tenders it bid on
-	Tables     []tenderTable
-	Status     string
-	Statuses   []string
-	Total      int
-	Page       int
-	Pages      int
-	Links      []pageLink
-	Prev, Next string
-	CanCreate  bool
+	Mode     string
+	Rows     []tenderRow
+	Mine     []tenderRow // an organization's tenders it bid on
+	Tables   []tenderTable
+	Status   string
+	Statuses []string
+	pager
+	CanCreate bool
 }
 
 // timelineStep is one state of a tender on its timeline.
