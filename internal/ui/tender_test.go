@@ -511,6 +511,29 @@ func serviceBid(t *testing.T, e *servertest.Env, svc *tender.Service, username s
 // A member who declares a conflict is replaced in the officer's page; the
 // award form refuses a departure from the ranking without a reason; a
 // challenge needs reasons, its answer an outcome and an answer; an upheld
+
+// scoreInOrder has each committee member declare no conflict and score the
+// bids through the service, each one below the one before it: the first bid
+// ranks first.
+func scoreInOrder(t *testing.T, e *servertest.Env, svc *tender.Service, tenderID int64, bids []int64, members ...string) {
+	t.Helper()
+	ctx := context.Background()
+	for _, name := range members {
+		a := e.ActorOf(t, name)
+		if _, err := svc.Declare(ctx, a, tenderID, false, ""); err != nil {
+			t.Fatalf("Declare(%s) error = %v", name, err)
+		}
+		var sheets []tender.BidSheet
+		for i, b := range bids {
+			sheets = append(sheets, tender.BidSheet{BidID: b, Criteria: []tender.CriterionScore{
+				{Code: "plan", Points: tender.Score(3500 - 500*i), Comment: "方案"}, {Code: "team", Points: tender.Score(1800 - 300*i), Comment: "团队"}}})
+		}
+		if _, err := svc.SubmitScores(ctx, a, tenderID, sheets); err != nil {
+			t.Fatalf("SubmitScores(%s) error = %v", name, err)
+		}
+	}
+}
+
 // challenge sends the tender back to evaluation.
 func TestPagesTenderAward(t *testing.T) {
 	t.Parallel()
@@ -545,20 +568,7 @@ func TestPagesTenderAward(t *testing.T) {
 	wantBody(t, "the replacement's reviews", servertest.SignIn(t, e, "spare-evaluator").Get(t, "/reviews"), fmt.Sprintf(`href="/reviews/%d"`, v.ID))
 
 	// The committee scores through the service; demo-org ranks first.
-	for _, name := range []string{"demo-evaluator", "demo-evaluator2", "spare-evaluator"} {
-		a := e.ActorOf(t, name)
-		if _, err := svc.Declare(ctx, a, v.ID, false, ""); err != nil {
-			t.Fatalf("Declare(%s) error = %v", name, err)
-		}
-		var sheets []tender.BidSheet
-		for i, b := range bids {
-			sheets = append(sheets, tender.BidSheet{BidID: b, Criteria: []tender.CriterionScore{
-				{Code: "plan", Points: tender.Score(3500 - 500*i), Comment: "方案"}, {Code: "team", Points: tender.Score(1800 - 300*i), Comment: "团队"}}})
-		}
-		if _, err := svc.SubmitScores(ctx, a, v.ID, sheets); err != nil {
-			t.Fatalf("SubmitScores(%s) error = %v", name, err)
-		}
-	}
+	scoreInOrder(t, e, svc, v.ID, bids, "demo-evaluator", "demo-evaluator2", "spare-evaluator")
 
 	// The award form: a departure needs a reason.
 	page = officer.Get(t, tenderPath)
@@ -640,20 +650,7 @@ func TestPagesTenderAwardBlocked(t *testing.T) {
 	serviceBid(t, e, svc, "demo-org3", v, 44_000_000)
 	advanceTender(t, e, svc, v.ID, v.OpensAt.Add(time.Minute))
 	bids := activeBids(t, e, v.ID, "demo-org", "demo-org3")
-	for _, name := range []string{"demo-evaluator", "demo-evaluator2", "demo-evaluator3"} {
-		a := e.ActorOf(t, name)
-		if _, err := svc.Declare(ctx, a, v.ID, false, ""); err != nil {
-			t.Fatalf("Declare(%s) error = %v", name, err)
-		}
-		var sheets []tender.BidSheet
-		for i, b := range bids {
-			sheets = append(sheets, tender.BidSheet{BidID: b, Criteria: []tender.CriterionScore{
-				{Code: "plan", Points: tender.Score(3500 - 500*i), Comment: "方案"}, {Code: "team", Points: tender.Score(1800 - 300*i), Comment: "团队"}}})
-		}
-		if _, err := svc.SubmitScores(ctx, a, v.ID, sheets); err != nil {
-			t.Fatalf("SubmitScores(%s) error = %v", name, err)
-		}
-	}
+	scoreInOrder(t, e, svc, v.ID, bids, "demo-evaluator", "demo-evaluator2", "demo-evaluator3")
 	p, err := svc.ProposeAward(ctx, e.ActorOf(t, "demo-officer"), v.ID, tender.AwardInput{})
 	if err != nil || p.BidIDs[0] != bids[0] {
 		t.Fatalf("ProposeAward() = %v, %v; want demo-org's bid %d", p.BidIDs, err, bids[0])
