@@ -508,10 +508,6 @@ func serviceBid(t *testing.T, e *servertest.Env, svc *tender.Service, username s
 	}
 }
 
-// A member who declares a conflict is replaced in the officer's page; the
-// award form refuses a departure from the ranking without a reason; a
-// challenge needs reasons, its answer an outcome and an answer; an upheld
-
 // scoreInOrder has each committee member declare no conflict and score the
 // bids through the service, each one below the one before it: the first bid
 // ranks first.
@@ -534,6 +530,9 @@ func scoreInOrder(t *testing.T, e *servertest.Env, svc *tender.Service, tenderID
 	}
 }
 
+// A member who declares a conflict is replaced in the officer's page; the
+// award form refuses a departure from the ranking without a reason; a
+// challenge needs reasons, its answer an outcome and an answer; an upheld
 // challenge sends the tender back to evaluation.
 func TestPagesTenderAward(t *testing.T) {
 	t.Parallel()
