@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -507,4 +509,113 @@ func (s *Service) MySheet(ctx context.Context, by access.Actor, tenderID int64) 
 		last.Criteria = append(last.Criteria, CriterionScore{Code: r.CriterionCode, Points: r.Points, Comment: r.Comment})
 	}
 	return out, nil
+}
+
+// onlyCommittee reports whether in changes nothing but the committee.
+func onlyCommittee(in Input) bool {
+	if in.CommitteeUserIDs == nil {
+		return false
+	}
+	in.CommitteeUserIDs = nil
+	return reflect.DeepEqual(in, Input{})
+}
+
+// ReplaceRecused names evaluators of the district in place of the members of
+// an opened tender's committee who declared a conflict: the committee becomes
+// every member not recused and the evaluators named (one already on it counts
+// once), in one transaction under the tender's lock, audited, the newcomers
+// told. It returns ErrNotEvaluating unless the tender is opened,
+// ErrCommitteeChange unless the newcomers replace recused members into an
+// odd committee of three or more, apperr.Invalid naming committee_user_ids
+// for a recused member or anyone not an active evaluator of the district, and
+// apperr.ErrNotFound for a tender not of by's subdistrict.
+func (s *Service) ReplaceRecused(ctx context.Context, by access.Actor, id int64, evaluators []int64) (View, error) {
+	now := s.clock.Now()
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		t, err := officerTender(tx, by, id)
+		if err != nil {
+			return err
+		}
+		if t.Status != StatusOpened {
+			return ErrNotEvaluating
+		}
+		var ids []int64
+		if err := tx.Model(&member{}).Where("tender_id = ? AND NOT recused", t.ID).Order("user_id").Pluck("user_id", &ids).Error; err != nil {
+			return fmt.Errorf("committee of tender %d: %w", t.ID, err)
+		}
+		for _, uid := range evaluators {
+			if !slices.Contains(ids, uid) {
+				ids = append(ids, uid)
+			}
+		}
+		return replaceMembers(tx, by, t, ids, now)
+	})
+	if err != nil {
+		return View{}, err
+	}
+	return s.Get(ctx, by, id)
+}
+
+// ErrCommitteeChange is returned for a committee change during the evaluation
+// that does more than replace recused members.
+var ErrCommitteeChange = apperr.New(apperr.Conflict, "committee.change_refused",
+	"during the evaluation the committee changes only to replace members who declared a conflict: keep every other member and keep the size")
+
+// replaceMembers makes ids the committee of the opened tender t, locked by the
+// caller, when it replaces recused members with other evaluators of the
+// district: every member not recused stays, and the committee keeps its size.
+// Update (a committee-only edit) and ReplaceRecused share it.
+func replaceMembers(tx *gorm.DB, by access.Actor, t Tender, ids []int64, now time.Time) error {
+	var all []member
+	if err := tx.Where("tender_id = ?", t.ID).Find(&all).Error; err != nil {
+		return err
+	}
+	inList := map[int64]bool{}
+	for _, id := range ids {
+		inList[id] = true
+	}
+	var added []int64
+	for _, id := range slices.Compact(slices.Sorted(slices.Values(ids))) {
+		i := slices.IndexFunc(all, func(m member) bool { return m.UserID == id })
+		if i >= 0 && all[i].Recused {
+			return apperr.InvalidField("committee_user_ids", "a member who declared a conflict cannot return")
+		}
+		if i < 0 {
+			added = append(added, id)
+		}
+	}
+	staying, recused := 0, 0
+	for _, m := range all {
+		switch {
+		case m.Recused:
+			recused++
+		case !inList[m.UserID]:
+			return ErrCommitteeChange
+		default:
+			staying++
+		}
+	}
+	if n := staying + len(added); len(added) == 0 || len(added) > recused || n < 3 || n%2 == 0 {
+		return ErrCommitteeChange
+	}
+	var districtID int64
+	if err := tx.Table("subdistricts").Select("district_id").Where("id = ?", t.SubdistrictID).Take(&districtID).Error; err != nil {
+		return err
+	}
+	var n int64
+	if err := tx.Table("users").Where("id IN ? AND role = 'evaluator' AND district_id = ? AND status = 'active'", added, districtID).Count(&n).Error; err != nil {
+		return err
+	}
+	if int(n) != len(added) {
+		return apperr.InvalidField("committee_user_ids", "must be active evaluators of your district")
+	}
+	for _, id := range added {
+		if err := tx.Create(&member{TenderID: t.ID, UserID: id, AddedAt: now}).Error; err != nil {
+			return fmt.Errorf("add committee member: %w", err)
+		}
+	}
+	if err := audit.Record(tx, by, "committee.replace", "tender", t.ID, map[string]any{"added": added}); err != nil {
+		return err
+	}
+	return notifyUsers(tx, KindCommitteeToScore, t, added, now)
 }
