@@ -323,10 +323,11 @@ func ineligibleBids(tx *gorm.DB, t Tender, rows []ScoreRow, now time.Time) (map[
 }
 
 // IneligibleBids returns, for the officer of a tender awaiting its award
-// proposal (evaluated or award_blocked), the scored bids whose organizations
-// are no longer eligible, with the reasons: the bids ProposeAward passes over
-// and refuses. Another subdistrict's tender is apperr.ErrNotFound.
-func (s *Service) IneligibleBids(ctx context.Context, by access.Actor, id int64) (map[int64][]string, error) {
+// proposal (evaluated or award_blocked), the bids among rows (its score
+// table's, as ScoreTable gave them) whose organizations are no longer
+// eligible, with the reasons: the bids ProposeAward passes over and refuses.
+// Another subdistrict's tender is apperr.ErrNotFound.
+func (s *Service) IneligibleBids(ctx context.Context, by access.Actor, id int64, rows []ScoreRow) (map[int64][]string, error) {
 	if by.Role != access.ProcurementOfficer {
 		return nil, apperr.ErrForbidden
 	}
@@ -338,11 +339,7 @@ func (s *Service) IneligibleBids(ctx context.Context, by access.Actor, id int64)
 	if t.Status != StatusEvaluated && t.Status != StatusAwardBlocked {
 		return map[int64][]string{}, nil
 	}
-	table, err := computeTable(db, t)
-	if err != nil {
-		return nil, err
-	}
-	return ineligibleBids(db, t, table.Rows, s.clock.Now())
+	return ineligibleBids(db, t, rows, s.clock.Now())
 }
 
 // finalize makes the proposed award of the locked tender final and creates a

@@ -68,7 +68,7 @@ func (h *Handler) renderTender(c *fiber.Ctx, status int, id int64, in tenderInpu
 			return err
 		}
 		// Bids whose organizations are no longer eligible are not offered.
-		ineligible, err := h.Tenders.IneligibleBids(ctx, a, id)
+		ineligible, err := h.Tenders.IneligibleBids(ctx, a, id, table.Rows)
 		if err != nil {
 			return err
 		}
