@@ -38,19 +38,7 @@ func TestTenantOtherDistrictAdmin(t *testing.T) {
 	t.Parallel()
 	f := newAzFixture(t)
 	e := f.e
-	admin := f.tokens["demo-admin"]
-	create := func(path string, body map[string]any) int64 {
-		t.Helper()
-		r := e.Do(t, servertest.Request{Method: "POST", Path: path, Token: admin, Body: body})
-		if r.Status != http.StatusCreated {
-			t.Fatalf("demo-admin POST %s = %d %s, want 201", path, r.Status, r.Body)
-		}
-		var out struct {
-			ID int64 `json:"id"`
-		}
-		r.JSON(t, &out)
-		return out.ID
-	}
+	create := func(path string, body map[string]any) int64 { return azCreate(t, f, path, body) }
 	nanxun := create("/api/v1/districts", map[string]any{"code": "330503", "name_zh": "南浔区", "name_en": "Nanxun District"})
 	create("/api/v1/users", map[string]any{"username": "nanxun-district", "display_name": "南浔区民政局", "password": servertest.DemoPassword,
 		"role": "district_admin", "district_id": nanxun})

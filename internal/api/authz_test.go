@@ -418,6 +418,20 @@ func TestTenantOrganizations(t *testing.T) {
 	}
 }
 
+// azCreate creates a record as demo-admin and returns its id.
+func azCreate(t *testing.T, f *azFixture, path string, body map[string]any) int64 {
+	t.Helper()
+	r := f.e.Do(t, servertest.Request{Method: "POST", Path: path, Token: f.tokens["demo-admin"], Body: body})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("demo-admin POST %s = %d %s, want 201", path, r.Status, r.Body)
+	}
+	var out struct {
+		ID int64 `json:"id"`
+	}
+	r.JSON(t, &out)
+	return out.ID
+}
+
 // TestTenantOtherDistrict creates 南浔区 with a subdistrict, a community and an
 // organization as the platform admin; 吴兴区's district roles must not reach them.
 func TestTenantOtherDistrict(t *testing.T) {
@@ -425,18 +439,7 @@ func TestTenantOtherDistrict(t *testing.T) {
 	f := newAzFixture(t)
 	e := f.e
 	admin := f.tokens["demo-admin"]
-	create := func(path string, body map[string]any) int64 {
-		t.Helper()
-		r := e.Do(t, servertest.Request{Method: "POST", Path: path, Token: admin, Body: body})
-		if r.Status != http.StatusCreated {
-			t.Fatalf("demo-admin POST %s = %d %s, want 201", path, r.Status, r.Body)
-		}
-		var out struct {
-			ID int64 `json:"id"`
-		}
-		r.JSON(t, &out)
-		return out.ID
-	}
+	create := func(path string, body map[string]any) int64 { return azCreate(t, f, path, body) }
 	district := create("/api/v1/districts", map[string]any{"code": "330503", "name_zh": "南浔区", "name_en": "Nanxun District"})
 	sub := create("/api/v1/subdistricts", map[string]any{"district_id": district, "code": "330503001", "name_zh": "南浔镇"})
 	comm := create("/api/v1/communities", map[string]any{"subdistrict_id": sub, "code": "330503001001", "name_zh": "南浔社区", "households": 500})

@@ -1,10 +1,7 @@
 package api_test
 
 import (
-	"bufio"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"regexp"
 	"slices"
@@ -12,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -189,34 +185,9 @@ func TestInputBodyOverServerLimit(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t)
 	token := e.Token(t, "demo-officer")
-	addr := e.Listen(t)
 	before := inCounts(t, e, "communities", "audit_entries")
-	// Only the head is sent: the server refuses on the declared length, and a
-	// client still writing the body when it closes would see a reset instead.
 	size := e.Cfg.HTTP.BodyLimit + 1
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if err := conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	head := fmt.Sprintf("POST /api/v1/communities HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"+
-		"Authorization: Bearer %s\r\nContent-Length: %d\r\n\r\n", addr, token, size)
-	if _, err := io.WriteString(conn, head); err != nil {
-		t.Fatal(err)
-	}
-	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatalf("POST /api/v1/communities declaring %d bytes: %v", size, err)
-	}
-	defer res.Body.Close()
-	out, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := servertest.Response{Status: res.StatusCode, Header: res.Header, Body: out}
+	r := e.DeclareBody(t, "/api/v1/communities", token, size)
 	if r.Status != http.StatusRequestEntityTooLarge {
 		t.Fatalf("POST /api/v1/communities declaring %d bytes = %d %.300s, want 413", size, r.Status, r.Body)
 	}

@@ -1,14 +1,11 @@
 package api_test
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -169,32 +166,9 @@ func TestTenderBidOverServerLimit(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t)
 	token := e.Token(t, "demo-org")
-	addr := e.Listen(t)
 	before := twCounts(t, e)
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if err := conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
-		t.Fatal(err)
-	}
 	size := e.Cfg.HTTP.BodyLimit + 1
-	head := fmt.Sprintf("POST /api/v1/tenders/1/bids HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"+
-		"Authorization: Bearer %s\r\nContent-Length: %d\r\n\r\n", addr, token, size)
-	if _, err := io.WriteString(conn, head); err != nil {
-		t.Fatal(err)
-	}
-	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatalf("POST a bid declaring %d bytes: %v", size, err)
-	}
-	defer res.Body.Close()
-	out, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := servertest.Response{Status: res.StatusCode, Header: res.Header, Body: out}
+	r := e.DeclareBody(t, "/api/v1/tenders/1/bids", token, size)
 	if r.Status != http.StatusRequestEntityTooLarge || r.Problem(t).Code != "body_too_large" {
 		t.Fatalf("POST a bid declaring %d bytes = %d %.300s, want 413 body_too_large", size, r.Status, r.Body)
 	}

@@ -1,10 +1,12 @@
 package servertest
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -221,6 +223,39 @@ func (e *Env) Listen(t testing.TB) string {
 		}
 	})
 	return ln.Addr().String()
+}
+
+// DeclareBody sends, over a real listener (Listen), a JSON POST to path with
+// token that declares a body of size bytes and sends none of it, and returns
+// the answer: what a server refusing on the declared length answers before
+// reading anything. A client still writing the body when the server closes
+// would see a reset instead, hence the head alone. Waiting is bounded.
+func (e *Env) DeclareBody(t testing.TB, path, token string, size int) Response {
+	t.Helper()
+	addr := e.Listen(t)
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	head := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"+
+		"Authorization: Bearer %s\r\nContent-Length: %d\r\n\r\n", path, addr, token, size)
+	if _, err := io.WriteString(conn, head); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("POST %s declaring %d bytes: %v", path, size, err)
+	}
+	defer res.Body.Close()
+	out, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Response{Status: res.StatusCode, Header: res.Header, Body: out}
 }
 
 // DoRaw sends req through the real app without checking the answer against
