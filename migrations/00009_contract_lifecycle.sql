@@ -5,7 +5,10 @@
 --
 -- A draft that is never signed (the signing period passed, or the winner's
 -- eligibility failed at signing) is dropped by the officer: status lapsed,
--- the reason in end_reason. It never held an encumbrance.
+-- the reason in end_reason. It never held an encumbrance. When the officer
+-- awards the next-ranked bid in its place, the final award is superseded by
+-- a replacement proposal (the standing winners and the new one) with its own
+-- challenge period.
 
 -- +goose Up
 ALTER TABLE contracts DROP CONSTRAINT contracts_status_check;
@@ -86,7 +89,13 @@ CREATE UNIQUE INDEX contract_terminations_open_idx ON contract_termination_reque
 
 ALTER TABLE notifications ADD COLUMN contract_id bigint REFERENCES contracts (id);
 
+ALTER TABLE award_proposals DROP CONSTRAINT award_proposals_status_check;
+ALTER TABLE award_proposals ADD CONSTRAINT award_proposals_status_check CHECK (status IN ('proposed', 'final', 'withdrawn', 'superseded'));
+
 -- +goose Down
+UPDATE award_proposals SET status = 'withdrawn' WHERE status = 'superseded';
+ALTER TABLE award_proposals DROP CONSTRAINT award_proposals_status_check;
+ALTER TABLE award_proposals ADD CONSTRAINT award_proposals_status_check CHECK (status IN ('proposed', 'final', 'withdrawn'));
 ALTER TABLE notifications DROP COLUMN contract_id;
 DROP TABLE contract_termination_requests;
 DROP TABLE contract_amendments;

@@ -28,6 +28,7 @@ import (
 
 	"github.com/jiedao-market/jiedao/internal/audit"
 	"github.com/jiedao-market/jiedao/internal/config"
+	"github.com/jiedao-market/jiedao/internal/contract"
 	"github.com/jiedao-market/jiedao/internal/demo"
 	"github.com/jiedao-market/jiedao/internal/payout"
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
@@ -168,10 +169,13 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, args []stri
 	bundle := jobs.NewWorkers()
 	payouts.Register(bundle)
 	tenders.Register(bundle, cfg.Tender.SweepInterval)
+	svc.Contracts.Register(bundle, cfg.Tender.SweepInterval)
 	periodic := append(payout.PeriodicJobs(), tender.PeriodicJobs(cfg.Tender.SweepInterval)...)
+	periodic = append(periodic, contract.PeriodicJobs(cfg.Tender.SweepInterval)...)
 	runner, err := jobs.StartWith(ctx, pool, bundle, periodic, *workers, log, func(c *river.Client[pgx.Tx]) {
 		payouts.UseRiver(c)
 		tenders.UseRiver(c, log)
+		svc.Contracts.UseRiver(c, log)
 	})
 	if err != nil {
 		return err

@@ -109,7 +109,7 @@ func azTenderBuild(t testing.TB, f *azFixture, s *azTenderShared) {
 		bid(f.tokens["demo-org"], *id)
 	}
 	bid(f.tokens["demo-org2"], s.proposed)
-	svc, err := tender.NewConfigured(e.DB, e.Clock, e.Cfg.Tender)
+	svc, err := tender.NewConfigured(e.DB, e.Clock, e.Cfg.Tender, e.Cfg.Contract.SignDays)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,7 +74,7 @@ func newTenderWorld(t *testing.T) *tenderWorld {
 // tenderWorldOn builds the world on e.
 func tenderWorldOn(t testing.TB, e *servertest.Env) *tenderWorld {
 	t.Helper()
-	svc, err := tender.NewConfigured(e.DB, e.Clock, e.Cfg.Tender)
+	svc, err := tender.NewConfigured(e.DB, e.Clock, e.Cfg.Tender, e.Cfg.Contract.SignDays)
 	if err != nil {
 		t.Fatalf("tender.NewConfigured() error = %v", err)
 	}

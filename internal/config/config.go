@@ -27,7 +27,19 @@ type Config struct {
 	Uploads  Uploads  `yaml:"uploads"`
 	Stripe   Stripe   `yaml:"stripe"`
 	Tender   Tender   `yaml:"tender"`
+	Contract Contract `yaml:"contract"`
 	Log      Log      `yaml:"log"`
+}
+
+// Contract configures the contract lifecycle.
+type Contract struct {
+	// SignDays is the signing period from the final award, in days: past it
+	// the officer may drop the draft and award the next-ranked bid (art. 46
+	// of the Government Procurement Law: 30).
+	SignDays int `yaml:"sign_days"`
+	// AmendmentCapPercent caps the cumulative rise of a contract's amount by
+	// amendments, in percent of the signed amount (art. 49: 10).
+	AmendmentCapPercent int `yaml:"amendment_cap_percent"`
 }
 
 // Tender configures tendering.
@@ -202,9 +214,10 @@ func Default() Config {
 				SlowAfter: 5, SlowBase: time.Second, SlowMax: 10 * time.Second},
 			Argon2: Argon2{MemoryKiB: 19456, Iterations: 2, Parallelism: 1},
 		},
-		Uploads: Uploads{Dir: ".data/uploads", MaxBytes: 5 << 20},
-		Tender:  Tender{AmendmentMinDays: 3, ChallengeDays: 5, SweepInterval: time.Minute},
-		Log:     Log{Level: "info"},
+		Uploads:  Uploads{Dir: ".data/uploads", MaxBytes: 5 << 20},
+		Tender:   Tender{AmendmentMinDays: 3, ChallengeDays: 5, SweepInterval: time.Minute},
+		Contract: Contract{SignDays: 30, AmendmentCapPercent: 10},
+		Log:      Log{Level: "info"},
 	}
 }
 
@@ -363,6 +376,12 @@ func (c Config) validate() error {
 	}
 	if c.Tender.AmendmentMinDays < 0 || c.Tender.AmendmentMinDays > 60 {
 		problems = append(problems, "tender.amendment_min_days must be between 0 and 60")
+	}
+	if c.Contract.SignDays < 1 || c.Contract.SignDays > 90 {
+		problems = append(problems, "contract.sign_days must be between 1 and 90")
+	}
+	if c.Contract.AmendmentCapPercent < 1 || c.Contract.AmendmentCapPercent > 100 {
+		problems = append(problems, "contract.amendment_cap_percent must be between 1 and 100")
 	}
 	if c.Tender.ChallengeDays < 1 || c.Tender.ChallengeDays > 60 {
 		problems = append(problems, "tender.challenge_days must be between 1 and 60")

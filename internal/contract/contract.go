@@ -7,6 +7,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/jiedao-market/jiedao/internal/access"
+	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/audit"
 	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/money"
@@ -28,8 +29,59 @@ type Contract struct {
 	ServiceStart   civil.Date `json:"service_start"`
 	ServiceEnd     civil.Date `json:"service_end"`
 	Status         string     `json:"status"`
-	CreatedAt      time.Time  `json:"created_at"`
-	UpdatedAt      time.Time  `json:"updated_at"`
+	Version        int        `json:"version"`
+	// SignBy is the end of the signing period (art. 46: 30 days from the
+	// final award by default).
+	SignBy          time.Time  `json:"sign_by"`
+	PaymentPolicy   Policy     `json:"payment_policy" gorm:"serializer:json"`
+	OfficerSignedBy *int64     `json:"-"`
+	OfficerSignedAt *time.Time `json:"officer_signed_at"`
+	OrgSignedBy     *int64     `json:"-"`
+	OrgSignedAt     *time.Time `json:"org_signed_at"`
+	SignedAt        *time.Time `json:"signed_at"`
+	// SignedAmountFen is the amount when both signed: the base of the
+	// amendments' cumulative cap.
+	SignedAmountFen *money.Fen `json:"signed_amount_fen"`
+	ActivatedAt     *time.Time `json:"activated_at"`
+	EndedAt         *time.Time `json:"ended_at"`
+	EndedBy         *int64     `json:"-"`
+	EndReason       *string    `json:"end_reason"`
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
+}
+
+// The states of a contract. A draft never signed is lapsed when the officer
+// drops it (the signing period passed, or the winner is no longer eligible).
+const (
+	StatusDraft      = "draft"
+	StatusSigned     = "signed"
+	StatusActive     = "active"
+	StatusCompleted  = "completed"
+	StatusTerminated = "terminated"
+	StatusLapsed     = "lapsed"
+)
+
+// States lists the states of a contract, in lifecycle order.
+var States = []string{StatusDraft, StatusSigned, StatusActive, StatusCompleted, StatusTerminated, StatusLapsed}
+
+// Policy is a contract's payment policy: a milestone pays in full from a
+// score of FullAt; from FloorAt to FullAt the factor falls linearly from 100 %
+// to FloorPercent; below FloorAt nothing is paid until a re-evaluation. It is
+// stored on the contract, so that a later change of the default never
+// rewrites an old contract.
+type Policy struct {
+	FullAt       float64 `json:"full_at"`
+	FloorAt      float64 `json:"floor_at"`
+	FloorPercent float64 `json:"floor_percent"`
+}
+
+// DefaultPolicy is DOMAIN.md's: 100 % from 80, falling to 80 % at 60, nothing below.
+var DefaultPolicy = Policy{FullAt: 80, FloorAt: 60, FloorPercent: 80}
+
+func (p Policy) check(f *apperr.Fields) {
+	f.Check(p.FloorAt > 0 && p.FloorAt < p.FullAt && p.FullAt <= 100, "payment_policy",
+		"needs 0 < floor_at < full_at ≤ 100")
+	f.Check(p.FloorPercent >= 0 && p.FloorPercent <= 100, "payment_policy.floor_percent", "must be between 0 and 100")
 }
 
 // TableName is the table of Contract.
@@ -50,6 +102,10 @@ type Metric struct {
 	Commitment *float64 `json:"commitment"`
 }
 
+// CountsDuration reports whether a service record of this metric counts by
+// its duration (a metric in hours) rather than once.
+func (m Metric) CountsDuration() bool { return m.Unit == "小时" }
+
 // TableName is the table of Metric.
 func (Metric) TableName() string { return "contract_metrics" }
 
@@ -61,14 +117,20 @@ type Milestone struct {
 	Percent    int       `json:"percent"`
 	AmountFen  money.Fen `json:"amount_fen"`
 	After      string    `json:"after"` // signing, midterm or final
+	// Status is pending until the milestone is approved (payable), then paid.
+	Status string `json:"status"`
 }
+
+// The triggers of a milestone.
+var Triggers = []string{"signing", "midterm", "final"}
 
 // TableName is the table of Milestone.
 func (Milestone) TableName() string { return "contract_milestones" }
 
 type community struct {
-	ContractID  int64 `gorm:"primaryKey;autoIncrement:false"`
-	CommunityID int64 `gorm:"primaryKey;autoIncrement:false"`
+	ContractID         int64 `gorm:"primaryKey;autoIncrement:false"`
+	CommunityID        int64 `gorm:"primaryKey;autoIncrement:false"`
+	EligiblePopulation *int
 }
 
 func (community) TableName() string { return "contract_communities" }
@@ -87,6 +149,8 @@ type Draft struct {
 	ServiceEnd     civil.Date
 	CommunityIDs   []int64
 	Metrics        []Metric
+	// SignBy ends the signing period.
+	SignBy time.Time
 }
 
 // milestoneSteps names the default milestones (DefaultMilestones).
@@ -102,7 +166,8 @@ var milestoneSteps = []struct{ name, after string }{
 func CreateDraft(tx *gorm.DB, by access.Actor, d Draft, now time.Time) (Contract, error) {
 	c := Contract{SubdistrictID: d.SubdistrictID, TenderID: d.TenderID, BidID: d.BidID, OrganizationID: d.OrganizationID,
 		FundAccountID: d.FundAccountID, Title: d.Title, CategoryCode: d.CategoryCode, AmountFen: d.Amount,
-		ServiceStart: d.ServiceStart, ServiceEnd: d.ServiceEnd, Status: "draft", CreatedAt: now, UpdatedAt: now}
+		ServiceStart: d.ServiceStart, ServiceEnd: d.ServiceEnd, Status: StatusDraft, Version: 1, SignBy: d.SignBy,
+		PaymentPolicy: DefaultPolicy, CreatedAt: now, UpdatedAt: now}
 	if err := tx.Create(&c).Error; err != nil {
 		return Contract{}, fmt.Errorf("insert contract for bid %d: %w", d.BidID, err)
 	}
@@ -123,13 +188,16 @@ func CreateDraft(tx *gorm.DB, by access.Actor, d Draft, now time.Time) (Contract
 		return Contract{}, err
 	}
 	for i, p := range percents {
-		m := Milestone{ContractID: c.ID, Seq: i + 1, Name: milestoneSteps[i].name, Percent: p, AmountFen: amounts[i], After: milestoneSteps[i].after}
+		m := Milestone{ContractID: c.ID, Seq: i + 1, Name: milestoneSteps[i].name, Percent: p, AmountFen: amounts[i], After: milestoneSteps[i].after, Status: "pending"}
 		if err := tx.Create(&m).Error; err != nil {
 			return Contract{}, fmt.Errorf("insert milestone: %w", err)
 		}
 	}
-	return c, audit.Record(tx, by, "contract.draft", "contract", c.ID, map[string]any{
-		"tender_id": d.TenderID, "bid_id": d.BidID, "organization_id": d.OrganizationID, "amount_fen": d.Amount})
+	if err := audit.Record(tx, by, "contract.draft", "contract", c.ID, map[string]any{
+		"tender_id": d.TenderID, "bid_id": d.BidID, "organization_id": d.OrganizationID, "amount_fen": d.Amount, "sign_by": d.SignBy}); err != nil {
+		return Contract{}, err
+	}
+	return c, notifyBoth(tx, c, KindSignRequested, now)
 }
 
 // ForTender returns the contracts a tender's award made, by id.

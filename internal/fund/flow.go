@@ -61,22 +61,20 @@ func Release(tx *gorm.DB, by access.Actor, fundID int64, amount money.Fen, ref R
 	return move(tx, by, fundID, "release", ref, Reserved, Available, amount)
 }
 
-// Encumber commits a signed contract's amount: the reservation leaves reserved,
-// the contract amount becomes encumbered, and the unused part of the
-// reservation returns to available.
-func Encumber(tx *gorm.DB, by access.Actor, fundID int64, reserved, contract money.Fen, ref Ref) (Posting, error) {
-	if err := positive(contract); err != nil {
-		return Posting{}, err
-	}
-	if contract > reserved {
-		return Posting{}, apperr.InvalidField("amount", "the contract amount exceeds the reservation")
-	}
-	lines := []Line{{Account: Reserved, Amount: -reserved}, {Account: Encumbered, Amount: contract}}
-	if rest := reserved - contract; rest > 0 {
-		lines = append(lines, Line{Account: Available, Amount: rest})
-	}
-	return Post(tx, by, Entry{FundAccountID: fundID, Kind: "encumber", IdempotencyKey: ref.key("encumber", fundID),
-		ReferenceType: ref.Type, ReferenceID: ref.ID, Lines: lines})
+// Encumber commits a signed contract's amount out of its tender's
+// reservation: exactly amount moves from reserved to encumbered. The rest of
+// the reservation stays reserved for the tender's other winners until the
+// tender releases it (Release), once its last winning contract is signed or
+// dropped.
+func Encumber(tx *gorm.DB, by access.Actor, fundID int64, amount money.Fen, ref Ref) (Posting, error) {
+	return move(tx, by, fundID, "encumber", ref, Reserved, Encumbered, amount)
+}
+
+// EncumberMore commits a rise of a signed contract's amount (an amendment)
+// out of available money: available → encumbered. It returns ErrInsufficient
+// when less is available.
+func EncumberMore(tx *gorm.DB, by access.Actor, fundID int64, amount money.Fen, ref Ref) (Posting, error) {
+	return move(tx, by, fundID, "encumber", ref, Available, Encumbered, amount)
 }
 
 // MakePayable moves an approved milestone payment from encumbered to payable.
@@ -102,4 +100,23 @@ func Credit(tx *gorm.DB, by access.Actor, fundID int64, kind string, amount mone
 	}
 	return Post(tx, by, Entry{FundAccountID: fundID, Kind: kind, IdempotencyKey: key, ReferenceType: ref.Type, ReferenceID: ref.ID,
 		DocumentRef: documentRef, Memo: memo, Lines: []Line{{Account: Source, Amount: -amount}, {Account: Available, Amount: amount}}})
+}
+
+// Held returns what the postings of one record hold in an account of a fund:
+// the sum of their lines on it, for the postings whose reference is of type
+// refType and whose reference id is id or begins with id + "/" (a contract's
+// signing, "12", and its amendments, "12/v2"). A signed contract's held
+// encumbrance is Held(tx, fund, Encumbered, "contract", id) plus its
+// milestones' (refType "milestone", which move it on to payable).
+func Held(tx *gorm.DB, fundID int64, account, refType, id string) (money.Fen, error) {
+	var sum money.Fen
+	err := tx.Raw(`SELECT COALESCE(SUM(l.amount), 0) FROM ledger_lines l
+		JOIN ledger_postings p ON p.id = l.posting_id
+		JOIN ledger_accounts a ON a.id = l.account_id
+		WHERE p.fund_account_id = ? AND a.kind = ? AND p.reference_type = ? AND (p.reference_id = ? OR p.reference_id LIKE ? || '/%')`,
+		fundID, account, refType, id, id).Scan(&sum).Error
+	if err != nil {
+		return 0, fmt.Errorf("held in %s of fund %d by %s %s: %w", account, fundID, refType, id, err)
+	}
+	return sum, nil
 }

@@ -15,8 +15,9 @@ import (
 )
 
 // TestFlowsMoveExactFen follows WORKED_EXAMPLES §4 through the ledger: a
-// tender reserves 500,000.00, the contract is signed at 450,000.00 (50,000.00
-// returns), milestones of 30 / 40 / 30 % are paid, the second at factor 0.90,
+// tender reserves 500,000.00, the contract is signed at 450,000.00 (exactly
+// that is encumbered; the tender returns the 50,000.00 left once its last
+// contract is signed), an amendment raises it and another cuts it, milestones of 30 / 40 / 30 % are paid, the second at factor 0.90,
 // and at the close the 18,000.00 left encumbered returns. Every movement is
 // retried with its Ref (one posting) and with its Ref and another amount
 // (ErrKeyReused, nothing written).
@@ -49,9 +50,27 @@ func TestFlowsMoveExactFen(t *testing.T) {
 			balances{available: 50_000_000, reserved: 50_000_000}},
 		{"sign the contract at 450,000.00", "encumber", contract,
 			func(tx *gorm.DB, a money.Fen) (fund.Posting, error) {
-				return fund.Encumber(tx, by, f.ID, 50_000_000, a, contract)
+				return fund.Encumber(tx, by, f.ID, a, contract)
 			}, 45_000_000,
-			[]fund.Line{{Account: fund.Reserved, Amount: -50_000_000}, {Account: fund.Encumbered, Amount: 45_000_000}, {Account: fund.Available, Amount: 5_000_000}},
+			[]fund.Line{{Account: fund.Reserved, Amount: -45_000_000}, {Account: fund.Encumbered, Amount: 45_000_000}},
+			balances{available: 50_000_000, reserved: 5_000_000, encumbered: 45_000_000}},
+		{"the tender's last contract signed: the 50,000.00 left of the reservation returns", "release", fund.Ref{Type: "tender", ID: "17/remainder"},
+			func(tx *gorm.DB, a money.Fen) (fund.Posting, error) {
+				return fund.Release(tx, by, f.ID, a, fund.Ref{Type: "tender", ID: "17/remainder"})
+			}, 5_000_000,
+			[]fund.Line{{Account: fund.Reserved, Amount: -5_000_000}, {Account: fund.Available, Amount: 5_000_000}},
+			balances{available: 55_000_000, encumbered: 45_000_000}},
+		{"an amendment raises the contract by 20,000.00 out of available money", "encumber", fund.Ref{Type: "contract", ID: "9/v2"},
+			func(tx *gorm.DB, a money.Fen) (fund.Posting, error) {
+				return fund.EncumberMore(tx, by, f.ID, a, fund.Ref{Type: "contract", ID: "9/v2"})
+			}, 2_000_000,
+			[]fund.Line{{Account: fund.Available, Amount: -2_000_000}, {Account: fund.Encumbered, Amount: 2_000_000}},
+			balances{available: 53_000_000, encumbered: 47_000_000}},
+		{"another amendment cuts it by the same 20,000.00", "return_encumbrance", fund.Ref{Type: "contract", ID: "9/v3"},
+			func(tx *gorm.DB, a money.Fen) (fund.Posting, error) {
+				return fund.ReturnEncumbrance(tx, by, f.ID, a, fund.Ref{Type: "contract", ID: "9/v3"})
+			}, 2_000_000,
+			[]fund.Line{{Account: fund.Encumbered, Amount: -2_000_000}, {Account: fund.Available, Amount: 2_000_000}},
 			balances{available: 55_000_000, encumbered: 45_000_000}},
 		{"milestone 1 approved: 135,000.00", "payable", milestone("1"),
 			func(tx *gorm.DB, a money.Fen) (fund.Posting, error) {
@@ -170,7 +189,7 @@ func TestFlowRefusals(t *testing.T) {
 		return fund.Reserve(tx, by, f.ID, "ELDERLY_HOME_CARE", 400_000, ref("setup"))
 	})
 	w.mustMove(t, "Encumber()", func(tx *gorm.DB) (fund.Posting, error) {
-		return fund.Encumber(tx, by, f.ID, 300_000, 300_000, fund.Ref{Type: "contract", ID: "setup"})
+		return fund.Encumber(tx, by, f.ID, 300_000, fund.Ref{Type: "contract", ID: "setup"})
 	})
 	w.mustMove(t, "MakePayable()", func(tx *gorm.DB) (fund.Posting, error) {
 		return fund.MakePayable(tx, w.financeA, f.ID, 100_000, fund.Ref{Type: "milestone", ID: "setup"})
@@ -201,14 +220,14 @@ func TestFlowRefusals(t *testing.T) {
 		{"release more than reserved", func(tx *gorm.DB) (fund.Posting, error) {
 			return fund.Release(tx, by, f.ID, 100_001, ref("f"))
 		}, fund.ErrInsufficient, nil},
-		{"encumber a contract over its reservation", func(tx *gorm.DB) (fund.Posting, error) {
-			return fund.Encumber(tx, by, f.ID, 100_000, 100_001, fund.Ref{Type: "contract", ID: "g"})
-		}, nil, []string{"amount"}},
 		{"encumber a zero contract", func(tx *gorm.DB) (fund.Posting, error) {
-			return fund.Encumber(tx, by, f.ID, 100_000, 0, fund.Ref{Type: "contract", ID: "h"})
+			return fund.Encumber(tx, by, f.ID, 0, fund.Ref{Type: "contract", ID: "h"})
 		}, nil, []string{"amount"}},
 		{"encumber more than is reserved", func(tx *gorm.DB) (fund.Posting, error) {
-			return fund.Encumber(tx, by, f.ID, 100_001, 100_000, fund.Ref{Type: "contract", ID: "i"})
+			return fund.Encumber(tx, by, f.ID, 100_001, fund.Ref{Type: "contract", ID: "i"})
+		}, fund.ErrInsufficient, nil},
+		{"raise a contract by more than is available", func(tx *gorm.DB) (fund.Posting, error) {
+			return fund.EncumberMore(tx, by, f.ID, 600_001, fund.Ref{Type: "contract", ID: "g"})
 		}, fund.ErrInsufficient, nil},
 		{"make more payable than encumbered", func(tx *gorm.DB) (fund.Posting, error) {
 			return fund.MakePayable(tx, w.financeA, f.ID, 200_001, fund.Ref{Type: "milestone", ID: "j"})

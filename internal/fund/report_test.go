@@ -238,7 +238,10 @@ func TestUtilisation(t *testing.T) {
 		return fund.Reserve(tx, by, fa1.ID, "ELDERLY_HOME_CARE", 3_000_000, fund.Ref{Type: "tender", ID: "1"})
 	})
 	w.mustMove(t, "Encumber()", func(tx *gorm.DB) (fund.Posting, error) {
-		return fund.Encumber(tx, by, fa1.ID, 3_000_000, 2_500_000, fund.Ref{Type: "contract", ID: "1"})
+		return fund.Encumber(tx, by, fa1.ID, 2_500_000, fund.Ref{Type: "contract", ID: "1"})
+	})
+	w.mustMove(t, "Release()", func(tx *gorm.DB) (fund.Posting, error) {
+		return fund.Release(tx, by, fa1.ID, 500_000, fund.Ref{Type: "tender", ID: "1/remainder"})
 	})
 	w.mustMove(t, "MakePayable()", func(tx *gorm.DB) (fund.Posting, error) {
 		return fund.MakePayable(tx, w.financeA, fa1.ID, 1_000_000, fund.Ref{Type: "milestone", ID: "1"})

@@ -154,7 +154,7 @@ func newEnv(t *testing.T, stripeURL string, o envOptions) *env {
 		if _, err := fund.Reserve(tx, e.financeA, e.fundID, "ELDERLY_HOME_CARE", contracted, fund.Ref{Type: "tender", ID: "1"}); err != nil {
 			return err
 		}
-		_, err := fund.Encumber(tx, e.financeA, e.fundID, contracted, contracted, fund.Ref{Type: "contract", ID: "1"})
+		_, err := fund.Encumber(tx, e.financeA, e.fundID, contracted, fund.Ref{Type: "contract", ID: "1"})
 		return err
 	})
 	if err != nil {

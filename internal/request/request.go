@@ -18,6 +18,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/auth"
 	"github.com/jiedao-market/jiedao/internal/catalog"
 	"github.com/jiedao-market/jiedao/internal/config"
+	"github.com/jiedao-market/jiedao/internal/contract"
 	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/org"
 	"github.com/jiedao-market/jiedao/internal/payout"
@@ -29,13 +30,14 @@ import (
 // Services are the domain services the API and the pages call; cmd/jiedao
 // builds them and hands them to both.
 type Services struct {
-	Auth    *auth.Service
-	Places  *place.Service
-	Orgs    *org.Service
-	Catalog *catalog.Service
-	Funds   *fund.Service
-	Payouts *payout.Service
-	Tenders *tender.Service
+	Auth      *auth.Service
+	Places    *place.Service
+	Orgs      *org.Service
+	Catalog   *catalog.Service
+	Funds     *fund.Service
+	Payouts   *payout.Service
+	Tenders   *tender.Service
+	Contracts *contract.Service
 }
 
 // The request's locals.
@@ -116,18 +118,21 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 	if err != nil {
 		return Services{}, err
 	}
-	tenders, err := tender.NewConfigured(db, c, cfg.Tender)
+	tenders, err := tender.NewConfigured(db, c, cfg.Tender, cfg.Contract.SignDays)
 	if err != nil {
 		return Services{}, err
 	}
+	contracts := contract.NewService(db, c, contract.Options{AmendmentCapPercent: cfg.Contract.AmendmentCapPercent})
+	contracts.UseReplacer(tenders.ProposeReplacement)
 	return Services{
-		Auth:    authSvc,
-		Places:  place.NewService(db, c),
-		Orgs:    org.NewService(db, c, org.Options{Argon2: cfg.Auth.Argon2, Uploads: cfg.Uploads}),
-		Catalog: catalog.NewService(db, c),
-		Funds:   fund.NewService(db, c),
-		Payouts: payout.NewService(db, c, log, payout.Options{}),
-		Tenders: tenders,
+		Auth:      authSvc,
+		Places:    place.NewService(db, c),
+		Orgs:      org.NewService(db, c, org.Options{Argon2: cfg.Auth.Argon2, Uploads: cfg.Uploads}),
+		Catalog:   catalog.NewService(db, c),
+		Funds:     fund.NewService(db, c),
+		Payouts:   payout.NewService(db, c, log, payout.Options{}),
+		Tenders:   tenders,
+		Contracts: contracts,
 	}, nil
 }
 

@@ -128,7 +128,7 @@ func RequestPayout(t testing.TB, db *gorm.DB, svc *payout.Service, finance acces
 		if _, err := fund.Reserve(tx, finance, fundID, "ELDERLY_HOME_CARE", amount, fund.Ref{Type: "tender", ID: ref}); err != nil {
 			return fmt.Errorf("reserve: %w", err)
 		}
-		if _, err := fund.Encumber(tx, finance, fundID, amount, amount, fund.Ref{Type: "contract", ID: ref}); err != nil {
+		if _, err := fund.Encumber(tx, finance, fundID, amount, fund.Ref{Type: "contract", ID: ref}); err != nil {
 			return fmt.Errorf("encumber: %w", err)
 		}
 		var err error

@@ -143,6 +143,13 @@ var (
 	ErrChallengePeriodOver = apperr.New(apperr.Conflict, "challenge.period_over", "the challenge period has ended")
 	ErrNotBidder           = apperr.New(apperr.Forbidden, "challenge.not_bidder", "only the tender's bidders may challenge its award")
 	ErrChallengeAnswered   = apperr.New(apperr.Conflict, "challenge.answered", "the challenge has been answered already")
+	// ErrReplacementReevaluate refuses to send a tender whose contracts stand
+	// back to evaluation: an upheld challenge to a replacement award cancels
+	// the replacement.
+	ErrReplacementReevaluate = apperr.New(apperr.Conflict, "challenge.replacement_cancel_only",
+		"the challenged award replaces a dropped contract: upholding the challenge can only withdraw the replacement (action cancel)")
+	ErrNoNextBid = apperr.New(apperr.Conflict, "tender.no_next_bid",
+		"no further compliant, scored bid of an eligible organization fits the budget: drop the contract with next = cancel")
 )
 
 // AwardInput names the winning bids; empty means the top-ranked bid (or, for
@@ -348,15 +355,24 @@ func (s *Service) IneligibleBids(ctx context.Context, by access.Actor, id int64,
 // organization is still eligible; if one is not, the award is blocked instead
 // (blockAward) and finalize returns nil, so that the time-driven job that
 // calls it is done rather than retried for ever.
-func finalize(tx *gorm.DB, by access.Actor, t *Tender, now time.Time) error {
+func (s *Service) finalize(tx *gorm.DB, by access.Actor, t *Tender, now time.Time) error {
 	var p AwardProposal
 	if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Where("tender_id = ? AND status = 'proposed'", t.ID).Take(&p).Error; err != nil {
 		return fmt.Errorf("award of tender %d: %w", t.ID, err)
 	}
-	winners := withWinners(p).Winners
+	// A replacement award names the winners whose contracts stand and the
+	// new one: only bids without a contract are checked and contracted.
+	var contracted []int64
+	if err := tx.Table("contracts").Where("tender_id = ?", t.ID).Pluck("bid_id", &contracted).Error; err != nil {
+		return err
+	}
+	winners := slices.DeleteFunc(withWinners(p).Winners, func(r ScoreRow) bool { return slices.Contains(contracted, r.BidID) })
 	ineligible, err := ineligibleBids(tx, *t, winners, now)
 	if err != nil {
 		return err
+	}
+	if len(ineligible) > 0 && len(contracted) > 0 {
+		return s.endReplacement(tx, by, t, p, "替补中标人已不符合投标资格 / the replacement winner is no longer eligible", now)
 	}
 	if len(ineligible) > 0 {
 		return blockAward(tx, by, t, p, winners, ineligible, now)
@@ -374,7 +390,8 @@ func finalize(tx *gorm.DB, by access.Actor, t *Tender, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	for _, bidID := range p.BidIDs {
+	for _, w := range winners {
+		bidID := w.BidID
 		var b Bid
 		if err := tx.Take(&b, bidID).Error; err != nil {
 			return fmt.Errorf("winning bid %d: %w", bidID, err)
@@ -396,7 +413,8 @@ func finalize(tx *gorm.DB, by access.Actor, t *Tender, now time.Time) error {
 		}
 		if _, err := contract.CreateDraft(tx, by, contract.Draft{SubdistrictID: t.SubdistrictID, TenderID: t.ID, BidID: b.ID,
 			OrganizationID: b.OrganizationID, FundAccountID: t.FundAccountID, Title: t.Title, CategoryCode: t.CategoryCode,
-			Amount: *b.PriceFen, ServiceStart: t.ServiceStart, ServiceEnd: t.ServiceEnd, CommunityIDs: d.communities, Metrics: metrics}, now); err != nil {
+			Amount: *b.PriceFen, ServiceStart: t.ServiceStart, ServiceEnd: t.ServiceEnd, CommunityIDs: d.communities, Metrics: metrics,
+			SignBy: now.AddDate(0, 0, s.opts.SignDays)}, now); err != nil {
 			return err
 		}
 	}
@@ -564,7 +582,22 @@ func (s *Service) AnswerChallenge(ctx context.Context, by access.Actor, challeng
 		if err := notifyOrgs(tx, KindChallengeAnswer, t, []int64{c.OrganizationID}, now); err != nil {
 			return err
 		}
+		replacing, err := hasContracts(tx, t.ID)
+		if err != nil {
+			return err
+		}
 		switch {
+		case in.Outcome == "upheld" && replacing && in.Action != "cancel":
+			return ErrReplacementReevaluate
+		case in.Outcome == "upheld" && replacing:
+			var p AwardProposal
+			if err := tx.Where("tender_id = ? AND status = 'proposed'", t.ID).Take(&p).Error; err != nil {
+				return fmt.Errorf("award of tender %d: %w", t.ID, err)
+			}
+			if err := tx.Model(&Challenge{}).Where("tender_id = ? AND status = 'open'", t.ID).Updates(map[string]any{"status": "moot", "answered_at": now}).Error; err != nil {
+				return err
+			}
+			return s.endReplacement(tx, by, &t, p, "质疑成立，替补中标撤销 / challenge upheld, the replacement award is withdrawn: "+truncate(in.Answer, 500), now)
 		case in.Outcome == "upheld" && in.Action == "cancel":
 			return cancelTx(tx, by, t, "质疑成立，招标终止 / challenge upheld, tender cancelled: "+truncate(in.Answer, 500), now)
 		case in.Outcome == "upheld":
@@ -587,7 +620,7 @@ func (s *Service) AnswerChallenge(ctx context.Context, by access.Actor, challeng
 				return err
 			}
 			if open == 0 && t.ChallengeEndsAt != nil && !now.Before(*t.ChallengeEndsAt) {
-				return finalize(tx, by, &t, now)
+				return s.finalize(tx, by, &t, now)
 			}
 			return nil
 		}
@@ -641,4 +674,116 @@ func (s *Service) Challenges(ctx context.Context, by access.Actor, tenderID int6
 		return nil, err
 	}
 	return out, withEvidence(db, out)
+}
+
+// hasContracts reports whether a final award of the tender made contracts: a
+// later award proposal is then a replacement.
+func hasContracts(tx *gorm.DB, tenderID int64) (bool, error) {
+	var n int64
+	err := tx.Table("contracts").Where("tender_id = ?", tenderID).Count(&n).Error
+	return n > 0, err
+}
+
+// ProposeReplacement proposes, inside tx (the one that dropped the draft
+// contract of droppedBidID), the award of the next-ranked bid of the awarded
+// tender: in the frozen score table's order, a bid without a contract whose
+// organization is still eligible and whose price fits the ceiling beside the
+// contracts that stand. The award's winners are those contracts' bids and
+// the new one, public for a new challenge period; at its end the new bid's
+// draft contract is made. It returns ErrNoNextBid when no bid qualifies, and
+// the step to run after the commit (scheduling the period's end).
+func (s *Service) ProposeReplacement(tx *gorm.DB, by access.Actor, tenderID, droppedBidID int64, reason string, now time.Time) (func(context.Context), error) {
+	var t Tender
+	if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Take(&t, tenderID).Error; err != nil {
+		return nil, notFound(err)
+	}
+	if t.Status != StatusAwarded {
+		return nil, ErrNoAward
+	}
+	var prev AwardProposal
+	if err := tx.Where("tender_id = ? AND status = 'final'", t.ID).Take(&prev).Error; err != nil {
+		return nil, fmt.Errorf("final award of tender %d: %w", t.ID, err)
+	}
+	var contracts []struct {
+		BidID     int64
+		Status    string
+		AmountFen money.Fen
+	}
+	if err := tx.Table("contracts").Select("bid_id, status, amount_fen").Where("tender_id = ?", t.ID).Scan(&contracts).Error; err != nil {
+		return nil, err
+	}
+	var standing []int64
+	var sum money.Fen
+	taken := map[int64]bool{}
+	for _, c := range contracts {
+		taken[c.BidID] = true
+		if c.Status != "lapsed" {
+			standing = append(standing, c.BidID)
+			sum += c.AmountFen
+		}
+	}
+	rows := prev.ScoreTable.Rows
+	ineligible, err := ineligibleBids(tx, t, rows, now)
+	if err != nil {
+		return nil, err
+	}
+	var next int64
+	for _, r := range rows {
+		if !taken[r.BidID] && ineligible[r.BidID] == nil && sum+r.PriceFen <= t.CeilingFen {
+			next = r.BidID
+			break
+		}
+	}
+	if next == 0 {
+		return nil, ErrNoNextBid
+	}
+	if err := tx.Model(&AwardProposal{}).Where("id = ? AND status = 'final'", prev.ID).Update("status", "superseded").Error; err != nil {
+		return nil, err
+	}
+	ends := now.AddDate(0, 0, t.ChallengeDays)
+	p := AwardProposal{TenderID: t.ID, Round: t.EvaluationRound, Status: "proposed", BidIDs: append(standing, next),
+		DeviationReason: fmt.Sprintf("替补中标：投标 %d 的合同未签订 / replacing bid %d, whose contract was not signed: %s", droppedBidID, droppedBidID, reason),
+		ScoreTable:      prev.ScoreTable, ProposedBy: by.UserRef(), ProposedAt: now, ChallengeEndsAt: ends}
+	if err := tx.Create(&p).Error; err != nil {
+		return nil, fmt.Errorf("insert replacement award: %w", err)
+	}
+	if err := setStatus(tx, &t, StatusAwardProposed, map[string]any{"challenge_ends_at": ends, "status_reason": ""}, now); err != nil {
+		return nil, err
+	}
+	if err := audit.Record(tx, by, "tender.award_replace", "tender", t.ID, map[string]any{"dropped_bid_id": droppedBidID, "bid_id": next,
+		"award_proposal_id": p.ID, "challenge_ends_at": ends}); err != nil {
+		return nil, err
+	}
+	if err := notifyBidders(tx, t, KindAwardProposed, now); err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) { s.schedule(ctx, t.ID, ends) }, nil
+}
+
+// endReplacement withdraws the replacement award p of the locked tender (its
+// new winner no longer eligible, or a challenge to it upheld): the award
+// before it is final again, the tender awarded, and the reservation follows
+// the contracts that stand. The officers are told why.
+func (s *Service) endReplacement(tx *gorm.DB, by access.Actor, t *Tender, p AwardProposal, reason string, now time.Time) error {
+	if err := oneRow(tx.Model(&AwardProposal{}).Where("id = ? AND status = 'proposed'", p.ID).
+		Updates(map[string]any{"status": "withdrawn", "ended_at": now}), "withdraw award proposal %d", p.ID); err != nil {
+		return err
+	}
+	var prev AwardProposal
+	if err := tx.Where("tender_id = ? AND status = 'superseded'", t.ID).Order("id DESC").Take(&prev).Error; err != nil {
+		return fmt.Errorf("award before the replacement of tender %d: %w", t.ID, err)
+	}
+	if err := tx.Model(&AwardProposal{}).Where("id = ?", prev.ID).Update("status", "final").Error; err != nil {
+		return err
+	}
+	if err := setStatus(tx, t, StatusAwarded, map[string]any{"challenge_ends_at": nil, "status_reason": reason}, now); err != nil {
+		return err
+	}
+	if err := audit.Record(tx, by, "tender.award_replace_withdrawn", "tender", t.ID, map[string]any{"award_proposal_id": p.ID, "reason": reason}); err != nil {
+		return err
+	}
+	if err := contract.SettleReservation(tx, by, t.ID); err != nil {
+		return err
+	}
+	return notifyOfficers(tx, *t, KindAwardBlocked, now)
 }

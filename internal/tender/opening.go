@@ -91,7 +91,7 @@ func (s *Service) Advance(ctx context.Context, id int64) (next *time.Time, err e
 				if open > 0 {
 					return nil // the answer to the last challenge finalizes
 				}
-				err = finalize(tx, sys, &t, now)
+				err = s.finalize(tx, sys, &t, now)
 			}
 			if err != nil {
 				return err

@@ -208,6 +208,9 @@ type Options struct {
 	AmendmentMinDays int
 	// ChallengeDays is the default challenge period in days.
 	ChallengeDays int
+	// SignDays is the signing period of a contract from the final award
+	// (art. 46: 30 days).
+	SignDays int
 }
 
 // Service manages tenders.
@@ -247,12 +250,15 @@ func NewService(db *gorm.DB, c clock.Clock, sealer *Sealer, opts Options) *Servi
 	if opts.ChallengeDays == 0 {
 		opts.ChallengeDays = 5
 	}
+	if opts.SignDays == 0 {
+		opts.SignDays = 30
+	}
 	return &Service{db: db, clock: c, sealer: sealer, opts: opts, newID: newBidID}
 }
 
 // NewConfigured returns the tender service cfg describes: bids sealed under
 // cfg.SealKey (JIEDAO_SEAL_KEY), which must be set, and cfg's periods.
-func NewConfigured(db *gorm.DB, c clock.Clock, cfg config.Tender) (*Service, error) {
+func NewConfigured(db *gorm.DB, c clock.Clock, cfg config.Tender, signDays int) (*Service, error) {
 	if err := cfg.RequireSealKey(); err != nil {
 		return nil, err
 	}
@@ -260,7 +266,7 @@ func NewConfigured(db *gorm.DB, c clock.Clock, cfg config.Tender) (*Service, err
 	if err != nil {
 		return nil, err
 	}
-	return NewService(db, c, sealer, Options{AmendmentMinDays: cfg.AmendmentMinDays, ChallengeDays: cfg.ChallengeDays}), nil
+	return NewService(db, c, sealer, Options{AmendmentMinDays: cfg.AmendmentMinDays, ChallengeDays: cfg.ChallengeDays, SignDays: signDays}), nil
 }
 
 // officerTender locks a tender for a procurement officer of its subdistrict;
@@ -480,6 +486,14 @@ func Cancellable(status string) bool {
 // cancelTx cancels the locked tender t inside tx.
 func cancelTx(tx *gorm.DB, by access.Actor, t Tender, reason string, now time.Time) error {
 	if !Cancellable(t.Status) {
+		return ErrNotCancellable
+	}
+	// A replacement award in its challenge period: the contracts that stand
+	// hold the reservation; drop the replacement instead.
+	if replacing, err := hasContracts(tx, t.ID); err != nil || replacing {
+		if err != nil {
+			return err
+		}
 		return ErrNotCancellable
 	}
 	if t.Status != StatusDraft {

@@ -2,6 +2,7 @@ package tender_test
 
 import (
 	"context"
+	"database/sql"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -311,9 +312,10 @@ func (w *world) pastContract(by access.Actor, finalScore string) {
 		w.t.Fatalf("insert past bid: %v", err)
 	}
 	if err := w.db.Exec(`INSERT INTO contracts (subdistrict_id, tender_id, bid_id, organization_id, fund_account_id, title, category_code,
-			amount_fen, service_start, service_end, status, final_score, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, '往年居家养老服务', 'ELDERLY_HOME_CARE', 40000000, ?, ?, 'completed', ?::numeric, ?, ?)`,
-		v.SubdistrictID, v.ID, bidID, by.Scope.OrganizationID, w.fundID, v.ServiceStart, v.ServiceEnd, finalScore, now, now).Error; err != nil {
+			amount_fen, service_start, service_end, status, final_score, created_at, updated_at, sign_by,
+			officer_signed_at, org_signed_at, signed_at, signed_amount_fen, ended_at)
+		VALUES (?, ?, ?, ?, ?, '往年居家养老服务', 'ELDERLY_HOME_CARE', 40000000, ?, ?, 'completed', ?::numeric, @now, @now, @now, @now, @now, @now, 40000000, @now)`,
+		v.SubdistrictID, v.ID, bidID, by.Scope.OrganizationID, w.fundID, v.ServiceStart, v.ServiceEnd, finalScore, sql.Named("now", now)).Error; err != nil {
 		w.t.Fatalf("insert past contract: %v", err)
 	}
 }

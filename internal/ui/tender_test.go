@@ -94,7 +94,7 @@ func committeeIDs(t *testing.T, e *servertest.Env) []int64 {
 // sealing with the server's key: what the job runner would use.
 func tenderService(t *testing.T, e *servertest.Env) *tender.Service {
 	t.Helper()
-	svc, err := tender.NewConfigured(e.DB, e.Clock, e.Cfg.Tender)
+	svc, err := tender.NewConfigured(e.DB, e.Clock, e.Cfg.Tender, e.Cfg.Contract.SignDays)
 	if err != nil {
 		t.Fatalf("NewTenderService() error = %v", err)
 	}
