@@ -2,8 +2,8 @@ package tender_test
 
 import (
 	"context"
-	"database/sql"
 	"crypto/rand"
+	"database/sql"
 	"errors"
 	"fmt"
 	"testing"
