@@ -72,6 +72,11 @@ func (s *Service) Terminate(ctx context.Context, by access.Actor, id int64, in T
 		if !ok {
 			return apperr.ErrForbidden
 		}
+		if c.Status != StatusDraft {
+			if err := inForce(c); err != nil {
+				return err
+			}
+		}
 		var f apperr.Fields
 		checkReason(&f, "reason", in.Reason)
 		if side == "organization" {
