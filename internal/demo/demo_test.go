@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/jiedao-market/jiedao/internal/audit"
+	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/config"
 	"github.com/jiedao-market/jiedao/internal/demo"
 	"github.com/jiedao-market/jiedao/internal/fund"
@@ -164,14 +165,25 @@ func checkTenders(t *testing.T, db *gorm.DB, now time.Time) {
 	if err := db.Where("subdistrict_id = ?", ids["demo-officer"]).Order("id").Find(&rows).Error; err != nil {
 		t.Fatal(err)
 	}
+	// Two tenders are awarded: one whose contract awaits signing, and one
+	// whose contract was signed and whose service began (the active one).
 	byState := map[string]tender.Tender{}
 	var states []string
+	var active tender.Tender
 	for _, r := range rows {
 		states = append(states, r.Status)
+		var signed int64
+		if err := db.Table("contracts").Where("tender_id = ? AND signed_at IS NOT NULL", r.ID).Count(&signed).Error; err != nil {
+			t.Fatal(err)
+		}
+		if signed > 0 {
+			active = r
+			continue
+		}
 		byState[r.Status] = r
 	}
 	slices.Sort(states)
-	want := []string{"award_proposed", "awarded", "cancelled", "closed", "draft", "evaluated", "failed", "opened", "published"}
+	want := []string{"award_proposed", "awarded", "awarded", "cancelled", "closed", "draft", "evaluated", "failed", "opened", "published"}
 	if diff := cmp.Diff(want, states); diff != "" {
 		t.Fatalf("states of 爱山街道's tenders (-want +got):\n%s", diff)
 	}
@@ -268,6 +280,22 @@ func checkTenders(t *testing.T, db *gorm.DB, now time.Time) {
 		t.Errorf("awarded: contracts %+v, awarded at %v; want one draft contract, awarded before now", contracts, a.AwardedAt)
 	}
 
+	var signed []struct {
+		OrganizationID int64
+		Status         string
+		AmountFen      money.Fen
+		ServiceStart   civil.Date
+	}
+	if err := db.Table("contracts").Where("tender_id = ?", active.ID).Scan(&signed).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(signed) != 1 || signed[0].Status != "active" || signed[0].OrganizationID != ids["demo-org"] || !signed[0].ServiceStart.Before(civil.ChinaDate(now)) {
+		t.Errorf("active: contracts %+v, want demo-org's contract active since a date before today", signed)
+	}
+	if n := count(`SELECT 1 FROM contract_communities WHERE contract_id IN (SELECT id FROM contracts WHERE tender_id = ?) AND eligible_population IS NULL`, active.ID); n != 0 {
+		t.Errorf("active: %d communities without an eligible population", n)
+	}
+
 	if r := byState["cancelled"]; r.StatusReason == "" {
 		t.Error("cancelled: no reason")
 	}
@@ -276,11 +304,12 @@ func checkTenders(t *testing.T, db *gorm.DB, now time.Time) {
 		t.Errorf("failed: reason %q, want fewer compliant bids than the minimum %d", f.StatusReason, f.MinBids)
 	}
 
-	// The fund: every tender from published to awarded holds its ceiling;
-	// 1,800,000.00 yuan stays available.
+	// The fund: every tender from published to awarded holds its ceiling,
+	// but the one whose contract is signed: that contract's amount is
+	// encumbered and the rest returned; 1,800,000.00 yuan stays available.
 	var reserved money.Fen
 	for _, r := range rows {
-		if !slices.Contains([]string{"draft", "cancelled", "failed"}, r.Status) {
+		if !slices.Contains([]string{"draft", "cancelled", "failed"}, r.Status) && r.ID != active.ID {
 			reserved += r.CeilingFen
 		}
 		if r.FundAccountID != p.FundAccountID {
@@ -289,6 +318,9 @@ func checkTenders(t *testing.T, db *gorm.DB, now time.Time) {
 	}
 	if available, got := fiscalAvailable(t, db), balance(t, db, p.FundAccountID, fund.Reserved); available != 180_000_000 || got != reserved {
 		t.Errorf("fiscal fund available %d, reserved %d; want 180000000 and %d", available, got, reserved)
+	}
+	if len(signed) == 1 && balance(t, db, p.FundAccountID, fund.Encumbered) != signed[0].AmountFen {
+		t.Errorf("fiscal fund encumbered %d, want the active contract's %d", balance(t, db, p.FundAccountID, fund.Encumbered), signed[0].AmountFen)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/civil"
+	"github.com/jiedao-market/jiedao/internal/contract"
 	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
@@ -65,6 +66,13 @@ type demoTender struct {
 	totals    map[string][3]int
 	proposed  moment
 	challenge *demoChallenge
+	// signed, when set, is when the awarded tender's contract is signed by
+	// the officer (the organization two hours later), and serviceStart the
+	// day its service began (the end a year later): the demo's active
+	// contract. winner names the winning bid's organization.
+	signed       moment
+	serviceStart int
+	winner       string
 }
 
 type demoQuestion struct {
@@ -90,6 +98,13 @@ const challengeDays = 5
 func demoTenders(year int) []demoTender {
 	y := fmt.Sprintf("%d年度", year)
 	return []demoTender{
+		{state: tender.StatusAwarded, title: fmt.Sprintf("%d年度", year-1) + "爱山街道独居老人关爱探访服务项目", category: "ELDERLY_HOME_CARE",
+			description: "为辖区独居、空巢老人提供每周上门探访、电话问候、安全隐患排查和紧急情况处置联动服务，探访记录按月报街道民政办，服务期一年。",
+			ceiling:     20_000_000, minBids: 2,
+			created: at(-29, 8, 0), published: at(-29, 8, 30), questionsCloseAt: at(-27, 12, 0), closesAt: at(-26, 9, 30), opensAt: at(-26, 10, 0),
+			bids:   []demoBid{{"demo-org", at(-28, 11, 0), 19_600_000}, {"demo-org3", at(-27, 15, 30), 19_900_000}},
+			scored: at(-25, 9, 0), totals: map[string][3]int{"demo-org": {55, 56, 54}, "demo-org3": {47, 49, 46}},
+			proposed: at(-24, 10, 0), signed: at(-18, 10, 0), serviceStart: -15, winner: "demo-org"},
 		{state: tender.StatusAwarded, title: y + "爱山街道困难老人居家照护服务项目", category: "ELDERLY_HOME_CARE",
 			description: "为辖区内低保、低边家庭中的失能半失能老人提供居家照护服务，包括生活照料、助浴助洁、康复护理指导和每月一次健康评估，服务对象约 120 人，每人每月上门不少于 6 次。",
 			ceiling:     30_000_000, minBids: 2,
@@ -147,6 +162,16 @@ func demoTenders(year int) []demoTender {
 	}
 }
 
+// winningPrice is the price of the winner's bid.
+func (d demoTender) winningPrice() money.Fen {
+	for _, b := range d.bids {
+		if b.org == d.winner {
+			return b.price
+		}
+	}
+	return 0
+}
+
 // reservesFund reports whether a tender in state holds its ceiling reserved
 // in its fund (from publication until the contract's signing encumbers it).
 func reservesFund(state string) bool {
@@ -187,7 +212,10 @@ func SeedTenders(ctx context.Context, db *gorm.DB, clk clock.Clock, sealKey []by
 		if !slices.Contains(existing, d.title) {
 			missing = append(missing, d)
 			titles.Write([]byte(d.title + "\n"))
-			if reservesFund(d.state) {
+			switch {
+			case d.winner != "":
+				reserve += d.winningPrice() // the rest of its reservation returns at signing
+			case reservesFund(d.state):
 				reserve += d.ceiling
 			}
 		}
@@ -214,7 +242,7 @@ func SeedTenders(ctx context.Context, db *gorm.DB, clk clock.Clock, sealKey []by
 			return err
 		}
 		s := &tenderSeed{tx: tx, svc: tender.NewService(tx, mc, sealer, tender.Options{AmendmentMinDays: 3, ChallengeDays: challengeDays}),
-			users: users, today: today, fundID: fundID}
+			contracts: contract.NewService(tx, mc, contract.Options{}), users: users, today: today, fundID: fundID}
 		if err := s.loadRefs(ctx); err != nil {
 			return err
 		}
@@ -255,6 +283,7 @@ func SeedTenders(ctx context.Context, db *gorm.DB, clk clock.Clock, sealKey []by
 type tenderSeed struct {
 	tx          *gorm.DB
 	svc         *tender.Service
+	contracts   *contract.Service
 	users       map[string]access.Actor
 	today       civil.Date
 	fundID      int64
@@ -385,7 +414,51 @@ func (s *tenderSeed) steps(d demoTender, id *int64) []step {
 	if d.state == tender.StatusAwarded {
 		out = append(out, advance(when(d.proposed).AddDate(0, 0, challengeDays)))
 	}
+	if d.winner != "" {
+		out = append(out, s.signSteps(d, id, wrap)...)
+	}
 	return out
+}
+
+// signSteps sign the awarded tender's contract (the officer enters the
+// eligible populations and signs, the organization two hours later) and
+// start its service at its start date.
+func (s *tenderSeed) signSteps(d demoTender, id *int64, wrap func(string, func(context.Context) error) func(context.Context) error) []step {
+	officer := s.users["demo-officer"]
+	var contractID int64
+	return []step{
+		{d.signed.on(s.today), wrap("officer signs", func(ctx context.Context) error {
+			if err := s.tx.Table("contracts").Select("id").Where("tender_id = ?", *id).Take(&contractID).Error; err != nil {
+				return err
+			}
+			c, err := s.contracts.Get(ctx, officer, contractID)
+			if err != nil {
+				return err
+			}
+			var pops []contract.PopulationInput
+			for _, cm := range c.Communities {
+				var households int
+				if err := s.tx.Table("communities").Select("households").Where("id = ?", cm.ID).Take(&households).Error; err != nil {
+					return err
+				}
+				// Residents living alone or as elderly couples: about one household in eight.
+				pops = append(pops, contract.PopulationInput{CommunityID: cm.ID, EligiblePopulation: max(households/8, 1)})
+			}
+			if _, err := s.contracts.Update(ctx, officer, contractID, contract.Patch{Populations: &pops}); err != nil {
+				return err
+			}
+			_, err = s.contracts.Sign(ctx, officer, contractID)
+			return err
+		})},
+		{d.signed.on(s.today).Add(2 * time.Hour), wrap("organization signs", func(ctx context.Context) error {
+			_, err := s.contracts.Sign(ctx, s.users[d.winner], contractID)
+			return err
+		})},
+		{s.today.AddDays(d.serviceStart).StartInChina().Add(time.Minute), wrap("service starts", func(ctx context.Context) error {
+			_, err := s.contracts.Activate(ctx, contractID)
+			return err
+		})},
+	}
 }
 
 // input is d as the officer writes it: from 爱山's published item of the
@@ -421,6 +494,10 @@ func (s *tenderSeed) input(d demoTender) (tender.Input, error) {
 	}
 	year := s.today.Year + 1
 	start, end := civil.NewDate(year, time.January, 1), civil.NewDate(year, time.December, 31)
+	if d.winner != "" {
+		start = s.today.AddDays(d.serviceStart)
+		end = start.AddDays(364)
+	}
 	weights := tender.Weights{Price: 30, Technical: 60, Performance: 10}
 	criteria := []tender.Criterion{{Code: "plan", Name: "服务方案", MaxPoints: 30}, {Code: "team", Name: "团队配置与资质", MaxPoints: 20},
 		{Code: "risk", Name: "质量控制与应急预案", MaxPoints: 10}}
