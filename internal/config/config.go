@@ -27,7 +27,25 @@ type Config struct {
 	Uploads  Uploads  `yaml:"uploads"`
 	Stripe   Stripe   `yaml:"stripe"`
 	Tender   Tender   `yaml:"tender"`
+	Rating   Rating   `yaml:"rating"`
 	Log      Log      `yaml:"log"`
+}
+
+// Rating configures the rating codes service records issue.
+type Rating struct {
+	// CodeKey is the secret rating codes are derived from and stored under
+	// (a keyed hash, HMAC-SHA256), 32 bytes; from the environment only:
+	// JIEDAO_RATING_KEY, base64 (standard encoding) of 32 random bytes.
+	// Changing it makes every code already issued unknown and unprintable.
+	CodeKey []byte `yaml:"-"`
+}
+
+// RequireCodeKey returns an error when no rating-code key is configured.
+func (r Rating) RequireCodeKey() error {
+	if len(r.CodeKey) == 0 {
+		return errors.New("JIEDAO_RATING_KEY is not set: service records cannot issue rating codes. Set it to base64 of 32 random bytes (make run writes a development key to .data/jiedao.env)")
+	}
+	return nil
 }
 
 // Tender configures tendering.
@@ -296,6 +314,13 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 			return errors.New("config: JIEDAO_SEAL_KEY must be base64 of 32 bytes")
 		}
 		cfg.Tender.SealKey = key
+	}
+	if v := getenv("JIEDAO_RATING_KEY"); v != "" {
+		key, err := base64.StdEncoding.DecodeString(v)
+		if err != nil || len(key) != 32 {
+			return errors.New("config: JIEDAO_RATING_KEY must be base64 of 32 bytes")
+		}
+		cfg.Rating.CodeKey = key
 	}
 	return nil
 }
