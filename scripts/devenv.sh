@@ -86,6 +86,8 @@ fi
 : "${JIEDAO_CSRF_SECRET:=$(rand64 32)}"
 # Bids are sealed under this key: once any are, it must never change (they would not open).
 : "${JIEDAO_SEAL_KEY:=$(rand64 32)}"
+# Rating codes are derived from and stored under this key: changing it voids every code issued.
+: "${JIEDAO_RATING_KEY:=$(rand64 32)}"
 : "${JIEDAO_DEMO_PASSWORD:=demo-$(randhex 6)}"
 
 umask 077
@@ -97,6 +99,7 @@ umask 077
   echo "JIEDAO_AUTH_KEYS=$JIEDAO_AUTH_KEYS"
   echo "JIEDAO_CSRF_SECRET=$JIEDAO_CSRF_SECRET"
   echo "JIEDAO_SEAL_KEY=$JIEDAO_SEAL_KEY"
+  echo "JIEDAO_RATING_KEY=$JIEDAO_RATING_KEY"
   echo "JIEDAO_DEMO_PASSWORD=$JIEDAO_DEMO_PASSWORD"
 } >"$env_file.tmp"
 mv "$env_file.tmp" "$env_file"

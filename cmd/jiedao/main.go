@@ -134,6 +134,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, args []stri
 	if err := cfg.Tender.RequireSealKey(); err != nil {
 		return err
 	}
+	if err := cfg.Rating.RequireCodeKey(); err != nil {
+		return err
+	}
 	n, err := db.Migrate(ctx, cfg.Database.URL, log)
 	if err != nil {
 		return err

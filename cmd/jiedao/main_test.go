@@ -24,6 +24,7 @@ func testEnv(dbURL string) map[string]string {
 		"JIEDAO_LOG_LEVEL":     "error",
 		"JIEDAO_HTTP_ADDR":     "127.0.0.1:0", // should serve ever start
 		"JIEDAO_SEAL_KEY":      testKey(9),
+		"JIEDAO_RATING_KEY":    testKey(10),
 	}
 }
 
@@ -200,6 +201,7 @@ func TestCommandLine(t *testing.T) {
 		{name: "serve without signing keys", args: []string{"serve"}, env: withEnv(env, "JIEDAO_CSRF_SECRET", testKey(7)), want: 1, text: "JIEDAO_AUTH_KEYS", not: "JIEDAO_CSRF_SECRET"},
 		{name: "serve without any secret", args: []string{"serve"}, env: env, want: 1, text: "JIEDAO_CSRF_SECRET"},
 		{name: "serve without a seal key", args: []string{"serve"}, env: withEnv(withEnv(withEnv(env, "JIEDAO_SEAL_KEY", ""), "JIEDAO_CSRF_SECRET", testKey(7)), "JIEDAO_AUTH_KEYS", "k:"+testKey(8)), want: 1, text: "JIEDAO_SEAL_KEY is not set"},
+		{name: "serve without a rating key", args: []string{"serve"}, env: withEnv(withEnv(withEnv(env, "JIEDAO_RATING_KEY", ""), "JIEDAO_CSRF_SECRET", testKey(7)), "JIEDAO_AUTH_KEYS", "k:"+testKey(8)), want: 1, text: "JIEDAO_RATING_KEY is not set"},
 		{name: "seed without a seal key", args: []string{"seed", "--demo"}, env: withEnv(env, "JIEDAO_SEAL_KEY", ""), want: 1, text: "JIEDAO_SEAL_KEY is not set"},
 		{name: "bad seal key", args: []string{"serve"}, env: withEnv(env, "JIEDAO_SEAL_KEY", "c2hvcnQ="), want: 1, text: "JIEDAO_SEAL_KEY must be base64 of 32 bytes", not: "c2hvcnQ="},
 		{name: "migrate without a database", args: []string{"migrate", "status"}, env: withEnv(env, "JIEDAO_DATABASE_URL", ""), want: 1, text: "JIEDAO_DATABASE_URL"},

@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/jiedao-market/jiedao/internal/access"
+	"github.com/jiedao-market/jiedao/internal/delivery"
 	"github.com/jiedao-market/jiedao/internal/request"
 )
 
@@ -129,6 +130,12 @@ func (h *Handler) Routes(app fiber.Router) {
 	api.Get("/public/tenders", h.handlePublicTenderList)
 	api.Get("/public/tenders/:id", h.handlePublicTenderGet)
 	api.Get("/notifications", request.SignedIn, h.handleNotifications)
+
+	// Delivery: service records and their import.
+	api.Get("/contracts/:id/service-records", allow(delivery.Readers...), h.handleRecordList)
+	api.Post("/contracts/:id/service-records", allow(access.OrgStaff...), h.handleRecordCreate)
+	api.Post("/contracts/:id/service-records/import", allow(access.OrgStaff...), h.handleRecordImport)
+	api.Patch("/service-records/:id", allow(access.OrgStaff...), h.handleRecordCorrect)
 
 	api.Use(func(c *fiber.Ctx) error { return request.ErrRouteNotFound })
 }

@@ -24,6 +24,9 @@ const (
 	UnsupportedMediaType
 	// Timeout is a request the client did not finish sending in time.
 	Timeout
+	// Unprocessable is a well-formed request whose content fails the rules
+	// as a whole, such as an import file with bad rows (each named by line).
+	Unprocessable
 )
 
 // Status returns the HTTP status code for the kind.
@@ -47,13 +50,17 @@ func (k Kind) Status() int {
 		return 408
 	case TooManyRequests:
 		return 429
+	case Unprocessable:
+		return 422
 	default:
 		return 500
 	}
 }
 
-// FieldError names one bad input field and what is wrong with it.
+// FieldError names one bad input field and what is wrong with it; for a
+// file's content, Line names the line (from 1) and Field the column.
 type FieldError struct {
+	Line    int    `json:"line,omitempty"`
 	Field   string `json:"field"`
 	Message string `json:"message"`
 }

@@ -28,6 +28,7 @@ type Config struct {
 	Stripe   Stripe   `yaml:"stripe"`
 	Tender   Tender   `yaml:"tender"`
 	Contract Contract `yaml:"contract"`
+	Rating   Rating   `yaml:"rating"`
 	Log      Log      `yaml:"log"`
 }
 
@@ -40,6 +41,23 @@ type Contract struct {
 	// AmendmentCapPercent caps the cumulative rise of a contract's amount by
 	// amendments, in percent of the signed amount (art. 49: 10).
 	AmendmentCapPercent int `yaml:"amendment_cap_percent"`
+}
+
+// Rating configures the rating codes service records issue.
+type Rating struct {
+	// CodeKey is the secret rating codes are derived from and stored under
+	// (a keyed hash, HMAC-SHA256), 32 bytes; from the environment only:
+	// JIEDAO_RATING_KEY, base64 (standard encoding) of 32 random bytes.
+	// Changing it makes every code already issued unknown and unprintable.
+	CodeKey []byte `yaml:"-"`
+}
+
+// RequireCodeKey returns an error when no rating-code key is configured.
+func (r Rating) RequireCodeKey() error {
+	if len(r.CodeKey) == 0 {
+		return errors.New("JIEDAO_RATING_KEY is not set: service records cannot issue rating codes. Set it to base64 of 32 random bytes (make run writes a development key to .data/jiedao.env)")
+	}
+	return nil
 }
 
 // Tender configures tendering.
@@ -309,6 +327,13 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 			return errors.New("config: JIEDAO_SEAL_KEY must be base64 of 32 bytes")
 		}
 		cfg.Tender.SealKey = key
+	}
+	if v := getenv("JIEDAO_RATING_KEY"); v != "" {
+		key, err := base64.StdEncoding.DecodeString(v)
+		if err != nil || len(key) != 32 {
+			return errors.New("config: JIEDAO_RATING_KEY must be base64 of 32 bytes")
+		}
+		cfg.Rating.CodeKey = key
 	}
 	return nil
 }

@@ -230,3 +230,31 @@ func TestSecureCookiesFollowPublicURL(t *testing.T) {
 		}
 	}
 }
+
+func TestRatingKey(t *testing.T) {
+	key := bytes32(7)
+	cfg, err := config.Load(env(map[string]string{
+		"JIEDAO_CONFIG":     "../../configs/jiedao.yaml",
+		"JIEDAO_RATING_KEY": base64.StdEncoding.EncodeToString(key),
+	}))
+	if err != nil {
+		t.Fatalf("Load() error = %v", err)
+	}
+	if !bytes.Equal(cfg.Rating.CodeKey, key) {
+		t.Errorf("Rating.CodeKey = %x, want %x", cfg.Rating.CodeKey, key)
+	}
+	if err := cfg.Rating.RequireCodeKey(); err != nil {
+		t.Errorf("RequireCodeKey() error = %v, want nil", err)
+	}
+	for _, bad := range []string{"not base64!", base64.StdEncoding.EncodeToString(key[:31])} {
+		_, err := config.Load(env(map[string]string{"JIEDAO_CONFIG": "../../configs/jiedao.yaml", "JIEDAO_RATING_KEY": bad}))
+		const want = "config: JIEDAO_RATING_KEY must be base64 of 32 bytes"
+		if err == nil || err.Error() != want {
+			t.Errorf("Load() with JIEDAO_RATING_KEY %q: error = %v, want %q", bad, err, want)
+		}
+	}
+	err = config.Default().Rating.RequireCodeKey()
+	if err == nil || !strings.Contains(err.Error(), "JIEDAO_RATING_KEY") || !strings.Contains(err.Error(), ".data/jiedao.env") {
+		t.Errorf("RequireCodeKey() without a key: error = %v, want one naming JIEDAO_RATING_KEY and .data/jiedao.env", err)
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/catalog"
 	"github.com/jiedao-market/jiedao/internal/config"
 	"github.com/jiedao-market/jiedao/internal/contract"
+	"github.com/jiedao-market/jiedao/internal/delivery"
 	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/org"
 	"github.com/jiedao-market/jiedao/internal/payout"
@@ -38,6 +39,7 @@ type Services struct {
 	Payouts   *payout.Service
 	Tenders   *tender.Service
 	Contracts *contract.Service
+	Records   *delivery.Service
 }
 
 // The request's locals.
@@ -112,13 +114,18 @@ func QueryInt(c *fiber.Ctx, name string) (int64, error) {
 
 // NewServices builds the domain services on db with cfg's settings: payouts
 // without Stripe or jobs (UseStripe and UseRiver add them), tenders sealing
-// bids under cfg.Tender.SealKey, which must be set.
+// bids under cfg.Tender.SealKey and service records issuing rating codes
+// under cfg.Rating.CodeKey, which must both be set.
 func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger) (Services, error) {
 	authSvc, err := auth.NewService(db, c, cfg.Auth, log)
 	if err != nil {
 		return Services{}, err
 	}
 	tenders, err := tender.NewConfigured(db, c, cfg.Tender, cfg.Contract.SignDays)
+	if err != nil {
+		return Services{}, err
+	}
+	records, err := delivery.NewConfigured(db, c, cfg.Rating)
 	if err != nil {
 		return Services{}, err
 	}
@@ -133,6 +140,7 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 		Payouts:   payout.NewService(db, c, log, payout.Options{}),
 		Tenders:   tenders,
 		Contracts: contracts,
+		Records:   records,
 	}, nil
 }
 

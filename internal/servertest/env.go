@@ -97,6 +97,10 @@ func Config(t testing.TB) config.Config {
 	if _, err := rand.Read(cfg.Tender.SealKey); err != nil {
 		t.Fatal(err)
 	}
+	cfg.Rating.CodeKey = make([]byte, 32)
+	if _, err := rand.Read(cfg.Rating.CodeKey); err != nil {
+		t.Fatal(err)
+	}
 	cfg.Uploads.Dir = filepath.Join(t.TempDir(), "uploads")
 	// Tests sign up and donate many times from one address; TestAnonymousWriteLimit sets a real limit.
 	cfg.HTTP.AnonymousWritesPerMinute = 100000
