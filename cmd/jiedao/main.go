@@ -274,6 +274,9 @@ func seed(ctx context.Context, cfg config.Config, args []string, getenv func(str
 	if err := cfg.Tender.RequireSealKey(); err != nil {
 		return err
 	}
+	if err := cfg.Rating.RequireCodeKey(); err != nil {
+		return err
+	}
 	if err := needDatabase(cfg); err != nil {
 		return err
 	}
@@ -290,7 +293,7 @@ func seed(ctx context.Context, cfg config.Config, args []string, getenv func(str
 		}
 		password, generated = "demo-"+hex.EncodeToString(b), true
 	}
-	res, err := demo.Seed(ctx, gdb, clock.System{}, password, cfg.Auth.Argon2, cfg.Tender.SealKey, demo.WithTenders())
+	res, err := demo.Seed(ctx, gdb, clock.System{}, password, cfg.Auth.Argon2, demo.Keys{Seal: cfg.Tender.SealKey, Rating: cfg.Rating.CodeKey}, demo.WithTenders())
 	if err != nil {
 		return err
 	}

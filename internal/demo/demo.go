@@ -94,10 +94,17 @@ func AccountsOnly() Option { return func(o *options) { o.accountsOnly = true } }
 // not need them go without.
 func WithTenders() Option { return func(o *options) { o.tenders = true } }
 
+// Keys are the secrets the demo tenders need (WithTenders): the bid-sealing
+// key (JIEDAO_SEAL_KEY) and the rating-code key (JIEDAO_RATING_KEY) the
+// active contract's service records issue their codes under.
+type Keys struct {
+	Seal, Rating []byte
+}
+
 // Seed creates whatever demo data is missing. Accounts that already exist keep
-// their password; new ones get password. sealKey seals the demo tenders' bids
-// (WithTenders).
-func Seed(ctx context.Context, db *gorm.DB, clk clock.Clock, password string, params config.Argon2, sealKey []byte, opts ...Option) (Result, error) {
+// their password; new ones get password. keys seal the demo tenders' bids and
+// issue their service records' rating codes (WithTenders).
+func Seed(ctx context.Context, db *gorm.DB, clk clock.Clock, password string, params config.Argon2, keys Keys, opts ...Option) (Result, error) {
 	var o options
 	for _, opt := range opts {
 		opt(&o)
@@ -193,7 +200,7 @@ func Seed(ctx context.Context, db *gorm.DB, clk clock.Clock, password string, pa
 		return res, err
 	}
 	if o.tenders {
-		return res, SeedTenders(ctx, db, clk, sealKey)
+		return res, SeedTenders(ctx, db, clk, keys)
 	}
 	return res, nil
 }

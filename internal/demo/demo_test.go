@@ -81,7 +81,7 @@ func TestSeedTenders(t *testing.T) {
 			if !tc.split {
 				opts = append(opts, demo.WithTenders())
 			}
-			first, err := demo.Seed(ctx, db, clk, password, cheapArgon, key, opts...)
+			first, err := demo.Seed(ctx, db, clk, password, cheapArgon, demo.Keys{Seal: key, Rating: key}, opts...)
 			if err != nil {
 				t.Fatalf("Seed() error = %v", err)
 			}
@@ -96,12 +96,12 @@ func TestSeedTenders(t *testing.T) {
 				if available := fiscalAvailable(t, db); available != 180_000_000 {
 					t.Errorf("fiscal fund available = %d before the tenders, want 180000000", available)
 				}
-				if err := demo.SeedTenders(ctx, db, clk, key); err != nil {
+				if err := demo.SeedTenders(ctx, db, clk, demo.Keys{Seal: key, Rating: key}); err != nil {
 					t.Fatalf("SeedTenders() error = %v", err)
 				}
 			}
 			before := counts(t, db)
-			second, err := demo.Seed(ctx, db, clk, password, cheapArgon, key, demo.WithTenders())
+			second, err := demo.Seed(ctx, db, clk, password, cheapArgon, demo.Keys{Seal: key, Rating: key}, demo.WithTenders())
 			if err != nil {
 				t.Fatalf("second Seed() error = %v", err)
 			}
@@ -295,6 +295,12 @@ func checkTenders(t *testing.T, db *gorm.DB, now time.Time) {
 	if n := count(`SELECT 1 FROM contract_communities WHERE contract_id IN (SELECT id FROM contracts WHERE tender_id = ?) AND eligible_population IS NULL`, active.ID); n != 0 {
 		t.Errorf("active: %d communities without an eligible population", n)
 	}
+	if n := count(`SELECT DISTINCT service_date FROM service_records WHERE contract_id IN (SELECT id FROM contracts WHERE tender_id = ?)`, active.ID); n != 15 {
+		t.Errorf("active: service records on %d days, want every day of the two weeks since the start (15)", n)
+	}
+	if n := count(`SELECT 1 FROM service_records WHERE service_date >= ?`, civil.ChinaDate(now)); n != 0 {
+		t.Errorf("active: %d service records dated today or later, want none", n)
+	}
 
 	if r := byState["cancelled"]; r.StatusReason == "" {
 		t.Error("cancelled: no reason")
@@ -357,7 +363,7 @@ func BenchmarkSeed(b *testing.B) {
 				clk := clock.NewManual(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC))
 				db := seeded(b, clk)
 				b.StartTimer()
-				if _, err := demo.Seed(context.Background(), db, clk, password, cheapArgon, key, bm.opts...); err != nil {
+				if _, err := demo.Seed(context.Background(), db, clk, password, cheapArgon, demo.Keys{Seal: key, Rating: key}, bm.opts...); err != nil {
 					b.Fatalf("Seed() error = %v", err)
 				}
 			}
@@ -371,7 +377,7 @@ func TestSeedAccountsOnly(t *testing.T) {
 	t.Parallel()
 	clk := clock.NewManual(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC))
 	db := seeded(t, clk)
-	res, err := demo.Seed(context.Background(), db, clk, password, cheapArgon, sealKey(t), demo.AccountsOnly())
+	res, err := demo.Seed(context.Background(), db, clk, password, cheapArgon, demo.Keys{Seal: sealKey(t), Rating: sealKey(t)}, demo.AccountsOnly())
 	if err != nil || !res.PasswordWorks || len(res.Logins) == 0 {
 		t.Fatalf("Seed(AccountsOnly) = %+v, %v", res, err)
 	}
@@ -395,11 +401,11 @@ func BenchmarkSeedTenders(b *testing.B) {
 		b.StopTimer()
 		clk := clock.NewManual(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC))
 		db := seeded(b, clk)
-		if _, err := demo.Seed(context.Background(), db, clk, password, cheapArgon, key); err != nil {
+		if _, err := demo.Seed(context.Background(), db, clk, password, cheapArgon, demo.Keys{Seal: key, Rating: key}); err != nil {
 			b.Fatalf("Seed() error = %v", err)
 		}
 		b.StartTimer()
-		if err := demo.SeedTenders(context.Background(), db, clk, key); err != nil {
+		if err := demo.SeedTenders(context.Background(), db, clk, demo.Keys{Seal: key, Rating: key}); err != nil {
 			b.Fatalf("SeedTenders() error = %v", err)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/contract"
+	"github.com/jiedao-market/jiedao/internal/delivery"
 	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
@@ -191,7 +192,7 @@ type step struct {
 // bids, the ledger and notifications are what the real lifecycle leaves. The
 // fiscal fund receives a supplementary appropriation of what the new tenders
 // keep reserved, so its available balance is what it was.
-func SeedTenders(ctx context.Context, db *gorm.DB, clk clock.Clock, sealKey []byte) error {
+func SeedTenders(ctx context.Context, db *gorm.DB, clk clock.Clock, keys Keys) error {
 	users, err := demoActors(ctx, db)
 	if err != nil {
 		return err
@@ -223,7 +224,7 @@ func SeedTenders(ctx context.Context, db *gorm.DB, clk clock.Clock, sealKey []by
 	if len(missing) == 0 {
 		return nil
 	}
-	sealer, err := tender.NewSealer(sealKey)
+	sealer, err := tender.NewSealer(keys.Seal)
 	if err != nil {
 		return fmt.Errorf("seed tenders: %w", err)
 	}
@@ -243,6 +244,9 @@ func SeedTenders(ctx context.Context, db *gorm.DB, clk clock.Clock, sealKey []by
 		}
 		s := &tenderSeed{tx: tx, svc: tender.NewService(tx, mc, sealer, tender.Options{AmendmentMinDays: 3, ChallengeDays: challengeDays}),
 			contracts: contract.NewService(tx, mc, contract.Options{}), users: users, today: today, fundID: fundID}
+		if s.records, err = delivery.NewService(tx, mc, keys.Rating); err != nil {
+			return fmt.Errorf("seed tenders: %w", err)
+		}
 		if err := s.loadRefs(ctx); err != nil {
 			return err
 		}
@@ -284,6 +288,7 @@ type tenderSeed struct {
 	tx          *gorm.DB
 	svc         *tender.Service
 	contracts   *contract.Service
+	records     *delivery.Service
 	users       map[string]access.Actor
 	today       civil.Date
 	fundID      int64
@@ -426,7 +431,7 @@ func (s *tenderSeed) steps(d demoTender, id *int64) []step {
 func (s *tenderSeed) signSteps(d demoTender, id *int64, wrap func(string, func(context.Context) error) func(context.Context) error) []step {
 	officer := s.users["demo-officer"]
 	var contractID int64
-	return []step{
+	out := []step{
 		{d.signed.on(s.today), wrap("officer signs", func(ctx context.Context) error {
 			if err := s.tx.Table("contracts").Select("id").Where("tender_id = ?", *id).Take(&contractID).Error; err != nil {
 				return err
@@ -459,6 +464,45 @@ func (s *tenderSeed) signSteps(d demoTender, id *int64, wrap func(string, func(c
 			return err
 		})},
 	}
+	// Every day since, at six in the evening, the day's visits are recorded.
+	for day := d.serviceStart; day < 0; day++ {
+		out = append(out, step{at(day, 18, 0).on(s.today), wrap("service records", func(ctx context.Context) error {
+			return s.recordDay(ctx, d, contractID, day)
+		})})
+	}
+	return out
+}
+
+// visitStaff are the named staff of the demo's home visits.
+var visitStaff = []string{"护理员 王芳", "护理员 陈丽", "社工 沈建国", "护理员 朱小梅"}
+
+// recordDay records the day's visits of the active contract: four to seven
+// visits, spread over its communities, each to one of forty residents under
+// a pseudonymous reference; one in four by the organization's member.
+func (s *tenderSeed) recordDay(ctx context.Context, d demoTender, contractID int64, day int) error {
+	org := s.users[d.winner]
+	c, err := s.contracts.Get(ctx, org, contractID)
+	if err != nil {
+		return err
+	}
+	member := s.users["demo-member"]
+	date := s.today.AddDays(day).String()
+	n := 4 + (day*7+100)%4
+	for i := range n {
+		k := (day+30)*11 + i*17 // a fixed spread, the same on every seed
+		in := delivery.Input{Date: date, CommunityID: c.Communities[k%len(c.Communities)].ID, ServiceType: "service_visits",
+			DurationMinutes: 45 + (k%6)*15, BeneficiaryRef: fmt.Sprintf("AS-%03d", 1+k%40),
+			Notes: pick(k%3 == 0, "上门探访，排查燃气和用电安全隐患", "上门探访，陪同聊天并协助整理药品")}
+		if k%4 == 0 {
+			in.StaffUserID = &member.UserID
+		} else {
+			in.StaffName = visitStaff[k%len(visitStaff)]
+		}
+		if _, err := s.records.Record(ctx, org, contractID, in); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // input is d as the officer writes it: from 爱山's published item of the

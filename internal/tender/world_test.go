@@ -59,7 +59,7 @@ func newWorld(t testing.TB) *world {
 	if _, err := rand.Read(key); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := demo.Seed(ctx, gdb, clk, "demo-password-for-tests", cheapArgon, key); err != nil {
+	if _, err := demo.Seed(ctx, gdb, clk, "demo-password-for-tests", cheapArgon, demo.Keys{Seal: key, Rating: key}); err != nil {
 		t.Fatalf("demo.Seed() error = %v", err)
 	}
 	sealer, err := tender.NewSealer(key)
