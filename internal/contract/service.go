@@ -479,6 +479,9 @@ func (s *Service) Update(ctx context.Context, by access.Actor, id int64, in Patc
 			return ErrNotDraft
 		}
 		var f apperr.Fields
+		if in.Milestones == nil && in.Populations == nil && in.PaymentPolicy == nil {
+			f.Add("patch", "name at least one of milestones, eligible_populations, payment_policy")
+		}
 		if in.Milestones != nil {
 			checkMilestones(&f, "milestones", *in.Milestones, c.AmountFen)
 		}

@@ -137,6 +137,7 @@ func TestContractSigning(t *testing.T) {
 	bad[1].After = "whenever"
 	wantFields(t, "Update(an unknown trigger)", errOf(svc.Update(ctx, w.officer, c.ID, contract.Patch{Milestones: &bad})), "milestones[1].after")
 	wantErr(t, "Update(organization)", errOf(svc.Update(ctx, winner, c.ID, contract.Patch{Milestones: &bad})), apperr.ErrForbidden)
+	wantFields(t, "Update(nothing)", errOf(svc.Update(ctx, w.officer, c.ID, contract.Patch{})), "patch")
 	good := []contract.MilestoneInput{{Name: "签约", After: "signing", AmountFen: 20_000_000}, {Name: "终期", After: "final", AmountFen: 25_000_000}}
 	u, err := svc.Update(ctx, w.officer, c.ID, contract.Patch{Milestones: &good})
 	if err != nil || len(u.Milestones) != 2 || u.Milestones[1].AmountFen != 25_000_000 || u.Milestones[1].Percent != 56 {
