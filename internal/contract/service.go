@@ -80,11 +80,6 @@ func officer(by access.Actor, c Contract) bool {
 	return by.Role == access.ProcurementOfficer && by.Scope.SubdistrictID == c.SubdistrictID
 }
 
-// party reports whether by is of c's organization.
-func party(by access.Actor, c Contract) bool {
-	return by.Is(access.OrgStaff...) && by.Scope.OrganizationID == c.OrganizationID
-}
-
 // visible limits q to the contracts by may read: an organization its own, a
 // subdistrict's staff those of its Subdistricts, nobody else any.
 func visible(q *gorm.DB, by access.Actor) *gorm.DB {
@@ -306,6 +301,7 @@ type Summary struct {
 	OrganizationID   int64      `json:"organization_id"`
 	OrganizationName string     `json:"organization_name"`
 	SubdistrictID    int64      `json:"subdistrict_id"`
+	FundAccountID    int64      `json:"fund_account_id"`
 	AmountFen        money.Fen  `json:"amount_fen"`
 	ServiceStart     civil.Date `json:"service_start"`
 	ServiceEnd       civil.Date `json:"service_end"`
@@ -313,6 +309,9 @@ type Summary struct {
 	SignBy           time.Time  `json:"sign_by"`
 	OfficerSignedAt  *time.Time `json:"officer_signed_at"`
 	OrgSignedAt      *time.Time `json:"org_signed_at"`
+	SignedAt         *time.Time `json:"signed_at"`
+	// HeldFen is what the contract holds encumbered in its fund now.
+	HeldFen money.Fen `json:"encumbered_fen"`
 }
 
 // Filter narrows a list of contracts.
@@ -322,7 +321,8 @@ type Filter struct {
 	Offset, Limit int
 }
 
-// List returns the contracts by may read, newest first, and how many match.
+// List returns the contracts by may read, newest first, and how many match,
+// each with what it holds encumbered.
 func (s *Service) List(ctx context.Context, by access.Actor, f Filter) ([]Summary, int64, error) {
 	if !by.Is(Readers...) {
 		return nil, 0, apperr.ErrForbidden
@@ -347,7 +347,15 @@ func (s *Service) List(ctx context.Context, by access.Actor, f Filter) ([]Summar
 	out := []Summary{}
 	err := q.Select("contracts.*, o.legal_name AS organization_name").Joins("JOIN organizations o ON o.id = contracts.organization_id").
 		Order("contracts.id DESC").Offset(f.Offset).Limit(f.Limit).Scan(&out).Error
-	return out, total, err
+	if err != nil {
+		return nil, 0, err
+	}
+	for i, c := range out {
+		if out[i].HeldFen, err = held(s.db.WithContext(ctx), Contract{ID: c.ID, FundAccountID: c.FundAccountID, SignedAt: c.SignedAt}); err != nil {
+			return nil, 0, err
+		}
+	}
+	return out, total, nil
 }
 
 func contains(list []string, s string) bool {

@@ -241,6 +241,8 @@ type fundPageView struct {
 	Filtered     bool
 	FilterAlert  formAlert
 	Postings     []postingRow
+	Contracts    []fundContractRow // the contracts the fund pays, with their encumbrances
+	ContractHeld string
 	Truncated    bool
 	CSV          string
 	Alert        pageAlert
@@ -332,6 +334,11 @@ func (h *Handler) renderFund(c *fiber.Ctx, status int, id int64, in fundPageInpu
 		}
 		v.Postings = append(v.Postings, r)
 	}
+	var held money.Fen
+	if v.Contracts, held, err = h.fundContracts(c, id); err != nil {
+		return err
+	}
+	v.ContractHeld = held.Grouped()
 	if done := c.Query("done"); status == fiber.StatusOK && slices.Contains(fundDone, done) {
 		v.Done = done
 	}

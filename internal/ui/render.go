@@ -88,6 +88,16 @@ func (p *pages) funcs(lang string) template.FuncMap {
 			return fmt.Sprintf(p.translate(lang, key), args...)
 		},
 		"nav": navFor,
+		// dict hands a partial template named values: dict "ID" "x" "Bad" true.
+		"dict": func(kv ...any) map[string]any {
+			m := make(map[string]any, len(kv)/2)
+			for i := 0; i+1 < len(kv); i += 2 {
+				if k, ok := kv[i].(string); ok {
+					m[k] = kv[i+1]
+				}
+			}
+			return m
+		},
 		"name": func(zh, en string) string {
 			if lang == "en" && en != "" {
 				return en

@@ -147,10 +147,27 @@ func (h *Handler) Routes(app fiber.Router) {
 	pages.Post("/reviews/:id/scores", csrf, evaluator, h.handleScoresSubmit)
 	pages.Get("/reviews/:id/bids/:bid/attachments/:n", evaluator, h.handleBidAttachment)
 
+	// Contracts: the parties' list and contract page (the finance officer
+	// reads them), the officer's terms of a draft, both parties' signatures,
+	// amendments and termination, and the public summary of a signed contract.
+	contracts, terms, parties := page(contractPageRoles...), page(access.ProcurementOfficer), page(access.ProcurementOfficer, access.OrgAdmin)
+	pages.Get("/contracts", contracts, h.handleContractsPage)
+	pages.Get("/contracts/:id", contracts, h.handleContractPage)
+	pages.Post("/contracts/:id/terms", csrf, terms, h.handleContractTermsSubmit)
+	pages.Post("/contracts/:id/sign", csrf, parties, h.handleContractSignSubmit)
+	pages.Post("/contracts/:id/amendments", csrf, parties, h.handleAmendmentSubmit)
+	pages.Post("/contracts/:id/amendments/:aid/decide", csrf, parties, h.handleAmendmentDecisionSubmit)
+	pages.Post("/contracts/:id/terminate", csrf, parties, h.handleTerminateSubmit)
+	pages.Get("/procurement/contracts/:id", h.handlePublicContractPage)
+
 	pages.Get("/procurement", h.handleProcurementPage)
 	pages.Get("/procurement/:id", h.handleNoticePage)
 	pages.Get("/notifications", page(access.Roles...), h.handleNotificationsPage)
 }
+
+// contractPageRoles open the contract pages: the parties' staff and the
+// finance officer, who reads them.
+var contractPageRoles = []access.Role{access.ProcurementOfficer, access.FinanceOfficer, access.OrgAdmin, access.OrgMember}
 
 // navItem is one entry of the header navigation: a page and the roles that
 // may open it (the same group its route admits).
@@ -175,6 +192,7 @@ var navOrder = []navItem{
 	{"nav.fund_reports", "/reports/funds", access.SubdistrictStaff},
 	{"nav.tenders", "/tenders", []access.Role{access.ProcurementOfficer}},
 	{"nav.opportunities", "/opportunities", access.OrgStaff},
+	{"nav.contracts", "/contracts", contractPageRoles},
 	{"nav.reviews", "/reviews", []access.Role{access.Evaluator}},
 	{"nav.notifications", "/notifications", access.Roles},
 }

@@ -320,9 +320,18 @@ func (h *Handler) tenderDetail(c *fiber.Ctx, mode string, t tender.View, pub *te
 	if err != nil {
 		return v, err
 	}
+	a := request.Actor(c)
 	for _, k := range t.Contracts {
-		v.Contracts = append(v.Contracts, contractRow{ID: k.ID, Organization: names[k.OrganizationID], Amount: k.AmountFen.Grouped(),
-			Period: k.ServiceStart.String() + " – " + k.ServiceEnd.String(), Status: k.Status})
+		row := contractRow{ID: k.ID, Organization: names[k.OrganizationID], Amount: k.AmountFen.Grouped(),
+			Period: k.ServiceStart.String() + " – " + k.ServiceEnd.String(), Status: k.Status}
+		// Each reader is linked to the contract page it may open.
+		switch {
+		case mode == modeOfficer, mode == modeOrg && a.Is(access.OrgStaff...) && a.Scope.OrganizationID == k.OrganizationID:
+			row.Href = fmt.Sprintf("/contracts/%d", k.ID)
+		case mode == modePublic && k.SignedAt != nil:
+			row.Href = fmt.Sprintf("/procurement/contracts/%d", k.ID)
+		}
+		v.Contracts = append(v.Contracts, row)
 	}
 	if done := c.Query("done"); slices.Contains(tenderDone, done) {
 		v.Done = done

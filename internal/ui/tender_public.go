@@ -71,7 +71,10 @@ func (h *Handler) handleNotificationsPage(c *fiber.Ctx) error {
 	rows := make([]notificationRow, len(list))
 	for i, n := range list {
 		rows[i] = notificationRow{Notification: n, When: showTime(&n.CreatedAt), Subject: pick(lang, n.SubjectZh, n.SubjectEn)}
-		if n.TenderID != nil {
+		switch {
+		case n.ContractID != nil && a.Is(contractPageRoles...):
+			rows[i].Href = fmt.Sprintf("/contracts/%d", *n.ContractID)
+		case n.TenderID != nil:
 			rows[i].Href = fmt.Sprintf("%s/%d", base, *n.TenderID)
 		}
 	}

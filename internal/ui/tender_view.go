@@ -135,6 +135,7 @@ type challengeRow struct {
 
 type contractRow struct {
 	ID           int64
+	Href         string // the reader's contract page, if any
 	Organization string
 	Amount       string
 	Period       string

@@ -1,0 +1,95 @@
+package ui_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/jiedao-market/jiedao/internal/demo"
+	"github.com/jiedao-market/jiedao/internal/servertest"
+)
+
+// A contract in the browser, on the demo seed's awarded tender and its draft
+// contract: the officer opens it from the contract list, enters each
+// community's eligible population and signs; the organization's admin signs;
+// the contract reads 已签订 and the fund page shows its encumbrance. The
+// service records of the contract follow in later steps.
+func TestBrowserContract(t *testing.T) {
+	t.Parallel()
+	e := servertest.NewEnv(t, demo.WithTenders())
+	base := serveHTTP(t, e)
+	ctx := newBrowserFor(t, 90*time.Second)
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	signInAs := func(username, landmark string) {
+		t.Helper()
+		browse(t, ctx, "sign in as "+username,
+			chromedp.Navigate(base+"/login"),
+			chromedp.WaitVisible(css(`#login-submit`)),
+			chromedp.SendKeys(css(`#username`), username),
+			chromedp.SendKeys(css(`#password`), servertest.DemoPassword),
+			chromedp.Click(css(`#login-submit`)),
+			chromedp.WaitVisible(css(landmark)),
+		)
+	}
+	signOut := func() {
+		t.Helper()
+		browse(t, ctx, "sign out",
+			chromedp.Click(css(`form[action="/logout"] button`)),
+			chromedp.WaitVisible(css(`#login-submit`)),
+		)
+	}
+	id := e.IDOf(t, "contracts", "status = 'draft'")
+	var communities []int64
+	if err := e.DB.Table("contract_communities").Where("contract_id = ?", id).Order("community_id").Pluck("community_id", &communities).Error; err != nil || len(communities) == 0 {
+		t.Fatalf("the draft's communities: %v, %v", communities, err)
+	}
+	page := fmt.Sprintf("%s/contracts/%d", base, id)
+
+	// The officer enters the eligible populations and signs.
+	signInAs("demo-officer", "#dashboard-procurement_officer")
+	browse(t, ctx, "open the contract from the list",
+		chromedp.Click(css(`header a[href="/contracts"]`)),
+		chromedp.WaitVisible(css(fmt.Sprintf(`#contract-list-%d a`, id))),
+		chromedp.Click(css(fmt.Sprintf(`#contract-list-%d a`, id))),
+		chromedp.WaitVisible(css(`#terms-submit`)),
+	)
+	steps := []chromedp.Action[chromedp.Void]{}
+	for i, cm := range communities {
+		steps = append(steps, chromedp.SetValue(css(fmt.Sprintf(`#pop-%d`, cm)), fmt.Sprint(300+10*i)))
+	}
+	steps = append(steps, chromedp.Click(css(`#terms-submit`)), chromedp.WaitVisible(css(`#done[data-done="terms_saved"]`)))
+	browse(t, ctx, "enter the eligible populations", steps...)
+	browse(t, ctx, "sign as the subdistrict",
+		chromedp.Click(css(`#sign-submit`)),
+		chromedp.WaitVisible(css(`#done[data-done="signed"]`)),
+	)
+	wantSubstrings(t, "the signatures", pageValue(t, ctx, chromedp.Text(css(`#signatures`))), "已于")
+	signOut()
+
+	// The organization's admin signs: the contract is signed.
+	signInAs("demo-org", "#dashboard-org_admin")
+	browse(t, ctx, "sign as the organization",
+		chromedp.Navigate(page),
+		chromedp.WaitVisible(css(`#sign-submit`)),
+		chromedp.Click(css(`#sign-submit`)),
+		chromedp.WaitVisible(css(`#contract-status[data-status="signed"]`)),
+	)
+	wantSubstrings(t, "the signed contract", pageValue(t, ctx, chromedp.Text(css(`#contract-state`))), "已签订")
+	amount := pageValue(t, ctx, chromedp.Text(css(`#contract-amount`)))
+	wantSubstrings(t, "the encumbrance", pageValue(t, ctx, chromedp.Text(css(`#contract-held`))), amount)
+	wantSubstrings(t, "the service records' place", pageValue(t, ctx, chromedp.Text(css(`#service-records`))), "服务记录")
+	signOut()
+
+	// The finance officer finds the encumbrance on the fund page.
+	fund := e.IDOf(t, "fund_accounts", "id = (SELECT fund_account_id FROM contracts WHERE id = ?)", id)
+	signInAs("demo-finance", "#dashboard-finance_officer")
+	browse(t, ctx, "open the contract's fund",
+		chromedp.Navigate(fmt.Sprintf("%s/funds/%d", base, fund)),
+		chromedp.WaitVisible(css(fmt.Sprintf(`#fund-contract-%d-held`, id))),
+	)
+	wantSubstrings(t, "the fund's contracts", pageValue(t, ctx, chromedp.Text(css(`#fund-contracts`))), "已签订", amount)
+	wantSubstrings(t, "the contract's encumbrance", pageValue(t, ctx, chromedp.Text(css(fmt.Sprintf(`#fund-contract-%d-held`, id)))), amount)
+	signOut()
+}
