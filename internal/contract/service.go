@@ -194,8 +194,9 @@ func (s *Service) Get(ctx context.Context, by access.Actor, id int64) (View, err
 	return view(db, c)
 }
 
-// Readers read contracts through the signed-in API, each as visible scopes them.
-var Readers = []access.Role{access.PlatformAdmin, access.DistrictAdmin, access.ProcurementOfficer, access.FinanceOfficer, access.OrgAdmin, access.OrgMember}
+// Readers read contracts through the signed-in API, each as visible scopes
+// them (access.ContractReaders, the route table's group).
+var Readers = access.ContractReaders
 
 func view(db *gorm.DB, c Contract) (View, error) {
 	v := View{Contract: c}
