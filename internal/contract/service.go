@@ -2,6 +2,7 @@ package contract
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -99,8 +100,10 @@ func visible(q *gorm.DB, by access.Actor) *gorm.DB {
 	return q.Where(cond, args...)
 }
 
+// notFound maps a missing row (gorm's, or database/sql's from Row().Scan) to
+// apperr.ErrNotFound.
 func notFound(err error) error {
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+	if errors.Is(err, gorm.ErrRecordNotFound) || errors.Is(err, sql.ErrNoRows) {
 		return apperr.ErrNotFound
 	}
 	return err
