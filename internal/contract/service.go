@@ -81,11 +81,6 @@ func officer(by access.Actor, c Contract) bool {
 	return by.Role == access.ProcurementOfficer && by.Scope.SubdistrictID == c.SubdistrictID
 }
 
-// party reports whether by is of c's organization.
-func party(by access.Actor, c Contract) bool {
-	return by.Is(access.OrgStaff...) && by.Scope.OrganizationID == c.OrganizationID
-}
-
 // visible limits q to the contracts by may read: an organization its own, a
 // subdistrict's staff those of its Subdistricts, nobody else any.
 func visible(q *gorm.DB, by access.Actor) *gorm.DB {
