@@ -120,6 +120,13 @@ var (
 	// TenderReaders read tenders through the signed-in API, each as
 	// the tender service scopes them.
 	TenderReaders = []Role{PlatformAdmin, DistrictAdmin, ProcurementOfficer, FinanceOfficer, Evaluator, OrgAdmin, OrgMember}
+	// ContractReaders read contracts through the signed-in API, each as the
+	// contract service scopes them: subdistrict staff their subdistricts',
+	// an organization's staff its own.
+	ContractReaders = []Role{PlatformAdmin, DistrictAdmin, ProcurementOfficer, FinanceOfficer, OrgAdmin, OrgMember}
+	// ContractParties sign, amend and terminate contracts: the procurement
+	// officer for the subdistrict, the admin for the organization.
+	ContractParties = []Role{ProcurementOfficer, OrgAdmin}
 	// BidReaders read bids: their own before the opening (organizations), the
 	// opened ones after it (the officer, the committee).
 	BidReaders = []Role{ProcurementOfficer, Evaluator, OrgAdmin, OrgMember}

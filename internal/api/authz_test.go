@@ -86,12 +86,16 @@ type azMatrixRow struct {
 	fresh  bool                                        // each identity signs in anew (the call ends the session)
 	header map[string]string                           // extra request headers (a multipart Content-Type for a []byte body)
 	want   azWant                                      // anonymous, admin, district, officer, finance, evaluator, org, officer2, org2, member, resident
+
+	// prepare, when set, readies the group's records for identity i's call
+	// before path and body are made (an amendment the identity may decide).
+	prepare func(t testing.TB, f *azFixture, i int)
 }
 
 // azMatrix is the authorization matrix, grouped by what the routes write: each
 // group runs on its own database. It is written out by hand, not derived from
 // routes.go, so that a changed role list fails here.
-var azMatrix = azMerge(azCoreMatrix, azCatalogMatrix, azOrgMatrix, azFundMatrix, azPayoutMatrix, azTenderMatrix, azDeliveryMatrix)
+var azMatrix = azMerge(azCoreMatrix, azCatalogMatrix, azOrgMatrix, azFundMatrix, azPayoutMatrix, azTenderMatrix, azDeliveryMatrix, azContractMatrix)
 
 // azMerge joins matrix groups kept in several files (one per area of the API).
 func azMerge(parts ...map[string][]azMatrixRow) map[string][]azMatrixRow {
@@ -232,6 +236,9 @@ func TestAuthzMatrix(t *testing.T) {
 // must answer problem+json with the matching code and write no audit entry.
 func azCheckCell(t *testing.T, f *azFixture, row azMatrixRow, i int, who string) {
 	e := f.e
+	if row.prepare != nil {
+		row.prepare(t, f, i)
+	}
 	token := f.tokens[who]
 	if row.fresh && who != "anonymous" {
 		token = e.Token(t, who)

@@ -238,6 +238,8 @@ func leakParam(name, prev string, ids leakIDs) ([]string, bool) {
 		return leakInts(ids.bids...), true
 	case "n":
 		return []string{"0"}, true
+	case "version":
+		return []string{"1"}, true
 	case "qid":
 		return leakInts(ids.question), true
 	case "cid":
@@ -277,6 +279,10 @@ func leakParam(name, prev string, ids leakIDs) ([]string, bool) {
 			return leakInts(ids.subdistrict), true
 		case "communities":
 			return leakInts(ids.community), true
+		case "contracts":
+			// No contract exists before the award: the crawl reads the
+			// not-found answer, which must not leak either.
+			return []string{"1"}, true
 		case "receipt", "donations":
 			// No donation exists without Stripe: the crawl reads the
 			// not-found answer, which must not leak either.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jiedao-market/jiedao/internal/api"
 	"github.com/jiedao-market/jiedao/internal/catalog"
+	"github.com/jiedao-market/jiedao/internal/contract"
 	"github.com/jiedao-market/jiedao/internal/servertest"
 	"github.com/jiedao-market/jiedao/internal/tender"
 )
@@ -34,7 +35,8 @@ func TestOpenAPI(t *testing.T) {
 		if err != nil {
 			t.Fatalf("api.OpenAPI() error = %v", err)
 		}
-		for name, want := range map[string][]string{"PurchaseMethod": catalog.PurchaseMethods, "TenderStatus": tender.States} {
+		for name, want := range map[string][]string{"PurchaseMethod": catalog.PurchaseMethods, "TenderStatus": tender.States,
+			"ContractStatus": contract.States} {
 			schema, ok := doc.Components.Schemas[name]
 			if !ok || schema.Value == nil {
 				t.Errorf("openapi.yaml has no schema %s", name)

@@ -137,5 +137,17 @@ func (h *Handler) Routes(app fiber.Router) {
 	api.Post("/contracts/:id/service-records/import", allow(access.OrgStaff...), h.handleRecordImport)
 	api.Patch("/service-records/:id", allow(access.OrgStaff...), h.handleRecordCorrect)
 
+	// Contracts.
+	api.Get("/contracts", allow(access.ContractReaders...), h.handleContractList)
+	api.Get("/contracts/:id", allow(access.ContractReaders...), h.handleContractGet)
+	api.Patch("/contracts/:id", allow(access.ProcurementOfficer), h.handleContractUpdate)
+	api.Get("/contracts/:id/versions/:version", allow(access.ContractReaders...), h.handleContractVersion)
+	api.Post("/contracts/:id/sign", allow(access.ContractParties...), h.handleContractSign)
+	api.Post("/contracts/:id/amendments", allow(access.ContractParties...), h.handleAmendmentPropose)
+	api.Post("/contract-amendments/:id/accept", allow(access.ContractParties...), h.handleAmendmentDecide(true))
+	api.Post("/contract-amendments/:id/reject", allow(access.ContractParties...), h.handleAmendmentDecide(false))
+	api.Post("/contracts/:id/terminate", allow(access.ContractParties...), h.handleContractTerminate)
+	api.Get("/public/contracts/:id", h.handlePublicContractGet)
+
 	api.Use(func(c *fiber.Ctx) error { return request.ErrRouteNotFound })
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/jiedao-market/jiedao/internal/contract"
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/servertest"
 	"github.com/jiedao-market/jiedao/internal/tender"
@@ -339,9 +340,11 @@ func TestTenderChallenges(t *testing.T) {
 		t.Errorf("public tender: status %s award %+v, want the final award and the opening record", pub.Status, pub.Award)
 	}
 
-	// Each event told the bidders what they needed to know.
+	// Each event told the bidders what they needed to know; the winner is
+	// asked to sign its contract, made in the award's transaction.
 	wantKinds := map[int][]string{
-		0: {tender.KindTenderPublished, tender.KindOpeningDone, tender.KindAwardProposed, tender.KindChallengeAnswer, tender.KindAwardProposed, tender.KindAwardFinal},
+		0: {tender.KindTenderPublished, tender.KindOpeningDone, tender.KindAwardProposed, tender.KindChallengeAnswer, tender.KindAwardProposed,
+			contract.KindSignRequested, tender.KindAwardFinal},
 		1: {tender.KindTenderPublished, tender.KindOpeningDone, tender.KindAwardProposed, tender.KindAwardProposed, tender.KindChallengeAnswer, tender.KindAwardFinal},
 		2: {tender.KindTenderPublished, tender.KindOpeningDone, tender.KindAwardProposed, tender.KindAwardProposed, tender.KindAwardFinal},
 	}

@@ -2,6 +2,7 @@ package contract
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -94,8 +95,10 @@ func visible(q *gorm.DB, by access.Actor) *gorm.DB {
 	return q.Where(cond, args...)
 }
 
+// notFound maps a missing row (gorm's, or database/sql's from Row().Scan) to
+// apperr.ErrNotFound.
 func notFound(err error) error {
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+	if errors.Is(err, gorm.ErrRecordNotFound) || errors.Is(err, sql.ErrNoRows) {
 		return apperr.ErrNotFound
 	}
 	return err
@@ -189,8 +192,9 @@ func (s *Service) Get(ctx context.Context, by access.Actor, id int64) (View, err
 	return view(db, c)
 }
 
-// Readers read contracts through the signed-in API, each as visible scopes them.
-var Readers = []access.Role{access.PlatformAdmin, access.DistrictAdmin, access.ProcurementOfficer, access.FinanceOfficer, access.OrgAdmin, access.OrgMember}
+// Readers read contracts through the signed-in API, each as visible scopes
+// them (access.ContractReaders, the route table's group).
+var Readers = access.ContractReaders
 
 func view(db *gorm.DB, c Contract) (View, error) {
 	v := View{Contract: c}

@@ -12,18 +12,18 @@ import (
 )
 
 // Notification is an in-app notification, to one user or to every user of an
-// organization. It names the tender and what happened, never bid content.
+// organization. It names the tender (and the contract, for a contract's
+// notice) and what happened, never bid content.
 type Notification struct {
-	ID             int64  `json:"id"`
-	UserID         *int64 `json:"-"`
-	OrganizationID *int64 `json:"-"`
-	Kind           string `json:"kind"`
-	TenderID       *int64 `json:"tender_id"`
-	// ContractID names the contract a contract notice is about.
-	ContractID *int64    `json:"contract_id,omitempty"`
-	SubjectZh  string    `json:"subject_zh"`
-	SubjectEn  string    `json:"subject_en"`
-	CreatedAt  time.Time `json:"created_at"`
+	ID             int64     `json:"id"`
+	UserID         *int64    `json:"-"`
+	OrganizationID *int64    `json:"-"`
+	Kind           string    `json:"kind"`
+	TenderID       *int64    `json:"tender_id"`
+	ContractID     *int64    `json:"contract_id"`
+	SubjectZh      string    `json:"subject_zh"`
+	SubjectEn      string    `json:"subject_en"`
+	CreatedAt      time.Time `json:"created_at"`
 }
 
 // TableName is the table of Notification.
