@@ -80,6 +80,7 @@ type pgFixture struct {
 	doc1       int64 // a document of org 1
 	certs      pgCerts
 	tenders    *pgTenderSet
+	records    *pgRecordSet
 }
 
 // pgGroup is a part of the matrix that runs on a database of its own: setup
@@ -125,7 +126,7 @@ func pgText(s string) func(f *pgFixture) string {
 // changed role list fails here.
 func pgMatrix(t *testing.T) map[string]pgGroup {
 	out := map[string]pgGroup{}
-	for _, part := range []map[string]pgGroup{pgCoreMatrix, pgCatalogMatrix, pgOrgMatrix, pgFundMatrix, pgTenderMatrix} {
+	for _, part := range []map[string]pgGroup{pgCoreMatrix, pgCatalogMatrix, pgOrgMatrix, pgFundMatrix, pgTenderMatrix, pgRecordMatrix} {
 		for name, g := range part {
 			if _, dup := out[name]; dup {
 				t.Fatalf("the matrix group %q is defined twice", name)
