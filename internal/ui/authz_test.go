@@ -81,6 +81,7 @@ type pgFixture struct {
 	certs      pgCerts
 	tenders    *pgTenderSet
 	contracts  *pgContractSet
+	records    *pgRecordSet
 }
 
 // pgGroup is a part of the matrix that runs on a database of its own: setup
@@ -126,7 +127,7 @@ func pgText(s string) func(f *pgFixture) string {
 // changed role list fails here.
 func pgMatrix(t *testing.T) map[string]pgGroup {
 	out := map[string]pgGroup{}
-	for _, part := range []map[string]pgGroup{pgCoreMatrix, pgCatalogMatrix, pgOrgMatrix, pgFundMatrix, pgTenderMatrix, pgContractMatrix} {
+	for _, part := range []map[string]pgGroup{pgCoreMatrix, pgCatalogMatrix, pgOrgMatrix, pgFundMatrix, pgTenderMatrix, pgContractMatrix, pgRecordMatrix} {
 		for name, g := range part {
 			if _, dup := out[name]; dup {
 				t.Fatalf("the matrix group %q is defined twice", name)

@@ -2,11 +2,13 @@ package ui_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/demo"
 	"github.com/jiedao-market/jiedao/internal/servertest"
 )
@@ -14,8 +16,11 @@ import (
 // A contract in the browser, on the demo seed's awarded tender and its draft
 // contract: the officer opens it from the contract list, enters each
 // community's eligible population and signs; the organization's admin signs;
-// the contract reads 已签订 and the fund page shows its encumbrance. The
-// service records of the contract follow in later steps.
+// the contract reads 已签订 and the fund page shows its encumbrance. Then the
+// organization's admin records a service on its active contract (the demo's
+// other award, whose service began two weeks ago) from the contract page, and
+// prints that day's code sheet: the record's code with its QR code, never the
+// beneficiary reference.
 func TestBrowserContract(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t, demo.WithTenders())
@@ -91,5 +96,52 @@ func TestBrowserContract(t *testing.T) {
 	)
 	wantSubstrings(t, "the fund's contracts", pageValue(t, ctx, chromedp.Text(css(`#fund-contracts`))), "已签订", amount)
 	wantSubstrings(t, "the contract's encumbrance", pageValue(t, ctx, chromedp.Text(css(fmt.Sprintf(`#fund-contract-%d-held`, id)))), amount)
+	signOut()
+
+	// The organization records a service on its active contract and prints
+	// the day's codes.
+	active := e.IDOf(t, "contracts", "status = 'active'")
+	var community int64
+	if err := e.DB.Table("contract_communities").Where("contract_id = ?", active).Order("community_id").Limit(1).Pluck("community_id", &community).Error; err != nil {
+		t.Fatal(err)
+	}
+	day := civil.ChinaDate(e.Clock.Now()).AddDays(-1)
+	signInAs("demo-org", "#dashboard-org_admin")
+	browse(t, ctx, "open the active contract's records from its page",
+		chromedp.Navigate(fmt.Sprintf("%s/contracts/%d", base, active)),
+		chromedp.WaitVisible(css(`#service-records-links`)),
+		chromedp.Click(css(`#service-records-links a[href$="/records/new"]`)),
+		chromedp.WaitVisible(css(`#record-submit`)),
+	)
+	browse(t, ctx, "record a service",
+		chromedp.SetValue(css(`#record-date`), day.String()),
+		chromedp.SetValue(css(`#record-community_id`), fmt.Sprint(community)),
+		chromedp.SetValue(css(`#record-service_type`), "service_visits"),
+		chromedp.SendKeys(css(`#record-duration_minutes`), "75"),
+		chromedp.SendKeys(css(`#record-staff_name`), "王丽"),
+		chromedp.SendKeys(css(`#record-beneficiary_ref`), "NJ-BROWSER-7"),
+		chromedp.SendKeys(css(`#record-notes`), "陪同就医"),
+		chromedp.Click(css(`#record-submit`)),
+		chromedp.WaitVisible(css(`#record-code`)),
+	)
+	code := strings.TrimSpace(pageValue(t, ctx, chromedp.Text(css(`#record-code code`))))
+	if len(code) != 11 || code[5] != '-' {
+		t.Fatalf("the record's code = %q, want XXXXX-XXXXX", code)
+	}
+	wantSubstrings(t, "the record", pageValue(t, ctx, chromedp.Text(css(`#record-facts`))), day.String(), "75", "王丽", "NJ-BROWSER-7")
+	browse(t, ctx, "open the print sheet of that day",
+		chromedp.Click(css(`#record-print`)),
+		chromedp.WaitVisible(css(`#slips .slip`)),
+	)
+	sheet := pageValue(t, ctx, chromedp.Text(css(`#slips`)))
+	wantSubstrings(t, "the print sheet", sheet, code, day.String(), "请扫描二维码", "Scan the QR code")
+	if strings.Contains(sheet, "NJ-BROWSER-7") {
+		t.Errorf("the print sheet shows the beneficiary reference: %q", sheet)
+	}
+	// The demo recorded that day's visits too: one slip and QR code each.
+	slips := len(pageValue(t, ctx, chromedp.Nodes(chromedp.CSSAll(`#slips .slip`))))
+	if qr := len(pageValue(t, ctx, chromedp.Nodes(chromedp.CSSAll(`#slips svg.qr`)))); slips < 2 || qr != slips {
+		t.Errorf("the print sheet has %d slips and %d QR codes, want the day's records with one QR code each", slips, qr)
+	}
 	signOut()
 }

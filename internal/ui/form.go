@@ -26,6 +26,17 @@ type formAlert struct {
 // Bad reports whether the input with this id is named in the alert.
 func (a formAlert) Bad(anchor string) bool { return a.bad[anchor] }
 
+// Says returns what the alert says of the input with this id, to show next
+// to it ("" when it names none).
+func (a formAlert) Says(anchor string) string {
+	for _, f := range a.Fields {
+		if f.Anchor == anchor {
+			return f.Message
+		}
+	}
+	return ""
+}
+
 // fieldLabel names a form field for an alert: the input's id and its label.
 type fieldLabel func(field string) (anchor, label string)
 

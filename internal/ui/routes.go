@@ -160,6 +160,21 @@ func (h *Handler) Routes(app fiber.Router) {
 	pages.Post("/contracts/:id/terminate", csrf, parties, h.handleTerminateSubmit)
 	pages.Get("/procurement/contracts/:id", h.handlePublicContractPage)
 
+	// Service records: the contract's organization records services, imports
+	// them from CSV, corrects them and prints their rating codes; the
+	// contract's subdistrict officers read the list. The contract's page
+	// links to recordsPath.
+	recordRead, recordWrite := page(recordReaders...), page(access.OrgStaff...)
+	pages.Get("/contracts/:id/records", recordRead, h.handleRecordsPage)
+	pages.Get("/contracts/:id/records/new", recordWrite, h.handleRecordNewPage)
+	pages.Post("/contracts/:id/records", csrf, recordWrite, h.handleRecordSubmit)
+	pages.Get("/contracts/:id/records/import", recordWrite, h.handleImportPage)
+	pages.Post("/contracts/:id/records/import", csrf, recordWrite, h.handleImportSubmit)
+	pages.Get("/contracts/:id/records/template.csv", recordWrite, h.handleImportTemplate)
+	pages.Get("/contracts/:id/records/print", recordWrite, h.handlePrintSheet)
+	pages.Get("/service-records/:id", recordWrite, h.handleRecordPage)
+	pages.Post("/service-records/:id/correct", csrf, recordWrite, h.handleCorrectSubmit)
+
 	pages.Get("/procurement", h.handleProcurementPage)
 	pages.Get("/procurement/:id", h.handleNoticePage)
 	pages.Get("/notifications", page(access.Roles...), h.handleNotificationsPage)
