@@ -202,22 +202,56 @@ func TestRatingCodes(t *testing.T) {
 	}
 }
 
-// 100,000 codes of consecutive records: no two alike, each 10 Crockford symbols.
+// 100,000 rating codes issued the way records issue them (ten imports of
+// 10,000 rows): no two alike, each 10 canonical Crockford symbols, and none
+// stored in clear: no record (but for its keyed hash) nor audit entry holds
+// any of them.
 func TestRatingCodes100000(t *testing.T) {
 	t.Parallel()
-	svc, err := delivery.NewService(nil, nil, bytes.Repeat([]byte{7}, 32))
-	if err != nil {
+	w := newWorld(t)
+	ctx := context.Background()
+	file := w.csvFile(10000, nil)
+	for range 10 {
+		if _, err := w.svc.Import(ctx, w.org, w.contract.ID, file); err != nil {
+			t.Fatalf("Import() error = %v", err)
+		}
+	}
+	var rows []struct {
+		ID              int64
+		RatingCodeNonce int
+	}
+	if err := w.e.DB.Table("service_records").Select("id, rating_code_nonce").Scan(&rows).Error; err != nil {
 		t.Fatal(err)
 	}
-	seen := make(map[string]int64, 100000)
-	for id := int64(1); id <= 100000; id++ {
-		c := svc.CodeFor(id, 0)
-		if prev, ok := seen[c]; ok {
-			t.Fatalf("records %d and %d share the code %s", prev, id, c)
+	codes := make(map[string]bool, len(rows))
+	for _, r := range rows {
+		c := w.svc.CodeFor(r.ID, r.RatingCodeNonce)
+		if norm, ok := delivery.NormalizeCode(c); !ok || norm != c || len(c) != delivery.CodeLength {
+			t.Fatalf("code %q is not 10 canonical Crockford symbols", c)
 		}
-		if norm, ok := delivery.NormalizeCode(c); !ok || norm != c {
-			t.Fatalf("code %q is not canonical", c)
+		codes[c] = true
+	}
+	var hashes int64
+	if err := w.e.DB.Raw(`SELECT count(DISTINCT rating_code_hash) FROM service_records`).Scan(&hashes).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) < 100000 || len(codes) != len(rows) || hashes != int64(len(rows)) {
+		t.Fatalf("%d records hold %d distinct codes and %d distinct hashes, want 100,000 or more of each, all distinct", len(rows), len(codes), hashes)
+	}
+	for table, text := range map[string]string{
+		"service_records": `SELECT upper((to_jsonb(t) - 'rating_code_hash')::text) FROM service_records t`,
+		"audit_entries":   `SELECT upper(t::text) FROM audit_entries t`,
+	} {
+		var dump []string
+		if err := w.e.DB.Raw(text).Scan(&dump).Error; err != nil {
+			t.Fatal(err)
 		}
-		seen[c] = id
+		for _, row := range dump {
+			for i := 0; i+delivery.CodeLength <= len(row); i++ {
+				if codes[row[i:i+delivery.CodeLength]] {
+					t.Fatalf("a rating code appears in clear in %s: %s", table, row)
+				}
+			}
+		}
 	}
 }
