@@ -183,6 +183,8 @@ type leakIDs struct {
 var leakUnfillable = map[string]string{
 	"/api/v1/contracts/:id/service-records": "the crawled world holds no signed contract to record services on; " +
 		"TestServiceRecordAPI and authz_delivery_test.go check who sees references and rating codes",
+	"/service-records/:id": "the crawled world holds no service record (no signed contract); " +
+		"internal/ui's record page tests and authz_record_test.go check who sees a record, its reference and its code",
 }
 
 // leakFill returns the concrete paths for a GET route pattern, or why it
