@@ -9,8 +9,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 	"gorm.io/gorm/clause"
+
+	"github.com/jiedao-market/jiedao/internal/platform/jobs"
 )
 
 var lockUpdate = clause.Locking{Strength: "NO KEY UPDATE"}
@@ -37,32 +38,9 @@ type ActivateArgs struct {
 // Kind names the activation job.
 func (ActivateArgs) Kind() string { return "contract_activate" }
 
-// InsertOpts makes the job unique per contract and time while it waits or runs.
-func (ActivateArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
-		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}}}
-}
-
-type activateWorker struct {
-	river.WorkerDefaults[ActivateArgs]
-	svc       *Service
-	maxSnooze time.Duration
-}
-
-func (w *activateWorker) Work(ctx context.Context, job *river.Job[ActivateArgs]) error {
-	due, err := w.svc.Activate(ctx, job.Args.ContractID)
-	if err != nil {
-		return err
-	}
-	// Run a little early (clocks differ between hosts): wait for the start
-	// rather than leave it to the next sweep.
-	if due != nil {
-		if wait := due.Sub(w.svc.clock.Now()); wait > 0 && wait <= w.maxSnooze {
-			return river.JobSnooze(wait)
-		}
-	}
-	return nil
-}
+// InsertOpts makes the job unique per contract and time while it waits or
+// runs (jobs.UniqueWhileWaiting).
+func (ActivateArgs) InsertOpts() river.InsertOpts { return jobs.UniqueWhileWaiting() }
 
 // SweepArgs is the periodic job that schedules every due start lacking a job.
 type SweepArgs struct{}
@@ -70,38 +48,24 @@ type SweepArgs struct{}
 // Kind names the sweep job.
 func (SweepArgs) Kind() string { return "contract_sweep" }
 
-type sweepWorker struct {
-	river.WorkerDefaults[SweepArgs]
-	svc *Service
-}
-
-func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
-	return w.svc.Sweep(ctx)
-}
-
 // Register adds the activation and sweep workers to workers.
 func (s *Service) Register(workers *river.Workers, sweepInterval time.Duration) {
-	river.AddWorker(workers, &activateWorker{svc: s, maxSnooze: sweepInterval})
-	river.AddWorker(workers, &sweepWorker{svc: s})
+	river.AddWorker(workers, &jobs.StepWorker[ActivateArgs]{Now: s.clock.Now, MaxSnooze: sweepInterval,
+		Step: func(ctx context.Context, a ActivateArgs) (*time.Time, error) { return s.Activate(ctx, a.ContractID) }})
+	river.AddWorker(workers, &jobs.SweepWorker[SweepArgs]{Sweep: s.Sweep})
 }
 
 // PeriodicJobs returns the sweep, run at start and every interval.
 func PeriodicJobs(interval time.Duration) []*river.PeriodicJob {
-	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(interval),
-		func() (river.JobArgs, *river.InsertOpts) { return SweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true})}
+	return jobs.PeriodicSweep(interval, SweepArgs{})
 }
 
 // UseRiver makes the service schedule contract starts with client, after commit.
 func (s *Service) UseRiver(client *river.Client[pgx.Tx], log *slog.Logger) {
 	s.log = log
-	s.enqueue = func(ctx context.Context, id int64, at time.Time, swept bool) error {
-		opts := &river.InsertOpts{ScheduledAt: at}
-		if swept {
-			opts = nil // due now
-		}
-		_, err := client.Insert(ctx, ActivateArgs{ContractID: id, At: at.UTC(), Swept: swept}, opts)
-		return err
-	}
+	s.enqueue = jobs.StepEnqueuer(client, func(id int64, at time.Time, swept bool) ActivateArgs {
+		return ActivateArgs{ContractID: id, At: at, Swept: swept}
+	})
 }
 
 // schedule enqueues a contract's start after the commit that made it due. A
@@ -125,10 +89,5 @@ func (s *Service) Sweep(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for id, at := range due {
-		if err := s.enqueue(ctx, id, at, true); err != nil {
-			return err
-		}
-	}
-	return nil
+	return jobs.SweepDue(ctx, s.enqueue, due)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
+	"github.com/jiedao-market/jiedao/internal/platform/jobs"
 )
 
 // Options are the contract rules a deployment may set.
@@ -44,7 +45,7 @@ type Service struct {
 	opts    Options
 	replace Replacer
 	// enqueue schedules a contract's start (UseRiver); nil until then.
-	enqueue func(ctx context.Context, id int64, at time.Time, swept bool) error
+	enqueue jobs.Enqueue
 	log     *slog.Logger
 }
 

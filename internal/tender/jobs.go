@@ -8,7 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
+
+	"github.com/jiedao-market/jiedao/internal/platform/jobs"
 )
 
 // AdvanceArgs is the job that takes a tender's time-driven step due at At.
@@ -23,34 +24,9 @@ type AdvanceArgs struct {
 // Kind names the advance job.
 func (AdvanceArgs) Kind() string { return "tender_advance" }
 
-// InsertOpts makes the job unique per tender and time while it waits or runs.
-// A completed job does not block a new one: the sweep may schedule the same
-// step again when an early run found it not yet due.
-func (AdvanceArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
-		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled}}}
-}
-
-type advanceWorker struct {
-	river.WorkerDefaults[AdvanceArgs]
-	svc       *Service
-	maxSnooze time.Duration
-}
-
-func (w *advanceWorker) Work(ctx context.Context, job *river.Job[AdvanceArgs]) error {
-	next, err := w.svc.Advance(ctx, job.Args.TenderID)
-	if err != nil {
-		return err
-	}
-	// Run a little early (clocks differ between hosts): wait for the step
-	// rather than leave it to the next sweep.
-	if next != nil && !next.After(job.Args.At) {
-		if wait := next.Sub(w.svc.clock.Now()); wait > 0 && wait <= w.maxSnooze {
-			return river.JobSnooze(wait)
-		}
-	}
-	return nil
-}
+// InsertOpts makes the job unique per tender and time while it waits or runs
+// (jobs.UniqueWhileWaiting).
+func (AdvanceArgs) InsertOpts() river.InsertOpts { return jobs.UniqueWhileWaiting() }
 
 // SweepArgs is the periodic job that schedules every due step lacking a job.
 type SweepArgs struct{}
@@ -58,38 +34,33 @@ type SweepArgs struct{}
 // Kind names the sweep job.
 func (SweepArgs) Kind() string { return "tender_sweep" }
 
-type sweepWorker struct {
-	river.WorkerDefaults[SweepArgs]
-	svc *Service
-}
-
-func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
-	return w.svc.Sweep(ctx)
+// advance takes the job's step; when the step it was scheduled for is not
+// yet due (the job ran early), it says when it is.
+func (s *Service) advance(ctx context.Context, a AdvanceArgs) (*time.Time, error) {
+	next, err := s.Advance(ctx, a.TenderID)
+	if err != nil || next == nil || next.After(a.At) {
+		return nil, err
+	}
+	return next, nil
 }
 
 // Register adds the advance and sweep workers to workers.
 func (s *Service) Register(workers *river.Workers, sweepInterval time.Duration) {
-	river.AddWorker(workers, &advanceWorker{svc: s, maxSnooze: sweepInterval})
-	river.AddWorker(workers, &sweepWorker{svc: s})
+	river.AddWorker(workers, &jobs.StepWorker[AdvanceArgs]{Step: s.advance, Now: s.clock.Now, MaxSnooze: sweepInterval})
+	river.AddWorker(workers, &jobs.SweepWorker[SweepArgs]{Sweep: s.Sweep})
 }
 
 // PeriodicJobs returns the sweep, run at start and every interval.
 func PeriodicJobs(interval time.Duration) []*river.PeriodicJob {
-	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(interval),
-		func() (river.JobArgs, *river.InsertOpts) { return SweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true})}
+	return jobs.PeriodicSweep(interval, SweepArgs{})
 }
 
 // UseRiver makes the service schedule its steps with client, after commit.
 func (s *Service) UseRiver(client *river.Client[pgx.Tx], log *slog.Logger) {
 	s.log = log
-	s.enqueue = func(ctx context.Context, id int64, at time.Time, swept bool) error {
-		opts := &river.InsertOpts{ScheduledAt: at}
-		if swept {
-			opts = nil // due now
-		}
-		_, err := client.Insert(ctx, AdvanceArgs{TenderID: id, At: at.UTC(), Swept: swept}, opts)
-		return err
-	}
+	s.enqueue = jobs.StepEnqueuer(client, func(id int64, at time.Time, swept bool) AdvanceArgs {
+		return AdvanceArgs{TenderID: id, At: at, Swept: swept}
+	})
 }
 
 // schedule enqueues the tender's steps at their times, after the commit that
@@ -116,10 +87,5 @@ func (s *Service) Sweep(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for id, at := range due {
-		if err := s.enqueue(ctx, id, at, true); err != nil {
-			return err
-		}
-	}
-	return nil
+	return jobs.SweepDue(ctx, s.enqueue, due)
 }

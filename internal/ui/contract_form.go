@@ -20,40 +20,9 @@ import (
 // they say why, and nothing is secret in them.
 var contractRefusals = map[string]bool{"contract.own_amendment": true}
 
-// contractProblem turns a contract service error into the alert of a
-// re-rendered form and its status; ok is false for an error that belongs on
-// the error page. The messages are "fielderr.contract.<field without
-// indexes>", else the service's.
+// contractProblem is serviceProblem for the contract forms.
 func (h *Handler) contractProblem(c *fiber.Ctx, err error, name func(field string) (anchor, label string)) (int, formAlert, bool) {
-	e, ok := apperr.As(err)
-	if !ok {
-		return 0, formAlert{}, false
-	}
-	lang := language(c)
-	switch {
-	case e.Kind == apperr.Conflict || (e.Kind == apperr.Forbidden && contractRefusals[e.Code]):
-		msg, ok := h.pages.lookup(lang, "conflict."+e.Code)
-		if !ok {
-			msg = e.Message
-		}
-		return e.Kind.Status(), formAlert{Message: msg}, true
-	case e.Kind != apperr.Invalid:
-		return 0, formAlert{}, false
-	}
-	a := formAlert{Message: h.pages.translate(lang, "form.invalid"), bad: map[string]bool{}}
-	if len(e.Fields) == 0 {
-		a.Message = h.pages.translate(lang, "error.invalid")
-	}
-	for _, f := range e.Fields {
-		anchor, label := name(f.Field)
-		msg, ok := h.pages.lookup(lang, "fielderr.contract."+fieldIndex.ReplaceAllString(f.Field, ""))
-		if !ok {
-			msg = f.Message
-		}
-		a.Fields = append(a.Fields, fieldProblem{Anchor: anchor, Label: label, Message: msg})
-		a.bad[anchor] = true
-	}
-	return fiber.StatusBadRequest, a, true
+	return h.serviceProblem(c, err, "contract", contractRefusals, name, func(generic string) string { return generic })
 }
 
 // contractAction runs a party's action on the contract named by the path: on

@@ -49,18 +49,33 @@ func indexes(field string) []int {
 // rather than on the error page: they say why, and nothing is secret in them.
 var tenderRefusals = map[string]bool{"tender.not_eligible": true, "challenge.not_bidder": true, "committee.recused": true}
 
-// tenderProblem turns a tender service error into the alert of a re-rendered
-// form and its status; ok is false for an error that belongs on the error
-// page. name gives each bad field the id of its input and its label; the
-// messages are "fielderr.tender.<field without indexes>", else the service'h.
+// tenderProblem is serviceProblem for the tender forms: a metric target's
+// field errors share one message.
 func (h *Handler) tenderProblem(c *fiber.Ctx, err error, name func(field string) (anchor, label string)) (int, formAlert, bool) {
+	return h.serviceProblem(c, err, "tender", tenderRefusals, name, func(generic string) string {
+		if strings.HasPrefix(generic, "metric_targets.") {
+			return "metric_targets"
+		}
+		return generic
+	})
+}
+
+// serviceProblem turns a domain service's error into the alert of a
+// re-rendered form and its status; ok is false for an error that belongs on
+// the error page. A conflict, or a refusal listed in refusals, is the
+// alert's message ("conflict.<code>", else the service's); a validation error
+// names each bad field with the id of its input and its label (name) and the
+// message "fielderr.<area>.<field without indexes, as generic makes it>",
+// else the service's.
+func (h *Handler) serviceProblem(c *fiber.Ctx, err error, area string, refusals map[string]bool,
+	name func(field string) (anchor, label string), generic func(string) string) (int, formAlert, bool) {
 	e, ok := apperr.As(err)
 	if !ok {
 		return 0, formAlert{}, false
 	}
 	lang := language(c)
 	switch {
-	case e.Kind == apperr.Conflict || (e.Kind == apperr.Forbidden && tenderRefusals[e.Code]):
+	case e.Kind == apperr.Conflict || (e.Kind == apperr.Forbidden && refusals[e.Code]):
 		msg, ok := h.pages.lookup(lang, "conflict."+e.Code)
 		if !ok {
 			msg = e.Message
@@ -75,11 +90,7 @@ func (h *Handler) tenderProblem(c *fiber.Ctx, err error, name func(field string)
 	}
 	for _, f := range e.Fields {
 		anchor, label := name(f.Field)
-		generic := fieldIndex.ReplaceAllString(f.Field, "")
-		if strings.HasPrefix(generic, "metric_targets.") {
-			generic = "metric_targets"
-		}
-		msg, ok := h.pages.lookup(lang, "fielderr.tender."+generic)
+		msg, ok := h.pages.lookup(lang, "fielderr."+area+"."+generic(fieldIndex.ReplaceAllString(f.Field, "")))
 		if !ok {
 			msg = f.Message
 		}
