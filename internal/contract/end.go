@@ -157,10 +157,11 @@ func end(tx *gorm.DB, by access.Actor, c Contract, status, reason string, now ti
 	if err := lockFund(tx, c.FundAccountID); err != nil {
 		return err
 	}
-	rest, err := held(tx, c)
+	sums, err := held(tx, c)
 	if err != nil {
 		return err
 	}
+	rest := sums[c.ID]
 	if rest > 0 {
 		if _, err := fund.ReturnEncumbrance(tx, by, c.FundAccountID, rest, ref(c, "end")); err != nil {
 			return err

@@ -223,9 +223,11 @@ func view(db *gorm.DB, c Contract) (View, error) {
 		Order("version").Scan(&v.Versions).Error; err != nil {
 		return View{}, err
 	}
-	if v.HeldFen, err = held(db, c); err != nil {
+	sums, err := held(db, c)
+	if err != nil {
 		return View{}, err
 	}
+	v.HeldFen = sums[c.ID]
 	v.Timeline = timeline(v)
 	return v, nil
 }
@@ -237,18 +239,25 @@ func communities(db *gorm.DB, contractID int64) ([]CommunityTerm, error) {
 	return out, err
 }
 
-// held is what c holds encumbered: its signing and amendments, less what its
-// milestones moved on to payable and what returned.
-func held(db *gorm.DB, c Contract) (money.Fen, error) {
-	if c.SignedAt == nil {
-		return 0, nil
+// held is what each signed contract of list holds encumbered: its signing
+// and amendments, less what its milestones moved on to payable and what
+// returned; a draft holds nothing.
+func held(db *gorm.DB, list ...Contract) (map[int64]money.Fen, error) {
+	var holders []fund.Holder
+	for _, c := range list {
+		if c.SignedAt != nil {
+			holders = append(holders, fund.Holder{FundID: c.FundAccountID, ID: strconv.FormatInt(c.ID, 10)})
+		}
 	}
-	own, err := fund.Held(db, c.FundAccountID, fund.Encumbered, "contract", strconv.FormatInt(c.ID, 10))
+	sums, err := fund.Held(db, fund.Encumbered, []string{"contract", "milestone"}, holders...)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	milestones, err := fund.Held(db, c.FundAccountID, fund.Encumbered, "milestone", strconv.FormatInt(c.ID, 10))
-	return own + milestones, err
+	out := make(map[int64]money.Fen, len(list))
+	for _, c := range list {
+		out[c.ID] = sums[fund.Holder{FundID: c.FundAccountID, ID: strconv.FormatInt(c.ID, 10)}]
+	}
+	return out, nil
 }
 
 func timeline(v View) []Event {
@@ -355,10 +364,16 @@ func (s *Service) List(ctx context.Context, by access.Actor, f Filter) ([]Summar
 	if err != nil {
 		return nil, 0, err
 	}
+	list := make([]Contract, len(out))
 	for i, c := range out {
-		if out[i].HeldFen, err = held(s.db.WithContext(ctx), Contract{ID: c.ID, FundAccountID: c.FundAccountID, SignedAt: c.SignedAt}); err != nil {
-			return nil, 0, err
-		}
+		list[i] = Contract{ID: c.ID, FundAccountID: c.FundAccountID, SignedAt: c.SignedAt}
+	}
+	sums, err := held(s.db.WithContext(ctx), list...)
+	if err != nil {
+		return nil, 0, err
+	}
+	for i := range out {
+		out[i].HeldFen = sums[out[i].ID]
 	}
 	return out, total, nil
 }

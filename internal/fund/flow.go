@@ -102,21 +102,49 @@ func Credit(tx *gorm.DB, by access.Actor, fundID int64, kind string, amount mone
 		DocumentRef: documentRef, Memo: memo, Lines: []Line{{Account: Source, Amount: -amount}, {Account: Available, Amount: amount}}})
 }
 
-// Held returns what the postings of one record hold in an account of a fund:
-// the sum of their lines on it, for the postings whose reference is of type
-// refType and whose reference id is id or begins with id + "/" (a contract's
-// signing, "12", and its amendments, "12/v2"). A signed contract's held
-// encumbrance is Held(tx, fund, Encumbered, "contract", id) plus its
-// milestones' (refType "milestone", which move it on to payable).
-func Held(tx *gorm.DB, fundID int64, account, refType, id string) (money.Fen, error) {
-	var sum money.Fen
-	err := tx.Raw(`SELECT COALESCE(SUM(l.amount), 0) FROM ledger_lines l
+// Holder names a record that holds money in a fund through postings
+// referring to it: those whose reference type is one of the holder's kinds
+// and whose reference id is ID or begins with ID + "/" (a contract's signing,
+// "12", its amendments, "12/v2", its milestones, "12/1").
+type Holder struct {
+	FundID int64
+	ID     string
+}
+
+// Held returns what each holder's postings hold in an account of its fund:
+// the sum of their lines on it, for the postings whose reference type is one
+// of refTypes. A signed contract's encumbrance is Held(tx, Encumbered,
+// {"contract", "milestone"}, its id): its signing and amendments, less what
+// its milestones moved on to payable and what returned. One query for all.
+func Held(tx *gorm.DB, account string, refTypes []string, holders ...Holder) (map[Holder]money.Fen, error) {
+	out := make(map[Holder]money.Fen, len(holders))
+	if len(holders) == 0 {
+		return out, nil
+	}
+	funds, ids := make([]int64, 0, len(holders)), make([]string, 0, len(holders))
+	for _, h := range holders {
+		out[h] = 0
+		funds, ids = append(funds, h.FundID), append(ids, h.ID)
+	}
+	var rows []struct {
+		FundID int64
+		ID     string
+		Sum    money.Fen
+	}
+	err := tx.Raw(`SELECT p.fund_account_id AS fund_id, split_part(p.reference_id, '/', 1) AS id, SUM(l.amount) AS sum
+		FROM ledger_lines l
 		JOIN ledger_postings p ON p.id = l.posting_id
 		JOIN ledger_accounts a ON a.id = l.account_id
-		WHERE p.fund_account_id = ? AND a.kind = ? AND p.reference_type = ? AND (p.reference_id = ? OR p.reference_id LIKE ? || '/%')`,
-		fundID, account, refType, id, id).Scan(&sum).Error
+		WHERE a.kind = ? AND p.reference_type IN ? AND p.fund_account_id IN ? AND split_part(p.reference_id, '/', 1) IN ?
+		GROUP BY 1, 2`, account, refTypes, funds, ids).Scan(&rows).Error
 	if err != nil {
-		return 0, fmt.Errorf("held in %s of fund %d by %s %s: %w", account, fundID, refType, id, err)
+		return nil, fmt.Errorf("held in %s by %v: %w", account, refTypes, err)
 	}
-	return sum, nil
+	for _, r := range rows {
+		h := Holder{FundID: r.FundID, ID: r.ID}
+		if _, asked := out[h]; asked {
+			out[h] = r.Sum
+		}
+	}
+	return out, nil
 }

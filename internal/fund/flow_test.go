@@ -331,3 +331,52 @@ func TestFlowsInsideSavepoints(t *testing.T) {
 		t.Errorf("balances = %v, postings = %d; want available 0, reserved 1000000, 3 postings", b, w.postings(t, f.ID))
 	}
 }
+
+// TestHeld: what each contract holds encumbered, in one query: its signing
+// and amendments less its milestones made payable, never another contract's
+// whose id begins with the same digits, nor another fund's.
+func TestHeld(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	f := w.account(t, w.financeA, 2026, "fiscal_budget", "月河街道预算", "ELDERLY_HOME_CARE")
+	other := w.account(t, w.financeA, 2026, "welfare_lottery", "福彩公益金", "ELDERLY_HOME_CARE")
+	w.appropriate(t, w.financeA, f.ID, 10_000_000, "held-1")
+	w.appropriate(t, w.financeA, other.ID, 10_000_000, "held-2")
+	by := w.procurementA
+	for _, m := range []struct {
+		fund   int64
+		kind   string
+		ref    fund.Ref
+		amount money.Fen
+	}{
+		{f.ID, "reserve", fund.Ref{Type: "tender", ID: "1"}, 5_000_000},
+		{f.ID, "encumber", fund.Ref{Type: "contract", ID: "7"}, 1_000_000},
+		{f.ID, "encumber", fund.Ref{Type: "contract", ID: "70"}, 2_000_000},
+		{f.ID, "encumber_more", fund.Ref{Type: "contract", ID: "7/v2"}, 100_000},
+		{f.ID, "payable", fund.Ref{Type: "milestone", ID: "7/1"}, 300_000},
+		{other.ID, "reserve", fund.Ref{Type: "tender", ID: "2"}, 500_000},
+		{other.ID, "encumber", fund.Ref{Type: "contract", ID: "7"}, 400_000},
+	} {
+		w.mustMove(t, m.kind+" "+m.ref.ID, func(tx *gorm.DB) (fund.Posting, error) {
+			switch m.kind {
+			case "reserve":
+				return fund.Reserve(tx, by, m.fund, "ELDERLY_HOME_CARE", m.amount, m.ref)
+			case "encumber":
+				return fund.Encumber(tx, by, m.fund, m.amount, m.ref)
+			case "encumber_more":
+				return fund.EncumberMore(tx, by, m.fund, m.amount, m.ref)
+			}
+			return fund.MakePayable(tx, w.financeA, m.fund, m.amount, m.ref)
+		})
+	}
+	seven, seventy, elsewhere := fund.Holder{FundID: f.ID, ID: "7"}, fund.Holder{FundID: f.ID, ID: "70"}, fund.Holder{FundID: other.ID, ID: "7"}
+	none := fund.Holder{FundID: f.ID, ID: "8"}
+	got, err := fund.Held(w.db, fund.Encumbered, []string{"contract", "milestone"}, seven, seventy, elsewhere, none)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[fund.Holder]money.Fen{seven: 1_000_000 + 100_000 - 300_000, seventy: 2_000_000, elsewhere: 400_000, none: 0}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Held() (-want +got):\n%s", diff)
+	}
+}
