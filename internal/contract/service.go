@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -295,17 +296,10 @@ func timeline(v View) []Event {
 		}
 		add(v.EndedAt, v.Status, note)
 	}
-	sortEvents(out)
+	slices.SortStableFunc(out, func(a, b Event) int { return a.At.Compare(b.At) })
 	return out
 }
 
-func sortEvents(list []Event) {
-	for i := 1; i < len(list); i++ {
-		for j := i; j > 0 && list[j].At.Before(list[j-1].At); j-- {
-			list[j], list[j-1] = list[j-1], list[j]
-		}
-	}
-}
 
 // Summary is a contract in a list.
 type Summary struct {
@@ -341,7 +335,7 @@ func (s *Service) List(ctx context.Context, by access.Actor, f Filter) ([]Summar
 	if !by.Is(Readers...) {
 		return nil, 0, apperr.ErrForbidden
 	}
-	if f.Status != "" && !contains(States, f.Status) {
+	if f.Status != "" && !slices.Contains(States, f.Status) {
 		return nil, 0, apperr.InvalidField("status", "must be one of "+strings.Join(States, ", "))
 	}
 	q := visible(s.db.WithContext(ctx).Table("contracts"), by)
@@ -378,14 +372,6 @@ func (s *Service) List(ctx context.Context, by access.Actor, f Filter) ([]Summar
 	return out, total, nil
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
 
 // PublicSummary is what anyone may read of a signed contract: parties,
 // amount, period, communities, metrics and targets; never its records.
@@ -477,7 +463,7 @@ func checkMilestones(f *apperr.Fields, field string, list []MilestoneInput, tota
 		p := fmt.Sprintf("%s[%d]", field, i)
 		name := strings.TrimSpace(m.Name)
 		f.Check(name != "" && len(name) <= 200 && plain(name), p+".name", "is required (at most 200 bytes of text)")
-		f.Check(contains(Triggers, m.After), p+".after", "must be one of "+strings.Join(Triggers, ", "))
+		f.Check(slices.Contains(Triggers, m.After), p+".after", "must be one of "+strings.Join(Triggers, ", "))
 		f.Check(m.AmountFen > 0, p+".amount_fen", "must be more than zero")
 		sum += m.AmountFen
 	}
