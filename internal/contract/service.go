@@ -300,7 +300,6 @@ func timeline(v View) []Event {
 	return out
 }
 
-
 // Summary is a contract in a list.
 type Summary struct {
 	ID               int64      `json:"id"`
@@ -371,7 +370,6 @@ func (s *Service) List(ctx context.Context, by access.Actor, f Filter) ([]Summar
 	}
 	return out, total, nil
 }
-
 
 // PublicSummary is what anyone may read of a signed contract: parties,
 // amount, period, communities, metrics and targets; never its records.
