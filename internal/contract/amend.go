@@ -274,8 +274,8 @@ func (s *Service) DecideAmendment(ctx context.Context, by access.Actor, amendmen
 				return err
 			}
 		}
-		if err := tx.Model(&Amendment{}).Where("id = ? AND status = 'proposed'", a.ID).
-			Updates(map[string]any{"status": status, "decided_by": by.UserRef(), "decided_at": now, "decision_note": note}).Error; err != nil {
+		if err := oneRow(tx.Model(&Amendment{}).Where("id = ? AND status = 'proposed'", a.ID).
+			Updates(map[string]any{"status": status, "decided_by": by.UserRef(), "decided_at": now, "decision_note": note}), "decide amendment", a.ID); err != nil {
 			return err
 		}
 		a.Status, a.DecidedAt, a.DecisionNote = status, &now, note

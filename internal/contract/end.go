@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
@@ -128,7 +129,7 @@ func (s *Service) Terminate(ctx context.Context, by access.Actor, id int64, in T
 			if err := audit.Record(tx, by, "contract.termination_reject", "contract", c.ID, map[string]any{"request_id": req.ID, "reason": in.Reason}); err != nil {
 				return err
 			}
-			return notifyOrg(tx, c, KindTerminationProposed, now)
+			return notifyOrg(tx, c, KindTerminationRejected, now)
 		}
 		if req.ID != 0 {
 			if err := decideRequest(tx, by, req, "approved", in.Reason, now); err != nil {
@@ -147,8 +148,8 @@ func (s *Service) Terminate(ctx context.Context, by access.Actor, id int64, in T
 }
 
 func decideRequest(tx *gorm.DB, by access.Actor, r TerminationRequest, status, note string, now time.Time) error {
-	return tx.Model(&TerminationRequest{}).Where("id = ? AND status = 'proposed'", r.ID).
-		Updates(map[string]any{"status": status, "decided_by": by.UserRef(), "decided_at": now, "decision_note": note}).Error
+	return oneRow(tx.Model(&TerminationRequest{}).Where("id = ? AND status = 'proposed'", r.ID).
+		Updates(map[string]any{"status": status, "decided_by": by.UserRef(), "decided_at": now, "decision_note": note}), "decide termination request", r.ID)
 }
 
 // end closes the locked contract c (terminated or completed) and returns
@@ -167,9 +168,15 @@ func end(tx *gorm.DB, by access.Actor, c Contract, status, reason string, now ti
 			return err
 		}
 	}
-	if err := tx.Model(&Contract{}).Where("id = ? AND status IN ?", c.ID, []string{StatusSigned, StatusActive}).
-		Updates(map[string]any{"status": status, "ended_at": now, "ended_by": by.UserRef(), "end_reason": reason, "updated_at": now}).Error; err != nil {
-		return fmt.Errorf("end contract %d: %w", c.ID, err)
+	if err := oneRow(tx.Model(&Contract{}).Where("id = ? AND status IN ?", c.ID, []string{StatusSigned, StatusActive}).
+		Updates(map[string]any{"status": status, "ended_at": now, "ended_by": by.UserRef(), "end_reason": reason, "updated_at": now}),
+		"end contract", c.ID); err != nil {
+		return err
+	}
+	// An amendment still awaiting a decision can no longer be decided.
+	if err := tx.Model(&Amendment{}).Where("contract_id = ? AND status = 'proposed'", c.ID).
+		Updates(map[string]any{"status": "withdrawn", "decided_at": now, "decision_note": "合同已终止 / the contract ended"}).Error; err != nil {
+		return err
 	}
 	action := "contract.terminate"
 	if status == StatusCompleted {
@@ -186,7 +193,9 @@ func end(tx *gorm.DB, by access.Actor, c Contract, status, reason string, now ti
 
 // Complete completes a signed or active contract once its final milestone is
 // paid, returning what it still holds encumbered, inside the transaction that
-// paid it (the payments' hook). A contract already ended is left alone.
+// paid it (the payments' hook). A contract already ended is left alone. The
+// caller locks the contract's row before the fund's rows and its first audit
+// entry (the order every contract change takes); Complete locks it again.
 func Complete(tx *gorm.DB, by access.Actor, id int64, now time.Time) error {
 	var c Contract
 	if err := tx.Clauses(lockUpdate).Take(&c, id).Error; err != nil {
@@ -213,12 +222,19 @@ func (s *Service) drop(tx *gorm.DB, by access.Actor, c Contract, in TerminateInp
 			return nil, ErrNotDroppable
 		}
 	}
+	// Locks in the order the tender's steps take them: its row (the
+	// replacement moves it), then the fund's rows, then the audit chain.
+	if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Table("tenders").Select("id").Where("id = ?", c.TenderID).
+		Take(&struct{ ID int64 }{}).Error; err != nil {
+		return nil, fmt.Errorf("lock tender %d: %w", c.TenderID, err)
+	}
 	if err := lockFund(tx, c.FundAccountID); err != nil {
 		return nil, err
 	}
-	if err := tx.Model(&Contract{}).Where("id = ? AND status = ?", c.ID, StatusDraft).
-		Updates(map[string]any{"status": StatusLapsed, "ended_at": now, "ended_by": by.UserRef(), "end_reason": in.Reason, "updated_at": now}).Error; err != nil {
-		return nil, fmt.Errorf("drop contract %d: %w", c.ID, err)
+	if err := oneRow(tx.Model(&Contract{}).Where("id = ? AND status = ?", c.ID, StatusDraft).
+		Updates(map[string]any{"status": StatusLapsed, "ended_at": now, "ended_by": by.UserRef(), "end_reason": in.Reason, "updated_at": now}),
+		"drop contract", c.ID); err != nil {
+		return nil, err
 	}
 	if err := audit.Record(tx, by, "contract.lapse", "contract", c.ID, map[string]any{"reason": in.Reason, "next": in.Next}); err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ const (
 	KindAmendmentProposed   = "contract_amendment_proposed"
 	KindAmendmentDecided    = "contract_amendment_decided"
 	KindTerminationProposed = "contract_termination_proposed"
+	KindTerminationRejected = "contract_termination_rejected"
 	KindTerminated          = "contract_terminated"
 	KindLapsed              = "contract_lapsed"
 	KindActive              = "contract_active"
@@ -25,6 +26,7 @@ var subjects = map[string][2]string{
 	KindAmendmentProposed:   {"合同变更待确认：%s", "A contract amendment awaits your decision: %s"},
 	KindAmendmentDecided:    {"合同变更已处理：%s", "A contract amendment was decided: %s"},
 	KindTerminationProposed: {"合同解除申请待处理：%s", "Termination of a contract was requested: %s"},
+	KindTerminationRejected: {"合同解除申请未获同意：%s", "The request to terminate the contract was rejected: %s"},
 	KindTerminated:          {"合同已解除：%s", "The contract was terminated: %s"},
 	KindLapsed:              {"合同未签订，已作废：%s", "The contract was never signed and is dropped: %s"},
 	KindActive:              {"合同已进入履约期：%s", "The contract's service period has begun: %s"},

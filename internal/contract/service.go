@@ -99,6 +99,18 @@ func visible(q *gorm.DB, by access.Actor) *gorm.DB {
 
 // notFound maps a missing row (gorm's, or database/sql's from Row().Scan) to
 // apperr.ErrNotFound.
+// oneRow checks that a guarded UPDATE (… WHERE id = ? AND status = ?) changed
+// exactly one row: the row lock taken first makes any other count a bug.
+func oneRow(res *gorm.DB, what string, id int64) error {
+	if res.Error != nil {
+		return fmt.Errorf("%s %d: %w", what, id, res.Error)
+	}
+	if res.RowsAffected != 1 {
+		return fmt.Errorf("%s %d: %d rows changed, want 1", what, id, res.RowsAffected)
+	}
+	return nil
+}
+
 func notFound(err error) error {
 	if errors.Is(err, gorm.ErrRecordNotFound) || errors.Is(err, sql.ErrNoRows) {
 		return apperr.ErrNotFound

@@ -26,14 +26,21 @@ func ErrIneligible(reasons []string) error {
 		"the organization may no longer undertake this contract: "+strings.Join(reasons, "; "))
 }
 
-// eligibility re-checks that c's organization may undertake c's category in
-// its district at now: not suspended, with an active certification.
+// eligibility re-checks that c's organization may undertake c at now as its
+// tender asked, as the award did: not suspended, with an active certification
+// for the category that meets the tender's minimum grade and certified social
+// workers.
 func eligibility(tx *gorm.DB, c Contract, now time.Time) (org.Eligibility, error) {
-	var districtID int64
-	if err := tx.Table("subdistricts").Select("district_id").Where("id = ?", c.SubdistrictID).Take(&districtID).Error; err != nil {
-		return org.Eligibility{}, fmt.Errorf("district of subdistrict %d: %w", c.SubdistrictID, err)
+	var t struct {
+		DistrictID       int64
+		MinGrade         int
+		MinSocialWorkers int
 	}
-	return org.EligibilityTx(tx, c.OrganizationID, districtID, c.CategoryCode, 0, 0, now)
+	if err := tx.Raw(`SELECT sd.district_id, t.min_grade, t.min_social_workers FROM tenders t JOIN subdistricts sd ON sd.id = t.subdistrict_id
+		WHERE t.id = ?`, c.TenderID).Scan(&t).Error; err != nil {
+		return org.Eligibility{}, fmt.Errorf("tender %d of contract %d: %w", c.TenderID, c.ID, err)
+	}
+	return org.EligibilityTx(tx, c.OrganizationID, t.DistrictID, c.CategoryCode, t.MinGrade, t.MinSocialWorkers, now)
 }
 
 // Sign signs a draft contract for by's side: its procurement officer or its
@@ -118,8 +125,8 @@ func (s *Service) Sign(ctx context.Context, by access.Actor, id int64) (View, er
 			return err
 		}
 		fields["status"], fields["signed_at"], fields["signed_amount_fen"] = StatusSigned, now, c.AmountFen
-		if err := tx.Model(&Contract{}).Where("id = ? AND status = ?", c.ID, StatusDraft).Updates(fields).Error; err != nil {
-			return fmt.Errorf("sign contract %d: %w", c.ID, err)
+		if err := oneRow(tx.Model(&Contract{}).Where("id = ? AND status = ?", c.ID, StatusDraft).Updates(fields), "sign contract", c.ID); err != nil {
+			return err
 		}
 		c.Status, c.SignedAt = StatusSigned, &now
 		if _, err := fund.Encumber(tx, by, c.FundAccountID, c.AmountFen, ref(c, "")); err != nil {
@@ -248,8 +255,8 @@ func (s *Service) Activate(ctx context.Context, id int64) (*time.Time, error) {
 			due = &start
 			return nil
 		}
-		if err := tx.Model(&Contract{}).Where("id = ? AND status = ?", c.ID, StatusSigned).
-			Updates(map[string]any{"status": StatusActive, "activated_at": now, "updated_at": now}).Error; err != nil {
+		if err := oneRow(tx.Model(&Contract{}).Where("id = ? AND status = ?", c.ID, StatusSigned).
+			Updates(map[string]any{"status": StatusActive, "activated_at": now, "updated_at": now}), "activate contract", c.ID); err != nil {
 			return err
 		}
 		if err := audit.Record(tx, access.SystemActor("contract-start", ""), "contract.activate", "contract", c.ID,

@@ -3,6 +3,7 @@ package tender_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 
 	"gorm.io/gorm"
@@ -136,9 +137,23 @@ func TestTermination(t *testing.T) {
 	if _, err := svc.Terminate(ctx, org, c.ID, ask); err != nil {
 		t.Fatalf("Terminate(request again) error = %v", err)
 	}
+	if _, err := svc.ProposeAmendment(ctx, org, c.ID, contract.AmendmentInput{Reason: "延长服务期",
+		Changes: contract.Changes{AmountFen: fen(46_000_000)}}); err != nil {
+		t.Fatal(err)
+	}
 	v, err := svc.Terminate(ctx, w.officer, c.ID, contract.TerminateInput{Reason: "同意解除"})
 	if err != nil || v.Status != contract.StatusTerminated || v.HeldFen != 0 || v.Terminations[1].Status != "approved" {
 		t.Fatalf("Terminate(officer) = %s held %d, %v", v.Status, v.HeldFen, err)
+	}
+	if v.Amendments[0].Status != "withdrawn" || v.Amendments[0].DecidedAt == nil {
+		t.Errorf("the amendment open at termination is %s, want withdrawn", v.Amendments[0].Status)
+	}
+	var kinds []string
+	if err := w.db.Table("notifications").Where("contract_id = ? AND organization_id IS NOT NULL", c.ID).Order("id").Pluck("kind", &kinds).Error; err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(kinds, contract.KindTerminationRejected) || !slices.Contains(kinds, contract.KindTerminated) {
+		t.Errorf("the organization's notices = %v, want the rejection and the termination", kinds)
 	}
 	if got := w.ledger(); got[fund.Available] != before[fund.Available] || got[fund.Encumbered] != before[fund.Encumbered] {
 		t.Errorf("after termination: %v, want the ledger as before the tender %v", got, before)

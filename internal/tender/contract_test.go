@@ -426,3 +426,81 @@ func TestReplacementChallengeUpheld(t *testing.T) {
 		t.Errorf("ledger = %v, want as before the tender %v", l, before)
 	}
 }
+
+// TestReplacementCountsSignedAmounts: a standing contract holds its amount at
+// signing out of the reservation, whatever an amendment later made of it, so
+// a next-ranked bid that would not fit beside it is never proposed; the
+// officer cancels and exactly the rest of the ceiling returns.
+func TestReplacementCountsSignedAmounts(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	svc := w.contracts()
+	before := w.ledger()
+	w.freshOrgs(3)
+	in := w.input(3)
+	method, two := "venture_philanthropy", 2
+	in.PurchaseMethod, in.MaxWinners = &method, &two
+	v, rec := w.open(in, 20_000_000, 25_000_000, 32_000_000)
+	w.evaluate(v.ID, w.evaluators[:3], rec, same(3, 50, 50, 50))
+	p, err := w.svc.ProposeAward(ctx, w.officer, v.ID, tender.AwardInput{})
+	if err != nil || len(p.BidIDs) != 2 {
+		t.Fatalf("ProposeAward() = %v, %v; want two winners", p.BidIDs, err)
+	}
+	v = w.advanceTo(v.ID, p.ChallengeEndsAt.Add(time.Second))
+	var first, second contract.Contract
+	for _, k := range v.Contracts {
+		if k.OrganizationID == w.orgs[0].Scope.OrganizationID {
+			first = k
+		} else {
+			second = k
+		}
+	}
+	w.sign(w.contract(w.officer, first.ID), w.orgs[0])
+	cut, err := svc.ProposeAmendment(ctx, w.orgs[0], first.ID, contract.AmendmentInput{Reason: "服务对象减少",
+		Changes: contract.Changes{AmountFen: fen(15_000_000)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.DecideAmendment(ctx, w.officer, cut.ID, true, ""); err != nil {
+		t.Fatal(err)
+	}
+	w.clock.Set(second.SignBy)
+	drop := contract.TerminateInput{Reason: "逾期未签", Next: contract.NextRanked}
+	wantErr(t, "Terminate(drop, next ranked, 200,000 + 320,000 over the 500,000 ceiling)", errOf(svc.Terminate(ctx, w.officer, second.ID, drop)), tender.ErrNoNextBid)
+	if got := w.contract(w.officer, second.ID); got.Status != contract.StatusDraft {
+		t.Errorf("after the refused replacement the draft is %s, want it unchanged", got.Status)
+	}
+	drop.Next = contract.NextCancel
+	if _, err := svc.Terminate(ctx, w.officer, second.ID, drop); err != nil {
+		t.Fatalf("Terminate(drop, cancel) error = %v", err)
+	}
+	got := w.ledger()
+	if got[fund.Reserved] != before[fund.Reserved] || got[fund.Encumbered] != before[fund.Encumbered]+15_000_000 ||
+		got[fund.Available] != before[fund.Available]-15_000_000 {
+		t.Errorf("ledger = %v, want only the amended 150,000 out of available (before %v)", got, before)
+	}
+}
+
+// TestSigningRechecksTheTendersMinimums: a winner whose certification fell
+// below the tender's minimum grade after the award cannot sign, and the
+// officer may drop the draft at once.
+func TestSigningRechecksTheTendersMinimums(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	svc := w.contracts()
+	v, c := w.awarded()
+	w.populate(c)
+	// The district re-grades the winner below the tender's minimum.
+	if err := w.db.Exec(`UPDATE certifications SET grade = ? WHERE organization_id = ?`, v.MinGrade-1, w.orgs[1].Scope.OrganizationID).Error; err != nil {
+		t.Fatal(err)
+	}
+	err := errOf(svc.Sign(ctx, w.orgs[1], c.ID))
+	if e, ok := apperr.As(err); !ok || e.Code != "contract.organization_ineligible" {
+		t.Fatalf("Sign(below the minimum grade) error = %v, want contract.organization_ineligible", err)
+	}
+	if d, err := svc.Terminate(ctx, w.officer, c.ID, contract.TerminateInput{Reason: "资质等级不足", Next: contract.NextCancel}); err != nil || d.Status != contract.StatusLapsed {
+		t.Fatalf("Terminate(drop within the period, below the minimum) = %s, %v", d.Status, err)
+	}
+}

@@ -47,7 +47,11 @@ func (s *Service) ProposeReplacement(tx *gorm.DB, by access.Actor, tenderID, dro
 		Status    string
 		AmountFen money.Fen
 	}
-	if err := tx.Table("contracts").Select("bid_id, status, amount_fen").Where("tender_id = ?", t.ID).Scan(&contracts).Error; err != nil {
+	// A standing contract holds its amount at signing out of the reservation
+	// (an amendment moves available money, never the reservation), a draft
+	// its price.
+	if err := tx.Table("contracts").Select("bid_id, status, COALESCE(signed_amount_fen, amount_fen) AS amount_fen").Where("tender_id = ?", t.ID).
+		Scan(&contracts).Error; err != nil {
 		return nil, err
 	}
 	var standing []int64
