@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -144,6 +145,11 @@ func (s *Service) GetStandard(ctx context.Context, code string, districtID int64
 
 var metricCode = regexp.MustCompile(`^[a-z][a-z0-9_]{1,62}$`)
 
+// MetricSources are where a metric's actual value comes from: the provider's
+// service records, residents' ratings, upheld complaints, residents' service
+// requests (response time), or the evaluator's finding.
+var MetricSources = []string{"service_records", "resident_ratings", "complaints", "service_requests", "evaluator"}
+
 // MetricInput is a metric template as a district admin submits it; nil
 // fields of an adjustment keep their value.
 type MetricInput struct {
@@ -186,8 +192,7 @@ func (m *MetricTemplate) validate() error {
 	f.Check(m.NameEn != "" && len(m.NameEn) <= 200, "name_en", "is required (at most 200 bytes)")
 	f.Check(len(m.Unit) <= 40, "unit", "must be at most 40 bytes")
 	f.Check(m.Direction == "higher" || m.Direction == "lower", "direction", "must be higher or lower")
-	f.Check(m.Source == "service_records" || m.Source == "resident_ratings" || m.Source == "evaluator",
-		"source", "must be service_records, resident_ratings or evaluator")
+	f.Check(slices.Contains(MetricSources, m.Source), "source", "must be one of "+strings.Join(MetricSources, ", "))
 	f.Check(m.DefaultTarget >= 0 && m.DefaultTarget < 1e12, "default_target", "must be zero or more")
 	f.Check(m.DefaultWeight >= 1 && m.DefaultWeight <= 100, "default_weight", "must be between 1 and 100")
 	return f.Err()

@@ -302,6 +302,17 @@ func checkTenders(t *testing.T, db *gorm.DB, now time.Time) {
 		t.Errorf("active: %d service records dated today or later, want none", n)
 	}
 
+	// The metric sources of migration 00011, in the standards and every copy.
+	for _, table := range []string{"metric_templates", "transfer_item_metrics", "tender_metrics", "contract_metrics"} {
+		if n := count(`SELECT 1 FROM `+table+` WHERE (code = 'complaints_upheld' AND source <> 'complaints')
+			OR (code = 'response_time' AND source <> 'service_requests') OR (code LIKE '%\_coverage' AND source <> 'service_records')`); n != 0 {
+			t.Errorf("%s: %d metrics with the old source of complaints upheld, response time or coverage", table, n)
+		}
+		if n := count(`SELECT 1 FROM ` + table + ` WHERE code IN ('complaints_upheld', 'response_time')`); n == 0 {
+			t.Errorf("%s: no complaints_upheld or response_time metric to check", table)
+		}
+	}
+
 	if r := byState["cancelled"]; r.StatusReason == "" {
 		t.Error("cancelled: no reason")
 	}
