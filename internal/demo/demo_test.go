@@ -304,7 +304,7 @@ func checkTenders(t *testing.T, db *gorm.DB, now time.Time) {
 
 	// The metric sources of migration 00011, in the standards and every copy.
 	for _, table := range []string{"metric_templates", "transfer_item_metrics", "tender_metrics", "contract_metrics"} {
-		if n := count(`SELECT 1 FROM `+table+` WHERE (code = 'complaints_upheld' AND source <> 'complaints')
+		if n := count(`SELECT 1 FROM ` + table + ` WHERE (code = 'complaints_upheld' AND source <> 'complaints')
 			OR (code = 'response_time' AND source <> 'service_requests') OR (code LIKE '%\_coverage' AND source <> 'service_records')`); n != 0 {
 			t.Errorf("%s: %d metrics with the old source of complaints upheld, response time or coverage", table, n)
 		}
