@@ -18,10 +18,13 @@ run: build
 	  echo && echo "Serving on http://$${JIEDAO_HTTP_ADDR:-127.0.0.1:8080} (Ctrl-C stops)" && \
 	  exec $(BIN) serve
 
-## test: install missing system packages (postgresql, chromium), then run every test.
+## test: install missing system packages (postgresql, chromium), then run every test,
+## and every benchmark once (-benchtime 1x), so that a benchmark that broke fails here and
+## not only in make bench.
 test: test-deps
 	@scripts/devenv.sh
 	@$(LOADENV); $(GO) test -race -count=1 -timeout 15m ./...
+	@$(LOADENV); $(GO) test -run '^$$' -bench . -benchtime 1x -count=1 ./...
 
 test-deps:
 	@scripts/test-deps.sh

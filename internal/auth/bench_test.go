@@ -25,7 +25,7 @@ func benchService(b *testing.B, params config.Argon2) *auth.Service {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := svc.CreateUser(context.Background(), access.SystemActor("bench", ""), auth.UserInput{
+	if _, err := svc.CreateUser(context.Background(), access.Actor{Username: "bench", Role: access.PlatformAdmin}, auth.UserInput{
 		Username: "bench-user", Password: "bench-password-1", Role: access.Resident}); err != nil {
 		b.Fatal(err)
 	}
