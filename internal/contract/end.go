@@ -248,5 +248,18 @@ func (s *Service) drop(tx *gorm.DB, by access.Actor, c Contract, in TerminateInp
 		}
 		return s.replace(tx, by, c.TenderID, c.BidID, in.Reason, now)
 	}
-	return nil, SettleReservation(tx, by, c.TenderID)
+	if err := SettleReservation(tx, by, c.TenderID); err != nil {
+		return nil, err
+	}
+	// The tender stays awarded; when none of its contracts stands, its
+	// status reason says so on every page that shows it.
+	var standing int64
+	if err := tx.Table("contracts").Where("tender_id = ? AND status <> ?", c.TenderID, StatusLapsed).Count(&standing).Error; err != nil {
+		return nil, err
+	}
+	if standing > 0 {
+		return nil, nil
+	}
+	return nil, tx.Table("tenders").Where("id = ?", c.TenderID).Updates(map[string]any{"updated_at": now,
+		"status_reason": "中标人未签订合同，本次采购未形成合同 / no contract was signed: " + in.Reason}).Error
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -297,6 +298,9 @@ func TestSigningRechecksEligibility(t *testing.T) {
 	}
 	if got := w.ledger(); got[fund.Reserved] != before[fund.Reserved] || got[fund.Available] != before[fund.Available] {
 		t.Errorf("after cancelling: %v, want the ledger as before the tender %v", got, before)
+	}
+	if tv := w.get(c.TenderID); tv.Status != tender.StatusAwarded || !strings.Contains(tv.StatusReason, "中标人认定已暂停") {
+		t.Errorf("tender after the drop: %s, reason %q; want awarded, saying no contract was signed and why", tv.Status, tv.StatusReason)
 	}
 	wantErr(t, "Terminate(lapsed)", errOf(svc.Terminate(ctx, w.officer, c.ID, contract.TerminateInput{Reason: "再次", Next: contract.NextCancel})), contract.ErrEnded)
 	wantErr(t, "Sign(lapsed)", errOf(svc.Sign(ctx, w.orgs[1], c.ID)), contract.ErrNotDraft)
