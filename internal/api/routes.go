@@ -6,6 +6,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/delivery"
 	"github.com/jiedao-market/jiedao/internal/request"
+	"github.com/jiedao-market/jiedao/internal/servicerequest"
 )
 
 // Routes registers the API description at /api/openapi.json and the whole
@@ -148,6 +149,16 @@ func (h *Handler) Routes(app fiber.Router) {
 	api.Post("/contract-amendments/:id/reject", allow(access.ContractParties...), h.handleAmendmentDecide(false))
 	api.Post("/contracts/:id/terminate", allow(access.ContractParties...), h.handleContractTerminate)
 	api.Get("/public/contracts/:id", h.handlePublicContractGet)
+
+	// Residents' service requests (菜单式服务) and the demand they leave unmet.
+	api.Post("/public/residents", anonymous(), h.handleResidentSignup)
+	api.Get("/public/communities/:id/services", h.handleMenu)
+	api.Get("/service-requests", allow(servicerequest.Readers...), h.handleServiceRequestList)
+	api.Post("/service-requests", allow(servicerequest.Requesters...), h.handleServiceRequestCreate)
+	api.Post("/service-requests/:id/accept", allow(access.OrgStaff...), h.handleServiceRequestAccept)
+	api.Post("/service-requests/:id/decline", allow(access.OrgStaff...), h.handleServiceRequestDecline)
+	api.Post("/service-requests/:id/fulfil", allow(access.OrgStaff...), h.handleServiceRequestFulfil)
+	api.Get("/reports/demand", allow(servicerequest.DemandReaders...), h.handleDemandReport)
 
 	api.Use(func(c *fiber.Ctx) error { return request.ErrRouteNotFound })
 }

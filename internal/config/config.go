@@ -29,7 +29,17 @@ type Config struct {
 	Tender   Tender   `yaml:"tender"`
 	Contract Contract `yaml:"contract"`
 	Rating   Rating   `yaml:"rating"`
-	Log      Log      `yaml:"log"`
+	// ServiceRequest configures residents' service requests.
+	ServiceRequest ServiceRequest `yaml:"service_request"`
+	Log            Log            `yaml:"log"`
+}
+
+// ServiceRequest configures residents' service requests (菜单式服务).
+type ServiceRequest struct {
+	// OverdueHours is how long a request may wait for the organization's
+	// acceptance: a request still unanswered past it is unmet demand in the
+	// demand report. 1 to 720 (default 72).
+	OverdueHours int `yaml:"overdue_hours"`
 }
 
 // Contract configures the contract lifecycle.
@@ -232,10 +242,11 @@ func Default() Config {
 				SlowAfter: 5, SlowBase: time.Second, SlowMax: 10 * time.Second},
 			Argon2: Argon2{MemoryKiB: 19456, Iterations: 2, Parallelism: 1},
 		},
-		Uploads:  Uploads{Dir: ".data/uploads", MaxBytes: 5 << 20},
-		Tender:   Tender{AmendmentMinDays: 3, ChallengeDays: 5, SweepInterval: time.Minute},
-		Contract: Contract{SignDays: 30, AmendmentCapPercent: 10},
-		Log:      Log{Level: "info"},
+		Uploads:        Uploads{Dir: ".data/uploads", MaxBytes: 5 << 20},
+		Tender:         Tender{AmendmentMinDays: 3, ChallengeDays: 5, SweepInterval: time.Minute},
+		Contract:       Contract{SignDays: 30, AmendmentCapPercent: 10},
+		ServiceRequest: ServiceRequest{OverdueHours: 72},
+		Log:            Log{Level: "info"},
 	}
 }
 
@@ -407,6 +418,9 @@ func (c Config) validate() error {
 	}
 	if c.Contract.AmendmentCapPercent < 1 || c.Contract.AmendmentCapPercent > 100 {
 		problems = append(problems, "contract.amendment_cap_percent must be between 1 and 100")
+	}
+	if c.ServiceRequest.OverdueHours < 1 || c.ServiceRequest.OverdueHours > 720 {
+		problems = append(problems, "service_request.overdue_hours must be between 1 and 720")
 	}
 	if c.Tender.ChallengeDays < 1 || c.Tender.ChallengeDays > 60 {
 		problems = append(problems, "tender.challenge_days must be between 1 and 60")

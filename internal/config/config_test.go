@@ -258,3 +258,28 @@ func TestRatingKey(t *testing.T) {
 		t.Errorf("RequireCodeKey() without a key: error = %v, want one naming JIEDAO_RATING_KEY and .data/jiedao.env", err)
 	}
 }
+
+func TestServiceRequestOverdueHours(t *testing.T) {
+	if got := config.Default().ServiceRequest.OverdueHours; got != 72 {
+		t.Errorf("Default().ServiceRequest.OverdueHours = %d, want 72", got)
+	}
+	for _, tt := range []struct {
+		hours string
+		want  int
+		ok    bool
+	}{{"24", 24, true}, {"720", 720, true}, {"0", 0, false}, {"721", 0, false}} {
+		p := filepath.Join(t.TempDir(), "c.yaml")
+		if err := os.WriteFile(p, []byte("service_request:\n  overdue_hours: "+tt.hours+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := config.Load(env(map[string]string{"JIEDAO_CONFIG": p}))
+		switch {
+		case tt.ok && err != nil:
+			t.Errorf("Load(overdue_hours: %s) error = %v, want nil", tt.hours, err)
+		case tt.ok && cfg.ServiceRequest.OverdueHours != tt.want:
+			t.Errorf("Load(overdue_hours: %s) = %d, want %d", tt.hours, cfg.ServiceRequest.OverdueHours, tt.want)
+		case !tt.ok && (err == nil || !strings.Contains(err.Error(), "service_request.overdue_hours")):
+			t.Errorf("Load(overdue_hours: %s) error = %v, want one naming service_request.overdue_hours", tt.hours, err)
+		}
+	}
+}

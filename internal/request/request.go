@@ -25,6 +25,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/payout"
 	"github.com/jiedao-market/jiedao/internal/place"
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
+	"github.com/jiedao-market/jiedao/internal/servicerequest"
 	"github.com/jiedao-market/jiedao/internal/tender"
 )
 
@@ -40,6 +41,8 @@ type Services struct {
 	Tenders   *tender.Service
 	Contracts *contract.Service
 	Records   *delivery.Service
+	// ServiceRequests are residents' service requests and the menu.
+	ServiceRequests *servicerequest.Service
 }
 
 // The request's locals.
@@ -141,6 +144,8 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 		Tenders:   tenders,
 		Contracts: contracts,
 		Records:   records,
+
+		ServiceRequests: servicerequest.NewService(db, c, cfg.ServiceRequest, cfg.Auth.Argon2),
 	}, nil
 }
 
