@@ -25,6 +25,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/payout"
 	"github.com/jiedao-market/jiedao/internal/place"
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
+	"github.com/jiedao-market/jiedao/internal/rating"
 	"github.com/jiedao-market/jiedao/internal/tender"
 )
 
@@ -40,6 +41,7 @@ type Services struct {
 	Tenders   *tender.Service
 	Contracts *contract.Service
 	Records   *delivery.Service
+	Ratings   *rating.Service
 }
 
 // The request's locals.
@@ -129,6 +131,10 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 	if err != nil {
 		return Services{}, err
 	}
+	ratings, err := rating.NewService(db, c, records, cfg.Rating)
+	if err != nil {
+		return Services{}, err
+	}
 	contracts := contract.NewService(db, c, contract.Options{AmendmentCapPercent: cfg.Contract.AmendmentCapPercent})
 	contracts.UseReplacer(tenders.ProposeReplacement)
 	return Services{
@@ -141,6 +147,7 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 		Tenders:   tenders,
 		Contracts: contracts,
 		Records:   records,
+		Ratings:   ratings,
 	}, nil
 }
 
