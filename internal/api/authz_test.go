@@ -95,7 +95,7 @@ type azMatrixRow struct {
 // azMatrix is the authorization matrix, grouped by what the routes write: each
 // group runs on its own database. It is written out by hand, not derived from
 // routes.go, so that a changed role list fails here.
-var azMatrix = azMerge(azCoreMatrix, azCatalogMatrix, azOrgMatrix, azFundMatrix, azPayoutMatrix, azTenderMatrix, azDeliveryMatrix, azContractMatrix, azServiceRequestMatrix)
+var azMatrix = azMerge(azCoreMatrix, azCatalogMatrix, azOrgMatrix, azFundMatrix, azPayoutMatrix, azTenderMatrix, azDeliveryMatrix, azContractMatrix, azServiceRequestMatrix, azRatingMatrix)
 
 // azMerge joins matrix groups kept in several files (one per area of the API).
 func azMerge(parts ...map[string][]azMatrixRow) map[string][]azMatrixRow {
@@ -261,7 +261,8 @@ func azCheckCell(t *testing.T, f *azFixture, row azMatrixRow, i int, who string)
 		return
 	}
 	p := r.Problem(t)
-	wantCode := map[int]string{no401: "unauthorized", no403: "forbidden", nf404: "not_found"}[want]
+	// 400 and 409 appear in the rating rows only: bad stars, a second reply.
+	wantCode := map[int]string{no401: "unauthorized", no403: "forbidden", nf404: "not_found", bad400: "validation", cf409: "rating.replied"}[want]
 	if p.Code != wantCode || p.Status != want {
 		t.Errorf("%s %s as %s: problem code %q status %d, want %q %d", row.method, path, who, p.Code, p.Status, wantCode, want)
 	}

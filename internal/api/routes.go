@@ -138,6 +138,17 @@ func (h *Handler) Routes(app fiber.Router) {
 	api.Post("/contracts/:id/service-records/import", allow(access.OrgStaff...), h.handleRecordImport)
 	api.Patch("/service-records/:id", allow(access.OrgStaff...), h.handleRecordCorrect)
 
+	// Residents' ratings, follow-up calls (回访) and moderation.
+	api.Post("/public/ratings", anonymous(), h.handleRatingSubmit)
+	api.Get("/public/organizations/:id/ratings", h.handlePublicProviderRatings)
+	api.Get("/public/communities/:id/ratings", h.handlePublicCommunityRatings)
+	api.Get("/contracts/:id/ratings", allow(access.ContractReaders...), h.handleContractRatings)
+	api.Post("/ratings/:id/reply", allow(access.OrgStaff...), h.handleRatingReply)
+	api.Post("/ratings/:id/hide", allow(access.ProcurementOfficer), h.handleRatingHide)
+	api.Get("/contracts/:id/follow-ups", allow(access.ProcurementOfficer), h.handleFollowUpList)
+	api.Post("/contracts/:id/follow-ups", allow(access.ProcurementOfficer), h.handleFollowUpDraw)
+	api.Post("/follow-ups/:id/rating", allow(access.ProcurementOfficer), h.handleFollowUpRating)
+
 	// Contracts.
 	api.Get("/contracts", allow(access.ContractReaders...), h.handleContractList)
 	api.Get("/contracts/:id", allow(access.ContractReaders...), h.handleContractGet)

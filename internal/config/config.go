@@ -60,6 +60,22 @@ type Rating struct {
 	// JIEDAO_RATING_KEY, base64 (standard encoding) of 32 random bytes.
 	// Changing it makes every code already issued unknown and unprintable.
 	CodeKey []byte `yaml:"-"`
+	// PublicMinimum is the number of ratings a provider, contract or
+	// community needs before the public sees its averages; below it the
+	// public sees how many more are needed. 1 to 100.
+	PublicMinimum int `yaml:"public_minimum"`
+	// PriorWeight is m of the Bayesian average: the number of
+	// platform-average ratings every public score starts with. 0 to 1000.
+	PriorWeight int `yaml:"prior_weight"`
+	// WrongCodesPerMinute is how many wrong rating codes one client address
+	// may submit within a minute; past it the address is answered 429 until
+	// the oldest wrong code leaves the minute. 1 to 1000.
+	WrongCodesPerMinute int `yaml:"wrong_codes_per_minute"`
+	// GapStars flags a contract to its officers when the mean overall of
+	// self-service (code) ratings exceeds that of follow-up ratings by at
+	// least this many stars, with at least PublicMinimum ratings of each
+	// kind. 0.1 to 4.
+	GapStars float64 `yaml:"gap_stars"`
 }
 
 // RequireCodeKey returns an error when no rating-code key is configured.
@@ -246,6 +262,7 @@ func Default() Config {
 		Tender:         Tender{AmendmentMinDays: 3, ChallengeDays: 5, SweepInterval: time.Minute},
 		Contract:       Contract{SignDays: 30, AmendmentCapPercent: 10},
 		ServiceRequest: ServiceRequest{OverdueHours: 72},
+		Rating:         Rating{PublicMinimum: 5, PriorWeight: 10, WrongCodesPerMinute: 10, GapStars: 1.0},
 		Log:            Log{Level: "info"},
 	}
 }
@@ -427,6 +444,10 @@ func (c Config) validate() error {
 	}
 	if c.Tender.SweepInterval < time.Second || c.Tender.SweepInterval > time.Hour {
 		problems = append(problems, "tender.sweep_interval must be between 1s and 1h")
+	}
+	if r := c.Rating; r.PublicMinimum < 1 || r.PublicMinimum > 100 || r.PriorWeight < 0 || r.PriorWeight > 1000 ||
+		r.WrongCodesPerMinute < 1 || r.WrongCodesPerMinute > 1000 || r.GapStars < 0.1 || r.GapStars > 4 {
+		problems = append(problems, "rating needs public_minimum 1 to 100, prior_weight 0 to 1000, wrong_codes_per_minute 1 to 1000 and gap_stars 0.1 to 4")
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("config: %s", strings.Join(problems, "; "))

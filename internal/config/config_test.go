@@ -89,6 +89,10 @@ func TestRefusals(t *testing.T) {
 		{"no read timeout", map[string]string{"JIEDAO_CONFIG": write("read0.yaml", "http:\n  read_timeout: 0s\n")}, "http.read_timeout"},
 		{"read timeout over 10m", map[string]string{"JIEDAO_CONFIG": write("readslow.yaml", "http:\n  read_timeout: 11m\n")}, "http.read_timeout"},
 		{"read buffer under 4 KiB", map[string]string{"JIEDAO_CONFIG": write("bufsmall.yaml", "http:\n  read_buffer_bytes: 1024\n")}, "http.read_buffer_bytes"},
+		{"no public minimum", map[string]string{"JIEDAO_CONFIG": write("ratemin.yaml", "rating:\n  public_minimum: 0\n")}, "public_minimum"},
+		{"negative prior weight", map[string]string{"JIEDAO_CONFIG": write("rateprior.yaml", "rating:\n  prior_weight: -1\n")}, "prior_weight"},
+		{"no wrong codes", map[string]string{"JIEDAO_CONFIG": write("ratewrong.yaml", "rating:\n  wrong_codes_per_minute: 0\n")}, "wrong_codes_per_minute"},
+		{"gap over 4 stars", map[string]string{"JIEDAO_CONFIG": write("rategap.yaml", "rating:\n  gap_stars: 4.5\n")}, "gap_stars"},
 		{"read buffer over 1 MiB", map[string]string{"JIEDAO_CONFIG": write("bufbig.yaml", "http:\n  read_buffer_bytes: 2097152\n")}, "http.read_buffer_bytes"},
 	}
 	for _, tt := range tests {

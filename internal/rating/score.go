@@ -47,9 +47,29 @@ func BayesianAverage(m int, c *big.Rat, overall []int) (*big.Rat, error) {
 	if err := f.Err(); err != nil {
 		return nil, err
 	}
+	return bayesian(m, c, int64(len(overall)), sum(overall)), nil
+}
+
+// BayesianFromSum is BayesianAverage from a count n of overall ratings and
+// their sum, as the aggregates keep them. It returns an apperr Invalid
+// error for a negative m, a c missing or outside 1 to 5, a sum outside n to
+// 5n, or m = 0 with no ratings.
+func BayesianFromSum(m int, c *big.Rat, n, sumOverall int64) (*big.Rat, error) {
+	var f apperr.Fields
+	f.Check(m >= 0, "m", "must be zero or more")
+	f.Check(c != nil && c.Cmp(big.NewRat(MinStars, 1)) >= 0 && c.Cmp(big.NewRat(MaxStars, 1)) <= 0, "c", "must be between 1 and 5")
+	f.Check(n >= 0 && sumOverall >= MinStars*n && sumOverall <= MaxStars*n, "sum", "must be between n and 5n")
+	f.Check(m != 0 || n > 0, "n", "must be at least one when m is 0")
+	if err := f.Err(); err != nil {
+		return nil, err
+	}
+	return bayesian(m, c, n, sumOverall), nil
+}
+
+func bayesian(m int, c *big.Rat, n, sumOverall int64) *big.Rat {
 	num := new(big.Rat).Mul(big.NewRat(int64(m), 1), c)
-	num.Add(num, big.NewRat(sum(overall), 1))
-	return num.Quo(num, big.NewRat(int64(m)+int64(len(overall)), 1)), nil
+	num.Add(num, big.NewRat(sumOverall, 1))
+	return num.Quo(num, big.NewRat(int64(m)+n, 1))
 }
 
 // Satisfaction returns the share, between 0 and 1, of ratings whose overall is

@@ -25,6 +25,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/payout"
 	"github.com/jiedao-market/jiedao/internal/place"
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
+	"github.com/jiedao-market/jiedao/internal/rating"
 	"github.com/jiedao-market/jiedao/internal/servicerequest"
 	"github.com/jiedao-market/jiedao/internal/tender"
 )
@@ -41,6 +42,7 @@ type Services struct {
 	Tenders   *tender.Service
 	Contracts *contract.Service
 	Records   *delivery.Service
+	Ratings   *rating.Service
 	// ServiceRequests are residents' service requests and the menu.
 	ServiceRequests *servicerequest.Service
 }
@@ -132,6 +134,10 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 	if err != nil {
 		return Services{}, err
 	}
+	ratings, err := rating.NewService(db, c, records, cfg.Rating)
+	if err != nil {
+		return Services{}, err
+	}
 	contracts := contract.NewService(db, c, contract.Options{AmendmentCapPercent: cfg.Contract.AmendmentCapPercent})
 	contracts.UseReplacer(tenders.ProposeReplacement)
 	return Services{
@@ -144,6 +150,7 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 		Tenders:   tenders,
 		Contracts: contracts,
 		Records:   records,
+		Ratings:   ratings,
 
 		ServiceRequests: servicerequest.NewService(db, c, cfg.ServiceRequest, cfg.Auth.Argon2),
 	}, nil
