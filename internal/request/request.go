@@ -17,6 +17,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/auth"
 	"github.com/jiedao-market/jiedao/internal/catalog"
+	"github.com/jiedao-market/jiedao/internal/complaint"
 	"github.com/jiedao-market/jiedao/internal/config"
 	"github.com/jiedao-market/jiedao/internal/contract"
 	"github.com/jiedao-market/jiedao/internal/delivery"
@@ -40,6 +41,8 @@ type Services struct {
 	Tenders   *tender.Service
 	Contracts *contract.Service
 	Records   *delivery.Service
+	// Complaints are residents' complaints about a service.
+	Complaints *complaint.Service
 }
 
 // The request's locals.
@@ -141,6 +144,8 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 		Tenders:   tenders,
 		Contracts: contracts,
 		Records:   records,
+		Complaints: complaint.NewService(db, c, complaint.Options{FirstResponse: cfg.Complaint.FirstResponse,
+			Decision: cfg.Complaint.Decision}, records.LookupRatingCode),
 	}, nil
 }
 
