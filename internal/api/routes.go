@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/jiedao-market/jiedao/internal/access"
+	"github.com/jiedao-market/jiedao/internal/complaint"
 	"github.com/jiedao-market/jiedao/internal/delivery"
 	"github.com/jiedao-market/jiedao/internal/request"
 )
@@ -148,6 +149,15 @@ func (h *Handler) Routes(app fiber.Router) {
 	api.Post("/contract-amendments/:id/reject", allow(access.ContractParties...), h.handleAmendmentDecide(false))
 	api.Post("/contracts/:id/terminate", allow(access.ContractParties...), h.handleContractTerminate)
 	api.Get("/public/contracts/:id", h.handlePublicContractGet)
+
+	// Complaints: filed by anyone, triaged and decided by the subdistrict's
+	// officers, answered by the organization (the service checks each step's role).
+	api.Post("/public/complaints", anonymous(), h.handleComplaintFile)
+	api.Get("/public/complaints/:reference", h.handleComplaintFollow)
+	api.Get("/complaints", allow(complaint.Readers...), h.handleComplaintList)
+	api.Post("/complaints/:id/assign", allow(access.ProcurementOfficer), h.handleComplaintAssign)
+	api.Post("/complaints/:id/respond", allow(access.OrgStaff...), h.handleComplaintRespond)
+	api.Post("/complaints/:id/decide", allow(access.ProcurementOfficer), h.handleComplaintDecide)
 
 	api.Use(func(c *fiber.Ctx) error { return request.ErrRouteNotFound })
 }
