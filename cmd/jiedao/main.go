@@ -27,6 +27,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/jiedao-market/jiedao/internal/audit"
+	"github.com/jiedao-market/jiedao/internal/complaint"
 	"github.com/jiedao-market/jiedao/internal/config"
 	"github.com/jiedao-market/jiedao/internal/contract"
 	"github.com/jiedao-market/jiedao/internal/demo"
@@ -173,12 +174,15 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, args []stri
 	payouts.Register(bundle)
 	tenders.Register(bundle, cfg.Tender.SweepInterval)
 	svc.Contracts.Register(bundle, cfg.Tender.SweepInterval)
+	svc.Complaints.Register(bundle, cfg.Tender.SweepInterval)
 	periodic := append(payout.PeriodicJobs(), tender.PeriodicJobs(cfg.Tender.SweepInterval)...)
 	periodic = append(periodic, contract.PeriodicJobs(cfg.Tender.SweepInterval)...)
+	periodic = append(periodic, complaint.PeriodicJobs(cfg.Tender.SweepInterval)...)
 	runner, err := jobs.StartWith(ctx, pool, bundle, periodic, *workers, log, func(c *river.Client[pgx.Tx]) {
 		payouts.UseRiver(c)
 		tenders.UseRiver(c, log)
 		svc.Contracts.UseRiver(c, log)
+		svc.Complaints.UseRiver(c, log)
 	})
 	if err != nil {
 		return err

@@ -185,6 +185,8 @@ var leakUnfillable = map[string]string{
 		"TestServiceRecordAPI and authz_delivery_test.go check who sees references and rating codes",
 	"/service-records/:id": "the crawled world holds no service record (no signed contract); " +
 		"internal/ui's record page tests and authz_record_test.go check who sees a record, its reference and its code",
+	"/api/v1/public/complaints/:reference": "the crawled world holds no complaint (no signed contract); " +
+		"TestComplaintLifecycleAPI crawls every complaint response as every identity for the contact",
 }
 
 // leakFill returns the concrete paths for a GET route pattern, or why it

@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/jiedao-market/jiedao/internal/access"
+	"github.com/jiedao-market/jiedao/internal/complaint"
 	"github.com/jiedao-market/jiedao/internal/delivery"
 	"github.com/jiedao-market/jiedao/internal/request"
 	"github.com/jiedao-market/jiedao/internal/servicerequest"
@@ -170,6 +171,15 @@ func (h *Handler) Routes(app fiber.Router) {
 	api.Post("/service-requests/:id/decline", allow(access.OrgStaff...), h.handleServiceRequestDecline)
 	api.Post("/service-requests/:id/fulfil", allow(access.OrgStaff...), h.handleServiceRequestFulfil)
 	api.Get("/reports/demand", allow(servicerequest.DemandReaders...), h.handleDemandReport)
+
+	// Complaints: filed by anyone, triaged and decided by the subdistrict's
+	// officers, answered by the organization (the service checks each step's role).
+	api.Post("/public/complaints", anonymous(), h.handleComplaintFile)
+	api.Get("/public/complaints/:reference", h.handleComplaintFollow)
+	api.Get("/complaints", allow(complaint.Readers...), h.handleComplaintList)
+	api.Post("/complaints/:id/assign", allow(access.ProcurementOfficer), h.handleComplaintAssign)
+	api.Post("/complaints/:id/respond", allow(access.OrgStaff...), h.handleComplaintRespond)
+	api.Post("/complaints/:id/decide", allow(access.ProcurementOfficer), h.handleComplaintDecide)
 
 	api.Use(func(c *fiber.Ctx) error { return request.ErrRouteNotFound })
 }

@@ -31,6 +31,7 @@ type Config struct {
 	Rating   Rating   `yaml:"rating"`
 	// ServiceRequest configures residents' service requests.
 	ServiceRequest ServiceRequest `yaml:"service_request"`
+	Complaint      Complaint      `yaml:"complaint"`
 	Log            Log            `yaml:"log"`
 }
 
@@ -51,6 +52,17 @@ type Contract struct {
 	// AmendmentCapPercent caps the cumulative rise of a contract's amount by
 	// amendments, in percent of the signed amount (art. 49: 10).
 	AmendmentCapPercent int `yaml:"amendment_cap_percent"`
+}
+
+// Complaint configures the time limits of residents' complaints.
+type Complaint struct {
+	// FirstResponse is the time from a complaint's receipt to the officer's
+	// triage (assigning it, or deciding it); past it the complaint is flagged
+	// overdue.
+	FirstResponse time.Duration `yaml:"first_response"`
+	// Decision is the time from a complaint's receipt to its decision; past
+	// it the complaint is flagged overdue.
+	Decision time.Duration `yaml:"decision"`
 }
 
 // Rating configures the rating codes service records issue.
@@ -263,6 +275,7 @@ func Default() Config {
 		Contract:       Contract{SignDays: 30, AmendmentCapPercent: 10},
 		ServiceRequest: ServiceRequest{OverdueHours: 72},
 		Rating:         Rating{PublicMinimum: 5, PriorWeight: 10, WrongCodesPerMinute: 10, GapStars: 1.0},
+		Complaint:      Complaint{FirstResponse: 24 * time.Hour, Decision: 7 * 24 * time.Hour},
 		Log:            Log{Level: "info"},
 	}
 }
@@ -441,6 +454,12 @@ func (c Config) validate() error {
 	}
 	if c.Tender.ChallengeDays < 1 || c.Tender.ChallengeDays > 60 {
 		problems = append(problems, "tender.challenge_days must be between 1 and 60")
+	}
+	if c.Complaint.FirstResponse < time.Hour || c.Complaint.FirstResponse > 30*24*time.Hour {
+		problems = append(problems, "complaint.first_response must be between 1h and 720h (30 days)")
+	}
+	if c.Complaint.Decision < c.Complaint.FirstResponse || c.Complaint.Decision > 90*24*time.Hour {
+		problems = append(problems, "complaint.decision must be at least complaint.first_response and at most 2160h (90 days)")
 	}
 	if c.Tender.SweepInterval < time.Second || c.Tender.SweepInterval > time.Hour {
 		problems = append(problems, "tender.sweep_interval must be between 1s and 1h")

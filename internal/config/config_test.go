@@ -287,3 +287,39 @@ func TestServiceRequestOverdueHours(t *testing.T) {
 		}
 	}
 }
+
+func TestComplaintTimeLimits(t *testing.T) {
+	if got, want := config.Default().Complaint, (config.Complaint{FirstResponse: 24 * time.Hour, Decision: 7 * 24 * time.Hour}); got != want {
+		t.Errorf("Default().Complaint = %+v, want %+v", got, want)
+	}
+	for _, tc := range []struct {
+		name, body string
+		want       config.Complaint
+		wantErr    string
+	}{
+		{name: "set", body: "complaint:\n  first_response: 12h\n  decision: 240h\n", want: config.Complaint{FirstResponse: 12 * time.Hour, Decision: 240 * time.Hour}},
+		{name: "first response too short", body: "complaint:\n  first_response: 30m\n", wantErr: "complaint.first_response"},
+		{name: "decision before first response", body: "complaint:\n  first_response: 48h\n  decision: 24h\n", wantErr: "complaint.decision"},
+		{name: "decision too long", body: "complaint:\n  decision: 2400h\n", wantErr: "complaint.decision"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "c.yaml")
+			if err := os.WriteFile(p, []byte(tc.body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := config.Load(env(map[string]string{"JIEDAO_CONFIG": p}))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Errorf("Load() error = %v, want one naming %s", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Load() error = %v", err)
+			}
+			if cfg.Complaint != tc.want {
+				t.Errorf("Complaint from YAML = %+v, want %+v", cfg.Complaint, tc.want)
+			}
+		})
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/auth"
 	"github.com/jiedao-market/jiedao/internal/catalog"
+	"github.com/jiedao-market/jiedao/internal/complaint"
 	"github.com/jiedao-market/jiedao/internal/config"
 	"github.com/jiedao-market/jiedao/internal/contract"
 	"github.com/jiedao-market/jiedao/internal/delivery"
@@ -45,6 +46,8 @@ type Services struct {
 	Ratings   *rating.Service
 	// ServiceRequests are residents' service requests and the menu.
 	ServiceRequests *servicerequest.Service
+	// Complaints are residents' complaints about a service.
+	Complaints *complaint.Service
 }
 
 // The request's locals.
@@ -153,6 +156,8 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 		Ratings:   ratings,
 
 		ServiceRequests: servicerequest.NewService(db, c, cfg.ServiceRequest, cfg.Auth.Argon2),
+		Complaints: complaint.NewService(db, c, complaint.Options{FirstResponse: cfg.Complaint.FirstResponse,
+			Decision: cfg.Complaint.Decision}, records.LookupRatingCode),
 	}, nil
 }
 

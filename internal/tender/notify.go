@@ -21,6 +21,7 @@ type Notification struct {
 	Kind           string    `json:"kind"`
 	TenderID       *int64    `json:"tender_id"`
 	ContractID     *int64    `json:"contract_id"`
+	ComplaintID    *int64    `json:"complaint_id"`
 	SubjectZh      string    `json:"subject_zh"`
 	SubjectEn      string    `json:"subject_en"`
 	CreatedAt      time.Time `json:"created_at"`
