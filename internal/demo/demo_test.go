@@ -302,6 +302,31 @@ func checkTenders(t *testing.T, db *gorm.DB, now time.Time) {
 		t.Errorf("active: %d service records dated today or later, want none", n)
 	}
 
+	// The residents' part: ratings past the public minimum for the active
+	// contract's provider (and none for another), a complaint decided and one
+	// open, the demo resident's requests in each state.
+	if n := count(`SELECT 1 FROM ratings WHERE organization_id = ?`, ids["demo-org"]); n < int64(config.Default().Rating.PublicMinimum) {
+		t.Errorf("demo-org has %d ratings, want at least the public minimum %d", n, config.Default().Rating.PublicMinimum)
+	}
+	if n := count(`SELECT 1 FROM ratings WHERE organization_id <> ?`, ids["demo-org"]); n != 0 {
+		t.Errorf("%d ratings of other providers, want none (below the minimum)", n)
+	}
+	var complaintStates []string
+	if err := db.Table("complaints").Order("status").Pluck("status", &complaintStates).Error; err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(complaintStates, []string{"decided", "received"}) {
+		t.Errorf("complaints in states %v, want one decided and one received", complaintStates)
+	}
+	var requestStates []string
+	if err := db.Table("service_requests").Distinct("status").Order("status").Pluck("status", &requestStates).Error; err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(requestStates, []string{"accepted", "declined", "fulfilled", "requested"}) ||
+		count(`SELECT 1 FROM service_requests WHERE contract_id IS NULL`) != 1 {
+		t.Errorf("service requests in states %v, want each state and one unmet need", requestStates)
+	}
+
 	// The metric sources of migration 00011, in the standards and every copy.
 	for _, table := range []string{"metric_templates", "transfer_item_metrics", "tender_metrics", "contract_metrics"} {
 		if n := count(`SELECT 1 FROM ` + table + ` WHERE (code = 'complaints_upheld' AND source <> 'complaints')

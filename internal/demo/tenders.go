@@ -247,6 +247,9 @@ func SeedTenders(ctx context.Context, db *gorm.DB, clk clock.Clock, keys Keys) e
 		if s.records, err = delivery.NewService(tx, mc, keys.Rating); err != nil {
 			return fmt.Errorf("seed tenders: %w", err)
 		}
+		if s.residentSeed, err = s.residents(mc, keys.Rating); err != nil {
+			return fmt.Errorf("seed tenders: %w", err)
+		}
 		if err := s.loadRefs(ctx); err != nil {
 			return err
 		}
@@ -285,15 +288,17 @@ func SeedTenders(ctx context.Context, db *gorm.DB, clk clock.Clock, keys Keys) e
 
 // tenderSeed holds what the steps of the demo tenders share.
 type tenderSeed struct {
-	tx          *gorm.DB
-	svc         *tender.Service
-	contracts   *contract.Service
-	records     *delivery.Service
-	users       map[string]access.Actor
-	today       civil.Date
-	fundID      int64
-	items       map[string]int64 // category → 爱山's published transfer item
-	communities map[string]int64 // code → id
+	tx        *gorm.DB
+	svc       *tender.Service
+	contracts *contract.Service
+	records   *delivery.Service
+	// residentSeed rates, complains and asks on the active contract.
+	residentSeed *residentSeed
+	users        map[string]access.Actor
+	today        civil.Date
+	fundID       int64
+	items        map[string]int64 // category → 爱山's published transfer item
+	communities  map[string]int64 // code → id
 }
 
 func (s *tenderSeed) loadRefs(ctx context.Context) error {
@@ -470,7 +475,7 @@ func (s *tenderSeed) signSteps(d demoTender, id *int64, wrap func(string, func(c
 			return s.recordDay(ctx, d, contractID, day)
 		})})
 	}
-	return out
+	return append(out, s.residentSeed.residentSteps(d, &contractID, wrap)...)
 }
 
 // visitStaff are the named staff of the demo's home visits.
