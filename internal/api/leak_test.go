@@ -174,6 +174,7 @@ func (l *leakRecorder) send(method, path, who, token string, body any) servertes
 // leakIDs are the records the crawl puts into route parameters.
 type leakIDs struct {
 	tender, item, fund, org, user, cert, doc, district, subdistrict, community, question int64
+	contract                                                                            int64 // 0: none yet
 	bids                                                                                 []int64
 }
 
@@ -284,8 +285,11 @@ func leakParam(name, prev string, ids leakIDs) ([]string, bool) {
 		case "communities":
 			return leakInts(ids.community), true
 		case "contracts":
-			// No contract exists before the award: the crawl reads the
-			// not-found answer, which must not leak either.
+			// Without a contract the crawl reads the not-found answer,
+			// which must not leak either.
+			if ids.contract != 0 {
+				return leakInts(ids.contract), true
+			}
 			return []string{"1"}, true
 		case "receipt", "donations":
 			// No donation exists without Stripe: the crawl reads the
