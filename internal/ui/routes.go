@@ -175,6 +175,18 @@ func (h *Handler) Routes(app fiber.Router) {
 	pages.Get("/service-records/:id", recordWrite, h.handleRecordPage)
 	pages.Post("/service-records/:id/correct", csrf, recordWrite, h.handleCorrectSubmit)
 
+	// Residents' signals for the organization: its ratings with the reply
+	// form, the complaints forwarded to it and the service requests on its
+	// contracts (staff.go, staff_org.go).
+	pages.Get("/org/ratings", staff, h.handleOrgRatingsPage)
+	pages.Post("/org/ratings/:id/reply", csrf, staff, h.handleRatingReplySubmit)
+	pages.Get("/org/complaints", staff, h.handleOrgComplaintsPage)
+	pages.Post("/org/complaints/:id/respond", csrf, staff, h.handleComplaintRespondSubmit)
+	pages.Get("/org/requests", staff, h.handleOrgRequestsPage)
+	pages.Post("/org/requests/:id/accept", csrf, staff, h.handleRequestAcceptSubmit)
+	pages.Post("/org/requests/:id/decline", csrf, staff, h.handleRequestDeclineSubmit)
+	pages.Post("/org/requests/:id/fulfil", csrf, staff, h.handleRequestFulfilSubmit)
+
 	pages.Get("/procurement", h.handleProcurementPage)
 	pages.Get("/procurement/:id", h.handleNoticePage)
 	pages.Get("/notifications", page(access.Roles...), h.handleNotificationsPage)
@@ -202,6 +214,9 @@ var navOrder = []navItem{
 	{"nav.certifications", "/district/certifications", []access.Role{access.DistrictAdmin}},
 	{"nav.org", "/org", access.OrgStaff},
 	{"nav.org_payouts", "/org/payouts", access.OrgStaff},
+	{"nav.org_ratings", "/org/ratings", access.OrgStaff},
+	{"nav.org_complaints", "/org/complaints", access.OrgStaff},
+	{"nav.org_requests", "/org/requests", access.OrgStaff},
 	{"nav.funds", "/funds", access.SubdistrictStaff},
 	{"nav.payouts", "/payouts", access.SubdistrictStaff},
 	{"nav.fund_reports", "/reports/funds", access.SubdistrictStaff},
