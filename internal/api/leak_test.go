@@ -174,7 +174,7 @@ func (l *leakRecorder) send(method, path, who, token string, body any) servertes
 // leakIDs are the records the crawl puts into route parameters.
 type leakIDs struct {
 	tender, item, fund, org, user, cert, doc, district, subdistrict, community, question int64
-	contract                                                                            int64 // 0: none yet
+	contract                                                                             int64 // 0: none yet
 	bids                                                                                 []int64
 }
 
