@@ -82,6 +82,7 @@ type pgFixture struct {
 	tenders    *pgTenderSet
 	contracts  *pgContractSet
 	records    *pgRecordSet
+	resident   *pgResidentSet
 }
 
 // pgGroup is a part of the matrix that runs on a database of its own: setup
@@ -127,7 +128,7 @@ func pgText(s string) func(f *pgFixture) string {
 // changed role list fails here.
 func pgMatrix(t *testing.T) map[string]pgGroup {
 	out := map[string]pgGroup{}
-	for _, part := range []map[string]pgGroup{pgCoreMatrix, pgCatalogMatrix, pgOrgMatrix, pgFundMatrix, pgTenderMatrix, pgContractMatrix, pgRecordMatrix} {
+	for _, part := range []map[string]pgGroup{pgCoreMatrix, pgCatalogMatrix, pgOrgMatrix, pgFundMatrix, pgTenderMatrix, pgContractMatrix, pgRecordMatrix, pgResidentMatrix} {
 		for name, g := range part {
 			if _, dup := out[name]; dup {
 				t.Fatalf("the matrix group %q is defined twice", name)

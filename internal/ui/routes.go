@@ -175,6 +175,11 @@ func (h *Handler) Routes(app fiber.Router) {
 	pages.Get("/service-records/:id", recordWrite, h.handleRecordPage)
 	pages.Post("/service-records/:id/correct", csrf, recordWrite, h.handleCorrectSubmit)
 
+	// Residents' public pages: the rating page a record's QR code opens.
+	pages.Get("/rate", h.handleRatePage)
+	pages.Post("/rate", anonymous(), csrf, h.handleRateSubmit)
+	pages.Get("/rate/thanks", h.handleRateThanksPage)
+
 	pages.Get("/procurement", h.handleProcurementPage)
 	pages.Get("/procurement/:id", h.handleNoticePage)
 	pages.Get("/notifications", page(access.Roles...), h.handleNotificationsPage)
