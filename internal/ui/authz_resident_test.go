@@ -48,5 +48,22 @@ var pgResidentMatrix = map[string]pgGroup{
 			},
 			want: pgWant{un422, un422, un422, un422, un422, un422, un422, un422, un422, un422, tm429, tm429}},
 		{method: "GET", route: "/rate/thanks", want: pgEveryone},
+		{method: "GET", route: "/complaints/new", want: pgEveryone,
+			scope: &pgScope{text: pgText("湖州市吴兴区康乐居家养老服务中心"), shown: pgIdentities}},
+		// Anyone may complain, signed in or not (an officer for a caller).
+		{method: "POST", route: "/complaints/new",
+			form: func(t *testing.T, f *pgFixture, i int) url.Values {
+				return url.Values{"organization_id": {fmt.Sprint(f.org1)}, "community_id": {fmt.Sprint(f.commA)},
+					"description": {fmt.Sprintf("矩阵投诉 %d", i)}}
+			},
+			want: pgWant{to303, to303, to303, to303, to303, to303, to303, to303, to303, to303, to303, to303}},
+		{method: "POST", route: "/complaints/new", note: "no description",
+			form: func(t *testing.T, f *pgFixture, i int) url.Values {
+				return url.Values{"organization_id": {fmt.Sprint(f.org1)}, "community_id": {fmt.Sprint(f.commA)}}
+			},
+			want: pgWant{bad400, bad400, bad400, bad400, bad400, bad400, bad400, bad400, bad400, bad400, bad400, bad400}},
+		{method: "GET", route: "/complaints/track", want: pgEveryone},
+		{method: "GET", route: "/complaints/track", note: "an unknown reference", query: "?reference=TS-0000-0000-0000",
+			want: pgWant{fa404, fa404, fa404, fa404, fa404, fa404, fa404, fa404, fa404, fa404, fa404, fa404}},
 	}},
 }

@@ -175,10 +175,14 @@ func (h *Handler) Routes(app fiber.Router) {
 	pages.Get("/service-records/:id", recordWrite, h.handleRecordPage)
 	pages.Post("/service-records/:id/correct", csrf, recordWrite, h.handleCorrectSubmit)
 
-	// Residents' public pages: the rating page a record's QR code opens.
+	// Residents' public pages: the rating page a record's QR code opens, the
+	// complaint form and the case lookup by reference.
 	pages.Get("/rate", h.handleRatePage)
 	pages.Post("/rate", anonymous(), csrf, h.handleRateSubmit)
 	pages.Get("/rate/thanks", h.handleRateThanksPage)
+	pages.Get("/complaints/new", h.handleComplaintNewPage)
+	pages.Post("/complaints/new", anonymous(), csrf, h.handleComplaintSubmit)
+	pages.Get("/complaints/track", h.handleComplaintTrackPage)
 
 	pages.Get("/procurement", h.handleProcurementPage)
 	pages.Get("/procurement/:id", h.handleNoticePage)
