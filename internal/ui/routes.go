@@ -176,13 +176,14 @@ func (h *Handler) Routes(app fiber.Router) {
 	pages.Post("/service-records/:id/correct", csrf, recordWrite, h.handleCorrectSubmit)
 
 	// Residents' public pages: the rating page a record's QR code opens, the
-	// complaint form and the case lookup by reference.
+	// complaint form, the case lookup by reference and a provider's ratings.
 	pages.Get("/rate", h.handleRatePage)
 	pages.Post("/rate", anonymous(), csrf, h.handleRateSubmit)
 	pages.Get("/rate/thanks", h.handleRateThanksPage)
 	pages.Get("/complaints/new", h.handleComplaintNewPage)
 	pages.Post("/complaints/new", anonymous(), csrf, h.handleComplaintSubmit)
 	pages.Get("/complaints/track", h.handleComplaintTrackPage)
+	pages.Get("/organizations/:id/ratings", h.handleProviderRatingsPage)
 
 	pages.Get("/procurement", h.handleProcurementPage)
 	pages.Get("/procurement/:id", h.handleNoticePage)
