@@ -262,6 +262,13 @@ func (s *Service) CommunitiesByID(ctx context.Context, ids []int64) ([]Community
 	return out, s.db.WithContext(ctx).Where("id IN ?", ids).Order("code").Find(&out).Error
 }
 
+// PublicCommunities returns every community, by code. Which communities
+// exist is public: a resident picks hers to complain or to sign up.
+func (s *Service) PublicCommunities(ctx context.Context) ([]Community, error) {
+	out := []Community{}
+	return out, s.db.WithContext(ctx).Order("code").Find(&out).Error
+}
+
 // ListCommunities returns the communities by may see, by code.
 func (s *Service) ListCommunities(ctx context.Context, by access.Actor) ([]Community, error) {
 	var out []Community

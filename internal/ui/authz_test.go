@@ -37,6 +37,7 @@ const (
 	no403  = http.StatusForbidden  // the error page: the role may not open it
 	rf403  = -http.StatusForbidden // the page again, with an alert saying why the service refuses this caller
 	nf404  = http.StatusNotFound   // the error page: no such record in the caller's tenant
+	fa404  = -http.StatusNotFound  // the page again, with an alert: nothing has what the form asked for
 	login  = -1                    // a redirect to the login page: sign in first
 	bye    = -2                    // a redirect to the login page that ends the session
 )
@@ -83,6 +84,7 @@ type pgFixture struct {
 	contracts  *pgContractSet
 	records    *pgRecordSet
 	signals    *pgSignalSet
+	resident   *pgResidentSet
 }
 
 // pgGroup is a part of the matrix that runs on a database of its own: setup
@@ -128,7 +130,7 @@ func pgText(s string) func(f *pgFixture) string {
 // changed role list fails here.
 func pgMatrix(t *testing.T) map[string]pgGroup {
 	out := map[string]pgGroup{}
-	for _, part := range []map[string]pgGroup{pgCoreMatrix, pgCatalogMatrix, pgOrgMatrix, pgFundMatrix, pgTenderMatrix, pgContractMatrix, pgRecordMatrix, pgStaffMatrix} {
+	for _, part := range []map[string]pgGroup{pgCoreMatrix, pgCatalogMatrix, pgOrgMatrix, pgFundMatrix, pgTenderMatrix, pgContractMatrix, pgRecordMatrix, pgStaffMatrix, pgResidentMatrix} {
 		for name, g := range part {
 			if _, dup := out[name]; dup {
 				t.Fatalf("the matrix group %q is defined twice", name)
@@ -356,8 +358,11 @@ func pgCheckCell(t *testing.T, f *pgFixture, row pgRow, i int, who string) {
 		}
 	default:
 		status := want
-		if want == rf403 {
+		switch want {
+		case rf403:
 			status = http.StatusForbidden
+		case fa404:
+			status = http.StatusNotFound
 		}
 		if r.Status != status {
 			t.Fatalf("%s = %d Location %q, want %d; body %.300s", what, r.Status, loc, status, body)
@@ -377,7 +382,7 @@ func pgCheckCell(t *testing.T, f *pgFixture, row pgRow, i int, who string) {
 				t.Errorf("%s shows %q, of another tenant's records", what, text)
 			}
 		}
-	case bad400, cf409, rf403:
+	case bad400, cf409, rf403, fa404:
 		if strings.Contains(body, pgErrorTitle) || !strings.Contains(body, `role="alert"`) {
 			t.Errorf("%s = %d without the form's alert, or with the error page: %.300s", what, r.Status, body)
 		}
@@ -395,7 +400,7 @@ func pgCheckCell(t *testing.T, f *pgFixture, row pgRow, i int, who string) {
 		}
 		servertest.WantRedirect(t, "GET /dashboard after "+what, p.Get(t, "/dashboard"), "/login")
 	}
-	if slices.Contains([]int{login, bad400, cf409, rf403, no403, nf404}, want) {
+	if slices.Contains([]int{login, bad400, cf409, rf403, fa404, no403, nf404}, want) {
 		if n := servertest.Count(t, f.e, "audit_entries"); n != auditBefore {
 			t.Errorf("%s answered %d but audit_entries went from %d to %d rows", what, r.Status, auditBefore, n)
 		}

@@ -187,6 +187,16 @@ func (h *Handler) Routes(app fiber.Router) {
 	pages.Post("/org/requests/:id/decline", csrf, staff, h.handleRequestDeclineSubmit)
 	pages.Post("/org/requests/:id/fulfil", csrf, staff, h.handleRequestFulfilSubmit)
 
+	// Residents' public pages: the rating page a record's QR code opens, the
+	// complaint form, the case lookup by reference and a provider's ratings.
+	pages.Get("/rate", h.handleRatePage)
+	pages.Post("/rate", anonymous(), csrf, h.handleRateSubmit)
+	pages.Get("/rate/thanks", h.handleRateThanksPage)
+	pages.Get("/complaints/new", h.handleComplaintNewPage)
+	pages.Post("/complaints/new", anonymous(), csrf, h.handleComplaintSubmit)
+	pages.Get("/complaints/track", h.handleComplaintTrackPage)
+	pages.Get("/organizations/:id/ratings", h.handleProviderRatingsPage)
+
 	pages.Get("/procurement", h.handleProcurementPage)
 	pages.Get("/procurement/:id", h.handleNoticePage)
 	pages.Get("/notifications", page(access.Roles...), h.handleNotificationsPage)
