@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/jiedao-market/jiedao/internal/notify"
 )
 
 // The kinds of notification about a complaint.
@@ -27,55 +29,18 @@ var subjects = map[string][2]string{
 	KindDecisionOverdue:      {"投诉超时未办结：%s", "A complaint was not decided in time: %s"},
 }
 
-// notification is a row of notifications about a complaint.
-type notification struct {
-	ID             int64
-	UserID         *int64
-	OrganizationID *int64
-	Kind           string
-	ComplaintID    *int64
-	SubjectZh      string
-	SubjectEn      string
-	CreatedAt      time.Time
-}
-
-func (notification) TableName() string { return "notifications" }
-
-func newNotification(c Complaint, kind string, now time.Time) notification {
+func notice(c Complaint, kind string, now time.Time) notify.Notice {
 	s := subjects[kind]
-	id := c.ID
-	return notification{Kind: kind, ComplaintID: &id, SubjectZh: fmt.Sprintf(s[0], c.Reference),
-		SubjectEn: fmt.Sprintf(s[1], c.Reference), CreatedAt: now}
+	return notify.Notice{Kind: kind, ComplaintID: notify.Ref(c.ID), SubjectZh: fmt.Sprintf(s[0], c.Reference),
+		SubjectEn: fmt.Sprintf(s[1], c.Reference), At: now}
 }
 
 // notifyOrg tells every user of the complaint's organization.
 func notifyOrg(tx *gorm.DB, c Complaint, kind string, now time.Time) error {
-	n := newNotification(c, kind, now)
-	orgID := c.OrganizationID
-	n.OrganizationID = &orgID
-	if err := tx.Create(&n).Error; err != nil {
-		return fmt.Errorf("notify organization %d: %w", orgID, err)
-	}
-	return nil
+	return notify.Organizations(tx, notice(c, kind, now), c.OrganizationID)
 }
 
 // notifyOfficers tells the procurement officers of the complaint's subdistrict.
 func notifyOfficers(tx *gorm.DB, c Complaint, kind string, now time.Time) error {
-	var ids []int64
-	if err := tx.Table("users").Where("role = 'procurement_officer' AND subdistrict_id = ? AND status = 'active'", c.SubdistrictID).
-		Order("id").Pluck("id", &ids).Error; err != nil {
-		return fmt.Errorf("find officers: %w", err)
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	list := make([]notification, len(ids))
-	for i := range ids {
-		list[i] = newNotification(c, kind, now)
-		list[i].UserID = &ids[i]
-	}
-	if err := tx.Create(&list).Error; err != nil {
-		return fmt.Errorf("notify officers: %w", err)
-	}
-	return nil
+	return notify.Officers(tx, notice(c, kind, now), c.SubdistrictID)
 }

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/jiedao-market/jiedao/internal/notify"
 )
 
 // The kinds of notification about a contract.
@@ -32,21 +34,6 @@ var subjects = map[string][2]string{
 	KindActive:              {"合同已进入履约期：%s", "The contract's service period has begun: %s"},
 }
 
-// notification is a row of notifications about a contract (the tender's too).
-type notification struct {
-	ID             int64
-	UserID         *int64
-	OrganizationID *int64
-	Kind           string
-	TenderID       *int64
-	ContractID     *int64
-	SubjectZh      string
-	SubjectEn      string
-	CreatedAt      time.Time
-}
-
-func (notification) TableName() string { return "notifications" }
-
 // notifyBoth tells the contract's organization and its subdistrict's
 // procurement officers.
 func notifyBoth(tx *gorm.DB, c Contract, kind string, now time.Time) error {
@@ -56,41 +43,18 @@ func notifyBoth(tx *gorm.DB, c Contract, kind string, now time.Time) error {
 	return notifyOfficers(tx, c, kind, now)
 }
 
-func newNotification(c Contract, kind string, now time.Time) notification {
+func notice(c Contract, kind string, now time.Time) notify.Notice {
 	s := subjects[kind]
-	tenderID, contractID := c.TenderID, c.ID
-	return notification{Kind: kind, TenderID: &tenderID, ContractID: &contractID, SubjectZh: fmt.Sprintf(s[0], c.Title),
-		SubjectEn: fmt.Sprintf(s[1], c.Title), CreatedAt: now}
+	return notify.Notice{Kind: kind, TenderID: notify.Ref(c.TenderID), ContractID: notify.Ref(c.ID), SubjectZh: fmt.Sprintf(s[0], c.Title),
+		SubjectEn: fmt.Sprintf(s[1], c.Title), At: now}
 }
 
 // notifyOrg tells every user of the contract's organization.
 func notifyOrg(tx *gorm.DB, c Contract, kind string, now time.Time) error {
-	n := newNotification(c, kind, now)
-	orgID := c.OrganizationID
-	n.OrganizationID = &orgID
-	if err := tx.Create(&n).Error; err != nil {
-		return fmt.Errorf("notify organization %d: %w", orgID, err)
-	}
-	return nil
+	return notify.Organizations(tx, notice(c, kind, now), c.OrganizationID)
 }
 
 // notifyOfficers tells the procurement officers of the contract's subdistrict.
 func notifyOfficers(tx *gorm.DB, c Contract, kind string, now time.Time) error {
-	var ids []int64
-	if err := tx.Table("users").Where("role = 'procurement_officer' AND subdistrict_id = ? AND status = 'active'", c.SubdistrictID).
-		Order("id").Pluck("id", &ids).Error; err != nil {
-		return err
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	list := make([]notification, len(ids))
-	for i := range ids {
-		list[i] = newNotification(c, kind, now)
-		list[i].UserID = &ids[i]
-	}
-	if err := tx.Create(&list).Error; err != nil {
-		return fmt.Errorf("notify officers: %w", err)
-	}
-	return nil
+	return notify.Officers(tx, notice(c, kind, now), c.SubdistrictID)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/notify"
 )
 
 // The scopes ratings are aggregated over. The platform's aggregate gives C,
@@ -213,14 +214,15 @@ func (s *Service) gap(aggs map[string]Aggregate) Gap {
 // notifyGap tells the procurement officers of the contract's subdistrict
 // that its ratings' gap is flagged.
 func notifyGap(tx *gorm.DB, contractID int64, now time.Time) error {
-	err := tx.Exec(`INSERT INTO notifications (user_id, kind, contract_id, subject_zh, subject_en, created_at)
-		SELECT u.id, 'rating_gap', c.id, '评价差异过大：' || c.title, 'Self-service and follow-up ratings differ widely: ' || c.title, ?
-		FROM contracts c JOIN users u ON u.role = 'procurement_officer' AND u.subdistrict_id = c.subdistrict_id AND u.status = 'active'
-		WHERE c.id = ? ORDER BY u.id`, now, contractID).Error
-	if err != nil {
-		return fmt.Errorf("notify the rating gap of contract %d: %w", contractID, err)
+	var c struct {
+		Title         string
+		SubdistrictID int64
 	}
-	return nil
+	if err := tx.Table("contracts").Select("title, subdistrict_id").Where("id = ?", contractID).Take(&c).Error; err != nil {
+		return fmt.Errorf("contract %d: %w", contractID, err)
+	}
+	return notify.Officers(tx, notify.Notice{Kind: "rating_gap", ContractID: notify.Ref(contractID), SubjectZh: "评价差异过大：" + c.Title,
+		SubjectEn: "Self-service and follow-up ratings differ widely: " + c.Title, At: now}, c.SubdistrictID)
 }
 
 // ProviderRatings is an organization's public ratings page: its summaries

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/jiedao-market/jiedao/internal/notify"
 )
 
 // The kinds of notification about a request: to the organization when a
@@ -33,13 +35,14 @@ type notice struct {
 	id             int64
 }
 
-func notify(tx *gorm.DB, n notice, now time.Time) error {
+func notifyRequest(tx *gorm.DB, n notice, now time.Time) error {
 	s := subjects[n.kind]
-	err := tx.Table("notifications").Create(map[string]any{"user_id": n.userID, "organization_id": n.organizationID,
-		"kind": n.kind, "contract_id": n.contractID, "subject_zh": fmt.Sprintf(s[0], n.id), "subject_en": fmt.Sprintf(s[1], n.id),
-		"created_at": now}).Error
-	if err != nil {
-		return fmt.Errorf("notify %s: %w", n.kind, err)
+	msg := notify.Notice{Kind: n.kind, ContractID: n.contractID, SubjectZh: fmt.Sprintf(s[0], n.id), SubjectEn: fmt.Sprintf(s[1], n.id), At: now}
+	if n.userID != nil {
+		return notify.Users(tx, msg, *n.userID)
+	}
+	if n.organizationID != nil {
+		return notify.Organizations(tx, msg, *n.organizationID)
 	}
 	return nil
 }

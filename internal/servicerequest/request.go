@@ -111,7 +111,7 @@ func (s *Service) Create(ctx context.Context, by access.Actor, in Input) (View, 
 			return err
 		}
 		if r.OrganizationID != nil {
-			return notify(tx, notice{kind: KindRequested, organizationID: r.OrganizationID, contractID: r.ContractID, id: r.ID}, now)
+			return notifyRequest(tx, notice{kind: KindRequested, organizationID: r.OrganizationID, contractID: r.ContractID, id: r.ID}, now)
 		}
 		return nil
 	})
@@ -248,7 +248,7 @@ func (s *Service) transition(ctx context.Context, by access.Actor, id int64, act
 			return err
 		}
 		if r.ResidentID != nil {
-			return notify(tx, notice{kind: kind, userID: r.ResidentID, contractID: r.ContractID, id: r.ID}, now)
+			return notifyRequest(tx, notice{kind: kind, userID: r.ResidentID, contractID: r.ContractID, id: r.ID}, now)
 		}
 		return nil
 	})

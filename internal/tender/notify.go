@@ -9,6 +9,7 @@ import (
 
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/civil"
+	"github.com/jiedao-market/jiedao/internal/notify"
 )
 
 // Notification is an in-app notification, to one user or to every user of an
@@ -65,35 +66,19 @@ var subjects = map[string][2]string{
 	KindEvaluated:        {"评审完成，可提出中标建议：%s", "The evaluation is complete; propose the award: %s"},
 }
 
-func newNotification(kind string, t Tender, now time.Time) Notification {
+func notice(kind string, t Tender, now time.Time) notify.Notice {
 	s := subjects[kind]
-	id := t.ID
-	return Notification{Kind: kind, TenderID: &id, SubjectZh: fmt.Sprintf(s[0], t.Title), SubjectEn: fmt.Sprintf(s[1], t.Title), CreatedAt: now}
+	return notify.Notice{Kind: kind, TenderID: notify.Ref(t.ID), SubjectZh: fmt.Sprintf(s[0], t.Title), SubjectEn: fmt.Sprintf(s[1], t.Title), At: now}
 }
 
 // notifyOrgs tells each organization, in one insert.
 func notifyOrgs(tx *gorm.DB, kind string, t Tender, orgIDs []int64, now time.Time) error {
-	return insertNotifications(tx, kind, t, orgIDs, now, func(n *Notification, id *int64) { n.OrganizationID = id })
+	return notify.Organizations(tx, notice(kind, t, now), orgIDs...)
 }
 
 // notifyUsers tells each user, in one insert.
 func notifyUsers(tx *gorm.DB, kind string, t Tender, userIDs []int64, now time.Time) error {
-	return insertNotifications(tx, kind, t, userIDs, now, func(n *Notification, id *int64) { n.UserID = id })
-}
-
-func insertNotifications(tx *gorm.DB, kind string, t Tender, ids []int64, now time.Time, to func(*Notification, *int64)) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	list := make([]Notification, len(ids))
-	for i := range ids {
-		list[i] = newNotification(kind, t, now)
-		to(&list[i], &ids[i])
-	}
-	if err := tx.Create(&list).Error; err != nil {
-		return fmt.Errorf("insert notifications: %w", err)
-	}
-	return nil
+	return notify.Users(tx, notice(kind, t, now), userIDs...)
 }
 
 // notifyInterested tells the organizations that may bid on t: for an invited
@@ -127,12 +112,7 @@ func notifyBidders(tx *gorm.DB, t Tender, kind string, now time.Time) error {
 
 // notifyOfficers tells the procurement officers of t's subdistrict.
 func notifyOfficers(tx *gorm.DB, t Tender, kind string, now time.Time) error {
-	var ids []int64
-	if err := tx.Table("users").Where("role = 'procurement_officer' AND subdistrict_id = ? AND status = 'active'", t.SubdistrictID).
-		Order("id").Pluck("id", &ids).Error; err != nil {
-		return err
-	}
-	return notifyUsers(tx, kind, t, ids, now)
+	return notify.Officers(tx, notice(kind, t, now), t.SubdistrictID)
 }
 
 // notifyCommittee tells the members of t's committee who are not recused.
