@@ -27,24 +27,8 @@ func TestBrowserContract(t *testing.T) {
 	base := serveHTTP(t, e)
 	ctx := newBrowserFor(t, 90*time.Second)
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
-	signInAs := func(username, landmark string) {
-		t.Helper()
-		browse(t, ctx, "sign in as "+username,
-			chromedp.Navigate(base+"/login"),
-			chromedp.WaitVisible(css(`#login-submit`)),
-			chromedp.SendKeys(css(`#username`), username),
-			chromedp.SendKeys(css(`#password`), servertest.DemoPassword),
-			chromedp.Click(css(`#login-submit`)),
-			chromedp.WaitVisible(css(landmark)),
-		)
-	}
-	signOut := func() {
-		t.Helper()
-		browse(t, ctx, "sign out",
-			chromedp.Click(css(`form[action="/logout"] button`)),
-			chromedp.WaitVisible(css(`#login-submit`)),
-		)
-	}
+	signInAs := func(username, landmark string) { t.Helper(); browserSignIn(t, ctx, base, username, landmark) }
+	signOut := func() { t.Helper(); browserSignOut(t, ctx) }
 	id := e.IDOf(t, "contracts", "status = 'draft'")
 	var communities []int64
 	if err := e.DB.Table("contract_communities").Where("contract_id = ?", id).Order("community_id").Pluck("community_id", &communities).Error; err != nil || len(communities) == 0 {

@@ -27,24 +27,8 @@ func TestBrowserTender(t *testing.T) {
 	base := serveHTTP(t, e)
 	ctx := newBrowserFor(t, 90*time.Second)
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
-	signInAs := func(username, landmark string) {
-		t.Helper()
-		browse(t, ctx, "sign in as "+username,
-			chromedp.Navigate(base+"/login"),
-			chromedp.WaitVisible(css(`#login-submit`)),
-			chromedp.SendKeys(css(`#username`), username),
-			chromedp.SendKeys(css(`#password`), servertest.DemoPassword),
-			chromedp.Click(css(`#login-submit`)),
-			chromedp.WaitVisible(css(landmark)),
-		)
-	}
-	signOut := func() {
-		t.Helper()
-		browse(t, ctx, "sign out",
-			chromedp.Click(css(`form[action="/logout"] button`)),
-			chromedp.WaitVisible(css(`#login-submit`)),
-		)
-	}
+	signInAs := func(username, landmark string) { t.Helper(); browserSignIn(t, ctx, base, username, landmark) }
+	signOut := func() { t.Helper(); browserSignOut(t, ctx) }
 	dir := t.TempDir()
 	proposalFile := filepath.Join(dir, "服务方案.txt")
 	if err := os.WriteFile(proposalFile, []byte("助浴服务实施细则：每周两次上门，配备移动助浴设备。"), 0o600); err != nil {

@@ -93,6 +93,29 @@ func browse(t *testing.T, ctx context.Context, name string, steps ...chromedp.Ac
 	}
 }
 
+// browserSignIn signs in as username (the demo password) from the login page
+// of the server at base, and waits for landmark.
+func browserSignIn(t *testing.T, ctx context.Context, base, username, landmark string) {
+	t.Helper()
+	browse(t, ctx, "sign in as "+username,
+		chromedp.Navigate(base+"/login"),
+		chromedp.WaitVisible(chromedp.CSS(`#login-submit`)),
+		chromedp.SendKeys(chromedp.CSS(`#username`), username),
+		chromedp.SendKeys(chromedp.CSS(`#password`), servertest.DemoPassword),
+		chromedp.Click(chromedp.CSS(`#login-submit`)),
+		chromedp.WaitVisible(chromedp.CSS(landmark)),
+	)
+}
+
+// browserSignOut signs out with the header's button and waits for the login form.
+func browserSignOut(t *testing.T, ctx context.Context) {
+	t.Helper()
+	browse(t, ctx, "sign out",
+		chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`#login-submit`)),
+	)
+}
+
 // pageValue returns the value of one browser action, failing the test on error.
 func pageValue[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
 	t.Helper()
@@ -350,17 +373,7 @@ func TestBrowserFundAppropriateDonate(t *testing.T) {
 	ctx := newBrowserFor(t, 90*time.Second)
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 	name := "爱山街道社区慈善基金"
-	signInAs := func(username, landmark string) {
-		t.Helper()
-		browse(t, ctx, "sign in as "+username,
-			chromedp.Navigate(base+"/login"),
-			chromedp.WaitVisible(css(`#login-submit`)),
-			chromedp.SendKeys(css(`#username`), username),
-			chromedp.SendKeys(css(`#password`), servertest.DemoPassword),
-			chromedp.Click(css(`#login-submit`)),
-			chromedp.WaitVisible(css(landmark)),
-		)
-	}
+	signInAs := func(username, landmark string) { t.Helper(); browserSignIn(t, ctx, base, username, landmark) }
 
 	signInAs("demo-finance", "#dashboard-finance_officer")
 	browse(t, ctx, "open a fund account",
