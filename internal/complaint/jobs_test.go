@@ -13,7 +13,7 @@ import (
 
 	"github.com/jiedao-market/jiedao/internal/complaint"
 	"github.com/jiedao-market/jiedao/internal/platform/db/dbtest"
-	"github.com/jiedao-market/jiedao/internal/platform/jobs"
+	"github.com/jiedao-market/jiedao/internal/platform/jobs/jobstest"
 )
 
 // TestDeadlineFlaggedByItsJob: an untriaged complaint is flagged overdue by
@@ -36,20 +36,7 @@ func TestDeadlineFlaggedByItsJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	u.Path = "/" + name
-	pool, err := jobs.Open(ctx, u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	if err := jobs.Migrate(ctx, pool); err != nil {
-		t.Fatal(err)
-	}
-	workers := jobs.NewWorkers()
-	w.svc.Register(workers, time.Minute)
-	client, err := jobs.NewClient(pool, workers, nil, true, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := jobstest.Client(t, ctx, u.String(), func(workers *river.Workers) { w.svc.Register(workers, time.Minute) })
 	w.svc.UseRiver(client, slog.New(slog.DiscardHandler))
 	jobCount := func() int64 {
 		return count(t, w.e, `SELECT count(*) FROM river_job WHERE kind = ?`, complaint.DeadlineArgs{}.Kind())
@@ -69,36 +56,12 @@ func TestDeadlineFlaggedByItsJob(t *testing.T) {
 	if n := jobCount(); n != 1 {
 		t.Fatalf("%d deadline jobs after sweeping twice, want 1", n)
 	}
-	events, unsubscribe := client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed)
-	defer unsubscribe()
-	if err := client.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := client.Stop(stop); err != nil {
-			t.Errorf("Stop() error = %v", err)
-		}
+	var flagged complaint.DeadlineArgs
+	jobstest.RunUntil(t, ctx, client, complaint.DeadlineArgs{}.Kind(), func(args []byte) bool {
+		return json.Unmarshal(args, &flagged) == nil && flagged.ComplaintID == id
 	})
-	for {
-		var ev *river.Event
-		select {
-		case ev = <-events:
-		case <-ctx.Done():
-			t.Fatal("no deadline job finished")
-		}
-		var a complaint.DeadlineArgs
-		if ev.Job.Kind != (complaint.DeadlineArgs{}).Kind() || json.Unmarshal(ev.Job.EncodedArgs, &a) != nil || a.ComplaintID != id {
-			continue
-		}
-		if ev.Kind != river.EventKindJobCompleted {
-			t.Fatalf("deadline job %s: %v", ev.Kind, ev.Job.Errors)
-		}
-		if a.Deadline != complaint.DeadlineFirstResponse {
-			t.Fatalf("the job flagged deadline %q, want %q", a.Deadline, complaint.DeadlineFirstResponse)
-		}
-		break
+	if flagged.Deadline != complaint.DeadlineFirstResponse {
+		t.Fatalf("the job flagged deadline %q, want %q", flagged.Deadline, complaint.DeadlineFirstResponse)
 	}
 	if n := count(t, w.e, `SELECT count(*) FROM complaints WHERE id = ? AND first_response_overdue_at IS NOT NULL AND decision_overdue_at IS NULL`, id); n != 1 {
 		t.Errorf("after the job the complaint is not flagged overdue on its first response alone")

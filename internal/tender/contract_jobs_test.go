@@ -10,7 +10,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/jiedao-market/jiedao/internal/contract"
-	"github.com/jiedao-market/jiedao/internal/platform/jobs"
+	"github.com/jiedao-market/jiedao/internal/platform/jobs/jobstest"
 )
 
 // TestContractStartsByItsJob: a signed contract becomes active at its start
@@ -25,21 +25,8 @@ func TestContractStartsByItsJob(t *testing.T) {
 	_, c := w.awarded()
 	w.sign(c, w.orgs[1]) // no River yet: the signing's enqueue is lost
 
-	pool, err := jobs.Open(ctx, w.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	if err := jobs.Migrate(ctx, pool); err != nil {
-		t.Fatal(err)
-	}
 	svc := w.contracts()
-	workers := jobs.NewWorkers()
-	svc.Register(workers, time.Minute)
-	client, err := jobs.NewClient(pool, workers, nil, true, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := jobstest.Client(t, ctx, w.url, func(workers *river.Workers) { svc.Register(workers, time.Minute) })
 	svc.UseRiver(client, slog.New(slog.DiscardHandler))
 	if err := svc.Sweep(ctx); err != nil {
 		t.Fatalf("Sweep() before the start error = %v", err)
@@ -59,34 +46,10 @@ func TestContractStartsByItsJob(t *testing.T) {
 	if got := w.contract(w.officer, c.ID); got.Status != contract.StatusSigned {
 		t.Fatalf("status before the job = %s, want signed", got.Status)
 	}
-	events, unsubscribe := client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed)
-	defer unsubscribe()
-	if err := client.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := client.Stop(stop); err != nil {
-			t.Errorf("Stop() error = %v", err)
-		}
-	})
-	for {
-		var ev *river.Event
-		select {
-		case ev = <-events:
-		case <-ctx.Done():
-			t.Fatal("no activation job finished")
-		}
+	jobstest.RunUntil(t, ctx, client, contract.ActivateArgs{}.Kind(), func(args []byte) bool {
 		var a contract.ActivateArgs
-		if ev.Job.Kind != (contract.ActivateArgs{}).Kind() || json.Unmarshal(ev.Job.EncodedArgs, &a) != nil || a.ContractID != c.ID {
-			continue
-		}
-		if ev.Kind != river.EventKindJobCompleted {
-			t.Fatalf("activation job %s: %v", ev.Kind, ev.Job.Errors)
-		}
-		break
-	}
+		return json.Unmarshal(args, &a) == nil && a.ContractID == c.ID
+	})
 	if got := w.contract(w.orgs[1], c.ID); got.Status != contract.StatusActive || got.ActivatedAt == nil {
 		t.Errorf("after the job: %s, want active", got.Status)
 	}
