@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -183,4 +184,47 @@ func TestComplaintAnonymousLimit(t *testing.T) {
 	if n := servertest.Count(t, e, "complaints"); n != 3 {
 		t.Errorf("%d complaints, want 3", n)
 	}
+}
+
+// TestComplaintWrongCodesThrottled: a complaint by rating code is no way
+// around the wrong-code throttle of the rating page. Unknown codes tried on
+// either form count against one budget per address: once the rating form
+// has refused WrongCodesPerMinute codes, a complaint naming an unknown code
+// is throttled too, and the other way round.
+func TestComplaintWrongCodesThrottled(t *testing.T) {
+	t.Parallel()
+	limit := servertest.Config(t).Rating.WrongCodesPerMinute
+	stars := map[string]any{"timeliness": 5, "professionalism": 5, "attitude": 5, "effectiveness": 5, "overall": 5}
+	rate := func(code string) map[string]any {
+		body := maps.Clone(stars)
+		body["code"] = code
+		return body
+	}
+	complain := map[string]any{"rating_code": "ZZZZZZZZZZ", "description": "上门服务没有来"}
+
+	t.Run("rating form first", func(t *testing.T) {
+		t.Parallel()
+		e := servertest.NewEnv(t)
+		for range limit {
+			servertest.Call(t, e, "POST", "/api/v1/public/ratings", "", rate("ZZZZZZZZZZ"), http.StatusUnprocessableEntity, nil)
+		}
+		r := e.Do(t, servertest.Request{Method: "POST", Path: "/api/v1/public/complaints", Body: complain})
+		if r.Status != http.StatusTooManyRequests || r.Problem(t).Code != "rating.throttled" {
+			t.Fatalf("complaint with an unknown code after %d wrong codes = %d %s, want 429 rating.throttled", limit, r.Status, r.Body)
+		}
+	})
+	t.Run("complaint form first", func(t *testing.T) {
+		t.Parallel()
+		e, _, code := complaintWorld(t)
+		for range limit {
+			r := e.Do(t, servertest.Request{Method: "POST", Path: "/api/v1/public/complaints", Body: complain})
+			if r.Status != http.StatusBadRequest {
+				t.Fatalf("complaint with an unknown code = %d %s, want 400", r.Status, r.Body)
+			}
+		}
+		r := e.Do(t, servertest.Request{Method: "POST", Path: "/api/v1/public/ratings", Body: rate(code)})
+		if r.Status != http.StatusTooManyRequests || r.Problem(t).Code != "rating.throttled" {
+			t.Fatalf("rating after %d unknown codes on the complaint form = %d %s, want 429 rating.throttled", limit, r.Status, r.Body)
+		}
+	})
 }
