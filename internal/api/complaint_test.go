@@ -140,7 +140,8 @@ func TestComplaintRefusedAPI(t *testing.T) {
 	const file = "/api/v1/public/complaints"
 	e.Refused(t, post(file, "", map[string]any{"rating_code": code}), 400, "validation", "description")
 	e.Refused(t, post(file, "", map[string]any{"rating_code": code, "description": strings.Repeat("长", 2001)}), 400, "validation", "description")
-	e.Refused(t, post(file, "", map[string]any{"rating_code": "ZZZZZZZZZZ", "description": "x"}), 400, "validation", "rating_code")
+	// An unknown code counts against the address, as on the rating page.
+	e.RefusedCounting(t, "rating_code_failures", post(file, "", map[string]any{"rating_code": "ZZZZZZZZZZ", "description": "x"}), 400, "validation", "rating_code")
 	e.Refused(t, post(file, "", map[string]any{"rating_code": code, "description": "x", "contact": "微信 abc"}), 400, "validation", "contact")
 	e.Refused(t, post(file, "", map[string]any{"organization_id": d.Org1, "community_id": 999999, "description": "x"}), 400, "validation", "community_id")
 	e.Refused(t, post(file, "", map[string]any{"description": "x"}), 400, "validation", "organization_id", "community_id")

@@ -75,14 +75,20 @@ type Service struct {
 	db      *gorm.DB
 	clock   clock.Clock
 	opts    Options
-	lookup  func(ctx context.Context, code string) (delivery.CodeInfo, error)
+	lookup  CodeLookup
 	log     *slog.Logger
 	enqueue map[string]jobs.Enqueue // by deadline
 }
 
+// CodeLookup finds the record a rating code was issued for, on by's behalf:
+// rating.Service.LookupCode, which counts an unknown code (delivery.
+// ErrUnknownCode) against the caller's address as the rating form does, so
+// that the complaint form is no way around its throttle.
+type CodeLookup func(ctx context.Context, by access.Actor, code string) (delivery.CodeInfo, error)
+
 // NewService returns the service on db; lookup finds the record a rating
-// code was issued for (delivery.Service.LookupRatingCode).
-func NewService(db *gorm.DB, c clock.Clock, opts Options, lookup func(ctx context.Context, code string) (delivery.CodeInfo, error)) *Service {
+// code was issued for.
+func NewService(db *gorm.DB, c clock.Clock, opts Options, lookup CodeLookup) *Service {
 	return &Service{db: db, clock: c, opts: opts, lookup: lookup}
 }
 
@@ -228,20 +234,13 @@ type about struct {
 	contractID, recordID                       *int64
 }
 
-// resolve finds what in names: the record a rating code was issued for and
-// its contract, or the organization and community (and the contract when
+// resolve finds what in names: the record code (in.RatingCode, looked up)
+// names and its contract, or the organization and community (and the contract when
 // exactly one active contract of the organization serves the community).
-func (s *Service) resolve(ctx context.Context, tx *gorm.DB, in Input, fields *apperr.Fields) (about, error) {
+func (s *Service) resolve(tx *gorm.DB, in Input, code *delivery.CodeInfo, fields *apperr.Fields) (about, error) {
 	var a about
-	if in.RatingCode != "" {
-		info, err := s.lookup(ctx, in.RatingCode)
-		if errors.Is(err, delivery.ErrUnknownCode) {
-			fields.Add("rating_code", "no service issued this rating code")
-			return a, nil
-		}
-		if err != nil {
-			return a, err
-		}
+	if code != nil {
+		info := *code
 		var row struct {
 			ContractID, CommunityID, OrganizationID, SubdistrictID int64
 		}
@@ -309,10 +308,21 @@ func (s *Service) File(ctx context.Context, by access.Actor, in Input) (Receipt,
 	if err != nil {
 		return Receipt{}, err
 	}
+	var code *delivery.CodeInfo
+	if in.RatingCode != "" {
+		info, err := s.lookup(ctx, by, in.RatingCode)
+		if errors.Is(err, delivery.ErrUnknownCode) {
+			return Receipt{}, apperr.InvalidField("rating_code", "no service issued this rating code")
+		}
+		if err != nil {
+			return Receipt{}, err
+		}
+		code = &info
+	}
 	var r Receipt
 	var id int64
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		a, err := s.resolve(ctx, tx, in, &fields)
+		a, err := s.resolve(tx, in, code, &fields)
 		if err != nil {
 			return err
 		}

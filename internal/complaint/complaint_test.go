@@ -237,7 +237,9 @@ func TestFileRefusals(t *testing.T) {
 		{"no provider", complaint.Input{CommunityID: d.CommA, Description: "x"}, "organization_id"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			w.e.WritesNothing(t, tc.name, func() {
+			// An unknown code counts against the address, as on the rating page.
+			counter := map[string]string{"unknown code": "rating_code_failures"}[tc.name]
+			w.e.WritesOnly(t, tc.name, counter, func() {
 				_, err := w.svc.File(context.Background(), anonymous(), tc.in)
 				ae, ok := apperr.As(err)
 				if !ok || ae.Kind != apperr.Invalid || len(ae.Fields) == 0 || ae.Fields[0].Field != tc.field {

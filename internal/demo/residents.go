@@ -30,7 +30,7 @@ func (s *tenderSeed) residents(mc clock.Clock, ratingKey []byte) (*residentSeed,
 	}
 	return &residentSeed{tenderSeed: s, ratings: ratings,
 		complaints: complaint.NewService(s.tx, mc, complaint.Options{FirstResponse: cfg.Complaint.FirstResponse, Decision: cfg.Complaint.Decision},
-			s.records.LookupRatingCode),
+			ratings.LookupCode),
 		requests: servicerequest.NewService(s.tx, mc, cfg.ServiceRequest, cfg.Auth.Argon2)}, nil
 }
 

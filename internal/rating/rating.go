@@ -214,6 +214,27 @@ func (s *Service) Submit(ctx context.Context, by access.Actor, code string, st S
 	return r.View(), nil
 }
 
+// LookupCode finds the record a rating code was issued for, for another form
+// that takes a code (a complaint). An unknown or malformed code counts
+// against the caller's address as on the rating form, and is
+// delivery.ErrUnknownCode; past cfg.WrongCodesPerMinute the address gets
+// ErrThrottled, whichever form it tried the codes on. An expired or used
+// code is found: a resident may complain after rating.
+func (s *Service) LookupCode(ctx context.Context, by access.Actor, code string) (delivery.CodeInfo, error) {
+	client := s.clientKey(by.ClientIP)
+	if err := s.checkThrottle(s.db.WithContext(ctx), client, s.clock.Now()); err != nil {
+		return delivery.CodeInfo{}, err
+	}
+	info, err := s.codes.LookupRatingCode(ctx, code)
+	if errors.Is(err, delivery.ErrUnknownCode) {
+		if err := s.refuse(ctx, client); !errors.Is(err, ErrCodeRefused) {
+			return delivery.CodeInfo{}, err
+		}
+		return delivery.CodeInfo{}, delivery.ErrUnknownCode
+	}
+	return info, err
+}
+
 func newRating(kind string, rec serviceRecord, st Stars, now time.Time) Rating {
 	return Rating{Kind: kind, RecordID: rec.ID, ContractID: rec.ContractID, OrganizationID: rec.OrganizationID,
 		CommunityID: rec.CommunityID, Timeliness: st.Timeliness, Professionalism: st.Professionalism, Attitude: st.Attitude,

@@ -157,7 +157,7 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 
 		ServiceRequests: servicerequest.NewService(db, c, cfg.ServiceRequest, cfg.Auth.Argon2),
 		Complaints: complaint.NewService(db, c, complaint.Options{FirstResponse: cfg.Complaint.FirstResponse,
-			Decision: cfg.Complaint.Decision}, records.LookupRatingCode),
+			Decision: cfg.Complaint.Decision}, ratings.LookupCode),
 	}, nil
 }
 

@@ -2,6 +2,7 @@ package servertest
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +13,18 @@ import (
 // given), and it wrote nothing — no table of the database gained, lost or
 // changed a row. It returns the problem.
 func (e *Env) Refused(t testing.TB, req Request, status int, code string, fields ...string) Problem {
+	t.Helper()
+	return e.refused(t, req, "", status, code, fields)
+}
+
+// RefusedCounting is Refused for a refusal that counts itself, as a wrong
+// rating code does: it must add to counter (a table) and write nothing else.
+func (e *Env) RefusedCounting(t testing.TB, counter string, req Request, status int, code string, fields ...string) Problem {
+	t.Helper()
+	return e.refused(t, req, counter, status, code, fields)
+}
+
+func (e *Env) refused(t testing.TB, req Request, counter string, status int, code string, fields []string) Problem {
 	t.Helper()
 	before := e.digest(t)
 	r := e.Do(t, req)
@@ -33,20 +46,48 @@ func (e *Env) Refused(t testing.TB, req Request, status int, code string, fields
 	if named, want = slices.Compact(named), slices.Compact(want); !slices.Equal(named, want) {
 		t.Errorf("%s %s with %s: problem names fields %v, want %v (body %s)", req.Method, req.Path, showBody(req.Body), named, want, r.Body)
 	}
-	if diff := digestDiff(before, e.digest(t)); diff != "" {
-		t.Errorf("%s %s with %s was refused but wrote: %s", req.Method, req.Path, showBody(req.Body), diff)
+	if diff := counted(before, e.digest(t), counter); diff != "" {
+		t.Errorf("%s %s with %s was refused but %s", req.Method, req.Path, showBody(req.Body), diff)
 	}
 	return p
+}
+
+// counted says what is wrong with the change from before to after when only
+// counter (a table; none when "") may gain rows and must: "" when nothing is.
+func counted(before, after map[string]tableDigest, counter string) string {
+	if counter == "" {
+		if diff := digestDiff(before, after); diff != "" {
+			return "wrote: " + diff
+		}
+		return ""
+	}
+	if after[counter].Rows <= before[counter].Rows {
+		return fmt.Sprintf("did not count itself in %s (%d rows, then %d)", counter, before[counter].Rows, after[counter].Rows)
+	}
+	before, after = maps.Clone(before), maps.Clone(after)
+	delete(before, counter)
+	delete(after, counter)
+	if diff := digestDiff(before, after); diff != "" {
+		return "wrote: " + diff
+	}
+	return ""
 }
 
 // WritesNothing runs do and fails the test when it changed any table's rows
 // (River's and the migrator's aside); what names do in the message.
 func (e *Env) WritesNothing(t testing.TB, what string, do func()) {
 	t.Helper()
+	e.WritesOnly(t, what, "", do)
+}
+
+// WritesOnly is WritesNothing for a refusal that counts itself: do must add
+// to counter (a table) and write nothing else.
+func (e *Env) WritesOnly(t testing.TB, what, counter string, do func()) {
+	t.Helper()
 	before := e.digest(t)
 	do()
-	if diff := digestDiff(before, e.digest(t)); diff != "" {
-		t.Errorf("%s wrote: %s", what, diff)
+	if diff := counted(before, e.digest(t), counter); diff != "" {
+		t.Errorf("%s %s", what, diff)
 	}
 }
 
@@ -70,16 +111,18 @@ func (e *Env) digest(t testing.TB) map[string]tableDigest {
 		parts[i] = fmt.Sprintf(`SELECT %s AS name, count(*) AS rows, coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '') AS hash FROM %s x`,
 			quoteLiteral(name), quoteIdent(name))
 	}
+	// Plain fields: GORM does not scan into an unexported embedded struct.
 	var rows []struct {
 		Name string
-		tableDigest
+		Rows int64
+		Hash string
 	}
 	if err := e.DB.Raw(strings.Join(parts, " UNION ALL ")).Scan(&rows).Error; err != nil {
 		t.Fatalf("digest tables: %v", err)
 	}
 	out := make(map[string]tableDigest, len(rows))
 	for _, r := range rows {
-		out[r.Name] = r.tableDigest
+		out[r.Name] = tableDigest{Rows: r.Rows, Hash: r.Hash}
 	}
 	return out
 }

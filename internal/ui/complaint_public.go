@@ -12,6 +12,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/complaint"
 	"github.com/jiedao-market/jiedao/internal/org"
 	"github.com/jiedao-market/jiedao/internal/place"
+	"github.com/jiedao-market/jiedao/internal/rating"
 	"github.com/jiedao-market/jiedao/internal/request"
 )
 
@@ -64,6 +65,9 @@ func (h *Handler) handleComplaintSubmit(c *fiber.Ctx) error {
 		in.CommunityID, _ = strconv.ParseInt(f.Community, 10, 64)
 	}
 	r, err := h.Complaints.File(c.UserContext(), request.Actor(c), in)
+	if errors.Is(err, rating.ErrThrottled) { // wrong codes count with the rating page's
+		return h.renderComplaintNew(c, fiber.StatusTooManyRequests, f, formAlert{Message: h.pages.translate(language(c), "rate.throttled")})
+	}
 	if err != nil {
 		status, alert, ok := h.formProblem(c, inForm(err, "complaint."), h.dottedLabel(c))
 		if !ok {

@@ -60,3 +60,26 @@ func TestPagesComplaintPublic(t *testing.T) {
 	wantFormAlert(t, "GET an unknown reference", unknown, http.StatusNotFound, "track-reference")
 	wantStatus(t, "GET the lookup form", p.Get(t, "/complaints/track"), http.StatusOK)
 }
+
+// Wrong rating codes on the complaint form count with those of the rating
+// page: after the limit, the complaint form answers 429 with the form again,
+// the description kept, and files nothing.
+func TestPagesComplaintWrongCodesThrottled(t *testing.T) {
+	t.Parallel()
+	e := servertest.NewEnv(t)
+	p := servertest.NewPageClient(e)
+	token := servertest.CSRFToken(t, p.Get(t, "/complaints/new"))
+	for i := range e.Cfg.Rating.WrongCodesPerMinute {
+		r := p.Post(t, "/complaints/new", url.Values{"csrf_token": {token}, "rating_code": {"ZZZZZ-ZZZZZ"}, "description": {"没有上门"}})
+		wantFormAlert(t, fmt.Sprintf("wrong code %d on the complaint form", i+1), r, http.StatusBadRequest, "complaint-rating_code")
+	}
+	before := servertest.Count(t, e, "complaints")
+	r := p.Post(t, "/complaints/new", url.Values{"csrf_token": {token}, "rating_code": {"ZZZZZ-ZZZZZ"}, "description": {"没有上门"}})
+	wantStatus(t, "one wrong code too many", r, http.StatusTooManyRequests)
+	wantBody(t, "one wrong code too many", r, "错误的评价码次数过多", "没有上门", `name="description"`)
+	if n := servertest.Count(t, e, "complaints"); n != before {
+		t.Errorf("a throttled complaint wrote rows: %d → %d", before, n)
+	}
+	r = p.Post(t, "/rate", rateForm(token, "ZZZZZ-ZZZZZ"))
+	wantStatus(t, "the rating page after the complaint form's wrong codes", r, http.StatusTooManyRequests)
+}
