@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -40,4 +41,18 @@ func BenchmarkPublicCatalogSearch(b *testing.B) {
 // BenchmarkCatalogPage renders the public catalog page.
 func BenchmarkCatalogPage(b *testing.B) {
 	benchGet(b, servertest.NewEnv(b), "/catalog", "")
+}
+
+// BenchmarkProviderRatingsPage renders a provider's public ratings page,
+// as residents open it: the demo provider's summaries, its ratings and
+// the provider's replies.
+func BenchmarkProviderRatingsPage(b *testing.B) {
+	e := servertest.NewEnv(b)
+	benchGet(b, e, fmt.Sprintf("/organizations/%d/ratings", e.Demo(b).Org1), "")
+}
+
+// BenchmarkPublicProviderRatingsAPI reads the same through the public API.
+func BenchmarkPublicProviderRatingsAPI(b *testing.B) {
+	e := servertest.NewEnv(b)
+	benchGet(b, e, fmt.Sprintf("/api/v1/public/organizations/%d/ratings", e.Demo(b).Org1), "")
 }
