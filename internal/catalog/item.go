@@ -205,7 +205,7 @@ func (c *content) validate(tx *gorm.DB, subdistrictID int64, in ItemInput, categ
 		return fmt.Errorf("district of subdistrict %d: %w", subdistrictID, err)
 	}
 	var cat Category
-	if err := tx.Take(&cat, "code = ?", v.CategoryCode).Error; err != nil {
+	if err := services(tx).Take(&cat, "code = ?", v.CategoryCode).Error; err != nil {
 		if !errors.Is(err, gorm.ErrRecordNotFound) {
 			return err
 		}

@@ -22,7 +22,10 @@ import (
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
 )
 
-// Category is one of the service categories of DOMAIN.md.
+// Category is one of the service categories of DOMAIN.md. The table also
+// holds the category agencies are certified for (THIRD_PARTY_EVALUATION,
+// kind "evaluation"), which has no standard and funds no service: the
+// catalog reads only the kind "service" (services).
 type Category struct {
 	Code   string `json:"code"`
 	NameZh string `json:"name_zh"`
@@ -97,7 +100,7 @@ func effectiveMetrics(tx *gorm.DB, category string, districtID int64) ([]MetricT
 func (s *Service) ListStandards(ctx context.Context, districtID int64) ([]Standard, error) {
 	db := s.db.WithContext(ctx)
 	var cats []Category
-	if err := db.Order("sort").Find(&cats).Error; err != nil {
+	if err := services(db).Order("sort").Find(&cats).Error; err != nil {
 		return nil, err
 	}
 	var rows []MetricTemplate
@@ -126,14 +129,17 @@ func (s *Service) ListStandards(ctx context.Context, districtID int64) ([]Standa
 // ListCategories returns the service categories in DOMAIN.md's order.
 func (s *Service) ListCategories(ctx context.Context) ([]Category, error) {
 	var cats []Category
-	return cats, s.db.WithContext(ctx).Order("sort").Find(&cats).Error
+	return cats, services(s.db.WithContext(ctx)).Order("sort").Find(&cats).Error
 }
+
+// services limits a query of service_categories to the services.
+func services(q *gorm.DB) *gorm.DB { return q.Where("kind = 'service'") }
 
 // GetStandard returns one category's standard in force for districtID.
 func (s *Service) GetStandard(ctx context.Context, code string, districtID int64) (Standard, error) {
 	db := s.db.WithContext(ctx)
 	var c Category
-	if err := db.Take(&c, "code = ?", code).Error; err != nil {
+	if err := services(db).Take(&c, "code = ?", code).Error; err != nil {
 		return Standard{}, notFound(err)
 	}
 	metrics, err := effectiveMetrics(db, code, districtID)
@@ -221,7 +227,7 @@ func (s *Service) AddMetric(ctx context.Context, by access.Actor, category strin
 		return MetricTemplate{}, err
 	}
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Take(&Category{}, "code = ?", category).Error; err != nil {
+		if err := services(tx).Take(&Category{}, "code = ?", category).Error; err != nil {
 			return notFound(err)
 		}
 		current, err := effectiveMetrics(tx, category, districtID)

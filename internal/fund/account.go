@@ -107,11 +107,13 @@ func (s *Service) CreateAccount(ctx context.Context, by access.Actor, in Account
 			return fmt.Errorf("insert fund account: %w", err)
 		}
 		for _, c := range in.Categories {
-			if err := tx.Exec(`INSERT INTO fund_account_categories (fund_account_id, category_code) VALUES (?, ?)`, a.ID, c).Error; err != nil {
-				if errors.Is(err, gorm.ErrForeignKeyViolated) {
-					return apperr.InvalidField("categories", "must be service category codes")
-				}
-				return fmt.Errorf("insert category %s of fund account: %w", c, err)
+			res := tx.Exec(`INSERT INTO fund_account_categories (fund_account_id, category_code)
+				SELECT ?, code FROM service_categories WHERE code = ? AND kind = 'service'`, a.ID, c)
+			if res.Error != nil {
+				return fmt.Errorf("insert category %s of fund account: %w", c, res.Error)
+			}
+			if res.RowsAffected != 1 {
+				return apperr.InvalidField("categories", "must be service category codes")
 			}
 		}
 		for _, k := range Kinds {

@@ -136,7 +136,7 @@ func (s *Service) checkInput(tx *gorm.DB, r *Request, in Input, now time.Time, b
 		bad.Check(r.Note != "", "note", "is required: describe the service you need")
 		if code := trimmed(in.CategoryCode); code != "" {
 			var n int64
-			if err := tx.Table("service_categories").Where("code = ?", code).Count(&n).Error; err != nil {
+			if err := tx.Table("service_categories").Where("code = ? AND kind = 'service'", code).Count(&n).Error; err != nil {
 				return fmt.Errorf("read category %q: %w", code, err)
 			}
 			if bad.Check(n == 1, "category_code", "must be a service category"); n == 1 {
