@@ -13,8 +13,9 @@ import (
 // TestHiddenCommentLeak: once an officer hides a resident's abusive comment,
 // its text appears in no response of any GET route, API or page, for any
 // role (the provider, the officer who hid it and the public included), nor
-// in the application's logs. Before the hiding the public ratings show it:
-// the search would find a leak.
+// in the application's logs. Before the hiding the public ratings, the
+// contract's ratings and its ratings page show it: the search would find a
+// leak.
 func TestHiddenCommentLeak(t *testing.T) {
 	t.Parallel()
 	w := newTenderWorld(t)
@@ -39,11 +40,23 @@ func TestHiddenCommentLeak(t *testing.T) {
 	if !slices.Contains(leakHits(before.Body, l.needles), "hidden comment") {
 		t.Fatalf("before the hiding the provider's public ratings lack the comment: the search would miss a leak (%s)", before.Body)
 	}
+	// The contract's ratings, API and page, show it to its readers too.
+	before = w.call(t, "GET", fmt.Sprintf("/api/v1/contracts/%d/ratings", c.ID), "demo-org", nil, http.StatusOK, nil)
+	if !slices.Contains(leakHits(before.Body, l.needles), "hidden comment") {
+		t.Fatalf("before the hiding the contract's ratings lack the comment: the search would miss a leak (%s)", before.Body)
+	}
+	page := fmt.Sprintf("/contracts/%d/ratings", c.ID)
+	if r := servertest.SignIn(t, e, "demo-officer").Get(t, page); !slices.Contains(leakHits(r.Body, l.needles), "hidden comment") {
+		t.Fatalf("before the hiding %s lacks the comment: the crawl would miss a leak (%d)", page, r.Status)
+	}
 	w.call(t, "POST", fmt.Sprintf("/api/v1/ratings/%d/hide", rated.ID), "demo-officer", map[string]any{"reason": "含侮辱性言辞"}, http.StatusOK, nil)
 
 	ids := leakIDs{item: w.item.ID, fund: w.fundID, org: org, district: w.district, subdistrict: w.subA, community: c.Communities[0],
 		contract: c.ID, tender: e.IDOf(t, "tenders", "id = (SELECT tender_id FROM contracts WHERE id = ?)", c.ID),
 		user: e.IDOf(t, "users", "username = 'demo-org'")}
+	if _, pages := leakPaths(t, w, ids); !slices.Contains(pages, page) {
+		t.Fatalf("the crawl does not read %s", page)
+	}
 	readers := slices.Clone(azIdentities[:])
 	readers[0] = "" // anonymous
 	l.crawl(readers, ids)

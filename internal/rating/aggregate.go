@@ -287,15 +287,19 @@ func (s *Service) Community(ctx context.Context, communityID int64) (CommunityRa
 	return CommunityRatings{CommunityID: communityID, Minimum: s.cfg.PublicMinimum, Summaries: sum}, err
 }
 
-// ContractRatings is a contract's ratings summary for its parties: every
-// summary from one rating on, and the gap between the kinds.
+// ContractRatings is a contract's ratings for its parties: every summary
+// from one rating on, the gap between the kinds, and its latest ratings.
 type ContractRatings struct {
 	ContractID int64     `json:"contract_id"`
 	Summaries  Summaries `json:"summaries"`
 	Gap        Gap       `json:"gap"`
+	// Ratings are the latest ProviderPageSize ratings, newest first, as
+	// anyone sees them: no record, beneficiary or service date, no hidden
+	// comment.
+	Ratings []View `json:"ratings"`
 }
 
-// Contract returns the contract's ratings summary to its readers
+// Contract returns the contract's ratings to its readers
 // (access.ContractReaders within their scope); another tenant's contract
 // is apperr.ErrNotFound, another role apperr.ErrForbidden.
 func (s *Service) Contract(ctx context.Context, by access.Actor, contractID int64) (ContractRatings, error) {
@@ -311,7 +315,15 @@ func (s *Service) Contract(ctx context.Context, by access.Actor, contractID int6
 	if err != nil {
 		return ContractRatings{}, err
 	}
-	return ContractRatings{ContractID: contractID, Summaries: sum, Gap: s.gap(aggs)}, nil
+	out := ContractRatings{ContractID: contractID, Summaries: sum, Gap: s.gap(aggs), Ratings: []View{}}
+	var rows []Rating
+	if err := db.Where("contract_id = ?", contractID).Order("id DESC").Limit(ProviderPageSize).Find(&rows).Error; err != nil {
+		return ContractRatings{}, fmt.Errorf("list the ratings of contract %d: %w", contractID, err)
+	}
+	for _, r := range rows {
+		out.Ratings = append(out.Ratings, r.View())
+	}
+	return out, nil
 }
 
 // contractRow is what ratings need of a contract.

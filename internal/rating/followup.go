@@ -138,6 +138,22 @@ func (s *Service) followUps(db *gorm.DB, where string, arg any) ([]FollowUp, err
 // apperr.ErrForbidden for other roles, and an apperr Invalid error for bad
 // stars or comment.
 func (s *Service) RecordFollowUp(ctx context.Context, by access.Actor, followUpID int64, st Stars) (View, error) {
+	return s.recordFollowUp(ctx, by, 0, followUpID, st)
+}
+
+// RecordFollowUpOnContract is RecordFollowUp of a follow-up of the given
+// contract, as the contract's ratings page offers it: a follow-up of
+// another contract is apperr.ErrNotFound too.
+func (s *Service) RecordFollowUpOnContract(ctx context.Context, by access.Actor, contractID, followUpID int64, st Stars) (View, error) {
+	if contractID == 0 {
+		return View{}, apperr.ErrNotFound
+	}
+	return s.recordFollowUp(ctx, by, contractID, followUpID, st)
+}
+
+// recordFollowUp records the follow-up's rating; contractID, unless 0, is
+// the contract the follow-up must belong to.
+func (s *Service) recordFollowUp(ctx context.Context, by access.Actor, contractID, followUpID int64, st Stars) (View, error) {
 	if !by.Is(access.ProcurementOfficer) {
 		return View{}, apperr.ErrForbidden
 	}
@@ -147,9 +163,13 @@ func (s *Service) RecordFollowUp(ctx context.Context, by access.Actor, followUpI
 	var r Rating
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var f followUp
-		err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE", Table: clause.Table{Name: "follow_ups"}}).
+		q := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE", Table: clause.Table{Name: "follow_ups"}}).
 			Joins("JOIN contracts c ON c.id = follow_ups.contract_id").
-			Where("follow_ups.id = ? AND c.subdistrict_id = ?", followUpID, by.Scope.SubdistrictID).Take(&f).Error
+			Where("follow_ups.id = ? AND c.subdistrict_id = ?", followUpID, by.Scope.SubdistrictID)
+		if contractID != 0 {
+			q = q.Where("follow_ups.contract_id = ?", contractID)
+		}
+		err := q.Take(&f).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return apperr.ErrNotFound
 		}

@@ -78,6 +78,22 @@ func (s *Service) Reply(ctx context.Context, by access.Actor, ratingID int64, te
 // Invalid error for a missing reason. The audit entry keeps the digests of
 // the comment and the reason, never the text.
 func (s *Service) Hide(ctx context.Context, by access.Actor, ratingID int64, reason string) (View, error) {
+	return s.hide(ctx, by, 0, ratingID, reason)
+}
+
+// HideOnContract is Hide of a rating of the given contract, as the
+// contract's ratings page offers it: a rating of another contract is
+// apperr.ErrNotFound too.
+func (s *Service) HideOnContract(ctx context.Context, by access.Actor, contractID, ratingID int64, reason string) (View, error) {
+	if contractID == 0 {
+		return View{}, apperr.ErrNotFound
+	}
+	return s.hide(ctx, by, contractID, ratingID, reason)
+}
+
+// hide hides the rating's comment; contractID, unless 0, is the contract
+// the rating must belong to.
+func (s *Service) hide(ctx context.Context, by access.Actor, contractID, ratingID int64, reason string) (View, error) {
 	if !by.Is(access.ProcurementOfficer) {
 		return View{}, apperr.ErrForbidden
 	}
@@ -87,8 +103,12 @@ func (s *Service) Hide(ctx context.Context, by access.Actor, ratingID int64, rea
 	}
 	var r Rating
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		where, args := "contract_id IN (SELECT id FROM contracts WHERE subdistrict_id = ?)", []any{by.Scope.SubdistrictID}
+		if contractID != 0 {
+			where, args = where+" AND contract_id = ?", append(args, contractID)
+		}
 		var err error
-		r, err = lockRating(tx, ratingID, "contract_id IN (SELECT id FROM contracts WHERE subdistrict_id = ?)", by.Scope.SubdistrictID)
+		r, err = lockRating(tx, ratingID, where, args...)
 		if err != nil {
 			return err
 		}

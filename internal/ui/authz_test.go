@@ -85,6 +85,7 @@ type pgFixture struct {
 	records    *pgRecordSet
 	signals    *pgSignalSet
 	resident   *pgResidentSet
+	cratings   *pgContractRatingSet
 }
 
 // pgGroup is a part of the matrix that runs on a database of its own: setup
@@ -130,7 +131,8 @@ func pgText(s string) func(f *pgFixture) string {
 // changed role list fails here.
 func pgMatrix(t *testing.T) map[string]pgGroup {
 	out := map[string]pgGroup{}
-	for _, part := range []map[string]pgGroup{pgCoreMatrix, pgCatalogMatrix, pgOrgMatrix, pgFundMatrix, pgTenderMatrix, pgContractMatrix, pgRecordMatrix, pgStaffMatrix, pgResidentMatrix} {
+	for _, part := range []map[string]pgGroup{pgCoreMatrix, pgCatalogMatrix, pgOrgMatrix, pgFundMatrix, pgTenderMatrix, pgContractMatrix, pgRecordMatrix, pgStaffMatrix, pgResidentMatrix,
+		pgContractRatingMatrix} {
 		for name, g := range part {
 			if _, dup := out[name]; dup {
 				t.Fatalf("the matrix group %q is defined twice", name)

@@ -175,6 +175,16 @@ func (h *Handler) Routes(app fiber.Router) {
 	pages.Get("/service-records/:id", recordWrite, h.handleRecordPage)
 	pages.Post("/service-records/:id/correct", csrf, recordWrite, h.handleCorrectSubmit)
 
+	// A contract's residents' ratings: its readers see the summaries and the
+	// latest ratings; the subdistrict's procurement officer hides abusive
+	// comments and makes the follow-up calls (contract_ratings.go). The
+	// contract's page links to contractRatingsPath.
+	ratingsRead, moderate := page(contractRatingRoles...), page(access.ProcurementOfficer)
+	pages.Get("/contracts/:id/ratings", ratingsRead, h.handleContractRatingsPage)
+	pages.Post("/contracts/:id/ratings/:rid/hide", csrf, moderate, h.handleRatingHideSubmit)
+	pages.Post("/contracts/:id/follow-ups", csrf, moderate, h.handleFollowUpDrawSubmit)
+	pages.Post("/contracts/:id/follow-ups/:fid/rating", csrf, moderate, h.handleFollowUpRatingSubmit)
+
 	// Residents' signals for the organization: its ratings with the reply
 	// form, the complaints forwarded to it and the service requests on its
 	// contracts (staff.go, staff_org.go).
