@@ -204,7 +204,7 @@ func (h *Handler) Routes(app fiber.Router) {
 	pages.Get("/rate/thanks", h.handleRateThanksPage)
 	pages.Get("/complaints/new", h.handleComplaintNewPage)
 	pages.Post("/complaints/new", anonymous(), csrf, h.handleComplaintSubmit)
-	pages.Get("/complaints/track", h.handleComplaintTrackPage)
+	pages.Get("/complaints/track", request.LimitAnonymous(h.cfg.HTTP.AnonymousLookupsPerMinute), h.handleComplaintTrackPage)
 	pages.Get("/organizations/:id/ratings", h.handleProviderRatingsPage)
 
 	pages.Get("/procurement", h.handleProcurementPage)
