@@ -119,3 +119,26 @@ func TestPagesLanguageSwitchKeepsQuery(t *testing.T) {
 	r := p.Get(t, link)
 	servertest.WantRedirect(t, "GET "+link, r, "/catalog?q=%E5%B1%85%E5%AE%B6&page=1")
 }
+
+// The header links each role to the resident's pages it may open.
+func TestPagesResidentNavigation(t *testing.T) {
+	t.Parallel()
+	e := servertest.NewEnv(t, servertest.AccountsOnly)
+	for user, want := range map[string][]string{
+		"demo-resident": {"/services", "/requests"},
+		"demo-officer":  {"/requests"},
+		"demo-district": {"/requests"},
+		"demo-org":      nil,
+		"demo-finance":  nil,
+	} {
+		t.Run(user, func(t *testing.T) {
+			dash := string(servertest.SignIn(t, e, user).Get(t, "/dashboard").Body)
+			for _, page := range []string{"/services", "/requests"} {
+				link := `<li><a href="` + page + `">`
+				if got, wanted := strings.Contains(dash, link), slices.Contains(want, page); got != wanted {
+					t.Errorf("the header of %s links %s: %v, want %v", user, page, got, wanted)
+				}
+			}
+		})
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/org"
 	"github.com/jiedao-market/jiedao/internal/request"
+	"github.com/jiedao-market/jiedao/internal/servicerequest"
 	"github.com/jiedao-market/jiedao/web"
 )
 
@@ -207,6 +208,17 @@ func (h *Handler) Routes(app fiber.Router) {
 	pages.Get("/complaints/track", request.LimitAnonymous(h.cfg.HTTP.AnonymousLookupsPerMinute), h.handleComplaintTrackPage)
 	pages.Get("/organizations/:id/ratings", h.handleProviderRatingsPage)
 
+	// Residents' own pages: the sign-up bound to a community, the
+	// community's menu of services, the requests (a resident's own, the
+	// subdistrict's for an officer, the district's for its admin) and the
+	// officer's hotline form (resident_signup.go, resident_requests.go).
+	pages.Get("/residents/signup", h.handleResidentSignupPage)
+	pages.Post("/residents/signup", anonymous(), csrf, h.handleResidentSignupSubmit)
+	pages.Get("/services", page(access.Resident), h.handleServicesPage)
+	pages.Get("/requests", page(requestReaders...), h.handleRequestsPage)
+	pages.Get("/requests/new", officer, h.handleHotlinePage)
+	pages.Post("/requests", csrf, page(servicerequest.Requesters...), h.handleRequestSubmit)
+
 	pages.Get("/procurement", h.handleProcurementPage)
 	pages.Get("/procurement/:id", h.handleNoticePage)
 	pages.Get("/notifications", page(access.Roles...), h.handleNotificationsPage)
@@ -241,6 +253,8 @@ var navOrder = []navItem{
 	{"nav.payouts", "/payouts", access.SubdistrictStaff},
 	{"nav.fund_reports", "/reports/funds", access.SubdistrictStaff},
 	{"nav.tenders", "/tenders", []access.Role{access.ProcurementOfficer}},
+	{"nav.services", "/services", []access.Role{access.Resident}},
+	{"nav.requests", "/requests", requestReaders},
 	{"nav.opportunities", "/opportunities", access.OrgStaff},
 	{"nav.contracts", "/contracts", contractPageRoles},
 	{"nav.reviews", "/reviews", []access.Role{access.Evaluator}},
