@@ -86,6 +86,7 @@ type pgFixture struct {
 	signals    *pgSignalSet
 	resident   *pgResidentSet
 	cratings   *pgContractRatingSet
+	complaints *pgComplaintSet
 }
 
 // pgGroup is a part of the matrix that runs on a database of its own: setup
@@ -132,7 +133,7 @@ func pgText(s string) func(f *pgFixture) string {
 func pgMatrix(t *testing.T) map[string]pgGroup {
 	out := map[string]pgGroup{}
 	for _, part := range []map[string]pgGroup{pgCoreMatrix, pgCatalogMatrix, pgOrgMatrix, pgFundMatrix, pgTenderMatrix, pgContractMatrix, pgRecordMatrix, pgStaffMatrix, pgResidentMatrix,
-		pgContractRatingMatrix} {
+		pgContractRatingMatrix, pgOfficerMatrix} {
 		for name, g := range part {
 			if _, dup := out[name]; dup {
 				t.Fatalf("the matrix group %q is defined twice", name)

@@ -207,6 +207,13 @@ func (h *Handler) Routes(app fiber.Router) {
 	pages.Get("/complaints/track", h.handleComplaintTrackPage)
 	pages.Get("/organizations/:id/ratings", h.handleProviderRatingsPage)
 
+	// The officers' complaint queue, where procurement officers triage and
+	// decide and a district admin reads (complaint_queue.go).
+	queue, triage := page(complaintQueueRoles...), page(access.ProcurementOfficer)
+	pages.Get("/complaints", queue, h.handleComplaintQueuePage)
+	pages.Post("/complaints/:id/assign", csrf, triage, h.handleComplaintAssignSubmit)
+	pages.Post("/complaints/:id/decide", csrf, triage, h.handleComplaintDecideSubmit)
+
 	pages.Get("/procurement", h.handleProcurementPage)
 	pages.Get("/procurement/:id", h.handleNoticePage)
 	pages.Get("/notifications", page(access.Roles...), h.handleNotificationsPage)
@@ -244,6 +251,7 @@ var navOrder = []navItem{
 	{"nav.opportunities", "/opportunities", access.OrgStaff},
 	{"nav.contracts", "/contracts", contractPageRoles},
 	{"nav.reviews", "/reviews", []access.Role{access.Evaluator}},
+	{"nav.complaints", "/complaints", complaintQueueRoles},
 	{"nav.notifications", "/notifications", access.Roles},
 }
 
