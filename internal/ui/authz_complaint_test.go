@@ -9,11 +9,13 @@ import (
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/complaint"
 	"github.com/jiedao-market/jiedao/internal/servertest"
+	"github.com/jiedao-market/jiedao/internal/servicerequest"
 )
 
 // pgComplaintSet is what the officers' rows address: an active contract of
 // org 1 in 爱山 (A) serving 南街社区 and another of org 1 that does not, a
-// complaint of A and one of 飞英 (B) to list.
+// complaint of A and one of 飞英 (B) to list, and unmet service requests in
+// both subdistricts for the demand report.
 type pgComplaintSet struct {
 	contract  servertest.Contract
 	elsewhere int64 // org 1's contract in A not serving 南街社区
@@ -29,6 +31,12 @@ func pgComplaintRecords(t *testing.T, f *pgFixture) {
 	f.complaints = &s
 	s.listed = pgFileComplaint(t, f, f.org1, f.commA, "矩阵队列投诉", "13812345678")
 	pgFileComplaint(t, f, f.org2, f.commB, "飞英街道的投诉", "13900009999")
+	for who, comm := range map[string]int64{"demo-officer": f.commA, "demo-officer2": f.commB} {
+		if _, err := f.e.Services.ServiceRequests.Create(t.Context(), f.e.ActorOf(t, who), servicerequest.Input{CommunityID: comm,
+			Note: "矩阵私人定制需求", ContactName: "来电人", ContactPhone: "12345"}); err != nil {
+			t.Fatalf("Create() error = %v", err)
+		}
+	}
 }
 
 // pgFileComplaint files a complaint about org in community comm, as a
@@ -81,7 +89,8 @@ func pgContractID(pick func(s *pgComplaintSet) int64) func(f *pgFixture) string 
 // Wants of the officers' pages. The queue: the subdistricts' procurement
 // officers and the district admin (read only); its forms: the procurement
 // officers, another subdistrict's finding no such complaint (a form refused
-// for its input before the complaint is read is 400 for it too).
+// for its input before the complaint is read is 400 for it too). The
+// demand report: the procurement officers and both admins.
 var (
 	pgQueueRead     = pgWant{login, no403, ok200, ok200, no403, no403, no403, ok200, no403, no403, no403, no403}
 	pgQueueBad      = pgWant{login, no403, bad400, bad400, no403, no403, no403, bad400, no403, no403, no403, no403}
@@ -89,12 +98,14 @@ var (
 	pgTriageBad     = pgWant{login, no403, no403, bad400, no403, no403, no403, nf404, no403, no403, no403, no403}
 	pgTriageInput   = pgWant{login, no403, no403, bad400, no403, no403, no403, bad400, no403, no403, no403, no403}
 	pgTriageState   = pgWant{login, no403, no403, cf409, no403, no403, no403, nf404, no403, no403, no403, no403}
+	pgDemandRead    = pgWant{login, ok200, ok200, ok200, no403, no403, no403, ok200, no403, no403, no403, no403}
+	pgDemandBad     = pgWant{login, bad400, bad400, bad400, no403, no403, no403, bad400, no403, no403, no403, no403}
 	pgAllButOfficer = slices.DeleteFunc(slices.Clone(pgIdentities), func(who string) bool { return who == "demo-officer" })
 )
 
-// pgOfficerMatrix covers the officers' complaint queue.
+// pgOfficerMatrix covers the officers' complaint queue and demand report.
 var pgOfficerMatrix = map[string]pgGroup{
-	"officers' complaints": {setup: pgComplaintRecords, rows: []pgRow{
+	"officers' complaints and demand": {setup: pgComplaintRecords, rows: []pgRow{
 		{method: "GET", route: "/complaints", want: pgQueueRead,
 			scope: &pgScope{text: pgText("矩阵队列投诉"), shown: []string{"demo-officer", "demo-district"}, hidden: []string{"demo-officer2"}}},
 		{method: "GET", route: "/complaints", note: "another subdistrict's", want: pgQueueRead,
@@ -136,5 +147,14 @@ var pgOfficerMatrix = map[string]pgGroup{
 				return url.Values{"outcome": {"upheld"}, "reason": {"再次认定"}}
 			},
 			want: pgTriageState},
+		{method: "GET", route: "/reports/demand", want: pgDemandRead,
+			scope: &pgScope{text: func(f *pgFixture) string { return fmt.Sprintf(`id="demand-custom-%d"`, f.commA) },
+				shown: []string{"demo-admin", "demo-district", "demo-officer"}, hidden: []string{"demo-officer2"}}},
+		{method: "GET", route: "/reports/demand", note: "another subdistrict's", want: pgDemandRead,
+			scope: &pgScope{text: func(f *pgFixture) string { return fmt.Sprintf(`id="demand-custom-%d"`, f.commB) },
+				shown: []string{"demo-admin", "demo-district", "demo-officer2"}, hidden: []string{"demo-officer"}}},
+		{method: "GET", route: "/reports/demand", note: "not a date", query: "?from=2025-13-01", want: pgDemandBad},
+		{method: "GET", route: "/reports/demand.csv", want: pgDemandRead,
+			scope: &pgScope{text: pgText("南街社区"), shown: []string{"demo-admin", "demo-district", "demo-officer"}, hidden: []string{"demo-officer2"}}},
 	}},
 }

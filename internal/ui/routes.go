@@ -208,11 +208,14 @@ func (h *Handler) Routes(app fiber.Router) {
 	pages.Get("/organizations/:id/ratings", h.handleProviderRatingsPage)
 
 	// The officers' complaint queue, where procurement officers triage and
-	// decide and a district admin reads (complaint_queue.go).
-	queue, triage := page(complaintQueueRoles...), page(access.ProcurementOfficer)
+	// decide and a district admin reads, and the demand report of unmet
+	// service requests (complaint_queue.go, demand.go).
+	queue, triage, demand := page(complaintQueueRoles...), page(access.ProcurementOfficer), page(demandRoles...)
 	pages.Get("/complaints", queue, h.handleComplaintQueuePage)
 	pages.Post("/complaints/:id/assign", csrf, triage, h.handleComplaintAssignSubmit)
 	pages.Post("/complaints/:id/decide", csrf, triage, h.handleComplaintDecideSubmit)
+	pages.Get("/reports/demand", demand, h.handleDemandPage)
+	pages.Get("/reports/demand.csv", demand, h.handleDemandCSV)
 
 	pages.Get("/procurement", h.handleProcurementPage)
 	pages.Get("/procurement/:id", h.handleNoticePage)
@@ -252,6 +255,7 @@ var navOrder = []navItem{
 	{"nav.contracts", "/contracts", contractPageRoles},
 	{"nav.reviews", "/reviews", []access.Role{access.Evaluator}},
 	{"nav.complaints", "/complaints", complaintQueueRoles},
+	{"nav.demand", "/reports/demand", demandRoles},
 	{"nav.notifications", "/notifications", access.Roles},
 }
 
