@@ -66,6 +66,26 @@ func TestPagesRoleNavigation(t *testing.T) {
 	})
 }
 
+// The complaint queue is in the header of the procurement officers and the
+// district admin, the demand report in theirs and the platform admin's:
+// the roles their routes admit.
+func TestPagesOfficerNavigation(t *testing.T) {
+	t.Parallel()
+	e := servertest.NewEnv(t, servertest.AccountsOnly)
+	links := map[string][]string{
+		`href="/complaints"`:     {"demo-officer", "demo-officer2", "demo-district"},
+		`href="/reports/demand"`: {"demo-officer", "demo-officer2", "demo-district", "demo-admin"},
+	}
+	for _, who := range servertest.Identities[1:] {
+		dash := string(servertest.SignIn(t, e, who).Get(t, "/dashboard").Body)
+		for link, roles := range links {
+			if got := strings.Contains(dash, link); got != slices.Contains(roles, who) {
+				t.Errorf("dashboard of %s links %s: %v, want %v", who, link, got, !got)
+			}
+		}
+	}
+}
+
 // Both message catalogs hold the same keys, and every key a template names
 // literally exists, so no page shows a raw key in either language.
 func TestCatalogsComplete(t *testing.T) {

@@ -218,6 +218,15 @@ func (h *Handler) Routes(app fiber.Router) {
 	pages.Get("/requests", page(requestReaders...), h.handleRequestsPage)
 	pages.Get("/requests/new", officer, h.handleHotlinePage)
 	pages.Post("/requests", csrf, page(servicerequest.Requesters...), h.handleRequestSubmit)
+	// The officers' complaint queue, where procurement officers triage and
+	// decide and a district admin reads, and the demand report of unmet
+	// service requests (complaint_queue.go, demand.go).
+	queue, triage, demand := page(complaintQueueRoles...), page(access.ProcurementOfficer), page(demandRoles...)
+	pages.Get("/complaints", queue, h.handleComplaintQueuePage)
+	pages.Post("/complaints/:id/assign", csrf, triage, h.handleComplaintAssignSubmit)
+	pages.Post("/complaints/:id/decide", csrf, triage, h.handleComplaintDecideSubmit)
+	pages.Get("/reports/demand", demand, h.handleDemandPage)
+	pages.Get("/reports/demand.csv", demand, h.handleDemandCSV)
 
 	pages.Get("/procurement", h.handleProcurementPage)
 	pages.Get("/procurement/:id", h.handleNoticePage)
@@ -258,6 +267,8 @@ var navOrder = []navItem{
 	{"nav.opportunities", "/opportunities", access.OrgStaff},
 	{"nav.contracts", "/contracts", contractPageRoles},
 	{"nav.reviews", "/reviews", []access.Role{access.Evaluator}},
+	{"nav.complaints", "/complaints", complaintQueueRoles},
+	{"nav.demand", "/reports/demand", demandRoles},
 	{"nav.notifications", "/notifications", access.Roles},
 }
 
