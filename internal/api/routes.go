@@ -88,6 +88,7 @@ func (h *Handler) Routes(app fiber.Router) {
 	api.Post("/certifications/:id/revoke", allow(access.DistrictAdmin), h.handleCertificationDecide("revoke"))
 
 	api.Get("/public/organizations", h.handlePublicOrganizations)
+	api.Get("/public/organizations/:id", h.handlePublicOrganizationGet) // the provider profile with its track record
 
 	// Funds.
 	api.Get("/fund-accounts", allow(access.SubdistrictStaff...), h.handleFundList)
