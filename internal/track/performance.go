@@ -71,8 +71,7 @@ type Inputs struct {
 
 // Result is P and its parts, exact.
 type Result struct {
-	// Newcomer: no completed contract in the window and no termination for
-	// cause; P is NewcomerPercent.
+	// Newcomer: no completed contract in the window; P is NewcomerPercent.
 	Newcomer bool
 	// S is the amount-weighted mean final score, in percent; nil without a
 	// completed contract.
@@ -95,9 +94,8 @@ type Result struct {
 // their overall stars with prior weight p.PriorWeight and the platform mean,
 // 1 star = 0 %, 5 stars = 100 %; R = S when they have fewer than
 // p.PublicMinimum ratings) and T the terminations for cause. Without a
-// completed contract, NewcomerPercent stands in for 0.7 × S + 0.3 × R: a
-// newcomer scores 60, and an organization whose only contracts in the window
-// were terminated for cause scores 60 − 10 × T.
+// completed contract in the window P is NewcomerPercent, as the rule
+// says, whatever T is (Result.T still reports the terminations).
 //
 // It returns an apperr Invalid error for a negative prior weight or
 // termination count, a public minimum below 1, a contract with an amount not
@@ -120,8 +118,7 @@ func Percent(p Params, in Inputs) (Result, error) {
 	r := Result{T: in.Terminations}
 	penalty := big.NewRat(10*int64(in.Terminations), 1)
 	if len(in.Contracts) == 0 {
-		r.Newcomer = in.Terminations == 0
-		r.P = clamp(new(big.Rat).Sub(big.NewRat(NewcomerPercent, 1), penalty))
+		r.Newcomer, r.P = true, big.NewRat(NewcomerPercent, 1)
 		return r, nil
 	}
 	weighted, amount := new(big.Int), new(big.Int)

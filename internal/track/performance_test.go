@@ -52,11 +52,11 @@ func TestPercent(t *testing.T) {
 		},
 		{
 			name: "no completed contract, one terminated for cause", p: p, in: track.Inputs{PlatformMean: four, Terminations: 1},
-			wantP: "50",
+			wantP: "60", newcomer: true,
 		},
 		{
 			name: "no completed contract, seven terminated for cause", p: p, in: track.Inputs{Terminations: 7},
-			wantP: "0",
+			wantP: "60", newcomer: true,
 		},
 		{
 			name: "fewer ratings than the minimum: R = S", p: p,
