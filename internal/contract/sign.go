@@ -142,6 +142,11 @@ func (s *Service) Sign(ctx context.Context, by access.Actor, id int64) (View, er
 		if err := SettleReservation(tx, by, c.TenderID); err != nil {
 			return err
 		}
+		for _, h := range s.onSigned {
+			if err := h(tx, by, c, now); err != nil {
+				return err
+			}
+		}
 		return notifyBoth(tx, c, KindSigned, now)
 	})
 	if err != nil {
