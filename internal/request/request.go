@@ -22,6 +22,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/contract"
 	"github.com/jiedao-market/jiedao/internal/delivery"
 	"github.com/jiedao-market/jiedao/internal/fund"
+	"github.com/jiedao-market/jiedao/internal/milestone"
 	"github.com/jiedao-market/jiedao/internal/org"
 	"github.com/jiedao-market/jiedao/internal/payout"
 	"github.com/jiedao-market/jiedao/internal/place"
@@ -48,6 +49,9 @@ type Services struct {
 	ServiceRequests *servicerequest.Service
 	// Complaints are residents' complaints about a service.
 	Complaints *complaint.Service
+	// Milestones are contracts' milestone payments: due on signing and on
+	// evaluations, accepted, invoiced, approved and paid.
+	Milestones *milestone.Service
 }
 
 // The request's locals.
@@ -143,10 +147,11 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 	}
 	contracts := contract.NewService(db, c, contract.Options{AmendmentCapPercent: cfg.Contract.AmendmentCapPercent})
 	contracts.UseReplacer(tenders.ProposeReplacement)
-	return Services{
+	orgs := org.NewService(db, c, org.Options{Argon2: cfg.Auth.Argon2, Uploads: cfg.Uploads})
+	svc := Services{
 		Auth:      authSvc,
 		Places:    place.NewService(db, c),
-		Orgs:      org.NewService(db, c, org.Options{Argon2: cfg.Auth.Argon2, Uploads: cfg.Uploads}),
+		Orgs:      orgs,
 		Catalog:   catalog.NewService(db, c),
 		Funds:     fund.NewService(db, c),
 		Payouts:   payout.NewService(db, c, log, payout.Options{}),
@@ -158,7 +163,19 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 		ServiceRequests: servicerequest.NewService(db, c, cfg.ServiceRequest, cfg.Auth.Argon2),
 		Complaints: complaint.NewService(db, c, complaint.Options{FirstResponse: cfg.Complaint.FirstResponse,
 			Decision: cfg.Complaint.Decision}, ratings.LookupCode),
-	}, nil
+	}
+	svc.UsePayouts(db, c, svc.Payouts)
+	contracts.OnSigned(svc.Milestones.ContractSigned)
+	return svc, nil
+}
+
+// UsePayouts makes payouts the services' payout service, and the milestone
+// payments' (a new milestone service on db, registered to hear of paid
+// payouts); tests that hold their own payout service use it.
+func (s *Services) UsePayouts(db *gorm.DB, c clock.Clock, payouts *payout.Service) {
+	s.Payouts = payouts
+	s.Milestones = milestone.NewService(db, c, payouts, s.Orgs)
+	payouts.OnPaid(s.Milestones.PayoutPaid)
 }
 
 // Read calls read with the request's context, its actor and the path
