@@ -2,6 +2,7 @@ package milestone_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -230,5 +231,59 @@ func TestReevaluationTopsUp(t *testing.T) {
 	}
 	if s := w.schedule(t); s.PaidFen != 45_000_000 || s.WithheldFen != 0 || s.EncumberedFen != 0 {
 		t.Errorf("schedule after completion: paid %s, withheld %s, encumbered %s; want all 450,000.00 paid", s.PaidFen.Grouped(), s.WithheldFen.Grouped(), s.EncumberedFen.Grouped())
+	}
+}
+
+// Terminating a contract returns what it still holds encumbered, withheld
+// amounts included; what was paid stays paid.
+func TestTerminationReturnsWithheld(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, 45_000_000)
+	w.pay(t, w.milestone(t, 1).ID)
+	w.submit(t, evaluation.KindMidterm, 500, 0)
+	before := w.balances(t)
+	if _, err := w.e.Services.Contracts.Terminate(ctx, w.officer, w.contract.ID, contract.TerminateInput{Reason: "整改不到位，解除合同"}); err != nil {
+		t.Fatalf("Terminate() error = %v", err)
+	}
+	after := w.balances(t)
+	if after["available"] != before["available"]+31_500_000 || after["encumbered"] != before["encumbered"]-31_500_000 || after["paid"] != before["paid"] {
+		t.Errorf("fund after termination = %v, want 315,000.00 (the withheld 180,000.00 and the final 135,000.00) back to available (before %v)", after, before)
+	}
+	if s := w.schedule(t); s.EncumberedFen != 0 || s.PaidFen != 13_500_000 || s.WithheldFen != 18_000_000 {
+		t.Errorf("schedule after termination: encumbered %s, paid %s, withheld %s; want 0, 135,000.00, 180,000.00",
+			s.EncumberedFen.Grouped(), s.PaidFen.Grouped(), s.WithheldFen.Grouped())
+	}
+}
+
+// The database keeps the accepting and the approving users apart too, and
+// a paid round never changes.
+func TestPaymentRowGuards(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, 30_000_000)
+	m := w.milestone(t, 1)
+	if _, err := w.svc.Accept(ctx, w.officer, m.ID, "验收"); err != nil {
+		t.Fatalf("Accept() error = %v", err)
+	}
+	w.invoice(t, m.ID, m.PayableFen)
+	other := servertest.RequestPayout(t, w.e.DB, servertest.ManualPayouts(w.e), w.finance, w.e.Demo(t).FundA, w.e.Demo(t).Org1, 100, "guard-test")
+	err := w.e.DB.Exec(`UPDATE milestone_payments SET state = 'approved', approved_by = accepted_by, approved_at = now(), payout_id = ?
+		WHERE milestone_id = ?`, other.ID, m.ID).Error
+	if err == nil || !strings.Contains(err.Error(), "milestone_payments_two_people") {
+		t.Errorf("approving as the accepting user in SQL: error = %v, want the milestone_payments_two_people check", err)
+	}
+	approved, err := w.svc.Approve(ctx, w.finance, m.ID)
+	if err != nil {
+		t.Fatalf("Approve() error = %v", err)
+	}
+	if _, err := w.e.Services.Payouts.ConfirmManual(ctx, w.finance, approved.Payments[0].Payout.ID, "BANK-1"); err != nil {
+		t.Fatalf("ConfirmManual() error = %v", err)
+	}
+	paid := w.milestone(t, 1)
+	if paid.Status != milestone.MilestonePaid {
+		t.Fatalf("milestone after the payout = %s, want paid", paid.Status)
+	}
+	err = w.e.DB.Exec(`UPDATE milestone_payments SET accept_note = '改写' WHERE id = ?`, paid.Payments[0].ID).Error
+	if err == nil || !strings.Contains(err.Error(), "immutable") {
+		t.Errorf("changing a paid round: error = %v, want it refused", err)
 	}
 }
