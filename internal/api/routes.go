@@ -163,6 +163,15 @@ func (h *Handler) Routes(app fiber.Router) {
 	api.Post("/contracts/:id/terminate", allow(access.ContractParties...), h.handleContractTerminate)
 	api.Get("/public/contracts/:id", h.handlePublicContractGet)
 
+	// Milestone payments: due on signing and on the evaluations; the officer
+	// accepts the work, the organization attaches its invoice, a finance
+	// officer who did not accept approves the payment.
+	api.Get("/contracts/:id/milestones", allow(access.ContractReaders...), h.handleMilestoneList)
+	api.Post("/milestones/:id/accept", allow(access.ProcurementOfficer), h.handleMilestoneAccept)
+	api.Post("/milestones/:id/invoice", allow(access.OrgStaff...), h.handleMilestoneInvoice)
+	api.Get("/milestones/:id/invoice", allow(access.ContractReaders...), h.handleMilestoneInvoiceDownload)
+	api.Post("/milestones/:id/approve", allow(access.FinanceOfficer), h.handleMilestoneApprove)
+
 	// Residents' service requests (菜单式服务) and the demand they leave unmet.
 	api.Post("/public/residents", anonymous(), h.handleResidentSignup)
 	api.Get("/public/communities/:id/services", h.handleMenu)

@@ -117,7 +117,9 @@ type Milestone struct {
 	Percent    int       `json:"percent"`
 	AmountFen  money.Fen `json:"amount_fen"`
 	After      string    `json:"after"` // signing, midterm or final
-	// Status is pending until the milestone is approved (payable), then paid.
+	// Status is pending until the milestone's trigger is met, then due while
+	// its payments are under way or withheld, and paid once its latest
+	// payment is (package milestone).
 	Status string `json:"status"`
 }
 

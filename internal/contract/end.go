@@ -207,6 +207,18 @@ func Complete(tx *gorm.DB, by access.Actor, id int64, now time.Time) error {
 	return end(tx, by, c, StatusCompleted, "终期款项已支付 / the final milestone is paid", now)
 }
 
+// RecordFinalScore sets a contract's final score, the track record's (tender
+// scoring's) measure of it: the score of its first final evaluation, in
+// tenths (923 is 92.3), never a re-evaluation's. Call it inside the
+// transaction that completes the contract, with its row locked.
+func RecordFinalScore(tx *gorm.DB, id int64, tenths int) error {
+	if tenths < 0 || tenths > 1000 {
+		return fmt.Errorf("final score of contract %d: %d tenths is out of range", id, tenths)
+	}
+	return oneRow(tx.Model(&Contract{}).Where("id = ?", id).Update("final_score", gorm.Expr("?::numeric / 10", tenths)),
+		"record the final score of contract", id)
+}
+
 // drop makes the locked draft c lapsed, when it may be, and follows it with
 // the award of the next-ranked bid or the reservation's settlement.
 func (s *Service) drop(tx *gorm.DB, by access.Actor, c Contract, in TerminateInput, now time.Time) (func(context.Context), error) {

@@ -38,13 +38,20 @@ type Options struct {
 // schedules the end of the challenge period).
 type Replacer func(tx *gorm.DB, by access.Actor, tenderID, droppedBidID int64, reason string, now time.Time) (after func(context.Context), err error)
 
+// SignedHook runs inside the transaction that makes a contract signed (its
+// second signature), after the encumbrance and the contract's audit entry; an
+// error rolls the signing back. The milestone payments make the signing
+// milestone due with it.
+type SignedHook func(tx *gorm.DB, by access.Actor, c Contract, now time.Time) error
+
 // Service runs the contract lifecycle: signing, amendments, termination and
 // the time-driven start of the service.
 type Service struct {
-	db      *gorm.DB
-	clock   clock.Clock
-	opts    Options
-	replace Replacer
+	db       *gorm.DB
+	clock    clock.Clock
+	opts     Options
+	replace  Replacer
+	onSigned []SignedHook
 	// enqueue schedules a contract's start (UseRiver); nil until then.
 	enqueue jobs.Enqueue
 	log     *slog.Logger
@@ -60,6 +67,9 @@ func NewService(db *gorm.DB, c clock.Clock, opts Options) *Service {
 
 // UseReplacer sets how a dropped contract's bid is replaced by the next-ranked one.
 func (s *Service) UseReplacer(r Replacer) { s.replace = r }
+
+// OnSigned adds a hook that runs when a contract becomes signed (SignedHook).
+func (s *Service) OnSigned(h SignedHook) { s.onSigned = append(s.onSigned, h) }
 
 // Errors of the contract lifecycle.
 var (

@@ -49,9 +49,9 @@ func eligibility(tx *gorm.DB, c Contract, now time.Time) (org.Eligibility, error
 // eligible. The officer signs only once every community's eligible
 // population is entered. The second signature makes the contract signed, in
 // one transaction with its audit entry: exactly its amount is encumbered out
-// of the tender's reservation, version 1 is kept, and the reservation's
+// of the tender's reservation, version 1 is kept, the reservation's
 // remainder returns once the tender's last winning contract is signed or
-// dropped. The service starts (active) by a job at the start date.
+// dropped, and the OnSigned hooks run (the signing milestone becomes due). The service starts (active) by a job at the start date.
 func (s *Service) Sign(ctx context.Context, by access.Actor, id int64) (View, error) {
 	if !by.Is(access.ProcurementOfficer, access.OrgAdmin) {
 		return View{}, apperr.ErrForbidden
@@ -141,6 +141,11 @@ func (s *Service) Sign(ctx context.Context, by access.Actor, id int64) (View, er
 		}
 		if err := SettleReservation(tx, by, c.TenderID); err != nil {
 			return err
+		}
+		for _, h := range s.onSigned {
+			if err := h(tx, by, c, now); err != nil {
+				return err
+			}
 		}
 		return notifyBoth(tx, c, KindSigned, now)
 	})

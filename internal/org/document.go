@@ -86,6 +86,16 @@ func DocumentType(head []byte) (string, error) {
 // control characters and cut to 200 bytes. The row and its document.upload
 // audit entry are written in one transaction; if it fails the file is removed.
 func (s *Service) SaveDocument(ctx context.Context, by access.Actor, orgID int64, originalName string, r io.Reader) (Document, error) {
+	return s.SaveDocumentWith(ctx, by, orgID, originalName, r, nil)
+}
+
+// SaveDocumentWith is SaveDocument for a document that is part of another
+// record (an invoice of a milestone payment): then runs inside the
+// transaction that writes the document's row, after the row and before its
+// audit entry, so that it takes its row locks before the audit chain's. An
+// error from then rolls the row back and removes the file.
+func (s *Service) SaveDocumentWith(ctx context.Context, by access.Actor, orgID int64, originalName string, r io.Reader,
+	then func(tx *gorm.DB, d Document) error) (Document, error) {
 	if by.Role != access.OrgAdmin && by.Role != access.OrgMember {
 		return Document{}, apperr.ErrForbidden
 	}
@@ -121,6 +131,11 @@ func (s *Service) SaveDocument(ctx context.Context, by access.Actor, orgID int64
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&d).Error; err != nil {
 			return fmt.Errorf("insert document of organization %d: %w", orgID, err)
+		}
+		if then != nil {
+			if err := then(tx, d); err != nil {
+				return err
+			}
 		}
 		return audit.Record(tx, by, "document.upload", "organization_document", d.ID, map[string]any{
 			"organization_id": orgID, "original_name": d.OriginalName, "content_type": d.ContentType,

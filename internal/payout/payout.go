@@ -71,7 +71,20 @@ type Service struct {
 	enqueueEvent  func(ctx context.Context, eventID string) error
 	provider      *StripeProvider // onboarding, checkout and webhooks; nil without Stripe
 	webhookSecret string
+	onPaid        []PaidHook
 }
+
+// PaidHook runs inside the transaction that records a payout as paid (the
+// job's Stripe transfer or a finance officer's confirmation), before the
+// ledger's payable → paid posting, so that it takes its own row locks (the
+// record the payout is for) before the fund's rows and the first audit entry.
+// It sees the payout as it was before: State is requested or failed. An
+// error rolls the payment's recording back.
+type PaidHook func(tx *gorm.DB, by access.Actor, p Payout) error
+
+// OnPaid adds a hook that runs when a payout is paid (PaidHook); the
+// milestone payments use it.
+func (s *Service) OnPaid(h PaidHook) { s.onPaid = append(s.onPaid, h) }
 
 // Options configure a Service.
 type Options struct {
@@ -255,8 +268,13 @@ func (s *Service) note(ctx context.Context, id int64, cause error) {
 }
 
 // markPaid sets the payout paid with the given columns, posts payable → paid
-// and audits it, inside tx.
+// and audits it, inside tx, after the OnPaid hooks.
 func (s *Service) markPaid(tx *gorm.DB, by access.Actor, p *Payout, set map[string]any) error {
+	for _, h := range s.onPaid {
+		if err := h(tx, by, *p); err != nil {
+			return fmt.Errorf("payout %d paid: %w", p.ID, err)
+		}
+	}
 	// The ledger first: RequestTx locks the ledger accounts before it touches
 	// payouts, so taking them in the same order here cannot deadlock with it.
 	if _, err := fund.MarkPaid(tx, by, p.FundAccountID, p.AmountFen, fund.Ref{Type: "payout", ID: strconv.FormatInt(p.ID, 10)}); err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/contract"
 	"github.com/jiedao-market/jiedao/internal/delivery"
 	"github.com/jiedao-market/jiedao/internal/fund"
+	"github.com/jiedao-market/jiedao/internal/milestone"
 	"github.com/jiedao-market/jiedao/internal/org"
 	"github.com/jiedao-market/jiedao/internal/payout"
 	"github.com/jiedao-market/jiedao/internal/place"
@@ -51,6 +52,9 @@ type Services struct {
 	Complaints *complaint.Service
 	// Track reads organizations' track records and public profiles.
 	Track *track.Service
+	// Milestones are contracts' milestone payments: due on signing and on
+	// evaluations, accepted, invoiced, approved and paid.
+	Milestones *milestone.Service
 }
 
 // The request's locals.
@@ -148,7 +152,7 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 	contracts := contract.NewService(db, c, contract.Options{AmendmentCapPercent: cfg.Contract.AmendmentCapPercent})
 	contracts.UseReplacer(tenders.ProposeReplacement)
 	orgs := org.NewService(db, c, org.Options{Argon2: cfg.Auth.Argon2, Uploads: cfg.Uploads})
-	return Services{
+	svc := Services{
 		Auth:      authSvc,
 		Places:    place.NewService(db, c),
 		Orgs:      orgs,
@@ -164,7 +168,19 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 		Complaints: complaint.NewService(db, c, complaint.Options{FirstResponse: cfg.Complaint.FirstResponse,
 			Decision: cfg.Complaint.Decision}, ratings.LookupCode),
 		Track: track.NewService(db, c, orgs, ratings, track.ParamsOf(cfg.Rating)),
-	}, nil
+	}
+	svc.UsePayouts(db, c, svc.Payouts)
+	contracts.OnSigned(svc.Milestones.ContractSigned)
+	return svc, nil
+}
+
+// UsePayouts makes payouts the services' payout service, and the milestone
+// payments' (a new milestone service on db, registered to hear of paid
+// payouts); tests that hold their own payout service use it.
+func (s *Services) UsePayouts(db *gorm.DB, c clock.Clock, payouts *payout.Service) {
+	s.Payouts = payouts
+	s.Milestones = milestone.NewService(db, c, payouts, s.Orgs)
+	payouts.OnPaid(s.Milestones.PayoutPaid)
 }
 
 // Read calls read with the request's context, its actor and the path

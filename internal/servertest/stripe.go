@@ -60,7 +60,8 @@ func WithPayouts(t testing.TB, e *Env) *PayEnv {
 	log := slog.New(slog.NewJSONHandler(e.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	pe := &PayEnv{Env: e, Payouts: payout.NewService(e.DB, e.Clock, log, payout.Options{})}
 	svc := e.Services
-	svc.Payouts = pe.Payouts
+	svc.UsePayouts(e.DB, e.Clock, pe.Payouts)
+	e.Services = svc
 	var err error
 	e.Server, err = server.New(server.Deps{Config: e.Cfg, DB: e.DB, Log: log, Clock: e.Clock, Services: svc})
 	if err != nil {
