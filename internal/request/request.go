@@ -21,6 +21,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/config"
 	"github.com/jiedao-market/jiedao/internal/contract"
 	"github.com/jiedao-market/jiedao/internal/delivery"
+	"github.com/jiedao-market/jiedao/internal/evaluation"
 	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/org"
 	"github.com/jiedao-market/jiedao/internal/payout"
@@ -48,6 +49,8 @@ type Services struct {
 	ServiceRequests *servicerequest.Service
 	// Complaints are residents' complaints about a service.
 	Complaints *complaint.Service
+	// Evaluations are the contracts' evaluations and rectification orders.
+	Evaluations *evaluation.Service
 }
 
 // The request's locals.
@@ -158,6 +161,7 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 		ServiceRequests: servicerequest.NewService(db, c, cfg.ServiceRequest, cfg.Auth.Argon2),
 		Complaints: complaint.NewService(db, c, complaint.Options{FirstResponse: cfg.Complaint.FirstResponse,
 			Decision: cfg.Complaint.Decision}, ratings.LookupCode),
+		Evaluations: evaluation.NewService(db, c),
 	}, nil
 }
 
