@@ -239,6 +239,10 @@ func TestAgencyAccounts(t *testing.T) {
 			t.Errorf("AddMember(evaluator) before certification error = %v, want %v", err, org.ErrNotEvaluationAgency)
 		}
 	})
+	if _, err := orgs.Apply(ctx, by, org.ApplyInput{DistrictID: 999999, Categories: []string{org.EvaluationCategory}}); !isInvalid(err, "categories") {
+		t.Errorf("Apply(THIRD_PARTY_EVALUATION) in no district error = %v, want invalid categories", err)
+	}
+	// Third-party evaluation is no entry of the guidance catalog: any district certifies it.
 	cert, err := orgs.Apply(ctx, by, org.ApplyInput{DistrictID: d.District, Categories: []string{org.EvaluationCategory}, Statement: "第三方评估"})
 	if err != nil {
 		t.Fatalf("Apply(THIRD_PARTY_EVALUATION) error = %v", err)
