@@ -185,22 +185,31 @@ func evaluationScope(q *gorm.DB, by access.Actor) *gorm.DB {
 // (apperr.ErrNotFound otherwise), locked FOR NO KEY UPDATE when lock is set:
 // the contract's row serializes the changes of its evaluations.
 func readContract(tx *gorm.DB, by access.Actor, id int64, lock bool) (contractInfo, error) {
+	return takeContract(contractScope(contractQuery(tx, id, lock), by))
+}
+
+// contractOf returns the contract of an evaluation already scoped, locked
+// as readContract locks when lock is set.
+func contractOf(tx *gorm.DB, id int64, lock bool) (contractInfo, error) {
+	return takeContract(contractQuery(tx, id, lock))
+}
+
+func contractQuery(tx *gorm.DB, id int64, lock bool) *gorm.DB {
 	q := tx.Table("contracts").Select(`contracts.id, contracts.subdistrict_id, sd.district_id, contracts.organization_id, contracts.tender_id,
 		contracts.title, contracts.status, contracts.service_start, contracts.service_end`).
 		Joins("JOIN subdistricts sd ON sd.id = contracts.subdistrict_id").Where("contracts.id = ?", id)
 	if lock {
 		q = q.Clauses(clause.Locking{Strength: "NO KEY UPDATE", Table: clause.Table{Name: "contracts"}})
 	}
+	return q
+}
+
+func takeContract(q *gorm.DB) (contractInfo, error) {
 	var c contractInfo
-	if err := contractScope(q, by).Take(&c).Error; err != nil {
+	if err := q.Take(&c).Error; err != nil {
 		return contractInfo{}, notFound(err)
 	}
 	return c, nil
-}
-
-// contractOf returns the contract of an evaluation, unscoped, locked as readContract locks.
-func contractOf(tx *gorm.DB, id int64) (contractInfo, error) {
-	return readContract(tx, access.Actor{Role: access.PlatformAdmin}, id, true)
 }
 
 // lockEvaluation locks the evaluation id that by reads, with its contract
@@ -213,7 +222,7 @@ func lockEvaluation(tx *gorm.DB, by access.Actor, id int64) (Evaluation, contrac
 	if err := evaluationScope(q, by).Take(&ref).Error; err != nil {
 		return Evaluation{}, contractInfo{}, notFound(err)
 	}
-	c, err := contractOf(tx, ref.ContractID)
+	c, err := contractOf(tx, ref.ContractID, true)
 	if err != nil {
 		return Evaluation{}, contractInfo{}, err
 	}
@@ -223,11 +232,6 @@ func lockEvaluation(tx *gorm.DB, by access.Actor, id int64) (Evaluation, contrac
 		return Evaluation{}, contractInfo{}, notFound(err)
 	}
 	return e, c, nil
-}
-
-// officer reports whether by is a procurement officer of c's subdistrict.
-func officer(by access.Actor, c contractInfo) bool {
-	return by.Role == access.ProcurementOfficer && by.Scope.SubdistrictID == c.SubdistrictID
 }
 
 // Figure is one metric of an evaluation: its target, the part of the
@@ -448,7 +452,7 @@ func (s *Service) Get(ctx context.Context, by access.Actor, id int64) (View, err
 	if err := evaluationScope(q, by).Take(&e).Error; err != nil {
 		return View{}, notFound(err)
 	}
-	c, err := readContract(db, access.Actor{Role: access.PlatformAdmin}, e.ContractID, false)
+	c, err := contractOf(db, e.ContractID, false)
 	if err != nil {
 		return View{}, err
 	}

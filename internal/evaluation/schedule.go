@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"gorm.io/gorm"
 
@@ -242,16 +241,4 @@ func saveFigures(tx *gorm.DB, rows []figureRow) error {
 		}
 	}
 	return nil
-}
-
-// recompute computes e's figures at now and writes them.
-func recompute(tx *gorm.DB, c contractInfo, e Evaluation, now time.Time) ([]figureRow, error) {
-	rows, err := loadFigures(tx, e.ID)
-	if err != nil {
-		return nil, err
-	}
-	if rows, err = compute(tx, c, e, rows, now); err != nil {
-		return nil, err
-	}
-	return rows, saveFigures(tx, rows)
 }

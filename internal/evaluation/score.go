@@ -1,7 +1,6 @@
 package evaluation
 
 import (
-	"fmt"
 	"math/big"
 	"regexp"
 	"strings"
@@ -141,16 +140,3 @@ func ParseAmount(s string) (r *big.Rat, ok bool) {
 
 // ScoreString returns a score in tenths as the database keeps it, "92.3".
 func ScoreString(s contract.Score) string { return s.String() }
-
-// parseScore reads a score as the database keeps it ("92.3") into tenths.
-func parseScore(s string) (contract.Score, error) {
-	r, ok := new(big.Rat).SetString(s)
-	if !ok {
-		return 0, fmt.Errorf("score %q is not a decimal", s)
-	}
-	r.Mul(r, big.NewRat(10, 1))
-	if !r.IsInt() {
-		return 0, fmt.Errorf("score %q has more than one decimal", s)
-	}
-	return contract.Score(r.Num().Int64()), nil
-}
