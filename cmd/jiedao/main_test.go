@@ -114,8 +114,8 @@ func TestSeedAndAuditVerify(t *testing.T) {
 	for _, table := range tables {
 		before[table] = count(t, gdb, table)
 	}
-	if before["users"] != 13 || before["communities"] != 5 || before["tenders"] != 10 {
-		t.Errorf("after seeding: %d users, %d communities, %d tenders, want 13, 5 and 10", before["users"], before["communities"], before["tenders"])
+	if before["users"] != 13 || before["communities"] != 5 || before["tenders"] != 11 {
+		t.Errorf("after seeding: %d users, %d communities, %d tenders, want 13, 5 and 11", before["users"], before["communities"], before["tenders"])
 	}
 
 	second := mustRun(t, env, "seed", "--demo").stdout

@@ -162,3 +162,14 @@ func (h *Handler) handlePublicOrganizations(c *fiber.Ctx) error {
 	}
 	return c.JSON(res)
 }
+
+// handlePublicOrganizationGet answers the public provider profile: the
+// organization's certifications active today, its rating summaries and its
+// track record, the same for everyone.
+func (h *Handler) handlePublicOrganizationGet(c *fiber.Ctx) error {
+	p, err := request.ReadPublic(c, h.Track.Profile)
+	if err != nil {
+		return err
+	}
+	return c.JSON(p)
+}

@@ -229,3 +229,22 @@ func TestComplaintWrongCodesThrottled(t *testing.T) {
 		}
 	})
 }
+
+// TestComplaintLookupLimit: looking a case up by its reference without
+// signing in is limited per address, so that references cannot be tried in
+// bulk; a signed-in officer is not limited.
+func TestComplaintLookupLimit(t *testing.T) {
+	t.Parallel()
+	cfg := servertest.Config(t)
+	cfg.HTTP.AnonymousLookupsPerMinute = 2
+	e := servertest.NewEnvWith(t, cfg)
+	const path = "/api/v1/public/complaints/TS-0000-0000-0000"
+	for range 2 {
+		e.Refused(t, servertest.Request{Method: "GET", Path: path}, http.StatusNotFound, "not_found")
+	}
+	r := e.Do(t, servertest.Request{Method: "GET", Path: path})
+	if r.Status != http.StatusTooManyRequests || r.Problem(t).Code != "too_many_requests" {
+		t.Fatalf("third anonymous lookup in a minute = %d %s, want 429", r.Status, r.Body)
+	}
+	e.Refused(t, servertest.Request{Method: "GET", Path: path, Token: e.Token(t, "demo-officer")}, http.StatusNotFound, "not_found")
+}

@@ -146,7 +146,11 @@ func (h *Handler) handleFundReport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"items": rows, "by_category": byCategory})
+	contracts, err := h.Contracts.MoneyReport(c.UserContext(), request.Actor(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": rows, "by_category": byCategory, "contracts": contracts})
 }
 
 func (h *Handler) handleFloorReport(c *fiber.Ctx) error {

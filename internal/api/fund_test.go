@@ -622,7 +622,7 @@ func TestFundReport(t *testing.T) {
 	empty := fundFinanceOfficer(t, e, "finance-empty", sub.ID)
 	for path, want := range map[string]string{
 		"/api/v1/fund-accounts":                   `{"items":[]}`,
-		"/api/v1/reports/funds":                   `{"by_category":[],"items":[]}`,
+		"/api/v1/reports/funds":                   `{"by_category":[],"contracts":[],"items":[]}`,
 		"/api/v1/reports/community-funding-floor": `{"items":[]}`,
 	} {
 		r := e.Do(t, servertest.Request{Method: "GET", Path: path, Token: empty})
@@ -647,9 +647,10 @@ func fundFloor(h int) money.Fen {
 	}
 }
 
-// TestFundFloorReport checks the community funding floor: the seeded
-// communities by rule, and communities built here, with transfer items of
-// known amounts, exactly.
+// TestFundFloorReport checks the community funding floor in real money:
+// the seeded communities by rule, and communities built here, served by
+// contracts of known amounts encumbered and partly paid out, exactly, in
+// each fiscal year of their subdistrict's fund accounts.
 func TestFundFloorReport(t *testing.T) {
 	t.Parallel()
 	f := newAzFixture(t)
@@ -666,18 +667,35 @@ func TestFundFloorReport(t *testing.T) {
 	checkRules := func(who string, rows []fund.FloorRow) {
 		t.Helper()
 		for i, row := range rows {
-			if row.Floor != fundFloor(row.Households) || row.BelowFloor != (row.Allocated < row.Floor) || row.Allocated < 0 {
-				t.Errorf("as %s: row %+v breaks the rule: floor_fen %d for %d households, below_floor when allocated_fen < floor_fen",
+			if row.Floor != fundFloor(row.Households) || row.BelowFloor != (row.Contracted < row.Floor) || row.Contracted < 0 || row.Paid < 0 {
+				t.Errorf("as %s: row %+v breaks the rule: floor_fen %d for %d households, below_floor when contracted_fen < floor_fen",
 					who, row, fundFloor(row.Households), row.Households)
 			}
 			if i > 0 {
 				prev := rows[i-1]
-				if (!prev.BelowFloor && row.BelowFloor) || (prev.BelowFloor == row.BelowFloor && prev.Code >= row.Code) {
-					t.Errorf("as %s: %s (below %v) comes after %s (below %v), want those below their floor first, then by code",
-						who, row.Code, row.BelowFloor, prev.Code, prev.BelowFloor)
+				if prev.FiscalYear < row.FiscalYear || (prev.FiscalYear == row.FiscalYear &&
+					((!prev.BelowFloor && row.BelowFloor) || (prev.BelowFloor == row.BelowFloor && prev.Code >= row.Code))) {
+					t.Errorf("as %s: %d %s (below %v) comes after %d %s (below %v), want the newest year first, then those below their floor, then by code",
+						who, row.FiscalYear, row.Code, row.BelowFloor, prev.FiscalYear, prev.Code, prev.BelowFloor)
 				}
 			}
 		}
+	}
+	yearsOf := func(sub int64) []int {
+		var ys []int
+		if err := e.DB.Table("fund_accounts").Distinct("fiscal_year").Where("subdistrict_id = ?", sub).Order("fiscal_year DESC").
+			Pluck("fiscal_year", &ys).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(ys) == 0 {
+			ys = []int{e.Clock.Now().In(civil.China).Year()}
+		}
+		return ys
+	}
+	yearsA, yearsB := yearsOf(f.subA), yearsOf(f.subB)
+	var fundYear int
+	if err := e.DB.Raw(`SELECT fiscal_year FROM fund_accounts WHERE id = ?`, e.Demo(t).FundA).Scan(&fundYear).Error; err != nil {
+		t.Fatal(err)
 	}
 
 	// The seed: its five communities, each with the floor of its households.
@@ -696,17 +714,8 @@ func TestFundFloorReport(t *testing.T) {
 			t.Errorf("community %s of %d households: floor_fen %d, want %d", row.Code, row.Households, row.Floor, want)
 		}
 	}
-	var seededA money.Fen
-	for _, row := range before {
-		if row.SubdistrictID == f.subA {
-			seededA += row.Allocated
-		}
-	}
-	if seededA == 0 {
-		t.Errorf("A's seeded communities are allocated nothing, want their share of the seeded published items")
-	}
 
-	// Communities of A at the edges of the floor, each served only by the items below.
+	// Communities of A at the edges of the floor, each served only by the contracts below.
 	community := func(code string, households int) int64 {
 		t.Helper()
 		var c struct {
@@ -720,73 +729,85 @@ func TestFundFloorReport(t *testing.T) {
 	c1000 := community("330502003092", 1000)
 	c2000 := community("330502003093", 2000)
 	c2001 := community("330502003094", 2001)
+	fundMoneyContract(t, e, 999_999, c999) // 9,999.99 yuan: below 10,000.00
+	// 70,000.00 shared by 2,000 and 2,001 households: 35,000.00 each, of
+	// which 1,000.01 paid: 500.01 and 500.00.
+	k2 := fundMoneyContract(t, e, 7_000_000, c2000, c2001)
+	fundPayMilestone(t, e, k2, 1, 100_001)
+	fundMoneyContract(t, e, 500_000, c2001) // with the share, 40,000.00 for 2,001 households: at the floor
+	// A published transfer item, planned money, counts for nothing.
 	catEnsureGuidance(t, e, f.tokens["demo-district"], f.district, "ELDERLY_HOME_CARE")
-	item := func(title string, quantity int, price money.Fen, publish bool, communities ...int64) int64 {
-		t.Helper()
-		body := catItemBody(title, "ELDERLY_HOME_CARE", communities...)
-		body["annual_quantity"], body["unit_price_fen"] = quantity, price
-		it := catCreate(t, e, officer, body)
-		if publish {
-			catPublish(t, e, officer, it.ID)
-		}
-		return it.ID
-	}
-	item("差一分", 1, 999_999, true, c999)     // 9,999.99 yuan: below 10,000.00
-	item("未发布", 1, 10_000_000, false, c999) // a draft counts for nothing
-	retired := item("已停止", 1, 10_000_000, true, c999)
-	servertest.Call(t, e, "POST", catItemPath(retired, "/retire"), officer, nil, http.StatusOK, nil)
-	edited := item("恰好达标", 2, 1_500_000, true, c2000) // 30,000.00 for 2,000 households: at the floor
-	// A draft of a higher price leaves the published version in force.
-	servertest.Call(t, e, "PATCH", catItemPath(edited, ""), officer, map[string]any{"unit_price_fen": 9_000_000}, http.StatusOK, nil)
-	item("两社区平分", 2, 1_000_000, true, c1000, c2001) // 10,000.00 each
-	item("大社区", 1, 3_000_000, true, c2001)          // with the share, 40,000.00 for 2,001 households: at the floor
+	body := catItemBody("计划项目", "ELDERLY_HOME_CARE", c1000)
+	body["annual_quantity"], body["unit_price_fen"] = 100, 10_000_000
+	catPublish(t, e, officer, catCreate(t, e, officer, body).ID)
 
-	want := map[int64]fund.FloorRow{
-		c999:  {CommunityID: c999, SubdistrictID: f.subA, Code: "330502003091", Households: 999, Floor: 1_000_000, Allocated: 999_999, BelowFloor: true},
-		c1000: {CommunityID: c1000, SubdistrictID: f.subA, Code: "330502003092", Households: 1000, Floor: 3_000_000, Allocated: 1_000_000, BelowFloor: true},
-		c2000: {CommunityID: c2000, SubdistrictID: f.subA, Code: "330502003093", Households: 2000, Floor: 3_000_000, Allocated: 3_000_000},
-		c2001: {CommunityID: c2001, SubdistrictID: f.subA, Code: "330502003094", Households: 2001, Floor: 4_000_000, Allocated: 4_000_000},
+	type key struct {
+		community int64
+		year      int
+	}
+	want := map[key]fund.FloorRow{}
+	for _, y := range yearsA {
+		for _, c := range []struct {
+			id               int64
+			code             string
+			households       int
+			contracted, paid money.Fen
+		}{{c999, "330502003091", 999, 999_999, 0}, {c1000, "330502003092", 1000, 0, 0}, {c2000, "330502003093", 2000, 3_500_000, 50_001},
+			{c2001, "330502003094", 2001, 4_000_000, 50_000}} {
+			row := fund.FloorRow{CommunityID: c.id, SubdistrictID: f.subA, Code: c.code, Households: c.households, FiscalYear: y,
+				Floor: fundFloor(c.households)}
+			if y == fundYear {
+				row.Contracted, row.Paid = c.contracted, c.paid
+			}
+			row.BelowFloor = row.Contracted < row.Floor
+			want[key{c.id, y}] = row
+		}
+	}
+	if !want[key{c999, fundYear}].BelowFloor || !want[key{c1000, fundYear}].BelowFloor || want[key{c2000, fundYear}].BelowFloor ||
+		want[key{c2001, fundYear}].BelowFloor {
+		t.Fatal("the expected rows are wrong")
 	}
 	scopes := []struct {
 		who  string
 		subs []int64
-		n    int // communities: A has 3 seeded and 4 built here, B 2 seeded
+		n    int // rows: A has 3 seeded and 4 built communities in each of its years, B 2 in each of its
 	}{
-		{"demo-admin", []int64{f.subA, f.subB}, 9},
-		{"demo-district", []int64{f.subA, f.subB}, 9},
-		{"demo-officer", []int64{f.subA}, 7},
-		{"demo-finance", []int64{f.subA}, 7},
-		{"demo-officer2", []int64{f.subB}, 2},
+		{"demo-admin", []int64{f.subA, f.subB}, 7*len(yearsA) + 2*len(yearsB)},
+		{"demo-district", []int64{f.subA, f.subB}, 7*len(yearsA) + 2*len(yearsB)},
+		{"demo-officer", []int64{f.subA}, 7 * len(yearsA)},
+		{"demo-finance", []int64{f.subA}, 7 * len(yearsA)},
+		{"demo-officer2", []int64{f.subB}, 2 * len(yearsB)},
 	}
-	for _, s := range scopes {
-		rows := floor(f.tokens[s.who])
-		checkRules(s.who, rows)
-		seen := map[int64]bool{}
+	for _, sc := range scopes {
+		rows := floor(f.tokens[sc.who])
+		checkRules(sc.who, rows)
+		seen := map[key]bool{}
 		for _, row := range rows {
-			if !slices.Contains(s.subs, row.SubdistrictID) {
-				t.Errorf("as %s: community %s of subdistrict %d is outside the caller's scope", s.who, row.Code, row.SubdistrictID)
+			if !slices.Contains(sc.subs, row.SubdistrictID) {
+				t.Errorf("as %s: community %s of subdistrict %d is outside the caller's scope", sc.who, row.Code, row.SubdistrictID)
 			}
-			if w, ok := want[row.CommunityID]; ok {
-				seen[row.CommunityID] = true
+			if w, ok := want[key{row.CommunityID, row.FiscalYear}]; ok {
+				seen[key{row.CommunityID, row.FiscalYear}] = true
 				row.NameZh, row.NameEn = "", ""
 				if diff := cmp.Diff(w, row); diff != "" {
-					t.Errorf("as %s: community %s (-want +got):\n%s", s.who, w.Code, diff)
+					t.Errorf("as %s: community %s in %d (-want +got):\n%s", sc.who, w.Code, w.FiscalYear, diff)
 				}
 			}
 		}
-		if slices.Contains(s.subs, f.subA) && len(seen) != len(want) {
-			t.Errorf("as %s: the report shows %d of the %d communities built here", s.who, len(seen), len(want))
+		if slices.Contains(sc.subs, f.subA) && len(seen) != len(want) {
+			t.Errorf("as %s: the report shows %d of the %d rows of the communities built here", sc.who, len(seen), len(want))
 		}
-		if len(rows) != s.n {
-			t.Errorf("as %s: %d communities, want the %d of subdistricts %v", s.who, len(rows), s.n, s.subs)
+		if len(rows) != sc.n {
+			t.Errorf("as %s: %d rows, want the %d of subdistricts %v", sc.who, len(rows), sc.n, sc.subs)
 		}
 	}
-	// The seeded communities keep their allocation: the new items serve only the new communities.
+	// The seeded communities keep their money: the new contracts serve only the new communities.
 	after := floor(f.tokens["demo-district"])
 	for _, b := range before {
 		for _, a := range after {
-			if a.CommunityID == b.CommunityID && a.Allocated != b.Allocated {
-				t.Errorf("community %s: allocated_fen went from %d to %d, though no new item serves it", a.Code, b.Allocated, a.Allocated)
+			if a.CommunityID == b.CommunityID && a.FiscalYear == b.FiscalYear && (a.Contracted != b.Contracted || a.Paid != b.Paid) {
+				t.Errorf("community %s in %d: contracted/paid went from %d/%d to %d/%d, though no new contract serves it", a.Code,
+					a.FiscalYear, b.Contracted, b.Paid, a.Contracted, a.Paid)
 			}
 		}
 	}

@@ -89,6 +89,7 @@ func (h *Handler) Routes(app fiber.Router) {
 	api.Post("/certifications/:id/revoke", allow(access.DistrictAdmin), h.handleCertificationDecide("revoke"))
 
 	api.Get("/public/organizations", h.handlePublicOrganizations)
+	api.Get("/public/organizations/:id", h.handlePublicOrganizationGet) // the provider profile with its track record
 
 	// Funds.
 	api.Get("/fund-accounts", allow(access.SubdistrictStaff...), h.handleFundList)
@@ -176,7 +177,7 @@ func (h *Handler) Routes(app fiber.Router) {
 	// Complaints: filed by anyone, triaged and decided by the subdistrict's
 	// officers, answered by the organization (the service checks each step's role).
 	api.Post("/public/complaints", anonymous(), h.handleComplaintFile)
-	api.Get("/public/complaints/:reference", h.handleComplaintFollow)
+	api.Get("/public/complaints/:reference", request.LimitAnonymous(h.cfg.HTTP.AnonymousLookupsPerMinute), h.handleComplaintFollow)
 	api.Get("/complaints", allow(complaint.Readers...), h.handleComplaintList)
 	api.Post("/complaints/:id/assign", allow(access.ProcurementOfficer), h.handleComplaintAssign)
 	api.Post("/complaints/:id/respond", allow(access.OrgStaff...), h.handleComplaintRespond)

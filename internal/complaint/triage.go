@@ -166,9 +166,10 @@ func apply(tx *gorm.DB, c *Complaint, from string, set map[string]any) error {
 	return tx.Where("id = ?", c.ID).Take(c).Error
 }
 
-// Assign links complaint id to contractID (a contract of the complaint's
-// organization in the officer's subdistrict; 0 keeps the contract the
-// rating code named) and asks the organization to respond: the first
+// Assign links complaint id to contractID (a signed contract of the
+// complaint's organization in the officer's subdistrict serving the
+// complaint's community, as Contracts lists them; 0 keeps the contract the
+// complaint was filed with) and asks the organization to respond: the first
 // response. Only the subdistrict's procurement officers may (others
 // apperr.ErrForbidden, another subdistrict's complaint apperr.ErrNotFound).
 // It returns ErrDecided or ErrNotReceived for a complaint past triage and an
@@ -192,12 +193,12 @@ func (s *Service) Assign(ctx context.Context, by access.Actor, id, contractID in
 			return apperr.InvalidField("contract_id", "name the contract the complaint is about")
 		}
 		var n int64
-		if err := tx.Table("contracts").Where("id = ? AND subdistrict_id = ? AND organization_id = ? AND status IN ('signed', 'active', 'completed', 'terminated')",
-			contractID, c.SubdistrictID, c.OrganizationID).Count(&n).Error; err != nil {
+		if err := tx.Table("complaints").Joins("JOIN contracts ON "+linkable).
+			Where("complaints.id = ? AND contracts.id = ?", c.ID, contractID).Count(&n).Error; err != nil {
 			return fmt.Errorf("read contract %d: %w", contractID, err)
 		}
 		if n == 0 {
-			return apperr.InvalidField("contract_id", "not a signed contract of the organization complained about in your subdistrict")
+			return apperr.InvalidField("contract_id", "not a signed contract of the organization complained about, in your subdistrict, serving the complaint's community")
 		}
 		if err := apply(tx, c, StatusReceived, map[string]any{"status": StatusAssigned, "contract_id": contractID,
 			"assigned_at": now, "assigned_by": by.UserRef(), "updated_at": now}); err != nil {

@@ -178,6 +178,10 @@ type HTTP struct {
 	// AnonymousWritesPerMinute limits, per client address and replica, the
 	// writes anyone may make without signing in (sign-ups, donations).
 	AnonymousWritesPerMinute int `yaml:"anonymous_writes_per_minute"`
+	// AnonymousLookupsPerMinute limits, per client address and replica, the
+	// lookups anyone may make without signing in by a secret-ish key (a
+	// complaint's reference), so that keys cannot be tried in bulk.
+	AnonymousLookupsPerMinute int `yaml:"anonymous_lookups_per_minute"`
 }
 
 // Database configures the PostgreSQL pool.
@@ -256,7 +260,8 @@ func Default() Config {
 			RequestTimeout:  30 * time.Second,
 			ShutdownGrace:   10 * time.Second,
 
-			AnonymousWritesPerMinute: 20,
+			AnonymousWritesPerMinute:  20,
+			AnonymousLookupsPerMinute: 60,
 		},
 		Database: Database{MaxOpenConns: 20, MaxIdleConns: 5},
 		Auth: Auth{
@@ -424,6 +429,9 @@ func (c Config) validate() error {
 	}
 	if c.HTTP.AnonymousWritesPerMinute < 1 {
 		problems = append(problems, "http.anonymous_writes_per_minute must be at least 1")
+	}
+	if c.HTTP.AnonymousLookupsPerMinute < 1 {
+		problems = append(problems, "http.anonymous_lookups_per_minute must be at least 1")
 	}
 	if c.Uploads.Dir == "" || c.Uploads.MaxBytes <= 0 || c.Uploads.MaxBytes >= c.HTTP.BodyLimit {
 		problems = append(problems, "uploads needs a dir and a max_bytes below http.body_limit_bytes")

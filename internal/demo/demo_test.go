@@ -3,7 +3,9 @@ package demo_test
 import (
 	"context"
 	"crypto/rand"
+	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -165,11 +167,12 @@ func checkTenders(t *testing.T, db *gorm.DB, now time.Time) {
 	if err := db.Where("subdistrict_id = ?", ids["demo-officer"]).Order("id").Find(&rows).Error; err != nil {
 		t.Fatal(err)
 	}
-	// Two tenders are awarded: one whose contract awaits signing, and one
-	// whose contract was signed and whose service began (the active one).
+	// Three tenders are awarded: one whose contract awaits signing, and two
+	// whose contracts were signed and whose service began (the active ones,
+	// by their provider's admin).
 	byState := map[string]tender.Tender{}
 	var states []string
-	var active tender.Tender
+	active := map[string]tender.Tender{}
 	for _, r := range rows {
 		states = append(states, r.Status)
 		var signed int64
@@ -177,13 +180,21 @@ func checkTenders(t *testing.T, db *gorm.DB, now time.Time) {
 			t.Fatal(err)
 		}
 		if signed > 0 {
-			active = r
+			var winner int64
+			if err := db.Table("contracts").Select("organization_id").Where("tender_id = ?", r.ID).Take(&winner).Error; err != nil {
+				t.Fatal(err)
+			}
+			for name, id := range ids {
+				if id == winner && strings.HasPrefix(name, "demo-org") {
+					active[name] = r
+				}
+			}
 			continue
 		}
 		byState[r.Status] = r
 	}
 	slices.Sort(states)
-	want := []string{"award_proposed", "awarded", "awarded", "cancelled", "closed", "draft", "evaluated", "failed", "opened", "published"}
+	want := []string{"award_proposed", "awarded", "awarded", "awarded", "cancelled", "closed", "draft", "evaluated", "failed", "opened", "published"}
 	if diff := cmp.Diff(want, states); diff != "" {
 		t.Fatalf("states of 爱山街道's tenders (-want +got):\n%s", diff)
 	}
@@ -280,36 +291,52 @@ func checkTenders(t *testing.T, db *gorm.DB, now time.Time) {
 		t.Errorf("awarded: contracts %+v, awarded at %v; want one draft contract, awarded before now", contracts, a.AwardedAt)
 	}
 
-	var signed []struct {
-		OrganizationID int64
-		Status         string
-		AmountFen      money.Fen
-		ServiceStart   civil.Date
+	// 康乐's contract began two weeks ago, 安馨's ten days ago; both record
+	// their visits every day since.
+	if len(active) != 2 {
+		t.Fatalf("active contracts of %v, want demo-org's and demo-org3's", slices.Collect(maps.Keys(active)))
 	}
-	if err := db.Table("contracts").Where("tender_id = ?", active.ID).Scan(&signed).Error; err != nil {
-		t.Fatal(err)
-	}
-	if len(signed) != 1 || signed[0].Status != "active" || signed[0].OrganizationID != ids["demo-org"] || !signed[0].ServiceStart.Before(civil.ChinaDate(now)) {
-		t.Errorf("active: contracts %+v, want demo-org's contract active since a date before today", signed)
-	}
-	if n := count(`SELECT 1 FROM contract_communities WHERE contract_id IN (SELECT id FROM contracts WHERE tender_id = ?) AND eligible_population IS NULL`, active.ID); n != 0 {
-		t.Errorf("active: %d communities without an eligible population", n)
-	}
-	if n := count(`SELECT DISTINCT service_date FROM service_records WHERE contract_id IN (SELECT id FROM contracts WHERE tender_id = ?)`, active.ID); n != 15 {
-		t.Errorf("active: service records on %d days, want every day of the two weeks since the start (15)", n)
+	var encumbered money.Fen
+	for name, days := range map[string]int64{"demo-org": 15, "demo-org3": 10} {
+		a := active[name]
+		var signed []struct {
+			OrganizationID int64
+			Status         string
+			AmountFen      money.Fen
+			ServiceStart   civil.Date
+		}
+		if err := db.Table("contracts").Where("tender_id = ?", a.ID).Scan(&signed).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(signed) != 1 || signed[0].Status != "active" || signed[0].OrganizationID != ids[name] || !signed[0].ServiceStart.Before(civil.ChinaDate(now)) {
+			t.Errorf("active: contracts %+v, want %s's contract active since a date before today", signed, name)
+			continue
+		}
+		encumbered += signed[0].AmountFen
+		if n := count(`SELECT 1 FROM contract_communities WHERE contract_id IN (SELECT id FROM contracts WHERE tender_id = ?) AND eligible_population IS NULL`, a.ID); n != 0 {
+			t.Errorf("active of %s: %d communities without an eligible population", name, n)
+		}
+		if n := count(`SELECT DISTINCT service_date FROM service_records WHERE contract_id IN (SELECT id FROM contracts WHERE tender_id = ?)`, a.ID); n != days {
+			t.Errorf("active of %s: service records on %d days, want every day since the start (%d)", name, n, days)
+		}
 	}
 	if n := count(`SELECT 1 FROM service_records WHERE service_date >= ?`, civil.ChinaDate(now)); n != 0 {
 		t.Errorf("active: %d service records dated today or later, want none", n)
 	}
 
-	// The residents' part: ratings past the public minimum for the active
-	// contract's provider (and none for another), a complaint decided and one
-	// open, the demo resident's requests in each state.
-	if n := count(`SELECT 1 FROM ratings WHERE organization_id = ?`, ids["demo-org"]); n < int64(config.Default().Rating.PublicMinimum) {
-		t.Errorf("demo-org has %d ratings, want at least the public minimum %d", n, config.Default().Rating.PublicMinimum)
+	// The residents' part: ratings past the public minimum for one active
+	// contract's provider and some, below it, for the other's (and none for
+	// another), a complaint decided and one open, the demo resident's
+	// requests in each state.
+	minimum := int64(config.Default().Rating.PublicMinimum)
+	if n := count(`SELECT 1 FROM ratings WHERE organization_id = ?`, ids["demo-org"]); n < minimum {
+		t.Errorf("demo-org has %d ratings, want at least the public minimum %d", n, minimum)
 	}
-	if n := count(`SELECT 1 FROM ratings WHERE organization_id <> ?`, ids["demo-org"]); n != 0 {
-		t.Errorf("%d ratings of other providers, want none (below the minimum)", n)
+	if n := count(`SELECT 1 FROM ratings WHERE organization_id = ?`, ids["demo-org3"]); n == 0 || n >= minimum {
+		t.Errorf("demo-org3 has %d ratings, want some but fewer than the public minimum %d", n, minimum)
+	}
+	if n := count(`SELECT 1 FROM ratings WHERE organization_id NOT IN ?`, []int64{ids["demo-org"], ids["demo-org3"]}); n != 0 {
+		t.Errorf("%d ratings of other providers, want none", n)
 	}
 	var complaintStates []string
 	if err := db.Table("complaints").Order("status").Pluck("status", &complaintStates).Error; err != nil {
@@ -347,11 +374,11 @@ func checkTenders(t *testing.T, db *gorm.DB, now time.Time) {
 	}
 
 	// The fund: every tender from published to awarded holds its ceiling,
-	// but the one whose contract is signed: that contract's amount is
-	// encumbered and the rest returned; 1,800,000.00 yuan stays available.
+	// but those whose contracts are signed: their amounts are encumbered and
+	// the rest returned; 1,800,000.00 yuan stays available.
 	var reserved money.Fen
 	for _, r := range rows {
-		if !slices.Contains([]string{"draft", "cancelled", "failed"}, r.Status) && r.ID != active.ID {
+		if !slices.Contains([]string{"draft", "cancelled", "failed"}, r.Status) && r.ID != active["demo-org"].ID && r.ID != active["demo-org3"].ID {
 			reserved += r.CeilingFen
 		}
 		if r.FundAccountID != p.FundAccountID {
@@ -361,8 +388,8 @@ func checkTenders(t *testing.T, db *gorm.DB, now time.Time) {
 	if available, got := fiscalAvailable(t, db), balance(t, db, p.FundAccountID, fund.Reserved); available != 180_000_000 || got != reserved {
 		t.Errorf("fiscal fund available %d, reserved %d; want 180000000 and %d", available, got, reserved)
 	}
-	if len(signed) == 1 && balance(t, db, p.FundAccountID, fund.Encumbered) != signed[0].AmountFen {
-		t.Errorf("fiscal fund encumbered %d, want the active contract's %d", balance(t, db, p.FundAccountID, fund.Encumbered), signed[0].AmountFen)
+	if got := balance(t, db, p.FundAccountID, fund.Encumbered); got != encumbered {
+		t.Errorf("fiscal fund encumbered %d, want the active contracts' %d", got, encumbered)
 	}
 }
 

@@ -34,9 +34,9 @@ func (s *tenderSeed) residents(mc clock.Clock, ratingKey []byte) (*residentSeed,
 		requests: servicerequest.NewService(s.tx, mc, cfg.ServiceRequest, cfg.Auth.Argon2)}, nil
 }
 
-// demoRatings are the residents' ratings of the active contract's visits, one
-// per visit of the first days, on the evening after it: enough to pass the
-// public minimum, mostly good, one poor.
+// demoRatings are the residents' ratings of 康乐's active contract's visits,
+// one per visit of the first days, on the evening after it: enough to pass
+// the public minimum, mostly good, one poor.
 var demoRatings = []rating.Stars{
 	{Timeliness: 5, Professionalism: 5, Attitude: 5, Effectiveness: 4, Overall: 5, Comment: "护理员很准时，帮老人整理了药盒，非常细心。"},
 	{Timeliness: 4, Professionalism: 4, Attitude: 5, Effectiveness: 4, Overall: 4},
@@ -48,16 +48,29 @@ var demoRatings = []rating.Stars{
 	{Timeliness: 2, Professionalism: 3, Attitude: 3, Effectiveness: 2, Overall: 2, Comment: "服务时间太短，没说几句话就走了。"},
 }
 
+// newcomerRatings are the first ratings of 安馨's contract, whose service
+// began ten days ago: fewer than the public minimum, so its provider's
+// public page says how many more it needs.
+var newcomerRatings = []rating.Stars{
+	{Timeliness: 5, Professionalism: 4, Attitude: 5, Effectiveness: 4, Overall: 5, Comment: "护理员很耐心，还教老人用了电子血压计。"},
+	{Timeliness: 4, Professionalism: 4, Attitude: 4, Effectiveness: 4, Overall: 4},
+	{Timeliness: 3, Professionalism: 4, Attitude: 5, Effectiveness: 4, Overall: 4, Comment: "第一次上门找了很久才找到楼栋。"},
+}
+
 // residentSteps are the residents' part of the story, after the contract's
-// service began: ratings of the first days' visits, a complaint decided and
-// one still open, and the demo resident's service requests in each state.
+// service began: d's ratings of the first days' visits and, for the
+// contract d.residents marks, a complaint decided and one still open, and
+// the demo resident's service requests in each state.
 func (s *residentSeed) residentSteps(d demoTender, contractID *int64, wrap func(string, func(context.Context) error) func(context.Context) error) []step {
 	var out []step
-	for i, st := range demoRatings {
+	for i, st := range d.ratings {
 		day := d.serviceStart + i
 		out = append(out, step{at(day, 20, 30).on(s.today), wrap("rating", func(ctx context.Context) error {
 			return s.rate(ctx, *contractID, day, st)
 		})})
+	}
+	if !d.residents {
+		return out
 	}
 	org, officer := s.users[d.winner], s.users["demo-officer"]
 	var decided int64

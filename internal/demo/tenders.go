@@ -19,6 +19,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
+	"github.com/jiedao-market/jiedao/internal/rating"
 	"github.com/jiedao-market/jiedao/internal/tender"
 )
 
@@ -74,6 +75,11 @@ type demoTender struct {
 	signed       moment
 	serviceStart int
 	winner       string
+	// ratings are residents' ratings of the active contract's first days'
+	// visits, one a day (residents.go); residents marks the contract the
+	// demo's complaints and demo-resident's service requests are about.
+	ratings   []rating.Stars
+	residents bool
 }
 
 type demoQuestion struct {
@@ -105,7 +111,7 @@ func demoTenders(year int) []demoTender {
 			created: at(-29, 8, 0), published: at(-29, 8, 30), questionsCloseAt: at(-27, 12, 0), closesAt: at(-26, 9, 30), opensAt: at(-26, 10, 0),
 			bids:   []demoBid{{"demo-org", at(-28, 11, 0), 19_600_000}, {"demo-org3", at(-27, 15, 30), 19_900_000}},
 			scored: at(-25, 9, 0), totals: map[string][3]int{"demo-org": {55, 56, 54}, "demo-org3": {47, 49, 46}},
-			proposed: at(-24, 10, 0), signed: at(-18, 10, 0), serviceStart: -15, winner: "demo-org"},
+			proposed: at(-24, 10, 0), signed: at(-18, 10, 0), serviceStart: -15, winner: "demo-org", ratings: demoRatings, residents: true},
 		{state: tender.StatusAwarded, title: y + "爱山街道困难老人居家照护服务项目", category: "ELDERLY_HOME_CARE",
 			description: "为辖区内低保、低边家庭中的失能半失能老人提供居家照护服务，包括生活照料、助浴助洁、康复护理指导和每月一次健康评估，服务对象约 120 人，每人每月上门不少于 6 次。",
 			ceiling:     30_000_000, minBids: 2,
@@ -122,6 +128,13 @@ func demoTenders(year int) []demoTender {
 			proposed: at(-2, 15, 0),
 			challenge: &demoChallenge{org: "demo-org", at: at(-1, 11, 0),
 				reasons: "我中心技术方案已明确配备 12 名持证养老护理员并承诺 24 小时应急响应，评审专家对“团队配置与资质”一项的评分明显偏低且未说明扣分理由，请求复核评分并公开各项评分依据。"}},
+		{state: tender.StatusAwarded, title: fmt.Sprintf("%d年度", year-1) + "衣裳街社区空巢老人上门照护服务项目", category: "ELDERLY_HOME_CARE",
+			description: "为衣裳街社区空巢、独居老人提供每周一次上门照护服务，包括生活照料、居家安全检查和健康指导，服务记录每月报社区居委会，服务期一年。",
+			communities: []string{"330502003002"}, ceiling: 9_000_000, minBids: 2,
+			created: at(-28, 9, 0), published: at(-28, 10, 0), questionsCloseAt: at(-26, 17, 0), closesAt: at(-24, 9, 30), opensAt: at(-24, 10, 0),
+			bids:   []demoBid{{"demo-org", at(-27, 14, 0), 8_800_000}, {"demo-org3", at(-26, 10, 30), 8_500_000}},
+			scored: at(-23, 9, 0), totals: map[string][3]int{"demo-org": {49, 50, 48}, "demo-org3": {53, 55, 52}},
+			proposed: at(-22, 10, 0), signed: at(-16, 10, 0), serviceStart: -10, winner: "demo-org3", ratings: newcomerRatings},
 		{state: tender.StatusEvaluated, title: y + "南街社区独居老人助医陪诊服务项目", category: "ELDERLY_HOME_CARE",
 			description: "为南街社区独居、空巢老人提供预约挂号、陪同就医、代配药品和出院后居家照护衔接服务，全年不少于 2400 人次。",
 			communities: []string{"330502003001"}, ceiling: 16_000_000, minBids: 2,
@@ -481,9 +494,10 @@ func (s *tenderSeed) signSteps(d demoTender, id *int64, wrap func(string, func(c
 // visitStaff are the named staff of the demo's home visits.
 var visitStaff = []string{"护理员 王芳", "护理员 陈丽", "社工 沈建国", "护理员 朱小梅"}
 
-// recordDay records the day's visits of the active contract: four to seven
+// recordDay records the day's visits of an active contract: four to seven
 // visits, spread over its communities, each to one of forty residents under
-// a pseudonymous reference; one in four by the organization's member.
+// a pseudonymous reference; one in four by demo-member when the contract is
+// its organization's (康乐's).
 func (s *tenderSeed) recordDay(ctx context.Context, d demoTender, contractID int64, day int) error {
 	org := s.users[d.winner]
 	c, err := s.contracts.Get(ctx, org, contractID)
@@ -498,7 +512,7 @@ func (s *tenderSeed) recordDay(ctx context.Context, d demoTender, contractID int
 		in := delivery.Input{Date: date, CommunityID: c.Communities[k%len(c.Communities)].ID, ServiceType: "service_visits",
 			DurationMinutes: 45 + (k%6)*15, BeneficiaryRef: fmt.Sprintf("AS-%03d", 1+k%40),
 			Notes: pick(k%3 == 0, "上门探访，排查燃气和用电安全隐患", "上门探访，陪同聊天并协助整理药品")}
-		if k%4 == 0 {
+		if k%4 == 0 && member.Scope.OrganizationID == org.Scope.OrganizationID {
 			in.StaffUserID = &member.UserID
 		} else {
 			in.StaffName = visitStaff[k%len(visitStaff)]

@@ -5,8 +5,12 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
+
+	"gorm.io/gorm"
 
 	"github.com/jiedao-market/jiedao/internal/access"
+	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/money"
 )
 
@@ -24,7 +28,7 @@ func FundingFloor(households int) money.Fen {
 	}
 }
 
-// FloorRow is one community in the funding-floor report.
+// FloorRow is one community in one fiscal year in the funding-floor report.
 type FloorRow struct {
 	CommunityID   int64     `json:"community_id"`
 	SubdistrictID int64     `json:"subdistrict_id"`
@@ -32,40 +36,197 @@ type FloorRow struct {
 	NameZh        string    `json:"name_zh"`
 	NameEn        string    `json:"name_en"`
 	Households    int       `json:"households"`
+	FiscalYear    int       `json:"fiscal_year"`
 	Floor         money.Fen `json:"floor_fen"`
-	Allocated     money.Fen `json:"allocated_fen"`
-	BelowFloor    bool      `json:"below_floor"`
+	// Contracted is the community's share of what the contracts serving it,
+	// paid from funds of the fiscal year, hold or held encumbered; Paid its
+	// share of what was paid out to them.
+	Contracted money.Fen `json:"contracted_fen"`
+	Paid       money.Fen `json:"paid_fen"`
+	// BelowFloor: less than the floor is contracted.
+	BelowFloor bool `json:"below_floor"`
 }
 
-// FloorReport compares each community in by's scope with its funding floor.
-// A community's yearly allocation is, for now, its share of the published
-// transfer items that serve it: each item's indicative annual amount (quantity
-// × unit price) divided equally among its communities. Rows below their floor
-// come first.
+// FloorReport compares each community in by's scope, in each fiscal year of
+// its subdistrict's fund accounts (this year in China when it has none), with
+// its funding floor, in real money from the ledger rather than planned
+// amounts:
+//   - contracted: for each contract signed by both parties, paid from a fund
+//     account of the year, what its signing and amendments encumbered less
+//     what returned to available when it ended (Held on the encumbered
+//     account, references of type contract): the whole amount while it runs,
+//     what it used once it ended;
+//   - paid: what the payouts for its milestones paid (PaidOut).
+//
+// A contract's money is divided equally among the communities it serves, in
+// whole fen: the first communities by id get one fen more until the shares
+// add up to the whole. Rows are by fiscal year, newest first; within a year
+// those below their floor come first, then by community code.
 func (s *Service) FloorReport(ctx context.Context, by access.Actor) ([]FloorRow, error) {
-	q := s.db.WithContext(ctx).Table("communities c").Select(`c.id AS community_id, c.subdistrict_id, c.code, c.name_zh, c.name_en, c.households,
-		floor(coalesce(sum(share.amount), 0))::bigint AS allocated`).
-		Joins(`LEFT JOIN (
-			SELECT tc.community_id, (v.annual_quantity::numeric * v.unit_price_fen / n.cnt) AS amount
-			FROM transfer_items i
-			JOIN transfer_item_versions v ON v.item_id = i.id AND v.version = i.published_version AND i.status = 'published'
-			JOIN transfer_item_communities tc ON tc.item_id = v.item_id AND tc.version = v.version
-			JOIN (SELECT item_id, version, count(*) AS cnt FROM transfer_item_communities GROUP BY item_id, version) n
-			  ON n.item_id = v.item_id AND n.version = v.version
-		) share ON share.community_id = c.id`).
-		Group("c.id").Order("c.code")
+	db := s.db.WithContext(ctx)
 	cond, args := by.Subdistricts().Where("c.subdistrict_id")
-	q = q.Where(cond, args...)
-	rows := []FloorRow{}
-	if err := q.Scan(&rows).Error; err != nil {
+	var communities []FloorRow
+	if err := db.Table("communities c").Select("c.id AS community_id, c.subdistrict_id, c.code, c.name_zh, c.name_en, c.households").
+		Where(cond, args...).Order("c.code").Scan(&communities).Error; err != nil {
 		return nil, fmt.Errorf("funding floor report: %w", err)
 	}
-	for i := range rows {
-		rows[i].Floor = FundingFloor(rows[i].Households)
-		rows[i].BelowFloor = rows[i].Allocated < rows[i].Floor
+	rows := []FloorRow{}
+	if len(communities) == 0 {
+		return rows, nil
 	}
-	sort.SliceStable(rows, func(i, j int) bool { return rows[i].BelowFloor && !rows[j].BelowFloor })
+	var years []struct {
+		SubdistrictID int64
+		FiscalYear    int
+	}
+	if err := db.Table("fund_accounts c").Distinct("c.subdistrict_id", "c.fiscal_year").Where(cond, args...).
+		Scan(&years).Error; err != nil {
+		return nil, fmt.Errorf("funding floor report: fiscal years: %w", err)
+	}
+	yearsOf := map[int64][]int{}
+	for _, y := range years {
+		yearsOf[y.SubdistrictID] = append(yearsOf[y.SubdistrictID], y.FiscalYear)
+	}
+	shares, err := communityShares(db, cond, args)
+	if err != nil {
+		return nil, err
+	}
+	thisYear := civil.ChinaDate(s.clock.Now()).Year
+	for _, c := range communities {
+		ys := yearsOf[c.SubdistrictID]
+		if len(ys) == 0 {
+			ys = []int{thisYear}
+		}
+		for _, y := range ys {
+			r := c
+			r.FiscalYear, r.Floor = y, FundingFloor(c.Households)
+			sh := shares[floorKey{c.CommunityID, y}]
+			r.Contracted, r.Paid = sh.contracted, sh.paid
+			r.BelowFloor = r.Contracted < r.Floor
+			rows = append(rows, r)
+		}
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		a, b := rows[i], rows[j]
+		if a.FiscalYear != b.FiscalYear {
+			return a.FiscalYear > b.FiscalYear
+		}
+		if a.BelowFloor != b.BelowFloor {
+			return a.BelowFloor
+		}
+		return a.Code < b.Code
+	})
 	return rows, nil
+}
+
+type floorKey struct {
+	community int64
+	year      int
+}
+
+type floorShare struct{ contracted, paid money.Fen }
+
+// communityShares divides the contracted and paid money of the signed
+// contracts of the subdistricts cond selects (on contracts c) among their
+// communities, by community and fiscal year.
+func communityShares(db *gorm.DB, cond string, args []any) (map[floorKey]floorShare, error) {
+	var contracts []struct {
+		ID            int64
+		FundAccountID int64
+		FiscalYear    int
+	}
+	if err := db.Table("contracts c").Select("c.id, c.fund_account_id, f.fiscal_year").Joins("JOIN fund_accounts f ON f.id = c.fund_account_id").
+		Where(cond, args...).Where("c.signed_at IS NOT NULL").Order("c.id").Scan(&contracts).Error; err != nil {
+		return nil, fmt.Errorf("funding floor report: contracts: %w", err)
+	}
+	out := map[floorKey]floorShare{}
+	if len(contracts) == 0 {
+		return out, nil
+	}
+	ids := make([]int64, len(contracts))
+	holders := make([]Holder, len(contracts))
+	for i, c := range contracts {
+		ids[i], holders[i] = c.ID, Holder{FundID: c.FundAccountID, ID: strconv.FormatInt(c.ID, 10)}
+	}
+	var served []struct {
+		ContractID  int64
+		CommunityID int64
+	}
+	if err := db.Table("contract_communities").Select("contract_id, community_id").Where("contract_id IN ?", ids).
+		Order("contract_id, community_id").Scan(&served).Error; err != nil {
+		return nil, fmt.Errorf("funding floor report: communities served: %w", err)
+	}
+	communitiesOf := map[int64][]int64{}
+	for _, s := range served {
+		communitiesOf[s.ContractID] = append(communitiesOf[s.ContractID], s.CommunityID)
+	}
+	contracted, err := Held(db, Encumbered, []string{"contract"}, holders...)
+	if err != nil {
+		return nil, err
+	}
+	paid, err := PaidOut(db, []string{"contract", "milestone"}, holders...)
+	if err != nil {
+		return nil, err
+	}
+	for i, c := range contracts {
+		cs := communitiesOf[c.ID]
+		for k, community := range cs {
+			key := floorKey{community, c.FiscalYear}
+			sh := out[key]
+			sh.contracted += splitEqually(contracted[holders[i]], len(cs), k)
+			sh.paid += splitEqually(paid[holders[i]], len(cs), k)
+			out[key] = sh
+		}
+	}
+	return out, nil
+}
+
+// splitEqually returns the k-th of n equal shares of amount in whole fen:
+// the first amount mod n shares get one fen more, so the n add up to amount.
+func splitEqually(amount money.Fen, n, k int) money.Fen {
+	share, rest := amount/money.Fen(n), amount%money.Fen(n)
+	if money.Fen(k) < rest {
+		share++
+	}
+	return share
+}
+
+// PaidOut returns what the payouts for each holder's records were paid: the
+// lines on the paid account of the postings that confirmed the payouts
+// (reference type payout) whose own reference type is one of refTypes and
+// whose reference id is the holder's ID or begins with ID + "/" (a
+// contract's milestone payments, "12/2/1"). One query for all.
+func PaidOut(tx *gorm.DB, refTypes []string, holders ...Holder) (map[Holder]money.Fen, error) {
+	out := make(map[Holder]money.Fen, len(holders))
+	if len(holders) == 0 {
+		return out, nil
+	}
+	funds, ids := make([]int64, 0, len(holders)), make([]string, 0, len(holders))
+	for _, h := range holders {
+		out[h] = 0
+		funds, ids = append(funds, h.FundID), append(ids, h.ID)
+	}
+	var rows []struct {
+		FundID int64
+		ID     string
+		Sum    money.Fen
+	}
+	err := tx.Raw(`SELECT p.fund_account_id AS fund_id, split_part(po.reference_id, '/', 1) AS id, SUM(l.amount) AS sum
+		FROM ledger_lines l
+		JOIN ledger_postings p ON p.id = l.posting_id
+		JOIN ledger_accounts a ON a.id = l.account_id
+		JOIN payouts po ON p.reference_type = 'payout' AND p.reference_id = po.id::text
+		WHERE a.kind = ? AND po.reference_type IN ? AND p.fund_account_id IN ? AND split_part(po.reference_id, '/', 1) IN ?
+		GROUP BY 1, 2`, Paid, refTypes, funds, ids).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("paid out for %v: %w", refTypes, err)
+	}
+	for _, r := range rows {
+		h := Holder{FundID: r.FundID, ID: r.ID}
+		if _, asked := out[h]; asked {
+			out[h] = r.Sum
+		}
+	}
+	return out, nil
 }
 
 // UtilisationRow sums the balances of a subdistrict's fund accounts of one

@@ -221,6 +221,26 @@ func (s *Service) PublicCapable(ctx context.Context, f CapableFilter) (Page[Capa
 			CertifiedSocialWorkers: r.CertifiedSocialWorkers, Certifications: []ActiveCertification{}})
 		orgIDs[i], index[r.ID] = r.ID, i
 	}
+	certs, err := activeCertifications(db, matching, orgIDs)
+	if err != nil {
+		return page, err
+	}
+	for _, c := range certs {
+		i := index[c.organizationID]
+		page.Items[i].Certifications = append(page.Items[i].Certifications, c.ActiveCertification)
+	}
+	return page, nil
+}
+
+type orgCertification struct {
+	organizationID int64
+	ActiveCertification
+}
+
+// activeCertifications returns the certifications of the organizations that
+// matching (on certifications c) selects, by organization, then the latest
+// validity first.
+func activeCertifications(db *gorm.DB, matching func(*gorm.DB) *gorm.DB, orgIDs []int64) ([]orgCertification, error) {
 	var certs []struct {
 		ID                    int64
 		OrganizationID        int64
@@ -234,7 +254,7 @@ func (s *Service) PublicCapable(ctx context.Context, f CapableFilter) (Page[Capa
 		Select("c.id, c.organization_id, c.district_id, c.grade, c.verified_social_workers, c.valid_from, c.valid_until").
 		Where("c.organization_id IN ?", orgIDs).Order("c.organization_id, c.valid_until DESC, c.id").
 		Scan(&certs).Error; err != nil {
-		return page, fmt.Errorf("list active certifications: %w", err)
+		return nil, fmt.Errorf("list active certifications: %w", err)
 	}
 	certIDs := make([]int64, len(certs))
 	for i, c := range certs {
@@ -242,22 +262,54 @@ func (s *Service) PublicCapable(ctx context.Context, f CapableFilter) (Page[Capa
 	}
 	cats, err := categoriesOf(db, certIDs)
 	if err != nil {
-		return page, err
+		return nil, err
 	}
 	byCert := make(map[int64][]string, len(certs))
 	for _, c := range cats {
 		byCert[c.CertificationID] = append(byCert[c.CertificationID], c.CategoryCode)
 	}
+	out := make([]orgCertification, 0, len(certs))
 	for _, c := range certs {
 		ac := ActiveCertification{ID: c.ID, DistrictID: c.DistrictID, Categories: byCert[c.ID], Grade: c.Grade,
 			VerifiedSocialWorkers: c.VerifiedSocialWorkers, ValidFrom: c.ValidFrom, ValidThrough: c.ValidUntil.AddDays(-1)}
 		if ac.Categories == nil {
 			ac.Categories = []string{}
 		}
-		i := index[c.OrganizationID]
-		page.Items[i].Certifications = append(page.Items[i].Certifications, ac)
+		out = append(out, orgCertification{organizationID: c.OrganizationID, ActiveCertification: ac})
 	}
-	return page, nil
+	return out, nil
+}
+
+// PublicOrganization is the public face of one organization, whatever its
+// standing: what the directory shows of it, its status and the
+// certifications active today (none when it holds none).
+type PublicOrganization struct {
+	CapableOrg
+	Status string `json:"status"` // active or suspended
+}
+
+// PublicOrganization returns the public face of the organization for anyone:
+// its identity, staffing and status, and its certifications approved and
+// valid today (categories, grade, validity). An unknown organization is
+// apperr.ErrNotFound.
+func (s *Service) PublicOrganization(ctx context.Context, id int64) (PublicOrganization, error) {
+	db := s.db.WithContext(ctx)
+	var o Organization
+	if err := db.Take(&o, id).Error; err != nil {
+		return PublicOrganization{}, notFound(err)
+	}
+	out := PublicOrganization{CapableOrg: CapableOrg{ID: o.ID, LegalName: o.LegalName, CreditCode: o.CreditCode, OrgType: o.OrgType,
+		DistrictID: o.DistrictID, StaffCount: o.StaffCount, CertifiedSocialWorkers: o.CertifiedSocialWorkers,
+		Certifications: []ActiveCertification{}}, Status: o.Status}
+	today := civil.ChinaDate(s.clock.Now())
+	certs, err := activeCertifications(db, func(q *gorm.DB) *gorm.DB { return activeOn(q, today) }, []int64{o.ID})
+	if err != nil {
+		return PublicOrganization{}, err
+	}
+	for _, c := range certs {
+		out.Certifications = append(out.Certifications, c.ActiveCertification)
+	}
+	return out, nil
 }
 
 // capableCertifications restricts q (on certifications c) to those that earn

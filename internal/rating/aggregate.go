@@ -358,3 +358,35 @@ func visibleContract(db *gorm.DB, by access.Actor, id int64) (contractRow, error
 	}
 	return c, nil
 }
+
+// PlatformMean returns C, the mean overall of every rating of either kind on
+// the platform, exactly; nil when there is none.
+func PlatformMean(db *gorm.DB) (*big.Rat, error) { return platformMean(db) }
+
+// ContractsOverall returns how many ratings of either kind the contracts
+// have, and the sum of their overall stars, from the aggregates.
+func ContractsOverall(db *gorm.DB, contractIDs []int64) (n, sumOverall int64, err error) {
+	if len(contractIDs) == 0 {
+		return 0, 0, nil
+	}
+	var row struct {
+		N   int64
+		Sum int64
+	}
+	if err := db.Model(&Aggregate{}).Select("coalesce(sum(n), 0) AS n, coalesce(sum(sum_overall), 0) AS sum").
+		Where("scope = ? AND scope_id IN ?", ScopeContract, contractIDs).Scan(&row).Error; err != nil {
+		return 0, 0, fmt.Errorf("ratings of contracts %v: %w", contractIDs, err)
+	}
+	return row.N, row.Sum, nil
+}
+
+// ProviderSummaries returns the organization's public summaries, from the
+// public minimum, as Provider shows them, without the ratings themselves.
+// It does not check that the organization exists.
+func (s *Service) ProviderSummaries(ctx context.Context, orgID int64) (Summaries, error) {
+	return s.summaries(s.db.WithContext(ctx), ScopeOrganization, orgID, int64(s.cfg.PublicMinimum))
+}
+
+// PublicMinimum is the number of ratings a provider, contract or community
+// needs before the public sees its averages.
+func (s *Service) PublicMinimum() int { return s.cfg.PublicMinimum }

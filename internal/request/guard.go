@@ -32,8 +32,9 @@ func Allow(roles ...access.Role) fiber.Handler {
 	}
 }
 
-// LimitAnonymous limits, per client address, the writes made without signing
-// in to perMinute a minute; signed-in callers pass. The count is per replica
+// LimitAnonymous limits, per client address, the requests made without
+// signing in (writes, lookups by reference) to perMinute a minute; signed-in
+// callers pass. The count is per replica
 // (in memory) and per handler returned.
 func LimitAnonymous(perMinute int) fiber.Handler {
 	return limiter.New(limiter.Config{

@@ -30,6 +30,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/rating"
 	"github.com/jiedao-market/jiedao/internal/servicerequest"
 	"github.com/jiedao-market/jiedao/internal/tender"
+	"github.com/jiedao-market/jiedao/internal/track"
 )
 
 // Services are the domain services the API and the pages call; cmd/jiedao
@@ -51,6 +52,8 @@ type Services struct {
 	Complaints *complaint.Service
 	// Evaluations are the contracts' evaluations and rectification orders.
 	Evaluations *evaluation.Service
+	// Track reads organizations' track records and public profiles.
+	Track *track.Service
 }
 
 // The request's locals.
@@ -144,12 +147,14 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 	if err != nil {
 		return Services{}, err
 	}
+	tenders.UsePerformance(track.ParamsOf(cfg.Rating))
 	contracts := contract.NewService(db, c, contract.Options{AmendmentCapPercent: cfg.Contract.AmendmentCapPercent})
 	contracts.UseReplacer(tenders.ProposeReplacement)
+	orgs := org.NewService(db, c, org.Options{Argon2: cfg.Auth.Argon2, Uploads: cfg.Uploads})
 	return Services{
 		Auth:      authSvc,
 		Places:    place.NewService(db, c),
-		Orgs:      org.NewService(db, c, org.Options{Argon2: cfg.Auth.Argon2, Uploads: cfg.Uploads}),
+		Orgs:      orgs,
 		Catalog:   catalog.NewService(db, c),
 		Funds:     fund.NewService(db, c),
 		Payouts:   payout.NewService(db, c, log, payout.Options{}),
@@ -162,6 +167,7 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 		Complaints: complaint.NewService(db, c, complaint.Options{FirstResponse: cfg.Complaint.FirstResponse,
 			Decision: cfg.Complaint.Decision}, ratings.LookupCode),
 		Evaluations: evaluation.NewService(db, c),
+		Track:       track.NewService(db, c, orgs, ratings, track.ParamsOf(cfg.Rating)),
 	}, nil
 }
 

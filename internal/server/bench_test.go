@@ -56,3 +56,27 @@ func BenchmarkPublicProviderRatingsAPI(b *testing.B) {
 	e := servertest.NewEnv(b)
 	benchGet(b, e, fmt.Sprintf("/api/v1/public/organizations/%d/ratings", e.Demo(b).Org1), "")
 }
+
+// BenchmarkPublicProviderProfile reads a provider's public profile through
+// the API: its certifications, rating summaries and track record, with P
+// taken as a tender opening now would (two completed contracts with final
+// scores, one terminated, one active).
+func BenchmarkPublicProviderProfile(b *testing.B) {
+	e := servertest.NewEnv(b)
+	now := e.Clock.Now()
+	for i, score := range []string{"92.3", "70.0", "", ""} {
+		c := e.ActiveContract(b)
+		status := "completed"
+		switch i {
+		case 2:
+			status = "terminated"
+		case 3:
+			continue
+		}
+		if err := e.DB.Exec(`UPDATE contracts SET status = ?, final_score = NULLIF(?, '')::numeric, ended_at = ?, end_reason = '基准' WHERE id = ?`,
+			status, score, now.AddDate(0, -3*(i+1), 0), c.ID).Error; err != nil {
+			b.Fatal(err)
+		}
+	}
+	benchGet(b, e, fmt.Sprintf("/api/v1/public/organizations/%d", e.Demo(b).Org1), "")
+}

@@ -86,6 +86,20 @@ func (s *Service) Menu(ctx context.Context, communityID int64) (Menu, error) {
 	return m, err
 }
 
+// ResidentMenu returns the menu of the community a resident's account is
+// bound to, as Menu does: for a resident only (other roles
+// apperr.ErrForbidden); an account bound to no community is ErrNoCommunity.
+func (s *Service) ResidentMenu(ctx context.Context, by access.Actor) (Menu, error) {
+	if by.Role != access.Resident {
+		return Menu{}, apperr.ErrForbidden
+	}
+	community, err := residentCommunity(s.db.WithContext(ctx), by.UserID)
+	if err != nil {
+		return Menu{}, err
+	}
+	return s.Menu(ctx, community)
+}
+
 // ResidentSignup is a resident's self sign-up.
 type ResidentSignup struct {
 	Username    string

@@ -16,6 +16,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/audit"
 	"github.com/jiedao-market/jiedao/internal/money"
+	"github.com/jiedao-market/jiedao/internal/track"
 )
 
 // Errors of the committee.
@@ -274,9 +275,12 @@ type ScoreRow struct {
 	Technical        Score     `json:"technical_score"`
 	Performance      Score     `json:"performance_score"`
 	Total            Score     `json:"total"`
-	// PerformanceRecord is the bidder's record in percent, two decimals;
-	// Newcomer marks the neutral 60 % of a bidder without past contracts.
+	// PerformanceRecord is the bidder's record P in percent, two decimals,
+	// taken at the opening (PerformanceBasis shows how; tables frozen before
+	// migration 00017 have no basis); Newcomer marks the neutral 60 % of a
+	// bidder without a completed contract in the three years before.
 	PerformanceRecord Score              `json:"performance_record_percent"`
+	PerformanceBasis  *track.Basis       `json:"performance_basis,omitempty"`
 	Newcomer          bool               `json:"newcomer"`
 	AbnormallyLow     bool               `json:"abnormally_low"`
 	AbnormalReasons   []string           `json:"abnormal_reasons"`
@@ -339,22 +343,15 @@ func computeTable(db *gorm.DB, t Tender) (ScoreTable, error) {
 		a.totals[i] += sc.Points
 		a.detail[i][pos[sc.CriterionCode]] = CriterionScore{Code: sc.CriterionCode, Points: sc.Points, Comment: sc.Comment}
 	}
-	var orgIDs []int64
-	for _, b := range byID {
-		orgIDs = append(orgIDs, b.OrganizationID)
+	stored, err := performanceOf(db, t.ID)
+	if err != nil {
+		return table, err
 	}
-	byOrg := map[int64]*big.Rat{}
-	if len(orgIDs) > 0 {
-		var err error
-		if byOrg, err = performanceRecords(db, orgIDs); err != nil {
-			return table, err
-		}
-	}
-	records := map[int64]*big.Rat{}
 	for id, b := range byID {
-		rec := byOrg[b.OrganizationID]
-		records[id] = rec
-		inputs = append(inputs, BidInput{ID: id, Price: *b.PriceFen, MemberTotals: perBid[id].totals, PerformanceRecord: rec, ReceivedAt: b.ReceivedAt})
+		// A compliant bid always has its record from the opening; were one
+		// missing, the bidder would count as a newcomer (a nil record).
+		inputs = append(inputs, BidInput{ID: id, Price: *b.PriceFen, MemberTotals: perBid[id].totals, PerformanceRecord: stored[id].share,
+			ReceivedAt: b.ReceivedAt})
 	}
 	if len(inputs) == 0 || len(table.Members) == 0 {
 		return table, nil
@@ -370,10 +367,11 @@ func computeTable(db *gorm.DB, t Tender) (ScoreTable, error) {
 		row := ScoreRow{Rank: r.Rank, BidID: r.ID, OrganizationID: b.OrganizationID, OrganizationName: b.OrganizationName, PriceFen: r.Price,
 			ReceivedAt: b.ReceivedAt, PriceScore: r.PriceScore, Technical: r.Technical, Performance: r.Performance, Total: r.Total,
 			AbnormallyLow: r.AbnormallyLow, AbnormalReasons: nonNil(r.AbnormalReasons), MemberTotals: a.totals, MemberScores: a.detail}
-		if rec := records[r.ID]; rec == nil {
+		if rec, ok := stored[r.ID]; !ok {
 			row.Newcomer, row.PerformanceRecord = true, NewcomerPercent*100
 		} else {
-			row.PerformanceRecord = roundDiv(new(big.Int).Mul(rec.Num(), big.NewInt(10000)), rec.Denom())
+			row.Newcomer, row.PerformanceBasis = rec.newcomer, rec.basis
+			row.PerformanceRecord = roundDiv(new(big.Int).Mul(rec.share.Num(), big.NewInt(10000)), rec.share.Denom())
 		}
 		table.Rows = append(table.Rows, row)
 	}
@@ -386,32 +384,6 @@ func sortByReceipt(in []BidInput) {
 			in[j], in[j-1] = in[j-1], in[j]
 		}
 	}
-}
-
-// performanceRecords returns the track record of each organization that has
-// one, as a share: the mean final score of its completed contracts over 100.
-// A newcomer is absent (NewcomerPercent applies). Resident satisfaction joins
-// it once ratings exist.
-func performanceRecords(db *gorm.DB, orgIDs []int64) (map[int64]*big.Rat, error) {
-	var rows []struct {
-		OrganizationID int64
-		N              int64
-		Sum            string
-	}
-	if err := db.Raw(`SELECT organization_id, count(*) AS n, sum(final_score)::text AS sum FROM contracts
-		WHERE organization_id IN ? AND status = 'completed' AND final_score IS NOT NULL GROUP BY organization_id`, orgIDs).
-		Scan(&rows).Error; err != nil {
-		return nil, err
-	}
-	out := make(map[int64]*big.Rat, len(rows))
-	for _, r := range rows {
-		sum, ok := new(big.Rat).SetString(r.Sum)
-		if !ok {
-			return nil, fmt.Errorf("performance record of organization %d: bad sum %q", r.OrganizationID, r.Sum)
-		}
-		out[r.OrganizationID] = sum.Quo(sum, big.NewRat(r.N*100, 1))
-	}
-	return out, nil
 }
 
 // ScoreTable returns the tender's score table: once an award is proposed, the

@@ -219,10 +219,18 @@ func (s *Service) open(tx *gorm.DB, sys access.Actor, t *Tender, now time.Time) 
 		}
 		return notifyBidders(tx, *t, KindOpeningDone, now)
 	}
+	compliant := make([]Bid, len(compliantIdx))
+	for k, i := range compliantIdx {
+		compliant[k] = bids[i]
+	}
+	taken, err := s.takePerformance(tx, *t, compliant, now)
+	if err != nil {
+		return err
+	}
 	if err := setStatus(tx, t, StatusOpened, map[string]any{"opened_at": now}, now); err != nil {
 		return err
 	}
-	entry["outcome"] = StatusOpened
+	entry["outcome"], entry["performance"] = StatusOpened, taken
 	if err := audit.Record(tx, sys, "tender.open", "tender", t.ID, entry); err != nil {
 		return err
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
+	"github.com/jiedao-market/jiedao/internal/track"
 )
 
 // The states of a tender (DOMAIN.md): draft → published → closed → opened →
@@ -211,6 +212,9 @@ type Options struct {
 	// SignDays is the signing period of a contract from the final award
 	// (art. 46: 30 days).
 	SignDays int
+	// Performance are the rating settings the bidders' performance records
+	// are taken with at the opening; zero means track.DefaultParams.
+	Performance track.Params
 }
 
 // Service manages tenders.
@@ -253,8 +257,15 @@ func NewService(db *gorm.DB, c clock.Clock, sealer *Sealer, opts Options) *Servi
 	if opts.SignDays == 0 {
 		opts.SignDays = 30
 	}
+	if opts.Performance == (track.Params{}) {
+		opts.Performance = track.DefaultParams()
+	}
 	return &Service{db: db, clock: c, sealer: sealer, opts: opts, newID: newBidID}
 }
+
+// UsePerformance sets the rating settings the bidders' performance records
+// are taken with at each opening (track.ParamsOf the rating configuration).
+func (s *Service) UsePerformance(p track.Params) { s.opts.Performance = p }
 
 // NewConfigured returns the tender service cfg describes: bids sealed under
 // cfg.SealKey (JIEDAO_SEAL_KEY), which must be set, and cfg's periods.

@@ -86,6 +86,8 @@ type pgFixture struct {
 	signals    *pgSignalSet
 	resident   *pgResidentSet
 	cratings   *pgContractRatingSet
+	requests   *pgRequestSet
+	complaints *pgComplaintSet
 }
 
 // pgGroup is a part of the matrix that runs on a database of its own: setup
@@ -105,6 +107,7 @@ type pgRow struct {
 	// so it may make a fresh record for each call.
 	params func(t *testing.T, f *pgFixture) []any
 	query  string                                             // appended to the path
+	where  func(f *pgFixture) string                          // appended after query: the part naming the group's records
 	form   func(t *testing.T, f *pgFixture, i int) url.Values // the posted fields besides csrf_token; i is the identity's column
 	upload string                                             // a file name: the form goes as multipart/form-data with samplePDF in "file"
 	fresh  bool                                               // each identity calls with a client of its own (the call signs in or out)
@@ -132,7 +135,7 @@ func pgText(s string) func(f *pgFixture) string {
 func pgMatrix(t *testing.T) map[string]pgGroup {
 	out := map[string]pgGroup{}
 	for _, part := range []map[string]pgGroup{pgCoreMatrix, pgCatalogMatrix, pgOrgMatrix, pgFundMatrix, pgTenderMatrix, pgContractMatrix, pgRecordMatrix, pgStaffMatrix, pgResidentMatrix,
-		pgContractRatingMatrix} {
+		pgContractRatingMatrix, pgRequestMatrix, pgOfficerMatrix} {
 		for name, g := range part {
 			if _, dup := out[name]; dup {
 				t.Fatalf("the matrix group %q is defined twice", name)
@@ -319,7 +322,11 @@ func pgPath(t *testing.T, f *pgFixture, row pgRow) string {
 		i++
 		return url.PathEscape(fmt.Sprint(values[i-1]))
 	})
-	return path + row.query
+	path += row.query
+	if row.where != nil {
+		path += row.where(f)
+	}
+	return path
 }
 
 // pgCheckCell makes one call of the matrix and checks the answer: its status,

@@ -84,7 +84,7 @@ func TestBrowserContract(t *testing.T) {
 
 	// The organization records a service on its active contract and prints
 	// the day's codes.
-	active := e.IDOf(t, "contracts", "status = 'active'")
+	active := e.IDOf(t, "contracts", "status = 'active' AND organization_id = ?", e.Demo(t).Org1)
 	var community int64
 	if err := e.DB.Table("contract_communities").Where("contract_id = ?", active).Order("community_id").Limit(1).Pluck("community_id", &community).Error; err != nil {
 		t.Fatal(err)

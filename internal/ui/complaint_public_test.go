@@ -83,3 +83,17 @@ func TestPagesComplaintWrongCodesThrottled(t *testing.T) {
 	r = p.Post(t, "/rate", rateForm(token, "ZZZZZ-ZZZZZ"))
 	wantStatus(t, "the rating page after the complaint form's wrong codes", r, http.StatusTooManyRequests)
 }
+
+// The case lookup page is limited per address for those not signed in.
+func TestPagesComplaintLookupLimit(t *testing.T) {
+	t.Parallel()
+	cfg := servertest.Config(t)
+	cfg.HTTP.AnonymousLookupsPerMinute = 2
+	e := servertest.NewEnvWith(t, cfg)
+	p := servertest.NewPageClient(e)
+	for range 2 {
+		wantStatus(t, "GET the lookup form", p.Get(t, "/complaints/track"), http.StatusOK)
+	}
+	wantStatus(t, "a third lookup in a minute", p.Get(t, "/complaints/track?reference=TS-0000-0000-0000"), http.StatusTooManyRequests)
+	wantStatus(t, "a signed-in officer's lookup", servertest.SignIn(t, e, "demo-officer").Get(t, "/complaints/track"), http.StatusOK)
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/catalog"
 	"github.com/jiedao-market/jiedao/internal/civil"
+	"github.com/jiedao-market/jiedao/internal/contract"
 	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/place"
@@ -439,8 +440,27 @@ type floorRow struct {
 	fund.FloorRow
 	Subdistrict place.Subdistrict
 	FloorYuan   string
-	Allocated   string
+	Contracted  string
+	PaidYuan    string
 	Shortfall   string
+}
+
+// moneyRow is one contract in the report's table of contracts.
+type moneyRow struct {
+	contract.MoneyRow
+	Subdistrict place.Subdistrict
+	Amounts     []amountCell // amount, reserved, encumbered, payable, paid, withheld
+}
+
+// moneyKinds are the amount columns of the contracts' table, in order.
+var moneyKinds = []string{"amount", fund.Reserved, fund.Encumbered, fund.Payable, fund.Paid, "withheld"}
+
+func moneyCells(m contract.MoneyRow) []amountCell {
+	out := make([]amountCell, len(moneyKinds))
+	for i, v := range []money.Fen{m.AmountFen, m.ReservedFen, m.EncumberedFen, m.PayableFen, m.PaidFen, m.WithheldFen} {
+		out[i] = amountCell{Kind: moneyKinds[i], Amount: v.Grouped(), Zero: v == 0}
+	}
+	return out
 }
 
 type categoryRow struct {
@@ -454,7 +474,11 @@ type fundReportView struct {
 	Utilisation     []utilisationRow
 	ByCategory      []categoryRow
 	Floors          []floorRow
-	Below           int
+	FloorYear       int // the newest fiscal year of the floor report, which its summary counts
+	FloorCount      int // communities in that year
+	Below           int // of them below their floor
+	Contracts       []moneyRow
+	MoneyKinds      []string
 	ShowSubdistrict bool
 	Kinds           []string
 	FloorSmall      string
@@ -510,12 +534,30 @@ func (h *Handler) handleFundReportPage(c *fiber.Ctx) error {
 			Category: byCode[r.Category], Amounts: cells})
 	}
 	for _, f := range floors {
-		r := floorRow{FloorRow: f, Subdistrict: subs[f.SubdistrictID], FloorYuan: f.Floor.Grouped(), Allocated: f.Allocated.Grouped()}
+		r := floorRow{FloorRow: f, Subdistrict: subs[f.SubdistrictID], FloorYuan: f.Floor.Grouped(), Contracted: f.Contracted.Grouped(),
+			PaidYuan: f.Paid.Grouped()}
 		if f.BelowFloor {
-			r.Shortfall = (f.Floor - f.Allocated).Grouped()
-			v.Below++
+			r.Shortfall = (f.Floor - f.Contracted).Grouped()
+		}
+		// Rows come newest year first: the summary counts that year's.
+		if v.FloorYear == 0 {
+			v.FloorYear = f.FiscalYear
+		}
+		if f.FiscalYear == v.FloorYear {
+			v.FloorCount++
+			if f.BelowFloor {
+				v.Below++
+			}
 		}
 		v.Floors = append(v.Floors, r)
+	}
+	contracts, err := h.Contracts.MoneyReport(ctx, a)
+	if err != nil {
+		return err
+	}
+	v.MoneyKinds = moneyKinds
+	for _, m := range contracts {
+		v.Contracts = append(v.Contracts, moneyRow{MoneyRow: m, Subdistrict: subs[m.SubdistrictID], Amounts: moneyCells(m)})
 	}
 	return h.render(c, fiber.StatusOK, "fund_report", v)
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"gorm.io/gorm"
+
 	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/servertest"
@@ -148,27 +150,61 @@ func TestPagesFundAppropriation(t *testing.T) {
 	if row == nil || !strings.Contains(string(row), "50,000.00") {
 		t.Errorf("GET /reports/funds: no 2026 专项发展基金 row with 50,000.00 received: %s", row)
 	}
+	// No contract holds money yet: planned items do not count, so A's three
+	// communities are all below their floor this year.
 	wantBody(t, "GET /reports/funds", rep, "不足 1,000 户 ¥10,000.00", "¥30,000.00", "¥40,000.00", `id="floor"`, "南街社区",
-		"全部 3 个社区均达到底线")
-	wantNoBody(t, "GET /reports/funds", rep, `class="below-floor"`)
+		"2026 年度：3 个社区（共 3 个）低于底线", `id="contracts-empty"`)
 	// By category: the seeded fund earmarked to four categories makes each of them "shared".
 	byCategory := regexp.MustCompile(`(?s)<table id="by-category">.*?</table>`).Find(rep.Body)
 	if byCategory == nil || !strings.Contains(string(byCategory), "法律咨询服务") || !strings.Contains(string(byCategory), "（含多类别账户）") {
 		t.Errorf("GET /reports/funds: no by-category table with 法律咨询服务 marked shared: %s", byCategory)
 	}
 
-	// A new community that no published item serves is below its floor: it is
-	// listed first, marked, with its shortfall.
+	// A contract of 40,000.00 serving 南街社区 alone (2,350 households)
+	// brings it to its floor; the contracts' table shows its money.
+	c := e.ActiveContract(t)
+	finance := servertest.UserActor(t, e.DB, "demo-finance")
+	if err := e.DB.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec(`UPDATE contracts SET amount_fen = 4000000, signed_amount_fen = 4000000 WHERE id = ?`, c.ID).Error; err != nil {
+			return err
+		}
+		if err := tx.Exec(`DELETE FROM contract_communities WHERE contract_id = ? AND community_id <> ?`, c.ID, e.Demo(t).CommA).Error; err != nil {
+			return err
+		}
+		var k struct {
+			TenderID     int64
+			CategoryCode string
+		}
+		if err := tx.Raw(`SELECT tender_id, category_code FROM contracts WHERE id = ?`, c.ID).Scan(&k).Error; err != nil {
+			return err
+		}
+		if _, err := fund.Reserve(tx, finance, e.Demo(t).FundA, k.CategoryCode, 4_000_000, fund.Ref{Type: "tender", ID: fmt.Sprint(k.TenderID)}); err != nil {
+			return err
+		}
+		_, err := fund.Encumber(tx, finance, e.Demo(t).FundA, 4_000_000, fund.Ref{Type: "contract", ID: fmt.Sprint(c.ID)})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// A new community that no contract serves is below its floor, with its shortfall.
 	r = e.Do(t, servertest.Request{Method: "POST", Path: "/api/v1/communities", Token: e.Token(t, "demo-officer"), Body: map[string]any{
 		"subdistrict_id": e.Demo(t).SubA, "code": "330502003099", "name_zh": "新建社区", "households": 500}})
 	if r.Status != http.StatusCreated {
 		t.Fatalf("POST /api/v1/communities = %d %s", r.Status, r.Body)
 	}
 	rep = fin.Get(t, "/reports/funds")
-	wantBody(t, "GET /reports/funds with a community below its floor", rep, "1 个社区（共 4 个）低于底线", "缺口 ¥10,000.00")
-	below := regexp.MustCompile(`(?s)<table id="floor">.*?<tbody>\s*<tr id="community-\d+" class="below-floor">\s*<th scope="row">新建社区`)
+	wantBody(t, "GET /reports/funds with a contract and a new community", rep, "2026 年度：3 个社区（共 4 个）低于底线", "缺口 ¥10,000.00")
+	met := regexp.MustCompile(fmt.Sprintf(`(?s)<tr id="community-%d-2026">\s*<td class="num">2026</td>\s*<th scope="row">南街社区.*?40,000.00.*?达到底线`, e.Demo(t).CommA))
+	if !met.Match(rep.Body) {
+		t.Errorf("GET /reports/funds: 南街社区 is not shown at its floor with 40,000.00 contracted")
+	}
+	below := regexp.MustCompile(`(?s)<tr id="community-\d+-2026" class="below-floor">\s*<td class="num">2026</td>\s*<th scope="row">新建社区`)
 	if !below.Match(rep.Body) {
-		t.Errorf("GET /reports/funds: 新建社区 is not the first row, marked below its floor")
+		t.Errorf("GET /reports/funds: 新建社区 is not marked below its floor")
+	}
+	contractRow := regexp.MustCompile(fmt.Sprintf(`(?s)<tr id="contract-money-%d">.*?</tr>`, c.ID)).Find(rep.Body)
+	if contractRow == nil || !strings.Contains(string(contractRow), "测试服务记录项目") || strings.Count(string(contractRow), "40,000.00") != 2 {
+		t.Errorf("GET /reports/funds: no contracts' row with 40,000.00 amount and encumbered: %s", contractRow)
 	}
 	servertest.LedgerOK(t, e)
 }

@@ -66,6 +66,26 @@ func TestPagesRoleNavigation(t *testing.T) {
 	})
 }
 
+// The complaint queue is in the header of the procurement officers and the
+// district admin, the demand report in theirs and the platform admin's:
+// the roles their routes admit.
+func TestPagesOfficerNavigation(t *testing.T) {
+	t.Parallel()
+	e := servertest.NewEnv(t, servertest.AccountsOnly)
+	links := map[string][]string{
+		`href="/complaints"`:     {"demo-officer", "demo-officer2", "demo-district"},
+		`href="/reports/demand"`: {"demo-officer", "demo-officer2", "demo-district", "demo-admin"},
+	}
+	for _, who := range servertest.Identities[1:] {
+		dash := string(servertest.SignIn(t, e, who).Get(t, "/dashboard").Body)
+		for link, roles := range links {
+			if got := strings.Contains(dash, link); got != slices.Contains(roles, who) {
+				t.Errorf("dashboard of %s links %s: %v, want %v", who, link, got, !got)
+			}
+		}
+	}
+}
+
 // Both message catalogs hold the same keys, and every key a template names
 // literally exists, so no page shows a raw key in either language.
 func TestCatalogsComplete(t *testing.T) {
@@ -118,4 +138,27 @@ func TestPagesLanguageSwitchKeepsQuery(t *testing.T) {
 	link := strings.ReplaceAll(m[1], "&amp;", "&")
 	r := p.Get(t, link)
 	servertest.WantRedirect(t, "GET "+link, r, "/catalog?q=%E5%B1%85%E5%AE%B6&page=1")
+}
+
+// The header links each role to the resident's pages it may open.
+func TestPagesResidentNavigation(t *testing.T) {
+	t.Parallel()
+	e := servertest.NewEnv(t, servertest.AccountsOnly)
+	for user, want := range map[string][]string{
+		"demo-resident": {"/services", "/requests"},
+		"demo-officer":  {"/requests"},
+		"demo-district": {"/requests"},
+		"demo-org":      nil,
+		"demo-finance":  nil,
+	} {
+		t.Run(user, func(t *testing.T) {
+			dash := string(servertest.SignIn(t, e, user).Get(t, "/dashboard").Body)
+			for _, page := range []string{"/services", "/requests"} {
+				link := `<li><a href="` + page + `">`
+				if got, wanted := strings.Contains(dash, link), slices.Contains(want, page); got != wanted {
+					t.Errorf("the header of %s links %s: %v, want %v", user, page, got, wanted)
+				}
+			}
+		})
+	}
 }

@@ -172,7 +172,7 @@ func (h *Handler) handleSignupSubmit(c *fiber.Ctx) error {
 		// The organization exists; the admin can still sign in by hand.
 		return c.Redirect("/login", fiber.StatusSeeOther)
 	}
-	h.setTokenCookies(c, tokens)
+	h.startSession(c, tokens)
 	return c.Redirect("/org?done=registered", fiber.StatusSeeOther)
 }
 

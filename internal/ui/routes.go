@@ -12,6 +12,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/org"
 	"github.com/jiedao-market/jiedao/internal/request"
+	"github.com/jiedao-market/jiedao/internal/servicerequest"
 	"github.com/jiedao-market/jiedao/web"
 )
 
@@ -204,8 +205,28 @@ func (h *Handler) Routes(app fiber.Router) {
 	pages.Get("/rate/thanks", h.handleRateThanksPage)
 	pages.Get("/complaints/new", h.handleComplaintNewPage)
 	pages.Post("/complaints/new", anonymous(), csrf, h.handleComplaintSubmit)
-	pages.Get("/complaints/track", h.handleComplaintTrackPage)
+	pages.Get("/complaints/track", request.LimitAnonymous(h.cfg.HTTP.AnonymousLookupsPerMinute), h.handleComplaintTrackPage)
 	pages.Get("/organizations/:id/ratings", h.handleProviderRatingsPage)
+
+	// Residents' own pages: the sign-up bound to a community, the
+	// community's menu of services, the requests (a resident's own, the
+	// subdistrict's for an officer, the district's for its admin) and the
+	// officer's hotline form (resident_signup.go, resident_requests.go).
+	pages.Get("/residents/signup", h.handleResidentSignupPage)
+	pages.Post("/residents/signup", anonymous(), csrf, h.handleResidentSignupSubmit)
+	pages.Get("/services", page(access.Resident), h.handleServicesPage)
+	pages.Get("/requests", page(requestReaders...), h.handleRequestsPage)
+	pages.Get("/requests/new", officer, h.handleHotlinePage)
+	pages.Post("/requests", csrf, page(servicerequest.Requesters...), h.handleRequestSubmit)
+	// The officers' complaint queue, where procurement officers triage and
+	// decide and a district admin reads, and the demand report of unmet
+	// service requests (complaint_queue.go, demand.go).
+	queue, triage, demand := page(complaintQueueRoles...), page(access.ProcurementOfficer), page(demandRoles...)
+	pages.Get("/complaints", queue, h.handleComplaintQueuePage)
+	pages.Post("/complaints/:id/assign", csrf, triage, h.handleComplaintAssignSubmit)
+	pages.Post("/complaints/:id/decide", csrf, triage, h.handleComplaintDecideSubmit)
+	pages.Get("/reports/demand", demand, h.handleDemandPage)
+	pages.Get("/reports/demand.csv", demand, h.handleDemandCSV)
 
 	pages.Get("/procurement", h.handleProcurementPage)
 	pages.Get("/procurement/:id", h.handleNoticePage)
@@ -241,9 +262,13 @@ var navOrder = []navItem{
 	{"nav.payouts", "/payouts", access.SubdistrictStaff},
 	{"nav.fund_reports", "/reports/funds", access.SubdistrictStaff},
 	{"nav.tenders", "/tenders", []access.Role{access.ProcurementOfficer}},
+	{"nav.services", "/services", []access.Role{access.Resident}},
+	{"nav.requests", "/requests", requestReaders},
 	{"nav.opportunities", "/opportunities", access.OrgStaff},
 	{"nav.contracts", "/contracts", contractPageRoles},
 	{"nav.reviews", "/reviews", []access.Role{access.Evaluator}},
+	{"nav.complaints", "/complaints", complaintQueueRoles},
+	{"nav.demand", "/reports/demand", demandRoles},
 	{"nav.notifications", "/notifications", access.Roles},
 }
 

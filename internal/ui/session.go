@@ -213,9 +213,15 @@ func (h *Handler) handleLoginSubmit(c *fiber.Ctx) error {
 		}
 		return err
 	}
+	h.startSession(c, tokens)
+	return c.Redirect("/dashboard", fiber.StatusSeeOther)
+}
+
+// startSession signs the browser in with tokens: the login form's, and a
+// sign-up's for the account it has just made.
+func (h *Handler) startSession(c *fiber.Ctx, tokens auth.Tokens) {
 	h.setTokenCookies(c, tokens)
 	h.newCSRFNonce(c) // the signed-out token is spent
-	return c.Redirect("/dashboard", fiber.StatusSeeOther)
 }
 
 func (h *Handler) handleLogoutSubmit(c *fiber.Ctx) error {

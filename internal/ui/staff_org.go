@@ -118,8 +118,21 @@ func (h *Handler) renderOrgComplaints(c *fiber.Ctx, status int, alert rowAlert, 
 		return err
 	}
 	v := orgComplaintsView{Total: total, Alert: alert, Typed: typed}
+	titles := map[int64]string{}
 	for _, it := range items {
-		v.Rows = append(v.Rows, complaintRowOf(it))
+		r := complaintRowOf(it)
+		if it.ContractID != nil { // the organization's own contract: forwarded complaints name it
+			title, ok := titles[*it.ContractID]
+			if !ok {
+				t, err := h.terms(c, *it.ContractID)
+				if err != nil {
+					return err
+				}
+				title, titles[*it.ContractID] = t.Title, t.Title
+			}
+			r.Contract = title
+		}
+		v.Rows = append(v.Rows, r)
 	}
 	if status == fiber.StatusOK {
 		v.Done = doneOf(c, "responded")

@@ -125,7 +125,8 @@ func TestPagesOrgComplaints(t *testing.T) {
 	org := servertest.SignIn(t, e, "demo-member")
 	page := org.Get(t, "/org/complaints")
 	wantStatus(t, "GET /org/complaints", page, http.StatusOK)
-	wantBody(t, "GET /org/complaints", page, "服务人员迟到一小时", "待答复", fmt.Sprintf(`id="respond-response-%d"`, s.complaint))
+	wantBody(t, "GET /org/complaints", page, "服务人员迟到一小时", "待答复", fmt.Sprintf(`id="respond-response-%d"`, s.complaint),
+		"<dd>"+contractTitle(t, e, s.contract.ID)+"</dd>")
 	wantNoBody(t, "GET /org/complaints", page, "13812345678", "NJ-SIG")
 	token := servertest.CSRFToken(t, page)
 	path := fmt.Sprintf("/org/complaints/%d/respond", s.complaint)
@@ -186,4 +187,14 @@ func TestPagesOrgRequests(t *testing.T) {
 	if !strings.Contains(string(org.Get(t, "/org/requests?status=fulfilled").Body), "老人行动不便") {
 		t.Error("the fulfilled request is not listed under fulfilled")
 	}
+}
+
+// contractTitle reads a contract's title.
+func contractTitle(t *testing.T, e *servertest.Env, id int64) string {
+	t.Helper()
+	var title string
+	if err := e.DB.Raw("SELECT title FROM contracts WHERE id = ?", id).Scan(&title).Error; err != nil || title == "" {
+		t.Fatalf("title of contract %d = %q, %v", id, title, err)
+	}
+	return title
 }
