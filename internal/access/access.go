@@ -39,7 +39,11 @@ const (
 	ScopeOrganization ScopeKind = "organization"
 )
 
-// ScopeKind returns the kind of scope the role needs.
+// ScopeKind returns the kind of scope the role needs when the platform
+// creates its account. An evaluator made by the platform works for its
+// district; a third-party evaluation agency's evaluator, made by the agency
+// (org.Service.AddMember), carries the agency as Scope.OrganizationID
+// instead, and no district.
 func (r Role) ScopeKind() ScopeKind {
 	switch r {
 	case DistrictAdmin, Evaluator:

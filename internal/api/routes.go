@@ -6,6 +6,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/complaint"
 	"github.com/jiedao-market/jiedao/internal/delivery"
+	"github.com/jiedao-market/jiedao/internal/evaluation"
 	"github.com/jiedao-market/jiedao/internal/request"
 	"github.com/jiedao-market/jiedao/internal/servicerequest"
 )
@@ -190,6 +191,18 @@ func (h *Handler) Routes(app fiber.Router) {
 	api.Post("/complaints/:id/assign", allow(access.ProcurementOfficer), h.handleComplaintAssign)
 	api.Post("/complaints/:id/respond", allow(access.OrgStaff...), h.handleComplaintRespond)
 	api.Post("/complaints/:id/decide", allow(access.ProcurementOfficer), h.handleComplaintDecide)
+
+	// Evaluations (评估) of contracts: the officer schedules and assigns,
+	// the evaluator declares, enters and submits; rectification orders (整改)
+	// after a failing grade, and the organization's report (the service
+	// checks each step's role).
+	api.Get("/contracts/:id/evaluations", allow(evaluation.Readers...), h.handleEvaluationList)
+	api.Post("/contracts/:id/evaluations", allow(access.ProcurementOfficer), h.handleEvaluationSchedule)
+	api.Get("/evaluations/:id", allow(evaluation.Readers...), h.handleEvaluationGet)
+	api.Patch("/evaluations/:id", allow(evaluation.Editors...), h.handleEvaluationUpdate)
+	api.Post("/evaluations/:id/submit", allow(access.Evaluator), h.handleEvaluationSubmit)
+	api.Post("/evaluations/:id/rectification", allow(access.ProcurementOfficer), h.handleRectificationOrder)
+	api.Post("/evaluations/:id/rectification/report", allow(access.OrgAdmin), h.handleRectificationReport)
 
 	api.Use(func(c *fiber.Ctx) error { return request.ErrRouteNotFound })
 }

@@ -13,6 +13,13 @@ import (
 	"github.com/jiedao-market/jiedao/internal/civil"
 )
 
+// EvaluationCategory is the certification category of third-party
+// evaluation agencies (第三方评估机构): a category of kind evaluation, outside
+// the service catalog, that a district grants as it grants any other. An
+// organization holding it in a district may have evaluator accounts
+// (AddMember) and evaluate that district's contracts.
+const EvaluationCategory = "THIRD_PARTY_EVALUATION"
+
 // Capable reports whether the organization may undertake the category in the
 // district at the instant at: it is active and holds an approved certification
 // of the district covering the category whose validity includes at's date in

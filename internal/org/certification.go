@@ -148,7 +148,7 @@ func (certDocument) TableName() string { return "certification_documents" }
 // ApplyInput is an organization's application for certification.
 type ApplyInput struct {
 	DistrictID  int64
-	Categories  []string // service category codes from the district's guidance catalog
+	Categories  []string // service category codes from the district's guidance catalog, or EvaluationCategory
 	Statement   string   // the organization's case: experience, staff, premises
 	DocumentIDs []int64  // evidence, uploaded with SaveDocument
 }
@@ -272,12 +272,15 @@ func (s *Service) Apply(ctx context.Context, by access.Actor, in ApplyInput) (Ce
 }
 
 // checkApplication checks the application against the database: its
-// categories in the district's guidance catalog, its documents the organization's.
+// categories in the district's guidance catalog (or of kind evaluation, as
+// EvaluationCategory is: granted by any district, outside its catalog), its
+// documents the organization's.
 func checkApplication(tx *gorm.DB, orgID int64, in ApplyInput) error {
 	var f apperr.Fields
 	var listed []string
-	if err := tx.Table("guidance_entries").Where("district_id = ? AND category_code IN ?", in.DistrictID, in.Categories).
-		Pluck("category_code", &listed).Error; err != nil {
+	if err := tx.Raw(`SELECT category_code FROM guidance_entries WHERE district_id = ? AND category_code IN ?
+		UNION SELECT code FROM service_categories WHERE kind = 'evaluation' AND code IN ? AND EXISTS (SELECT 1 FROM districts WHERE id = ?)`,
+		in.DistrictID, in.Categories, in.Categories, in.DistrictID).Scan(&listed).Error; err != nil {
 		return fmt.Errorf("read guidance catalog: %w", err)
 	}
 	if missing := without(in.Categories, listed); len(missing) > 0 {

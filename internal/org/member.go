@@ -3,6 +3,7 @@ package org
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -10,6 +11,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/auth"
+	"github.com/jiedao-market/jiedao/internal/civil"
 )
 
 // MemberInput is the account of an organization's staff member.
@@ -18,7 +20,8 @@ type MemberInput struct {
 	DisplayName string
 	Password    string
 	Locale      string // zh-CN (the default) or en
-	// Role is what AddMember makes: org_member (the default) or org_admin. A
+	// Role is what AddMember makes: org_member (the default), org_admin, or
+	// evaluator for a third-party evaluation agency. A
 	// sign-up's account is always the organization's org_admin.
 	Role access.Role
 }
@@ -36,12 +39,34 @@ func (m MemberInput) userInput(role access.Role, orgID int64) auth.UserInput {
 	return in
 }
 
-// AddMember creates an account in the organization: an org_member, or a
-// further org_admin when in.Role says so. Only the organization's own
+// ErrNotEvaluationAgency refuses an evaluator account to an organization
+// that is not a third-party evaluation agency today.
+var ErrNotEvaluationAgency = apperr.New(apperr.Conflict, "organization.not_evaluation_agency",
+	"only an organization with an active certification for third-party evaluation (第三方评估) has evaluator accounts")
+
+// evaluationAgency reports whether the organization holds, at the instant at,
+// an approved and valid certification for EvaluationCategory in any district.
+func evaluationAgency(tx *gorm.DB, orgID int64, at time.Time) (bool, error) {
+	day := civil.ChinaDate(at)
+	var ok bool
+	err := tx.Raw(`SELECT EXISTS (SELECT 1 FROM certifications c JOIN certification_categories cc ON cc.certification_id = c.id
+		WHERE c.organization_id = ? AND cc.category_code = ? AND c.status = ? AND c.valid_from <= ? AND c.valid_until > ?)`,
+		orgID, EvaluationCategory, CertApproved, day, day).Scan(&ok).Error
+	if err != nil {
+		return false, fmt.Errorf("evaluation certification of organization %d: %w", orgID, err)
+	}
+	return ok, nil
+}
+
+// AddMember creates an account in the organization: an org_member, a
+// further org_admin when in.Role says so, or — for a third-party evaluation
+// agency, an organization with an active certification for
+// EvaluationCategory (else ErrNotEvaluationAgency) — an evaluator, who
+// evaluates contracts of the districts where the agency is certified. Only the organization's own
 // org_admin may: the admin of another organization gets apperr.ErrNotFound,
 // any other role apperr.ErrForbidden. The account is checked as
-// auth.CreateUser checks it, and a role other than org_member or org_admin is
-// refused (apperr.Invalid naming each bad field); a taken username returns
+// auth.CreateUser checks it, and a role other than org_member, org_admin or
+// evaluator is refused (apperr.Invalid naming each bad field); a taken username returns
 // auth.ErrDuplicateUsername.
 func (s *Service) AddMember(ctx context.Context, by access.Actor, orgID int64, in MemberInput) (auth.User, error) {
 	if by.Role != access.OrgAdmin {
@@ -54,13 +79,19 @@ func (s *Service) AddMember(ctx context.Context, by access.Actor, orgID int64, i
 	switch role {
 	case "":
 		role = access.OrgMember
-	case access.OrgMember, access.OrgAdmin:
+	case access.OrgMember, access.OrgAdmin, access.Evaluator:
 	default:
-		roleErr = apperr.InvalidField("role", "must be org_member or org_admin")
+		roleErr = apperr.InvalidField("role", "must be org_member, org_admin or evaluator")
 		role = access.OrgMember // the rest is checked as a member's
 	}
 	account := in.userInput(role, orgID)
-	if err := joinInvalid(auth.ValidateNewUser(&account), roleErr); err != nil {
+	check := auth.ValidateNewUser
+	if role == access.Evaluator {
+		// An agency's evaluator works for the organization, not a district:
+		// the account alone is checked here, its scope is the organization.
+		check = auth.ValidateAccount
+	}
+	if err := joinInvalid(check(&account), roleErr); err != nil {
 		return auth.User{}, err
 	}
 	hash, err := auth.HashPassword(account.Password, s.opts.Argon2)
@@ -73,6 +104,15 @@ func (s *Service) AddMember(ctx context.Context, by access.Actor, orgID int64, i
 		var o Organization
 		if err := tx.Clauses(clause.Locking{Strength: "SHARE"}).Take(&o, orgID).Error; err != nil {
 			return notFound(err)
+		}
+		if role == access.Evaluator {
+			ok, err := evaluationAgency(tx, orgID, s.clock.Now())
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return ErrNotEvaluationAgency
+			}
 		}
 		var err error
 		u, err = auth.CreateUserTx(tx, by, account, hash, s.clock.Now())

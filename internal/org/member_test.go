@@ -64,6 +64,8 @@ func TestAddMember(t *testing.T) {
 		{"bad username", oa, org.MemberInput{Username: "李明", Password: testPassword}, nil, "username"},
 		{"bad locale", oa, org.MemberInput{Username: "newcomer", Password: testPassword, Locale: "de"}, nil, "locale"},
 		{"a role outside the organization", oa, org.MemberInput{Username: "newcomer", Password: testPassword, Role: access.Resident}, nil, "role"},
+		{"an evaluator of an organization that is no evaluation agency", oa,
+			org.MemberInput{Username: "newcomer", Password: testPassword, Role: access.Evaluator}, org.ErrNotEvaluationAgency, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -21,6 +21,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/config"
 	"github.com/jiedao-market/jiedao/internal/contract"
 	"github.com/jiedao-market/jiedao/internal/delivery"
+	"github.com/jiedao-market/jiedao/internal/evaluation"
 	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/milestone"
 	"github.com/jiedao-market/jiedao/internal/org"
@@ -50,6 +51,8 @@ type Services struct {
 	ServiceRequests *servicerequest.Service
 	// Complaints are residents' complaints about a service.
 	Complaints *complaint.Service
+	// Evaluations are the contracts' evaluations and rectification orders.
+	Evaluations *evaluation.Service
 	// Track reads organizations' track records and public profiles.
 	Track *track.Service
 	// Milestones are contracts' milestone payments: due on signing and on
@@ -167,10 +170,14 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 		ServiceRequests: servicerequest.NewService(db, c, cfg.ServiceRequest, cfg.Auth.Argon2),
 		Complaints: complaint.NewService(db, c, complaint.Options{FirstResponse: cfg.Complaint.FirstResponse,
 			Decision: cfg.Complaint.Decision}, ratings.LookupCode),
-		Track: track.NewService(db, c, orgs, ratings, track.ParamsOf(cfg.Rating)),
+		Evaluations: evaluation.NewService(db, c),
+		Track:       track.NewService(db, c, orgs, ratings, track.ParamsOf(cfg.Rating)),
 	}
 	svc.UsePayouts(db, c, svc.Payouts)
+	// Signing makes the first milestone due, a submitted evaluation the
+	// milestones it triggers (the milestone service's payout-free steps).
 	contracts.OnSigned(svc.Milestones.ContractSigned)
+	svc.Evaluations.OnSubmit(svc.Milestones.EvaluationSubmitted)
 	return svc, nil
 }
 

@@ -23,8 +23,32 @@ type ResponseTimes struct {
 
 // ResponseHours returns the response times of contractID's requests made from
 // from (included) to to (excluded), inside tx: the measure of the contract's
-// response_time metric.
+// response_time metric, in hours for display (ResponseWaits has them exact).
 func ResponseHours(tx *gorm.DB, contractID int64, from, to time.Time) (ResponseTimes, error) {
+	w, err := ResponseWaits(tx, contractID, from, to)
+	if err != nil {
+		return ResponseTimes{}, err
+	}
+	out := ResponseTimes{Hours: make([]float64, len(w.Accepted)), Declined: w.Declined, Unanswered: len(w.Unanswered)}
+	for i, d := range w.Accepted {
+		out.Hours[i] = d.Hours()
+	}
+	return out, nil
+}
+
+// Waits are a contract's requests made in a period, exactly: the time from
+// request to acceptance of each accepted one (accepted, fulfilled, in request
+// order), how many were declined, and when each request still unanswered was
+// made.
+type Waits struct {
+	Accepted   []time.Duration
+	Declined   int
+	Unanswered []time.Time
+}
+
+// ResponseWaits returns the waits of contractID's requests made from from
+// (included) to to (excluded), inside tx.
+func ResponseWaits(tx *gorm.DB, contractID int64, from, to time.Time) (Waits, error) {
 	var rows []struct {
 		Status      string
 		RequestedAt time.Time
@@ -33,17 +57,17 @@ func ResponseHours(tx *gorm.DB, contractID int64, from, to time.Time) (ResponseT
 	if err := tx.Table("service_requests").Select("status, requested_at, accepted_at").
 		Where("contract_id = ? AND requested_at >= ? AND requested_at < ?", contractID, from, to).
 		Order("requested_at, id").Scan(&rows).Error; err != nil {
-		return ResponseTimes{}, fmt.Errorf("read contract %d response times: %w", contractID, err)
+		return Waits{}, fmt.Errorf("read contract %d response times: %w", contractID, err)
 	}
-	out := ResponseTimes{Hours: []float64{}}
+	out := Waits{Accepted: []time.Duration{}, Unanswered: []time.Time{}}
 	for _, r := range rows {
 		switch {
 		case r.AcceptedAt != nil:
-			out.Hours = append(out.Hours, r.AcceptedAt.Sub(r.RequestedAt).Hours())
+			out.Accepted = append(out.Accepted, r.AcceptedAt.Sub(r.RequestedAt))
 		case r.Status == StatusDeclined:
 			out.Declined++
 		default:
-			out.Unanswered++
+			out.Unanswered = append(out.Unanswered, r.RequestedAt)
 		}
 	}
 	return out, nil
