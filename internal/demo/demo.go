@@ -94,11 +94,14 @@ func AccountsOnly() Option { return func(o *options) { o.accountsOnly = true } }
 // not need them go without.
 func WithTenders() Option { return func(o *options) { o.tenders = true } }
 
-// Keys are the secrets the demo tenders need (WithTenders): the bid-sealing
-// key (JIEDAO_SEAL_KEY) and the rating-code key (JIEDAO_RATING_KEY) the
-// active contract's service records issue their codes under.
+// Keys are the secrets and the store the demo tenders need (WithTenders):
+// the bid-sealing key (JIEDAO_SEAL_KEY), the rating-code key
+// (JIEDAO_RATING_KEY) the contracts' service records issue their codes
+// under, and where the organizations' invoices for their milestone payments
+// are stored (the server's uploads setting, so that it serves them).
 type Keys struct {
 	Seal, Rating []byte
+	Uploads      config.Uploads
 }
 
 // Seed creates whatever demo data is missing. Accounts that already exist keep
