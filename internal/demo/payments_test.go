@@ -90,10 +90,12 @@ func checkPayments(t *testing.T, db *gorm.DB, now time.Time, ids map[string]int6
 	if diff := cmp.Diff(wantRounds, roundsOf(t, db, done)); diff != "" {
 		t.Errorf("payment rounds of the completed contract (-want +got):\n%s", diff)
 	}
+	// The scores the README names: every figure is computed from the seed's
+	// records and ratings, or entered by the seed's evaluator.
 	evs := evaluationsOf(t, db, done)
 	if len(evs) != 2 || evs[0].Kind != "midterm" || evs[1].Kind != "final" || evs[0].Status != "submitted" || evs[1].Status != "submitted" ||
-		evs[0].Grade == "fail" || evs[0].Grade == "pass" || evs[1].Grade == "fail" || evs[1].Grade == "pass" {
-		t.Errorf("evaluations of the completed contract = %+v, want a mid-term and a final submitted, both 80 or more", evs)
+		evs[0].Score != "83.2" || evs[0].Grade != "good" || evs[1].Score != "97.6" || evs[1].Grade != "excellent" {
+		t.Errorf("evaluations of the completed contract = %+v, want a mid-term of 83.2 and a final of 97.6 submitted", evs)
 	}
 	var c struct {
 		Status     string
@@ -115,8 +117,9 @@ func checkPayments(t *testing.T, db *gorm.DB, now time.Time, ids map[string]int6
 	if diff := cmp.Diff(wantRounds, roundsOf(t, db, failing)); diff != "" {
 		t.Errorf("payment rounds of the failing contract (-want +got):\n%s", diff)
 	}
-	if evs := evaluationsOf(t, db, failing); len(evs) != 1 || evs[0].Kind != "midterm" || evs[0].Status != "submitted" || evs[0].Grade != "fail" {
-		t.Errorf("evaluations of the failing contract = %+v, want its mid-term failed", evs)
+	if evs := evaluationsOf(t, db, failing); len(evs) != 1 || evs[0].Kind != "midterm" || evs[0].Status != "submitted" || evs[0].Score != "51.4" ||
+		evs[0].Grade != "fail" {
+		t.Errorf("evaluations of the failing contract = %+v, want its mid-term failed at 51.4", evs)
 	}
 	var order struct {
 		Deadline civil.Date
