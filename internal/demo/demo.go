@@ -3,8 +3,9 @@
 // credit codes, one account per role (three evaluators), the district's
 // guidance catalog, published transfer items, certified organizations, fund
 // accounts with money, and (WithTenders, or SeedTenders later) 爱山街道's
-// tenders, one in every state of the lifecycle. Running it again changes
-// nothing.
+// tenders, one in every state of the lifecycle, with the signed contracts'
+// service records, ratings, complaints, service requests, evaluations and
+// milestone payments. Running it again changes nothing.
 package demo
 
 import (

@@ -271,11 +271,14 @@ type step struct {
 
 // SeedTenders creates the demo tenders of 爱山街道 that are missing (matched by
 // title), one in each state, in one transaction; Seed must have run. Their
-// steps run in time order, through the tender service, on a manual clock
-// that starts four weeks before clk's time, so that states, times, sealed
-// bids, the ledger and notifications are what the real lifecycle leaves. The
-// fiscal fund receives a supplementary appropriation of what the new tenders
-// keep reserved, so its available balance is what it was.
+// steps — and, for the signed contracts, the service records, residents'
+// part, evaluations and milestone payments after them — run in time order,
+// through the services, on a manual clock that starts four weeks before
+// clk's time, so that states, times, sealed bids, the ledger and
+// notifications are what the real lifecycle leaves. The fiscal fund
+// receives a supplementary appropriation of what the new tenders keep
+// reserved or spend, so its available balance is what it was. The
+// organizations' invoices are stored in keys.Uploads, which must be set.
 func SeedTenders(ctx context.Context, db *gorm.DB, clk clock.Clock, keys Keys) error {
 	users, err := demoActors(ctx, db)
 	if err != nil {
