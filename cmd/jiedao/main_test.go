@@ -103,6 +103,7 @@ func TestSeedAndAuditVerify(t *testing.T) {
 	t.Parallel()
 	gdb, dbURL := dbtest.NewWithURL(t)
 	env := testEnv(dbURL)
+	env["JIEDAO_UPLOADS_DIR"] = t.TempDir() // the demo organizations' invoices
 
 	first := mustRun(t, env, "seed", "--demo").stdout
 	if !strings.Contains(first, "demo data ready (13 new account(s))") || !strings.Contains(first, "demo-officer") ||
@@ -114,8 +115,11 @@ func TestSeedAndAuditVerify(t *testing.T) {
 	for _, table := range tables {
 		before[table] = count(t, gdb, table)
 	}
-	if before["users"] != 13 || before["communities"] != 5 || before["tenders"] != 11 {
-		t.Errorf("after seeding: %d users, %d communities, %d tenders, want 13, 5 and 11", before["users"], before["communities"], before["tenders"])
+	if before["users"] != 13 || before["communities"] != 5 || before["tenders"] != 13 {
+		t.Errorf("after seeding: %d users, %d communities, %d tenders, want 13, 5 and 13", before["users"], before["communities"], before["tenders"])
+	}
+	if n := count(t, gdb, "organization_documents"); n == 0 {
+		t.Errorf("after seeding: no organization documents, want the demo's invoices")
 	}
 
 	second := mustRun(t, env, "seed", "--demo").stdout

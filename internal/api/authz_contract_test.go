@@ -41,7 +41,7 @@ func azContract(t testing.TB, f *azFixture) *azContractShared {
 	azContractMu.Unlock()
 	s.once.Do(func() {
 		e := f.e
-		if err := demo.SeedTenders(context.Background(), e.DB, e.Clock, demo.Keys{Seal: e.Cfg.Tender.SealKey, Rating: e.Cfg.Rating.CodeKey}); err != nil {
+		if err := demo.SeedTenders(context.Background(), e.DB, e.Clock, demo.Keys{Seal: e.Cfg.Tender.SealKey, Rating: e.Cfg.Rating.CodeKey, Uploads: e.Cfg.Uploads}); err != nil {
 			t.Fatalf("demo.SeedTenders() error = %v", err)
 		}
 		s.id = e.IDOf(t, "contracts", "status = ? AND subdistrict_id = ? AND organization_id = ?", contract.StatusDraft, f.subA, f.org1)

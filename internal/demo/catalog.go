@@ -33,24 +33,26 @@ type demoItem struct {
 	quantity                                                int
 	price                                                   money.Fen
 	publish                                                 bool
+	// metrics are the item's local metric set; nil takes the standard's.
+	metrics []catalog.MetricChoice
 }
 
 var items = []demoItem{
 	{"demo-officer", "居家养老上门服务", "ELDERLY_HOME_CARE",
 		"为辖区内 80 周岁以上独居、空巢及失能半失能老人提供助餐、助洁、助浴、助医等上门服务，每人每月不少于 4 次。",
-		"80 周岁以上独居、空巢及失能半失能老人", "人次", 12000, 4500, true},
+		"80 周岁以上独居、空巢及失能半失能老人", "人次", 12000, 4500, true, nil},
 	{"demo-officer", "社区法律咨询与调解服务", "LEGAL_AID",
 		"每周在各社区开设法律咨询窗口，提供法律咨询、法律援助转介和矛盾纠纷调解。",
-		"辖区全体居民", "次", 600, 25000, true},
+		"辖区全体居民", "次", 600, 25000, true, nil},
 	{"demo-officer", "青少年课后托管与成长辅导", "YOUTH_GUIDANCE",
 		"为双职工家庭和困境儿童提供课后托管、学业辅导与心理支持。",
-		"6–14 岁青少年", "人次", 3000, 6000, true},
+		"6–14 岁青少年", "人次", 3000, 6000, true, nil},
 	{"demo-officer", "老年人日间照料中心运营", "ELDERLY_DAY_CARE",
 		"运营南街社区日间照料中心，提供日托、康复训练与文娱活动。",
-		"辖区 60 周岁以上老人", "人日", 9000, 3800, false},
+		"辖区 60 周岁以上老人", "人日", 9000, 3800, false, nil},
 	{"demo-officer2", "镇街社工站运营服务", "SOCIAL_WORK_STATION",
 		"承接飞英街道社工站运营，开展个案、小组与社区工作，培育社区社会组织。",
-		"辖区困境群体与社区社会组织", "年", 1, 38000000, true},
+		"辖区困境群体与社区社会组织", "年", 1, 38000000, true, nil},
 }
 
 // seedCatalog gives the demo a living catalog: 吴兴区's guidance catalog,
@@ -83,39 +85,51 @@ func seedCatalog(ctx context.Context, db *gorm.DB, clk clock.Clock, params confi
 		}
 	}
 	for _, it := range items {
-		officer := users[it.officer]
-		var n int64
-		if err := db.WithContext(ctx).Table("transfer_item_versions v").Joins("JOIN transfer_items i ON i.id = v.item_id").
-			Where("i.subdistrict_id = ? AND v.title = ?", officer.Scope.SubdistrictID, it.title).Count(&n).Error; err != nil {
+		if err := seedItem(ctx, db, cat, users[it.officer], it); err != nil {
 			return err
-		}
-		if n > 0 {
-			continue
-		}
-		var communities []int64
-		if err := db.WithContext(ctx).Table("communities").Where("subdistrict_id = ?", officer.Scope.SubdistrictID).
-			Order("code").Pluck("id", &communities).Error; err != nil {
-			return err
-		}
-		method := catalog.MethodOpenTender
-		v, err := cat.CreateItem(ctx, officer, catalog.ItemInput{
-			Title: &it.title, Description: &it.description, CategoryCode: &it.category, TargetPopulation: &it.population,
-			LegalBasis:   ptr("《国务院办公厅关于政府向社会力量购买服务的指导意见》（国办发〔2013〕96号）"),
-			CommunityIDs: &communities, AnnualQuantity: &it.quantity, QuantityUnit: &it.unit, UnitPriceFen: &it.price,
-			PurchaseMethod: &method, MinGrade: ptr(3), MinSocialWorkers: ptr(2)})
-		if err != nil {
-			return fmt.Errorf("seed transfer item %s: %w", it.title, err)
-		}
-		if it.publish {
-			if _, err := cat.PublishItem(ctx, officer, v.ID); err != nil {
-				return fmt.Errorf("publish transfer item %s: %w", it.title, err)
-			}
 		}
 	}
 	if err := seedCertifications(ctx, db, civil.ChinaDate(clk.Now()), orgs, users); err != nil {
 		return err
 	}
 	return seedFunds(ctx, db, clk, users["demo-finance"])
+}
+
+// seedItem creates the transfer item it in its officer's subdistrict, and
+// publishes it if it says so, unless an item of its title exists there.
+func seedItem(ctx context.Context, db *gorm.DB, cat *catalog.Service, officer access.Actor, it demoItem) error {
+	var n int64
+	if err := db.WithContext(ctx).Table("transfer_item_versions v").Joins("JOIN transfer_items i ON i.id = v.item_id").
+		Where("i.subdistrict_id = ? AND v.title = ?", officer.Scope.SubdistrictID, it.title).Count(&n).Error; err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	var communities []int64
+	if err := db.WithContext(ctx).Table("communities").Where("subdistrict_id = ?", officer.Scope.SubdistrictID).
+		Order("code").Pluck("id", &communities).Error; err != nil {
+		return err
+	}
+	method := catalog.MethodOpenTender
+	in := catalog.ItemInput{
+		Title: &it.title, Description: &it.description, CategoryCode: &it.category, TargetPopulation: &it.population,
+		LegalBasis:   ptr("《国务院办公厅关于政府向社会力量购买服务的指导意见》（国办发〔2013〕96号）"),
+		CommunityIDs: &communities, AnnualQuantity: &it.quantity, QuantityUnit: &it.unit, UnitPriceFen: &it.price,
+		PurchaseMethod: &method, MinGrade: ptr(3), MinSocialWorkers: ptr(2)}
+	if it.metrics != nil {
+		in.Metrics = &it.metrics
+	}
+	v, err := cat.CreateItem(ctx, officer, in)
+	if err != nil {
+		return fmt.Errorf("seed transfer item %s: %w", it.title, err)
+	}
+	if it.publish {
+		if _, err := cat.PublishItem(ctx, officer, v.ID); err != nil {
+			return fmt.Errorf("publish transfer item %s: %w", it.title, err)
+		}
+	}
+	return nil
 }
 
 // demoActors returns the demo accounts as actors, by username.

@@ -3,8 +3,9 @@
 // credit codes, one account per role (three evaluators), the district's
 // guidance catalog, published transfer items, certified organizations, fund
 // accounts with money, and (WithTenders, or SeedTenders later) 爱山街道's
-// tenders, one in every state of the lifecycle. Running it again changes
-// nothing.
+// tenders, one in every state of the lifecycle, with the signed contracts'
+// service records, ratings, complaints, service requests, evaluations and
+// milestone payments. Running it again changes nothing.
 package demo
 
 import (
@@ -94,11 +95,14 @@ func AccountsOnly() Option { return func(o *options) { o.accountsOnly = true } }
 // not need them go without.
 func WithTenders() Option { return func(o *options) { o.tenders = true } }
 
-// Keys are the secrets the demo tenders need (WithTenders): the bid-sealing
-// key (JIEDAO_SEAL_KEY) and the rating-code key (JIEDAO_RATING_KEY) the
-// active contract's service records issue their codes under.
+// Keys are the secrets and the store the demo tenders need (WithTenders):
+// the bid-sealing key (JIEDAO_SEAL_KEY), the rating-code key
+// (JIEDAO_RATING_KEY) the contracts' service records issue their codes
+// under, and where the organizations' invoices for their milestone payments
+// are stored (the server's uploads setting, so that it serves them).
 type Keys struct {
 	Seal, Rating []byte
+	Uploads      config.Uploads
 }
 
 // Seed creates whatever demo data is missing. Accounts that already exist keep

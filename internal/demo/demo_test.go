@@ -3,7 +3,6 @@ package demo_test
 import (
 	"context"
 	"crypto/rand"
-	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -36,6 +35,12 @@ func sealKey(t testing.TB) []byte {
 	return key
 }
 
+// keysOf returns the demo's keys with key, and an uploads directory of tb's
+// for the organizations' invoices.
+func keysOf(tb testing.TB, key []byte) demo.Keys {
+	return demo.Keys{Seal: key, Rating: key, Uploads: config.Uploads{Dir: tb.TempDir(), MaxBytes: 5 << 20}}
+}
+
 // seeded returns a fresh database whose GORM stamps follow clk.
 func seeded(t testing.TB, clk *clock.Manual) *gorm.DB {
 	return dbtest.New(t).Session(&gorm.Session{NowFunc: func() time.Time { return clk.Now().UTC().Truncate(time.Microsecond) }})
@@ -43,7 +48,8 @@ func seeded(t testing.TB, clk *clock.Manual) *gorm.DB {
 
 // counted are the tables whose row counts must not move on a second Seed.
 var counted = []string{"users", "organizations", "certifications", "transfer_items", "fund_accounts", "ledger_postings",
-	"tenders", "tender_questions", "bids", "score_sheets", "award_proposals", "challenges", "contracts", "notifications", "audit_entries"}
+	"tenders", "tender_questions", "bids", "score_sheets", "award_proposals", "challenges", "contracts", "service_records", "evaluations",
+	"rectification_orders", "milestone_payments", "organization_documents", "payouts", "notifications", "audit_entries"}
 
 func counts(t *testing.T, db *gorm.DB) map[string]int64 {
 	t.Helper()
@@ -83,7 +89,7 @@ func TestSeedTenders(t *testing.T) {
 			if !tc.split {
 				opts = append(opts, demo.WithTenders())
 			}
-			first, err := demo.Seed(ctx, db, clk, password, cheapArgon, demo.Keys{Seal: key, Rating: key}, opts...)
+			first, err := demo.Seed(ctx, db, clk, password, cheapArgon, keysOf(t, key), opts...)
 			if err != nil {
 				t.Fatalf("Seed() error = %v", err)
 			}
@@ -98,12 +104,12 @@ func TestSeedTenders(t *testing.T) {
 				if available := fiscalAvailable(t, db); available != 180_000_000 {
 					t.Errorf("fiscal fund available = %d before the tenders, want 180000000", available)
 				}
-				if err := demo.SeedTenders(ctx, db, clk, demo.Keys{Seal: key, Rating: key}); err != nil {
+				if err := demo.SeedTenders(ctx, db, clk, keysOf(t, key)); err != nil {
 					t.Fatalf("SeedTenders() error = %v", err)
 				}
 			}
 			before := counts(t, db)
-			second, err := demo.Seed(ctx, db, clk, password, cheapArgon, demo.Keys{Seal: key, Rating: key}, demo.WithTenders())
+			second, err := demo.Seed(ctx, db, clk, password, cheapArgon, keysOf(t, key), demo.WithTenders())
 			if err != nil {
 				t.Fatalf("second Seed() error = %v", err)
 			}
@@ -129,15 +135,20 @@ func TestSeedTenders(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			due, err := tender.NewService(db, clk, sealer, tender.Options{ChallengeDays: 5}).Due(ctx)
+			tenders := tender.NewService(db, clk, sealer, tender.Options{ChallengeDays: 5})
+			due, err := tenders.Due(ctx)
 			if err != nil || len(due) != 0 {
 				t.Errorf("Due() = %v, %v; want nothing due right after seeding", due, err)
 			}
+			checkPerformance(t, db, clk, tenders, demoIDs(t, db))
 		})
 	}
 }
 
-func checkTenders(t *testing.T, db *gorm.DB, now time.Time) {
+// demoIDs returns the ids the checks name demo accounts by: an
+// organization's admin by its organization's, an officer by its
+// subdistrict's, anyone else by the account's.
+func demoIDs(t *testing.T, db *gorm.DB) map[string]int64 {
 	t.Helper()
 	ids := map[string]int64{}
 	for _, name := range []string{"demo-officer", "demo-org", "demo-org2", "demo-org3", "demo-evaluator", "demo-evaluator2", "demo-evaluator3"} {
@@ -158,6 +169,12 @@ func checkTenders(t *testing.T, db *gorm.DB, now time.Time) {
 			ids[name] = u.ID
 		}
 	}
+	return ids
+}
+
+func checkTenders(t *testing.T, db *gorm.DB, now time.Time) {
+	t.Helper()
+	ids := demoIDs(t, db)
 	var code string
 	if err := db.Table("organizations").Select("credit_code").Where("id = ?", ids["demo-org3"]).Take(&code).Error; err != nil || !org.ValidCreditCode(code) {
 		t.Errorf("demo-org3's credit code %q (%v) is not a valid unified social credit code", code, err)
@@ -167,34 +184,28 @@ func checkTenders(t *testing.T, db *gorm.DB, now time.Time) {
 	if err := db.Where("subdistrict_id = ?", ids["demo-officer"]).Order("id").Find(&rows).Error; err != nil {
 		t.Fatal(err)
 	}
-	// Three tenders are awarded: one whose contract awaits signing, and two
-	// whose contracts were signed and whose service began (the active ones,
-	// by their provider's admin).
+	// Five tenders are awarded: one whose contract awaits signing, and four
+	// whose contracts were signed (by the end of their titles, after the
+	// service year).
 	byState := map[string]tender.Tender{}
 	var states []string
-	active := map[string]tender.Tender{}
+	signed := map[string]tender.Tender{}
 	for _, r := range rows {
 		states = append(states, r.Status)
-		var signed int64
-		if err := db.Table("contracts").Where("tender_id = ? AND signed_at IS NOT NULL", r.ID).Count(&signed).Error; err != nil {
+		var n int64
+		if err := db.Table("contracts").Where("tender_id = ? AND signed_at IS NOT NULL", r.ID).Count(&n).Error; err != nil {
 			t.Fatal(err)
 		}
-		if signed > 0 {
-			var winner int64
-			if err := db.Table("contracts").Select("organization_id").Where("tender_id = ?", r.ID).Take(&winner).Error; err != nil {
-				t.Fatal(err)
-			}
-			for name, id := range ids {
-				if id == winner && strings.HasPrefix(name, "demo-org") {
-					active[name] = r
-				}
-			}
+		if n > 0 {
+			_, title, _ := strings.Cut(r.Title, "年度")
+			signed[title] = r
 			continue
 		}
 		byState[r.Status] = r
 	}
 	slices.Sort(states)
-	want := []string{"award_proposed", "awarded", "awarded", "awarded", "cancelled", "closed", "draft", "evaluated", "failed", "opened", "published"}
+	want := []string{"award_proposed", "awarded", "awarded", "awarded", "awarded", "awarded", "cancelled", "closed", "draft", "evaluated",
+		"failed", "opened", "published"}
 	if diff := cmp.Diff(want, states); diff != "" {
 		t.Fatalf("states of 爱山街道's tenders (-want +got):\n%s", diff)
 	}
@@ -291,33 +302,53 @@ func checkTenders(t *testing.T, db *gorm.DB, now time.Time) {
 		t.Errorf("awarded: contracts %+v, awarded at %v; want one draft contract, awarded before now", contracts, a.AwardedAt)
 	}
 
-	// 康乐's contract began two weeks ago, 安馨's ten days ago; both record
-	// their visits every day since.
-	if len(active) != 2 {
-		t.Fatalf("active contracts of %v, want demo-org's and demo-org3's", slices.Collect(maps.Keys(active)))
-	}
+	// 康乐's year-long contract began two weeks ago, 安馨's ten days ago; both
+	// record their visits every day since. 康乐's short project served 16
+	// days and is completed; 安馨's records two visits every third day.
 	var encumbered money.Fen
-	for name, days := range map[string]int64{"demo-org": 15, "demo-org3": 10} {
-		a := active[name]
-		var signed []struct {
+	for _, c := range []struct {
+		title, winner, status string
+		days                  int64
+	}{
+		{"爱山街道独居老人关爱探访服务项目", "demo-org", "active", 15},
+		{"衣裳街社区空巢老人上门照护服务项目", "demo-org3", "active", 10},
+		{"仁皇山社区独居老人安全巡访专项服务项目", "demo-org", "completed", 16},
+		{"南街社区高龄老人集中走访专项服务项目", "demo-org3", "active", 6},
+	} {
+		a, ok := signed[c.title]
+		if !ok {
+			t.Errorf("no signed contract of %s", c.title)
+			continue
+		}
+		var rows []struct {
+			ID             int64
 			OrganizationID int64
 			Status         string
 			AmountFen      money.Fen
 			ServiceStart   civil.Date
 		}
-		if err := db.Table("contracts").Where("tender_id = ?", a.ID).Scan(&signed).Error; err != nil {
+		if err := db.Table("contracts").Where("tender_id = ?", a.ID).Scan(&rows).Error; err != nil {
 			t.Fatal(err)
 		}
-		if len(signed) != 1 || signed[0].Status != "active" || signed[0].OrganizationID != ids[name] || !signed[0].ServiceStart.Before(civil.ChinaDate(now)) {
-			t.Errorf("active: contracts %+v, want %s's contract active since a date before today", signed, name)
+		if len(rows) != 1 || rows[0].Status != c.status || rows[0].OrganizationID != ids[c.winner] || !rows[0].ServiceStart.Before(civil.ChinaDate(now)) {
+			t.Errorf("%s: contracts %+v, want %s's contract %s, its service begun before today", c.title, rows, c.winner, c.status)
 			continue
 		}
-		encumbered += signed[0].AmountFen
-		if n := count(`SELECT 1 FROM contract_communities WHERE contract_id IN (SELECT id FROM contracts WHERE tender_id = ?) AND eligible_population IS NULL`, a.ID); n != 0 {
-			t.Errorf("active of %s: %d communities without an eligible population", name, n)
+		var paid money.Fen
+		if err := db.Raw(`SELECT coalesce(sum(payable_fen), 0) FROM milestone_payments WHERE contract_id = ? AND state IN ('approved', 'paid')`,
+			rows[0].ID).Scan(&paid).Error; err != nil {
+			t.Fatal(err)
 		}
-		if n := count(`SELECT DISTINCT service_date FROM service_records WHERE contract_id IN (SELECT id FROM contracts WHERE tender_id = ?)`, a.ID); n != days {
-			t.Errorf("active of %s: service records on %d days, want every day since the start (%d)", name, n, days)
+		if c.status == "active" {
+			encumbered += rows[0].AmountFen - paid
+		} else if paid != rows[0].AmountFen {
+			t.Errorf("%s: %d paid of %d, want all of it", c.title, paid, rows[0].AmountFen)
+		}
+		if n := count(`SELECT 1 FROM contract_communities WHERE contract_id = ? AND eligible_population IS NULL`, rows[0].ID); n != 0 {
+			t.Errorf("%s: %d communities without an eligible population", c.title, n)
+		}
+		if n := count(`SELECT DISTINCT service_date FROM service_records WHERE contract_id = ?`, rows[0].ID); n != c.days {
+			t.Errorf("%s: service records on %d days, want %d", c.title, n, c.days)
 		}
 	}
 	if n := count(`SELECT 1 FROM service_records WHERE service_date >= ?`, civil.ChinaDate(now)); n != 0 {
@@ -375,10 +406,12 @@ func checkTenders(t *testing.T, db *gorm.DB, now time.Time) {
 
 	// The fund: every tender from published to awarded holds its ceiling,
 	// but those whose contracts are signed: their amounts are encumbered and
-	// the rest returned; 1,800,000.00 yuan stays available.
+	// the rest returned, less what their milestones made payable (and paid);
+	// 1,800,000.00 yuan stays available.
 	var reserved money.Fen
 	for _, r := range rows {
-		if !slices.Contains([]string{"draft", "cancelled", "failed"}, r.Status) && r.ID != active["demo-org"].ID && r.ID != active["demo-org3"].ID {
+		_, title, _ := strings.Cut(r.Title, "年度")
+		if !slices.Contains([]string{"draft", "cancelled", "failed"}, r.Status) && signed[title].ID != r.ID {
 			reserved += r.CeilingFen
 		}
 		if r.FundAccountID != p.FundAccountID {
@@ -389,8 +422,18 @@ func checkTenders(t *testing.T, db *gorm.DB, now time.Time) {
 		t.Errorf("fiscal fund available %d, reserved %d; want 180000000 and %d", available, got, reserved)
 	}
 	if got := balance(t, db, p.FundAccountID, fund.Encumbered); got != encumbered {
-		t.Errorf("fiscal fund encumbered %d, want the active contracts' %d", got, encumbered)
+		t.Errorf("fiscal fund encumbered %d, want what the active contracts have not made payable, %d", got, encumbered)
 	}
+	var payable, paid money.Fen
+	if err := db.Raw(`SELECT coalesce(sum(amount_fen) FILTER (WHERE state = 'requested'), 0) AS payable,
+		coalesce(sum(amount_fen) FILTER (WHERE state = 'paid'), 0) AS paid FROM payouts WHERE fund_account_id = ?`, p.FundAccountID).
+		Row().Scan(&payable, &paid); err != nil {
+		t.Fatal(err)
+	}
+	if got, gotPaid := balance(t, db, p.FundAccountID, fund.Payable), balance(t, db, p.FundAccountID, fund.Paid); got != payable || gotPaid != paid || paid == 0 {
+		t.Errorf("fiscal fund payable %d and paid %d, want the requested payouts' %d and the paid ones' %d", got, gotPaid, payable, paid)
+	}
+	checkPayments(t, db, now, ids)
 }
 
 // fiscalAvailable is the available balance of 爱山街道's fiscal budget fund.
@@ -426,7 +469,7 @@ func BenchmarkSeed(b *testing.B) {
 				clk := clock.NewManual(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC))
 				db := seeded(b, clk)
 				b.StartTimer()
-				if _, err := demo.Seed(context.Background(), db, clk, password, cheapArgon, demo.Keys{Seal: key, Rating: key}, bm.opts...); err != nil {
+				if _, err := demo.Seed(context.Background(), db, clk, password, cheapArgon, keysOf(b, key), bm.opts...); err != nil {
 					b.Fatalf("Seed() error = %v", err)
 				}
 			}
@@ -440,7 +483,7 @@ func TestSeedAccountsOnly(t *testing.T) {
 	t.Parallel()
 	clk := clock.NewManual(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC))
 	db := seeded(t, clk)
-	res, err := demo.Seed(context.Background(), db, clk, password, cheapArgon, demo.Keys{Seal: sealKey(t), Rating: sealKey(t)}, demo.AccountsOnly())
+	res, err := demo.Seed(context.Background(), db, clk, password, cheapArgon, keysOf(t, sealKey(t)), demo.AccountsOnly())
 	if err != nil || !res.PasswordWorks || len(res.Logins) == 0 {
 		t.Fatalf("Seed(AccountsOnly) = %+v, %v", res, err)
 	}
@@ -464,11 +507,11 @@ func BenchmarkSeedTenders(b *testing.B) {
 		b.StopTimer()
 		clk := clock.NewManual(time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC))
 		db := seeded(b, clk)
-		if _, err := demo.Seed(context.Background(), db, clk, password, cheapArgon, demo.Keys{Seal: key, Rating: key}); err != nil {
+		if _, err := demo.Seed(context.Background(), db, clk, password, cheapArgon, keysOf(b, key)); err != nil {
 			b.Fatalf("Seed() error = %v", err)
 		}
 		b.StartTimer()
-		if err := demo.SeedTenders(context.Background(), db, clk, demo.Keys{Seal: key, Rating: key}); err != nil {
+		if err := demo.SeedTenders(context.Background(), db, clk, keysOf(b, key)); err != nil {
 			b.Fatalf("SeedTenders() error = %v", err)
 		}
 	}

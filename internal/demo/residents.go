@@ -48,6 +48,14 @@ var demoRatings = []rating.Stars{
 	{Timeliness: 2, Professionalism: 3, Attitude: 3, Effectiveness: 2, Overall: 2, Comment: "服务时间太短，没说几句话就走了。"},
 }
 
+// specialRatings are the residents' ratings of 康乐's completed short project.
+var specialRatings = []rating.Stars{
+	{Timeliness: 5, Professionalism: 5, Attitude: 5, Effectiveness: 5, Overall: 5, Comment: "巡访人员帮忙换了漏气的燃气软管，很及时。"},
+	{Timeliness: 4, Professionalism: 5, Attitude: 5, Effectiveness: 4, Overall: 5},
+	{Timeliness: 4, Professionalism: 4, Attitude: 4, Effectiveness: 4, Overall: 4},
+	{Timeliness: 3, Professionalism: 4, Attitude: 4, Effectiveness: 3, Overall: 3, Comment: "检查得比较快，没来得及细问。"},
+}
+
 // newcomerRatings are the first ratings of 安馨's contract, whose service
 // began ten days ago: fewer than the public minimum, so its provider's
 // public page says how many more it needs.

@@ -13,11 +13,15 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/jiedao-market/jiedao/internal/access"
+	"github.com/jiedao-market/jiedao/internal/catalog"
 	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/contract"
 	"github.com/jiedao-market/jiedao/internal/delivery"
+	"github.com/jiedao-market/jiedao/internal/evaluation"
 	"github.com/jiedao-market/jiedao/internal/fund"
+	"github.com/jiedao-market/jiedao/internal/milestone"
 	"github.com/jiedao-market/jiedao/internal/money"
+	"github.com/jiedao-market/jiedao/internal/payout"
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
 	"github.com/jiedao-market/jiedao/internal/rating"
 	"github.com/jiedao-market/jiedao/internal/tender"
@@ -50,6 +54,7 @@ type demoTender struct {
 	state       string // the tender.Status it is left in
 	title       string // after the service year, e.g. "2027年度"
 	category    string // of 爱山's published transfer item it is made from
+	item        string // the title of that item; "" for the category's first
 	description string
 	communities []string // community codes; nil for all of the item's
 	ceiling     money.Fen
@@ -75,6 +80,15 @@ type demoTender struct {
 	signed       moment
 	serviceStart int
 	winner       string
+	// serviceDays is the length of the contract's service period (0: a
+	// year); sparse makes its organization record two visits every third
+	// day instead of four to seven a day.
+	serviceDays int
+	sparse      bool
+	// evaluations and payments carry the contract's evaluations and its
+	// milestones' payment rounds as far as the story goes (payments.go).
+	evaluations []demoEvaluation
+	payments    []demoRound
 	// ratings are residents' ratings of the active contract's first days'
 	// visits, one a day (residents.go); residents marks the contract the
 	// demo's complaints and demo-resident's service requests are about.
@@ -105,13 +119,39 @@ const challengeDays = 5
 func demoTenders(year int) []demoTender {
 	y := fmt.Sprintf("%d年度", year)
 	return []demoTender{
+		// 康乐's short project, completed: both evaluations submitted, every
+		// milestone paid.
+		{state: tender.StatusAwarded, title: fmt.Sprintf("%d年度", year-1) + "仁皇山社区独居老人安全巡访专项服务项目", category: "ELDERLY_HOME_CARE",
+			item:        specialItem.title,
+			description: "对仁皇山社区独居、空巢老人开展为期 16 天的集中上门安全巡访：排查燃气、用电和消防隐患，登记健康状况和服务需求，建立一户一档巡访记录，巡访结束后报街道民政办备案。",
+			communities: []string{"330502003003"}, ceiling: 1_200_000, minBids: 2,
+			created: at(-29, 7, 0), published: at(-29, 7, 30), questionsCloseAt: at(-28, 12, 0), closesAt: at(-27, 9, 30), opensAt: at(-27, 10, 0),
+			bids:   []demoBid{{"demo-org", at(-29, 10, 20), 1_150_000}, {"demo-org3", at(-28, 9, 40), 1_180_000}},
+			scored: at(-26, 9, 0), totals: map[string][3]int{"demo-org": {54, 55, 53}, "demo-org3": {48, 50, 47}},
+			proposed: at(-26, 15, 0), signed: at(-20, 10, 0), serviceStart: -19, serviceDays: 16, winner: "demo-org", ratings: specialRatings,
+			evaluations: []demoEvaluation{
+				{kind: evaluation.KindMidterm, at: []moment{at(-11, 9, 0), at(-11, 14, 0), at(-10, 10, 0)}, periodEnd: ptr(-12), due: -8,
+					entries: map[string]demoEntry{"response_time": {"4", "本期无居民线上服务申请；据机构巡访需求登记簿，老人来电需求平均约 4 小时内响应。"}},
+					notes:   "巡访频次和建档情况符合合同约定，抽查 8 户老人均反映巡访人员认真细致。"},
+				{kind: evaluation.KindFinal, at: []moment{at(-5, 9, 0), at(-5, 15, 0), at(-3, 10, 0)}, due: -1,
+					entries: map[string]demoEntry{"response_time": {"4", "全期无居民线上服务申请；据机构巡访需求登记簿，平均约 4 小时内响应。"}},
+					notes:   "项目按期完成，巡访档案齐全，发现的 11 处安全隐患均已督促整改或报社区跟进。"},
+			},
+			payments: []demoRound{
+				{1, []moment{at(-19, 10, 0), at(-19, 15, 0), at(-18, 10, 0), at(-17, 11, 0)}},
+				{2, []moment{at(-9, 10, 0), at(-9, 15, 0), at(-8, 10, 0), at(-7, 11, 0)}},
+				{3, []moment{at(-3, 15, 0), at(-2, 10, 0), at(-2, 15, 0), at(-1, 10, 0)}},
+			}},
 		{state: tender.StatusAwarded, title: fmt.Sprintf("%d年度", year-1) + "爱山街道独居老人关爱探访服务项目", category: "ELDERLY_HOME_CARE",
 			description: "为辖区独居、空巢老人提供每周上门探访、电话问候、安全隐患排查和紧急情况处置联动服务，探访记录按月报街道民政办，服务期一年。",
 			ceiling:     20_000_000, minBids: 2,
 			created: at(-29, 8, 0), published: at(-29, 8, 30), questionsCloseAt: at(-27, 12, 0), closesAt: at(-26, 9, 30), opensAt: at(-26, 10, 0),
 			bids:   []demoBid{{"demo-org", at(-28, 11, 0), 19_600_000}, {"demo-org3", at(-27, 15, 30), 19_900_000}},
 			scored: at(-25, 9, 0), totals: map[string][3]int{"demo-org": {55, 56, 54}, "demo-org3": {47, 49, 46}},
-			proposed: at(-24, 10, 0), signed: at(-18, 10, 0), serviceStart: -15, winner: "demo-org", ratings: demoRatings, residents: true},
+			proposed: at(-24, 10, 0), signed: at(-18, 10, 0), serviceStart: -15, winner: "demo-org", ratings: demoRatings, residents: true,
+			// Its signing milestone is paid; its mid-term evaluation waits for demo-evaluator.
+			payments:    []demoRound{{1, []moment{at(-17, 10, 0), at(-17, 15, 0), at(-16, 10, 0), at(-15, 11, 0)}}},
+			evaluations: []demoEvaluation{{kind: evaluation.KindMidterm, at: []moment{at(-1, 9, 30)}, due: 13}}},
 		{state: tender.StatusAwarded, title: y + "爱山街道困难老人居家照护服务项目", category: "ELDERLY_HOME_CARE",
 			description: "为辖区内低保、低边家庭中的失能半失能老人提供居家照护服务，包括生活照料、助浴助洁、康复护理指导和每月一次健康评估，服务对象约 120 人，每人每月上门不少于 6 次。",
 			ceiling:     30_000_000, minBids: 2,
@@ -134,7 +174,30 @@ func demoTenders(year int) []demoTender {
 			created: at(-28, 9, 0), published: at(-28, 10, 0), questionsCloseAt: at(-26, 17, 0), closesAt: at(-24, 9, 30), opensAt: at(-24, 10, 0),
 			bids:   []demoBid{{"demo-org", at(-27, 14, 0), 8_800_000}, {"demo-org3", at(-26, 10, 30), 8_500_000}},
 			scored: at(-23, 9, 0), totals: map[string][3]int{"demo-org": {49, 50, 48}, "demo-org3": {53, 55, 52}},
-			proposed: at(-22, 10, 0), signed: at(-16, 10, 0), serviceStart: -10, winner: "demo-org3", ratings: newcomerRatings},
+			proposed: at(-22, 10, 0), signed: at(-16, 10, 0), serviceStart: -10, winner: "demo-org3", ratings: newcomerRatings,
+			// Its signing milestone is accepted and invoiced: finance's to approve.
+			payments: []demoRound{{1, []moment{at(-15, 10, 0), at(-15, 16, 0)}}}},
+		// 安馨's short project, still running: it records few visits, fails its
+		// mid-term evaluation and has its rectification order; the mid-term
+		// milestone is withheld, the signing one approved and its bank
+		// transfer to be confirmed.
+		{state: tender.StatusAwarded, title: fmt.Sprintf("%d年度", year-1) + "南街社区高龄老人集中走访专项服务项目", category: "ELDERLY_HOME_CARE",
+			item:        specialItem.title,
+			description: "为南街社区 80 周岁以上高龄老人开展为期四周的集中走访：健康状况登记、居家安全检查、养老政策宣传和服务需求摸底，形成一人一档。",
+			communities: []string{"330502003001"}, ceiling: 1_500_000, minBids: 2,
+			created: at(-28, 14, 0), published: at(-28, 15, 0), questionsCloseAt: at(-27, 12, 0), closesAt: at(-26, 9, 0), opensAt: at(-26, 9, 30),
+			bids:   []demoBid{{"demo-org3", at(-28, 16, 30), 1_420_000}, {"demo-org", at(-27, 10, 10), 1_460_000}},
+			scored: at(-25, 14, 0), totals: map[string][3]int{"demo-org3": {53, 54, 52}, "demo-org": {49, 50, 48}},
+			proposed: at(-25, 17, 0), signed: at(-19, 10, 0), serviceStart: -18, serviceDays: 28, winner: "demo-org3", sparse: true,
+			evaluations: []demoEvaluation{{kind: evaluation.KindMidterm, at: []moment{at(-8, 9, 0), at(-8, 15, 0), at(-7, 10, 0)},
+				periodEnd: ptr(-9), due: -5,
+				entries: map[string]demoEntry{
+					"resident_satisfaction": {"72", "本期无居民评价；街道电话回访 25 户服务对象，18 户表示满意。"},
+					"response_time":         {"36", "本期无居民线上服务申请；据机构来电登记，老人需求平均约 36 小时后才得到回应。"}},
+				notes: "走访频次和覆盖面远低于合同约定，服务记录不完整，部分老人反映未见走访人员。",
+				rectification: &demoRectification{at: at(-6, 10, 0), deadline: 8,
+					requirements: "中期评估不合格。请于整改期限前：一、按每日不少于 5 人次恢复上门走访，并当日登记服务记录；二、补充走访南街社区高龄老人名册中尚未走访的对象；三、建立需求响应台账，老人求助 24 小时内回应。整改完成后报告街道，街道将组织复评。"}}},
+			payments: []demoRound{{1, []moment{at(-18, 10, 0), at(-3, 15, 0), at(-2, 10, 0)}}}},
 		{state: tender.StatusEvaluated, title: y + "南街社区独居老人助医陪诊服务项目", category: "ELDERLY_HOME_CARE",
 			description: "为南街社区独居、空巢老人提供预约挂号、陪同就医、代配药品和出院后居家照护衔接服务，全年不少于 2400 人次。",
 			communities: []string{"330502003001"}, ceiling: 16_000_000, minBids: 2,
@@ -176,6 +239,14 @@ func demoTenders(year int) []demoTender {
 	}
 }
 
+// days is the length of the service period of the winner's contract.
+func (d demoTender) days() int {
+	if d.serviceDays > 0 {
+		return d.serviceDays
+	}
+	return 365
+}
+
 // winningPrice is the price of the winner's bid.
 func (d demoTender) winningPrice() money.Fen {
 	for _, b := range d.bids {
@@ -200,11 +271,14 @@ type step struct {
 
 // SeedTenders creates the demo tenders of 爱山街道 that are missing (matched by
 // title), one in each state, in one transaction; Seed must have run. Their
-// steps run in time order, through the tender service, on a manual clock
-// that starts four weeks before clk's time, so that states, times, sealed
-// bids, the ledger and notifications are what the real lifecycle leaves. The
-// fiscal fund receives a supplementary appropriation of what the new tenders
-// keep reserved, so its available balance is what it was.
+// steps — and, for the signed contracts, the service records, residents'
+// part, evaluations and milestone payments after them — run in time order,
+// through the services, on a manual clock that starts four weeks before
+// clk's time, so that states, times, sealed bids, the ledger and
+// notifications are what the real lifecycle leaves. The fiscal fund
+// receives a supplementary appropriation of what the new tenders keep
+// reserved or spend, so its available balance is what it was. The
+// organizations' invoices are stored in keys.Uploads, which must be set.
 func SeedTenders(ctx context.Context, db *gorm.DB, clk clock.Clock, keys Keys) error {
 	users, err := demoActors(ctx, db)
 	if err != nil {
@@ -221,10 +295,12 @@ func SeedTenders(ctx context.Context, db *gorm.DB, clk clock.Clock, keys Keys) e
 	}
 	var missing []demoTender
 	var reserve money.Fen
+	var special bool // a missing tender is made from specialItem
 	titles := sha256.New()
 	for _, d := range demoTenders(today.Year + 1) {
 		if !slices.Contains(existing, d.title) {
 			missing = append(missing, d)
+			special = special || d.item == specialItem.title
 			titles.Write([]byte(d.title + "\n"))
 			switch {
 			case d.winner != "":
@@ -236,6 +312,9 @@ func SeedTenders(ctx context.Context, db *gorm.DB, clk clock.Clock, keys Keys) e
 	}
 	if len(missing) == 0 {
 		return nil
+	}
+	if keys.Uploads.Dir == "" || keys.Uploads.MaxBytes <= 0 {
+		return errors.New("seed tenders: no uploads directory for the organizations' invoices (Keys.Uploads)")
 	}
 	sealer, err := tender.NewSealer(keys.Seal)
 	if err != nil {
@@ -257,6 +336,7 @@ func SeedTenders(ctx context.Context, db *gorm.DB, clk clock.Clock, keys Keys) e
 		}
 		s := &tenderSeed{tx: tx, svc: tender.NewService(tx, mc, sealer, tender.Options{AmendmentMinDays: 3, ChallengeDays: challengeDays}),
 			contracts: contract.NewService(tx, mc, contract.Options{}), users: users, today: today, fundID: fundID}
+		s.usePayments(mc, keys)
 		if s.records, err = delivery.NewService(tx, mc, keys.Rating); err != nil {
 			return fmt.Errorf("seed tenders: %w", err)
 		}
@@ -272,6 +352,16 @@ func SeedTenders(ctx context.Context, db *gorm.DB, clk clock.Clock, keys Keys) e
 			steps = append(steps, s.steps(d, &ids[i])...)
 		}
 		slices.SortStableFunc(steps, func(a, b step) int { return a.at.Compare(b.at) })
+		if special {
+			// The officer publishes the item of the short projects first.
+			mc.Set(steps[0].at.Add(-2 * time.Hour))
+			if err := seedItem(ctx, tx, catalog.NewService(tx, mc), officer, specialItem); err != nil {
+				return err
+			}
+			if err := s.loadRefs(ctx); err != nil {
+				return err
+			}
+		}
 		if reserve > 0 {
 			mc.Set(steps[0].at.Add(-time.Hour))
 			if _, err := fund.NewService(tx, mc).Appropriate(ctx, users["demo-finance"], fundID, fund.AppropriationInput{Amount: reserve,
@@ -307,11 +397,16 @@ type tenderSeed struct {
 	records   *delivery.Service
 	// residentSeed rates, complains and asks on the active contract.
 	residentSeed *residentSeed
-	users        map[string]access.Actor
-	today        civil.Date
-	fundID       int64
-	items        map[string]int64 // category → 爱山's published transfer item
-	communities  map[string]int64 // code → id
+	// The services of the contracts' evaluations and milestone payments.
+	evaluations *evaluation.Service
+	milestones  *milestone.Service
+	payouts     *payout.Service
+	users       map[string]access.Actor
+	today       civil.Date
+	fundID      int64
+	items       map[string]int64 // category → 爱山's first published transfer item
+	itemTitles  map[string]int64 // title → 爱山's published transfer item
+	communities map[string]int64 // code → id
 }
 
 func (s *tenderSeed) loadRefs(ctx context.Context) error {
@@ -319,17 +414,19 @@ func (s *tenderSeed) loadRefs(ctx context.Context) error {
 	var items []struct {
 		ID           int64
 		CategoryCode string
+		Title        string
 	}
-	if err := s.tx.WithContext(ctx).Raw(`SELECT i.id, v.category_code FROM transfer_items i
+	if err := s.tx.WithContext(ctx).Raw(`SELECT i.id, v.category_code, v.title FROM transfer_items i
 		JOIN transfer_item_versions v ON v.item_id = i.id AND v.version = i.published_version
 		WHERE i.subdistrict_id = ? AND i.status = 'published' ORDER BY i.id`, sub).Scan(&items).Error; err != nil {
 		return err
 	}
-	s.items = map[string]int64{}
+	s.items, s.itemTitles = map[string]int64{}, map[string]int64{}
 	for _, it := range items {
 		if _, ok := s.items[it.CategoryCode]; !ok {
 			s.items[it.CategoryCode] = it.ID
 		}
+		s.itemTitles[it.Title] = it.ID
 	}
 	var comms []struct {
 		ID   int64
@@ -482,22 +579,27 @@ func (s *tenderSeed) signSteps(d demoTender, id *int64, wrap func(string, func(c
 			return err
 		})},
 	}
-	// Every day since, at six in the evening, the day's visits are recorded.
-	for day := d.serviceStart; day < 0; day++ {
+	// Every day of the service since, at six in the evening, the day's
+	// visits are recorded (every third day, when it is sparse).
+	for day := d.serviceStart; day < min(0, d.serviceStart+d.days()); day++ {
+		if d.sparse && (day-d.serviceStart)%3 != 0 {
+			continue
+		}
 		out = append(out, step{at(day, 18, 0).on(s.today), wrap("service records", func(ctx context.Context) error {
 			return s.recordDay(ctx, d, contractID, day)
 		})})
 	}
-	return append(out, s.residentSeed.residentSteps(d, &contractID, wrap)...)
+	out = append(out, s.residentSeed.residentSteps(d, &contractID, wrap)...)
+	return append(out, s.paymentSteps(d, &contractID, wrap)...)
 }
 
 // visitStaff are the named staff of the demo's home visits.
 var visitStaff = []string{"护理员 王芳", "护理员 陈丽", "社工 沈建国", "护理员 朱小梅"}
 
 // recordDay records the day's visits of an active contract: four to seven
-// visits, spread over its communities, each to one of forty residents under
-// a pseudonymous reference; one in four by demo-member when the contract is
-// its organization's (康乐's).
+// visits (two when it is sparse), spread over its communities, each to one
+// of forty residents (twelve) under a pseudonymous reference; one in four by
+// demo-member when the contract is its organization's (康乐's).
 func (s *tenderSeed) recordDay(ctx context.Context, d demoTender, contractID int64, day int) error {
 	org := s.users[d.winner]
 	c, err := s.contracts.Get(ctx, org, contractID)
@@ -506,11 +608,14 @@ func (s *tenderSeed) recordDay(ctx context.Context, d demoTender, contractID int
 	}
 	member := s.users["demo-member"]
 	date := s.today.AddDays(day).String()
-	n := 4 + (day*7+100)%4
+	n, residents := 4+(day*7+100)%4, 40
+	if d.sparse {
+		n, residents = 2, 12
+	}
 	for i := range n {
 		k := (day+30)*11 + i*17 // a fixed spread, the same on every seed
 		in := delivery.Input{Date: date, CommunityID: c.Communities[k%len(c.Communities)].ID, ServiceType: "service_visits",
-			DurationMinutes: 45 + (k%6)*15, BeneficiaryRef: fmt.Sprintf("AS-%03d", 1+k%40),
+			DurationMinutes: 45 + (k%6)*15, BeneficiaryRef: fmt.Sprintf("AS-%03d", 1+k%residents),
 			Notes: pick(k%3 == 0, "上门探访，排查燃气和用电安全隐患", "上门探访，陪同聊天并协助整理药品")}
 		if k%4 == 0 && member.Scope.OrganizationID == org.Scope.OrganizationID {
 			in.StaffUserID = &member.UserID
@@ -528,8 +633,11 @@ func (s *tenderSeed) recordDay(ctx context.Context, d demoTender, contractID int
 // category, funded by the fiscal budget, scored 30/60/10 by the committee.
 func (s *tenderSeed) input(d demoTender) (tender.Input, error) {
 	itemID, ok := s.items[d.category]
+	if d.item != "" {
+		itemID, ok = s.itemTitles[d.item]
+	}
 	if !ok {
-		return tender.Input{}, fmt.Errorf("no published transfer item of %s", d.category)
+		return tender.Input{}, fmt.Errorf("no published transfer item of %s %s", d.category, d.item)
 	}
 	var communities *[]int64
 	if d.communities != nil {
@@ -559,7 +667,7 @@ func (s *tenderSeed) input(d demoTender) (tender.Input, error) {
 	start, end := civil.NewDate(year, time.January, 1), civil.NewDate(year, time.December, 31)
 	if d.winner != "" {
 		start = s.today.AddDays(d.serviceStart)
-		end = start.AddDays(364)
+		end = start.AddDays(d.days() - 1)
 	}
 	weights := tender.Weights{Price: 30, Technical: 60, Performance: 10}
 	criteria := []tender.Criterion{{Code: "plan", Name: "服务方案", MaxPoints: 30}, {Code: "team", Name: "团队配置与资质", MaxPoints: 20},

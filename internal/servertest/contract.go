@@ -75,7 +75,17 @@ func (e *Env) ActiveContract(t testing.TB) Contract {
 // communities' eligible populations, the milestones), then both signatures
 // through the contract service, which encumbers amount and runs the signing
 // hooks (the signing milestones become due). It needs the full demo seed.
+// Its one metric is service_visits (次, counted from service records,
+// target 1200, weight 100); SignedContractWithMetrics names others.
 func (e *Env) SignedContract(t testing.TB, amount money.Fen, milestones ...contract.MilestoneInput) Contract {
+	t.Helper()
+	return e.SignedContractWithMetrics(t, amount, []contract.Metric{{Code: "service_visits", NameZh: "上门服务人次",
+		NameEn: "Home service visits delivered", Unit: "次", Direction: "higher", Source: "service_records", Target: 1200, Weight: 100}},
+		milestones...)
+}
+
+// SignedContractWithMetrics is SignedContract with the contract's metrics.
+func (e *Env) SignedContractWithMetrics(t testing.TB, amount money.Fen, metrics []contract.Metric, milestones ...contract.MilestoneInput) Contract {
 	t.Helper()
 	ctx := context.Background()
 	today := civil.ChinaDate(e.Clock.Now())
@@ -94,8 +104,7 @@ func (e *Env) SignedContract(t testing.TB, amount money.Fen, milestones ...contr
 		draft, err := contract.CreateDraft(tx, officer, contract.Draft{SubdistrictID: d.SubA, TenderID: tenderID, BidID: bidID,
 			OrganizationID: d.Org1, FundAccountID: d.FundA, Title: "测试付款节点项目", CategoryCode: category, Amount: amount,
 			ServiceStart: c.ServiceStart, ServiceEnd: c.ServiceEnd, CommunityIDs: c.Communities, SignBy: now.Add(30 * 24 * time.Hour),
-			Metrics: []contract.Metric{{Code: "service_visits", NameZh: "上门服务人次", NameEn: "Home service visits delivered", Unit: "次",
-				Direction: "higher", Source: "service_records", Target: 1200, Weight: 100}}}, now)
+			Metrics: metrics}, now)
 		c.ID = draft.ID
 		return err
 	})

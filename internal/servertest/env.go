@@ -135,7 +135,7 @@ func NewEnvWith(t testing.TB, cfg config.Config, seed ...demo.Option) *Env {
 		}
 	})
 	log := slog.New(slog.NewJSONHandler(e.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	if _, err := demo.Seed(context.Background(), gdb, e.Clock, DemoPassword, cfg.Auth.Argon2, demo.Keys{Seal: cfg.Tender.SealKey, Rating: cfg.Rating.CodeKey}, seed...); err != nil {
+	if _, err := demo.Seed(context.Background(), gdb, e.Clock, DemoPassword, cfg.Auth.Argon2, demo.Keys{Seal: cfg.Tender.SealKey, Rating: cfg.Rating.CodeKey, Uploads: cfg.Uploads}, seed...); err != nil {
 		t.Fatalf("demo.Seed() error = %v", err)
 	}
 	svc, err := request.NewServices(cfg, gdb, e.Clock, log)
