@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"bytes"
 	"fmt"
 	"net/url"
 	"testing"
@@ -28,6 +29,8 @@ type pgEvaluationSet struct {
 	failing   int64 // submitted, failing, without an order
 	unordered int64 // submitted, failing, without an order: its re-evaluation is refused
 	ordered   int64 // submitted, failing, with its order: to report on and re-evaluate
+	doc       int64 // evidence of missing
+	otherDoc  int64 // evidence of other, by demo-evaluator2
 }
 
 // pgRecusal is the conflict statement only the organization never reads.
@@ -79,8 +82,22 @@ func pgEvaluationRecords(t *testing.T, f *pgFixture) {
 		Deadline: today.AddDays(10).String()}); err != nil {
 		t.Fatalf("OrderRectification() error = %v", err)
 	}
+	upload := func(by access.Actor, id int64) int64 {
+		d, err := svc.SaveDocument(ctx, by, id, "satisfaction", pgEvidenceName, bytes.NewReader(samplePDF))
+		if err != nil {
+			t.Fatalf("SaveDocument() error = %v", err)
+		}
+		return d.ID
+	}
+	if _, err := svc.Update(ctx, evaluator2, s.other, evaluation.Patch{Declaration: &evaluation.Declaration{}}); err != nil {
+		t.Fatalf("declare as demo-evaluator2: %v", err)
+	}
+	s.doc, s.otherDoc = upload(evaluator, s.missing), upload(evaluator2, s.other)
 	f.evals = s
 }
+
+// pgEvidenceName is the name the evidence of the setup was uploaded with.
+const pgEvidenceName = "矩阵现场检查表.pdf"
 
 // pgEvaluationIDs fills a route's parameter with what pick names of the set.
 func pgEvaluationIDs(pick func(s *pgEvaluationSet) int64) func(t *testing.T, f *pgFixture) []any {
@@ -179,6 +196,28 @@ var pgEvaluationMatrix = map[string]pgGroup{
 			want: pgEvalContract, scope: &pgScope{text: pgText(`id="schedule-submit"`), shown: []string{"demo-officer"}, hidden: pgNotOne("demo-officer")}},
 		{method: "GET", route: "/contracts/:id/evaluations", note: "no conflict statement", params: pgEvaluationIDs(pgEvaluationContract),
 			want: pgEvalContract, scope: &pgScope{text: pgText(pgRecusal), hidden: pgIdentities}},
+
+		{method: "GET", route: "/evaluations/:id", note: "the evidence", params: pgEvaluationIDs(func(s *pgEvaluationSet) int64 { return s.missing }),
+			want: pgEvalRead, scope: &pgScope{text: pgText(pgEvidenceName), shown: pgEvalReaders}},
+		{method: "GET", route: "/evaluations/:id/documents/:doc",
+			params: pgIDs(func(f *pgFixture) []int64 { return []int64{f.evals.missing, f.evals.doc} }), want: pgEvalRead},
+		{method: "GET", route: "/evaluations/:id/documents/:doc", note: "another evaluator's",
+			params: pgIDs(func(f *pgFixture) []int64 { return []int64{f.evals.other, f.evals.otherDoc} }),
+			want:   pgWant{login, ok200, ok200, ok200, ok200, nf404, ok200, nf404, nf404, ok200, no403, nf404}},
+		{method: "GET", route: "/evaluations/:id/documents/:doc", note: "a document of another evaluation",
+			params: pgIDs(func(f *pgFixture) []int64 { return []int64{f.evals.missing, f.evals.otherDoc} }),
+			want:   pgWant{login, nf404, nf404, nf404, nf404, nf404, nf404, nf404, nf404, nf404, no403, nf404}},
+		{method: "POST", route: "/evaluations/:id/documents", note: "without a file", params: pgEvaluationIDs(func(s *pgEvaluationSet) int64 { return s.missing }),
+			want: pgEvalEvaluator(bad400)},
+		{method: "POST", route: "/evaluations/:id/documents", note: "not a figure of the evaluation",
+			params: pgEvaluationIDs(func(s *pgEvaluationSet) int64 { return s.missing }), upload: "evidence.pdf",
+			form: pgEvaluationForm("metric_code", "inspection"), want: pgEvalEvaluator(bad400)},
+		{method: "POST", route: "/evaluations/:id/documents", note: "another evaluator's", params: pgEvaluationIDs(func(s *pgEvaluationSet) int64 { return s.other }),
+			upload: "evidence.pdf", want: pgEvalEvaluator(nf404)},
+		{method: "POST", route: "/evaluations/:id/documents", note: "submitted", params: pgEvaluationIDs(func(s *pgEvaluationSet) int64 { return s.failing }),
+			upload: "evidence.pdf", want: pgEvalEvaluator(cf409)},
+		{method: "POST", route: "/evaluations/:id/documents", params: pgEvaluationIDs(func(s *pgEvaluationSet) int64 { return s.missing }),
+			upload: "evidence.pdf", form: pgEvaluationForm("metric_code", "satisfaction"), want: pgEvalEvaluator(to303)},
 
 		{method: "POST", route: "/contracts/:id/evaluations", note: "without an evaluator", params: pgEvaluationIDs(pgEvaluationContract),
 			form: func(t *testing.T, f *pgFixture, i int) url.Values {

@@ -151,6 +151,7 @@ type evaluationPageView struct {
 	Issued        string
 	Reported      string
 	Statement     string // the recused evaluator's conflict statement, for whom the service shows it
+	Evidence      []evidenceRow
 
 	// What the reader may do now.
 	Declare, Enter, CanSubmit            bool
@@ -165,7 +166,7 @@ type evaluationPageView struct {
 }
 
 // evaluationDone are the outcomes the evaluation page confirms after a redirect.
-var evaluationDone = []string{"declared", "recused", "saved", "submitted", "assigned", "cancelled", "ordered", "reported"}
+var evaluationDone = []string{"declared", "recused", "saved", "submitted", "assigned", "cancelled", "ordered", "reported", "uploaded"}
 
 // open reports whether an evaluation may still change.
 func openEvaluation(status string) bool {
@@ -244,6 +245,11 @@ func (h *Handler) renderEvaluation(c *fiber.Ctx, status int, id int64, in evalua
 		v.Figures = append(v.Figures, fv)
 	}
 	v.Alert = h.figureAlert(lang, v.Figures, in)
+	docs, err := h.Evaluations.Documents(ctx, a, id)
+	if err != nil {
+		return err
+	}
+	v.Evidence = evidenceRows(ev, docs, v.Figures)
 	for i, fv := range v.Figures {
 		v.Figures[i].BadActual, v.Figures[i].BadNote = fv.ActualID != "" && v.Alert.Bad(fv.ActualID), fv.NoteID != "" && v.Alert.Bad(fv.NoteID)
 	}

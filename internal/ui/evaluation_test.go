@@ -114,6 +114,16 @@ func TestPagesEvaluationFlow(t *testing.T) {
 	wantFormAlert(t, "POST the submission without the satisfaction", r, http.StatusConflict, "figure-satisfaction-actual")
 	wantBody(t, "POST the submission without the satisfaction", r, "Every figure needs a value before submission:", "Resident satisfaction")
 	servertest.WantRedirect(t, "POST the figures", enter("40"), path+"?done=saved#eventer")
+	// Evidence for a figure: the file must be a document.
+	token := servertest.CSRFToken(t, evaluator.Get(t, path))
+	r = evaluator.PostFile(t, path+"/documents", url.Values{"csrf_token": {token}, "metric_code": {"satisfaction"}}, "满意度抽查.txt", []byte("hello"))
+	wantFormAlert(t, "POST evidence that is no document", r, http.StatusBadRequest, "evidence-file")
+	r = evaluator.PostFile(t, path+"/documents", url.Values{"csrf_token": {token}, "metric_code": {"satisfaction"}}, "满意度抽查.pdf", samplePDF)
+	servertest.WantRedirect(t, "POST evidence", r, path+"?done=uploaded#evidence")
+	evidence := regexp.MustCompile(`<a href="(/evaluations/\d+/documents/\d+)">满意度抽查.pdf</a> <span class="meta">Resident satisfaction · `).FindSubmatch(evaluator.Get(t, path).Body)
+	if evidence == nil {
+		t.Fatalf("GET %s does not list the evidence for its figure", path)
+	}
 	servertest.WantRedirect(t, "POST the submission", evaluatorPost(path+"/submit", url.Values{}), path+"?done=submitted#score")
 	page = evaluator.Get(t, path)
 	wantBody(t, "GET "+path+" submitted", page, `data-grade="fail"`, "Fail (不合格)", `data-actual="40"`, "现场检查台账齐全", "电话抽查 10 户")
@@ -126,6 +136,9 @@ func TestPagesEvaluationFlow(t *testing.T) {
 	wantBody(t, "GET "+path+" as the organization", page, "2 service records of “Home service visits delivered”", `data-target-used="202.77"`,
 		`data-grade="fail"`, fmt.Sprintf(`href="%s" id="contract-evaluations-link"`, list))
 	wantNoBody(t, "GET "+path+" as the organization", page, "<form class=\"editor\"", `id="evreport-submit"`)
+	if r := org.Get(t, string(evidence[1])); r.Status != http.StatusOK || string(r.Body) != string(samplePDF) {
+		t.Errorf("GET %s as the organization = %d, want the evidence", evidence[1], r.Status)
+	}
 
 	// The officer orders rectification; the organization's admin reports.
 	page = officer.Get(t, path)

@@ -190,7 +190,8 @@ func (h *Handler) Routes(app fiber.Router) {
 	// Evaluations (评估): a contract's evaluations with the officer's
 	// scheduling and re-evaluation forms, the list of an evaluator's and of
 	// an organization's, and an evaluation's page with the forms of whoever
-	// acts next (contract_evaluations.go, evaluation.go, evaluation_forms.go).
+	// acts next, with the evaluator's evidence (contract_evaluations.go,
+	// evaluation.go, evaluation_forms.go, evaluation_evidence.go).
 	pages.Get("/contracts/:id/evaluations", page(contractEvaluationRoles...), h.handleContractEvaluationsPage)
 	pages.Post("/contracts/:id/evaluations", csrf, officer, h.handleEvaluationScheduleSubmit)
 	pages.Get("/evaluations", page(evaluationListRoles...), h.handleEvaluationsPage)
@@ -198,6 +199,8 @@ func (h *Handler) Routes(app fiber.Router) {
 	pages.Post("/evaluations/:id/declaration", csrf, evaluator, h.handleEvaluationDeclareSubmit)
 	pages.Post("/evaluations/:id/figures", csrf, evaluator, h.handleEvaluationFiguresSubmit)
 	pages.Post("/evaluations/:id/submit", csrf, evaluator, h.handleEvaluationSubmitSubmit)
+	pages.Post("/evaluations/:id/documents", csrf, evaluator, h.handleEvidenceUploadSubmit)
+	pages.Get("/evaluations/:id/documents/:doc", page(evaluation.Readers...), h.handleEvidenceDocument)
 	pages.Post("/evaluations/:id/assign", csrf, officer, h.handleEvaluationAssignSubmit)
 	pages.Post("/evaluations/:id/cancel", csrf, officer, h.handleEvaluationCancelSubmit)
 	pages.Post("/evaluations/:id/rectification", csrf, officer, h.handleRectificationOrderSubmit)
