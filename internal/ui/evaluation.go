@@ -154,12 +154,12 @@ type evaluationPageView struct {
 	Evidence      []evidenceRow
 
 	// What the reader may do now.
-	Declare, Enter, CanSubmit            bool
-	CanAssign, CanMoveDue, CanCancel     bool
-	CanOrder, CanReport                  bool
-	Candidates                           []option
-	Typed                                map[string]string
-	MaxStatement, MaxNote, MaxNotes, Max int
+	Declare, Enter, CanSubmit                bool
+	CanAssign, CanMoveDue, CanCancel         bool
+	CanOrder, CanReport                      bool
+	Candidates                               []option
+	Typed                                    map[string]string
+	MaxStatement, MaxNote, MaxNotes, MaxText int
 
 	Alert pageAlert
 	Done  string
@@ -168,7 +168,7 @@ type evaluationPageView struct {
 // evaluationDone are the outcomes the evaluation page confirms after a redirect.
 var evaluationDone = []string{"declared", "recused", "saved", "submitted", "assigned", "cancelled", "ordered", "reported", "uploaded"}
 
-// open reports whether an evaluation may still change.
+// openEvaluation reports whether an evaluation may still change.
 func openEvaluation(status string) bool {
 	return status == evaluation.StatusScheduled || status == evaluation.StatusInProgress || status == evaluation.StatusRecused
 }
@@ -188,7 +188,7 @@ func (h *Handler) renderEvaluation(c *fiber.Ctx, status int, id int64, in evalua
 	row := evaluationRowOf(ev.Summary)
 	v := evaluationPageView{E: ev, Row: row, Evaluator: row.Evaluator, Declared: showTime(ev.DeclaredAt),
 		Submitted: showTime(ev.SubmittedAt), Rectification: ev.Rectification, Typed: typed, Alert: in.alert,
-		MaxStatement: evaluation.MaxStatement, MaxNote: evaluation.MaxNote, MaxNotes: evaluation.MaxNotes, Max: evaluation.MaxRectificationText}
+		MaxStatement: evaluation.MaxStatement, MaxNote: evaluation.MaxNote, MaxNotes: evaluation.MaxNotes, MaxText: evaluation.MaxRectificationText}
 	if ev.ConflictStatement != nil {
 		v.Statement = *ev.ConflictStatement
 	}
