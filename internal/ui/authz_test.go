@@ -88,6 +88,7 @@ type pgFixture struct {
 	cratings   *pgContractRatingSet
 	requests   *pgRequestSet
 	complaints *pgComplaintSet
+	evals      *pgEvaluationSet
 }
 
 // pgGroup is a part of the matrix that runs on a database of its own: setup
@@ -135,7 +136,7 @@ func pgText(s string) func(f *pgFixture) string {
 func pgMatrix(t *testing.T) map[string]pgGroup {
 	out := map[string]pgGroup{}
 	for _, part := range []map[string]pgGroup{pgCoreMatrix, pgCatalogMatrix, pgOrgMatrix, pgFundMatrix, pgTenderMatrix, pgContractMatrix, pgRecordMatrix, pgStaffMatrix, pgResidentMatrix,
-		pgContractRatingMatrix, pgRequestMatrix, pgOfficerMatrix} {
+		pgContractRatingMatrix, pgRequestMatrix, pgOfficerMatrix, pgEvaluationMatrix} {
 		for name, g := range part {
 			if _, dup := out[name]; dup {
 				t.Fatalf("the matrix group %q is defined twice", name)

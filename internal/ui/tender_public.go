@@ -72,6 +72,8 @@ func (h *Handler) handleNotificationsPage(c *fiber.Ctx) error {
 	for i, n := range list {
 		rows[i] = notificationRow{Notification: n, When: showTime(&n.CreatedAt), Subject: pick(lang, n.SubjectZh, n.SubjectEn)}
 		switch {
+		case n.ContractID != nil && a.Role == access.Evaluator: // an evaluation assigned or taken away
+			rows[i].Href = "/evaluations"
 		case n.ContractID != nil && a.Is(contractPageRoles...):
 			rows[i].Href = fmt.Sprintf("/contracts/%d", *n.ContractID)
 		case n.TenderID != nil:
