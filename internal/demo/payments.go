@@ -84,7 +84,7 @@ func (s *tenderSeed) usePayments(mc clock.Clock, keys Keys) {
 	s.milestones = milestone.NewService(s.tx, mc, s.payouts, orgs)
 	s.payouts.OnPaid(s.milestones.PayoutPaid)
 	s.contracts.OnSigned(s.milestones.ContractSigned)
-	s.evaluations = evaluation.NewService(s.tx, mc)
+	s.evaluations = evaluation.NewService(s.tx, mc, keys.Uploads)
 	s.evaluations.OnSubmit(s.milestones.EvaluationSubmitted)
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/civil"
+	"github.com/jiedao-market/jiedao/internal/config"
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
 )
 
@@ -88,14 +89,16 @@ var (
 // Service schedules, computes, scores and submits evaluations, and issues
 // and answers rectification orders.
 type Service struct {
-	db    *gorm.DB
-	clock clock.Clock
-	hooks []SubmitHook
+	db      *gorm.DB
+	clock   clock.Clock
+	uploads config.Uploads // where the evaluators' evidence is stored
+	hooks   []SubmitHook
 }
 
-// NewService returns the evaluation service.
-func NewService(db *gorm.DB, c clock.Clock) *Service {
-	return &Service{db: db, clock: c}
+// NewService returns the evaluation service, storing evidence files in
+// uploads as the organizations' documents are stored.
+func NewService(db *gorm.DB, c clock.Clock, uploads config.Uploads) *Service {
+	return &Service{db: db, clock: c, uploads: uploads}
 }
 
 // OnSubmit registers h to run inside every submission's transaction, after

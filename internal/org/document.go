@@ -21,6 +21,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/audit"
+	"github.com/jiedao-market/jiedao/internal/config"
 )
 
 // Document is an evidence file an organization uploaded (a registration
@@ -102,32 +103,12 @@ func (s *Service) SaveDocumentWith(ctx context.Context, by access.Actor, orgID i
 	if by.Scope.OrganizationID != orgID {
 		return Document{}, apperr.ErrNotFound
 	}
-	limit := int64(s.opts.Uploads.MaxBytes)
-	if limit <= 0 || s.opts.Uploads.Dir == "" {
-		return Document{}, errors.New("save document: uploads are not configured")
-	}
-	// Reading one byte past the limit tells a file of exactly the limit from a larger one.
-	body := io.LimitReader(r, limit+1)
-	head := make([]byte, sniffLen)
-	n, err := io.ReadFull(body, head)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
-		return Document{}, fmt.Errorf("read upload: %w", err)
-	}
-	head = head[:n]
-	if int64(n) > limit {
-		return Document{}, ErrDocumentTooLarge
-	}
-	contentType, err := DocumentType(head)
+	up, err := StoreUpload(s.opts.Uploads, originalName, r)
 	if err != nil {
 		return Document{}, err
 	}
-	stored, size, sum, err := s.storeFile(head, body, limit)
-	if err != nil {
-		return Document{}, err
-	}
-	path := filepath.Join(s.opts.Uploads.Dir, stored)
-	d := Document{OrganizationID: orgID, OriginalName: cleanFileName(originalName), StoredName: stored,
-		ContentType: contentType, SizeBytes: size, SHA256: sum, UploadedBy: by.UserID, CreatedAt: s.clock.Now()}
+	d := Document{OrganizationID: orgID, OriginalName: up.OriginalName, StoredName: up.StoredName,
+		ContentType: up.ContentType, SizeBytes: up.SizeBytes, SHA256: up.SHA256, UploadedBy: by.UserID, CreatedAt: s.clock.Now()}
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&d).Error; err != nil {
 			return fmt.Errorf("insert document of organization %d: %w", orgID, err)
@@ -142,18 +123,81 @@ func (s *Service) SaveDocumentWith(ctx context.Context, by access.Actor, orgID i
 			"size_bytes": d.SizeBytes, "sha256": d.SHA256})
 	})
 	if err != nil {
-		// The file is useless without its row; a failed removal only leaves an orphan.
-		_ = os.Remove(path)
+		RemoveUpload(s.opts.Uploads, up)
 		return Document{}, err
 	}
 	return d, nil
 }
 
-// storeFile writes head and the rest of body to a new file in the upload
-// directory, through a temporary file renamed once complete, and returns its
+// Upload is a file StoreUpload stored in the upload directory: its name as
+// uploaded (cleaned, metadata only), the random name it is stored under,
+// its type judged by its content, its size and its SHA-256 in hex.
+type Upload struct {
+	OriginalName string
+	StoredName   string
+	ContentType  string
+	SizeBytes    int64
+	SHA256       string
+}
+
+// StoreUpload stores an uploaded document read from r in u.Dir, as every
+// evidence file of the platform is stored: only PDF, PNG and JPEG judged by
+// the content (ErrDocumentType naming the field "file", ErrDocumentEmpty),
+// at most u.MaxBytes (ErrDocumentTooLarge), written to a temporary file and
+// renamed to a random 32-hex name; the original name is cleaned
+// (cleanFileName). The caller records it in a row, and removes it with
+// RemoveUpload when the row is not written.
+func StoreUpload(u config.Uploads, originalName string, r io.Reader) (Upload, error) {
+	limit := int64(u.MaxBytes)
+	if limit <= 0 || u.Dir == "" {
+		return Upload{}, errors.New("store upload: uploads are not configured")
+	}
+	// Reading one byte past the limit tells a file of exactly the limit from a larger one.
+	body := io.LimitReader(r, limit+1)
+	head := make([]byte, sniffLen)
+	n, err := io.ReadFull(body, head)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return Upload{}, fmt.Errorf("read upload: %w", err)
+	}
+	head = head[:n]
+	if int64(n) > limit {
+		return Upload{}, ErrDocumentTooLarge
+	}
+	contentType, err := DocumentType(head)
+	if err != nil {
+		return Upload{}, err
+	}
+	stored, size, sum, err := storeFile(u.Dir, head, body, limit)
+	if err != nil {
+		return Upload{}, err
+	}
+	return Upload{OriginalName: cleanFileName(originalName), StoredName: stored, ContentType: contentType, SizeBytes: size, SHA256: sum}, nil
+}
+
+// RemoveUpload removes a stored upload whose row was not written: the file
+// is useless without it, and a failed removal only leaves an orphan.
+func RemoveUpload(u config.Uploads, up Upload) {
+	if validStoredName(up.StoredName) {
+		_ = os.Remove(filepath.Join(u.Dir, up.StoredName))
+	}
+}
+
+// OpenUpload opens the file stored under name in u.Dir, which the caller
+// closes; a name StoreUpload cannot have made is an error.
+func OpenUpload(u config.Uploads, name string) (io.ReadCloser, error) {
+	if !validStoredName(name) {
+		return nil, errors.New("open upload: malformed stored name")
+	}
+	f, err := os.Open(filepath.Join(u.Dir, name))
+	if err != nil {
+		return nil, fmt.Errorf("open upload: %w", err)
+	}
+	return f, nil
+}
+
+// storeFile writes head and the rest of body to a new file in dir, through a temporary file renamed once complete, and returns its
 // generated name, size and SHA-256 in hex.
-func (s *Service) storeFile(head []byte, body io.Reader, limit int64) (name string, size int64, sum string, err error) {
-	dir := s.opts.Uploads.Dir
+func storeFile(dir string, head []byte, body io.Reader, limit int64) (name string, size int64, sum string, err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", 0, "", fmt.Errorf("create upload directory: %w", err)
 	}
@@ -277,10 +321,7 @@ func (s *Service) openDocument(db *gorm.DB, orgID, docID int64) (Document, io.Re
 	if err := db.Where("organization_id = ?", orgID).Take(&d, docID).Error; err != nil {
 		return Document{}, nil, notFound(err)
 	}
-	if !validStoredName(d.StoredName) {
-		return Document{}, nil, fmt.Errorf("open document %d: malformed stored name", d.ID)
-	}
-	f, err := os.Open(filepath.Join(s.opts.Uploads.Dir, d.StoredName))
+	f, err := OpenUpload(s.opts.Uploads, d.StoredName)
 	if err != nil {
 		return Document{}, nil, fmt.Errorf("open document %d: %w", d.ID, err)
 	}

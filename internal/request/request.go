@@ -170,7 +170,7 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 		ServiceRequests: servicerequest.NewService(db, c, cfg.ServiceRequest, cfg.Auth.Argon2),
 		Complaints: complaint.NewService(db, c, complaint.Options{FirstResponse: cfg.Complaint.FirstResponse,
 			Decision: cfg.Complaint.Decision}, ratings.LookupCode),
-		Evaluations: evaluation.NewService(db, c),
+		Evaluations: evaluation.NewService(db, c, cfg.Uploads),
 		Track:       track.NewService(db, c, orgs, ratings, track.ParamsOf(cfg.Rating)),
 	}
 	svc.UsePayouts(db, c, svc.Payouts)

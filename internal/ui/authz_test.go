@@ -88,6 +88,7 @@ type pgFixture struct {
 	cratings   *pgContractRatingSet
 	requests   *pgRequestSet
 	complaints *pgComplaintSet
+	evals      *pgEvaluationSet
 	payments   *pgPaymentSet
 }
 
@@ -136,7 +137,7 @@ func pgText(s string) func(f *pgFixture) string {
 func pgMatrix(t *testing.T) map[string]pgGroup {
 	out := map[string]pgGroup{}
 	for _, part := range []map[string]pgGroup{pgCoreMatrix, pgCatalogMatrix, pgOrgMatrix, pgFundMatrix, pgTenderMatrix, pgContractMatrix, pgRecordMatrix, pgStaffMatrix, pgResidentMatrix,
-		pgContractRatingMatrix, pgRequestMatrix, pgOfficerMatrix, pgPaymentMatrix} {
+		pgContractRatingMatrix, pgRequestMatrix, pgOfficerMatrix, pgEvaluationMatrix, pgPaymentMatrix} {
 		for name, g := range part {
 			if _, dup := out[name]; dup {
 				t.Fatalf("the matrix group %q is defined twice", name)

@@ -171,6 +171,7 @@ type contractPageView struct {
 	Pending                                            *terminationRow // the request awaiting the officer
 	TenderHref, PublicHref                             string
 	RatingsHref                                        string // once signed: the contract's ratings page
+	EvaluationsHref                                    string // once signed: the contract's evaluations page
 
 	// What the reader may do now.
 	CanEditTerms, CanSign, CanAmend, CanRequestEnd, CanTerminate, CanDrop bool
@@ -212,6 +213,7 @@ func (h *Handler) renderContract(c *fiber.Ctx, status int, id int64, in contract
 	if cv.SignedAt != nil {
 		v.PublicHref = fmt.Sprintf("/procurement/contracts/%d", cv.ID)
 		v.RatingsHref = contractRatingsPath(cv.ID)
+		v.EvaluationsHref = contractEvaluationsPath(cv.ID)
 	}
 	for _, cm := range cv.Communities {
 		r := populationRow{ID: cm.ID, Name: cm.Name, Anchor: fmt.Sprintf("pop-%d", cm.ID)}

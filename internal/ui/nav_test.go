@@ -162,3 +162,33 @@ func TestPagesResidentNavigation(t *testing.T) {
 		})
 	}
 }
+
+// The header links /evaluations for the evaluators, a third-party
+// agency's as well as the district's, and the organizations' staff: the
+// roles its route admits.
+func TestPagesEvaluationNavigation(t *testing.T) {
+	t.Parallel()
+	e := servertest.NewEnv(t, servertest.AccountsOnly)
+	// An evaluator account of an agency (fixture SQL: the organization
+	// service invites them only for a certified agency).
+	if err := e.DB.Exec(`INSERT INTO users (username, display_name, password_hash, role, organization_id, created_at, updated_at)
+		SELECT 'nav-agency-evaluator', '第三方评估员', password_hash, 'evaluator', ?, now(), now() FROM users WHERE username = 'demo-evaluator'`,
+		e.Demo(t).Org2).Error; err != nil {
+		t.Fatal(err)
+	}
+	shown := []string{"demo-evaluator", "nav-agency-evaluator", "demo-org", "demo-member", "demo-org2"}
+	for _, who := range append(slices.Clone(servertest.Identities[1:]), "nav-agency-evaluator") {
+		p := servertest.SignIn(t, e, who)
+		dash := string(p.Get(t, "/dashboard").Body)
+		if got, want := strings.Contains(dash, `<li><a href="/evaluations">`), slices.Contains(shown, who); got != want {
+			t.Errorf("the header of %s links /evaluations: %v, want %v", who, got, want)
+		}
+		want := http.StatusForbidden
+		if slices.Contains(shown, who) {
+			want = http.StatusOK
+		}
+		if r := p.Get(t, "/evaluations"); r.Status != want {
+			t.Errorf("GET /evaluations as %s = %d, want %d", who, r.Status, want)
+		}
+	}
+}

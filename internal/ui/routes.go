@@ -10,6 +10,7 @@ import (
 
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/evaluation"
 	"github.com/jiedao-market/jiedao/internal/org"
 	"github.com/jiedao-market/jiedao/internal/request"
 	"github.com/jiedao-market/jiedao/internal/servicerequest"
@@ -203,6 +204,25 @@ func (h *Handler) Routes(app fiber.Router) {
 	pages.Post("/contracts/:id/follow-ups", csrf, moderate, h.handleFollowUpDrawSubmit)
 	pages.Post("/contracts/:id/follow-ups/:fid/rating", csrf, moderate, h.handleFollowUpRatingSubmit)
 
+	// Evaluations (评估): a contract's evaluations with the officer's
+	// scheduling and re-evaluation forms, the list of an evaluator's and of
+	// an organization's, and an evaluation's page with the forms of whoever
+	// acts next, with the evaluator's evidence (contract_evaluations.go,
+	// evaluation.go, evaluation_forms.go, evaluation_evidence.go).
+	pages.Get("/contracts/:id/evaluations", page(contractEvaluationRoles...), h.handleContractEvaluationsPage)
+	pages.Post("/contracts/:id/evaluations", csrf, officer, h.handleEvaluationScheduleSubmit)
+	pages.Get("/evaluations", page(evaluationListRoles...), h.handleEvaluationsPage)
+	pages.Get("/evaluations/:id", page(evaluation.Readers...), h.handleEvaluationPage)
+	pages.Post("/evaluations/:id/declaration", csrf, evaluator, h.handleEvaluationDeclareSubmit)
+	pages.Post("/evaluations/:id/figures", csrf, evaluator, h.handleEvaluationFiguresSubmit)
+	pages.Post("/evaluations/:id/submit", csrf, evaluator, h.handleEvaluationSubmitSubmit)
+	pages.Post("/evaluations/:id/documents", csrf, evaluator, h.handleEvidenceUploadSubmit)
+	pages.Get("/evaluations/:id/documents/:doc", page(evaluation.Readers...), h.handleEvidenceDocument)
+	pages.Post("/evaluations/:id/assign", csrf, officer, h.handleEvaluationAssignSubmit)
+	pages.Post("/evaluations/:id/cancel", csrf, officer, h.handleEvaluationCancelSubmit)
+	pages.Post("/evaluations/:id/rectification", csrf, officer, h.handleRectificationOrderSubmit)
+	pages.Post("/evaluations/:id/rectification/report", csrf, page(access.OrgAdmin), h.handleRectificationReportSubmit)
+
 	// Residents' signals for the organization: its ratings with the reply
 	// form, the complaints forwarded to it and the service requests on its
 	// contracts (staff.go, staff_org.go).
@@ -286,6 +306,7 @@ var navOrder = []navItem{
 	{"nav.opportunities", "/opportunities", access.OrgStaff},
 	{"nav.contracts", "/contracts", contractPageRoles},
 	{"nav.reviews", "/reviews", []access.Role{access.Evaluator}},
+	{"nav.evaluations", "/evaluations", evaluationListRoles},
 	{"nav.complaints", "/complaints", complaintQueueRoles},
 	{"nav.demand", "/reports/demand", demandRoles},
 	{"nav.notifications", "/notifications", access.Roles},

@@ -76,6 +76,8 @@ func (h *Handler) handleNotificationsPage(c *fiber.Ctx) error {
 			continue
 		}
 		switch {
+		case n.ContractID != nil && a.Role == access.Evaluator: // an evaluation assigned or taken away
+			rows[i].Href = "/evaluations"
 		case n.ContractID != nil && a.Is(contractPageRoles...):
 			rows[i].Href = fmt.Sprintf("/contracts/%d", *n.ContractID)
 		case n.TenderID != nil:
