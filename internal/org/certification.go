@@ -206,8 +206,8 @@ func hasDuplicates[T comparable](list []T) bool {
 // organization's own, else apperr.Invalid naming "categories" or
 // "document_ids". An organization holds at most one pending application per
 // district (ErrPendingExists), and a suspended organization cannot apply
-// (ErrOrgSuspended). The application and its certification.apply audit entry
-// are written in one transaction.
+// (ErrOrgSuspended). The application, its certification.apply audit entry and
+// the notification to the district's admins are written in one transaction.
 func (s *Service) Apply(ctx context.Context, by access.Actor, in ApplyInput) (Certification, error) {
 	if by.Role != access.OrgAdmin || by.Scope.OrganizationID == 0 {
 		return Certification{}, apperr.ErrForbidden
@@ -262,6 +262,9 @@ func (s *Service) Apply(ctx context.Context, by access.Actor, in ApplyInput) (Ce
 		if err := audit.Record(tx, by, "certification.apply", "certification", c.ID, map[string]any{
 			"organization_id": orgID, "district_id": in.DistrictID, "categories": in.Categories,
 			"document_ids": in.DocumentIDs, "statement": in.Statement}); err != nil {
+			return err
+		}
+		if err := notifyApplied(tx, c, o.LegalName, now); err != nil {
 			return err
 		}
 		var err error
@@ -361,7 +364,8 @@ func (in ApproveInput) validate(today civil.Date) error {
 // other role apperr.ErrForbidden. It returns apperr.Invalid for a bad grade or
 // period, ErrCertExpired when ValidThrough is before today (in China), and
 // ErrNotPending unless the application is pending. The change and its
-// certification.approve audit entry are written in one transaction.
+// certification.approve audit entry are written in one transaction with the
+// notification to the organization's users.
 func (s *Service) Approve(ctx context.Context, by access.Actor, id int64, in ApproveInput) (Certification, error) {
 	if by.Role != access.DistrictAdmin {
 		return Certification{}, apperr.ErrForbidden
@@ -391,6 +395,9 @@ func (s *Service) Approve(ctx context.Context, by access.Actor, id int64, in App
 			"organization_id": c.OrganizationID, "district_id": c.DistrictID, "from": c.Status, "to": CertApproved,
 			"grade": in.Grade, "valid_from": in.ValidFrom.String(), "valid_through": in.ValidThrough.String(),
 			"verified_social_workers": *in.VerifiedSocialWorkers}); err != nil {
+			return err
+		}
+		if err := notifyDecided(tx, c, CertApproved, in.Grade, in.ValidThrough.String(), "", now); err != nil {
 			return err
 		}
 		out, err = getCert(tx, id, today)
@@ -493,7 +500,8 @@ func (s *Service) Revoke(ctx context.Context, by access.Actor, id int64, reason 
 }
 
 // decide moves a certification from one of the from states to the to state
-// with a reason, auditing it as action; notFrom is the error for any other state.
+// with a reason, auditing it as action and telling the organization's users;
+// notFrom is the error for any other state.
 func (s *Service) decide(ctx context.Context, by access.Actor, id int64, reason, action string,
 	to CertStatus, notFrom error, from ...CertStatus) (Certification, error) {
 	if by.Role != access.DistrictAdmin {
@@ -523,6 +531,9 @@ func (s *Service) decide(ctx context.Context, by access.Actor, id int64, reason,
 		if err := audit.Record(tx, by, action, "certification", id, map[string]any{
 			"organization_id": c.OrganizationID, "district_id": c.DistrictID, "from": c.Status, "to": to,
 			"reason": reason}); err != nil {
+			return err
+		}
+		if err := notifyDecided(tx, c, to, 0, "", reason, now); err != nil {
 			return err
 		}
 		out, err = getCert(tx, id, civil.ChinaDate(now))

@@ -242,16 +242,24 @@ func (s *Service) Process(ctx context.Context, id int64) error {
 const IdempotencyWindow = 23 * time.Hour
 
 // fail moves a payout to failed with the reason, inside tx, with its audit
-// entry. The money stays payable until a finance officer confirms how it was
-// paid (ConfirmManual).
+// entry and the notification of the payee and the fund's finance officers
+// (KindFailed). The money stays payable until a finance officer confirms how
+// it was paid (ConfirmManual).
 func (s *Service) fail(tx *gorm.DB, p *Payout, reason string) error {
+	now := s.clock.Now()
 	res := tx.Model(&Payout{}).Where("id = ? AND state = 'requested'", p.ID).
-		Updates(map[string]any{"state": "failed", "last_error": reason, "updated_at": s.clock.Now()})
+		Updates(map[string]any{"state": "failed", "last_error": reason, "updated_at": now})
 	if res.Error != nil {
 		return res.Error
 	}
-	return audit.Record(tx, access.SystemActor("payout-job", "job:payout:"+strconv.FormatInt(p.ID, 10)), "payout.fail", "payout", p.ID,
-		map[string]any{"reason": reason})
+	if res.RowsAffected != 1 {
+		return nil // not waiting any more: nothing failed
+	}
+	if err := audit.Record(tx, access.SystemActor("payout-job", "job:payout:"+strconv.FormatInt(p.ID, 10)), "payout.fail", "payout", p.ID,
+		map[string]any{"reason": reason}); err != nil {
+		return err
+	}
+	return notifyFailed(tx, p, now)
 }
 
 // note records a failed attempt after the job's transaction ended (it held the

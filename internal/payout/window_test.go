@@ -45,6 +45,17 @@ func testIdempotencyWindow(t *testing.T, stripeURL string) {
 	if n := e.count(`SELECT count(*) FROM audit_entries WHERE action = 'payout.fail' AND entity_id = ?`, strconv.FormatInt(p.ID, 10)); n != 1 {
 		t.Errorf("payout.fail audit entries = %d, want 1", n)
 	}
+	// The payee and the fund's finance officers (A's, not B's) are told.
+	for _, to := range []struct {
+		who, where string
+		id         int64
+		want       int64
+	}{{"the organization", "organization_id = ?", e.org, 1}, {"A's finance officer", "user_id = ?", e.financeA.UserID, 1},
+		{"B's finance officer", "user_id = ?", e.financeB.UserID, 0}, {"A's procurement officer", "user_id = ?", e.procurementA.UserID, 0}} {
+		if n := e.count(`SELECT count(*) FROM notifications WHERE kind = ? AND `+to.where, payout.KindFailed, to.id); n != to.want {
+			t.Errorf("%s notifications to %s = %d, want %d", payout.KindFailed, to.who, n, to.want)
+		}
+	}
 
 	paid, err := e.svc.ConfirmManual(ctx, e.financeA, p.ID, "Stripe tr_123 found in the dashboard")
 	if err != nil {

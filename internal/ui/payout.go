@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/jiedao-market/jiedao/internal/access"
+	"github.com/jiedao-market/jiedao/internal/milestone"
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/payout"
 	"github.com/jiedao-market/jiedao/internal/request"
@@ -40,6 +41,10 @@ type payoutRow struct {
 	Anchor       string
 	Reference    string // as typed, when its confirmation was refused
 	Bad          bool
+	// The milestone payment round it pays, if it pays one, and that
+	// contract's milestones page for those who may open it.
+	Round          *milestone.RoundRef
+	MilestonesHref string
 }
 
 func (h *Handler) payoutRows(ctx context.Context, a access.Actor, list []payout.Payout) ([]payoutRow, error) {
@@ -65,6 +70,12 @@ func (h *Handler) payoutRows(ctx context.Context, a access.Actor, list []payout.
 			r.FundHref = fmt.Sprintf("/funds/%d", p.FundAccountID)
 		}
 		r.CanConfirm = a.Role == access.FinanceOfficer && p.Provider == "manual" && p.State == "requested"
+		if ref, ok := milestone.RefOf(p.ReferenceType, p.ReferenceID); ok {
+			r.Round = &ref
+			if a.Is(milestonePageRoles...) {
+				r.MilestonesHref = contractMilestonesPath(ref.ContractID)
+			}
+		}
 		out[i] = r
 	}
 	return out, nil

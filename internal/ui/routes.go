@@ -107,6 +107,23 @@ func (h *Handler) Routes(app fiber.Router) {
 	pages.Get("/org/payouts", page(access.OrgStaff...), h.handleOrgPayoutsPage)
 	pages.Post("/org/payouts/connect", csrf, page(access.OrgAdmin), h.handleOnboardSubmit)
 
+	// Milestone payments: a contract's milestones page, where its procurement
+	// officer accepts, its organization invoices and a finance officer
+	// approves (milestone.go); the finance officers' approvals queue
+	// (approvals.go); the organization's milestones (org_milestones.go); and
+	// the public provider profile (profile.go).
+	msRead, msAccept, msApprove := page(milestonePageRoles...), page(access.ProcurementOfficer), page(access.FinanceOfficer)
+	pages.Get("/contracts/:id/milestones", msRead, h.handleContractMilestonesPage)
+	pages.Post("/contracts/:id/milestones/:mid/accept", csrf, msAccept, h.handleMilestoneAcceptSubmit)
+	pages.Post("/contracts/:id/milestones/:mid/invoice", csrf, staff, h.handleMilestoneInvoiceSubmit)
+	pages.Post("/contracts/:id/milestones/:mid/approve", csrf, msApprove, h.handleMilestoneApproveSubmit)
+	pages.Get("/contracts/:id/milestones/:mid/invoice", msRead, h.handleMilestoneInvoice)
+	pages.Get("/approvals", msApprove, h.handleApprovalsPage)
+	pages.Post("/approvals/:id/approve", csrf, msApprove, h.handleApprovalSubmit)
+	pages.Get("/org/milestones", staff, h.handleOrgMilestonesPage)
+	pages.Post("/org/milestones/:id/invoice", csrf, staff, h.handleOrgInvoiceSubmit)
+	pages.Get("/organizations/:id", h.handleProviderProfilePage)
+
 	pages.Get("/donate", h.handleDonatePage)
 	pages.Post("/donate", anonymous(), csrf, h.handleDonateSubmit)
 	pages.Get("/donate/receipt/:id", h.handleReceiptPage)
@@ -275,11 +292,13 @@ var navOrder = []navItem{
 	{"nav.certifications", "/district/certifications", []access.Role{access.DistrictAdmin}},
 	{"nav.org", "/org", access.OrgStaff},
 	{"nav.org_payouts", "/org/payouts", access.OrgStaff},
+	{"nav.org_milestones", "/org/milestones", access.OrgStaff},
 	{"nav.org_ratings", "/org/ratings", access.OrgStaff},
 	{"nav.org_complaints", "/org/complaints", access.OrgStaff},
 	{"nav.org_requests", "/org/requests", access.OrgStaff},
 	{"nav.funds", "/funds", access.SubdistrictStaff},
 	{"nav.payouts", "/payouts", access.SubdistrictStaff},
+	{"nav.approvals", "/approvals", []access.Role{access.FinanceOfficer}},
 	{"nav.fund_reports", "/reports/funds", access.SubdistrictStaff},
 	{"nav.tenders", "/tenders", []access.Role{access.ProcurementOfficer}},
 	{"nav.services", "/services", []access.Role{access.Resident}},

@@ -71,6 +71,10 @@ func (h *Handler) handleNotificationsPage(c *fiber.Ctx) error {
 	rows := make([]notificationRow, len(list))
 	for i, n := range list {
 		rows[i] = notificationRow{Notification: n, When: showTime(&n.CreatedAt), Subject: pick(lang, n.SubjectZh, n.SubjectEn)}
+		if href := paymentNoticeHref(a, n.Kind, n.ContractID); href != "" {
+			rows[i].Href = href
+			continue
+		}
 		switch {
 		case n.ContractID != nil && a.Role == access.Evaluator: // an evaluation assigned or taken away
 			rows[i].Href = "/evaluations"

@@ -1,0 +1,104 @@
+package ui_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"gorm.io/gorm"
+
+	"github.com/jiedao-market/jiedao/internal/evaluation"
+	"github.com/jiedao-market/jiedao/internal/servertest"
+)
+
+// WORKED_EXAMPLES §4's mid-term payment in a browser: once the mid-term
+// evaluation of a 450,000.00 contract is submitted with 70 (a fixture here:
+// the evaluation pages are the evaluator's), the procurement officer accepts
+// the milestone from the contract's page, the organization attaches its
+// receipt for the payable 162,000.00, a finance officer approves it from the
+// approvals queue and confirms the bank transfer, and the organization sees
+// the payment received.
+func TestBrowserMilestonePayment(t *testing.T) {
+	t.Parallel()
+	e := servertest.NewEnv(t)
+	c := e.SignedContract(t, 45_000_000)
+	ev := e.SubmittedEvaluation(t, c.ID, evaluation.KindMidterm, 700, 0)
+	if err := e.DB.Transaction(func(tx *gorm.DB) error {
+		return e.Services.Milestones.EvaluationSubmitted(tx, e.ActorOf(t, "demo-evaluator"), ev)
+	}); err != nil {
+		t.Fatalf("EvaluationSubmitted() error = %v", err)
+	}
+	mid := e.IDOf(t, "contract_milestones", "contract_id = ? AND seq = 2", c.ID)
+	receipt := filepath.Join(t.TempDir(), "收据.pdf")
+	if err := os.WriteFile(receipt, samplePDF, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := serveHTTP(t, e)
+	ctx := newBrowserFor(t, 90*time.Second)
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	signInAs := func(username, landmark string) { t.Helper(); browserSignIn(t, ctx, base, username, landmark) }
+	milestoneSel := func(format string) chromedp.CSS { return css(fmt.Sprintf(format, mid)) }
+
+	signInAs("demo-officer", "#dashboard-procurement_officer")
+	browse(t, ctx, "accept the mid-term milestone from the contract's page",
+		chromedp.Navigate(fmt.Sprintf("%s/contracts/%d", base, c.ID)),
+		chromedp.Click(css(`#milestones-link`)),
+		chromedp.WaitVisible(milestoneSel(`#acceptance-note-%d`)),
+		chromedp.SendKeys(milestoneSel(`#acceptance-note-%d`), "中期服务已现场核查，台账与服务记录一致"),
+		chromedp.Click(milestoneSel(`#accept-%d-submit`)),
+		chromedp.WaitVisible(css(`#milestones-done`)),
+	)
+	wantSubstrings(t, "the accepted milestone", pageValue(t, ctx, chromedp.Text(milestoneSel(`#milestone-%d`))),
+		"70.0", "0.90", "162,000.00", "18,000.00", "已验收，待审批", "中期服务已现场核查")
+	browserSignOut(t, ctx)
+
+	signInAs("demo-org", "#dashboard-org_admin")
+	browse(t, ctx, "attach the receipt",
+		chromedp.Click(css(`header a[href="/org/milestones"]`)),
+		chromedp.WaitVisible(milestoneSel(`#invoice-file-%d`)),
+		chromedp.SetValue(milestoneSel(`#invoice-kind-%d`), "receipt"),
+		chromedp.SendKeys(milestoneSel(`#invoice-number-%d`), "浙民收 No.0042"),
+		chromedp.SetUploadFiles(milestoneSel(`#invoice-file-%d`), []string{receipt}),
+		chromedp.Click(milestoneSel(`#invoice-%d-submit`)),
+		chromedp.WaitVisible(css(`#milestones-done`)),
+	)
+	wantSubstrings(t, "the invoiced milestone", pageValue(t, ctx, chromedp.Text(milestoneSel(`#milestone-%d`))), "收据", "浙民收 No.0042")
+	browserSignOut(t, ctx)
+
+	signInAs("demo-finance", "#dashboard-finance_officer")
+	browse(t, ctx, "approve from the queue",
+		chromedp.Click(css(`header a[href="/approvals"]`)),
+		chromedp.WaitVisible(milestoneSel(`#approve-%d-submit`)),
+	)
+	wantSubstrings(t, "the queue", pageValue(t, ctx, chromedp.Text(css(`#approvals`))), "测试付款节点项目", "162,000.00", "浙民收 No.0042")
+	browse(t, ctx, "approve",
+		chromedp.Click(milestoneSel(`#approve-%d-submit`)),
+		chromedp.WaitVisible(css(`#approvals-done`)),
+		chromedp.Click(css(`#approvals-done a[href="/payouts"]`)),
+		chromedp.WaitVisible(css(`#payouts`)),
+	)
+	payout := e.IDOf(t, "payouts", "reference_type = 'milestone' AND reference_id = ?", fmt.Sprintf("%d/2/1", c.ID))
+	row := fmt.Sprintf(`#payout-%d`, payout)
+	wantSubstrings(t, "the payout", pageValue(t, ctx, chromedp.Text(css(row))), "162,000.00", "待支付", fmt.Sprintf("合同 #%d · 节点 2 · 第 1 轮", c.ID))
+	browse(t, ctx, "confirm the bank transfer",
+		chromedp.SendKeys(css(fmt.Sprintf(`#confirm-%d-reference`, payout)), "ICBC-20261122-0042"),
+		chromedp.Click(css(fmt.Sprintf(`#confirm-%d`, payout))),
+		chromedp.WaitVisible(css(`#done`)),
+	)
+	browserSignOut(t, ctx)
+
+	signInAs("demo-org", "#dashboard-org_admin")
+	browse(t, ctx, "see the payment received",
+		chromedp.Click(css(`header a[href="/org/payouts"]`)),
+		chromedp.WaitVisible(css(row)),
+	)
+	wantSubstrings(t, "the payment received", pageValue(t, ctx, chromedp.Text(css(row))), "162,000.00", "已支付", "ICBC-20261122-0042")
+	browse(t, ctx, "see the milestone paid",
+		chromedp.Click(css(`#milestones-link`)),
+		chromedp.WaitVisible(milestoneSel(`#milestone-%d`)),
+	)
+	wantSubstrings(t, "the paid milestone", pageValue(t, ctx, chromedp.Text(milestoneSel(`#milestone-%d`))), "已支付", "162,000.00")
+}
