@@ -8,39 +8,64 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"gorm.io/gorm"
 
+	"github.com/jiedao-market/jiedao/internal/civil"
+	"github.com/jiedao-market/jiedao/internal/contract"
 	"github.com/jiedao-market/jiedao/internal/evaluation"
 	"github.com/jiedao-market/jiedao/internal/servertest"
 )
 
-// WORKED_EXAMPLES §4's mid-term payment in a browser: once the mid-term
-// evaluation of a 450,000.00 contract is submitted with 70 (a fixture here:
-// the evaluation pages are the evaluator's), the procurement officer accepts
-// the milestone from the contract's page, the organization attaches its
-// receipt for the payable 162,000.00, a finance officer approves it from the
-// approvals queue and confirms the bank transfer, and the organization sees
-// the payment received.
+// WORKED_EXAMPLES §4's mid-term payment in a browser: the evaluator
+// declares no conflict, enters the on-site inspection score (70 of 100, the
+// contract's one metric) and submits the mid-term evaluation of a 450,000.00
+// contract, scoring 70.0; the procurement officer accepts the milestone
+// from the contract's page, the organization attaches its receipt for the
+// payable 162,000.00, a finance officer (not the accepting account)
+// approves it from the approvals queue and confirms the bank transfer, and
+// the organization sees the payment received.
 func TestBrowserMilestonePayment(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t)
-	c := e.SignedContract(t, 45_000_000)
-	ev := e.SubmittedEvaluation(t, c.ID, evaluation.KindMidterm, 700, 0)
-	if err := e.DB.Transaction(func(tx *gorm.DB) error {
-		return e.Services.Milestones.EvaluationSubmitted(tx, e.ActorOf(t, "demo-evaluator"), ev)
-	}); err != nil {
-		t.Fatalf("EvaluationSubmitted() error = %v", err)
+	c := e.SignedContractWithMetrics(t, 45_000_000, []contract.Metric{{Code: "inspection_score", NameZh: "现场检查得分",
+		NameEn: "On-site inspection score", Unit: "分", Direction: "higher", Source: "evaluator", Target: 100, Weight: 100}})
+	today := civil.ChinaDate(e.Clock.Now())
+	if _, err := e.Services.Evaluations.Schedule(t.Context(), e.ActorOf(t, "demo-officer"), c.ID, evaluation.ScheduleInput{
+		Kind: evaluation.KindMidterm, PeriodEnd: today.AddDays(-1).String(), DueOn: today.String(),
+		EvaluatorID: e.IDOf(t, "users", "username = 'demo-evaluator'")}); err != nil {
+		t.Fatalf("Schedule() error = %v", err)
 	}
+	evID := e.IDOf(t, "evaluations", "contract_id = ? AND kind = 'midterm'", c.ID)
 	mid := e.IDOf(t, "contract_milestones", "contract_id = ? AND seq = 2", c.ID)
 	receipt := filepath.Join(t.TempDir(), "收据.pdf")
 	if err := os.WriteFile(receipt, samplePDF, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	base := serveHTTP(t, e)
-	ctx := newBrowserFor(t, 90*time.Second)
+	ctx := newBrowserFor(t, 120*time.Second)
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 	signInAs := func(username, landmark string) { t.Helper(); browserSignIn(t, ctx, base, username, landmark) }
 	milestoneSel := func(format string) chromedp.CSS { return css(fmt.Sprintf(format, mid)) }
+
+	signInAs("demo-evaluator", "#dashboard-evaluator")
+	browse(t, ctx, "declare no conflict",
+		chromedp.Click(css(`header a[href="/evaluations"]`)),
+		chromedp.Click(css(fmt.Sprintf(`a[href="/evaluations/%d"]`, evID))),
+		chromedp.WaitVisible(css(`#evdeclare-no`)),
+		chromedp.Click(css(`#evdeclare-no`)),
+		chromedp.Click(css(`#evdeclare-submit`)),
+		chromedp.WaitVisible(css(`#done[data-done="declared"]`)),
+		chromedp.WaitVisible(css(`#figure-inspection_score-actual`)),
+	)
+	browse(t, ctx, "enter the inspection score and submit",
+		chromedp.SendKeys(css(`#figure-inspection_score-actual`), "70"),
+		chromedp.SendKeys(css(`#figure-inspection_score-note`), "现场检查：台账基本完整，个别记录缺签字"),
+		chromedp.Click(css(`#eventer-submit`)),
+		chromedp.WaitVisible(css(`#done[data-done="saved"]`)),
+		chromedp.Click(css(`#evsubmit-submit`)),
+		chromedp.WaitVisible(css(`#done[data-done="submitted"]`)),
+	)
+	wantSubstrings(t, "the submitted evaluation", pageValue(t, ctx, chromedp.Text(css(`#score`))), "70.0", "合格")
+	browserSignOut(t, ctx)
 
 	signInAs("demo-officer", "#dashboard-procurement_officer")
 	browse(t, ctx, "accept the mid-term milestone from the contract's page",
