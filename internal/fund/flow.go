@@ -117,6 +117,22 @@ type Holder struct {
 // {"contract", "milestone"}, its id): its signing and amendments, less what
 // its milestones moved on to payable and what returned. One query for all.
 func Held(tx *gorm.DB, account string, refTypes []string, holders ...Holder) (map[Holder]money.Fen, error) {
+	out, err := sumByHolder(tx, `SELECT p.fund_account_id AS fund_id, split_part(p.reference_id, '/', 1) AS id, SUM(l.amount) AS sum
+		FROM ledger_lines l
+		JOIN ledger_postings p ON p.id = l.posting_id
+		JOIN ledger_accounts a ON a.id = l.account_id
+		WHERE a.kind = ? AND p.reference_type IN ? AND p.fund_account_id IN ? AND split_part(p.reference_id, '/', 1) IN ?
+		GROUP BY 1, 2`, []any{account, refTypes}, holders)
+	if err != nil {
+		return nil, fmt.Errorf("held in %s by %v: %w", account, refTypes, err)
+	}
+	return out, nil
+}
+
+// sumByHolder runs query, which selects fund_id, id and sum grouped by
+// holder and takes args followed by the holders' fund ids and ids, and
+// returns each holder's sum (0 for those the query does not name).
+func sumByHolder(tx *gorm.DB, query string, args []any, holders []Holder) (map[Holder]money.Fen, error) {
 	out := make(map[Holder]money.Fen, len(holders))
 	if len(holders) == 0 {
 		return out, nil
@@ -131,14 +147,8 @@ func Held(tx *gorm.DB, account string, refTypes []string, holders ...Holder) (ma
 		ID     string
 		Sum    money.Fen
 	}
-	err := tx.Raw(`SELECT p.fund_account_id AS fund_id, split_part(p.reference_id, '/', 1) AS id, SUM(l.amount) AS sum
-		FROM ledger_lines l
-		JOIN ledger_postings p ON p.id = l.posting_id
-		JOIN ledger_accounts a ON a.id = l.account_id
-		WHERE a.kind = ? AND p.reference_type IN ? AND p.fund_account_id IN ? AND split_part(p.reference_id, '/', 1) IN ?
-		GROUP BY 1, 2`, account, refTypes, funds, ids).Scan(&rows).Error
-	if err != nil {
-		return nil, fmt.Errorf("held in %s by %v: %w", account, refTypes, err)
+	if err := tx.Raw(query, append(args, funds, ids)...).Scan(&rows).Error; err != nil {
+		return nil, err
 	}
 	for _, r := range rows {
 		h := Holder{FundID: r.FundID, ID: r.ID}

@@ -196,35 +196,15 @@ func splitEqually(amount money.Fen, n, k int) money.Fen {
 // whose reference id is the holder's ID or begins with ID + "/" (a
 // contract's milestone payments, "12/2/1"). One query for all.
 func PaidOut(tx *gorm.DB, refTypes []string, holders ...Holder) (map[Holder]money.Fen, error) {
-	out := make(map[Holder]money.Fen, len(holders))
-	if len(holders) == 0 {
-		return out, nil
-	}
-	funds, ids := make([]int64, 0, len(holders)), make([]string, 0, len(holders))
-	for _, h := range holders {
-		out[h] = 0
-		funds, ids = append(funds, h.FundID), append(ids, h.ID)
-	}
-	var rows []struct {
-		FundID int64
-		ID     string
-		Sum    money.Fen
-	}
-	err := tx.Raw(`SELECT p.fund_account_id AS fund_id, split_part(po.reference_id, '/', 1) AS id, SUM(l.amount) AS sum
+	out, err := sumByHolder(tx, `SELECT p.fund_account_id AS fund_id, split_part(po.reference_id, '/', 1) AS id, SUM(l.amount) AS sum
 		FROM ledger_lines l
 		JOIN ledger_postings p ON p.id = l.posting_id
 		JOIN ledger_accounts a ON a.id = l.account_id
 		JOIN payouts po ON p.reference_type = 'payout' AND p.reference_id = po.id::text
 		WHERE a.kind = ? AND po.reference_type IN ? AND p.fund_account_id IN ? AND split_part(po.reference_id, '/', 1) IN ?
-		GROUP BY 1, 2`, Paid, refTypes, funds, ids).Scan(&rows).Error
+		GROUP BY 1, 2`, []any{Paid, refTypes}, holders)
 	if err != nil {
 		return nil, fmt.Errorf("paid out for %v: %w", refTypes, err)
-	}
-	for _, r := range rows {
-		h := Holder{FundID: r.FundID, ID: r.ID}
-		if _, asked := out[h]; asked {
-			out[h] = r.Sum
-		}
 	}
 	return out, nil
 }
