@@ -133,6 +133,8 @@ func (h *Handler) Routes(app fiber.Router) {
 	api.Post("/challenges/:id/answer", allow(access.ProcurementOfficer), h.handleChallengeAnswer)
 	api.Get("/public/tenders", h.handlePublicTenderList)
 	api.Get("/public/tenders/:id", h.handlePublicTenderGet)
+	api.Get("/public/exports/tenders.csv", h.handleExportTenders)
+	api.Get("/public/exports/contracts.csv", h.handleExportContracts)
 	api.Get("/notifications", request.SignedIn, h.handleNotifications)
 
 	// Delivery: service records and their import.

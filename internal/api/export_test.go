@@ -1,0 +1,177 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/jiedao-market/jiedao/internal/civil"
+	"github.com/jiedao-market/jiedao/internal/export"
+	"github.com/jiedao-market/jiedao/internal/money"
+	"github.com/jiedao-market/jiedao/internal/servertest"
+)
+
+// exportCSV fetches an export anonymously and parses it, checking the byte
+// order mark, the content type and the header row.
+func exportCSV(t *testing.T, e *servertest.Env, path string, header []string) [][]string {
+	t.Helper()
+	r := e.Do(t, servertest.Request{Method: "GET", Path: path})
+	if r.Status != http.StatusOK {
+		t.Fatalf("GET %s = %d %s, want 200", path, r.Status, r.Body)
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "text/csv; charset=utf-8" {
+		t.Errorf("GET %s Content-Type = %q, want text/csv; charset=utf-8", path, ct)
+	}
+	body, ok := bytes.CutPrefix(r.Body, []byte("\xef\xbb\xbf"))
+	if !ok {
+		t.Fatalf("GET %s body starts %q, want the UTF-8 byte order mark", path, r.Body[:min(len(r.Body), 8)])
+	}
+	rows, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+	if err != nil {
+		t.Fatalf("GET %s: parse CSV: %v", path, err)
+	}
+	if len(rows) == 0 || !slices.Equal(rows[0], header) {
+		t.Fatalf("GET %s header = %v, want %v", path, rows, header)
+	}
+	return rows[1:]
+}
+
+// exportIDs returns the first column of rows.
+func exportIDs(rows [][]string) []string {
+	out := []string{}
+	for _, r := range rows {
+		out = append(out, r[0])
+	}
+	return out
+}
+
+func TestExportTenders(t *testing.T) {
+	t.Parallel()
+	w := newTenderWorld(t)
+	e := w.e
+	const base = "/api/v1/public/exports/tenders.csv"
+	draft := w.create(t, w.tenderBody(3))
+	v := w.published(t, w.tenderBody(3))
+	prices := []money.Fen{41_234_567, 42_345_678, 43_456_789}
+	var secrets []string
+	for i, o := range w.orgs {
+		r := w.bid(t, o.Admin, v.ID, prices[i])
+		secrets = append(secrets, prices[i].Yuan(), fmt.Sprint(int64(prices[i])), r.Digest)
+	}
+	today := civil.ChinaDate(e.Clock.Now()).String()
+
+	t.Run("the published tender, its facts in China time, no draft", func(t *testing.T) {
+		rows := exportCSV(t, e, base+"?subdistrict="+fmt.Sprint(w.subA)+"&from="+today+"&until="+today, export.TenderColumns)
+		got := exportIDs(rows)
+		want := []string{fmt.Sprint(v.ID)}
+		if !slices.Equal(got, want) {
+			t.Fatalf("tenders published today in A = %v, want %v (the draft %d never)", got, want, draft.ID)
+		}
+		row := rows[0]
+		wantRow := []string{fmt.Sprint(v.ID), v.Title, "爱山街道", row[3], "open_tender", "published", money.Fen(twCeiling).Yuan(),
+			v.PublishedAt.In(civil.China).Format("2006-01-02 15:04:05"), v.ClosesAt.In(civil.China).Format("2006-01-02 15:04:05"),
+			v.OpensAt.In(civil.China).Format("2006-01-02 15:04:05"), ""}
+		if !slices.Equal(row, wantRow) {
+			t.Errorf("row = %q, want %q", row, wantRow)
+		}
+		if row[3] == "" || row[3] == twCategory {
+			t.Errorf("category = %q, want the category's Chinese name", row[3])
+		}
+	})
+
+	t.Run("filters", func(t *testing.T) {
+		all := exportIDs(exportCSV(t, e, base, export.TenderColumns))
+		if !slices.Contains(all, fmt.Sprint(v.ID)) || slices.Contains(all, fmt.Sprint(draft.ID)) {
+			t.Errorf("all tenders = %v, want %d and never the draft %d", all, v.ID, draft.ID)
+		}
+		var published []int64
+		if err := e.DB.Table("tenders").Where("published_at IS NOT NULL").Order("id").Pluck("id", &published).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(all) != len(published) {
+			t.Errorf("all tenders = %v, want every published one %v", all, published)
+		}
+		for _, q := range []string{"?subdistrict=" + fmt.Sprint(w.subB), "?status=awarded", "?until=2000-01-01",
+			"?from=" + civil.ChinaDate(e.Clock.Now()).AddDays(1).String()} {
+			if got := exportIDs(exportCSV(t, e, base+q, export.TenderColumns)); slices.Contains(got, fmt.Sprint(v.ID)) {
+				t.Errorf("tenders%s = %v, want no %d", q, got, v.ID)
+			}
+		}
+		if got := exportIDs(exportCSV(t, e, base+"?status=published&subdistrict="+fmt.Sprint(w.subA), export.TenderColumns)); !slices.Contains(got, fmt.Sprint(v.ID)) {
+			t.Errorf("published tenders of A = %v, want %d", got, v.ID)
+		}
+	})
+
+	t.Run("before the opening no bid data", func(t *testing.T) {
+		r := e.Do(t, servertest.Request{Method: "GET", Path: base})
+		for _, s := range secrets {
+			if bytes.Contains(r.Body, []byte(s)) {
+				t.Errorf("tenders.csv holds %q, a bid's price or digest", s)
+			}
+		}
+		for _, c := range export.TenderColumns {
+			if strings.Contains(c, "bid") || strings.Contains(c, "price") {
+				t.Errorf("column %q names bid data", c)
+			}
+		}
+	})
+
+	t.Run("a bad filter is 400 and writes nothing", func(t *testing.T) {
+		for q, field := range map[string]string{"?subdistrict=x": "subdistrict", "?from=2026-13-01": "from", "?until=yesterday": "until",
+			"?status=draft": "status", "?from=2026-03-02&until=2026-03-01": "until"} {
+			e.Refused(t, servertest.Request{Method: "GET", Path: base + q}, http.StatusBadRequest, "validation", field)
+		}
+	})
+}
+
+func TestExportContracts(t *testing.T) {
+	t.Parallel()
+	e := servertest.NewEnv(t)
+	const base = "/api/v1/public/exports/contracts.csv"
+	c := e.ActiveContract(t)
+	var signed []int64
+	if err := e.DB.Table("contracts").Where("status <> 'draft'").Order("id").Pluck("id", &signed).Error; err != nil {
+		t.Fatal(err)
+	}
+	rows := exportCSV(t, e, base, export.ContractColumns)
+	if len(rows) != len(signed) {
+		t.Errorf("contracts = %v, want every signed one %v", exportIDs(rows), signed)
+	}
+	var row []string
+	for _, r := range rows {
+		if r[0] == fmt.Sprint(c.ID) {
+			row = r
+		}
+	}
+	if row == nil {
+		t.Fatalf("contracts = %v, want %d", exportIDs(rows), c.ID)
+	}
+	var k struct {
+		TenderID     int64
+		Title        string
+		AmountFen    money.Fen
+		ServiceStart civil.Date
+		ServiceEnd   civil.Date
+	}
+	if err := e.DB.Table("contracts").Take(&k, c.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	want := []string{fmt.Sprint(c.ID), fmt.Sprint(k.TenderID), k.Title, "爱山街道", row[4], row[5], k.AmountFen.Yuan(),
+		k.ServiceStart.String(), k.ServiceEnd.String(), "active", ""}
+	if !slices.Equal(row, want) {
+		t.Errorf("row = %q, want %q", row, want)
+	}
+	for q, in := range map[string]bool{"?status=active&subdistrict=" + fmt.Sprint(e.Demo(t).SubA): true,
+		"?subdistrict=" + fmt.Sprint(e.Demo(t).SubB): false, "?status=completed": false,
+		"?from=" + k.ServiceStart.String() + "&until=" + k.ServiceStart.String(): true,
+		"?from=" + k.ServiceStart.AddDays(1).String():                            false} {
+		if got := exportIDs(exportCSV(t, e, base+q, export.ContractColumns)); slices.Contains(got, fmt.Sprint(c.ID)) != in {
+			t.Errorf("contracts%s = %v, want %d in it: %v", q, got, c.ID, in)
+		}
+	}
+	e.Refused(t, servertest.Request{Method: "GET", Path: base + "?status=draft"}, http.StatusBadRequest, "validation", "status")
+}
