@@ -32,6 +32,11 @@ func (h *Handler) handleExportTenders(c *fiber.Ctx) error {
 	return sendExport(c, "tenders.csv", export.TenderColumns, export.TenderStatuses, h.Exports.Tenders)
 }
 
+// handleExportAwards streams the proposed and final awards as CSV.
+func (h *Handler) handleExportAwards(c *fiber.Ctx) error {
+	return sendExport(c, "awards.csv", export.AwardColumns, export.AwardStatuses, h.Exports.Awards)
+}
+
 // handleExportContracts streams the signed contracts as CSV.
 func (h *Handler) handleExportContracts(c *fiber.Ctx) error {
 	return sendExport(c, "contracts.csv", export.ContractColumns, export.ContractStatuses, h.Exports.Contracts)

@@ -13,6 +13,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/export"
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/servertest"
+	"github.com/jiedao-market/jiedao/internal/tender"
 )
 
 // exportCSV fetches an export anonymously and parses it, checking the byte
@@ -174,4 +175,47 @@ func TestExportContracts(t *testing.T) {
 		}
 	}
 	e.Refused(t, servertest.Request{Method: "GET", Path: base + "?status=draft"}, http.StatusBadRequest, "validation", "status")
+}
+
+func TestExportAwards(t *testing.T) {
+	t.Parallel()
+	w := newTenderWorld(t)
+	e := w.e
+	const base = "/api/v1/public/exports/awards.csv"
+	v := w.published(t, w.tenderBody(3))
+	sealed := w.published(t, w.tenderBody(3)) // bid on, never opened
+	prices := []money.Fen{40_000_000, 42_000_000, 44_000_000}
+	bids := make([]int64, 3)
+	for i, p := range prices {
+		bids[i] = w.bid(t, w.orgs[i].Admin, v.ID, p).BidID
+	}
+	secret := w.bid(t, w.orgs[0].Admin, sealed.ID, 43_210_987)
+	w.open(t, v.ID)
+	w.evaluate(t, v.ID, 3, func(int, tender.OpeningEntry) tender.Score { return 5000 })
+	p := w.propose(t, v.ID, map[string]any{"bid_ids": []int64{bids[1]}, "deviation_reason": "第一名服务站点距服务社区过远，经集体研究改选第二名。"})
+	day := civil.ChinaDate(e.Clock.Now()).String()
+
+	rows := exportCSV(t, e, base+"?status=proposed&subdistrict="+fmt.Sprint(w.subA)+"&from="+day+"&until="+day, export.AwardColumns)
+	want := [][]string{{fmt.Sprint(p.ID), fmt.Sprint(v.ID), v.Title, "爱山街道", "", "proposed", w.orgs[1].Name, "420000.00",
+		p.ProposedAt.In(civil.China).Format("2006-01-02 15:04:05"), p.ChallengeEndsAt.In(civil.China).Format("2006-01-02 15:04:05")}}
+	if len(rows) == 1 {
+		want[0][4] = rows[0][4] // the category's name
+	}
+	if !slices.EqualFunc(rows, want, slices.Equal) {
+		t.Errorf("awards proposed today in A = %q, want %q", rows, want)
+	}
+	for _, q := range []string{"?status=final", "?subdistrict=" + fmt.Sprint(w.subB), "?until=" + civil.ChinaDate(e.Clock.Now()).AddDays(-1).String()} {
+		if got := exportCSV(t, e, base+q, export.AwardColumns); slices.ContainsFunc(got, func(r []string) bool { return r[0] == fmt.Sprint(p.ID) }) {
+			t.Errorf("awards%s = %q, want no award %d", q, got, p.ID)
+		}
+	}
+	for _, path := range []string{base, "/api/v1/public/exports/tenders.csv", "/api/v1/public/exports/contracts.csv"} {
+		r := e.Do(t, servertest.Request{Method: "GET", Path: path})
+		for _, s := range []string{"432109.87", "43210987", secret.Digest} {
+			if bytes.Contains(r.Body, []byte(s)) {
+				t.Errorf("%s holds %q of the bid on tender %d before its opening", path, s, sealed.ID)
+			}
+		}
+	}
+	e.Refused(t, servertest.Request{Method: "GET", Path: base + "?status=withdrawn"}, http.StatusBadRequest, "validation", "status")
 }

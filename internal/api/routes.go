@@ -134,6 +134,7 @@ func (h *Handler) Routes(app fiber.Router) {
 	api.Get("/public/tenders", h.handlePublicTenderList)
 	api.Get("/public/tenders/:id", h.handlePublicTenderGet)
 	api.Get("/public/exports/tenders.csv", h.handleExportTenders)
+	api.Get("/public/exports/awards.csv", h.handleExportAwards)
 	api.Get("/public/exports/contracts.csv", h.handleExportContracts)
 	api.Get("/notifications", request.SignedIn, h.handleNotifications)
 

@@ -1,7 +1,8 @@
 // Package export holds the open-data CSV exports: the queries behind the
-// tenders and contracts files, each read row by row and handed to the caller
-// as it is read, never gathered in memory. Only public data is exported:
-// tenders once published, contracts once signed; no bid, no personal data.
+// tenders, awards and contracts files, each read row by row and handed to the
+// caller as it is read, never gathered in memory. Only public data is
+// exported: tenders once published (never a bid), awards once proposed (the
+// winners' opened prices), contracts once signed; no personal data.
 package export
 
 import (
@@ -103,6 +104,45 @@ func (s *Service) Tenders(ctx context.Context, f Filter, emit func([]string) err
 		}
 		return []string{id64(id), title, sub, cat, method, status, ceiling.Yuan(), chinaTime(published),
 			chinaTime(closes), chinaTime(opens), nullTime(awarded)}, nil
+	}, emit)
+}
+
+// AwardStatuses are the states of an award that is public, the status
+// filter of the awards file: proposed (in its challenge period) and final.
+var AwardStatuses = []string{"proposed", "final"}
+
+// AwardColumns is the header row of the awards file.
+var AwardColumns = []string{"award_id", "tender_id", "tender_title", "subdistrict", "category", "status", "organization",
+	"amount_yuan", "proposed_at", "challenge_ends_at"}
+
+// Awards emits a row per awarded bid of each proposed or final award matching
+// f (by the day it was proposed), in award then bid order: the winner and its
+// price, which the opening made public. A withdrawn award is not exported.
+func (s *Service) Awards(ctx context.Context, f Filter, emit func([]string) error) error {
+	q := s.db.WithContext(ctx).Table("award_proposals a").
+		Select(`a.id, t.id, t.title, sd.name_zh, c.name_zh, a.status, o.legal_name, b.price_fen,
+			a.proposed_at, a.challenge_ends_at`).
+		Joins("JOIN tenders t ON t.id = a.tender_id").
+		Joins("JOIN subdistricts sd ON sd.id = t.subdistrict_id").
+		Joins("JOIN service_categories c ON c.code = t.category_code").
+		Joins("CROSS JOIN LATERAL jsonb_array_elements_text(a.bid_ids) AS w(bid_id)").
+		Joins("JOIN bids b ON b.id = w.bid_id::bigint").
+		Joins("JOIN organizations o ON o.id = b.organization_id").
+		// An award follows the opening; the guard keeps a sealed bid out whatever the data.
+		Where("a.status IN ('proposed', 'final') AND t.opened_at IS NOT NULL AND b.opened_at IS NOT NULL")
+	q = narrow(q, f, "t.subdistrict_id", "a.status", "a.proposed_at")
+	return each(q.Order("a.id, b.id"), func(rows *sql.Rows) ([]string, error) {
+		var (
+			id, tender                   int64
+			title, sub, cat, status, org string
+			price                        money.Fen
+			proposed, challengeEnds      time.Time
+		)
+		if err := rows.Scan(&id, &tender, &title, &sub, &cat, &status, &org, &price, &proposed, &challengeEnds); err != nil {
+			return nil, err
+		}
+		return []string{id64(id), id64(tender), title, sub, cat, status, org, price.Yuan(), chinaTime(proposed),
+			chinaTime(challengeEnds)}, nil
 	}, emit)
 }
 
