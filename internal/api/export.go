@@ -37,6 +37,15 @@ func (h *Handler) handleExportAwards(c *fiber.Ctx) error {
 	return sendExport(c, "awards.csv", export.AwardColumns, export.AwardStatuses, h.Exports.Awards)
 }
 
+// handleExportPayouts streams the payouts the caller may read as CSV.
+func (h *Handler) handleExportPayouts(c *fiber.Ctx) error {
+	by := request.Actor(c)
+	return sendExport(c, "payouts.csv", export.PayoutColumns, export.PayoutStates,
+		func(ctx context.Context, f export.Filter, emit func([]string) error) error {
+			return h.Exports.Payouts(ctx, by, f, emit)
+		})
+}
+
 // handleExportContracts streams the signed contracts as CSV.
 func (h *Handler) handleExportContracts(c *fiber.Ctx) error {
 	return sendExport(c, "contracts.csv", export.ContractColumns, export.ContractStatuses, h.Exports.Contracts)

@@ -219,3 +219,79 @@ func TestExportAwards(t *testing.T) {
 	}
 	e.Refused(t, servertest.Request{Method: "GET", Path: base + "?status=withdrawn"}, http.StatusBadRequest, "validation", "status")
 }
+
+func TestExportPayouts(t *testing.T) {
+	t.Parallel()
+	e := servertest.NewEnv(t)
+	d := e.Demo(t)
+	const base = "/api/v1/exports/payouts.csv"
+	fiscal := e.IDOf(t, "fund_accounts", "subdistrict_id = ? AND source = ?", d.SubA, "fiscal_budget")
+	p := servertest.RequestPayout(t, e.DB, servertest.ManualPayouts(e), servertest.UserActor(t, e.DB, "demo-finance"), fiscal, d.Org1,
+		money.Fen(1_234_567), "export-milestone")
+	get := func(who, query string) [][]string {
+		t.Helper()
+		r := e.Do(t, servertest.Request{Method: "GET", Path: base + query, Token: e.Token(t, who)})
+		body, ok := bytes.CutPrefix(r.Body, []byte("\xef\xbb\xbf"))
+		if r.Status != http.StatusOK || !ok {
+			t.Fatalf("GET %s%s as %s = %d %q, want 200 with the byte order mark", base, query, who, r.Status, r.Body)
+		}
+		rows, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+		if err != nil || !slices.Equal(rows[0], export.PayoutColumns) {
+			t.Fatalf("payouts.csv as %s = %q, %v; want the header %v", who, rows, err, export.PayoutColumns)
+		}
+		return rows[1:]
+	}
+	// Each reader gets exactly the payouts of its payout list, oldest first.
+	for _, who := range []string{"demo-admin", "demo-district", "demo-officer", "demo-finance", "demo-org", "demo-officer2", "demo-org2", "demo-member"} {
+		var list struct {
+			Items []struct {
+				ID int64 `json:"id"`
+			} `json:"items"`
+		}
+		servertest.Call(t, e, "GET", "/api/v1/payouts", e.Token(t, who), nil, http.StatusOK, &list)
+		want := []string{}
+		for _, it := range list.Items {
+			want = append(want, fmt.Sprint(it.ID))
+		}
+		slices.Reverse(want)
+		if got := exportIDs(get(who, "")); !slices.Equal(got, want) {
+			t.Errorf("payouts.csv as %s = %v, want its payout list %v", who, got, want)
+		}
+	}
+	day := civil.ChinaDate(p.CreatedAt).String()
+	rows := get("demo-finance", "?status=requested&subdistrict="+fmt.Sprint(d.SubA)+"&from="+day+"&until="+day)
+	var row []string
+	for _, r := range rows {
+		if r[0] == fmt.Sprint(p.ID) {
+			row = r
+		}
+	}
+	want := []string{fmt.Sprint(p.ID), "爱山街道", exportFundName(t, e, fiscal), exportOrgName(t, e, d.Org1), "12345.67", "manual", "requested",
+		p.ReferenceType, p.ReferenceID, p.CreatedAt.In(civil.China).Format("2006-01-02 15:04:05"), ""}
+	if !slices.Equal(row, want) {
+		t.Errorf("payout row = %q, want %q", row, want)
+	}
+	for _, q := range []string{"?status=paid", "?subdistrict=" + fmt.Sprint(d.SubB), "?until=2000-01-01"} {
+		if got := exportIDs(get("demo-finance", q)); slices.Contains(got, fmt.Sprint(p.ID)) {
+			t.Errorf("payouts.csv%s = %v, want no %d", q, got, p.ID)
+		}
+	}
+	e.Refused(t, servertest.Request{Method: "GET", Path: base + "?from=x", Token: e.Token(t, "demo-finance")}, http.StatusBadRequest, "validation", "from")
+}
+
+// exportFundName and exportOrgName read a fund account's and an organization's names.
+func exportFundName(t *testing.T, e *servertest.Env, fund int64) string {
+	var name string
+	if err := e.DB.Table("fund_accounts").Where("id = ?", fund).Pluck("name", &name).Error; err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+func exportOrgName(t *testing.T, e *servertest.Env, org int64) string {
+	var name string
+	if err := e.DB.Table("organizations").Where("id = ?", org).Pluck("legal_name", &name).Error; err != nil {
+		t.Fatal(err)
+	}
+	return name
+}

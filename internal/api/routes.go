@@ -103,6 +103,7 @@ func (h *Handler) Routes(app fiber.Router) {
 
 	// Payouts, donations and Stripe.
 	api.Get("/payouts", allow(access.PayoutReaders...), h.handlePayoutList)
+	api.Get("/exports/payouts.csv", allow(access.PayoutReaders...), h.handleExportPayouts)
 	api.Post("/payouts/:id/manual-confirmation", allow(access.FinanceOfficer), h.handleManualConfirmation)
 	api.Post("/organizations/:id/payout-onboarding", allow(access.OrgAdmin), h.handlePayoutOnboarding)
 	api.Post("/public/donations", anonymous(), h.handleDonationStart)

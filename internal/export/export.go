@@ -1,8 +1,9 @@
 // Package export holds the open-data CSV exports: the queries behind the
-// tenders, awards and contracts files, each read row by row and handed to the
+// tenders, awards, contracts and payouts files, each read row by row and handed to the
 // caller as it is read, never gathered in memory. Only public data is
 // exported: tenders once published (never a bid), awards once proposed (the
-// winners' opened prices), contracts once signed; no personal data.
+// winners' opened prices), contracts once signed; no personal data. The
+// payouts file is not public: each reader gets the payouts it may read.
 package export
 
 import (
@@ -16,9 +17,11 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/money"
+	"github.com/jiedao-market/jiedao/internal/payout"
 )
 
 // Filter narrows an export: to one subdistrict, to the China days from From
@@ -143,6 +146,42 @@ func (s *Service) Awards(ctx context.Context, f Filter, emit func([]string) erro
 		}
 		return []string{id64(id), id64(tender), title, sub, cat, status, org, price.Yuan(), chinaTime(proposed),
 			chinaTime(challengeEnds)}, nil
+	}, emit)
+}
+
+// PayoutStates are the states of a payout, the status filter of the payouts
+// file.
+var PayoutStates = []string{"requested", "paid", "failed"}
+
+// PayoutColumns is the header row of the payouts file.
+var PayoutColumns = []string{"payout_id", "subdistrict", "fund_account", "organization", "amount_yuan", "provider", "state",
+	"reference_type", "reference_id", "requested_at", "paid_at"}
+
+// Payouts emits a row per payout by may read (payout.Scope, as the payout
+// list) matching f (by the day it was requested), in id order. It is not
+// public: no bank reference or error text is exported.
+func (s *Service) Payouts(ctx context.Context, by access.Actor, f Filter, emit func([]string) error) error {
+	q := payout.Scope(s.db.WithContext(ctx).Table("payouts"), by).
+		Select(`payouts.id, sd.name_zh, fa.name, o.legal_name, payouts.amount_fen, payouts.provider, payouts.state,
+			payouts.reference_type, payouts.reference_id, payouts.created_at, payouts.paid_at`).
+		Joins("JOIN fund_accounts fa ON fa.id = payouts.fund_account_id").
+		Joins("JOIN subdistricts sd ON sd.id = fa.subdistrict_id").
+		Joins("JOIN organizations o ON o.id = payouts.organization_id")
+	q = narrow(q, f, "fa.subdistrict_id", "payouts.state", "payouts.created_at")
+	return each(q.Order("payouts.id"), func(rows *sql.Rows) ([]string, error) {
+		var (
+			id                              int64
+			sub, fund, org, provider, state string
+			refType, refID                  string
+			amount                          money.Fen
+			requested                       time.Time
+			paid                            sql.NullTime
+		)
+		if err := rows.Scan(&id, &sub, &fund, &org, &amount, &provider, &state, &refType, &refID, &requested, &paid); err != nil {
+			return nil, err
+		}
+		return []string{id64(id), sub, fund, org, amount.Yuan(), provider, state, refType, refID, chinaTime(requested),
+			nullTime(paid)}, nil
 	}, emit)
 }
 
