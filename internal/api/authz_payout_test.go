@@ -104,6 +104,14 @@ var azPayoutMatrix = map[string][]azMatrixRow{
 		{method: "GET", route: "/api/v1/payouts",
 			path: azPayoutPath(func(t testing.TB, f *azFixture, s *azPayoutShared) string { return "/api/v1/payouts?state=requested" }),
 			want: azWant{no401, ok200, ok200, ok200, ok200, no403, ok200, ok200, ok200, ok200, no403}},
+		{method: "GET", route: "/api/v1/exports/payouts.csv",
+			path: azPayoutPath(func(t testing.TB, f *azFixture, s *azPayoutShared) string { return "/api/v1/exports/payouts.csv" }),
+			want: azWant{no401, ok200, ok200, ok200, ok200, no403, ok200, ok200, ok200, ok200, no403}},
+		{method: "GET", route: "/api/v1/exports/payouts.csv",
+			path: azPayoutPath(func(t testing.TB, f *azFixture, s *azPayoutShared) string {
+				return "/api/v1/exports/payouts.csv?status=lost"
+			}),
+			want: azWant{no401, bad400, bad400, bad400, bad400, no403, bad400, bad400, bad400, bad400, no403}},
 		{method: "POST", route: "/api/v1/payouts/:id/manual-confirmation",
 			path: azPayoutPath(func(t testing.TB, f *azFixture, s *azPayoutShared) string {
 				return fmt.Sprintf("/api/v1/payouts/%d/manual-confirmation", s.payout)

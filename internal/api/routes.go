@@ -103,6 +103,7 @@ func (h *Handler) Routes(app fiber.Router) {
 
 	// Payouts, donations and Stripe.
 	api.Get("/payouts", allow(access.PayoutReaders...), h.handlePayoutList)
+	api.Get("/exports/payouts.csv", allow(access.PayoutReaders...), h.handleExportPayouts)
 	api.Post("/payouts/:id/manual-confirmation", allow(access.FinanceOfficer), h.handleManualConfirmation)
 	api.Post("/organizations/:id/payout-onboarding", allow(access.OrgAdmin), h.handlePayoutOnboarding)
 	api.Post("/public/donations", anonymous(), h.handleDonationStart)
@@ -133,6 +134,9 @@ func (h *Handler) Routes(app fiber.Router) {
 	api.Post("/challenges/:id/answer", allow(access.ProcurementOfficer), h.handleChallengeAnswer)
 	api.Get("/public/tenders", h.handlePublicTenderList)
 	api.Get("/public/tenders/:id", h.handlePublicTenderGet)
+	api.Get("/public/exports/tenders.csv", h.handleExportTenders)
+	api.Get("/public/exports/awards.csv", h.handleExportAwards)
+	api.Get("/public/exports/contracts.csv", h.handleExportContracts)
 	api.Get("/notifications", request.SignedIn, h.handleNotifications)
 
 	// Delivery: service records and their import.

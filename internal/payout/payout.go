@@ -339,10 +339,11 @@ func (s *Service) ConfirmManual(ctx context.Context, by access.Actor, id int64, 
 	return p, err
 }
 
-// scope restricts q (on payouts) to what by may see: an organization's staff
+// Scope restricts q (on payouts) to what by may see: an organization's staff
 // the payouts it received, everyone else those paid from the fund accounts of
-// the subdistricts it reads (access.Actor.Subdistricts).
-func scope(q *gorm.DB, by access.Actor) *gorm.DB {
+// the subdistricts it reads (access.Actor.Subdistricts). The payout list and
+// the payouts export both read through it.
+func Scope(q *gorm.DB, by access.Actor) *gorm.DB {
 	if by.Is(access.OrgStaff...) {
 		return q.Where("payouts.organization_id = ?", by.Scope.OrganizationID)
 	}
@@ -352,7 +353,7 @@ func scope(q *gorm.DB, by access.Actor) *gorm.DB {
 
 // List returns the payouts by may see, newest first, optionally of one state.
 func (s *Service) List(ctx context.Context, by access.Actor, state string) ([]Payout, error) {
-	q := scope(s.db.WithContext(ctx), by)
+	q := Scope(s.db.WithContext(ctx), by)
 	if state != "" {
 		q = q.Where("state = ?", state)
 	}

@@ -50,14 +50,19 @@ func CSV(header []string, rows [][]string) []byte {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	for _, row := range append([][]string{header}, rows...) {
-		safe := make([]string, len(row))
-		for i, cell := range row {
-			safe[i] = CSVCell(cell)
-		}
-		_ = w.Write(safe) // a bytes.Buffer does not fail
+		_ = w.Write(csvRow(row)) // a bytes.Buffer does not fail
 	}
 	w.Flush()
 	return buf.Bytes()
+}
+
+// csvRow returns row with each cell made safe for a spreadsheet (CSVCell).
+func csvRow(row []string) []string {
+	safe := make([]string, len(row))
+	for i, cell := range row {
+		safe[i] = CSVCell(cell)
+	}
+	return safe
 }
 
 // plainNumber is a cell a spreadsheet reads as the number it shows.

@@ -22,6 +22,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/contract"
 	"github.com/jiedao-market/jiedao/internal/delivery"
 	"github.com/jiedao-market/jiedao/internal/evaluation"
+	"github.com/jiedao-market/jiedao/internal/export"
 	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/milestone"
 	"github.com/jiedao-market/jiedao/internal/org"
@@ -58,6 +59,8 @@ type Services struct {
 	// Milestones are contracts' milestone payments: due on signing and on
 	// evaluations, accepted, invoiced, approved and paid.
 	Milestones *milestone.Service
+	// Exports stream the open-data CSV files.
+	Exports *export.Service
 }
 
 // The request's locals.
@@ -172,6 +175,7 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 			Decision: cfg.Complaint.Decision}, ratings.LookupCode),
 		Evaluations: evaluation.NewService(db, c, cfg.Uploads),
 		Track:       track.NewService(db, c, orgs, ratings, track.ParamsOf(cfg.Rating)),
+		Exports:     export.NewService(db),
 	}
 	svc.UsePayouts(db, c, svc.Payouts)
 	// Signing makes the first milestone due, a submitted evaluation the
