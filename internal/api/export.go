@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -16,31 +17,31 @@ type exportQuery func(ctx context.Context, f export.Filter, emit func([]string) 
 // sendExport streams the CSV file name with header and the rows query emits,
 // filtered by the query string (subdistrict, from, until, status: one of
 // statuses); a bad filter answers 400 before anything is sent.
-func sendExport(c *fiber.Ctx, name string, header, statuses []string, query exportQuery) error {
+func sendExport(c *fiber.Ctx, log *slog.Logger, name string, header, statuses []string, query exportQuery) error {
 	var bad apperr.Fields
 	f := export.ParseFilter(&bad, c.Query("subdistrict"), c.Query("from"), c.Query("until"), c.Query("status"), statuses)
 	if err := bad.Err(); err != nil {
 		return err
 	}
-	return request.StreamCSV(c, name, header, func(ctx context.Context, emit func([]string) error) error {
+	return request.StreamCSV(c, log, name, header, func(ctx context.Context, emit func([]string) error) error {
 		return query(ctx, f, emit)
 	})
 }
 
 // handleExportTenders streams the published tenders as CSV.
 func (h *Handler) handleExportTenders(c *fiber.Ctx) error {
-	return sendExport(c, "tenders.csv", export.TenderColumns, export.TenderStatuses, h.Exports.Tenders)
+	return sendExport(c, h.Log, "tenders.csv", export.TenderColumns, export.TenderStatuses, h.Exports.Tenders)
 }
 
 // handleExportAwards streams the proposed and final awards as CSV.
 func (h *Handler) handleExportAwards(c *fiber.Ctx) error {
-	return sendExport(c, "awards.csv", export.AwardColumns, export.AwardStatuses, h.Exports.Awards)
+	return sendExport(c, h.Log, "awards.csv", export.AwardColumns, export.AwardStatuses, h.Exports.Awards)
 }
 
 // handleExportPayouts streams the payouts the caller may read as CSV.
 func (h *Handler) handleExportPayouts(c *fiber.Ctx) error {
 	by := request.Actor(c)
-	return sendExport(c, "payouts.csv", export.PayoutColumns, export.PayoutStates,
+	return sendExport(c, h.Log, "payouts.csv", export.PayoutColumns, export.PayoutStates,
 		func(ctx context.Context, f export.Filter, emit func([]string) error) error {
 			return h.Exports.Payouts(ctx, by, f, emit)
 		})
@@ -48,5 +49,5 @@ func (h *Handler) handleExportPayouts(c *fiber.Ctx) error {
 
 // handleExportContracts streams the signed contracts as CSV.
 func (h *Handler) handleExportContracts(c *fiber.Ctx) error {
-	return sendExport(c, "contracts.csv", export.ContractColumns, export.ContractStatuses, h.Exports.Contracts)
+	return sendExport(c, h.Log, "contracts.csv", export.ContractColumns, export.ContractStatuses, h.Exports.Contracts)
 }

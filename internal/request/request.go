@@ -38,6 +38,9 @@ import (
 // Services are the domain services the API and the pages call; cmd/jiedao
 // builds them and hands them to both.
 type Services struct {
+	// Log is the application's logger, for what a handler can no longer
+	// answer with an error (a streamed download that fails midway).
+	Log       *slog.Logger
 	Auth      *auth.Service
 	Places    *place.Service
 	Orgs      *org.Service
@@ -159,6 +162,7 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 	contracts.UseReplacer(tenders.ProposeReplacement)
 	orgs := org.NewService(db, c, org.Options{Argon2: cfg.Auth.Argon2, Uploads: cfg.Uploads})
 	svc := Services{
+		Log:       log,
 		Auth:      authSvc,
 		Places:    place.NewService(db, c),
 		Orgs:      orgs,

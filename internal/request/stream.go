@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/csv"
+	"log/slog"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -22,13 +23,14 @@ type CSVRows func(ctx context.Context, emit func(row []string) error) error
 // (CSVCell). Nothing is held in memory beyond the writer's buffer. The query
 // runs after the handler returns, with the request's deadline but not its
 // cancellation; an error then can no longer change the status, so it ends
-// the body early (a client sees a truncated file, never a partial row).
-func StreamCSV(c *fiber.Ctx, name string, header []string, rows CSVRows) error {
+// the body early (a client sees a truncated file, never a partial row) and
+// is logged on log with the request's id.
+func StreamCSV(c *fiber.Ctx, log *slog.Logger, name string, header []string, rows CSVRows) error {
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, ContentDisposition(name))
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
 	c.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	parent := c.UserContext()
+	parent, requestID := c.UserContext(), ID(c)
 	c.Context().SetBodyStreamWriter(func(bw *bufio.Writer) {
 		ctx, cancel := context.WithoutCancel(parent), context.CancelFunc(func() {})
 		if d, ok := parent.Deadline(); ok {
@@ -49,7 +51,9 @@ func StreamCSV(c *fiber.Ctx, name string, header []string, rows CSVRows) error {
 		if emit(header) != nil {
 			return
 		}
-		_ = rows(ctx, emit) // see the doc comment: the status is already sent
+		if err := rows(ctx, emit); err != nil && log != nil { // the status is already sent
+			log.ErrorContext(ctx, "CSV download ended early", "file", name, "request_id", requestID, "error", err.Error())
+		}
 		w.Flush()
 	})
 	return nil
