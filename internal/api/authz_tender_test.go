@@ -185,7 +185,7 @@ func azTenderBody(t testing.TB, f *azFixture, s *azTenderShared, closesIn time.D
 		"criteria": []map[string]any{{"code": "plan", "name": "服务方案", "max_points": 30}, {"code": "team", "name": "团队配置", "max_points": 20},
 			{"code": "risk", "name": "风险防控", "max_points": 10}},
 		"questions_close_at": closes.Add(-time.Minute), "closes_at": closes, "opens_at": closes.Add(time.Minute),
-		"committee_user_ids": s.committee,
+		"committee_user_ids": s.committee, "short_window_justification": "原服务合同到期，需在年内接续服务",
 	}
 }
 

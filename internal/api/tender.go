@@ -22,34 +22,35 @@ type criterionRequest struct {
 // tenderRequest is a tender as submitted; absent fields keep their value in
 // an edit.
 type tenderRequest struct {
-	TransferItemID         *int64              `json:"transfer_item_id"`
-	Title                  *string             `json:"title"`
-	Description            *string             `json:"description"`
-	PurchaseMethod         *string             `json:"purchase_method"`
-	Justification          *string             `json:"justification"`
-	FundAccountID          *int64              `json:"fund_account_id"`
-	CeilingFen             *money.Fen          `json:"ceiling_fen"`
-	ServiceStart           *civil.Date         `json:"service_start"`
-	ServiceEnd             *civil.Date         `json:"service_end"`
-	CommunityIDs           *[]int64            `json:"community_ids"`
-	Weights                *tender.Weights     `json:"weights"`
-	Criteria               *[]criterionRequest `json:"criteria"`
-	MetricTargets          *map[string]float64 `json:"metric_targets"`
-	MinGrade               *int                `json:"min_grade"`
-	MinSocialWorkers       *int                `json:"min_social_workers"`
-	MinBids                *int                `json:"min_bids"`
-	MaxWinners             *int                `json:"max_winners"`
-	ChallengeDays          *int                `json:"challenge_days"`
-	QuestionsCloseAt       *time.Time          `json:"questions_close_at"`
-	ClosesAt               *time.Time          `json:"closes_at"`
-	OpensAt                *time.Time          `json:"opens_at"`
-	CommitteeUserIDs       *[]int64            `json:"committee_user_ids"`
-	InvitedOrganizationIDs *[]int64            `json:"invited_organization_ids"`
+	TransferItemID           *int64              `json:"transfer_item_id"`
+	Title                    *string             `json:"title"`
+	Description              *string             `json:"description"`
+	PurchaseMethod           *string             `json:"purchase_method"`
+	Justification            *string             `json:"justification"`
+	ShortWindowJustification *string             `json:"short_window_justification"`
+	FundAccountID            *int64              `json:"fund_account_id"`
+	CeilingFen               *money.Fen          `json:"ceiling_fen"`
+	ServiceStart             *civil.Date         `json:"service_start"`
+	ServiceEnd               *civil.Date         `json:"service_end"`
+	CommunityIDs             *[]int64            `json:"community_ids"`
+	Weights                  *tender.Weights     `json:"weights"`
+	Criteria                 *[]criterionRequest `json:"criteria"`
+	MetricTargets            *map[string]float64 `json:"metric_targets"`
+	MinGrade                 *int                `json:"min_grade"`
+	MinSocialWorkers         *int                `json:"min_social_workers"`
+	MinBids                  *int                `json:"min_bids"`
+	MaxWinners               *int                `json:"max_winners"`
+	ChallengeDays            *int                `json:"challenge_days"`
+	QuestionsCloseAt         *time.Time          `json:"questions_close_at"`
+	ClosesAt                 *time.Time          `json:"closes_at"`
+	OpensAt                  *time.Time          `json:"opens_at"`
+	CommitteeUserIDs         *[]int64            `json:"committee_user_ids"`
+	InvitedOrganizationIDs   *[]int64            `json:"invited_organization_ids"`
 }
 
 func (r tenderRequest) input() tender.Input {
 	in := tender.Input{TransferItemID: r.TransferItemID, Title: r.Title, Description: r.Description, PurchaseMethod: r.PurchaseMethod,
-		Justification: r.Justification, FundAccountID: r.FundAccountID, CeilingFen: r.CeilingFen, ServiceStart: r.ServiceStart,
+		Justification: r.Justification, ShortWindowJustification: r.ShortWindowJustification, FundAccountID: r.FundAccountID, CeilingFen: r.CeilingFen, ServiceStart: r.ServiceStart,
 		ServiceEnd: r.ServiceEnd, CommunityIDs: r.CommunityIDs, Weights: r.Weights, MetricTargets: r.MetricTargets, MinGrade: r.MinGrade,
 		MinSocialWorkers: r.MinSocialWorkers, MinBids: r.MinBids, MaxWinners: r.MaxWinners, ChallengeDays: r.ChallengeDays,
 		QuestionsCloseAt: r.QuestionsCloseAt, ClosesAt: r.ClosesAt, OpensAt: r.OpensAt, CommitteeUserIDs: r.CommitteeUserIDs,

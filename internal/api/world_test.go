@@ -231,7 +231,7 @@ func (w *tenderWorld) tenderBody(committee int) map[string]any {
 		"criteria": []map[string]any{{"code": "plan", "name": "服务方案", "max_points": 30},
 			{"code": "team", "name": "团队配置", "max_points": 20}, {"code": "risk", "name": "风险防控", "max_points": 10}},
 		"questions_close_at": now.AddDate(0, 0, 7), "closes_at": closes, "opens_at": closes.Add(time.Hour),
-		"committee_user_ids": ids,
+		"committee_user_ids": ids, "short_window_justification": "原服务合同到期，需在年内接续服务",
 	}
 }
 

@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -108,6 +110,11 @@ type Tender struct {
 	// before the close extends the close (and the opening, by the same amount)
 	// to this many days after the amendment.
 	AmendmentMinDays int `yaml:"amendment_min_days"`
+	// MinBiddingDays is the shortest bidding window (publication to close), in
+	// days, of each purchase method (open_tender, invited_tender,
+	// single_source, venture_philanthropy); a shorter window needs a written
+	// justification and is flagged on the public record.
+	MinBiddingDays map[string]int `yaml:"min_bidding_days"`
 	// ChallengeDays is the default challenge period (公示期) after an award
 	// proposal, in days.
 	ChallengeDays int `yaml:"challenge_days"`
@@ -115,6 +122,15 @@ type Tender struct {
 	// whose time-driven step (close, opening, end of challenge period) is due
 	// but lacks a job.
 	SweepInterval time.Duration `yaml:"sweep_interval"`
+}
+
+// DefaultMinBiddingDays returns the default minimum bidding window of each
+// purchase method, in days: 20 for open and invited tenders (Government
+// Procurement Law art. 35), 7 for single source (a public notice of at least
+// 5 working days; see the Law's Implementing Regulations), 10 for venture
+// philanthropy calls.
+func DefaultMinBiddingDays() map[string]int {
+	return map[string]int{"open_tender": 20, "invited_tender": 20, "single_source": 7, "venture_philanthropy": 10}
 }
 
 // RequireSealKey returns an error when no bid-sealing key is configured.
@@ -276,7 +292,7 @@ func Default() Config {
 			Argon2: Argon2{MemoryKiB: 19456, Iterations: 2, Parallelism: 1},
 		},
 		Uploads:        Uploads{Dir: ".data/uploads", MaxBytes: 5 << 20},
-		Tender:         Tender{AmendmentMinDays: 3, ChallengeDays: 5, SweepInterval: time.Minute},
+		Tender:         Tender{AmendmentMinDays: 3, MinBiddingDays: DefaultMinBiddingDays(), ChallengeDays: 5, SweepInterval: time.Minute},
 		Contract:       Contract{SignDays: 30, AmendmentCapPercent: 10},
 		ServiceRequest: ServiceRequest{OverdueHours: 72},
 		Rating:         Rating{PublicMinimum: 5, PriorWeight: 10, WrongCodesPerMinute: 10, GapStars: 1.0},
@@ -459,6 +475,13 @@ func (c Config) validate() error {
 	}
 	if c.ServiceRequest.OverdueHours < 1 || c.ServiceRequest.OverdueHours > 720 {
 		problems = append(problems, "service_request.overdue_hours must be between 1 and 720")
+	}
+	for _, m := range slices.Sorted(maps.Keys(c.Tender.MinBiddingDays)) {
+		if _, ok := DefaultMinBiddingDays()[m]; !ok {
+			problems = append(problems, "tender.min_bidding_days has an unknown purchase method "+strconv.Quote(m)+": open_tender, invited_tender, single_source or venture_philanthropy")
+		} else if d := c.Tender.MinBiddingDays[m]; d < 0 || d > 90 {
+			problems = append(problems, "tender.min_bidding_days."+m+" must be between 0 and 90")
+		}
 	}
 	if c.Tender.ChallengeDays < 1 || c.Tender.ChallengeDays > 60 {
 		problems = append(problems, "tender.challenge_days must be between 1 and 60")

@@ -83,6 +83,9 @@ func TestRefusals(t *testing.T) {
 		{"bad bool", map[string]string{"JIEDAO_SECURE_COOKIES": "maybe"}, "JIEDAO_SECURE_COOKIES"},
 		{"amendment days over 60", map[string]string{"JIEDAO_CONFIG": write("amend.yaml", "tender:\n  amendment_min_days: 61\n")}, "tender.amendment_min_days"},
 		{"negative amendment days", map[string]string{"JIEDAO_CONFIG": write("amendneg.yaml", "tender:\n  amendment_min_days: -1\n")}, "tender.amendment_min_days"},
+		{"bidding window over 90", map[string]string{"JIEDAO_CONFIG": write("window.yaml", "tender:\n  min_bidding_days:\n    open_tender: 91\n")}, "tender.min_bidding_days.open_tender"},
+		{"negative bidding window", map[string]string{"JIEDAO_CONFIG": write("windowneg.yaml", "tender:\n  min_bidding_days:\n    single_source: -1\n")}, "tender.min_bidding_days.single_source"},
+		{"bidding window of an unknown method", map[string]string{"JIEDAO_CONFIG": write("windowkey.yaml", "tender:\n  min_bidding_days:\n    auction: 3\n")}, "tender.min_bidding_days has an unknown purchase method \"auction\""},
 		{"no challenge period", map[string]string{"JIEDAO_CONFIG": write("challenge.yaml", "tender:\n  challenge_days: 0\n")}, "tender.challenge_days"},
 		{"sweep under 1s", map[string]string{"JIEDAO_CONFIG": write("sweepfast.yaml", "tender:\n  sweep_interval: 500ms\n")}, "tender.sweep_interval"},
 		{"sweep over 1h", map[string]string{"JIEDAO_CONFIG": write("sweepslow.yaml", "tender:\n  sweep_interval: 2h\n")}, "tender.sweep_interval"},
@@ -187,7 +190,8 @@ func TestRequireSealKey(t *testing.T) {
 
 func TestTenderDefaults(t *testing.T) {
 	got := config.Default().Tender
-	want := config.Tender{AmendmentMinDays: 3, ChallengeDays: 5, SweepInterval: time.Minute}
+	want := config.Tender{AmendmentMinDays: 3, ChallengeDays: 5, SweepInterval: time.Minute,
+		MinBiddingDays: map[string]int{"open_tender": 20, "invited_tender": 20, "single_source": 7, "venture_philanthropy": 10}}
 	if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("Default().Tender differs (-want +got):\n%s", diff)
 	}
@@ -195,7 +199,7 @@ func TestTenderDefaults(t *testing.T) {
 
 func TestTenderYAMLKeys(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "c.yaml")
-	body := "tender:\n  amendment_min_days: 0\n  challenge_days: 10\n  sweep_interval: 30s\n"
+	body := "tender:\n  amendment_min_days: 0\n  challenge_days: 10\n  sweep_interval: 30s\n  min_bidding_days:\n    single_source: 5\n"
 	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +207,9 @@ func TestTenderYAMLKeys(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Load() error = %v", err)
 	}
-	want := config.Tender{AmendmentMinDays: 0, ChallengeDays: 10, SweepInterval: 30 * time.Second}
+	// A method the file leaves out keeps its default.
+	want := config.Tender{AmendmentMinDays: 0, ChallengeDays: 10, SweepInterval: 30 * time.Second,
+		MinBiddingDays: map[string]int{"open_tender": 20, "invited_tender": 20, "single_source": 5, "venture_philanthropy": 10}}
 	if diff := cmp.Diff(want, cfg.Tender, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("Tender from YAML differs (-want +got):\n%s", diff)
 	}

@@ -192,6 +192,13 @@ func checkTenders(t *testing.T, db *gorm.DB, now time.Time) {
 	signed := map[string]tender.Tender{}
 	for _, r := range rows {
 		states = append(states, r.Status)
+		// Every window shorter than an open tender's 20 days carries its
+		// reason and the flag; the draft, not yet published, has neither.
+		if short := r.PublishedAt != nil && r.ClosesAt.Before(r.PublishedAt.AddDate(0, 0, 20)); r.ShortBiddingWindow != short ||
+			(r.ShortWindowJustification != "") != short {
+			t.Errorf("tender %q (published %v, closes %s): short_bidding_window %v, reason %q; want the flag and a reason exactly when the window is under 20 days",
+				r.Title, r.PublishedAt, r.ClosesAt, r.ShortBiddingWindow, r.ShortWindowJustification)
+		}
 		var n int64
 		if err := db.Table("contracts").Where("tender_id = ? AND signed_at IS NOT NULL", r.ID).Count(&n).Error; err != nil {
 			t.Fatal(err)

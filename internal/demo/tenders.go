@@ -15,6 +15,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/catalog"
 	"github.com/jiedao-market/jiedao/internal/civil"
+	"github.com/jiedao-market/jiedao/internal/config"
 	"github.com/jiedao-market/jiedao/internal/contract"
 	"github.com/jiedao-market/jiedao/internal/delivery"
 	"github.com/jiedao-market/jiedao/internal/evaluation"
@@ -334,7 +335,8 @@ func SeedTenders(ctx context.Context, db *gorm.DB, clk clock.Clock, keys Keys) e
 		if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Where("fund_account_id = ?", fundID).Find(&[]fund.LedgerAccount{}).Error; err != nil {
 			return err
 		}
-		s := &tenderSeed{tx: tx, svc: tender.NewService(tx, mc, sealer, tender.Options{AmendmentMinDays: 3, ChallengeDays: challengeDays}),
+		s := &tenderSeed{tx: tx, svc: tender.NewService(tx, mc, sealer, tender.Options{AmendmentMinDays: 3, ChallengeDays: challengeDays,
+			MinBiddingDays: config.DefaultMinBiddingDays()}),
 			contracts: contract.NewService(tx, mc, contract.Options{}), users: users, today: today, fundID: fundID}
 		s.usePayments(mc, keys)
 		if s.records, err = delivery.NewService(tx, mc, keys.Rating); err != nil {
@@ -673,7 +675,14 @@ func (s *tenderSeed) input(d demoTender) (tender.Input, error) {
 	criteria := []tender.Criterion{{Code: "plan", Name: "服务方案", MaxPoints: 30}, {Code: "team", Name: "团队配置与资质", MaxPoints: 20},
 		{Code: "risk", Name: "质量控制与应急预案", MaxPoints: 10}}
 	q, c, o := d.questionsCloseAt.on(s.today), d.closesAt.on(s.today), d.opensAt.on(s.today)
-	return tender.Input{TransferItemID: &itemID, Title: &d.title, Description: &d.description, FundAccountID: &s.fundID,
+	// The demo's whole history fits in the 30 days its certifications have
+	// run, so most windows are shorter than an open tender's 20 days: each
+	// says so, and the notice shows the red flag with its reason.
+	var shortWindow *string
+	if c.Before(d.published.on(s.today).AddDate(0, 0, config.DefaultMinBiddingDays()[catalog.MethodOpenTender])) {
+		shortWindow = ptr("演示数据：为在 30 天内演示从发布到签约的全过程，投标期限短于法定的 20 日。")
+	}
+	return tender.Input{ShortWindowJustification: shortWindow, TransferItemID: &itemID, Title: &d.title, Description: &d.description, FundAccountID: &s.fundID,
 		CeilingFen: &d.ceiling, ServiceStart: &start, ServiceEnd: &end, CommunityIDs: communities, Weights: &weights,
 		Criteria: &criteria, MinBids: minBids, ChallengeDays: ptr(challengeDays), QuestionsCloseAt: &q, ClosesAt: &c, OpensAt: &o,
 		CommitteeUserIDs: &members}, nil

@@ -22,29 +22,32 @@ import (
 // Input is a tender as an officer submits it; for an edit, nil fields keep
 // their value.
 type Input struct {
-	TransferItemID   *int64
-	Title            *string
-	Description      *string
-	PurchaseMethod   *string
-	Justification    *string
-	FundAccountID    *int64
-	CeilingFen       *money.Fen
-	ServiceStart     *civil.Date
-	ServiceEnd       *civil.Date
-	CommunityIDs     *[]int64
-	Weights          *Weights
-	Criteria         *[]Criterion
-	MetricTargets    *map[string]float64
-	MinGrade         *int
-	MinSocialWorkers *int
-	MinBids          *int
-	MaxWinners       *int
-	ChallengeDays    *int
-	QuestionsCloseAt *time.Time
-	ClosesAt         *time.Time
-	OpensAt          *time.Time
-	CommitteeUserIDs *[]int64
-	InvitedOrgIDs    *[]int64
+	TransferItemID *int64
+	Title          *string
+	Description    *string
+	PurchaseMethod *string
+	Justification  *string
+	// ShortWindowJustification is the written reason for a bidding window
+	// shorter than the purchase method's minimum.
+	ShortWindowJustification *string
+	FundAccountID            *int64
+	CeilingFen               *money.Fen
+	ServiceStart             *civil.Date
+	ServiceEnd               *civil.Date
+	CommunityIDs             *[]int64
+	Weights                  *Weights
+	Criteria                 *[]Criterion
+	MetricTargets            *map[string]float64
+	MinGrade                 *int
+	MinSocialWorkers         *int
+	MinBids                  *int
+	MaxWinners               *int
+	ChallengeDays            *int
+	QuestionsCloseAt         *time.Time
+	ClosesAt                 *time.Time
+	OpensAt                  *time.Time
+	CommitteeUserIDs         *[]int64
+	InvitedOrgIDs            *[]int64
 }
 
 // draft is a tender with its parts while it is written.
@@ -82,6 +85,7 @@ func (d *draft) apply(tx *gorm.DB, in Input, item catalog.View, fresh bool) erro
 	set(&t.Description, in.Description)
 	set(&t.PurchaseMethod, in.PurchaseMethod)
 	set(&t.Justification, in.Justification)
+	set(&t.ShortWindowJustification, in.ShortWindowJustification)
 	set(&t.FundAccountID, in.FundAccountID)
 	set(&t.CeilingFen, in.CeilingFen)
 	set(&t.ServiceStart, in.ServiceStart)
@@ -167,6 +171,7 @@ func (d *draft) apply(tx *gorm.DB, in Input, item catalog.View, fresh bool) erro
 func (d *draft) validate(tx *gorm.DB, item catalog.View) error {
 	t := &d.t
 	t.Title, t.Description, t.Justification = strings.TrimSpace(t.Title), strings.TrimSpace(t.Description), strings.TrimSpace(t.Justification)
+	t.ShortWindowJustification = strings.TrimSpace(t.ShortWindowJustification)
 	// The checks run in the order of the tender's fields (the API's and the
 	// wizard's), which is the order the errors list them in.
 	var f apperr.Fields
@@ -176,6 +181,7 @@ func (d *draft) validate(tx *gorm.DB, item catalog.View) error {
 	f.Check(methodOK, "purchase_method", "must be open_tender, invited_tender, single_source or venture_philanthropy")
 	f.Check(len(t.Justification) <= 20000 && plain(t.Justification), "justification", "must be at most 20000 bytes of text")
 	f.Check(!m.SingleSource || t.Justification != "", "justification", "a single-source tender needs a written justification")
+	f.Check(len(t.ShortWindowJustification) <= 20000 && plain(t.ShortWindowJustification), "short_window_justification", "must be at most 20000 bytes of text")
 	slices.Sort(d.invited)
 	d.invited = slices.Compact(d.invited)
 	switch {

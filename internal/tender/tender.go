@@ -85,33 +85,39 @@ type Tender struct {
 	CategoryCode        string
 	PurchaseMethod      string
 	Justification       string
-	FundAccountID       int64
-	CeilingFen          money.Fen
-	ServiceStart        civil.Date
-	ServiceEnd          civil.Date
-	WeightPrice         int
-	WeightTechnical     int
-	WeightPerformance   int
-	MinGrade            int
-	MinSocialWorkers    int
-	MinBids             int
-	MaxWinners          int
-	ChallengeDays       int
-	QuestionsCloseAt    time.Time
-	ClosesAt            time.Time
-	OpensAt             time.Time
-	Status              string
-	StatusReason        string
-	EvaluationRound     int
-	PublishedAt         *time.Time
-	OpenedAt            *time.Time
-	EvaluatedAt         *time.Time
-	ChallengeEndsAt     *time.Time
-	AwardedAt           *time.Time
-	EndedAt             *time.Time
-	CreatedBy           *int64
-	CreatedAt           time.Time
-	UpdatedAt           time.Time
+	// ShortWindowJustification is the written reason for a bidding window
+	// shorter than the purchase method's minimum.
+	ShortWindowJustification string
+	// ShortBiddingWindow records that the tender was published with a window
+	// shorter than the minimum (a red flag).
+	ShortBiddingWindow bool
+	FundAccountID      int64
+	CeilingFen         money.Fen
+	ServiceStart       civil.Date
+	ServiceEnd         civil.Date
+	WeightPrice        int
+	WeightTechnical    int
+	WeightPerformance  int
+	MinGrade           int
+	MinSocialWorkers   int
+	MinBids            int
+	MaxWinners         int
+	ChallengeDays      int
+	QuestionsCloseAt   time.Time
+	ClosesAt           time.Time
+	OpensAt            time.Time
+	Status             string
+	StatusReason       string
+	EvaluationRound    int
+	PublishedAt        *time.Time
+	OpenedAt           *time.Time
+	EvaluatedAt        *time.Time
+	ChallengeEndsAt    *time.Time
+	AwardedAt          *time.Time
+	EndedAt            *time.Time
+	CreatedBy          *int64
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 }
 
 // TableName is the table of Tender.
@@ -207,6 +213,9 @@ type Options struct {
 	// AmendmentMinDays: an amendment with fewer days left before the close
 	// moves the close to this many days after the amendment.
 	AmendmentMinDays int
+	// MinBiddingDays is the shortest bidding window, publication to close, in
+	// days, per purchase method; a method it leaves out has none.
+	MinBiddingDays map[string]int
 	// ChallengeDays is the default challenge period in days.
 	ChallengeDays int
 	// SignDays is the signing period of a contract from the final award
@@ -277,7 +286,7 @@ func NewConfigured(db *gorm.DB, c clock.Clock, cfg config.Tender, signDays int) 
 	if err != nil {
 		return nil, err
 	}
-	return NewService(db, c, sealer, Options{AmendmentMinDays: cfg.AmendmentMinDays, ChallengeDays: cfg.ChallengeDays, SignDays: signDays}), nil
+	return NewService(db, c, sealer, Options{AmendmentMinDays: cfg.AmendmentMinDays, MinBiddingDays: cfg.MinBiddingDays, ChallengeDays: cfg.ChallengeDays, SignDays: signDays}), nil
 }
 
 // officerTender locks a tender for a procurement officer of its subdistrict;
@@ -389,7 +398,7 @@ func (s *Service) Update(ctx context.Context, by access.Actor, id int64, in Inpu
 		if err := d.apply(tx, in, item, false); err != nil {
 			return err
 		}
-		if err := tx.Model(&d.t).Select("title", "description", "purchase_method", "justification", "fund_account_id", "ceiling_fen",
+		if err := tx.Model(&d.t).Select("title", "description", "purchase_method", "justification", "short_window_justification", "fund_account_id", "ceiling_fen",
 			"service_start", "service_end", "weight_price", "weight_technical", "weight_performance", "min_grade", "min_social_workers",
 			"min_bids", "max_winners", "challenge_days", "questions_close_at", "closes_at", "opens_at", "updated_at").Updates(&d.t).Error; err != nil {
 			return fmt.Errorf("update tender: %w", err)
@@ -405,9 +414,13 @@ func (s *Service) Update(ctx context.Context, by access.Actor, id int64, in Inpu
 	return s.Get(ctx, by, id)
 }
 
-// Publish publishes a draft tender: its times must lie ahead, and the ceiling
-// is reserved in the fund account (fund.ErrInsufficient, fund.ErrNotEarmarked).
-// Organizations that may bid are notified.
+// Publish publishes a draft tender: its times must lie ahead (ErrTooLate), its
+// bidding window must last at least its purchase method's minimum unless the
+// tender carries a short_window_justification (an apperr.Invalid naming
+// closes_at; a justified shorter window is recorded as a short bidding
+// window), and the ceiling is reserved in the fund account
+// (fund.ErrInsufficient, fund.ErrNotEarmarked). Organizations that may bid
+// are notified.
 func (s *Service) Publish(ctx context.Context, by access.Actor, id int64) (View, error) {
 	now := s.clock.Now()
 	var t Tender
@@ -422,14 +435,23 @@ func (s *Service) Publish(ctx context.Context, by access.Actor, id int64) (View,
 		if !now.Before(t.QuestionsCloseAt) || !now.Before(t.ClosesAt) {
 			return ErrTooLate
 		}
+		short, err := s.shortWindow(t, now)
+		if err != nil {
+			return err
+		}
 		if _, err := lockFund(tx, t.FundAccountID); err != nil {
 			return err
 		}
-		res := tx.Model(&Tender{}).Where("id = ? AND status = ?", t.ID, StatusDraft).Updates(map[string]any{"status": StatusPublished, "published_at": now, "updated_at": now})
+		res := tx.Model(&Tender{}).Where("id = ? AND status = ?", t.ID, StatusDraft).
+			Updates(map[string]any{"status": StatusPublished, "published_at": now, "short_bidding_window": short, "updated_at": now})
 		if err := oneRow(res, "publish tender %d", id); err != nil {
 			return err
 		}
-		if err := audit.Record(tx, by, "tender.publish", "tender", id, map[string]any{"ceiling_fen": t.CeilingFen, "closes_at": t.ClosesAt, "opens_at": t.OpensAt}); err != nil {
+		entry := map[string]any{"ceiling_fen": t.CeilingFen, "closes_at": t.ClosesAt, "opens_at": t.OpensAt}
+		if short {
+			entry["short_bidding_window"], entry["short_window_justification"] = true, t.ShortWindowJustification
+		}
+		if err := audit.Record(tx, by, "tender.publish", "tender", id, entry); err != nil {
 			return err
 		}
 		if _, err := fund.Reserve(tx, by, t.FundAccountID, t.CategoryCode, t.CeilingFen, fundRef(t)); err != nil {
@@ -533,4 +555,20 @@ func cancelTx(tx *gorm.DB, by access.Actor, t Tender, reason string, now time.Ti
 		return notifyBidders(tx, t, KindTenderCancelled, now)
 	}
 	return nil
+}
+
+// shortWindow reports whether t, published at now, would close before its
+// purchase method's minimum bidding window has passed. Such a window needs a
+// written justification: without one it is an apperr.Invalid naming closes_at.
+func (s *Service) shortWindow(t Tender, now time.Time) (bool, error) {
+	days := s.opts.MinBiddingDays[t.PurchaseMethod]
+	if !t.ClosesAt.Before(now.AddDate(0, 0, days)) {
+		return false, nil
+	}
+	if t.ShortWindowJustification == "" {
+		return false, apperr.InvalidField("closes_at", fmt.Sprintf(
+			"a %s tender's bidding window must last at least %d days from publication (tender.min_bidding_days); a shorter one needs a short_window_justification",
+			t.PurchaseMethod, days))
+	}
+	return true, nil
 }

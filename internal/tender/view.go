@@ -56,46 +56,51 @@ type MyBid struct {
 // View is a tender with its parts, as the API shows it. Committee and
 // invitations are shown to the tender's officers and administrators only.
 type View struct {
-	ID                     int64               `json:"id"`
-	SubdistrictID          int64               `json:"subdistrict_id"`
-	TransferItemID         int64               `json:"transfer_item_id"`
-	TransferItemVersion    int                 `json:"transfer_item_version"`
-	Title                  string              `json:"title"`
-	Description            string              `json:"description"`
-	CategoryCode           string              `json:"category_code"`
-	PurchaseMethod         string              `json:"purchase_method"`
-	Justification          string              `json:"justification"`
-	FundAccountID          int64               `json:"fund_account_id"`
-	CeilingFen             money.Fen           `json:"ceiling_fen"`
-	ServiceStart           civil.Date          `json:"service_start"`
-	ServiceEnd             civil.Date          `json:"service_end"`
-	CommunityIDs           []int64             `json:"community_ids"`
-	Weights                Weights             `json:"weights"`
-	Criteria               []Criterion         `json:"criteria"`
-	Metrics                []Metric            `json:"metrics"`
-	MinGrade               int                 `json:"min_grade"`
-	MinSocialWorkers       int                 `json:"min_social_workers"`
-	MinBids                int                 `json:"min_bids"`
-	MaxWinners             int                 `json:"max_winners"`
-	ChallengeDays          int                 `json:"challenge_days"`
-	QuestionsCloseAt       time.Time           `json:"questions_close_at"`
-	ClosesAt               time.Time           `json:"closes_at"`
-	OpensAt                time.Time           `json:"opens_at"`
-	Status                 string              `json:"status"`
-	StatusReason           string              `json:"status_reason"`
-	EvaluationRound        int                 `json:"evaluation_round"`
-	PublishedAt            *time.Time          `json:"published_at"`
-	OpenedAt               *time.Time          `json:"opened_at"`
-	EvaluatedAt            *time.Time          `json:"evaluated_at"`
-	ChallengeEndsAt        *time.Time          `json:"challenge_ends_at"`
-	AwardedAt              *time.Time          `json:"awarded_at"`
-	EndedAt                *time.Time          `json:"ended_at"`
-	Amendments             []Amendment         `json:"amendments"`
-	Contracts              []contract.Contract `json:"contracts"`
-	Committee              []CommitteeMember   `json:"committee,omitempty"`
-	InvitedOrganizationIDs []int64             `json:"invited_organization_ids,omitempty"`
-	MyBid                  *MyBid              `json:"my_bid,omitempty"`
-	UpdatedAt              time.Time           `json:"updated_at"`
+	ID                  int64  `json:"id"`
+	SubdistrictID       int64  `json:"subdistrict_id"`
+	TransferItemID      int64  `json:"transfer_item_id"`
+	TransferItemVersion int    `json:"transfer_item_version"`
+	Title               string `json:"title"`
+	Description         string `json:"description"`
+	CategoryCode        string `json:"category_code"`
+	PurchaseMethod      string `json:"purchase_method"`
+	Justification       string `json:"justification"`
+	// ShortWindowJustification is the written reason for a bidding window
+	// shorter than the purchase method's minimum; ShortBiddingWindow says the
+	// tender was published with such a window.
+	ShortWindowJustification string              `json:"short_window_justification"`
+	ShortBiddingWindow       bool                `json:"short_bidding_window"`
+	FundAccountID            int64               `json:"fund_account_id"`
+	CeilingFen               money.Fen           `json:"ceiling_fen"`
+	ServiceStart             civil.Date          `json:"service_start"`
+	ServiceEnd               civil.Date          `json:"service_end"`
+	CommunityIDs             []int64             `json:"community_ids"`
+	Weights                  Weights             `json:"weights"`
+	Criteria                 []Criterion         `json:"criteria"`
+	Metrics                  []Metric            `json:"metrics"`
+	MinGrade                 int                 `json:"min_grade"`
+	MinSocialWorkers         int                 `json:"min_social_workers"`
+	MinBids                  int                 `json:"min_bids"`
+	MaxWinners               int                 `json:"max_winners"`
+	ChallengeDays            int                 `json:"challenge_days"`
+	QuestionsCloseAt         time.Time           `json:"questions_close_at"`
+	ClosesAt                 time.Time           `json:"closes_at"`
+	OpensAt                  time.Time           `json:"opens_at"`
+	Status                   string              `json:"status"`
+	StatusReason             string              `json:"status_reason"`
+	EvaluationRound          int                 `json:"evaluation_round"`
+	PublishedAt              *time.Time          `json:"published_at"`
+	OpenedAt                 *time.Time          `json:"opened_at"`
+	EvaluatedAt              *time.Time          `json:"evaluated_at"`
+	ChallengeEndsAt          *time.Time          `json:"challenge_ends_at"`
+	AwardedAt                *time.Time          `json:"awarded_at"`
+	EndedAt                  *time.Time          `json:"ended_at"`
+	Amendments               []Amendment         `json:"amendments"`
+	Contracts                []contract.Contract `json:"contracts"`
+	Committee                []CommitteeMember   `json:"committee,omitempty"`
+	InvitedOrganizationIDs   []int64             `json:"invited_organization_ids,omitempty"`
+	MyBid                    *MyBid              `json:"my_bid,omitempty"`
+	UpdatedAt                time.Time           `json:"updated_at"`
 }
 
 // visible restricts q (on tenders) to the tenders by may read through the
@@ -142,6 +147,7 @@ func (s *Service) view(db *gorm.DB, by access.Actor, t Tender, full bool) (View,
 	}
 	v := View{ID: t.ID, SubdistrictID: t.SubdistrictID, TransferItemID: t.TransferItemID, TransferItemVersion: t.TransferItemVersion,
 		Title: t.Title, Description: t.Description, CategoryCode: t.CategoryCode, PurchaseMethod: t.PurchaseMethod, Justification: t.Justification,
+		ShortWindowJustification: t.ShortWindowJustification, ShortBiddingWindow: t.ShortBiddingWindow,
 		FundAccountID: t.FundAccountID, CeilingFen: t.CeilingFen, ServiceStart: t.ServiceStart, ServiceEnd: t.ServiceEnd,
 		CommunityIDs: nonNil(d.communities), Weights: t.weights(), Criteria: nonNil(d.criteria), Metrics: nonNil(d.metrics),
 		MinGrade: t.MinGrade, MinSocialWorkers: t.MinSocialWorkers, MinBids: t.MinBids, MaxWinners: t.MaxWinners, ChallengeDays: t.ChallengeDays,

@@ -36,13 +36,14 @@ func pgTenderInput(f *pgFixture, committee []int64, title string) tender.Input {
 	start := civil.ChinaDate(now).AddDays(40)
 	end := start.AddDays(364)
 	ceiling, minBids := money.Fen(10_000_000), 2
-	q, closes := now.AddDate(0, 0, 7), now.AddDate(0, 0, 10)
+	// Ten days are short of an open tender's minimum window: the reason is given.
+	q, closes, shortWindow := now.AddDate(0, 0, 7), now.AddDate(0, 0, 10), "原服务合同到期，需在年内接续服务"
 	opens := closes.Add(time.Hour)
 	weights := tender.Weights{Price: 30, Technical: 60, Performance: 10}
 	criteria := []tender.Criterion{{Code: "plan", Name: "服务方案", MaxPoints: 40}, {Code: "team", Name: "团队配置", MaxPoints: 20}}
 	return tender.Input{TransferItemID: &f.itemA, Title: &title, FundAccountID: &f.fundA, CeilingFen: &ceiling, ServiceStart: &start,
 		ServiceEnd: &end, Weights: &weights, Criteria: &criteria, MinBids: &minBids, QuestionsCloseAt: &q, ClosesAt: &closes,
-		OpensAt: &opens, CommitteeUserIDs: &committee}
+		OpensAt: &opens, CommitteeUserIDs: &committee, ShortWindowJustification: &shortWindow}
 }
 
 // pgTenderRecords makes the group's tenders through the service: three go

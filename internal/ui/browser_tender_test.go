@@ -63,6 +63,7 @@ func TestBrowserTender(t *testing.T) {
 		chromedp.SetValue(css(`#tf-questions_close_at`), "2026-11-29T17:00"),
 		chromedp.SetValue(css(`#tf-closes_at`), "2026-12-02T09:00"),
 		chromedp.SetValue(css(`#tf-opens_at`), "2026-12-02T10:00"),
+		chromedp.SendKeys(css(`#tf-short_window_justification`), "原服务合同年底到期，需在年内接续服务"),
 		chromedp.Click(css(fmt.Sprintf(`#tf-evaluator-%d`, committee[0]))),
 		chromedp.Click(css(fmt.Sprintf(`#tf-evaluator-%d`, committee[1]))),
 		chromedp.Click(css(fmt.Sprintf(`#tf-evaluator-%d`, committee[2]))),

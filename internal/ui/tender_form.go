@@ -87,6 +87,7 @@ type criterionForm struct {
 type tenderForm struct {
 	ItemID                                             string
 	Title, Description, Method, Justification          string
+	ShortWindowJustification                           string
 	FundID, Ceiling, ServiceStart, ServiceEnd          string
 	Communities                                        map[int64]bool
 	WeightPrice, WeightTechnical, WeightPerformance    string
@@ -137,7 +138,8 @@ func (h *Handler) newTenderForm(c *fiber.Ctx, item catalog.View) tenderForm {
 // formOfTender shows a draft tender in the wizard.
 func formOfTender(t tender.View) tenderForm {
 	f := tenderForm{ItemID: strconv.FormatInt(t.TransferItemID, 10), Title: t.Title, Description: t.Description, Method: t.PurchaseMethod,
-		Justification: t.Justification, FundID: strconv.FormatInt(t.FundAccountID, 10), Ceiling: t.CeilingFen.Yuan(),
+		Justification: t.Justification, ShortWindowJustification: t.ShortWindowJustification,
+		FundID: strconv.FormatInt(t.FundAccountID, 10), Ceiling: t.CeilingFen.Yuan(),
 		ServiceStart: t.ServiceStart.String(), ServiceEnd: t.ServiceEnd.String(), Communities: map[int64]bool{},
 		WeightPrice: strconv.Itoa(t.Weights.Price), WeightTechnical: strconv.Itoa(t.Weights.Technical),
 		WeightPerformance: strconv.Itoa(t.Weights.Performance), Targets: map[string]string{}, MinGrade: strconv.Itoa(t.MinGrade),
@@ -172,7 +174,8 @@ func formOfTender(t tender.View) tenderForm {
 func readTenderForm(c *fiber.Ctx, metrics []string) tenderForm {
 	form := func(k string) string { return strings.TrimSpace(strings.Clone(c.FormValue(k))) }
 	f := tenderForm{ItemID: form("item_id"), Title: form("title"), Description: form("description"), Method: form("purchase_method"),
-		Justification: form("justification"), FundID: form("fund_account_id"), Ceiling: form("ceiling"),
+		Justification: form("justification"), ShortWindowJustification: form("short_window_justification"),
+		FundID: form("fund_account_id"), Ceiling: form("ceiling"),
 		ServiceStart: form("service_start"), ServiceEnd: form("service_end"), Communities: map[int64]bool{},
 		WeightPrice: form("weight_price"), WeightTechnical: form("weight_technical"), WeightPerformance: form("weight_performance"),
 		Targets: map[string]string{}, MinGrade: form("min_grade"), MinSocialWorkers: form("min_social_workers"), MinBids: form("min_bids"),
@@ -205,7 +208,8 @@ func readTenderForm(c *fiber.Ctx, metrics []string) tenderForm {
 // are returned as an Invalid error named as the service names them.
 func (f *tenderForm) input() (tender.Input, error) {
 	var bad apperr.Fields
-	in := tender.Input{Title: &f.Title, Description: &f.Description, PurchaseMethod: &f.Method, Justification: &f.Justification}
+	in := tender.Input{Title: &f.Title, Description: &f.Description, PurchaseMethod: &f.Method, Justification: &f.Justification,
+		ShortWindowJustification: &f.ShortWindowJustification}
 	whole := func(field, text string) *int {
 		n, err := strconv.Atoi(strings.TrimSpace(text))
 		bad.Check(err == nil, field, "must be a whole number")

@@ -112,14 +112,15 @@ func openTender(t *testing.T, e *servertest.Env, svc *tender.Service, title stri
 	ceiling, minBids := money.Fen(50_000_000), 2
 	start := civil.ChinaDate(e.Clock.Now()).AddDays(40)
 	end := start.AddDays(364)
-	q, closes := e.Clock.Now().AddDate(0, 0, 7), e.Clock.Now().AddDate(0, 0, 10)
+	// Ten days are short of an open tender's minimum window: the reason is given.
+	q, closes, shortWindow := e.Clock.Now().AddDate(0, 0, 7), e.Clock.Now().AddDate(0, 0, 10), "原服务合同到期，需在年内接续服务"
 	opens := closes.Add(time.Hour)
 	weights := tender.Weights{Price: 30, Technical: 60, Performance: 10}
 	criteria := []tender.Criterion{{Code: "plan", Name: "服务方案", MaxPoints: 40}, {Code: "team", Name: "团队配置", MaxPoints: 20}}
 	committee := committeeIDs(t, e)
 	v, err := svc.Create(ctx, officer, tender.Input{TransferItemID: &item, Title: &title, FundAccountID: &fundID, CeilingFen: &ceiling,
 		ServiceStart: &start, ServiceEnd: &end, Weights: &weights, Criteria: &criteria, MinBids: &minBids, QuestionsCloseAt: &q,
-		ClosesAt: &closes, OpensAt: &opens, CommitteeUserIDs: &committee})
+		ClosesAt: &closes, OpensAt: &opens, CommitteeUserIDs: &committee, ShortWindowJustification: &shortWindow})
 	if err != nil {
 		t.Fatalf("Create() error = %v", err)
 	}
@@ -189,7 +190,8 @@ func TestPagesTenderOfficer(t *testing.T) {
 		"weight_price": {"30"}, "weight_technical": {"60"}, "weight_performance": {"10"},
 		"criteria.0.name": {"服务方案"}, "criteria.0.max_points": {"40"}, "criteria.1.name": {"团队配置"}, "criteria.1.max_points": {"20"},
 		"min_grade": {"3"}, "min_social_workers": {"2"}, "min_bids": {"2"}, "max_winners": {"1"}, "challenge_days": {"5"},
-		"questions_close_at": {"2026-11-29T17:00"}, "closes_at": {"2026-12-02T09:00"}, "opens_at": {"2026-12-02T10:00"}}
+		"questions_close_at": {"2026-11-29T17:00"}, "closes_at": {"2026-12-02T09:00"}, "opens_at": {"2026-12-02T10:00"},
+		"short_window_justification": {"原服务合同年底到期，需在年内接续服务"}}
 	for _, id := range committee {
 		valid.Add("committee_user_ids", strconv.FormatInt(id, 10))
 	}
@@ -283,7 +285,7 @@ func TestPagesTenderOfficer(t *testing.T) {
 	wantBody(t, "the amended tender", page, "第 1 号变更", "延长投标时间", "2026-12-09 09:00")
 	public := servertest.NewPageClient(e).Get(t, fmt.Sprintf("/procurement/%d", id))
 	wantStatus(t, "the public notice", public, http.StatusOK)
-	wantBody(t, "the public notice", public, "延长投标时间", "¥480,000.00", "2026-12-09 09:00")
+	wantBody(t, "the public notice", public, "延长投标时间", "¥480,000.00", "2026-12-09 09:00", `id="tender-short-window"`, "投标期限过短", "原服务合同年底到期，需在年内接续服务")
 	r = officer.Post(t, fmt.Sprintf("/tenders/%d/cancel", id), url.Values{"csrf_token": {token}, "reason": {"预算调整"}})
 	servertest.WantRedirect(t, "POST cancel", r, fmt.Sprintf("/tenders/%d?done=cancelled#state", id))
 	wantBody(t, "the cancelled tender", officer.Get(t, fmt.Sprintf("/tenders/%d", id)), `data-status="cancelled"`, "预算调整")
