@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"net/url"
 	"slices"
 	"strconv"
 
@@ -68,19 +67,7 @@ func (h *Handler) handleContractsPage(c *fiber.Ctx) error {
 		return err
 	}
 	v.Rows = contractListRows(list)
-	v.paginate(total, contractsPerPage, len(v.Rows), func(n int) string {
-		q := url.Values{}
-		if v.Status != "" {
-			q.Set("status", v.Status)
-		}
-		if n > 1 {
-			q.Set("page", strconv.Itoa(n))
-		}
-		if len(q) == 0 {
-			return "/contracts"
-		}
-		return "/contracts?" + q.Encode()
-	})
+	v.paginate(total, contractsPerPage, len(v.Rows), statusPageLink("/contracts", v.Status))
 	return h.render(c, fiber.StatusOK, "contracts", v)
 }
 

@@ -3,7 +3,6 @@ package ui
 import (
 	"fmt"
 	"math/big"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -97,19 +96,7 @@ func (h *Handler) handleEvaluationsPage(c *fiber.Ctx) error {
 		}
 		v.Rows = append(v.Rows, r)
 	}
-	v.paginate(total, evaluationsPerPage, len(v.Rows), func(n int) string {
-		q := url.Values{}
-		if v.Status != "" {
-			q.Set("status", v.Status)
-		}
-		if n > 1 {
-			q.Set("page", strconv.Itoa(n))
-		}
-		if len(q) == 0 {
-			return "/evaluations"
-		}
-		return "/evaluations?" + q.Encode()
-	})
+	v.paginate(total, evaluationsPerPage, len(v.Rows), statusPageLink("/evaluations", v.Status))
 	return h.render(c, fiber.StatusOK, "evaluations", v)
 }
 

@@ -120,10 +120,16 @@ func (h *Handler) tenderRows(ctx context.Context, mode string, list []tender.Sum
 
 // listPage fills the paging of a list view of total tenders.
 func (v *tendersView) listPage(base string, total int) {
-	v.paginate(int64(total), tendersPerPage, len(v.Rows), func(n int) string {
+	v.paginate(int64(total), tendersPerPage, len(v.Rows), statusPageLink(base, v.Status))
+}
+
+// statusPageLink returns the link to page n of the list at base filtered by
+// status ("" for none): base?status=…&page=n, without what is default.
+func statusPageLink(base, status string) func(n int) string {
+	return func(n int) string {
 		q := url.Values{}
-		if v.Status != "" {
-			q.Set("status", v.Status)
+		if status != "" {
+			q.Set("status", status)
 		}
 		if n > 1 {
 			q.Set("page", strconv.Itoa(n))
@@ -132,7 +138,7 @@ func (v *tendersView) listPage(base string, total int) {
 			return base
 		}
 		return base + "?" + q.Encode()
-	})
+	}
 }
 
 // listQuery reads a list's status filter and page; bad values are ignored,
