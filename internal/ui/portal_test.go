@@ -45,6 +45,10 @@ func TestPagesPortal(t *testing.T) {
 		`href="/api/v1/public/ocds/releases"`, `href="/api/v1/public/ocds/bulk.jsonl"`, `href="/api/v1/public/exports/tenders.csv"`,
 		fmt.Sprintf(`<a href="/subdistricts/%d">爱山街道</a>`, d.SubA), `href="/transparency/funds"`, `href="/providers"`)
 	wantNoBody(t, "GET /", r, "门户评论", "<script")
+	en := servertest.NewPageClient(e)
+	en.Cookies["jd_lang"] = "en"
+	wantBody(t, "GET / in English", en.Get(t, "/"), `<title id="paid-by-month-title">Money paid per month</title>`, ">Nov</text>",
+		`<th scope="row">Aishan Subdistrict</th><td class="num">90,000.00</td>`, "Live figures for 2026", "OCDS 1.1")
 
 	r = p.Get(t, "/subdistricts")
 	wantStatus(t, "GET /subdistricts", r, http.StatusOK)
