@@ -43,10 +43,12 @@ func TestAxeChecksum(t *testing.T) {
 }
 
 // a11yPage is one page the accessibility test checks. Path may hold the
-// placeholders of a11yFixture.replacer; as names the account the page is
-// opened with ("" for a visitor); submit, when set, names a submit button
-// pressed with the browser's own validation off, so that axe checks the form
-// as the server re-renders it with its errors.
+// placeholders a11yFixture fills in ({item}, {open_tender},
+// {awarded_tender}, {contract}, {complaint}, {org}, {subdistrict}, {code});
+// as names the demo account the page is opened with ("" for a visitor);
+// submit, when set, names a submit button pressed with the browser's own
+// validation off, so that axe checks the form as the server re-renders it
+// with its errors.
 type a11yPage struct {
 	name, path, as, submit string
 }
@@ -66,12 +68,18 @@ var a11yPages = []a11yPage{
 	{name: "tender notice, awarded", path: "/procurement/{awarded_tender}"},
 	{name: "provider profile", path: "/organizations/{org}"},
 	{name: "provider ratings", path: "/organizations/{org}/ratings"},
+	{name: "public contract", path: "/procurement/contracts/{contract}"},
 	{name: "rating", path: "/rate?code={code}"},
 	{name: "rating without stars", path: "/rate?code={code}", submit: "#rate-submit"},
+	{name: "rating thanks", path: "/rate/thanks"},
 	{name: "donation", path: "/donate"},
 	{name: "donation with errors", path: "/donate", submit: "#donate-submit"},
 	{name: "complaint", path: "/complaints/new"},
 	{name: "complaint with errors", path: "/complaints/new", submit: "#complaint-submit"},
+	{name: "complaint tracking", path: "/complaints/track"},
+	{name: "a complaint tracked", path: "/complaints/track?reference={complaint}"},
+	{name: "organization sign-up", path: "/signup"},
+	{name: "organization sign-up with errors", path: "/signup", submit: "#org-submit"},
 	{name: "resident sign-up", path: "/residents/signup"},
 	{name: "resident sign-up with errors", path: "/residents/signup", submit: "#resident-submit"},
 	{name: "resident's services", path: "/services", as: "demo-resident"},
@@ -79,7 +87,7 @@ var a11yPages = []a11yPage{
 }
 
 // a11yFixture finds, in the demo seed with its tenders, the records the
-// pages show.
+// pages show, and issues a rating code for one of 康乐's service records.
 func a11yFixture(t *testing.T, e *servertest.Env) *strings.Replacer {
 	t.Helper()
 	d := e.Demo(t)
@@ -91,6 +99,10 @@ func a11yFixture(t *testing.T, e *servertest.Env) *strings.Replacer {
 		}
 		return id
 	}
+	var complaint string
+	if err := e.DB.Raw(`SELECT reference FROM complaints ORDER BY id LIMIT 1`).Scan(&complaint).Error; err != nil || complaint == "" {
+		t.Fatalf("a complaint: %q, %v", complaint, err)
+	}
 	record := one("an unrated service record of 康乐", `SELECT r.id FROM service_records r JOIN contracts c ON c.id = r.contract_id
 		WHERE c.organization_id = ? AND r.rating_used_at IS NULL AND r.rating_expires_at > ? ORDER BY r.id DESC LIMIT 1`, d.Org1, e.Clock.Now())
 	code, err := e.Services.Records.RatingCode(context.Background(), e.ActorOf(t, "demo-org"), record)
@@ -101,7 +113,10 @@ func a11yFixture(t *testing.T, e *servertest.Env) *strings.Replacer {
 		"{item}", fmt.Sprint(one("a published transfer item", `SELECT item_id FROM transfer_item_versions WHERE status = 'published' ORDER BY item_id LIMIT 1`)),
 		"{open_tender}", fmt.Sprint(one("a published tender", `SELECT id FROM tenders WHERE status = 'published' ORDER BY id LIMIT 1`)),
 		"{awarded_tender}", fmt.Sprint(one("an awarded tender", `SELECT id FROM tenders WHERE status = 'awarded' ORDER BY id LIMIT 1`)),
+		"{contract}", fmt.Sprint(one("an active contract", `SELECT id FROM contracts WHERE status = 'active' ORDER BY id LIMIT 1`)),
+		"{complaint}", url.QueryEscape(complaint),
 		"{org}", fmt.Sprint(d.Org1),
+		"{subdistrict}", fmt.Sprint(d.SubA),
 		"{code}", url.QueryEscape(code.Code),
 	)
 }
@@ -198,7 +213,7 @@ func TestBrowserAccessibility(t *testing.T) {
 					browserSignOut(t, ctx)
 				}
 				if p.as != "" {
-					browserSignIn(t, ctx, base, p.as, "#dashboard-resident")
+					browserSignIn(t, ctx, base, p.as, `main [id^="dashboard-"]`)
 				}
 				signedIn = p.as
 			}
