@@ -126,6 +126,10 @@ func TestCommitmentCatchesForgery(t *testing.T) {
 		{"added: a withdrawn bid made active",
 			`UPDATE bids SET status = 'active', ended_at = NULL WHERE tender_id = %[1]d AND id = %[3]d`,
 			`UPDATE bids SET status = 'withdrawn', ended_at = now() WHERE tender_id = %[1]d AND id = %[3]d`},
+		{"inserted: a new row copied from a withdrawn bid",
+			`INSERT INTO bids (tender_id, organization_id, status, sealed, digest, seal_key_id, seal_version, received_at)
+				SELECT tender_id, organization_id, 'active', sealed, digest, seal_key_id, seal_version, received_at FROM bids WHERE tender_id = %[1]d AND id = %[3]d`,
+			`DELETE FROM bids WHERE tender_id = %[1]d AND status = 'active' AND organization_id = (SELECT organization_id FROM bids WHERE id = %[3]d)`},
 		{"dropped: a standing bid marked withdrawn",
 			`UPDATE bids SET status = 'withdrawn', ended_at = now() WHERE tender_id = %[1]d AND id = %[2]d`,
 			`UPDATE bids SET status = 'active', ended_at = NULL WHERE tender_id = %[1]d AND id = %[2]d`},
