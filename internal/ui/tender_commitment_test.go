@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -66,4 +67,36 @@ func TestPagesTenderCommitment(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantBody(t, "the notice of a tender closed before commitments", p.Get(t, fmt.Sprintf("/procurement/%d", legacy.ID)), `id="commitment-none"`)
+}
+
+// An opening refused because the bids differ from the commitment reaches
+// the officer's notifications page under its own kind.
+func TestPagesOpeningRefusedNotification(t *testing.T) {
+	t.Parallel()
+	e := servertest.NewEnv(t)
+	tenderCast(t, e)
+	svc := tenderService(t, e)
+	v := openTender(t, e, svc, "南街社区居家养老服务（拒绝开标）")
+	serviceBid(t, e, svc, "demo-org", v, 40_000_000)
+	serviceBid(t, e, svc, "demo-org3", v, 41_000_000)
+	advanceTender(t, e, svc, v.ID, v.ClosesAt)
+	tx := e.DB.Begin()
+	for _, s := range []string{`ALTER TABLE bids DISABLE TRIGGER bids_seal_immutable`,
+		fmt.Sprintf(`UPDATE bids SET status = 'withdrawn', ended_at = now() WHERE tender_id = %d AND organization_id = %d`, v.ID,
+			e.ActorOf(t, "demo-org3").Scope.OrganizationID),
+		`ALTER TABLE bids ENABLE TRIGGER bids_seal_immutable`} {
+		if err := tx.Exec(s).Error; err != nil {
+			tx.Rollback()
+			t.Fatalf("tamper: %v", err)
+		}
+	}
+	if err := tx.Commit().Error; err != nil {
+		t.Fatal(err)
+	}
+	e.Clock.Set(v.OpensAt)
+	if _, err := svc.Advance(context.Background(), v.ID); !errors.Is(err, tender.ErrCommitmentMismatch) {
+		t.Fatalf("Advance() error = %v, want %v", err, tender.ErrCommitmentMismatch)
+	}
+	r := servertest.SignIn(t, e, "demo-officer").Get(t, "/notifications")
+	wantBody(t, "the officer's notifications", r, "开标被拒绝", fmt.Sprintf(`href="/tenders/%d"`, v.ID))
 }
