@@ -76,9 +76,9 @@ func TestAuditTrail(t *testing.T) {
 	// Every type of record answers for its staff.
 	for _, typ := range trail.Types {
 		var id int64
-		e.DB.Raw(`SELECT id FROM `+map[string]string{"tender": "tenders", "contract": "contracts", "evaluation": "evaluations",
+		e.DB.Raw(`SELECT id FROM ` + map[string]string{"tender": "tenders", "contract": "contracts", "evaluation": "evaluations",
 			"milestone_payment": "milestone_payments", "fund_account": "fund_accounts", "payout": "payouts",
-			"transfer_item": "transfer_items", "complaint": "complaints"}[typ]+` ORDER BY id LIMIT 1`).Scan(&id)
+			"transfer_item": "transfer_items", "complaint": "complaints"}[typ] + ` ORDER BY id LIMIT 1`).Scan(&id)
 		if id == 0 {
 			continue // the demo has none of these
 		}
