@@ -60,10 +60,20 @@ func TestAuditTrail(t *testing.T) {
 		if !sealed.HiddenUntilOpening || len(sealed.Entries) == 0 {
 			t.Errorf("%s: trail of bidding tender %d = %+v, want its entries with the bids hidden", who, bidding, sealed)
 		}
+		questions := 0
 		for _, en := range sealed.Entries {
 			if strings.HasPrefix(en.Action, "bid.") || en.ActorName == "demo-org" {
 				t.Errorf("%s: bidding tender's trail shows %s by %s, want no bidder before the opening", who, en.Action, en.ActorName)
 			}
+			if en.Action == "tender.question" {
+				questions++
+				if en.ActorName != "" {
+					t.Errorf("%s: question entry %d names %q, want its asker anonymous", who, en.Seq, en.ActorName)
+				}
+			}
+		}
+		if questions == 0 {
+			t.Errorf("%s: bidding tender's trail has no question entry, want the demo's question", who)
 		}
 	}
 	get("demo-officer2", "tender", opened, http.StatusNotFound) // another subdistrict's

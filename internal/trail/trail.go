@@ -88,7 +88,9 @@ func ParseID(s string) (int64, error) {
 // returns apperr.ErrForbidden to a role outside Readers, ErrUnknownType for
 // a type outside Types, and apperr.ErrNotFound for a record that does not
 // exist or lies outside the actor's subdistricts. The entries of bids
-// (bid.submit, bid.withdraw) of a tender not yet opened are left out.
+// (bid.submit, bid.withdraw) of a tender not yet opened are left out, and a
+// tender question's entry does not name its asker (DOMAIN.md: the
+// question's author stays anonymous).
 func (s *Service) Trail(ctx context.Context, by access.Actor, entityType string, id int64) (Trail, error) {
 	if !by.Is(Readers...) {
 		return Trail{}, apperr.ErrForbidden
@@ -127,7 +129,11 @@ func (s *Service) Trail(ctx context.Context, by access.Actor, entityType string,
 			t.HiddenUntilOpening = true
 			continue
 		}
-		t.Entries = append(t.Entries, Entry{Seq: e.Seq, At: e.OccurredAt.In(civil.China), ActorName: e.ActorName,
+		name := e.ActorName
+		if entityType == "tender" && e.Action == "tender.question" {
+			name = "" // the asker of a question stays anonymous, to the officers too
+		}
+		t.Entries = append(t.Entries, Entry{Seq: e.Seq, At: e.OccurredAt.In(civil.China), ActorName: name,
 			ActorRole: e.ActorRole, Action: e.Action, Data: json.RawMessage(e.Data), Hash: e.Hash})
 	}
 	return t, nil
