@@ -146,9 +146,3 @@ func KnownType(entityType string) bool { return slices.Contains(Types, entityTyp
 func (s *Service) Heads(ctx context.Context) ([]audit.Head, error) {
 	return audit.Heads(ctx, s.db)
 }
-
-// LatestHead returns the most recent published head, false when none was
-// published yet.
-func (s *Service) LatestHead(ctx context.Context) (audit.Head, bool, error) {
-	return audit.LatestHead(ctx, s.db)
-}
