@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -167,5 +168,56 @@ func forge(t *testing.T, gdb *gorm.DB, seq int64, data string) {
 			t.Fatal(err)
 		}
 		prev = e.Hash
+	}
+}
+
+// TestServePublishesTheDaysHead: serve's head job runs at start and, the
+// hour (0 here) being past, publishes the day's head.
+func TestServePublishesTheDaysHead(t *testing.T) {
+	t.Parallel()
+	gdb, dbURL := dbtest.NewWithURL(t)
+	yaml, err := os.ReadFile("../../configs/jiedao.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(yaml), "head_publish_hour: 1\n") {
+		t.Fatal("configs/jiedao.yaml has no head_publish_hour: 1")
+	}
+	cfgFile := filepath.Join(t.TempDir(), "jiedao.yaml")
+	if err := os.WriteFile(cfgFile, []byte(strings.Replace(string(yaml), "head_publish_hour: 1\n", "head_publish_hour: 0\n", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := testEnv(dbURL)
+	env["JIEDAO_CONFIG"] = cfgFile
+	env["JIEDAO_METRICS_ADDR"] = "off"
+	env["JIEDAO_LOG_LEVEL"] = "info"
+	env["JIEDAO_UPLOADS_DIR"] = t.TempDir()
+	env["JIEDAO_AUTH_KEYS"] = "k1:" + testKey(1)
+	env["JIEDAO_CSRF_SECRET"] = testKey(2)
+
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var stderr lockedBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, &bytes.Buffer{}, &stderr)
+	}()
+	waitFor(t, done, &stderr, `"msg":"serving"`)
+	poll := time.NewTicker(20 * time.Millisecond)
+	defer poll.Stop()
+	deadline := time.After(30 * time.Second)
+	for count(t, gdb, "audit_heads") != 1 {
+		select {
+		case <-poll.C:
+		case <-deadline:
+			t.Fatalf("no head published within 30 s of serving; log:\n%s", stderr.String())
+		}
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Errorf("serve after cancellation: error = %v", err)
+	}
+	if out := mustRun(t, env, "audit", "verify").stdout; !strings.Contains(out, "audit chain intact: 1 entries") {
+		t.Errorf("audit verify after the head job = %q, want its one entry intact", out)
 	}
 }
