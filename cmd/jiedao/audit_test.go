@@ -107,6 +107,9 @@ func TestAuditVerifyAgainstBadFiles(t *testing.T) {
 			t.Errorf("%s: jiedao %s: exit status %d, error %v, want 1 and %q", tt.name, strings.Join(tt.args, " "), got, r.err, tt.text)
 		}
 	}
+	if out := mustRun(t, nil, "help").stdout; !strings.Contains(out, "[--against FILE]") {
+		t.Errorf("help = %q, want audit verify's --against", out)
+	}
 	// An empty list holds trivially.
 	if out := mustRun(t, env, "audit", "verify", "--against", write("empty.json", "[]")).stdout; !strings.Contains(out, "all 0") {
 		t.Errorf("audit verify --against an empty list = %q, want it to hold", out)

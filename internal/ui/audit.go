@@ -44,8 +44,7 @@ func (h *Handler) handleAuditPage(c *fiber.Ctx) error {
 		if t, err = h.Trails.Trail(c.UserContext(), request.Actor(c), v.Type, id); err == nil {
 			v.Trail = &t
 			for _, e := range t.Entries {
-				at := e.At
-				v.Entries = append(v.Entries, auditEntryRow{Entry: e, When: at.Format("2006-01-02 15:04:05")})
+				v.Entries = append(v.Entries, auditEntryRow{Entry: e, When: e.At.Format("2006-01-02 15:04:05")})
 			}
 			return h.render(c, fiber.StatusOK, "audit", v)
 		}
