@@ -9,6 +9,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/evaluation"
 	"github.com/jiedao-market/jiedao/internal/request"
 	"github.com/jiedao-market/jiedao/internal/servicerequest"
+	"github.com/jiedao-market/jiedao/internal/trail"
 )
 
 // Routes registers the API description at /api/openapi.json and the whole
@@ -209,6 +210,11 @@ func (h *Handler) Routes(app fiber.Router) {
 	api.Post("/evaluations/:id/submit", allow(access.Evaluator), h.handleEvaluationSubmit)
 	api.Post("/evaluations/:id/rectification", allow(access.ProcurementOfficer), h.handleRectificationOrder)
 	api.Post("/evaluations/:id/rectification/report", allow(access.OrgAdmin), h.handleRectificationReport)
+
+	// The audit trail of a record, for its subdistrict's staff, and the
+	// published heads of the audit chain, for everyone.
+	api.Get("/audit", allow(trail.Readers...), h.handleAuditTrail)
+	api.Get("/public/audit/heads", h.handleAuditHeads)
 
 	api.Use(func(c *fiber.Ctx) error { return request.ErrRouteNotFound })
 }

@@ -34,7 +34,16 @@ type Config struct {
 	// ServiceRequest configures residents' service requests.
 	ServiceRequest ServiceRequest `yaml:"service_request"`
 	Complaint      Complaint      `yaml:"complaint"`
+	Audit          Audit          `yaml:"audit"`
 	Log            Log            `yaml:"log"`
+}
+
+// Audit configures the daily publication of the audit chain's head.
+type Audit struct {
+	// HeadPublishHour is the hour (0 to 23, China time) at which a job
+	// publishes the day's head; at start a missing head of a day past its
+	// hour is published at once. Default 1.
+	HeadPublishHour int `yaml:"head_publish_hour"`
 }
 
 // ServiceRequest configures residents' service requests (菜单式服务).
@@ -297,6 +306,7 @@ func Default() Config {
 		ServiceRequest: ServiceRequest{OverdueHours: 72},
 		Rating:         Rating{PublicMinimum: 5, PriorWeight: 10, WrongCodesPerMinute: 10, GapStars: 1.0},
 		Complaint:      Complaint{FirstResponse: 24 * time.Hour, Decision: 7 * 24 * time.Hour},
+		Audit:          Audit{HeadPublishHour: 1},
 		Log:            Log{Level: "info"},
 	}
 }
@@ -491,6 +501,9 @@ func (c Config) validate() error {
 	}
 	if c.Complaint.Decision < c.Complaint.FirstResponse || c.Complaint.Decision > 90*24*time.Hour {
 		problems = append(problems, "complaint.decision must be at least complaint.first_response and at most 2160h (90 days)")
+	}
+	if c.Audit.HeadPublishHour < 0 || c.Audit.HeadPublishHour > 23 {
+		problems = append(problems, "audit.head_publish_hour must be between 0 and 23")
 	}
 	if c.Tender.SweepInterval < time.Second || c.Tender.SweepInterval > time.Hour {
 		problems = append(problems, "tender.sweep_interval must be between 1s and 1h")

@@ -82,6 +82,7 @@ func TestRefusals(t *testing.T) {
 		{"short csrf secret", map[string]string{"JIEDAO_CSRF_SECRET": base64.StdEncoding.EncodeToString([]byte("short"))}, "JIEDAO_CSRF_SECRET"},
 		{"bad bool", map[string]string{"JIEDAO_SECURE_COOKIES": "maybe"}, "JIEDAO_SECURE_COOKIES"},
 		{"amendment days over 60", map[string]string{"JIEDAO_CONFIG": write("amend.yaml", "tender:\n  amendment_min_days: 61\n")}, "tender.amendment_min_days"},
+		{"audit head hour 24", map[string]string{"JIEDAO_CONFIG": write("audithead.yaml", "audit:\n  head_publish_hour: 24\n")}, "audit.head_publish_hour"},
 		{"negative amendment days", map[string]string{"JIEDAO_CONFIG": write("amendneg.yaml", "tender:\n  amendment_min_days: -1\n")}, "tender.amendment_min_days"},
 		{"bidding window over 90", map[string]string{"JIEDAO_CONFIG": write("window.yaml", "tender:\n  min_bidding_days:\n    open_tender: 91\n")}, "tender.min_bidding_days.open_tender"},
 		{"negative bidding window", map[string]string{"JIEDAO_CONFIG": write("windowneg.yaml", "tender:\n  min_bidding_days:\n    single_source: -1\n")}, "tender.min_bidding_days.single_source"},

@@ -34,6 +34,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/servicerequest"
 	"github.com/jiedao-market/jiedao/internal/tender"
 	"github.com/jiedao-market/jiedao/internal/track"
+	"github.com/jiedao-market/jiedao/internal/trail"
 )
 
 // Services are the domain services the API and the pages call; cmd/jiedao
@@ -65,6 +66,8 @@ type Services struct {
 	Milestones *milestone.Service
 	// Exports stream the open-data CSV files.
 	Exports *export.Service
+	// Trails read records' audit trails and the published chain heads.
+	Trails *trail.Service
 	// Portal reads the public portal's figures.
 	Portal *portal.Service
 }
@@ -183,6 +186,7 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 		Evaluations: evaluation.NewService(db, c, cfg.Uploads),
 		Track:       track.NewService(db, c, orgs, ratings, track.ParamsOf(cfg.Rating)),
 		Exports:     export.NewService(db),
+		Trails:      trail.NewService(db),
 	}
 	svc.Portal = portal.NewService(db, c, svc.Funds, orgs, cfg.Rating)
 	svc.UsePayouts(db, c, svc.Payouts)
