@@ -67,3 +67,36 @@ func (p *Publisher) Publish(tx *gorm.DB, tenderID int64, tag string, at time.Tim
 	}
 	return nil
 }
+
+// PublishContract is Publish for an event of contract contractID: the
+// release of its tender.
+func (p *Publisher) PublishContract(tx *gorm.DB, contractID int64, tag string, at time.Time) error {
+	var tenderID int64
+	if err := tx.Raw(`SELECT tender_id FROM contracts WHERE id = ?`, contractID).Scan(&tenderID).Error; err != nil {
+		return fmt.Errorf("ocds release of contract %d: %w", contractID, err)
+	}
+	if tenderID == 0 {
+		return fmt.Errorf("ocds release of contract %d: no such contract", contractID)
+	}
+	return p.Publish(tx, tenderID, tag, at)
+}
+
+// PublishPayout publishes the implementation release of the milestone
+// payment payoutID paid, at the time it was paid; a payout of anything else
+// (or not yet paid) publishes nothing.
+func (p *Publisher) PublishPayout(tx *gorm.DB, payoutID int64) error {
+	var paid []struct {
+		TenderID int64
+		PaidAt   time.Time
+	}
+	if err := tx.Raw(`SELECT c.tender_id, m.paid_at FROM milestone_payments m JOIN contracts c ON c.id = m.contract_id
+		WHERE m.payout_id = ? AND m.state = 'paid'`, payoutID).Scan(&paid).Error; err != nil {
+		return fmt.Errorf("ocds release of payout %d: %w", payoutID, err)
+	}
+	for _, r := range paid {
+		if err := p.Publish(tx, r.TenderID, TagImplementation, r.PaidAt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
