@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/jiedao-market/jiedao/internal/ocds"
+	"github.com/jiedao-market/jiedao/internal/ocds/ocdsschema"
 )
 
 const ocid = "ocds-abc123-7"
@@ -236,5 +237,72 @@ func TestCompileRefuses(t *testing.T) {
 	}
 	if _, err := ocds.Compile(nil); !errors.Is(err, ocds.ErrNoReleases) {
 		t.Errorf("Compile(nil) error = %v, want ErrNoReleases", err)
+	}
+}
+
+// TestCompiledValidates compiles a whole lifecycle (tender, amendment, award, contract with
+// milestones and metrics, a paid milestone) and validates the result against the release schema.
+func TestCompiledValidates(t *testing.T) {
+	v, err := ocdsschema.New()
+	if err != nil {
+		t.Fatalf("ocdsschema.New() error = %v", err)
+	}
+	buyer := map[string]any{"id": "CN-USCC-11110000000000000X", "name": "某街道办事处", "roles": []any{"buyer", "procuringEntity"},
+		"identifier": map[string]any{"scheme": "CN-USCC", "id": "11110000000000000X"}}
+	supplier := map[string]any{"id": "CN-USCC-52110000000000000Y", "name": "社工服务中心", "roles": []any{"tenderer", "supplier"},
+		"identifier": map[string]any{"scheme": "CN-USCC", "id": "52110000000000000Y"}}
+	metric := func(id string, measure int) []any {
+		return []any{map[string]any{"id": "visits", "title": "上门服务次数",
+			"observations": []any{map[string]any{"id": id, "measure": measure, "unit": map[string]any{"name": "次"}}}}}
+	}
+	releases := []json.RawMessage{
+		release(t, ocid+"-4", "2026-05-01T08:00:00Z", []string{"implementation"}, map[string]any{
+			"contracts": []any{map[string]any{"id": "c1", "awardID": "a1",
+				"milestones":     []any{map[string]any{"id": "m1", "status": "met"}},
+				"implementation": map[string]any{"metrics": metric("o-may", 310), "transactions": []any{map[string]any{"id": "t1", "date": "2026-05-01T08:00:00Z", "value": value(50000)}}}}},
+		}),
+		release(t, ocid+"-1", "2026-03-01T08:00:00Z", []string{"tender"}, map[string]any{
+			"parties": []any{buyer}, "buyer": map[string]any{"id": buyer["id"], "name": buyer["name"]},
+			"tender": map[string]any{"id": "7", "title": "居家养老上门服务", "status": "active", "value": value(300000),
+				"procurementMethod": "open", "targets": metric("o-target", 1200)},
+		}),
+		release(t, ocid+"-2", "2026-03-05T08:00:00Z", []string{"tenderAmendment"}, map[string]any{
+			"tender": map[string]any{"id": "7", "value": value(280000)},
+		}),
+		release(t, ocid+"-3", "2026-04-01T08:00:00Z", []string{"award", "contract"}, map[string]any{
+			"parties": []any{supplier},
+			"awards":  []any{map[string]any{"id": "a1", "status": "active", "value": value(260000), "agreedMetrics": metric("o-award", 1200)}},
+			"contracts": []any{map[string]any{"id": "c1", "awardID": "a1", "status": "active", "value": value(260000),
+				"agreedMetrics": metric("o-contract", 1200),
+				"milestones": []any{
+					map[string]any{"id": "m1", "title": "第一季度", "type": "delivery", "status": "scheduled"},
+					map[string]any{"id": "m2", "title": "第二季度", "type": "delivery", "status": "scheduled"},
+				}}},
+		}),
+	}
+	out, err := ocds.Compile(releases)
+	if err != nil {
+		t.Fatalf("Compile() error = %v", err)
+	}
+	if err := v.Release(out); err != nil {
+		t.Errorf("the compiled release does not validate: %v\n%s", err, out)
+	}
+	for _, r := range releases {
+		if err := v.Release(r); err != nil {
+			t.Errorf("input release does not validate: %v", err)
+		}
+	}
+	got := map[string]any{}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(at(t, got, "parties").([]any)); n != 2 {
+		t.Errorf("len(parties) = %d, want 2 (buyer and supplier merged by id)", n)
+	}
+	if s := at(t, got, "contracts", 0, "milestones", 0, "status"); s != "met" {
+		t.Errorf("contracts[0].milestones[0].status = %v, want met", s)
+	}
+	if s := at(t, got, "contracts", 0, "milestones", 1, "title"); s != "第二季度" {
+		t.Errorf("contracts[0].milestones[1].title = %v, want kept", s)
 	}
 }
