@@ -95,11 +95,11 @@ func (s *tenderSeed) usePayments(mc clock.Clock, keys Keys) {
 	s.evaluations.OnSubmit(s.milestones.EvaluationSubmitted)
 	// Every public event publishes its OCDS release, as request.UseReleases
 	// and UsePayouts wire it.
-	prefix := keys.OCIDPrefix
-	if prefix == "" {
-		prefix = config.Default().OCDS.Prefix
+	cfg := config.Default().OCDS
+	if keys.OCIDPrefix != "" {
+		cfg.Prefix = keys.OCIDPrefix
 	}
-	pub := ocds.NewPublisher(prefix)
+	pub := ocds.NewService(s.tx, mc, cfg)
 	s.svc.OnRelease(pub.Publish)
 	s.contracts.OnRelease(pub.Publish)
 	s.contracts.OnSigned(func(tx *gorm.DB, _ access.Actor, c contract.Contract, now time.Time) error {

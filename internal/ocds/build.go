@@ -74,16 +74,9 @@ type amendment struct {
 	Rationale string    `json:"rationale"`
 }
 
-type classification struct {
-	Scheme      string `json:"scheme"`
-	ID          string `json:"id"`
-	Description string `json:"description,omitempty"`
-}
-
 type item struct {
-	ID             string          `json:"id"`
-	Description    string          `json:"description"`
-	Classification *classification `json:"classification,omitempty"`
+	ID          string `json:"id"`
+	Description string `json:"description"`
 }
 
 type unit struct {
@@ -330,8 +323,9 @@ func build(tx *gorm.DB, prefix string, t tenderRow, id, tag string, at time.Time
 		TenderPeriod:         period{StartDate: utc(t.PublishedAt), EndDate: utc(&t.ClosesAt)},
 		EnquiryPeriod:        period{StartDate: utc(t.PublishedAt), EndDate: utc(&t.QuestionsCloseAt)},
 		ContractPeriod:       period{StartDate: &start, EndDate: &end},
-		Items: []item{{ID: "1", Description: t.ItemTitle, Classification: &classification{Scheme: "X-JIEDAO-CATEGORY",
-			ID: t.CategoryCode, Description: t.CategoryZh}}},
+		// The category goes in the description: the item classification
+		// schemes are a codelist, and ours is in none.
+		Items: []item{{ID: "1", Description: fmt.Sprintf("%s (%s, %s)", t.ItemTitle, t.CategoryZh, t.CategoryCode)}},
 	}
 	if t.PurchaseMethod == "single_source" {
 		ts.ProcurementMethodRationale = t.Justification

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,13 +12,15 @@ import (
 
 	"github.com/jiedao-market/jiedao/internal/config"
 	"github.com/jiedao-market/jiedao/internal/demo"
+	"github.com/jiedao-market/jiedao/internal/ocds"
+	"github.com/jiedao-market/jiedao/internal/ocds/ocdsschema"
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
 	"github.com/jiedao-market/jiedao/internal/platform/db/dbtest"
 )
 
 // stored is one row of ocds_releases.
 type stored struct {
-	OCID     string
+	OCID     string `gorm:"column:ocid"`
 	TenderID int64
 	Body     string
 }
@@ -45,16 +48,70 @@ func demoReleases(t *testing.T) (*gorm.DB, []stored) {
 	return db, rows
 }
 
-func TestDemoReleases(t *testing.T) {
+// TestDemoLifecycle exports the demo's whole lifecycle and validates every
+// release, and the record package of every ocid, against the OCDS schemas
+// with the metrics extension; the demo's events publish the releases of
+// their tags, and no person's name or contact appears.
+func TestDemoLifecycle(t *testing.T) {
 	t.Parallel()
-	_, rows := demoReleases(t)
+	db, rows := demoReleases(t)
+	v, err := ocdsschema.New()
+	if err != nil {
+		t.Fatal(err)
+	}
 	tags := map[string]int{}
+	byOCID := map[string][]json.RawMessage{}
+	var all strings.Builder
 	for _, r := range rows {
+		if err := v.Release([]byte(r.Body)); err != nil {
+			t.Errorf("release of %s: %v\n%s", r.OCID, err, r.Body)
+		}
 		var rel struct{ Tag []string }
 		if err := json.Unmarshal([]byte(r.Body), &rel); err != nil {
 			t.Fatal(err)
 		}
 		tags[rel.Tag[0]]++
+		byOCID[r.OCID] = append(byOCID[r.OCID], json.RawMessage(r.Body))
+		all.WriteString(r.Body)
 	}
-	t.Logf("%d releases, tags %v", len(rows), tags)
+	for _, tag := range []string{ocds.TagTender, ocds.TagTenderCancellation, ocds.TagTenderUpdate, ocds.TagAward, ocds.TagAwardUpdate,
+		ocds.TagContract, ocds.TagImplementation, ocds.TagImplementationUpdate} {
+		if tags[tag] == 0 {
+			t.Errorf("the demo published no %q release (tags %v)", tag, tags)
+		}
+	}
+	svc := ocds.NewService(db, clock.NewManual(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)), config.Default().OCDS)
+	for ocid := range byOCID {
+		pkg, err := svc.Record(context.Background(), "https://example.org/api/v1/public/ocds/records/"+ocid, ocid)
+		if err != nil {
+			t.Fatalf("Record(%s) error = %v", ocid, err)
+		}
+		if err := v.RecordPackage(pkg); err != nil {
+			t.Errorf("record package of %s: %v\n%s", ocid, err, pkg)
+		}
+		all.Write(pkg)
+	}
+	// People: the demo's contacts and legal representatives, its officers',
+	// evaluators' and staff's names, its service records' beneficiary
+	// references and notes, the evaluators' notes and the residents' rating
+	// comments.
+	var people []string
+	if err := db.Raw(`SELECT legal_representative FROM organizations WHERE legal_representative <> ''
+		UNION SELECT contact_name FROM organizations WHERE contact_name <> ''
+		UNION SELECT contact_phone FROM organizations WHERE contact_phone <> ''
+		UNION SELECT display_name FROM users WHERE role IN ('procurement_officer', 'finance_officer', 'evaluator', 'org_member')
+		UNION SELECT staff_name FROM service_records WHERE staff_name IS NOT NULL
+		UNION SELECT notes FROM service_records WHERE notes <> ''
+		UNION SELECT notes FROM evaluations WHERE notes <> ''
+		UNION SELECT beneficiary_ref FROM service_records
+		UNION SELECT comment FROM ratings WHERE comment <> ''`).Scan(&people).Error; err != nil {
+		t.Fatal(err)
+	}
+	out := all.String()
+	for _, p := range people {
+		if strings.Contains(out, p) {
+			t.Errorf("the OCDS output holds %q, a person's or resident's data", p)
+		}
+	}
+	t.Logf("%d releases of %d tenders, tags %v; %d personal values checked", len(rows), len(byOCID), tags, len(people))
 }

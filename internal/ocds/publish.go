@@ -9,21 +9,12 @@ import (
 	"gorm.io/gorm"
 )
 
-// Publisher builds and stores releases under one ocid prefix.
-type Publisher struct {
-	prefix string
-}
-
-// NewPublisher returns a Publisher of ocids "ocds-" + prefix + "-" + tender id
-// (config.OCDS.Prefix, validated at load).
-func NewPublisher(prefix string) *Publisher { return &Publisher{prefix: prefix} }
-
 // Publish builds tender tenderID's release tagged tag from what is public of
 // it under tx at time at, and inserts it into ocds_releases, in the event's
 // own transaction. A tender never published (a draft, or one cancelled as a
 // draft) publishes nothing. It returns an error for an unknown tag or
 // tender; the caller's transaction then rolls back.
-func (p *Publisher) Publish(tx *gorm.DB, tenderID int64, tag string, at time.Time) error {
+func (s *Service) Publish(tx *gorm.DB, tenderID int64, tag string, at time.Time) error {
 	if !slices.Contains(Tags, tag) {
 		return fmt.Errorf("ocds release of tender %d: unknown tag %q", tenderID, tag)
 	}
@@ -51,9 +42,11 @@ func (p *Publisher) Publish(tx *gorm.DB, tenderID int64, tag string, at time.Tim
 	if err := tx.Raw(`SELECT nextval(pg_get_serial_sequence('ocds_releases', 'id'))`).Scan(&seq).Error; err != nil {
 		return fmt.Errorf("ocds release of tender %d: %w", tenderID, err)
 	}
-	ocid := OCID(p.prefix, tenderID)
-	id := fmt.Sprintf("%s-%d", ocid, seq)
-	r, err := build(tx, p.prefix, t, id, tag, at)
+	ocid := OCID(s.prefix, tenderID)
+	// Zero-padded, the ids of one instant's releases sort in publication
+	// order, as a record sorts them (by date, then id).
+	id := fmt.Sprintf("%s-%012d", ocid, seq)
+	r, err := build(tx, s.prefix, t, id, tag, at)
 	if err != nil {
 		return fmt.Errorf("ocds release of tender %d: %w", tenderID, err)
 	}
@@ -70,7 +63,7 @@ func (p *Publisher) Publish(tx *gorm.DB, tenderID int64, tag string, at time.Tim
 
 // PublishContract is Publish for an event of contract contractID: the
 // release of its tender.
-func (p *Publisher) PublishContract(tx *gorm.DB, contractID int64, tag string, at time.Time) error {
+func (s *Service) PublishContract(tx *gorm.DB, contractID int64, tag string, at time.Time) error {
 	var tenderID int64
 	if err := tx.Raw(`SELECT tender_id FROM contracts WHERE id = ?`, contractID).Scan(&tenderID).Error; err != nil {
 		return fmt.Errorf("ocds release of contract %d: %w", contractID, err)
@@ -78,13 +71,13 @@ func (p *Publisher) PublishContract(tx *gorm.DB, contractID int64, tag string, a
 	if tenderID == 0 {
 		return fmt.Errorf("ocds release of contract %d: no such contract", contractID)
 	}
-	return p.Publish(tx, tenderID, tag, at)
+	return s.Publish(tx, tenderID, tag, at)
 }
 
 // PublishPayout publishes the implementation release of the milestone
 // payment payoutID paid, at the time it was paid; a payout of anything else
 // (or not yet paid) publishes nothing.
-func (p *Publisher) PublishPayout(tx *gorm.DB, payoutID int64) error {
+func (s *Service) PublishPayout(tx *gorm.DB, payoutID int64) error {
 	var paid []struct {
 		TenderID int64
 		PaidAt   time.Time
@@ -94,7 +87,7 @@ func (p *Publisher) PublishPayout(tx *gorm.DB, payoutID int64) error {
 		return fmt.Errorf("ocds release of payout %d: %w", payoutID, err)
 	}
 	for _, r := range paid {
-		if err := p.Publish(tx, r.TenderID, TagImplementation, r.PaidAt); err != nil {
+		if err := s.Publish(tx, r.TenderID, TagImplementation, r.PaidAt); err != nil {
 			return err
 		}
 	}

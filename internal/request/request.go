@@ -66,9 +66,10 @@ type Services struct {
 	Milestones *milestone.Service
 	// Exports stream the open-data CSV files.
 	Exports *export.Service
-	// Releases publishes the OCDS releases of every public event, in the
-	// event's transaction (wired to the services' hooks by NewServices).
-	Releases *ocds.Publisher
+	// OCDS publishes the OCDS releases of every public event, in the event's
+	// transaction (wired to the services' hooks by NewServices), and serves
+	// the open data.
+	OCDS *ocds.Service
 }
 
 // The request's locals.
@@ -186,7 +187,7 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 		Track:       track.NewService(db, c, orgs, ratings, track.ParamsOf(cfg.Rating)),
 		Exports:     export.NewService(db),
 	}
-	svc.Releases = ocds.NewPublisher(cfg.OCDS.Prefix)
+	svc.OCDS = ocds.NewService(db, c, cfg.OCDS)
 	svc.UsePayouts(db, c, svc.Payouts)
 	// Signing makes the first milestone due, a submitted evaluation the
 	// milestones it triggers (the milestone service's payout-free steps).
@@ -203,17 +204,17 @@ func (s *Services) UsePayouts(db *gorm.DB, c clock.Clock, payouts *payout.Servic
 	s.Payouts = payouts
 	s.Milestones = milestone.NewService(db, c, payouts, s.Orgs)
 	payouts.OnPaid(s.Milestones.PayoutPaid)
-	if s.Releases != nil {
+	if s.OCDS != nil {
 		// After the milestone's hook: the release shows the payment paid.
-		payouts.OnPaid(func(tx *gorm.DB, _ access.Actor, p payout.Payout) error { return s.Releases.PublishPayout(tx, p.ID) })
+		payouts.OnPaid(func(tx *gorm.DB, _ access.Actor, p payout.Payout) error { return s.OCDS.PublishPayout(tx, p.ID) })
 	}
 }
 
-// UseReleases wires s.Releases to every public event of the tenders,
+// UseReleases wires s.OCDS to every public event of the tenders,
 // contracts and evaluations (the payouts' is wired by UsePayouts), each
 // release published in the event's own transaction after the other hooks.
 func (s *Services) UseReleases() {
-	pub := s.Releases
+	pub := s.OCDS
 	s.Tenders.OnRelease(pub.Publish)
 	s.Contracts.OnRelease(pub.Publish)
 	s.Contracts.OnSigned(func(tx *gorm.DB, _ access.Actor, c contract.Contract, now time.Time) error {
