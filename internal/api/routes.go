@@ -137,6 +137,8 @@ func (h *Handler) Routes(app fiber.Router) {
 	api.Get("/public/exports/tenders.csv", h.handleExportTenders)
 	api.Get("/public/exports/awards.csv", h.handleExportAwards)
 	api.Get("/public/exports/contracts.csv", h.handleExportContracts)
+	api.Get("/public/ocds/releases", h.handleOCDSReleases)
+	api.Get("/public/ocds/records/:ocid", h.handleOCDSRecord)
 	api.Get("/notifications", request.SignedIn, h.handleNotifications)
 
 	// Delivery: service records and their import.
