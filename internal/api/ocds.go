@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bufio"
+	"context"
 	"net/url"
 	"strconv"
 	"strings"
@@ -8,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/jiedao-market/jiedao/internal/ocds"
+	"github.com/jiedao-market/jiedao/internal/request"
 )
 
 // ocdsURL is the absolute address of path and its query: under the public
@@ -60,6 +63,36 @@ func (h *Handler) handleOCDSReleases(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 	return c.Send(page.Package)
+}
+
+// handleOCDSBulk streams every release the filters select (no paging) as
+// JSON Lines, one release package per line. A bad filter answers 400 before
+// anything is sent; a failure midway is logged with the request id.
+func (h *Handler) handleOCDSBulk(c *fiber.Ctx) error {
+	q, _, err := ocdsQuery(c)
+	if err != nil {
+		return err
+	}
+	records := h.ocdsURL(c, "/api/v1/public/ocds/records/", nil)
+	uriOf := func(releaseID string) string {
+		return records + url.PathEscape(ocds.OCIDOf(releaseID)) + "#" + url.PathEscape(releaseID)
+	}
+	c.Set(fiber.HeaderContentType, "application/x-ndjson")
+	c.Set(fiber.HeaderContentDisposition, request.ContentDisposition("ocds-releases.jsonl"))
+	parent, requestID := c.UserContext(), request.ID(c)
+	c.Context().SetBodyStreamWriter(func(bw *bufio.Writer) {
+		// The handler has returned: the request's context may be done, but
+		// its deadline still bounds the stream.
+		ctx, cancel := context.WithoutCancel(parent), context.CancelFunc(func() {})
+		if d, ok := parent.Deadline(); ok {
+			ctx, cancel = context.WithDeadline(ctx, d)
+		}
+		defer cancel()
+		if err := h.OCDS.Bulk(ctx, uriOf, q, bw); err != nil && h.Log != nil {
+			h.Log.ErrorContext(ctx, "OCDS bulk download ended early", "request_id", requestID, "error", err.Error())
+		}
+	})
+	return nil
 }
 
 // handleOCDSRecord answers the record package of one ocid.

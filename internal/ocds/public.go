@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
-	"time"
 
 	"gorm.io/gorm"
 
@@ -34,11 +34,10 @@ func NewService(db *gorm.DB, c clock.Clock, cfg config.OCDS) *Service {
 		License:   cfg.License, PublicationPolicy: cfg.PublicationPolicy, Extensions: []string{MetricsExtension}}}
 }
 
-// Query selects releases: published on or after From and before To (zero:
-// unbounded), of one subdistrict's tenders (0: all), a page of them.
+// Query selects releases (Filter: published on or after From and before
+// To, of one subdistrict's tenders), and a page of them for Releases.
 type Query struct {
-	From, To      time.Time
-	SubdistrictID int64
+	Filter
 	Page, PerPage int
 }
 
@@ -136,6 +135,23 @@ func (s *Service) Releases(ctx context.Context, uri string, q Query) (Page, erro
 		return Page{}, err
 	}
 	return Page{Package: pkg, Next: next}, nil
+}
+
+// Bulk writes the releases q selects (all of them, not a page) to w as JSON
+// Lines: one release package per line, each release at uriOf(release id),
+// streamed in publication order with bounded memory (StreamBulk).
+func (s *Service) Bulk(ctx context.Context, uriOf func(releaseID string) string, q Query, w io.Writer) error {
+	return StreamBulk(ctx, s.db, s.meta, uriOf, q.Filter, w)
+}
+
+// OCIDOf returns the ocid of a release id ("" for an id not of this
+// package's form, ocid + "-" + sequence).
+func OCIDOf(releaseID string) string {
+	i := strings.LastIndexByte(releaseID, '-')
+	if i < 0 {
+		return ""
+	}
+	return releaseID[:i]
 }
 
 // Record returns the record package at uri of ocid: every release of the
