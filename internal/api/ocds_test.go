@@ -226,3 +226,69 @@ func TestOCDSEveryEvent(t *testing.T) {
 	e.Refused(t, servertest.Request{Method: "GET", Path: "/api/v1/public/ocds/releases?per_page=101"}, http.StatusBadRequest, "validation", "per_page")
 	e.Refused(t, servertest.Request{Method: "GET", Path: "/api/v1/public/ocds/records/ocds-jiedao-0"}, http.StatusNotFound, "not_found")
 }
+
+// ocdsPaymentReleases checks the releases of contract id's tender after
+// TestEvaluationToPayout (the production wiring of signing, submission and
+// payout hooks): signed, three milestones paid, two evaluations submitted,
+// in that order, each valid; the compiled release holds the three
+// transactions and both scores.
+func ocdsPaymentReleases(t *testing.T, e *servertest.Env, contractID int64) {
+	t.Helper()
+	var tenderID int64
+	if err := e.DB.Raw(`SELECT tender_id FROM contracts WHERE id = ?`, contractID).Scan(&tenderID).Error; err != nil {
+		t.Fatal(err)
+	}
+	id := ocds.OCID(e.Cfg.OCDS.Prefix, tenderID)
+	want := []string{ocds.TagContract, ocds.TagImplementation, ocds.TagImplementationUpdate, ocds.TagImplementation,
+		ocds.TagImplementationUpdate, ocds.TagImplementation}
+	if got := ocdsTags(t, e, id); !slices.Equal(got, want) {
+		t.Errorf("releases of the paid contract's tender = %v, want %v", got, want)
+	}
+	v, err := ocdsschema.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.Do(t, servertest.Request{Method: "GET", Path: "/api/v1/public/ocds/records/" + id})
+	if err := v.RecordPackage(r.Body); err != nil {
+		t.Errorf("record %s: %v", id, err)
+	}
+	var rec struct {
+		Records []struct {
+			CompiledRelease struct {
+				Contracts []struct {
+					Status         string
+					Implementation struct {
+						Transactions []struct{ Value struct{ Amount json.Number } }
+						Metrics      []struct {
+							ID           string
+							Observations []struct{ Measure json.Number }
+						}
+					}
+				}
+			} `json:"compiledRelease"`
+		}
+	}
+	if err := json.Unmarshal(r.Body, &rec); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Records) != 1 || len(rec.Records[0].CompiledRelease.Contracts) != 1 {
+		t.Fatalf("record %s = %d %s, want one record of one contract", id, r.Status, r.Body)
+	}
+	c := rec.Records[0].CompiledRelease.Contracts[0]
+	var amounts, scores []string
+	for _, x := range c.Implementation.Transactions {
+		amounts = append(amounts, x.Value.Amount.String())
+	}
+	for _, m := range c.Implementation.Metrics {
+		if m.ID == "evaluation-score" {
+			for _, o := range m.Observations {
+				scores = append(scores, o.Measure.String())
+			}
+		}
+	}
+	if c.Status != "terminated" || !slices.Equal(amounts, []string{"135000.00", "162000.00", "135000.00"}) ||
+		!slices.Equal(scores, []string{"70.0", "85.0"}) {
+		t.Errorf("compiled contract: status %s, transactions %v, scores %v; want terminated (completed), "+
+			"[135000.00 162000.00 135000.00] and [70.0 85.0]", c.Status, amounts, scores)
+	}
+}

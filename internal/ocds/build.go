@@ -340,7 +340,7 @@ func build(tx *gorm.DB, prefix string, t tenderRow, id, tag string, at time.Time
 	}
 	ts.Targets = targets
 	// Bids exist publicly only from their opening: before it nothing of them
-	// (not even their number) is read.
+	// (not even their number) is read. The awards' prices are opened bids'.
 	if t.OpenedAt != nil {
 		var bidders []struct{ CreditCode, LegalName string }
 		if err := tx.Raw(`SELECT DISTINCT o.credit_code, o.legal_name FROM bids b JOIN organizations o ON o.id = b.organization_id
@@ -352,19 +352,22 @@ func build(tx *gorm.DB, prefix string, t tenderRow, id, tag string, at time.Time
 		for _, b := range bidders {
 			ts.Tenderers = append(ts.Tenderers, ps.add(organization(b.CreditCode, b.LegalName), "tenderer"))
 		}
-		awards, err := awardsOf(tx, t.ID, &ps)
-		if err != nil {
-			return r, err
-		}
-		r.Awards = awards
-		contracts, err := contractsOf(tx, t.ID, &ps, payer)
-		if err != nil {
-			return r, err
-		}
-		r.Contracts = contracts
-		if err := evaluators(tx, t, &ps); err != nil {
-			return r, err
-		}
+	}
+	// Awards follow the opening and its evaluation, contracts the award and
+	// both signatures: before those there are none to read.
+	awards, err := awardsOf(tx, t.ID, &ps)
+	if err != nil {
+		return r, err
+	}
+	r.Awards = awards
+	contracts, own, err := contractsOf(tx, t.ID, &ps, payer)
+	if err != nil {
+		return r, err
+	}
+	r.Awards = append(r.Awards, own...)
+	r.Contracts = contracts
+	if err := evaluators(tx, t, &ps); err != nil {
+		return r, err
 	}
 	r.Tender = ts
 	r.Parties = ps.list

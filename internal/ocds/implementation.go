@@ -11,8 +11,11 @@ import (
 
 // contractsOf reads the tender's signed contracts (a draft is not public
 // until both sides sign): their milestones, accepted amendments, agreed
-// metrics, paid milestone payments and submitted evaluations' scores.
-func contractsOf(tx *gorm.DB, tenderID int64, ps *parties, payer orgRef) ([]contractSection, error) {
+// metrics, paid milestone payments and submitted evaluations' scores. A
+// contract without a final award proposal (a row made before awards were
+// kept, or a fixture's) gets an award of its own, "contract-" + its id, so
+// that its awardID names one; those awards are returned too.
+func contractsOf(tx *gorm.DB, tenderID int64, ps *parties, payer orgRef) ([]contractSection, []awardSection, error) {
 	var rows []struct {
 		ID           int64
 		AwardID      *int64
@@ -30,9 +33,10 @@ func contractsOf(tx *gorm.DB, tenderID int64, ps *parties, payer orgRef) ([]cont
 			c.title, c.status, c.amount_fen, c.service_start, c.service_end, c.signed_at, o.credit_code, o.legal_name
 		FROM contracts c JOIN organizations o ON o.id = c.organization_id
 		WHERE c.tender_id = ? AND c.signed_at IS NOT NULL ORDER BY c.id`, tenderID).Scan(&rows).Error; err != nil {
-		return nil, fmt.Errorf("contracts of tender %d: %w", tenderID, err)
+		return nil, nil, fmt.Errorf("contracts of tender %d: %w", tenderID, err)
 	}
 	var out []contractSection
+	var own []awardSection
 	for _, c := range rows {
 		supplier := ps.add(organization(c.CreditCode, c.LegalName), "supplier")
 		start, end := c.ServiceStart.UTC(), c.ServiceEnd.UTC()
@@ -40,25 +44,29 @@ func contractsOf(tx *gorm.DB, tenderID int64, ps *parties, payer orgRef) ([]cont
 			Period: period{StartDate: &start, EndDate: &end}, Value: cny(c.AmountFen), DateSigned: utc(c.SignedAt)}
 		if c.AwardID != nil {
 			cs.AwardID = strconv.FormatInt(*c.AwardID, 10)
+		} else {
+			cs.AwardID = "contract-" + cs.ID
+			own = append(own, awardSection{ID: cs.AwardID, Status: "active", Date: cs.DateSigned.UTC(), Value: cs.Value,
+				Suppliers: []orgRef{supplier}})
 		}
 		var err error
 		if cs.Milestones, err = contractMilestones(tx, c.ID); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if cs.Amendments, err = contractAmendments(tx, c.ID); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if cs.AgreedMetrics, err = metrics(tx, "contract_metrics", "contract_id", c.ID); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		impl, err := implementationOf(tx, c.ID, payer, supplier, cs.Milestones)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		cs.Implementation = impl
 		out = append(out, cs)
 	}
-	return out, nil
+	return out, own, nil
 }
 
 var milestoneStatus = map[string]string{"pending": "scheduled", "due": "scheduled", "paid": "met"}
