@@ -156,6 +156,8 @@ var bulkMeta = ocds.Meta{Publisher: ocds.Publisher{Name: "JieDao"}}
 // packages) plus a 64 kB buffer; anything that kept the releases written (about 100 MB of
 // packages for 100,000) would exceed it many times over. The 4 MiB absorbs what the runtime
 // itself allocates in between (pools, the connection's buffers).
+//
+// It does not run in parallel: the heap it samples is the whole process's.
 func TestStreamBulkAtScale(t *testing.T) {
 	const n = 100_000
 	subA, subB, e := fillReleases(t, n)

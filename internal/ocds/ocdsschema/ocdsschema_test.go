@@ -86,6 +86,9 @@ func TestInvalidRejected(t *testing.T) {
 		{"unknown party role", edit(t, func(r map[string]any) {
 			first(r, "parties")["roles"] = []any{"buyer", "subdistrictOffice"}
 		}), "/parties/0/roles", "codelist"},
+		{"a document type outside its open codelist", edit(t, func(r map[string]any) {
+			r["tender"].(map[string]any)["documents"] = []any{map[string]any{"id": "d1", "documentType": "serviceStandardScan"}}
+		}), "/tender/documents/0/documentType", "codelist"},
 		{"no ocid", edit(t, func(r map[string]any) { delete(r, "ocid") }), "", "required"},
 		{"tender.targets not a list", edit(t, func(r map[string]any) {
 			r["tender"].(map[string]any)["targets"] = map[string]any{"id": "visits"}
