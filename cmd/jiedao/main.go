@@ -305,7 +305,7 @@ func seed(ctx context.Context, cfg config.Config, args []string, getenv func(str
 		}
 		password, generated = "demo-"+hex.EncodeToString(b), true
 	}
-	res, err := demo.Seed(ctx, gdb, clock.System{}, password, cfg.Auth.Argon2, demo.Keys{Seal: cfg.Tender.SealKey, Rating: cfg.Rating.CodeKey, Uploads: cfg.Uploads}, demo.WithTenders())
+	res, err := demo.Seed(ctx, gdb, clock.System{}, password, cfg.Auth.Argon2, demo.Keys{Seal: cfg.Tender.SealKey, Rating: cfg.Rating.CodeKey, Uploads: cfg.Uploads, OCIDPrefix: cfg.OCDS.Prefix}, demo.WithTenders())
 	if err != nil {
 		return err
 	}

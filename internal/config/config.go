@@ -36,6 +36,28 @@ type Config struct {
 	Complaint      Complaint      `yaml:"complaint"`
 	Audit          Audit          `yaml:"audit"`
 	Log            Log            `yaml:"log"`
+	// OCDS configures the open-data export (Open Contracting Data Standard).
+	OCDS OCDS `yaml:"ocds"`
+}
+
+// OCDS configures the Open Contracting Data Standard export: the ocid prefix
+// and the publisher metadata of every package.
+type OCDS struct {
+	// Prefix is the 6-character ocid prefix the OCDS registry assigns to the
+	// publisher ([a-z0-9]{6}); every ocid is "ocds-" + Prefix + "-" + the
+	// tender id.
+	Prefix string `yaml:"prefix"`
+	// PublisherName, PublisherScheme, PublisherUID and PublisherURI name the
+	// publisher of the packages (scheme CN-USCC: the unified social credit
+	// code of the operating office).
+	PublisherName   string `yaml:"publisher_name"`
+	PublisherScheme string `yaml:"publisher_scheme"`
+	PublisherUID    string `yaml:"publisher_uid"`
+	PublisherURI    string `yaml:"publisher_uri"`
+	// License is the URL of the data's licence.
+	License string `yaml:"license"`
+	// PublicationPolicy is the URL of the publication policy.
+	PublicationPolicy string `yaml:"publication_policy"`
 }
 
 // Audit configures the daily publication of the audit chain's head.
@@ -308,6 +330,8 @@ func Default() Config {
 		Complaint:      Complaint{FirstResponse: 24 * time.Hour, Decision: 7 * 24 * time.Hour},
 		Audit:          Audit{HeadPublishHour: 1},
 		Log:            Log{Level: "info"},
+		OCDS: OCDS{Prefix: "jiedao", PublisherName: "JieDao community services marketplace", PublisherScheme: "CN-USCC",
+			License: "https://creativecommons.org/licenses/by/4.0/", PublicationPolicy: "https://jiedao.example.cn/open-data/policy"},
 	}
 }
 
@@ -318,6 +342,20 @@ func (h HTTP) Secure() bool {
 		return *h.SecureCookies
 	}
 	return strings.HasPrefix(strings.ToLower(h.PublicURL), "https://")
+}
+
+// validOCIDPrefix reports whether p is an ocid prefix: 6 lower-case letters
+// or digits (migration 00019 checks the ocids too).
+func validOCIDPrefix(p string) bool {
+	if len(p) != 6 {
+		return false
+	}
+	for _, r := range p {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // DefaultPath is the configuration file read when JIEDAO_CONFIG is unset.
@@ -511,6 +549,18 @@ func (c Config) validate() error {
 	if r := c.Rating; r.PublicMinimum < 1 || r.PublicMinimum > 100 || r.PriorWeight < 0 || r.PriorWeight > 1000 ||
 		r.WrongCodesPerMinute < 1 || r.WrongCodesPerMinute > 1000 || r.GapStars < 0.1 || r.GapStars > 4 {
 		problems = append(problems, "rating needs public_minimum 1 to 100, prior_weight 0 to 1000, wrong_codes_per_minute 1 to 1000 and gap_stars 0.1 to 4")
+	}
+	if !validOCIDPrefix(c.OCDS.Prefix) {
+		problems = append(problems, "ocds.prefix must be 6 lower-case letters or digits (the prefix the OCDS registry assigned)")
+	}
+	if strings.TrimSpace(c.OCDS.PublisherName) == "" {
+		problems = append(problems, "ocds.publisher_name is empty")
+	}
+	for _, u := range [][2]string{{"ocds.license", c.OCDS.License}, {"ocds.publication_policy", c.OCDS.PublicationPolicy},
+		{"ocds.publisher_uri", c.OCDS.PublisherURI}} {
+		if u[1] != "" && !strings.HasPrefix(u[1], "https://") && !strings.HasPrefix(u[1], "http://") {
+			problems = append(problems, u[0]+" must be an http(s) URL")
+		}
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("config: %s", strings.Join(problems, "; "))

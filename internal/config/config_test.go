@@ -87,6 +87,7 @@ func TestRefusals(t *testing.T) {
 		{"bidding window over 90", map[string]string{"JIEDAO_CONFIG": write("window.yaml", "tender:\n  min_bidding_days:\n    open_tender: 91\n")}, "tender.min_bidding_days.open_tender"},
 		{"negative bidding window", map[string]string{"JIEDAO_CONFIG": write("windowneg.yaml", "tender:\n  min_bidding_days:\n    single_source: -1\n")}, "tender.min_bidding_days.single_source"},
 		{"bidding window of an unknown method", map[string]string{"JIEDAO_CONFIG": write("windowkey.yaml", "tender:\n  min_bidding_days:\n    auction: 3\n")}, "tender.min_bidding_days has an unknown purchase method \"auction\""},
+		{"ocds prefix not 6 characters", map[string]string{"JIEDAO_CONFIG": write("ocds.yaml", "ocds:\n  prefix: Jie-01\n")}, "ocds.prefix"},
 		{"no challenge period", map[string]string{"JIEDAO_CONFIG": write("challenge.yaml", "tender:\n  challenge_days: 0\n")}, "tender.challenge_days"},
 		{"sweep under 1s", map[string]string{"JIEDAO_CONFIG": write("sweepfast.yaml", "tender:\n  sweep_interval: 500ms\n")}, "tender.sweep_interval"},
 		{"sweep over 1h", map[string]string{"JIEDAO_CONFIG": write("sweepslow.yaml", "tender:\n  sweep_interval: 2h\n")}, "tender.sweep_interval"},
