@@ -30,6 +30,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/place"
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
 	"github.com/jiedao-market/jiedao/internal/rating"
+	"github.com/jiedao-market/jiedao/internal/redflag"
 	"github.com/jiedao-market/jiedao/internal/servicerequest"
 	"github.com/jiedao-market/jiedao/internal/tender"
 	"github.com/jiedao-market/jiedao/internal/track"
@@ -64,6 +65,8 @@ type Services struct {
 	Milestones *milestone.Service
 	// Exports stream the open-data CSV files.
 	Exports *export.Service
+	// RedFlags computes the red flags nightly and reads them.
+	RedFlags *redflag.Service
 }
 
 // The request's locals.
@@ -180,6 +183,7 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 		Evaluations: evaluation.NewService(db, c, cfg.Uploads),
 		Track:       track.NewService(db, c, orgs, ratings, track.ParamsOf(cfg.Rating)),
 		Exports:     export.NewService(db),
+		RedFlags:    redflag.New(db, c, cfg.RedFlags, cfg.Tender.MinBiddingDays),
 	}
 	svc.UsePayouts(db, c, svc.Payouts)
 	// Signing makes the first milestone due, a submitted evaluation the
