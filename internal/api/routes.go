@@ -137,6 +137,7 @@ func (h *Handler) Routes(app fiber.Router) {
 	api.Get("/public/exports/tenders.csv", h.handleExportTenders)
 	api.Get("/public/exports/awards.csv", h.handleExportAwards)
 	api.Get("/public/exports/contracts.csv", h.handleExportContracts)
+	api.Get("/public/red-flags", h.handlePublicRedFlags)
 	api.Get("/notifications", request.SignedIn, h.handleNotifications)
 
 	// Delivery: service records and their import.

@@ -3,7 +3,10 @@ package redflag
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -174,4 +177,32 @@ func (s *Service) OfTender(ctx context.Context, id int64) ([]Flag, error) {
 // the reader may see the contract.
 func (s *Service) OfContract(ctx context.Context, id int64) ([]Flag, error) {
 	return s.find(s.query(ctx).Where("f.contract_id = ?", id))
+}
+
+// ParseFilter reads the list's filter from query parameters: subdistrict (an
+// id), kind (one of Kinds), page (from 1) and per_page (1 to 100), each
+// optional. It returns an apperr Invalid error naming every bad one.
+func ParseFilter(query func(key string) string) (Filter, error) {
+	var f Filter
+	var bad apperr.Fields
+	whole := func(name string, max int64) int64 {
+		v := query(name)
+		if v == "" {
+			return 0
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 || n > max {
+			bad.Add(name, fmt.Sprintf("must be a whole number from 1 to %d", max))
+			return 0
+		}
+		return n
+	}
+	f.SubdistrictID = whole("subdistrict", math.MaxInt64)
+	f.Page = int(whole("page", 100000))
+	f.PerPage = int(whole("per_page", 100))
+	f.Kind = query("kind")
+	if CheckKind(f.Kind) != nil {
+		bad.Add("kind", "must be a red-flag kind: "+strings.Join(Kinds, ", "))
+	}
+	return f, bad.Err()
 }

@@ -85,7 +85,7 @@ type Run struct {
 	Trigger    string         `json:"trigger"`
 	Flags      int            `json:"flags"`
 	ComputedAt time.Time      `json:"computed_at"`
-	ByKind     map[string]int `json:"by_kind" gorm:"-"`
+	ByKind     map[string]int `json:"by_kind,omitempty" gorm:"-"`
 }
 
 // TableName names Run's table.
