@@ -267,6 +267,7 @@ func (h *Handler) Routes(app fiber.Router) {
 
 	pages.Get("/procurement", h.handleProcurementPage)
 	pages.Get("/procurement/:id", h.handleNoticePage)
+	pages.Get("/transparency/red-flags", h.handleRedFlagsPage)
 	pages.Get("/notifications", page(access.Roles...), h.handleNotificationsPage)
 }
 
