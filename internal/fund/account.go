@@ -166,8 +166,14 @@ func (s *Service) Get(ctx context.Context, by access.Actor, id int64) (View, err
 
 // List returns the fund accounts by may see, newest year first.
 func (s *Service) List(ctx context.Context, by access.Actor) ([]View, error) {
+	return s.listIn(ctx, by.Subdistricts())
+}
+
+// listIn lists the fund accounts of subs with their balances.
+func (s *Service) listIn(ctx context.Context, subs access.Subdistricts) ([]View, error) {
 	var list []Account
-	if err := Scope(s.db.WithContext(ctx), by).Order("fiscal_year DESC, id").Find(&list).Error; err != nil {
+	cond, args := subs.Where("fund_accounts.subdistrict_id")
+	if err := s.db.WithContext(ctx).Where(cond, args...).Order("fiscal_year DESC, id").Find(&list).Error; err != nil {
 		return nil, fmt.Errorf("list fund accounts: %w", err)
 	}
 	return s.views(s.db.WithContext(ctx), list)

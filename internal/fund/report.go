@@ -63,8 +63,14 @@ type FloorRow struct {
 // add up to the whole. Rows are by fiscal year, newest first; within a year
 // those below their floor come first, then by community code.
 func (s *Service) FloorReport(ctx context.Context, by access.Actor) ([]FloorRow, error) {
+	return s.FloorReportOf(ctx, by.Subdistricts())
+}
+
+// FloorReportOf is FloorReport for the communities of subs, whoever asks:
+// the public portal's report, which holds only aggregate figures.
+func (s *Service) FloorReportOf(ctx context.Context, subs access.Subdistricts) ([]FloorRow, error) {
 	db := s.db.WithContext(ctx)
-	cond, args := by.Subdistricts().Where("c.subdistrict_id")
+	cond, args := subs.Where("c.subdistrict_id")
 	var communities []FloorRow
 	if err := db.Table("communities c").Select("c.id AS community_id, c.subdistrict_id, c.code, c.name_zh, c.name_en, c.households").
 		Where(cond, args...).Order("c.code").Scan(&communities).Error; err != nil {
@@ -224,7 +230,13 @@ type UtilisationRow struct {
 // in and where it stands (available, reserved, encumbered, payable, paid),
 // with the categories those accounts are earmarked to.
 func (s *Service) Utilisation(ctx context.Context, by access.Actor) ([]UtilisationRow, error) {
-	views, err := s.List(ctx, by)
+	return s.UtilisationOf(ctx, by.Subdistricts())
+}
+
+// UtilisationOf is Utilisation for the fund accounts of subs, whoever asks
+// (the public portal's fund report).
+func (s *Service) UtilisationOf(ctx context.Context, subs access.Subdistricts) ([]UtilisationRow, error) {
+	views, err := s.listIn(ctx, subs)
 	if err != nil {
 		return nil, err
 	}
@@ -282,7 +294,13 @@ type CategoryRow struct {
 // UtilisationByCategory reports the money of the fund accounts earmarked to
 // each category, per subdistrict and fiscal year, within by's scope.
 func (s *Service) UtilisationByCategory(ctx context.Context, by access.Actor) ([]CategoryRow, error) {
-	views, err := s.List(ctx, by)
+	return s.UtilisationByCategoryOf(ctx, by.Subdistricts())
+}
+
+// UtilisationByCategoryOf is UtilisationByCategory for the fund accounts of
+// subs, whoever asks (the public portal's fund report).
+func (s *Service) UtilisationByCategoryOf(ctx context.Context, subs access.Subdistricts) ([]CategoryRow, error) {
+	views, err := s.listIn(ctx, subs)
 	if err != nil {
 		return nil, err
 	}

@@ -121,8 +121,11 @@ type CapableFilter struct {
 	DistrictID int64
 	Category   string
 	Q          string // a substring of the legal name
-	Page       int
-	PerPage    int
+	// SubdistrictID keeps the organizations that serve the subdistrict:
+	// holding a contract there signed by both parties.
+	SubdistrictID int64
+	Page          int
+	PerPage       int
 }
 
 // Page is one page of a list, with the total number of items in the list.
@@ -335,6 +338,10 @@ func capableOrgs(db *gorm.DB, f CapableFilter, day civil.Date) *gorm.DB {
 		Where("EXISTS (?)", matching(db.Table("certifications AS c").Select("1").Where("c.organization_id = o.id")))
 	if f.Q != "" {
 		orgs = orgs.Where(`o.legal_name ILIKE ? ESCAPE '\'`, "%"+escapeLike(f.Q)+"%")
+	}
+	if f.SubdistrictID != 0 {
+		orgs = orgs.Where("EXISTS (SELECT 1 FROM contracts k WHERE k.organization_id = o.id AND k.subdistrict_id = ? AND k.signed_at IS NOT NULL)",
+			f.SubdistrictID)
 	}
 	return orgs
 }

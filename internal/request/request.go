@@ -29,6 +29,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/payout"
 	"github.com/jiedao-market/jiedao/internal/place"
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
+	"github.com/jiedao-market/jiedao/internal/portal"
 	"github.com/jiedao-market/jiedao/internal/rating"
 	"github.com/jiedao-market/jiedao/internal/redflag"
 	"github.com/jiedao-market/jiedao/internal/servicerequest"
@@ -67,6 +68,8 @@ type Services struct {
 	Exports *export.Service
 	// RedFlags computes the red flags nightly and reads them.
 	RedFlags *redflag.Service
+	// Portal reads the public portal's figures.
+	Portal *portal.Service
 }
 
 // The request's locals.
@@ -185,6 +188,7 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 		Exports:     export.NewService(db),
 		RedFlags:    redflag.New(db, c, cfg.RedFlags, cfg.Tender.MinBiddingDays),
 	}
+	svc.Portal = portal.NewService(db, c, svc.Funds, orgs, cfg.Rating)
 	svc.UsePayouts(db, c, svc.Payouts)
 	// Signing makes the first milestone due, a submitted evaluation the
 	// milestones it triggers (the milestone service's payout-free steps).

@@ -7,10 +7,6 @@ import (
 	"github.com/jiedao-market/jiedao/internal/request"
 )
 
-func (h *Handler) handleHome(c *fiber.Ctx) error {
-	return h.render(c, fiber.StatusOK, "home", nil)
-}
-
 func (h *Handler) handleDashboard(c *fiber.Ctx) error {
 	a := request.Actor(c)
 	if !a.Authenticated() {

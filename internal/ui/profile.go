@@ -2,12 +2,14 @@ package ui
 
 import (
 	"fmt"
+	"html/template"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/jiedao-market/jiedao/internal/catalog"
 	"github.com/jiedao-market/jiedao/internal/request"
 	"github.com/jiedao-market/jiedao/internal/track"
+	"github.com/jiedao-market/jiedao/internal/ui/chart"
 )
 
 // The public provider profile (/organizations/{id}): the same for everyone,
@@ -37,6 +39,9 @@ type profileView struct {
 	Completed   []profileContract
 	RatingsHref string
 	Since       string // the start of P's window, "" for a newcomer
+	// ScoreChart draws the final scores of the completed contracts that
+	// have one, oldest first ("" when none has).
+	ScoreChart template.HTML
 }
 
 // handleProviderProfilePage is an organization's public provider profile;
@@ -71,8 +76,33 @@ func (h *Handler) handleProviderProfilePage(c *fiber.Ctx) error {
 		v.Completed = append(v.Completed, profileContract{CompletedContract: cc, Category: cat, Amount: cc.AmountFen.Grouped(),
 			Period: cc.ServiceStart.String() + " – " + cc.ServiceEnd.String(), Ended: dayOf(cc.EndedAt)})
 	}
+	v.ScoreChart = h.scoreChart(lang, p.Record.Completed)
 	if b := p.Record.Performance; !b.Newcomer && b.Since != nil {
 		v.Since = dayOf(*b.Since)
 	}
 	return h.render(c, fiber.StatusOK, "organization_profile", v)
+}
+
+// scoreChart is the bar chart of the final scores (one decimal, drawn in
+// tenths) of the completed contracts that have one, oldest first.
+func (h *Handler) scoreChart(lang string, completed []track.CompletedContract) template.HTML {
+	var pts []chart.Point
+	for i := len(completed) - 1; i >= 0; i-- {
+		cc := completed[i]
+		if cc.FinalScore == nil {
+			continue
+		}
+		var whole, tenth int64
+		if n, err := fmt.Sscanf(cc.FinalScore.Score, "%d.%1d", &whole, &tenth); err != nil || n != 2 {
+			continue
+		}
+		pts = append(pts, chart.Point{Label: cc.Title, Value: whole*10 + tenth, Display: cc.FinalScore.Score})
+	}
+	if len(pts) == 0 {
+		return ""
+	}
+	tr := func(k string) string { return h.pages.translate(lang, k) }
+	return chart.Bar(chart.Chart{ID: "final-scores", Title: tr("portal.scores_chart_title"), Desc: tr("portal.scores_chart_desc"),
+		Summary: tr("portal.chart_data"), LabelHeader: tr("provider_profile.contract"), ValueHeader: tr("provider_profile.final_score"),
+		Empty: tr("portal.chart_empty"), Points: pts, Format: func(v int64) string { return fmt.Sprintf("%d.%d", v/10, v%10) }})
 }

@@ -42,7 +42,8 @@ func TestProviderProfilePage(t *testing.T) {
 		fmt.Sprintf(`<dd id="complaints-upheld">%d</dd>`, p.Record.ComplaintsUpheld),
 		fmt.Sprintf("completed %d", p.Record.Contracts.Completed), fmt.Sprintf("excellent %d", p.Record.Grades.Excellent),
 		fmt.Sprintf(`<strong id="performance-percent">P = %s%%</strong>`, p.Record.Performance.Percent),
-		fmt.Sprintf(`href="%s/ratings"`, path))
+		fmt.Sprintf(`href="%s/ratings"`, path),
+		`<title id="final-scores-title">Final scores of completed contracts</title>`, `<th scope="row">测试服务记录项目</th><td class="num">92.3</td>`)
 	if p.Ratings.Summaries.All.Means != nil {
 		wantBody(t, "the profile's ratings", r, `id="ratings-summary"`, p.Ratings.Summaries.All.Bayesian)
 	} else {

@@ -1,0 +1,44 @@
+package ui_test
+
+import (
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/jiedao-market/jiedao/internal/servertest"
+)
+
+// A visitor opens the home page: the live figures show, and the charts are
+// images named by their title and description; on the fund transparency page
+// the chart's text alternative opens to a table of its figures.
+func TestBrowserPortal(t *testing.T) {
+	t.Parallel()
+	e := servertest.NewEnv(t)
+	e.ActiveContract(t)
+	base := serveHTTP(t, e)
+	ctx := newBrowser(t)
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+
+	browse(t, ctx, "open the home page",
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(css(`#figures`)),
+		chromedp.WaitVisible(css(`#paid-by-month svg[role="img"]`)),
+	)
+	wantSubstrings(t, "active contracts", pageValue(t, ctx, chromedp.Text(css(`#figure-active-contracts`))), "1")
+	wantSubstrings(t, "money committed", pageValue(t, ctx, chromedp.Text(css(`#figure-committed`))), "90,000.00")
+	wantSubstrings(t, "open tenders", pageValue(t, ctx, chromedp.Text(css(`#figure-open-tenders`))), "0")
+	// The accessible name and description of each chart, as its
+	// aria-labelledby names them.
+	names := pageValue(t, ctx, chromedp.Evaluate[string](`Array.from(document.querySelectorAll('svg[role="img"]')).map(s =>
+		s.getAttribute('aria-labelledby').split(' ').map(id => document.getElementById(id).textContent).join(': ')).join(' | ')`))
+	wantSubstrings(t, "the charts' names", names, "每月支付金额: 折线图", "各街道签约金额: 柱状图")
+
+	browse(t, ctx, "open the fund transparency page and its chart's figures",
+		chromedp.Click(css(`header nav a[href="/transparency/funds"]`)),
+		chromedp.WaitVisible(css(`#received-by-source svg[role="img"]`)),
+		chromedp.Click(css(`#received-by-source details summary`)),
+		chromedp.WaitVisible(css(`#received-by-source-data`)),
+	)
+	wantSubstrings(t, "the chart's text alternative", pageValue(t, ctx, chromedp.Text(css(`#received-by-source-data`))),
+		"按资金来源的到账金额", "财政预算", "福彩公益金")
+}
