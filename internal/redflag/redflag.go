@@ -186,10 +186,12 @@ func queries() map[string]string {
 			FROM tenders t JOIN bids b ON b.tender_id = t.id AND b.status = 'active' AND b.opened_at IS NOT NULL
 			WHERE t.opened_at IS NOT NULL
 			GROUP BY t.id HAVING count(*) FILTER (WHERE b.compliant) = 1`,
-		// The window as published: an amendment may have moved the close since.
+		// The window as published: an amendment may have moved the close
+		// since. Its days are cut, never rounded, to a tenth: 19.96 days
+		// shows as 19.9, below a minimum of 20.
 		ShortWindow: `SELECT @run, 'short_window', t.subdistrict_id, t.id, NULL::bigint, NULL::bigint,
-			jsonb_build_object('window_days', round(extract(epoch FROM coalesce(
-				(SELECT a.old_closes_at FROM tender_amendments a WHERE a.tender_id = t.id ORDER BY a.number LIMIT 1), t.closes_at) - t.published_at) / 86400, 1),
+			jsonb_build_object('window_days', trunc(CAST(extract(epoch FROM coalesce(
+				(SELECT a.old_closes_at FROM tender_amendments a WHERE a.tender_id = t.id ORDER BY a.number LIMIT 1), t.closes_at) - t.published_at) AS numeric) / 86400, 1),
 				'minimum_days', (CAST(@min_days AS jsonb) ->> t.purchase_method)::int, 'purchase_method', t.purchase_method,
 				'justification', t.short_window_justification), @now
 			FROM tenders t WHERE t.short_bidding_window AND t.published_at IS NOT NULL`,

@@ -272,12 +272,17 @@ func TestShortWindow(t *testing.T) {
 	w := newWorld(t)
 	short := w.tender(tenderRow{status: "published", published: w.days(-1), closes: w.days(4), short: true, justification: "防汛应急，时间紧迫"})
 	w.tender(tenderRow{status: "published", published: w.days(-1), closes: w.days(24)})
+	// A window an hour short of 20 days shows 19.9 days, not a rounded 20.
+	almost := w.tender(tenderRow{status: "published", published: w.days(-1), closes: w.days(19).Add(-time.Hour), short: true, justification: "应急"})
 	got := w.flags(redflag.ShortWindow)
-	if ids := tenderIDs(got); !slices.Equal(ids, []int64{short}) {
-		t.Fatalf("short_window flags on tenders %v, want [%d]", ids, short)
+	if ids := tenderIDs(got); !slices.Equal(ids, []int64{short, almost}) {
+		t.Fatalf("short_window flags on tenders %v, want [%d %d]", ids, short, almost)
 	}
 	if d := got[0].Detail; *d.WindowDays != 5 || *d.MinimumDays != 20 || d.Justification != "防汛应急，时间紧迫" {
 		t.Errorf("short_window detail = %+v, want 5 days of 20, with the justification", d)
+	}
+	if d := got[1].Detail; *d.WindowDays != 19.9 {
+		t.Errorf("short_window days of a window an hour short of 20 days = %v, want 19.9", *d.WindowDays)
 	}
 }
 
