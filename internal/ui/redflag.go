@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/place"
 	"github.com/jiedao-market/jiedao/internal/redflag"
 )
@@ -80,19 +81,21 @@ func (h *Handler) handleRedFlagsPage(c *fiber.Ctx) error {
 		v.Kinds = append(v.Kinds, kindChoice{Kind: k, Title: pick(lang, zh, en)})
 	}
 	f, err := redflag.ParseFilter(func(k string) string { return c.Query(k) })
-	if err != nil {
-		status, alert, ok := h.formProblem(c, err, func(field string) (string, string) {
-			anchor := field
-			if field != "subdistrict" && field != "kind" { // no input: the link leads to the form
+	if e, ok := apperr.As(err); ok && e.Kind == apperr.Invalid {
+		v.Alert = formAlert{Message: h.pages.translate(lang, "form.invalid"), bad: map[string]bool{}}
+		for _, bad := range e.Fields {
+			anchor := bad.Field
+			if anchor != "subdistrict" && anchor != "kind" { // no input: the link leads to the form
 				anchor = "redflags-filter"
 			}
-			return anchor, h.pages.translate(lang, "redflags."+field)
-		})
-		if !ok {
-			return err
+			v.Alert.Fields = append(v.Alert.Fields, fieldProblem{Anchor: anchor, Label: h.pages.translate(lang, "redflags."+bad.Field),
+				Message: h.pages.translate(lang, "redflags.bad_"+bad.Field)})
+			v.Alert.bad[anchor] = true
 		}
-		v.Alert = alert
-		return h.render(c, status, "redflags", v)
+		return h.render(c, fiber.StatusBadRequest, "redflags", v)
+	}
+	if err != nil {
+		return err
 	}
 	page, err := h.RedFlags.List(ctx, f)
 	if err != nil {

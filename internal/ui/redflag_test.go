@@ -66,10 +66,11 @@ func TestRedFlagPages(t *testing.T) {
 			}
 		}
 	}
-	for _, q := range []string{"?kind=bribery", "?subdistrict=x", "?page=0"} {
+	for q, says := range map[string]string{"?kind=bribery": "请从列表中选择提示类型", "?subdistrict=x": "请从列表中选择街道", "?page=0": "页码须为从 1 起的整数"} {
 		r := anon.Get(t, "/transparency/red-flags"+q)
-		if r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), `role="alert"`) {
-			t.Errorf("GET /transparency/red-flags%s = %d, want 400 with the filter's alert", q, r.Status)
+		if body := string(r.Body); r.Status != http.StatusBadRequest || !strings.Contains(body, `role="alert"`) || !strings.Contains(body, says) ||
+			strings.Contains(body, `id="redflags-list"`) {
+			t.Errorf("GET /transparency/red-flags%s = %d, want 400 with the filter's alert saying %q and no list", q, r.Status, says)
 		}
 	}
 }
