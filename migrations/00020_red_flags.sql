@@ -23,7 +23,11 @@ CREATE TABLE red_flags (
     organization_id bigint REFERENCES organizations (id),
     -- The numbers behind the flag, as the explanation shows them.
     detail          jsonb NOT NULL CHECK (jsonb_typeof(detail) = 'object'),
-    computed_at     timestamptz NOT NULL
+    computed_at     timestamptz NOT NULL,
+    -- Each kind names the record it is about.
+    CHECK (kind NOT IN ('single_bid', 'short_window', 'abnormally_low', 'amended_after_bids') OR tender_id IS NOT NULL),
+    CHECK (kind NOT IN ('contract_amended_over_10', 'withheld_payments') OR contract_id IS NOT NULL),
+    CHECK (kind <> 'repeat_winner' OR organization_id IS NOT NULL)
 );
 CREATE INDEX red_flags_subdistrict_idx ON red_flags (subdistrict_id, kind);
 CREATE INDEX red_flags_tender_idx ON red_flags (tender_id) WHERE tender_id IS NOT NULL;

@@ -3,7 +3,6 @@ package redflag
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jiedao-market/jiedao/internal/civil"
@@ -56,24 +55,43 @@ func Explain(f Flag) (zh, en string) {
 				yuan(d.PriceFen), num(d.OtherBids), yuan(d.MeanOfOthersFen))
 	case AmendedAfterBids:
 		return fmt.Sprintf("首份投标于 %s 收到后，招标文件又修改了 %d 次。", day(d.FirstBidAt), num(d.Amendments)),
-			fmt.Sprintf("The tender was amended %d times after its first bid arrived on %s.", num(d.Amendments), day(d.FirstBidAt))
+			fmt.Sprintf("The tender was amended %s after its first bid arrived on %s.", times(num(d.Amendments)), day(d.FirstBidAt))
 	case ContractAmendedOver:
 		return fmt.Sprintf("合同金额经 %d 次变更由签订时的 %s 元增至 %s 元，增幅 %s%%，超过 %d%%。",
 				num(d.Amendments), yuan(d.SignedFen), yuan(d.AmountFen), dec(d.RisePercent), num(d.ThresholdPercent)),
-			fmt.Sprintf("%d amendments raised the contract from the signed %s yuan to %s yuan, %s%% more, above %d%%.",
-				num(d.Amendments), yuan(d.SignedFen), yuan(d.AmountFen), dec(d.RisePercent), num(d.ThresholdPercent))
+			fmt.Sprintf("%s raised the contract from the signed %s yuan to %s yuan, %s%% more, above %d%%.",
+				plural(num(d.Amendments), "amendment"), yuan(d.SignedFen), yuan(d.AmountFen), dec(d.RisePercent), num(d.ThresholdPercent))
 	case OverdueComplaints:
 		return fmt.Sprintf("%d 件投诉超过处理时限（首次响应逾期 %d 件，决定逾期 %d 件）。",
 				num(d.Complaints), num(d.FirstResponseOverdue), num(d.DecisionOverdue)),
-			fmt.Sprintf("%d complaints are past a time limit (%d past the first response, %d past the decision).",
-				num(d.Complaints), num(d.FirstResponseOverdue), num(d.DecisionOverdue))
+			fmt.Sprintf("%s past a time limit (%d past the first response, %d past the decision).",
+				plural(num(d.Complaints), "complaint"), num(d.FirstResponseOverdue), num(d.DecisionOverdue))
 	case WithheldPayments:
 		return fmt.Sprintf("因评估得分，%d 期付款暂停、%d 期付款扣减：应付 %s 元中实付 %s 元（最低评估得分 %s）。",
 				num(d.WithheldRounds), num(d.ReducedRounds), yuan(d.MilestoneFen), yuan(d.PayableFen), dec(d.LowestScore)),
-			fmt.Sprintf("By the evaluation score, %d payment rounds were withheld and %d reduced: %s yuan payable of %s yuan (lowest score %s).",
-				num(d.WithheldRounds), num(d.ReducedRounds), yuan(d.PayableFen), yuan(d.MilestoneFen), dec(d.LowestScore))
+			fmt.Sprintf("By the evaluation score, %s withheld and %d reduced: %s yuan payable of %s yuan (lowest score %s).",
+				plural(num(d.WithheldRounds), "payment round"), num(d.ReducedRounds), yuan(d.PayableFen), yuan(d.MilestoneFen), dec(d.LowestScore))
 	}
 	return f.Kind, f.Kind
+}
+
+// plural counts n of noun in English: "1 complaint", "2 complaints".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// times says how often in English: "once", "twice", "3 times".
+func times(n int) string {
+	switch n {
+	case 1:
+		return "once"
+	case 2:
+		return "twice"
+	}
+	return fmt.Sprintf("%d times", n)
 }
 
 func num(p *int) int {
@@ -87,7 +105,7 @@ func dec(p *float64) string {
 	if p == nil {
 		return "—"
 	}
-	return strings.TrimSuffix(strconv.FormatFloat(*p, 'f', 1, 64), ".0")
+	return strconv.FormatFloat(*p, 'f', -1, 64)
 }
 
 func yuan(p *money.Fen) string {

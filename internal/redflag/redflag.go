@@ -177,6 +177,8 @@ func overdueComplaint() (first, decision string) {
 
 // queries returns, per kind, the query selecting its rows of red_flags: run,
 // kind, subdistrict, tender, contract, organization, detail, computed_at.
+// Percentages compared with a threshold are rounded up to a hundredth, so
+// that one above the threshold never shows equal to it.
 func queries() map[string]string {
 	first, decision := overdueComplaint()
 	return map[string]string{
@@ -205,7 +207,7 @@ func queries() map[string]string {
 			totals AS (SELECT subdistrict_id, sum(value) AS total, count(*) AS n FROM awards GROUP BY subdistrict_id),
 			per AS (SELECT subdistrict_id, organization_id, sum(value) AS total, count(*) AS n FROM awards GROUP BY subdistrict_id, organization_id)
 			SELECT @run, 'repeat_winner', p.subdistrict_id, NULL::bigint, NULL::bigint, p.organization_id,
-				jsonb_build_object('awarded_fen', p.total, 'subdistrict_awarded_fen', a.total, 'share_percent', round(100.0 * p.total / a.total, 1),
+				jsonb_build_object('awarded_fen', p.total, 'subdistrict_awarded_fen', a.total, 'share_percent', ceil(10000.0 * p.total / a.total) / 100,
 					'threshold_percent', CAST(@share AS int), 'awards', p.n, 'subdistrict_awards', a.n, 'since', CAST(@since AS timestamptz)), @now
 			FROM per p JOIN totals a ON a.subdistrict_id = p.subdistrict_id
 			WHERE p.total * 100 > a.total * CAST(@share AS int) AND p.n >= CAST(@min_awards AS int)`,
@@ -228,7 +230,7 @@ func queries() map[string]string {
 			GROUP BY t.id, t.subdistrict_id, f.first`,
 		ContractAmendedOver: `SELECT @run, 'contract_amended_over_10', c.subdistrict_id, c.tender_id, c.id, c.organization_id,
 				jsonb_build_object('signed_fen', c.signed_amount_fen, 'amount_fen', c.amount_fen,
-					'rise_percent', round(100.0 * (c.amount_fen - c.signed_amount_fen) / c.signed_amount_fen, 1),
+					'rise_percent', ceil(10000.0 * (c.amount_fen - c.signed_amount_fen) / c.signed_amount_fen) / 100,
 					'threshold_percent', CAST(@amend AS int),
 					'amendments', (SELECT count(*) FROM contract_amendments a WHERE a.contract_id = c.id AND a.status = 'accepted')), @now
 			FROM contracts c

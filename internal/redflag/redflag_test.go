@@ -293,8 +293,10 @@ func TestRepeatWinner(t *testing.T) {
 		wins  []int // awards of orgs[0], orgs[1] ... (one award each of 1,000,000 fen)
 		old   int   // awards of orgs[0] older than 12 months
 		share float64
+		min   int // repeat_winner_min_awards, when not the default 3
 	}{
 		{name: "three of four awards", wins: []int{3, 1}, share: 75},
+		{name: "two of three awards, rounded up", wins: []int{2, 1}, share: 66.67, min: 2},
 		{name: "exactly half is not above", wins: []int{3, 3}},
 		{name: "two awards are too few", wins: []int{2, 0}},
 		{name: "awards older than a year do not count", wins: []int{2, 1}, old: 3},
@@ -302,6 +304,11 @@ func TestRepeatWinner(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t)
+			if tc.min != 0 {
+				cfg := w.e.Cfg.RedFlags
+				cfg.RepeatWinnerMinAwards = tc.min
+				w.svc = redflag.New(w.e.DB, w.e.Clock, cfg, w.e.Cfg.Tender.MinBiddingDays)
+			}
 			for i, n := range tc.wins {
 				for range n {
 					w.awarded(w.orgs[i], 1_000_000, w.days(-30))
@@ -382,7 +389,7 @@ func TestContractAmendedOver(t *testing.T) {
 		}
 	}
 	got := w.flags(redflag.ContractAmendedOver)
-	if len(got) != 1 || *got[0].ContractID != over || *got[0].Detail.RisePercent != 10 || *got[0].Detail.ThresholdPercent != 10 {
+	if len(got) != 1 || *got[0].ContractID != over || *got[0].Detail.RisePercent != 10.01 || *got[0].Detail.ThresholdPercent != 10 {
 		t.Fatalf("contract_amended_over_10 flags = %+v, want one on contract %d", got, over)
 	}
 }
@@ -448,5 +455,26 @@ func TestComputeReplaces(t *testing.T) {
 	var audits int64
 	if err := w.e.DB.Table("audit_entries").Where("action = 'red_flag.compute'").Count(&audits).Error; err != nil || audits != 2 {
 		t.Errorf("red_flag.compute audit entries = %d (%v), want 2", audits, err)
+	}
+}
+
+func TestExplain(t *testing.T) {
+	t.Parallel()
+	one, two, fen := 1, 2, money.Fen(1_100_001)
+	signed, rise, threshold := money.Fen(1_000_000), 10.01, 10
+	for _, tc := range []struct {
+		flag   redflag.Flag
+		zh, en string
+	}{
+		{redflag.Flag{Kind: redflag.OverdueComplaints, Detail: redflag.Detail{Complaints: &one, FirstResponseOverdue: &one, DecisionOverdue: new(int)}},
+			"1 件投诉超过处理时限（首次响应逾期 1 件，决定逾期 0 件）。", "1 complaint past a time limit (1 past the first response, 0 past the decision)."},
+		{redflag.Flag{Kind: redflag.ContractAmendedOver, Detail: redflag.Detail{Amendments: &two, SignedFen: &signed, AmountFen: &fen, RisePercent: &rise, ThresholdPercent: &threshold}},
+			"合同金额经 2 次变更由签订时的 10,000.00 元增至 11,000.01 元，增幅 10.01%，超过 10%。",
+			"2 amendments raised the contract from the signed 10,000.00 yuan to 11,000.01 yuan, 10.01% more, above 10%."},
+	} {
+		zh, en := redflag.Explain(tc.flag)
+		if zh != tc.zh || en != tc.en {
+			t.Errorf("Explain(%s) = %q, %q; want %q, %q", tc.flag.Kind, zh, en, tc.zh, tc.en)
+		}
 	}
 }
