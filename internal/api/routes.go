@@ -134,6 +134,8 @@ func (h *Handler) Routes(app fiber.Router) {
 	api.Post("/challenges/:id/answer", allow(access.ProcurementOfficer), h.handleChallengeAnswer)
 	api.Get("/public/tenders", h.handlePublicTenderList)
 	api.Get("/public/tenders/:id", h.handlePublicTenderGet)
+	api.Get("/public/tenders/:id/commitment", h.handlePublicCommitment)            // the bids committed at the close
+	api.Get("/public/tenders/:id/commitment/proof", h.handlePublicCommitmentProof) // ?digest=: a receipt's inclusion proof
 	api.Get("/public/exports/tenders.csv", h.handleExportTenders)
 	api.Get("/public/exports/awards.csv", h.handleExportAwards)
 	api.Get("/public/exports/contracts.csv", h.handleExportContracts)

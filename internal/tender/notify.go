@@ -47,6 +47,7 @@ const (
 	KindCommitteeToScore = "committee_to_score"
 	KindMemberRecused    = "member_recused"
 	KindEvaluated        = "evaluation_complete"
+	KindOpeningRefused   = "opening_refused"
 )
 
 var subjects = map[string][2]string{
@@ -64,6 +65,7 @@ var subjects = map[string][2]string{
 	KindCommitteeToScore: {"请声明并评分：%s", "Declare and score the bids: %s"},
 	KindMemberRecused:    {"评审委员回避，请补充委员：%s", "A committee member is recused; name a replacement: %s"},
 	KindEvaluated:        {"评审完成，可提出中标建议：%s", "The evaluation is complete; propose the award: %s"},
+	KindOpeningRefused:   {"开标被拒绝：投标与截标时的承诺不符：%s", "The opening was refused: the bids differ from the commitment made at the close: %s"},
 }
 
 func notice(kind string, t Tender, now time.Time) notify.Notice {

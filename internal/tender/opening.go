@@ -35,16 +35,36 @@ func due(t Tender) (time.Time, bool) {
 	return time.Time{}, false
 }
 
+// heldError is an opening refused because the bids differ from the
+// commitment made at the close (checkCommitment).
+type heldError struct {
+	found BidCommitment
+	err   error
+}
+
+func (e *heldError) Error() string { return e.err.Error() }
+func (e *heldError) Unwrap() error { return e.err }
+
 // Advance takes every time-driven step of the tender that is due by the clock
 // read once the tender's row lock is held (lockedNow, as bids are judged), in
 // one transaction with its audit entries: the close, the opening (which
 // unseals the bids once and opens or fails the tender) and the end of the
 // challenge period (which makes the award final and creates the draft
-// contracts, unless a challenge is open). Several replicas may call it at
+// contracts, unless a challenge is open). The close commits to the standing
+// bids (count and Merkle root, BidCommitment); an opening whose bids differ from
+// the commitment is refused: the tender stays closed, the refusal is audited
+// and the officers alerted (holdOpening), and Advance returns ErrTampered and
+// ErrCommitmentMismatch. Several replicas may call it at
 // once: the tender's row lock and the state checks make each step happen
 // once. It returns the time of the next step still ahead, if any.
 func (s *Service) Advance(ctx context.Context, id int64) (next *time.Time, err error) {
 	sys := access.SystemActor("tender-clock", "tender:"+strconv.FormatInt(id, 10))
+	var held error
+	defer func() {
+		if err == nil && held != nil {
+			next, err = nil, held
+		}
+	}()
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var t Tender
 		if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Take(&t, id).Error; err != nil {
@@ -83,6 +103,12 @@ func (s *Service) Advance(ctx context.Context, id int64) (next *time.Time, err e
 				err = s.close(tx, sys, &t, now)
 			case StatusClosed:
 				err = s.open(tx, sys, &t, now)
+				if h, ok := errors.AsType[*heldError](err); ok {
+					// Nothing was opened; the refusal and the officers'
+					// alert commit, and the error is returned after.
+					held = h.err
+					return holdOpening(tx, sys, t, h.found, now)
+				}
 			case StatusAwardProposed:
 				var open int64
 				if err := tx.Model(&Challenge{}).Where("tender_id = ? AND status = 'open'", t.ID).Count(&open).Error; err != nil {
@@ -126,11 +152,11 @@ func (s *Service) close(tx *gorm.DB, sys access.Actor, t *Tender, now time.Time)
 	if err := setStatus(tx, t, StatusClosed, nil, now); err != nil {
 		return err
 	}
-	var n int64
-	if err := tx.Model(&Bid{}).Where("tender_id = ? AND status = 'active'", t.ID).Count(&n).Error; err != nil {
+	c, err := commit(tx, *t, now)
+	if err != nil {
 		return err
 	}
-	return audit.Record(tx, sys, "tender.close", "tender", t.ID, map[string]any{"closes_at": t.ClosesAt, "bids": n})
+	return audit.Record(tx, sys, "tender.close", "tender", t.ID, map[string]any{"closes_at": t.ClosesAt, "bids": c.BidCount, "commitment_root": c.Root})
 }
 
 // open unseals the active bids once, checks their compliance, flags
@@ -160,6 +186,9 @@ func (s *Service) open(tx *gorm.DB, sys access.Actor, t *Tender, now time.Time) 
 	}
 	if err := s.checkBids(tx, *t); err != nil {
 		return err
+	}
+	if found, err := checkCommitment(tx, *t, bids); err != nil {
+		return &heldError{found: found, err: err}
 	}
 	results := make([]opened, len(bids))
 	var compliantIdx []int

@@ -31,8 +31,9 @@ func (h *Handler) handleProcurementPage(c *fiber.Ctx) error {
 }
 
 // handleNoticePage is a tender's public notice: the tender, its answered
-// questions, amendments, the opening record once the bids are opened (no
-// price before) and the award with its score table.
+// questions, amendments, the commitment to the bids once bidding has closed
+// (with the "check my bid" form), the opening record once the bids are
+// opened (no price before) and the award with its score table.
 func (h *Handler) handleNoticePage(c *fiber.Ctx) error {
 	p, err := request.ReadPublic(c, h.Tenders.PublicGet)
 	if err != nil {
@@ -43,7 +44,11 @@ func (h *Handler) handleNoticePage(c *fiber.Ctx) error {
 		return err
 	}
 	v.Questions = questionRows(p.Questions, tenderInput{})
-	return h.render(c, fiber.StatusOK, "tender", v)
+	status, err := h.commitmentOf(c, &v)
+	if err != nil {
+		return err
+	}
+	return h.render(c, status, "tender", v)
 }
 
 type notificationRow struct {

@@ -242,6 +242,7 @@ type tenderView struct {
 	Amendments                    []amendmentRow
 	Questions                     []questionRow
 	Opening                       *openingView
+	Commitment                    *commitmentView // the public notice's, once bidding has closed
 	Table                         *scoreTableView
 	Award                         *awardView
 	Challenges                    []challengeRow
