@@ -4,13 +4,16 @@
 //	jiedao migrate up|down|status
 //	jiedao seed --demo           create the demo data (idempotent)
 //	jiedao audit verify          check the audit hash chain
+//	jiedao audit verify --against FILE   and the published heads saved in FILE
 //	jiedao version
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -67,6 +70,9 @@ commands:
   migrate up|down|status apply, roll back one, or list migrations
   seed --demo            create the demo district, organizations and accounts
   audit verify           walk the audit hash chain; exit 1 naming the first broken entry
+    [--against FILE]     also check the published heads saved in FILE (the JSON of
+                         /api/v1/public/audit/heads, or one head): exit 1 naming the
+                         first entry that no longer has its published hash
   version                print the build version`
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -176,10 +182,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, args []stri
 	svc.Contracts.Register(bundle, cfg.Tender.SweepInterval)
 	svc.Complaints.Register(bundle, cfg.Tender.SweepInterval)
 	svc.RedFlags.Register(bundle)
+	audit.RegisterHeads(bundle, gdb, clk, cfg.Audit.HeadPublishHour)
 	periodic := append(payout.PeriodicJobs(), tender.PeriodicJobs(cfg.Tender.SweepInterval)...)
 	periodic = append(periodic, contract.PeriodicJobs(cfg.Tender.SweepInterval)...)
 	periodic = append(periodic, complaint.PeriodicJobs(cfg.Tender.SweepInterval)...)
 	periodic = append(periodic, svc.RedFlags.PeriodicJobs()...)
+	periodic = append(periodic, audit.HeadPeriodicJobs(cfg.Audit.HeadPublishHour)...)
 	runner, err := jobs.StartWith(ctx, pool, bundle, periodic, *workers, log, func(c *river.Client[pgx.Tx]) {
 		payouts.UseRiver(c)
 		tenders.UseRiver(c, log)
@@ -299,7 +307,7 @@ func seed(ctx context.Context, cfg config.Config, args []string, getenv func(str
 		}
 		password, generated = "demo-"+hex.EncodeToString(b), true
 	}
-	res, err := demo.Seed(ctx, gdb, clock.System{}, password, cfg.Auth.Argon2, demo.Keys{Seal: cfg.Tender.SealKey, Rating: cfg.Rating.CodeKey, Uploads: cfg.Uploads}, demo.WithTenders())
+	res, err := demo.Seed(ctx, gdb, clock.System{}, password, cfg.Auth.Argon2, demo.Keys{Seal: cfg.Tender.SealKey, Rating: cfg.Rating.CodeKey, Uploads: cfg.Uploads, OCIDPrefix: cfg.OCDS.Prefix}, demo.WithTenders())
 	if err != nil {
 		return err
 	}
@@ -322,8 +330,21 @@ func seed(ctx context.Context, cfg config.Config, args []string, getenv func(str
 }
 
 func auditCmd(ctx context.Context, cfg config.Config, args []string, stdout io.Writer) error {
-	if len(args) != 1 || args[0] != "verify" {
-		return errors.New("audit: usage: jiedao audit verify")
+	if len(args) < 1 || args[0] != "verify" {
+		return errors.New("audit: usage: jiedao audit verify [--against FILE]")
+	}
+	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	against := fs.String("against", "", "a saved list of published heads (JSON, as /api/v1/public/audit/heads serves it)")
+	if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 {
+		return errors.New("audit: usage: jiedao audit verify [--against FILE]")
+	}
+	var heads []audit.Head
+	if *against != "" {
+		var err error
+		if heads, err = readHeads(*against); err != nil {
+			return err
+		}
 	}
 	if err := needDatabase(cfg); err != nil {
 		return err
@@ -342,5 +363,44 @@ func auditCmd(ctx context.Context, cfg config.Config, args []string, stdout io.W
 		return exitCode(1)
 	}
 	fmt.Fprintf(stdout, "audit chain intact: %d entries\n", rep.Entries)
+	if *against == "" {
+		return nil
+	}
+	brk, err := audit.CheckHeads(ctx, gdb, heads)
+	if err != nil {
+		return err
+	}
+	if brk != nil {
+		fmt.Fprintf(stdout, "audit chain CONTRADICTS a published head: %s\n", brk)
+		return exitCode(1)
+	}
+	fmt.Fprintf(stdout, "published heads hold: all %d in %s\n", len(heads), *against)
 	return nil
+}
+
+// readHeads reads a saved list of published heads: the JSON array that
+// GET /api/v1/public/audit/heads serves, or a single head object.
+func readHeads(path string) ([]audit.Head, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("audit verify --against: %w", err)
+	}
+	raw = bytes.TrimSpace(raw)
+	var heads []audit.Head
+	if len(raw) > 0 && raw[0] == '{' {
+		var h audit.Head
+		err = json.Unmarshal(raw, &h)
+		heads = []audit.Head{h}
+	} else {
+		err = json.Unmarshal(raw, &heads)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("audit verify --against %s: not a list of heads: %w", path, err)
+	}
+	for i, h := range heads {
+		if h.Seq < 1 || len(h.Hash) != 64 || h.Day.IsZero() {
+			return nil, fmt.Errorf("audit verify --against %s: head %d lacks its day, seq or 64-digit hash", path, i+1)
+		}
+	}
+	return heads, nil
 }

@@ -263,6 +263,7 @@ func TestEvaluationToPayout(t *testing.T) {
 		t.Errorf("Stripe transfers = %d (keys %q), want one per milestone", got, keys)
 	}
 	servertest.LedgerOK(t, e)
+	ocdsPaymentReleases(t, e, c.ID)
 
 	// A tender opened now scores 康乐 by its record: one completed contract
 	// of 85.0 without enough ratings (R = S), no termination: P = 85.00,

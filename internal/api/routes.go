@@ -9,6 +9,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/evaluation"
 	"github.com/jiedao-market/jiedao/internal/request"
 	"github.com/jiedao-market/jiedao/internal/servicerequest"
+	"github.com/jiedao-market/jiedao/internal/trail"
 )
 
 // Routes registers the API description at /api/openapi.json and the whole
@@ -140,6 +141,9 @@ func (h *Handler) Routes(app fiber.Router) {
 	api.Get("/public/exports/awards.csv", h.handleExportAwards)
 	api.Get("/public/exports/contracts.csv", h.handleExportContracts)
 	api.Get("/public/red-flags", h.handlePublicRedFlags)
+	api.Get("/public/ocds/releases", h.handleOCDSReleases)
+	api.Get("/public/ocds/records/:ocid", h.handleOCDSRecord)
+	api.Get("/public/ocds/bulk.jsonl", h.handleOCDSBulk)
 	api.Get("/notifications", request.SignedIn, h.handleNotifications)
 
 	// Delivery: service records and their import.
@@ -210,6 +214,11 @@ func (h *Handler) Routes(app fiber.Router) {
 	api.Post("/evaluations/:id/submit", allow(access.Evaluator), h.handleEvaluationSubmit)
 	api.Post("/evaluations/:id/rectification", allow(access.ProcurementOfficer), h.handleRectificationOrder)
 	api.Post("/evaluations/:id/rectification/report", allow(access.OrgAdmin), h.handleRectificationReport)
+
+	// The audit trail of a record, for its subdistrict's staff, and the
+	// published heads of the audit chain, for everyone.
+	api.Get("/audit", allow(trail.Readers...), h.handleAuditTrail)
+	api.Get("/public/audit/heads", h.handleAuditHeads)
 
 	api.Use(func(c *fiber.Ctx) error { return request.ErrRouteNotFound })
 }

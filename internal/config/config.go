@@ -35,7 +35,38 @@ type Config struct {
 	ServiceRequest ServiceRequest `yaml:"service_request"`
 	Complaint      Complaint      `yaml:"complaint"`
 	RedFlags       RedFlags       `yaml:"redflags"`
+	Audit          Audit          `yaml:"audit"`
 	Log            Log            `yaml:"log"`
+	// OCDS configures the open-data export (Open Contracting Data Standard).
+	OCDS OCDS `yaml:"ocds"`
+}
+
+// OCDS configures the Open Contracting Data Standard export: the ocid prefix
+// and the publisher metadata of every package.
+type OCDS struct {
+	// Prefix is the 6-character ocid prefix the OCDS registry assigns to the
+	// publisher ([a-z0-9]{6}); every ocid is "ocds-" + Prefix + "-" + the
+	// tender id.
+	Prefix string `yaml:"prefix"`
+	// PublisherName, PublisherScheme, PublisherUID and PublisherURI name the
+	// publisher of the packages (scheme CN-USCC: the unified social credit
+	// code of the operating office).
+	PublisherName   string `yaml:"publisher_name"`
+	PublisherScheme string `yaml:"publisher_scheme"`
+	PublisherUID    string `yaml:"publisher_uid"`
+	PublisherURI    string `yaml:"publisher_uri"`
+	// License is the URL of the data's licence.
+	License string `yaml:"license"`
+	// PublicationPolicy is the URL of the publication policy.
+	PublicationPolicy string `yaml:"publication_policy"`
+}
+
+// Audit configures the daily publication of the audit chain's head.
+type Audit struct {
+	// HeadPublishHour is the hour (0 to 23, China time) at which a job
+	// publishes the day's head; at start a missing head of a day past its
+	// hour is published at once. Default 1.
+	HeadPublishHour int `yaml:"head_publish_hour"`
 }
 
 // RedFlags configures the red flags computed nightly from the current data
@@ -322,7 +353,10 @@ func Default() Config {
 		Rating:         Rating{PublicMinimum: 5, PriorWeight: 10, WrongCodesPerMinute: 10, GapStars: 1.0},
 		Complaint:      Complaint{FirstResponse: 24 * time.Hour, Decision: 7 * 24 * time.Hour},
 		RedFlags:       RedFlags{Hour: 2, CheckInterval: time.Hour, RepeatWinnerPercent: 50, RepeatWinnerMinAwards: 3, ContractAmendmentPercent: 10},
+		Audit:          Audit{HeadPublishHour: 1},
 		Log:            Log{Level: "info"},
+		OCDS: OCDS{Prefix: "jiedao", PublisherName: "JieDao community services marketplace", PublisherScheme: "CN-USCC",
+			License: "https://creativecommons.org/licenses/by/4.0/", PublicationPolicy: "https://jiedao.example.cn/open-data/policy"},
 	}
 }
 
@@ -333,6 +367,20 @@ func (h HTTP) Secure() bool {
 		return *h.SecureCookies
 	}
 	return strings.HasPrefix(strings.ToLower(h.PublicURL), "https://")
+}
+
+// validOCIDPrefix reports whether p is an ocid prefix: 6 lower-case letters
+// or digits (migration 00019 checks the ocids too).
+func validOCIDPrefix(p string) bool {
+	if len(p) != 6 {
+		return false
+	}
+	for _, r := range p {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // DefaultPath is the configuration file read when JIEDAO_CONFIG is unset.
@@ -517,6 +565,9 @@ func (c Config) validate() error {
 	if c.Complaint.Decision < c.Complaint.FirstResponse || c.Complaint.Decision > 90*24*time.Hour {
 		problems = append(problems, "complaint.decision must be at least complaint.first_response and at most 2160h (90 days)")
 	}
+	if c.Audit.HeadPublishHour < 0 || c.Audit.HeadPublishHour > 23 {
+		problems = append(problems, "audit.head_publish_hour must be between 0 and 23")
+	}
 	if c.Tender.SweepInterval < time.Second || c.Tender.SweepInterval > time.Hour {
 		problems = append(problems, "tender.sweep_interval must be between 1s and 1h")
 	}
@@ -528,6 +579,18 @@ func (c Config) validate() error {
 		r.RepeatWinnerPercent < 1 || r.RepeatWinnerPercent > 100 || r.RepeatWinnerMinAwards < 1 || r.RepeatWinnerMinAwards > 100 ||
 		r.ContractAmendmentPercent < 0 || r.ContractAmendmentPercent > 100 {
 		problems = append(problems, "redflags needs hour 0 to 23, check_interval 1m to 24h, repeat_winner_percent 1 to 100, repeat_winner_min_awards 1 to 100 and contract_amendment_percent 0 to 100")
+	}
+	if !validOCIDPrefix(c.OCDS.Prefix) {
+		problems = append(problems, "ocds.prefix must be 6 lower-case letters or digits (the prefix the OCDS registry assigned)")
+	}
+	if strings.TrimSpace(c.OCDS.PublisherName) == "" {
+		problems = append(problems, "ocds.publisher_name is empty")
+	}
+	for _, u := range [][2]string{{"ocds.license", c.OCDS.License}, {"ocds.publication_policy", c.OCDS.PublicationPolicy},
+		{"ocds.publisher_uri", c.OCDS.PublisherURI}} {
+		if u[1] != "" && !strings.HasPrefix(u[1], "https://") && !strings.HasPrefix(u[1], "http://") {
+			problems = append(problems, u[0]+" must be an http(s) URL")
+		}
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("config: %s", strings.Join(problems, "; "))

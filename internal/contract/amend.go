@@ -287,6 +287,9 @@ func (s *Service) DecideAmendment(ctx context.Context, by access.Actor, amendmen
 			if err := snapshot(tx, c.ID, &id, now); err != nil {
 				return err
 			}
+			if err := s.released(tx, c.TenderID, "contractAmendment", now); err != nil {
+				return err
+			}
 		}
 		return notifyBoth(tx, c, KindAmendmentDecided, now)
 	})

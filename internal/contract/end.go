@@ -136,7 +136,10 @@ func (s *Service) Terminate(ctx context.Context, by access.Actor, id int64, in T
 				return err
 			}
 		}
-		return end(tx, by, c, StatusTerminated, in.Reason, now)
+		if err := end(tx, by, c, StatusTerminated, in.Reason, now); err != nil {
+			return err
+		}
+		return s.released(tx, c.TenderID, "contractTermination", now)
 	})
 	if err != nil {
 		return View{}, err

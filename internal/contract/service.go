@@ -52,6 +52,8 @@ type Service struct {
 	opts     Options
 	replace  Replacer
 	onSigned []SignedHook
+	// release publishes the open-data release of a contract's event (OnRelease).
+	release ReleaseHook
 	// enqueue schedules a contract's start (UseRiver); nil until then.
 	enqueue jobs.Enqueue
 	log     *slog.Logger
@@ -70,6 +72,25 @@ func (s *Service) UseReplacer(r Replacer) { s.replace = r }
 
 // OnSigned adds a hook that runs when a contract becomes signed (SignedHook).
 func (s *Service) OnSigned(h SignedHook) { s.onSigned = append(s.onSigned, h) }
+
+// ReleaseHook publishes the open-data (OCDS) release of the contract's
+// tender for a public event of the contract, tagged with the OCDS release
+// tag, inside the event's transaction after its audit entry; an error rolls
+// the event back.
+type ReleaseHook func(tx *gorm.DB, tenderID int64, tag string, at time.Time) error
+
+// OnRelease sets the hook that publishes the releases of an accepted
+// amendment (contractAmendment) and a termination (contractTermination); the
+// signing's is an OnSigned hook.
+func (s *Service) OnRelease(h ReleaseHook) { s.release = h }
+
+// released runs the release hook, when one is set.
+func (s *Service) released(tx *gorm.DB, tenderID int64, tag string, at time.Time) error {
+	if s.release == nil {
+		return nil
+	}
+	return s.release(tx, tenderID, tag, at)
+}
 
 // Errors of the contract lifecycle.
 var (

@@ -103,6 +103,9 @@ func WithTenders() Option { return func(o *options) { o.tenders = true } }
 type Keys struct {
 	Seal, Rating []byte
 	Uploads      config.Uploads
+	// OCIDPrefix is the ocid prefix of the demo tenders' OCDS releases
+	// (config.OCDS.Prefix); empty, the default configuration's.
+	OCIDPrefix string
 }
 
 // Seed creates whatever demo data is missing. Accounts that already exist keep

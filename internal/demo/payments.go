@@ -5,10 +5,17 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
+	"gorm.io/gorm"
+
+	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/catalog"
+	"github.com/jiedao-market/jiedao/internal/config"
+	"github.com/jiedao-market/jiedao/internal/contract"
 	"github.com/jiedao-market/jiedao/internal/evaluation"
 	"github.com/jiedao-market/jiedao/internal/milestone"
+	"github.com/jiedao-market/jiedao/internal/ocds"
 	"github.com/jiedao-market/jiedao/internal/org"
 	"github.com/jiedao-market/jiedao/internal/payout"
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
@@ -86,6 +93,22 @@ func (s *tenderSeed) usePayments(mc clock.Clock, keys Keys) {
 	s.contracts.OnSigned(s.milestones.ContractSigned)
 	s.evaluations = evaluation.NewService(s.tx, mc, keys.Uploads)
 	s.evaluations.OnSubmit(s.milestones.EvaluationSubmitted)
+	// Every public event publishes its OCDS release, as request.UseReleases
+	// and UsePayouts wire it.
+	cfg := config.Default().OCDS
+	if keys.OCIDPrefix != "" {
+		cfg.Prefix = keys.OCIDPrefix
+	}
+	pub := ocds.NewService(s.tx, mc, cfg)
+	s.svc.OnRelease(pub.Publish)
+	s.contracts.OnRelease(pub.Publish)
+	s.contracts.OnSigned(func(tx *gorm.DB, _ access.Actor, c contract.Contract, now time.Time) error {
+		return pub.Publish(tx, c.TenderID, ocds.TagContract, now)
+	})
+	s.evaluations.OnSubmit(func(tx *gorm.DB, _ access.Actor, ev evaluation.Submitted) error {
+		return pub.PublishContract(tx, ev.ContractID, ocds.TagImplementationUpdate, ev.SubmittedAt)
+	})
+	s.payouts.OnPaid(func(tx *gorm.DB, _ access.Actor, p payout.Payout) error { return pub.PublishPayout(tx, p.ID) })
 }
 
 // paymentSteps are d's evaluations and payment rounds on its contract.

@@ -9,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"gorm.io/gorm"
@@ -25,6 +26,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/export"
 	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/milestone"
+	"github.com/jiedao-market/jiedao/internal/ocds"
 	"github.com/jiedao-market/jiedao/internal/org"
 	"github.com/jiedao-market/jiedao/internal/payout"
 	"github.com/jiedao-market/jiedao/internal/place"
@@ -35,6 +37,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/servicerequest"
 	"github.com/jiedao-market/jiedao/internal/tender"
 	"github.com/jiedao-market/jiedao/internal/track"
+	"github.com/jiedao-market/jiedao/internal/trail"
 )
 
 // Services are the domain services the API and the pages call; cmd/jiedao
@@ -68,8 +71,14 @@ type Services struct {
 	Exports *export.Service
 	// RedFlags computes the red flags nightly and reads them.
 	RedFlags *redflag.Service
+	// Trails read records' audit trails and the published chain heads.
+	Trails *trail.Service
 	// Portal reads the public portal's figures.
 	Portal *portal.Service
+	// OCDS publishes the OCDS releases of every public event, in the event's
+	// transaction (wired to the services' hooks by NewServices), and serves
+	// the open data.
+	OCDS *ocds.Service
 }
 
 // The request's locals.
@@ -187,13 +196,16 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 		Track:       track.NewService(db, c, orgs, ratings, track.ParamsOf(cfg.Rating)),
 		Exports:     export.NewService(db),
 		RedFlags:    redflag.New(db, c, cfg.RedFlags, cfg.Tender.MinBiddingDays),
+		Trails:      trail.NewService(db),
 	}
 	svc.Portal = portal.NewService(db, c, svc.Funds, orgs, cfg.Rating)
+	svc.OCDS = ocds.NewService(db, c, cfg.OCDS)
 	svc.UsePayouts(db, c, svc.Payouts)
 	// Signing makes the first milestone due, a submitted evaluation the
 	// milestones it triggers (the milestone service's payout-free steps).
 	contracts.OnSigned(svc.Milestones.ContractSigned)
 	svc.Evaluations.OnSubmit(svc.Milestones.EvaluationSubmitted)
+	svc.UseReleases()
 	return svc, nil
 }
 
@@ -204,6 +216,25 @@ func (s *Services) UsePayouts(db *gorm.DB, c clock.Clock, payouts *payout.Servic
 	s.Payouts = payouts
 	s.Milestones = milestone.NewService(db, c, payouts, s.Orgs)
 	payouts.OnPaid(s.Milestones.PayoutPaid)
+	if s.OCDS != nil {
+		// After the milestone's hook: the release shows the payment paid.
+		payouts.OnPaid(func(tx *gorm.DB, _ access.Actor, p payout.Payout) error { return s.OCDS.PublishPayout(tx, p.ID) })
+	}
+}
+
+// UseReleases wires s.OCDS to every public event of the tenders,
+// contracts and evaluations (the payouts' is wired by UsePayouts), each
+// release published in the event's own transaction after the other hooks.
+func (s *Services) UseReleases() {
+	pub := s.OCDS
+	s.Tenders.OnRelease(pub.Publish)
+	s.Contracts.OnRelease(pub.Publish)
+	s.Contracts.OnSigned(func(tx *gorm.DB, _ access.Actor, c contract.Contract, now time.Time) error {
+		return pub.Publish(tx, c.TenderID, ocds.TagContract, now)
+	})
+	s.Evaluations.OnSubmit(func(tx *gorm.DB, _ access.Actor, ev evaluation.Submitted) error {
+		return pub.PublishContract(tx, ev.ContractID, ocds.TagImplementationUpdate, ev.SubmittedAt)
+	})
 }
 
 // Read calls read with the request's context, its actor and the path

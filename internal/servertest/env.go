@@ -313,6 +313,7 @@ func (e *Env) send(t testing.TB, req Request) (Response, []byte) {
 func ValidateResponse(t testing.TB, req Request, body []byte, r Response) {
 	t.Helper()
 	specOnce.Do(func() {
+		openapi3filter.RegisterBodyDecoder("application/x-ndjson", jsonLinesDecoder)
 		specDoc, specErr = api.OpenAPI()
 		if specErr == nil {
 			specDoc.Servers = openapi3.Servers{{URL: "http://127.0.0.1:8080"}}
@@ -344,6 +345,21 @@ func ValidateResponse(t testing.TB, req Request, body []byte, r Response) {
 	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
 		t.Fatalf("%s %s answered %d %s, which the OpenAPI document does not allow: %v", req.Method, req.Path, r.Status, r.Body, err)
 	}
+}
+
+// jsonLinesDecoder decodes a JSON Lines body (the OCDS bulk file) as a
+// string once each line is a JSON document.
+func jsonLinesDecoder(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+	b, err := io.ReadAll(body)
+	if err != nil {
+		return nil, err
+	}
+	for i, line := range bytes.Split(bytes.TrimSuffix(b, []byte("\n")), []byte("\n")) {
+		if len(b) > 0 && !json.Valid(line) {
+			return nil, fmt.Errorf("line %d is not JSON", i+1)
+		}
+	}
+	return string(b), nil
 }
 
 // Tokens logs username in with the demo password.

@@ -171,6 +171,9 @@ func (s *Service) amend(ctx context.Context, by access.Actor, id int64, changesO
 		if err := audit.Record(tx, by, "tender.amend", "tender", id, map[string]any{"number": number, "reason": in.Reason, "changes": changes}); err != nil {
 			return err
 		}
+		if err := s.released(tx, id, "tenderAmendment", now); err != nil {
+			return err
+		}
 		// The organizations that may bid include every bidder: one notice each.
 		return notifyInterested(tx, t, KindAmendment, now)
 	})

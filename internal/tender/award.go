@@ -266,6 +266,9 @@ func (s *Service) ProposeAward(ctx context.Context, by access.Actor, id int64, i
 		if err := audit.Record(tx, by, "tender.award_propose", "tender", t.ID, entry); err != nil {
 			return err
 		}
+		if err := s.released(tx, t.ID, "award", now); err != nil {
+			return err
+		}
 		return notifyBidders(tx, t, KindAwardProposed, now)
 	})
 	if err != nil {
@@ -417,6 +420,9 @@ func (s *Service) finalize(tx *gorm.DB, by access.Actor, t *Tender, now time.Tim
 			SignBy: now.AddDate(0, 0, s.opts.SignDays)}, now); err != nil {
 			return err
 		}
+	}
+	if err := s.released(tx, t.ID, "awardUpdate", now); err != nil {
+		return err
 	}
 	return notifyBidders(tx, *t, KindAwardFinal, now)
 }
@@ -599,7 +605,10 @@ func (s *Service) AnswerChallenge(ctx context.Context, by access.Actor, challeng
 			}
 			return s.endReplacement(tx, by, &t, p, "质疑成立，替补中标撤销 / challenge upheld, the replacement award is withdrawn: "+truncate(in.Answer, 500), now)
 		case in.Outcome == "upheld" && in.Action == "cancel":
-			return cancelTx(tx, by, t, "质疑成立，招标终止 / challenge upheld, tender cancelled: "+truncate(in.Answer, 500), now)
+			if err := cancelTx(tx, by, t, "质疑成立，招标终止 / challenge upheld, tender cancelled: "+truncate(in.Answer, 500), now); err != nil {
+				return err
+			}
+			return s.released(tx, t.ID, "tenderCancellation", now)
 		case in.Outcome == "upheld":
 			if err := tx.Model(&AwardProposal{}).Where("tender_id = ? AND status = 'proposed'", t.ID).Updates(map[string]any{"status": "withdrawn", "ended_at": now}).Error; err != nil {
 				return err

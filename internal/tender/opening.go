@@ -246,6 +246,9 @@ func (s *Service) open(tx *gorm.DB, sys access.Actor, t *Tender, now time.Time) 
 		if _, err := fund.Release(tx, sys, t.FundAccountID, t.CeilingFen, fundRef(*t)); err != nil {
 			return err
 		}
+		if err := s.released(tx, t.ID, "tenderUpdate", now); err != nil {
+			return err
+		}
 		return notifyBidders(tx, *t, KindOpeningDone, now)
 	}
 	compliant := make([]Bid, len(compliantIdx))
@@ -261,6 +264,9 @@ func (s *Service) open(tx *gorm.DB, sys access.Actor, t *Tender, now time.Time) 
 	}
 	entry["outcome"], entry["performance"] = StatusOpened, taken
 	if err := audit.Record(tx, sys, "tender.open", "tender", t.ID, entry); err != nil {
+		return err
+	}
+	if err := s.released(tx, t.ID, "tenderUpdate", now); err != nil {
 		return err
 	}
 	if err := notifyBidders(tx, *t, KindOpeningDone, now); err != nil {

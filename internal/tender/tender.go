@@ -238,6 +238,27 @@ type Service struct {
 	log     *slog.Logger
 	// newID draws bid ids: newBidID, or a test's sequence.
 	newID func() (int64, error)
+	// release publishes the open-data release of a tender's event (OnRelease).
+	release ReleaseHook
+}
+
+// ReleaseHook publishes the open-data (OCDS) release of a tender's public
+// event, tagged with the OCDS release tag, inside the event's transaction,
+// after its state change and audit entry; an error rolls the event back.
+type ReleaseHook func(tx *gorm.DB, tenderID int64, tag string, at time.Time) error
+
+// OnRelease sets the hook that publishes the releases of the tender's
+// events: published (tender), amended (tenderAmendment), cancelled
+// (tenderCancellation), opened or failed (tenderUpdate), award proposed
+// (award) and final (awardUpdate).
+func (s *Service) OnRelease(h ReleaseHook) { s.release = h }
+
+// released runs the release hook, when one is set.
+func (s *Service) released(tx *gorm.DB, tenderID int64, tag string, at time.Time) error {
+	if s.release == nil {
+		return nil
+	}
+	return s.release(tx, tenderID, tag, at)
 }
 
 // lockedNow returns the time a decision taken under tx's row locks is judged
@@ -457,6 +478,9 @@ func (s *Service) Publish(ctx context.Context, by access.Actor, id int64) (View,
 		if _, err := fund.Reserve(tx, by, t.FundAccountID, t.CategoryCode, t.CeilingFen, fundRef(t)); err != nil {
 			return err
 		}
+		if err := s.released(tx, id, "tender", now); err != nil {
+			return err
+		}
 		return notifyInterested(tx, t, KindTenderPublished, now)
 	})
 	if err != nil {
@@ -489,7 +513,10 @@ func (s *Service) Cancel(ctx context.Context, by access.Actor, id int64, reason 
 		if err != nil {
 			return err
 		}
-		return cancelTx(tx, by, t, reason, now)
+		if err := cancelTx(tx, by, t, reason, now); err != nil {
+			return err
+		}
+		return s.released(tx, t.ID, "tenderCancellation", now)
 	})
 	if err != nil {
 		return View{}, err

@@ -77,6 +77,7 @@ var a11yPages = []a11yPage{
 	{name: "a subdistrict", path: "/subdistricts/{subdistrict}"},
 	{name: "fund transparency", path: "/transparency/funds"},
 	{name: "provider directory", path: "/providers"},
+	{name: "published audit chain heads", path: "/transparency/audit-heads"},
 	{name: "rating", path: "/rate?code={code}"},
 	{name: "rating without stars", path: "/rate?code={code}", submit: "#rate-submit"},
 	{name: "rating thanks", path: "/rate/thanks"},

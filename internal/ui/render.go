@@ -16,6 +16,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/config"
 	"github.com/jiedao-market/jiedao/internal/request"
+	"github.com/jiedao-market/jiedao/internal/trail"
 	"github.com/jiedao-market/jiedao/web"
 )
 
@@ -88,6 +89,8 @@ func (p *pages) funcs(lang string) template.FuncMap {
 			return fmt.Sprintf(p.translate(lang, key), args...)
 		},
 		"nav": navFor,
+		// trailReader tells whether the actor may open a record's audit trail.
+		"trailReader": func(a access.Actor) bool { return a.Is(trail.Readers...) },
 		// dict hands a partial template named values: dict "ID" "x" "Bad" true.
 		"dict": func(kv ...any) map[string]any {
 			m := make(map[string]any, len(kv)/2)

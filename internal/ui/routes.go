@@ -14,6 +14,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/org"
 	"github.com/jiedao-market/jiedao/internal/request"
 	"github.com/jiedao-market/jiedao/internal/servicerequest"
+	"github.com/jiedao-market/jiedao/internal/trail"
 	"github.com/jiedao-market/jiedao/web"
 )
 
@@ -276,6 +277,11 @@ func (h *Handler) Routes(app fiber.Router) {
 	pages.Get("/transparency/funds", h.handleFundTransparencyPage)
 	pages.Get("/providers", h.handleProvidersPage)
 	pages.Get("/notifications", page(access.Roles...), h.handleNotificationsPage)
+
+	// The audit trail of a record for its subdistrict's staff, and the
+	// public list of the audit chain's published heads (audit.go).
+	pages.Get("/audit", page(trail.Readers...), h.handleAuditPage)
+	pages.Get("/transparency/audit-heads", h.handleAuditHeadsPage)
 }
 
 // contractPageRoles open the contract pages: the parties' staff and the
