@@ -7,7 +7,6 @@ import (
 	"github.com/jiedao-market/jiedao/internal/work"
 )
 
-
 // WorkEvaluator returns the contract evaluations assigned to the evaluator
 // that it has yet to submit, due at the end of their due day; one query.
 func (s *Service) WorkEvaluator(ctx context.Context, by access.Actor) ([]work.Item, error) {
