@@ -48,6 +48,7 @@ func (h *Handler) handleDashboard(c *fiber.Ctx) error {
 // todoRow is one line of the dashboard's 待办 list.
 type todoRow struct {
 	Kind, Title, Due, Link string
+	RecordID               int64
 	Overdue                bool
 }
 
@@ -55,21 +56,21 @@ func todoRows(items []work.Item, lang string, now time.Time) []todoRow {
 	out := make([]todoRow, 0, len(items))
 	for _, it := range items {
 		out = append(out, todoRow{Kind: it.Kind, Title: pick(lang, it.TitleZh, it.TitleEn), Due: showTime(it.Due),
-			Link: it.Link, Overdue: it.Due != nil && it.Due.Before(now)})
+			Link: it.Link, RecordID: it.RecordID, Overdue: it.Due != nil && it.Due.Before(now)})
 	}
 	return out
 }
 
 // doneRow is one line of the dashboard's 已办 list.
 type doneRow struct {
-	Title, Record, At, Link string
+	Action, Title, Record, At, Link string
 }
 
 func doneRows(items []work.Done, lang string) []doneRow {
 	out := make([]doneRow, 0, len(items))
 	for _, d := range items {
 		at := d.At
-		out = append(out, doneRow{Title: pick(lang, d.TitleZh, d.TitleEn), Record: d.EntityType + " " + d.EntityID,
+		out = append(out, doneRow{Action: d.Action, Title: pick(lang, d.TitleZh, d.TitleEn), Record: d.EntityType + " " + d.EntityID,
 			At: showTime(&at), Link: d.Link})
 	}
 	return out
