@@ -235,7 +235,7 @@ func (s *Services) worklists(db *gorm.DB, c clock.Clock) *work.Service {
 		access.DistrictAdmin:  {s.Orgs.WorkDistrict},
 		access.OrgAdmin:       org,
 		access.OrgMember:      org,
-		access.Resident:       {s.ServiceRequests.WorkResident},
+		access.Resident:       {s.ServiceRequests.WorkResident, s.Complaints.WorkResident},
 	})
 }
 

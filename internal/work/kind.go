@@ -22,16 +22,19 @@ const (
 // Kinds labels every kind a domain service answers.
 var Kinds = map[string]Kind{
 	// procurement officer
-	"tender.question":    {"答复提问", "Answer a question", GroupProcurement},
-	"tender.committee":   {"更换回避的评审委员", "Replace a recused committee member", GroupProcurement},
-	"tender.award":       {"提出中标建议", "Propose the award", GroupProcurement},
-	"tender.challenge":   {"答复质疑", "Answer a challenge", GroupProcurement},
-	"contract.sign":      {"签订合同", "Sign the contract", GroupContracts},
-	"contract.amendment": {"处理合同变更", "Decide an amendment", GroupContracts},
-	"milestone.accept":   {"验收里程碑", "Accept a milestone", GroupPayments},
-	"complaint.triage":   {"分派投诉", "Triage a complaint", GroupComplaints},
-	"complaint.decide":   {"裁定投诉", "Decide a complaint", GroupComplaints},
-	"rectification.due":  {"整改期限", "Rectification deadline", GroupEvaluations},
+	"tender.question":       {"答复提问", "Answer a question", GroupProcurement},
+	"tender.committee":      {"更换回避的评审委员", "Replace a recused committee member", GroupProcurement},
+	"tender.award":          {"提出中标建议", "Propose the award", GroupProcurement},
+	"tender.challenge":      {"答复质疑", "Answer a challenge", GroupProcurement},
+	"contract.sign":         {"签订合同", "Sign the contract", GroupContracts},
+	"contract.amendment":    {"处理合同变更", "Decide an amendment", GroupContracts},
+	"milestone.accept":      {"验收里程碑", "Accept a milestone", GroupPayments},
+	"complaint.triage":      {"分派投诉", "Triage a complaint", GroupComplaints},
+	"complaint.decide":      {"裁定投诉", "Decide a complaint", GroupComplaints},
+	"rectification.due":     {"整改期限", "Rectification deadline", GroupEvaluations},
+	"evaluation.schedule":   {"安排合同评估", "Schedule an evaluation", GroupEvaluations},
+	"evaluation.reevaluate": {"安排整改后复评", "Schedule the re-evaluation", GroupEvaluations},
+	"complaint.overdue":     {"投诉回应已逾期", "Complaint response overdue", GroupComplaints},
 	// finance officer
 	"milestone.approve": {"审批付款", "Approve a payment", GroupPayments},
 	"payout.failed":     {"核对失败的付款", "Reconcile a failed payout", GroupPayments},
@@ -53,7 +56,8 @@ var Kinds = map[string]Kind{
 	"org.rectification":     {"整改通知", "Rectification order", GroupEvaluations},
 	"payout.onboard":        {"开通收款账户", "Set up payouts", GroupPayments},
 	// resident
-	"resident.request": {"我的服务需求", "My service request", GroupRequests},
+	"resident.request":   {"我的服务需求", "My service request", GroupRequests},
+	"resident.complaint": {"我的投诉", "My complaint", GroupComplaints},
 }
 
 // label fills an item's titles and group from its kind.

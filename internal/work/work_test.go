@@ -193,23 +193,31 @@ func TestComplaintWork(t *testing.T) {
 	now := e.Clock.Now().Truncate(time.Second)
 	first, decide := now.Add(24*time.Hour), now.Add(72*time.Hour)
 	var id int64
+	// Filed by the signed-in resident, who follows it until decided.
 	if err := e.DB.Raw(`INSERT INTO complaints (reference, subdistrict_id, community_id, organization_id, description, status,
-		received_at, first_response_due, decision_due, created_at, updated_at)
-		VALUES ('TS-AAAA-BBBB-CCCC', ?, ?, ?, '投诉', 'received', ?, ?, ?, ?, ?) RETURNING id`,
-		d.SubA, c.Communities[0], d.Org1, now, first, decide, now, now).Scan(&id).Error; err != nil {
+		received_at, first_response_due, decision_due, created_by, created_at, updated_at)
+		VALUES ('TS-AAAA-BBBB-CCCC', ?, ?, ?, '投诉', 'received', ?, ?, ?, ?, ?, ?) RETURNING id`,
+		d.SubA, c.Communities[0], d.Org1, now, first, decide, d.Resident, now, now).Scan(&id).Error; err != nil {
 		t.Fatal(err)
 	}
 	it := sees(t, e, "complaint.triage", id, []string{"demo-officer"}, except("demo-officer")...)
 	dueAt(t, it, first)
+	sees(t, e, "resident.complaint", id, []string{"demo-resident"}, except("demo-resident")...)
 	exec(t, e, `UPDATE complaints SET status = 'assigned', assigned_at = ?, contract_id = ? WHERE id = ?`, now, c.ID, id)
 	sees(t, e, "complaint.triage", id, nil, everyone...)
+	sees(t, e, "complaint.overdue", id, nil, everyone...)
 	sees(t, e, "org.complaint.respond", id, []string{"demo-org", "demo-member"}, except("demo-org", "demo-member")...)
+	// The organization lets the first-response deadline pass: the officer sees it overdue.
+	e.Clock.Advance(25 * time.Hour)
+	sees(t, e, "complaint.overdue", id, []string{"demo-officer"}, except("demo-officer")...)
 	exec(t, e, `UPDATE complaints SET status = 'responded', responded_at = ?, response = '已处理' WHERE id = ?`, now, id)
 	sees(t, e, "org.complaint.respond", id, nil, everyone...)
+	sees(t, e, "complaint.overdue", id, nil, everyone...)
 	it = sees(t, e, "complaint.decide", id, []string{"demo-officer"}, except("demo-officer")...)
 	dueAt(t, it, decide)
 	exec(t, e, `UPDATE complaints SET status = 'decided', decided_at = ?, outcome = 'not_upheld', decision_reason = '不成立' WHERE id = ?`, now, id)
 	sees(t, e, "complaint.decide", id, nil, everyone...)
+	sees(t, e, "resident.complaint", id, nil, everyone...)
 }
 
 // A service request waits for the organization's acceptance, due when it
@@ -317,8 +325,8 @@ func TestOneQueryPerKind(t *testing.T) {
 			t.Errorf("%s's worklist took %d queries with more items, %d before", u, got, before[u])
 		}
 	}
-	for u, want := range map[string]int64{"demo-officer": 9, "demo-org": 8, "demo-member": 5, "demo-finance": 2,
-		"demo-evaluator": 3, "demo-district": 2, "demo-resident": 1, "demo-admin": 0} {
+	for u, want := range map[string]int64{"demo-officer": 11, "demo-org": 8, "demo-member": 5, "demo-finance": 2,
+		"demo-evaluator": 3, "demo-district": 2, "demo-resident": 2, "demo-admin": 0} {
 		if before[u] != want {
 			t.Errorf("%s's worklist took %d queries, want %d (one per kind)", u, before[u], want)
 		}
