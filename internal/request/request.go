@@ -230,7 +230,7 @@ func (s *Services) worklists(db *gorm.DB, c clock.Clock) *work.Service {
 	return work.NewService(db, c, map[access.Role][]work.Source{
 		access.ProcurementOfficer: {s.Tenders.WorkOfficer, s.Contracts.WorkOfficer, s.Milestones.WorkOfficer,
 			s.Complaints.WorkOfficer, s.Evaluations.WorkOfficer},
-		access.FinanceOfficer: {s.Milestones.WorkFinance, s.Payouts.WorkFinance},
+		access.FinanceOfficer: {s.Milestones.WorkFinance, s.Payouts.WorkFinance, s.Funds.WorkFinance},
 		access.Evaluator:      {s.Tenders.WorkEvaluator, s.Evaluations.WorkEvaluator},
 		access.DistrictAdmin:  {s.Orgs.WorkDistrict},
 		access.OrgAdmin:       org,

@@ -2,17 +2,30 @@ package tender
 
 import (
 	"context"
+	"time"
 
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/work"
 )
 
+// openingGrace is how long after its opening time a tender may wait for the
+// opening job before the officer is asked to look.
+const openingGrace = time.Hour
+
 // WorkOfficer returns what waits for a procurement officer in the tenders of
-// its subdistrict: questions unanswered (due when questions close), committees
-// left even or short by a recusal, evaluated tenders to propose an award for,
-// and open challenges (due at the end of the challenge period); one query each.
+// its subdistrict, one query each: questions unanswered (due when questions
+// close); tenders past their opening time by openingGrace and still not
+// opened (an opening refused, or not run), due at the opening time;
+// committees left even or short by a recusal; evaluated tenders to propose
+// an award for; and open challenges, due at the end of the challenge period.
 func (s *Service) WorkOfficer(ctx context.Context, by access.Actor) ([]work.Item, error) {
 	db, sd := s.db.WithContext(ctx), by.Scope.SubdistrictID
+	opening, err := work.Query(db, `SELECT 'tender.opening' AS kind, t.title AS subject, t.opens_at AS due,
+		'/tenders/' || t.id AS link, 'tender' AS record_type, t.id AS record_id
+		FROM tenders t WHERE t.subdistrict_id = ? AND t.status IN ('published', 'closed') AND t.opens_at <= ?`, sd, s.clock.Now().Add(-openingGrace))
+	if err != nil {
+		return nil, err
+	}
 	queries := []string{
 		`SELECT 'tender.question' AS kind, t.title AS subject, t.questions_close_at AS due,
 			'/tenders/' || t.id || '#questions' AS link, 'tender_question' AS record_type, q.id AS record_id
@@ -31,7 +44,7 @@ func (s *Service) WorkOfficer(ctx context.Context, by access.Actor) ([]work.Item
 			FROM challenges c JOIN tenders t ON t.id = c.tender_id
 			WHERE t.subdistrict_id = ? AND c.status = 'open'`,
 	}
-	var out []work.Item
+	out := opening
 	for _, q := range queries {
 		items, err := work.Query(db, q, sd)
 		if err != nil {

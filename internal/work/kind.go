@@ -25,6 +25,7 @@ var Kinds = map[string]Kind{
 	"tender.question":       {"答复提问", "Answer a question", GroupProcurement},
 	"tender.committee":      {"更换回避的评审委员", "Replace a recused committee member", GroupProcurement},
 	"tender.award":          {"提出中标建议", "Propose the award", GroupProcurement},
+	"tender.opening":        {"开标未完成，请核查", "Opening not done: check the tender", GroupProcurement},
 	"tender.challenge":      {"答复质疑", "Answer a challenge", GroupProcurement},
 	"contract.sign":         {"签订合同", "Sign the contract", GroupContracts},
 	"contract.amendment":    {"处理合同变更", "Decide an amendment", GroupContracts},
@@ -38,6 +39,7 @@ var Kinds = map[string]Kind{
 	// finance officer
 	"milestone.approve": {"审批付款", "Approve a payment", GroupPayments},
 	"payout.failed":     {"核对失败的付款", "Reconcile a failed payout", GroupPayments},
+	"fund.low":          {"资金账户余额不足", "Fund account running low", GroupPayments},
 	// evaluator
 	"review.declare":     {"声明无利害关系", "Declare no conflict of interest", GroupEvaluations},
 	"review.score":       {"提交评分", "Submit your scores", GroupEvaluations},

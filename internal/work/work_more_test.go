@@ -6,9 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/delivery"
+	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/milestone"
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/rating"
@@ -229,4 +232,64 @@ func TestCounts(t *testing.T) {
 			t.Errorf("Counts() has %q: %d, want named groups with items", g, n)
 		}
 	}
+}
+
+// A tender past its opening time (and a grace hour) and still not opened
+// waits for its officer, due at the opening time.
+func TestOpeningWork(t *testing.T) {
+	t.Parallel()
+	e := servertest.NewEnv(t)
+	c := e.ActiveContract(t)
+	now := e.Clock.Now().Truncate(time.Second)
+	var tenderID int64
+	if err := e.DB.Raw("SELECT tender_id FROM contracts WHERE id = ?", c.ID).Scan(&tenderID).Error; err != nil {
+		t.Fatal(err)
+	}
+	opens := now.Add(2 * time.Hour)
+	exec(t, e, `UPDATE tenders SET status = 'published', awarded_at = NULL, questions_close_at = ?, closes_at = ?, opens_at = ? WHERE id = ?`,
+		now.Add(time.Hour), opens, opens, tenderID)
+	sees(t, e, "tender.opening", tenderID, nil, everyone...)
+	e.Clock.Advance(150 * time.Minute)
+	sees(t, e, "tender.opening", tenderID, nil, everyone...)
+	e.Clock.Advance(time.Hour)
+	it := sees(t, e, "tender.opening", tenderID, []string{"demo-officer"}, except("demo-officer")...)
+	dueAt(t, it, opens)
+	exec(t, e, `UPDATE tenders SET status = 'opened', opened_at = ? WHERE id = ?`, e.Clock.Now(), tenderID)
+	sees(t, e, "tender.opening", tenderID, nil, everyone...)
+}
+
+// A fund account whose available balance falls below LowPercent of its
+// reservations waits for the finance officer.
+func TestFundLowWork(t *testing.T) {
+	t.Parallel()
+	e := servertest.NewEnv(t)
+	d := e.Demo(t)
+	var bal struct{ Available, Reserved int64 }
+	if err := e.DB.Raw(`SELECT (SELECT balance FROM ledger_accounts WHERE fund_account_id = ? AND kind = 'available') AS available,
+		(SELECT balance FROM ledger_accounts WHERE fund_account_id = ? AND kind = 'reserved') AS reserved`, d.FundA, d.FundA).Scan(&bal).Error; err != nil {
+		t.Fatal(err)
+	}
+	var category string
+	if err := e.DB.Raw(`SELECT category_code FROM fund_account_categories WHERE fund_account_id = ? ORDER BY 1 LIMIT 1`, d.FundA).Scan(&category).Error; err != nil {
+		t.Fatal(err)
+	}
+	reserve := func(amount int64, ref string) {
+		t.Helper()
+		err := e.DB.Transaction(func(tx *gorm.DB) error {
+			_, err := fund.Reserve(tx, e.ActorOf(t, "demo-finance"), d.FundA, category, money.Fen(amount), fund.Ref{Type: "test", ID: ref})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if bal.Available*100 < bal.Reserved*fund.LowPercent {
+		t.Fatalf("the demo fund starts low: %+v", bal)
+	}
+	sees(t, e, "fund.low", d.FundA, nil, everyone...)
+	// Reserve all but 5 % of what will then be reserved.
+	total := bal.Available + bal.Reserved
+	keep := total * 5 / 100
+	reserve(bal.Available-keep, "w-low")
+	sees(t, e, "fund.low", d.FundA, []string{"demo-finance"}, except("demo-finance")...)
 }
