@@ -293,3 +293,17 @@ func TestFundLowWork(t *testing.T) {
 	reserve(bal.Available-keep, "w-low")
 	sees(t, e, "fund.low", d.FundA, []string{"demo-finance"}, except("demo-finance")...)
 }
+
+// Where payouts go through Stripe, an organization's admin is asked to set
+// up its payout account until payouts are enabled; without Stripe, never.
+func TestPayoutOnboardingWork(t *testing.T) {
+	t.Parallel()
+	pe := servertest.NewEnvWithPayouts(t)
+	e, d := pe.Env, pe.Demo(t)
+	exec(t, e, `DELETE FROM organization_payout_accounts WHERE organization_id = ?`, d.Org1)
+	sees(t, e, "payout.onboard", d.Org1, nil, everyone...)
+	pe.UseStripe(t)
+	sees(t, e, "payout.onboard", d.Org1, []string{"demo-org"}, except("demo-org")...)
+	exec(t, e, `INSERT INTO organization_payout_accounts (organization_id, stripe_account_id, payouts_enabled) VALUES (?, 'acct_worklist', true)`, d.Org1)
+	sees(t, e, "payout.onboard", d.Org1, nil, everyone...)
+}
