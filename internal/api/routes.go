@@ -220,5 +220,8 @@ func (h *Handler) Routes(app fiber.Router) {
 	api.Get("/audit", allow(trail.Readers...), h.handleAuditTrail)
 	api.Get("/public/audit/heads", h.handleAuditHeads)
 
+	// The signed-in user's worklist: what waits for them (待办) and what they did (已办).
+	api.Get("/worklist", request.SignedIn, h.handleWorklist)
+
 	api.Use(func(c *fiber.Ctx) error { return request.ErrRouteNotFound })
 }

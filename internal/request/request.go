@@ -38,6 +38,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/tender"
 	"github.com/jiedao-market/jiedao/internal/track"
 	"github.com/jiedao-market/jiedao/internal/trail"
+	"github.com/jiedao-market/jiedao/internal/work"
 )
 
 // Services are the domain services the API and the pages call; cmd/jiedao
@@ -79,6 +80,8 @@ type Services struct {
 	// transaction (wired to the services' hooks by NewServices), and serves
 	// the open data.
 	OCDS *ocds.Service
+	// Work assembles each user's worklist (待办, 已办) from the services above.
+	Work *work.Service
 }
 
 // The request's locals.
@@ -220,6 +223,24 @@ func (s *Services) UsePayouts(db *gorm.DB, c clock.Clock, payouts *payout.Servic
 		// After the milestone's hook: the release shows the payment paid.
 		payouts.OnPaid(func(tx *gorm.DB, _ access.Actor, p payout.Payout) error { return s.OCDS.PublishPayout(tx, p.ID) })
 	}
+	s.Work = s.worklists(db, c)
+}
+
+// worklists wires each role's worklist to the domain services that answer
+// for its kinds of item.
+func (s *Services) worklists(db *gorm.DB, c clock.Clock) *work.Service {
+	org := []work.Source{s.Tenders.WorkOrg, s.Contracts.WorkOrg, s.ServiceRequests.WorkOrg, s.Complaints.WorkOrg,
+		s.Ratings.WorkOrg, s.Evaluations.WorkOrg, s.Payouts.WorkOrg}
+	return work.NewService(db, c, map[access.Role][]work.Source{
+		access.ProcurementOfficer: {s.Tenders.WorkOfficer, s.Contracts.WorkOfficer, s.Milestones.WorkOfficer,
+			s.Complaints.WorkOfficer, s.Evaluations.WorkOfficer},
+		access.FinanceOfficer: {s.Milestones.WorkFinance, s.Payouts.WorkFinance, s.Funds.WorkFinance},
+		access.Evaluator:      {s.Tenders.WorkEvaluator, s.Evaluations.WorkEvaluator},
+		access.DistrictAdmin:  {s.Orgs.WorkDistrict},
+		access.OrgAdmin:       org,
+		access.OrgMember:      org,
+		access.Resident:       {s.ServiceRequests.WorkResident, s.Complaints.WorkResident},
+	})
 }
 
 // UseReleases wires s.OCDS to every public event of the tenders,

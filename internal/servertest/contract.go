@@ -87,6 +87,25 @@ func (e *Env) SignedContract(t testing.TB, amount money.Fen, milestones ...contr
 // SignedContractWithMetrics is SignedContract with the contract's metrics.
 func (e *Env) SignedContractWithMetrics(t testing.TB, amount money.Fen, metrics []contract.Metric, milestones ...contract.MilestoneInput) Contract {
 	t.Helper()
+	c := e.draftContract(t, amount, metrics, milestones...)
+	for _, by := range []access.Actor{e.ActorOf(t, "demo-officer"), e.ActorOf(t, "demo-org")} {
+		if _, err := e.Services.Contracts.Sign(context.Background(), by, c.ID); err != nil {
+			t.Fatalf("sign contract %d as %s: %v", c.ID, by.Username, err)
+		}
+	}
+	return c
+}
+
+// DraftContract is SignedContract before the signatures: a draft contract
+// of 爱山 (A) with demo-org's organization, ready for both to sign.
+func (e *Env) DraftContract(t testing.TB, amount money.Fen) Contract {
+	t.Helper()
+	return e.draftContract(t, amount, []contract.Metric{{Code: "service_visits", NameZh: "上门服务人次",
+		NameEn: "Home service visits delivered", Unit: "次", Direction: "higher", Source: "service_records", Target: 1200, Weight: 100}})
+}
+
+func (e *Env) draftContract(t testing.TB, amount money.Fen, metrics []contract.Metric, milestones ...contract.MilestoneInput) Contract {
+	t.Helper()
 	ctx := context.Background()
 	today := civil.ChinaDate(e.Clock.Now())
 	c := Contract{ServiceStart: today.AddDays(-60), ServiceEnd: today.AddDays(300)}
@@ -96,7 +115,7 @@ func (e *Env) SignedContractWithMetrics(t testing.TB, amount money.Fen, metrics 
 	if err := e.DB.Table("communities").Where("subdistrict_id = ?", d.SubA).Order("id").Pluck("id", &c.Communities).Error; err != nil {
 		t.Fatal(err)
 	}
-	officer, finance, org := e.ActorOf(t, "demo-officer"), e.ActorOf(t, "demo-finance"), e.ActorOf(t, "demo-org")
+	officer, finance := e.ActorOf(t, "demo-officer"), e.ActorOf(t, "demo-finance")
 	err := e.DB.Transaction(func(tx *gorm.DB) error {
 		if _, err := fund.Reserve(tx, finance, d.FundA, category, amount, fund.Ref{Type: "tender", ID: fmt.Sprint(tenderID)}); err != nil {
 			return err
@@ -121,11 +140,6 @@ func (e *Env) SignedContractWithMetrics(t testing.TB, amount money.Fen, metrics 
 	}
 	if _, err := e.Services.Contracts.Update(ctx, officer, c.ID, patch); err != nil {
 		t.Fatalf("enter the eligible populations of contract %d: %v", c.ID, err)
-	}
-	for _, by := range []access.Actor{officer, org} {
-		if _, err := e.Services.Contracts.Sign(ctx, by, c.ID); err != nil {
-			t.Fatalf("sign contract %d as %s: %v", c.ID, by.Username, err)
-		}
 	}
 	return c
 }
