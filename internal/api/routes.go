@@ -219,5 +219,8 @@ func (h *Handler) Routes(app fiber.Router) {
 	api.Get("/audit", allow(trail.Readers...), h.handleAuditTrail)
 	api.Get("/public/audit/heads", h.handleAuditHeads)
 
+	// The signed-in users' search, each kind within the caller's scope.
+	api.Get("/search", request.SignedIn, h.handleSearch)
+
 	api.Use(func(c *fiber.Ctx) error { return request.ErrRouteNotFound })
 }
