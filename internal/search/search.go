@@ -152,7 +152,7 @@ func tenderQuery(db *gorm.DB, by access.Actor, q, pattern string) *gorm.DB {
 	}
 	// The expression is the one tenders_search indexes.
 	return base.Where("(tenders.title || ' ' || tenders.description) ILIKE ?", pattern).
-		Order(gorm.Expr("similarity(tenders.title, ?) DESC, tenders.id DESC", q)).Limit(PerKind + 1)
+		Order(gorm.Expr("similarity(tenders.title, ?) DESC, length(tenders.title), tenders.id DESC", q)).Limit(PerKind + 1)
 }
 
 func tenders(db *gorm.DB, by access.Actor, q, pattern string, now time.Time) ([]Hit, error) {
@@ -175,7 +175,7 @@ func contractQuery(db *gorm.DB, by access.Actor, q, pattern string) *gorm.DB {
 		return nil
 	}
 	return contract.Visible(db.Model(&contract.Contract{}), by).Where("contracts.title ILIKE ?", pattern).
-		Order(gorm.Expr("similarity(contracts.title, ?) DESC, contracts.id DESC", q)).Limit(PerKind + 1)
+		Order(gorm.Expr("similarity(contracts.title, ?) DESC, length(contracts.title), contracts.id DESC", q)).Limit(PerKind + 1)
 }
 
 func contracts(db *gorm.DB, by access.Actor, q, pattern string) ([]Hit, error) {
@@ -202,7 +202,7 @@ func orgQuery(db *gorm.DB, by access.Actor, q, pattern string) *gorm.DB {
 		return nil
 	}
 	return org.Scope(db.Model(&org.Organization{}), by).Where("organizations.legal_name ILIKE ?", pattern).
-		Order(gorm.Expr("similarity(organizations.legal_name, ?) DESC, organizations.id DESC", q)).Limit(PerKind + 1)
+		Order(gorm.Expr("similarity(organizations.legal_name, ?) DESC, length(organizations.legal_name), organizations.id DESC", q)).Limit(PerKind + 1)
 }
 
 func organizations(db *gorm.DB, by access.Actor, q, pattern string) ([]Hit, error) {
@@ -220,6 +220,11 @@ func organizations(db *gorm.DB, by access.Actor, q, pattern string) ([]Hit, erro
 	}
 	return out, nil
 }
+
+// The order of every kind: trigram similarity of the title to the query
+// first (it ranks Latin words and whole Chinese titles; a Chinese substring
+// inside a longer word shares few trigrams with it), then the shorter title,
+// the closer match, then the newest record.
 
 // itemRow is a transfer item found, with the version whose text matched.
 type itemRow struct {
@@ -245,7 +250,7 @@ func itemQuery(db *gorm.DB, by access.Actor, q, pattern string) *gorm.DB {
 			Where("transfer_items.status = 'published'")
 	}
 	return base.Where(text+" ILIKE ?", pattern).
-		Order(gorm.Expr("similarity(v.title, ?) DESC, transfer_items.id DESC", q)).Limit(PerKind + 1)
+		Order(gorm.Expr("similarity(v.title, ?) DESC, length(v.title), transfer_items.id DESC", q)).Limit(PerKind + 1)
 }
 
 func items(db *gorm.DB, by access.Actor, q, pattern string) ([]Hit, error) {
