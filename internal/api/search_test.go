@@ -224,6 +224,17 @@ func TestSearchMatching(t *testing.T) {
 		})
 	}
 
+	// Ranked: no title shares a trigram with 银杏 (it sits inside a word), so
+	// the shorter title, the closer match, comes first.
+	res, _ := w.search(t, "demo-admin", "银杏")
+	var order []int64
+	for _, h := range res.Groups[2].Hits {
+		order = append(order, h.ID)
+	}
+	if want := []int64{w.ids[swOrgOther], w.ids[swOrg2], w.ids[swOrg1]}; res.Groups[2].Kind != search.KindOrganizations || !slices.Equal(order, want) {
+		t.Errorf("search(银杏) organizations in the order %v, want %v (shortest name first)", order, want)
+	}
+
 	// The demo's bids hold this in their sealed technical proposal (demo-org2's).
 	for _, who := range []string{"demo-org2", "demo-officer", "demo-evaluator", "demo-admin"} {
 		res, _ := w.search(t, who, "执业律师和持证社工")

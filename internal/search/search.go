@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
@@ -152,7 +153,7 @@ func tenderQuery(db *gorm.DB, by access.Actor, q, pattern string) *gorm.DB {
 	}
 	// The expression is the one tenders_search indexes.
 	return base.Where("(tenders.title || ' ' || tenders.description) ILIKE ?", pattern).
-		Order(gorm.Expr("similarity(tenders.title, ?) DESC, length(tenders.title), tenders.id DESC", q)).Limit(PerKind + 1)
+		Order(byRank("similarity(tenders.title, ?) DESC, length(tenders.title), tenders.id DESC", q)).Limit(PerKind + 1)
 }
 
 func tenders(db *gorm.DB, by access.Actor, q, pattern string, now time.Time) ([]Hit, error) {
@@ -175,7 +176,7 @@ func contractQuery(db *gorm.DB, by access.Actor, q, pattern string) *gorm.DB {
 		return nil
 	}
 	return contract.Visible(db.Model(&contract.Contract{}), by).Where("contracts.title ILIKE ?", pattern).
-		Order(gorm.Expr("similarity(contracts.title, ?) DESC, length(contracts.title), contracts.id DESC", q)).Limit(PerKind + 1)
+		Order(byRank("similarity(contracts.title, ?) DESC, length(contracts.title), contracts.id DESC", q)).Limit(PerKind + 1)
 }
 
 func contracts(db *gorm.DB, by access.Actor, q, pattern string) ([]Hit, error) {
@@ -202,7 +203,7 @@ func orgQuery(db *gorm.DB, by access.Actor, q, pattern string) *gorm.DB {
 		return nil
 	}
 	return org.Scope(db.Model(&org.Organization{}), by).Where("organizations.legal_name ILIKE ?", pattern).
-		Order(gorm.Expr("similarity(organizations.legal_name, ?) DESC, length(organizations.legal_name), organizations.id DESC", q)).Limit(PerKind + 1)
+		Order(byRank("similarity(organizations.legal_name, ?) DESC, length(organizations.legal_name), organizations.id DESC", q)).Limit(PerKind + 1)
 }
 
 func organizations(db *gorm.DB, by access.Actor, q, pattern string) ([]Hit, error) {
@@ -225,6 +226,12 @@ func organizations(db *gorm.DB, by access.Actor, q, pattern string) ([]Hit, erro
 // first (it ranks Latin words and whole Chinese titles; a Chinese substring
 // inside a longer word shares few trigrams with it), then the shorter title,
 // the closer match, then the newest record.
+
+// byRank orders by sql, an expression of q. (gorm's Order takes an
+// OrderBy clause for an expression with arguments; a gorm.Expr it ignores.)
+func byRank(sql, q string) clause.OrderBy {
+	return clause.OrderBy{Expression: clause.Expr{SQL: sql, Vars: []any{q}, WithoutParentheses: true}}
+}
 
 // itemRow is a transfer item found, with the version whose text matched.
 type itemRow struct {
@@ -250,7 +257,7 @@ func itemQuery(db *gorm.DB, by access.Actor, q, pattern string) *gorm.DB {
 			Where("transfer_items.status = 'published'")
 	}
 	return base.Where(text+" ILIKE ?", pattern).
-		Order(gorm.Expr("similarity(v.title, ?) DESC, length(v.title), transfer_items.id DESC", q)).Limit(PerKind + 1)
+		Order(byRank("similarity(v.title, ?) DESC, length(v.title), transfer_items.id DESC", q)).Limit(PerKind + 1)
 }
 
 func items(db *gorm.DB, by access.Actor, q, pattern string) ([]Hit, error) {
