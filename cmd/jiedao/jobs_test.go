@@ -47,6 +47,7 @@ func TestServeWorkers(t *testing.T) {
 			_, dbURL := dbtest.NewWithURL(t)
 			env := testEnv(dbURL)
 			env["JIEDAO_LOG_LEVEL"] = "info"
+			env["JIEDAO_METRICS_ADDR"] = "off" // the two replicas run at once: no shared metrics port
 			env["JIEDAO_UPLOADS_DIR"] = t.TempDir()
 			env["JIEDAO_AUTH_KEYS"] = "k1:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 32))
 			env["JIEDAO_CSRF_SECRET"] = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{2}, 32))
@@ -83,6 +84,18 @@ func TestServeWorkers(t *testing.T) {
 					case <-poll.C:
 					case <-deadline:
 						t.Fatalf("ping job state = %q after 30 s, want completed by serve's workers", state(t, pool, res.Job.ID))
+					}
+				}
+				// The red flags' catch-up runs at start: there was no run yet.
+				var runs int
+				for runs == 0 {
+					if err := pool.QueryRow(ctx, `SELECT count(*) FROM red_flag_runs WHERE trigger = 'catch_up'`).Scan(&runs); err != nil {
+						t.Fatalf("count red-flag runs: %v", err)
+					}
+					select {
+					case <-poll.C:
+					case <-deadline:
+						t.Fatalf("no red-flag catch-up run 30 s after serve started")
 					}
 				}
 			} else {

@@ -181,10 +181,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, args []stri
 	tenders.Register(bundle, cfg.Tender.SweepInterval)
 	svc.Contracts.Register(bundle, cfg.Tender.SweepInterval)
 	svc.Complaints.Register(bundle, cfg.Tender.SweepInterval)
+	svc.RedFlags.Register(bundle)
 	audit.RegisterHeads(bundle, gdb, clk, cfg.Audit.HeadPublishHour)
 	periodic := append(payout.PeriodicJobs(), tender.PeriodicJobs(cfg.Tender.SweepInterval)...)
 	periodic = append(periodic, contract.PeriodicJobs(cfg.Tender.SweepInterval)...)
 	periodic = append(periodic, complaint.PeriodicJobs(cfg.Tender.SweepInterval)...)
+	periodic = append(periodic, svc.RedFlags.PeriodicJobs()...)
 	periodic = append(periodic, audit.HeadPeriodicJobs(cfg.Audit.HeadPublishHour)...)
 	runner, err := jobs.StartWith(ctx, pool, bundle, periodic, *workers, log, func(c *river.Client[pgx.Tx]) {
 		payouts.UseRiver(c)

@@ -27,15 +27,24 @@ func azOCDSRecord(t testing.TB, f *azFixture) string {
 	return "/api/v1/public/ocds/records/" + ocds.OCID(f.e.Cfg.OCDS.Prefix, id)
 }
 
+// azOCDSPath is path once the fixture's demo tenders are seeded (a release
+// page without a release is 404).
+func azOCDSPath(path string) func(t testing.TB, f *azFixture) string {
+	return func(t testing.TB, f *azFixture) string {
+		azOCDSRecord(t, f)
+		return path
+	}
+}
+
 // azOCDSMatrix covers the OCDS open data: everyone reads it, signed in or
 // not; a bad filter is 400 and an unknown ocid 404 for everyone.
 var azOCDSMatrix = map[string][]azMatrixRow{
 	"ocds": {
-		{method: "GET", route: "/api/v1/public/ocds/releases",
+		{method: "GET", route: "/api/v1/public/ocds/releases", path: azOCDSPath("/api/v1/public/ocds/releases"),
 			want: azWant{ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200}},
 		{method: "GET", route: "/api/v1/public/ocds/releases", path: azExportPath("/api/v1/public/ocds/releases?from=2026-13-01"),
 			want: azWant{bad400, bad400, bad400, bad400, bad400, bad400, bad400, bad400, bad400, bad400, bad400}},
-		{method: "GET", route: "/api/v1/public/ocds/bulk.jsonl",
+		{method: "GET", route: "/api/v1/public/ocds/bulk.jsonl", path: azOCDSPath("/api/v1/public/ocds/bulk.jsonl"),
 			want: azWant{ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200, ok200}},
 		{method: "GET", route: "/api/v1/public/ocds/bulk.jsonl", path: azExportPath("/api/v1/public/ocds/bulk.jsonl?subdistrict=0"),
 			want: azWant{bad400, bad400, bad400, bad400, bad400, bad400, bad400, bad400, bad400, bad400, bad400}},

@@ -96,7 +96,7 @@ type azMatrixRow struct {
 // group runs on its own database. It is written out by hand, not derived from
 // routes.go, so that a changed role list fails here.
 var azMatrix = azMerge(azCoreMatrix, azCatalogMatrix, azOrgMatrix, azFundMatrix, azPayoutMatrix, azTenderMatrix, azDeliveryMatrix, azContractMatrix, azServiceRequestMatrix, azRatingMatrix, azComplaintMatrix, azTrackMatrix, azMilestoneMatrix, azEvaluationMatrix, azExportMatrix, azCommitmentMatrix,
-	azAuditMatrix, azOCDSMatrix, azSearchMatrix)
+	azAuditMatrix, azOCDSMatrix, azRedFlagMatrix, azSearchMatrix)
 
 // azMerge joins matrix groups kept in several files (one per area of the API).
 func azMerge(parts ...map[string][]azMatrixRow) map[string][]azMatrixRow {

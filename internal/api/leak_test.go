@@ -16,7 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jiedao-market/jiedao/internal/config"
 	"github.com/jiedao-market/jiedao/internal/money"
+	"github.com/jiedao-market/jiedao/internal/ocds"
 	"github.com/jiedao-market/jiedao/internal/platform/db/dbtest"
 	"github.com/jiedao-market/jiedao/internal/servertest"
 	"github.com/jiedao-market/jiedao/internal/tender"
@@ -260,6 +262,9 @@ func leakParam(name, prev string, ids leakIDs) ([]string, bool) {
 		return []string{"1"}, true
 	case "org":
 		return leakInts(ids.org), true
+	case "ocid":
+		// The OCDS record of the crawled tender (the default prefix).
+		return []string{ocds.OCID(config.Default().OCDS.Prefix, ids.tender)}, true
 	case "code":
 		if prev == "lang" {
 			return []string{"en"}, true

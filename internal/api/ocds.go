@@ -26,6 +26,12 @@ func (h *Handler) ocdsURL(c *fiber.Ctx, path string, query url.Values) string {
 	return base + path
 }
 
+// auditHeadsURL is the absolute address of the published audit chain heads,
+// which the OCDS packages' publisher points to.
+func (h *Handler) auditHeadsURL(c *fiber.Ctx) string {
+	return h.ocdsURL(c, "/api/v1/public/audit/heads", nil)
+}
+
 // ocdsQuery reads the release filters and paging of the query string; a bad
 // one is a 400 naming it.
 func ocdsQuery(c *fiber.Ctx) (ocds.Query, url.Values, error) {
@@ -53,7 +59,7 @@ func (h *Handler) handleOCDSReleases(c *fiber.Ctx) error {
 	}
 	self.Set("page", strconv.Itoa(q.Page))
 	self.Set("per_page", strconv.Itoa(q.PerPage))
-	page, err := h.OCDS.Releases(c.UserContext(), h.ocdsURL(c, path, self), q)
+	page, err := h.OCDS.Releases(c.UserContext(), h.ocdsURL(c, path, self), h.auditHeadsURL(c), q)
 	if err != nil {
 		return err
 	}
@@ -77,6 +83,7 @@ func (h *Handler) handleOCDSBulk(c *fiber.Ctx) error {
 	uriOf := func(releaseID string) string {
 		return records + url.PathEscape(ocds.OCIDOf(releaseID)) + "#" + url.PathEscape(releaseID)
 	}
+	heads := h.auditHeadsURL(c)
 	c.Set(fiber.HeaderContentType, "application/x-ndjson")
 	c.Set(fiber.HeaderContentDisposition, request.ContentDisposition("ocds-releases.jsonl"))
 	parent, requestID := c.UserContext(), request.ID(c)
@@ -88,7 +95,7 @@ func (h *Handler) handleOCDSBulk(c *fiber.Ctx) error {
 			ctx, cancel = context.WithDeadline(ctx, d)
 		}
 		defer cancel()
-		if err := h.OCDS.Bulk(ctx, uriOf, q, bw); err != nil && h.Log != nil {
+		if err := h.OCDS.Bulk(ctx, uriOf, heads, q, bw); err != nil && h.Log != nil {
 			h.Log.ErrorContext(ctx, "OCDS bulk download ended early", "request_id", requestID, "error", err.Error())
 		}
 	})
@@ -98,7 +105,7 @@ func (h *Handler) handleOCDSBulk(c *fiber.Ctx) error {
 // handleOCDSRecord answers the record package of one ocid.
 func (h *Handler) handleOCDSRecord(c *fiber.Ctx) error {
 	ocid := strings.Clone(c.Params("ocid"))
-	pkg, err := h.OCDS.Record(c.UserContext(), h.ocdsURL(c, "/api/v1/public/ocds/records/"+url.PathEscape(ocid), nil), ocid)
+	pkg, err := h.OCDS.Record(c.UserContext(), h.ocdsURL(c, "/api/v1/public/ocds/records/"+url.PathEscape(ocid), nil), h.auditHeadsURL(c), ocid)
 	if err != nil {
 		return err
 	}

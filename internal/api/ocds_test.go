@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jiedao-market/jiedao/internal/audit"
 	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/contract"
 	"github.com/jiedao-market/jiedao/internal/money"
@@ -216,11 +217,34 @@ func TestOCDSEveryEvent(t *testing.T) {
 	if lines := strings.Count(string(e.Do(t, servertest.Request{Method: "GET", Path: "/api/v1/public/ocds/bulk.jsonl"}).Body), "\n"); int64(lines) != n {
 		t.Errorf("bulk.jsonl has %d lines, want one per release (%d)", lines, n)
 	}
-	var one struct{ Releases []json.RawMessage }
-	servertest.Call(t, e, "GET", "/api/v1/public/ocds/releases?subdistrict="+fmt.Sprint(w.subB), "", nil, http.StatusOK, &one)
-	if len(one.Releases) != 0 {
-		t.Errorf("releases of 飞英 = %d, want none", len(one.Releases))
+	// 飞英 published nothing, and no page lies past the last: a release
+	// package holds at least one release.
+	e.Refused(t, servertest.Request{Method: "GET", Path: "/api/v1/public/ocds/releases?subdistrict=" + fmt.Sprint(w.subB)},
+		http.StatusNotFound, "ocds.no_releases")
+	e.Refused(t, servertest.Request{Method: "GET", Path: "/api/v1/public/ocds/releases?page=100000"}, http.StatusNotFound, "ocds.no_releases")
+
+	// Once a head of the audit chain is published, every package's publisher
+	// names it, and the packages stay valid.
+	head, _, err := audit.PublishHead(context.Background(), e.DB, e.Clock.Now())
+	if err != nil {
+		t.Fatal(err)
 	}
+	for _, path := range []string{"/api/v1/public/ocds/releases?per_page=1", "/api/v1/public/ocds/records/" + ocid(kTender)} {
+		var pkg struct {
+			Publisher struct{ AuditChainHead *ocds.ChainHead }
+		}
+		servertest.Call(t, e, "GET", path, "", nil, http.StatusOK, &pkg)
+		got := pkg.Publisher.AuditChainHead
+		if got == nil || got.Seq != head.Seq || got.Hash != head.Hash || got.Day != head.Day.String() ||
+			!strings.HasSuffix(got.URI, "/api/v1/public/audit/heads") {
+			t.Errorf("GET %s: publisher's auditChainHead = %+v, want %+v at /api/v1/public/audit/heads", path, got, head)
+		}
+	}
+	bulk := e.Do(t, servertest.Request{Method: "GET", Path: "/api/v1/public/ocds/bulk.jsonl"}).Body
+	if first, _, _ := bytes.Cut(bulk, []byte("\n")); !bytes.Contains(first, []byte(`"hash":"`+head.Hash+`"`)) {
+		t.Errorf("bulk.jsonl's first line does not name the published head %s: %.300s", head.Hash, first)
+	}
+	ocdsOutput(t, e, v, ocid(kTender))
 	e.Refused(t, servertest.Request{Method: "GET", Path: "/api/v1/public/ocds/releases?from=2026-02-01&to=2026-01-01"},
 		http.StatusBadRequest, "validation", "to")
 	e.Refused(t, servertest.Request{Method: "GET", Path: "/api/v1/public/ocds/releases?per_page=101"}, http.StatusBadRequest, "validation", "per_page")

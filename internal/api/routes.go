@@ -140,6 +140,7 @@ func (h *Handler) Routes(app fiber.Router) {
 	api.Get("/public/exports/tenders.csv", h.handleExportTenders)
 	api.Get("/public/exports/awards.csv", h.handleExportAwards)
 	api.Get("/public/exports/contracts.csv", h.handleExportContracts)
+	api.Get("/public/red-flags", h.handlePublicRedFlags)
 	api.Get("/public/ocds/releases", h.handleOCDSReleases)
 	api.Get("/public/ocds/records/:ocid", h.handleOCDSRecord)
 	api.Get("/public/ocds/bulk.jsonl", h.handleOCDSBulk)

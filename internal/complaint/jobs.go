@@ -87,13 +87,25 @@ func (s *Service) scheduleDeadlines(ctx context.Context, id int64, r Receipt) {
 	}
 }
 
+// Unmet returns the SQL condition, on the complaints table, of a complaint
+// whose deadline d (DeadlineFirstResponse or DeadlineDecision) is not met,
+// flagged overdue or not, with the column holding its due time: the rule the
+// deadline jobs and the red flags both read.
+func Unmet(d string) (cond, due string) {
+	if d == DeadlineFirstResponse {
+		return "status = 'received'", "first_response_due"
+	}
+	return "status <> 'decided'", "decision_due"
+}
+
 // pending is the condition of a complaint whose deadline d is unmet and not
 // yet flagged, with the column holding its due time.
 func pending(d string) (cond, due string) {
+	cond, due = Unmet(d)
 	if d == DeadlineFirstResponse {
-		return "status = 'received' AND first_response_overdue_at IS NULL", "first_response_due"
+		return cond + " AND first_response_overdue_at IS NULL", due
 	}
-	return "status <> 'decided' AND decision_overdue_at IS NULL", "decision_due"
+	return cond + " AND decision_overdue_at IS NULL", due
 }
 
 // Flag marks complaint id overdue on deadline d (DeadlineFirstResponse or

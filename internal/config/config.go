@@ -34,6 +34,7 @@ type Config struct {
 	// ServiceRequest configures residents' service requests.
 	ServiceRequest ServiceRequest `yaml:"service_request"`
 	Complaint      Complaint      `yaml:"complaint"`
+	RedFlags       RedFlags       `yaml:"redflags"`
 	Audit          Audit          `yaml:"audit"`
 	Log            Log            `yaml:"log"`
 	// OCDS configures the open-data export (Open Contracting Data Standard).
@@ -66,6 +67,29 @@ type Audit struct {
 	// publishes the day's head; at start a missing head of a day past its
 	// hour is published at once. Default 1.
 	HeadPublishHour int `yaml:"head_publish_hour"`
+}
+
+// RedFlags configures the red flags computed nightly from the current data
+// (issue 14, item 5) and their thresholds.
+type RedFlags struct {
+	// Hour is the hour of the day, China time (UTC+8), at which the nightly
+	// run starts: 0 to 23 (default 2).
+	Hour int `yaml:"hour"`
+	// CheckInterval is how often a replica that works jobs checks that the
+	// last run is less than a day old, and runs one now when it is not (a
+	// night missed while no replica worked): 1m to 24h (default 1h).
+	CheckInterval time.Duration `yaml:"check_interval"`
+	// RepeatWinnerPercent: a provider winning more than this share, in
+	// percent, of a subdistrict's awarded value over the last 12 months is a
+	// repeat winner. 1 to 100 (default 50).
+	RepeatWinnerPercent int `yaml:"repeat_winner_percent"`
+	// RepeatWinnerMinAwards: ... with at least this many awards in the
+	// subdistrict over those 12 months. 1 to 100 (default 3).
+	RepeatWinnerMinAwards int `yaml:"repeat_winner_min_awards"`
+	// ContractAmendmentPercent: a contract whose amendments raise its amount
+	// more than this, in percent of the signed amount, is flagged. 0 to 100
+	// (default 10, the cap of art. 49 of the Government Procurement Law).
+	ContractAmendmentPercent int `yaml:"contract_amendment_percent"`
 }
 
 // ServiceRequest configures residents' service requests (菜单式服务).
@@ -328,6 +352,7 @@ func Default() Config {
 		ServiceRequest: ServiceRequest{OverdueHours: 72},
 		Rating:         Rating{PublicMinimum: 5, PriorWeight: 10, WrongCodesPerMinute: 10, GapStars: 1.0},
 		Complaint:      Complaint{FirstResponse: 24 * time.Hour, Decision: 7 * 24 * time.Hour},
+		RedFlags:       RedFlags{Hour: 2, CheckInterval: time.Hour, RepeatWinnerPercent: 50, RepeatWinnerMinAwards: 3, ContractAmendmentPercent: 10},
 		Audit:          Audit{HeadPublishHour: 1},
 		Log:            Log{Level: "info"},
 		OCDS: OCDS{Prefix: "jiedao", PublisherName: "JieDao community services marketplace", PublisherScheme: "CN-USCC",
@@ -549,6 +574,11 @@ func (c Config) validate() error {
 	if r := c.Rating; r.PublicMinimum < 1 || r.PublicMinimum > 100 || r.PriorWeight < 0 || r.PriorWeight > 1000 ||
 		r.WrongCodesPerMinute < 1 || r.WrongCodesPerMinute > 1000 || r.GapStars < 0.1 || r.GapStars > 4 {
 		problems = append(problems, "rating needs public_minimum 1 to 100, prior_weight 0 to 1000, wrong_codes_per_minute 1 to 1000 and gap_stars 0.1 to 4")
+	}
+	if r := c.RedFlags; r.Hour < 0 || r.Hour > 23 || r.CheckInterval < time.Minute || r.CheckInterval > 24*time.Hour ||
+		r.RepeatWinnerPercent < 1 || r.RepeatWinnerPercent > 100 || r.RepeatWinnerMinAwards < 1 || r.RepeatWinnerMinAwards > 100 ||
+		r.ContractAmendmentPercent < 0 || r.ContractAmendmentPercent > 100 {
+		problems = append(problems, "redflags needs hour 0 to 23, check_interval 1m to 24h, repeat_winner_percent 1 to 100, repeat_winner_min_awards 1 to 100 and contract_amendment_percent 0 to 100")
 	}
 	if !validOCIDPrefix(c.OCDS.Prefix) {
 		problems = append(problems, "ocds.prefix must be 6 lower-case letters or digits (the prefix the OCDS registry assigned)")

@@ -99,6 +99,9 @@ func TestRefusals(t *testing.T) {
 		{"no wrong codes", map[string]string{"JIEDAO_CONFIG": write("ratewrong.yaml", "rating:\n  wrong_codes_per_minute: 0\n")}, "wrong_codes_per_minute"},
 		{"gap over 4 stars", map[string]string{"JIEDAO_CONFIG": write("rategap.yaml", "rating:\n  gap_stars: 4.5\n")}, "gap_stars"},
 		{"read buffer over 1 MiB", map[string]string{"JIEDAO_CONFIG": write("bufbig.yaml", "http:\n  read_buffer_bytes: 2097152\n")}, "http.read_buffer_bytes"},
+		{"red flags at hour 24", map[string]string{"JIEDAO_CONFIG": write("flaghour.yaml", "redflags:\n  hour: 24\n")}, "redflags"},
+		{"repeat winner share over 100", map[string]string{"JIEDAO_CONFIG": write("flagshare.yaml", "redflags:\n  repeat_winner_percent: 101\n")}, "redflags"},
+		{"red flag check under 1m", map[string]string{"JIEDAO_CONFIG": write("flagcheck.yaml", "redflags:\n  check_interval: 30s\n")}, "redflags"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -82,7 +82,7 @@ func TestDemoLifecycle(t *testing.T) {
 	}
 	svc := ocds.NewService(db, clock.NewManual(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)), config.Default().OCDS)
 	for ocid := range byOCID {
-		pkg, err := svc.Record(context.Background(), "https://example.org/api/v1/public/ocds/records/"+ocid, ocid)
+		pkg, err := svc.Record(context.Background(), "https://example.org/api/v1/public/ocds/records/"+ocid, "https://example.org/api/v1/public/audit/heads", ocid)
 		if err != nil {
 			t.Fatalf("Record(%s) error = %v", ocid, err)
 		}

@@ -23,6 +23,21 @@ type Publisher struct {
 	Scheme string `json:"scheme,omitempty"`
 	UID    string `json:"uid,omitempty"`
 	URI    string `json:"uri,omitempty"`
+	// AuditChainHead is the audit chain's head the publisher published last
+	// (a field of our own beside the standard's: the publisher object allows
+	// more properties), so that whoever keeps a package can later prove a
+	// rewrite of the history before it.
+	AuditChainHead *ChainHead `json:"auditChainHead,omitempty"`
+}
+
+// ChainHead is a published head of the audit chain: the last entry's
+// sequence number and hash on a day, and where the whole list is.
+type ChainHead struct {
+	Day         string `json:"day"`
+	Seq         int64  `json:"seq"`
+	Hash        string `json:"hash"`
+	PublishedAt string `json:"publishedAt"`
+	URI         string `json:"uri,omitempty"`
 }
 
 // Meta is what every package says about its publication: who publishes, under which licence and

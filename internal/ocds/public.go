@@ -7,10 +7,12 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/audit"
 	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/config"
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
@@ -32,6 +34,26 @@ func NewService(db *gorm.DB, c clock.Clock, cfg config.OCDS) *Service {
 	return &Service{db: db, clock: c, prefix: cfg.Prefix, meta: Meta{
 		Publisher: Publisher{Name: cfg.PublisherName, Scheme: cfg.PublisherScheme, UID: cfg.PublisherUID, URI: cfg.PublisherURI},
 		License:   cfg.License, PublicationPolicy: cfg.PublicationPolicy, Extensions: []string{MetricsExtension}}}
+}
+
+// ErrEmptyPage answers a page of the release list that holds no release:
+// a release package has at least one.
+var ErrEmptyPage = apperr.New(apperr.NotFound, "ocds.no_releases", "no release matches these filters on this page")
+
+// metaNow is the packages' metadata with the audit chain's latest published
+// head in the publisher (none before the first is published); headsURI is
+// where the whole list of heads is served.
+func (s *Service) metaNow(ctx context.Context, headsURI string) (Meta, error) {
+	m := s.meta
+	h, ok, err := audit.LatestHead(ctx, s.db)
+	if err != nil {
+		return Meta{}, err
+	}
+	if ok {
+		m.Publisher.AuditChainHead = &ChainHead{Day: h.Day.String(), Seq: h.Seq, Hash: h.Hash,
+			PublishedAt: h.PublishedAt.UTC().Format(time.RFC3339), URI: headsURI}
+	}
+	return m, nil
 }
 
 // Query selects releases (Filter: published on or after From and before
@@ -118,19 +140,28 @@ type Page struct {
 }
 
 // Releases returns the release package at uri of q's page of releases, in
-// publication order (date, then id).
-func (s *Service) Releases(ctx context.Context, uri string, q Query) (Page, error) {
+// publication order (date, then id); headsURI is where the audit chain's
+// published heads are (the publisher names the latest). A page without a
+// release is ErrEmptyPage.
+func (s *Service) Releases(ctx context.Context, uri, headsURI string, q Query) (Page, error) {
 	var bodies []string
 	err := q.where(s.db.WithContext(ctx).Table("ocds_releases")).Order("date, id").
 		Offset((q.Page-1)*q.PerPage).Limit(q.PerPage+1).Pluck("body", &bodies).Error
 	if err != nil {
 		return Page{}, fmt.Errorf("ocds releases: %w", err)
 	}
+	if len(bodies) == 0 {
+		return Page{}, ErrEmptyPage
+	}
 	next := len(bodies) > q.PerPage
 	if next {
 		bodies = bodies[:q.PerPage]
 	}
-	pkg, err := s.meta.ReleasePackage(uri, s.clock.Now(), raw(bodies))
+	meta, err := s.metaNow(ctx, headsURI)
+	if err != nil {
+		return Page{}, err
+	}
+	pkg, err := meta.ReleasePackage(uri, s.clock.Now(), raw(bodies))
 	if err != nil {
 		return Page{}, err
 	}
@@ -139,9 +170,14 @@ func (s *Service) Releases(ctx context.Context, uri string, q Query) (Page, erro
 
 // Bulk writes the releases q selects (all of them, not a page) to w as JSON
 // Lines: one release package per line, each release at uriOf(release id),
-// streamed in publication order with bounded memory (StreamBulk).
-func (s *Service) Bulk(ctx context.Context, uriOf func(releaseID string) string, q Query, w io.Writer) error {
-	return StreamBulk(ctx, s.db, s.meta, uriOf, q.Filter, w)
+// streamed in publication order with bounded memory (StreamBulk); every
+// line's publisher names the audit chain head published last (at headsURI).
+func (s *Service) Bulk(ctx context.Context, uriOf func(releaseID string) string, headsURI string, q Query, w io.Writer) error {
+	meta, err := s.metaNow(ctx, headsURI)
+	if err != nil {
+		return err
+	}
+	return StreamBulk(ctx, s.db, meta, uriOf, q.Filter, w)
 }
 
 // OCIDOf returns the ocid of a release id ("" for an id not of this
@@ -155,9 +191,10 @@ func OCIDOf(releaseID string) string {
 }
 
 // Record returns the record package at uri of ocid: every release of the
-// tender and their compiled release. An ocid that names no published
+// tender and their compiled release, published by the publisher with the
+// audit chain's latest head (at headsURI). An ocid that names no published
 // tender is apperr.ErrNotFound.
-func (s *Service) Record(ctx context.Context, uri, ocid string) ([]byte, error) {
+func (s *Service) Record(ctx context.Context, uri, headsURI, ocid string) ([]byte, error) {
 	var bodies []string
 	if err := s.db.WithContext(ctx).Table("ocds_releases").Where("ocid = ?", ocid).Order("date, id").
 		Pluck("body", &bodies).Error; err != nil {
@@ -166,7 +203,11 @@ func (s *Service) Record(ctx context.Context, uri, ocid string) ([]byte, error) 
 	if len(bodies) == 0 {
 		return nil, apperr.ErrNotFound
 	}
-	return s.meta.RecordPackage(uri, s.clock.Now(), Record{OCID: ocid, Releases: raw(bodies)})
+	meta, err := s.metaNow(ctx, headsURI)
+	if err != nil {
+		return nil, err
+	}
+	return meta.RecordPackage(uri, s.clock.Now(), Record{OCID: ocid, Releases: raw(bodies)})
 }
 
 func raw(bodies []string) []json.RawMessage {

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,6 +72,8 @@ type lineChecker struct {
 	lastID    int
 	peakHeap  uint64
 	subdistOf func(n int) bool // optional: each release's number must pass
+	// uriOf, when set, is each line's uri in place of bulkURI's.
+	uriOf func(id string) string
 }
 
 func (c *lineChecker) Write(p []byte) (int, error) {
@@ -109,8 +113,12 @@ func (c *lineChecker) line(line []byte) {
 	if c.lines > 0 && (r.Date.Before(c.lastDate) || r.Date.Equal(c.lastDate) && num <= c.lastID) {
 		c.t.Fatalf("line %d: release %s (%s) after %d (%s): not in (date, id) order", c.lines, r.ID, r.Date, c.lastID, c.lastDate)
 	}
-	if pkg.URI != bulkURI(r.ID) {
-		c.t.Fatalf("line %d: uri %s, want %s", c.lines, pkg.URI, bulkURI(r.ID))
+	want := bulkURI(r.ID)
+	if c.uriOf != nil {
+		want = c.uriOf(r.ID)
+	}
+	if pkg.URI != want {
+		c.t.Fatalf("line %d: uri %s, want %s", c.lines, pkg.URI, want)
 	}
 	if c.subdistOf != nil && !c.subdistOf(num) {
 		c.t.Fatalf("line %d: release %s is outside the filter", c.lines, r.ID)
@@ -214,6 +222,47 @@ func TestStreamBulkAtScale(t *testing.T) {
 		}
 		if c.lines != 27_000 {
 			t.Errorf("StreamBulk(%+v) wrote %d lines, want 27000", f, c.lines)
+		}
+	})
+
+	// What a user downloads: GET /api/v1/public/ocds/bulk.jsonl over a real
+	// listener, read line by line as it arrives; the server and this client
+	// share the process, so the sampled heap holds both, and the same bound
+	// holds from 10,000 releases (subdistrict B's) to 100,000.
+	t.Run("the bulk endpoint", func(t *testing.T) {
+		base := "http://" + e.Listen(t)
+		get := func(query string, want int, subdistOf func(int) bool) *lineChecker {
+			t.Helper()
+			c := &lineChecker{t: t, v: v, sampleEvery: 997, memEvery: 2_000, subdistOf: subdistOf, uriOf: func(id string) string {
+				return strings.TrimRight(e.Cfg.HTTP.PublicURL, "/") + "/api/v1/public/ocds/records/" + ocds.OCIDOf(id) + "#" + id
+			}}
+			runtime.GC()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			start := ms.HeapAlloc
+			resp, err := http.Get(base + "/api/v1/public/ocds/bulk.jsonl" + query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/x-ndjson" {
+				t.Fatalf("GET bulk.jsonl%s = %d %s, want 200 application/x-ndjson", query, resp.StatusCode, resp.Header.Get("Content-Type"))
+			}
+			if _, err := io.Copy(c, resp.Body); err != nil {
+				t.Fatalf("read bulk.jsonl%s: %v", query, err)
+			}
+			if len(c.partial) != 0 || c.lines != want {
+				t.Fatalf("bulk.jsonl%s: %d whole lines (and %d bytes more), want %d", query, c.lines, len(c.partial), want)
+			}
+			c.sampleHeap()
+			c.peakHeap -= min(start, c.peakHeap)
+			return c
+		}
+		small := get(fmt.Sprintf("?subdistrict=%d", subB), n/10, func(g int) bool { return g%10 == 0 })
+		large := get("", n, nil)
+		t.Logf("peak live heap above the start, over HTTP: %d kB for 10,000 releases, %d kB for %d", small.peakHeap>>10, large.peakHeap>>10, n)
+		if large.peakHeap > small.peakHeap*3/2+slack {
+			t.Errorf("over HTTP, peak live heap %d B for %d releases > 1.5 × %d B (10,000) + %d B: memory grows with the export", large.peakHeap, n, small.peakHeap, slack)
 		}
 	})
 

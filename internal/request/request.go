@@ -33,6 +33,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
 	"github.com/jiedao-market/jiedao/internal/portal"
 	"github.com/jiedao-market/jiedao/internal/rating"
+	"github.com/jiedao-market/jiedao/internal/redflag"
 	"github.com/jiedao-market/jiedao/internal/search"
 	"github.com/jiedao-market/jiedao/internal/servicerequest"
 	"github.com/jiedao-market/jiedao/internal/tender"
@@ -69,6 +70,8 @@ type Services struct {
 	Milestones *milestone.Service
 	// Exports stream the open-data CSV files.
 	Exports *export.Service
+	// RedFlags computes the red flags nightly and reads them.
+	RedFlags *redflag.Service
 	// Trails read records' audit trails and the published chain heads.
 	Trails *trail.Service
 	// Portal reads the public portal's figures.
@@ -196,6 +199,7 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 		Evaluations: evaluation.NewService(db, c, cfg.Uploads),
 		Track:       track.NewService(db, c, orgs, ratings, track.ParamsOf(cfg.Rating)),
 		Exports:     export.NewService(db),
+		RedFlags:    redflag.New(db, c, cfg.RedFlags, cfg.Tender.MinBiddingDays),
 		Trails:      trail.NewService(db),
 	}
 	svc.Portal = portal.NewService(db, c, svc.Funds, orgs, cfg.Rating)

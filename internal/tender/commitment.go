@@ -3,6 +3,7 @@ package tender
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -109,16 +110,46 @@ func commit(tx *gorm.DB, t Tender, now time.Time) (BidCommitment, error) {
 	return c, nil
 }
 
+// committed returns the commitment made at the close of tender id: its row,
+// or, should the row be gone (deleted by someone with the database's rights,
+// past its append-only trigger), the copy the close's audit entry holds, so
+// that deleting the commitment does not let changed bids open unchecked. A
+// tender closed before commitments were kept has neither (ok false).
+func committed(tx *gorm.DB, id int64) (c BidCommitment, ok bool, err error) {
+	err = tx.Take(&c, "tender_id = ?", id).Error
+	if err == nil || !errors.Is(err, gorm.ErrRecordNotFound) {
+		return c, err == nil, err
+	}
+	var data []string
+	if err := tx.Model(&audit.Entry{}).Where("action = 'tender.close' AND entity_type = 'tender' AND entity_id = ?", fmt.Sprint(id)).
+		Order("seq DESC").Limit(1).Pluck("data", &data).Error; err != nil {
+		return BidCommitment{}, false, err
+	}
+	if len(data) == 0 {
+		return BidCommitment{}, false, nil
+	}
+	var closed struct {
+		Bids *int   `json:"bids"`
+		Root string `json:"commitment_root"`
+	}
+	if err := json.Unmarshal([]byte(data[0]), &closed); err != nil {
+		return BidCommitment{}, false, fmt.Errorf("tender %d: the close's audit entry: %w", id, err)
+	}
+	if closed.Bids == nil || closed.Root == "" {
+		return BidCommitment{}, false, nil
+	}
+	return BidCommitment{TenderID: id, BidCount: *closed.Bids, Root: closed.Root}, true, nil
+}
+
 // checkCommitment compares the bids about to be opened, by the digests of
 // their sealed bodies as they are now, with the commitment made at the close.
-// A tender closed before commitments were kept has none and passes. It
+// A tender closed before commitments were kept has none and passes; one
+// whose commitment row is gone is checked against the close's audit entry. It
 // returns ErrTampered and ErrCommitmentMismatch, and what was found, on a
 // difference.
 func checkCommitment(tx *gorm.DB, t Tender, bids []Bid) (found BidCommitment, err error) {
-	var c BidCommitment
-	if err := tx.Take(&c, "tender_id = ?", t.ID).Error; errors.Is(err, gorm.ErrRecordNotFound) {
-		return BidCommitment{}, nil
-	} else if err != nil {
+	c, ok, err := committed(tx, t.ID)
+	if err != nil || !ok {
 		return BidCommitment{}, err
 	}
 	digests := make([]string, len(bids))
@@ -151,8 +182,8 @@ func holdOpening(tx *gorm.DB, sys access.Actor, t Tender, found BidCommitment, n
 	if seen > 0 {
 		return nil
 	}
-	var c BidCommitment
-	if err := tx.Take(&c, "tender_id = ?", t.ID).Error; err != nil {
+	c, _, err := committed(tx, t.ID)
+	if err != nil {
 		return err
 	}
 	if err := audit.Record(tx, sys, "tender.opening_refused", "tender", t.ID, map[string]any{

@@ -119,8 +119,9 @@ func TestCommitmentCatchesForgery(t *testing.T) {
 	ctx := context.Background()
 	for _, tt := range []struct {
 		name string
-		// forge and restore are SQL on bids: %[1]d is the tender, %[2]d a
-		// standing bid, %[3]d a bid withdrawn before the close.
+		// forge and restore are SQL on bids (statements ended by ";\n"):
+		// %[1]d is the tender, %[2]d a standing bid, %[3]d a bid withdrawn
+		// before the close.
 		forge, restore string
 	}{
 		{"added: a withdrawn bid made active",
@@ -133,6 +134,12 @@ func TestCommitmentCatchesForgery(t *testing.T) {
 		{"dropped: a standing bid marked withdrawn",
 			`UPDATE bids SET status = 'withdrawn', ended_at = now() WHERE tender_id = %[1]d AND id = %[2]d`,
 			`UPDATE bids SET status = 'active', ended_at = NULL WHERE tender_id = %[1]d AND id = %[2]d`},
+		{"added, and the commitment deleted: checked against the close's audit entry",
+			`UPDATE bids SET status = 'active', ended_at = NULL WHERE tender_id = %[1]d AND id = %[3]d;
+			ALTER TABLE bid_commitments DISABLE TRIGGER bid_commitments_append_only;
+			DELETE FROM bid_commitments WHERE tender_id = %[1]d;
+			ALTER TABLE bid_commitments ENABLE TRIGGER bid_commitments_append_only`,
+			`UPDATE bids SET status = 'withdrawn', ended_at = now() WHERE tender_id = %[1]d AND id = %[3]d`},
 		{"swapped: one dropped, one added",
 			`UPDATE bids SET status = CASE status WHEN 'active' THEN 'withdrawn' ELSE 'active' END WHERE tender_id = %[1]d AND id IN (%[2]d, %[3]d)`,
 			`UPDATE bids SET status = CASE status WHEN 'active' THEN 'withdrawn' ELSE 'active' END WHERE tender_id = %[1]d AND id IN (%[2]d, %[3]d)`},
@@ -155,7 +162,7 @@ func TestCommitmentCatchesForgery(t *testing.T) {
 			}()
 			forge := func(query string) {
 				t.Helper()
-				w.tamper(t, fmt.Sprintf(query, v.ID, standing.BidID, gone.BidID))
+				w.tamper(t, strings.Split(fmt.Sprintf(query, v.ID, standing.BidID, gone.BidID), ";\n")...)
 			}
 			forge(tt.forge)
 			w.clock.Set(v.OpensAt)

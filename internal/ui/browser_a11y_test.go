@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/jiedao-market/jiedao/internal/demo"
+	"github.com/jiedao-market/jiedao/internal/redflag"
 	"github.com/jiedao-market/jiedao/internal/servertest"
 )
 
@@ -71,6 +72,7 @@ var a11yPages = []a11yPage{
 	{name: "provider profile", path: "/organizations/{org}"},
 	{name: "provider ratings", path: "/organizations/{org}/ratings"},
 	{name: "public contract", path: "/procurement/contracts/{contract}"},
+	{name: "red flags", path: "/transparency/red-flags"},
 	{name: "subdistricts", path: "/subdistricts"},
 	{name: "a subdistrict", path: "/subdistricts/{subdistrict}"},
 	{name: "fund transparency", path: "/transparency/funds"},
@@ -117,6 +119,10 @@ func a11yFixture(t *testing.T, e *servertest.Env) *strings.Replacer {
 	code, err := e.Services.Records.RatingCode(context.Background(), e.ActorOf(t, "demo-org"), record)
 	if err != nil {
 		t.Fatalf("RatingCode() error = %v", err)
+	}
+	// The red flags of the demo's tenders and contracts, on their pages and the list.
+	if _, err := e.Services.RedFlags.Compute(context.Background(), redflag.TriggerManual); err != nil {
+		t.Fatalf("RedFlags.Compute() error = %v", err)
 	}
 	return strings.NewReplacer(
 		"{item}", fmt.Sprint(one("a published transfer item", `SELECT item_id FROM transfer_item_versions WHERE status = 'published' ORDER BY item_id LIMIT 1`)),

@@ -1,10 +1,14 @@
 package ui_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"gorm.io/gorm"
 
+	"github.com/jiedao-market/jiedao/internal/ocds"
+	"github.com/jiedao-market/jiedao/internal/ocds/ocdsschema"
 	"github.com/jiedao-market/jiedao/internal/servertest"
 )
 
@@ -14,7 +18,17 @@ import (
 func TestBrowserPortal(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t)
-	e.ActiveContract(t)
+	k := e.ActiveContract(t)
+	// The fixture writes its tender and contract with SQL: publish their
+	// releases as the services' hooks would.
+	if err := e.DB.Transaction(func(tx *gorm.DB) error {
+		if err := e.Services.OCDS.PublishContract(tx, k.ID, ocds.TagAward, e.Clock.Now()); err != nil {
+			return err
+		}
+		return e.Services.OCDS.PublishContract(tx, k.ID, ocds.TagContract, e.Clock.Now())
+	}); err != nil {
+		t.Fatal(err)
+	}
 	base := serveHTTP(t, e)
 	ctx := newBrowser(t)
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
@@ -32,6 +46,31 @@ func TestBrowserPortal(t *testing.T) {
 	names := pageValue(t, ctx, chromedp.Evaluate[string](`Array.from(document.querySelectorAll('svg[role="img"]')).map(s =>
 		s.getAttribute('aria-labelledby').split(' ').map(id => document.getElementById(id).textContent).join(': ')).join(' | ')`))
 	wantSubstrings(t, "the charts' names", names, "每月支付金额: 折线图", "各街道签约金额: 柱状图")
+
+	// The open-data links download valid OCDS: the release package, and the
+	// bulk file (an attachment, so fetched by the page) line by line.
+	v, err := ocdsschema.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	download := func(link string) string {
+		t.Helper()
+		return pageValue(t, ctx, chromedp.Evaluate[string](`fetch(document.querySelector('`+link+`').href).then(r =>
+			r.ok ? r.text() : Promise.reject(new Error(r.status + ' ' + r.statusText)))`,
+			chromedp.EvalAwaitPromise))
+	}
+	if err := v.ReleasePackage([]byte(download("#ocds-releases-link"))); err != nil {
+		t.Errorf("the OCDS releases link: %v", err)
+	}
+	lines := strings.Split(strings.TrimSuffix(download("#ocds-bulk-link"), "\n"), "\n")
+	if len(lines) != 2 {
+		t.Errorf("the OCDS bulk link: %d lines, want the 2 releases", len(lines))
+	}
+	for i, line := range lines {
+		if err := v.ReleasePackage([]byte(line)); err != nil {
+			t.Errorf("the OCDS bulk link, line %d: %v", i+1, err)
+		}
+	}
 
 	browse(t, ctx, "open the fund transparency page and its chart's figures",
 		chromedp.Click(css(`header nav a[href="/transparency/funds"]`)),

@@ -143,6 +143,8 @@ type contractInput struct {
 type contractPageView struct {
 	C    contract.View
 	Mode string
+	// Flags are the contract's red flags.
+	Flags []flagRow
 	// The contract's amounts, times and terms as shown.
 	Amount, Held, SignBy                               string
 	OfficerSigned, OrgSigned, Signed, Activated, Ended string
@@ -281,6 +283,9 @@ func (h *Handler) renderContract(c *fiber.Ctx, status int, id int64, in contract
 	}
 	if done := c.Query("done"); status == fiber.StatusOK && slices.Contains(contractDone, done) {
 		v.Done = done
+	}
+	if v.Flags, err = h.contractFlags(ctx, lang, cv.ID); err != nil {
+		return err
 	}
 	return h.render(c, status, "contract", v)
 }

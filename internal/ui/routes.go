@@ -268,6 +268,7 @@ func (h *Handler) Routes(app fiber.Router) {
 
 	pages.Get("/procurement", h.handleProcurementPage)
 	pages.Get("/procurement/:id", h.handleNoticePage)
+	pages.Get("/transparency/red-flags", h.handleRedFlagsPage)
 
 	// The public portal: the subdistricts' figures, the fund transparency
 	// page and the provider directory (portal.go; the home page too).

@@ -329,6 +329,9 @@ func (h *Handler) tenderDetail(c *fiber.Ctx, mode string, t tender.View, pub *te
 		}
 	}
 	v.Timeline = timeline(t, v.Award, h.clock.Now())
+	if v.Flags, err = h.tenderFlags(ctx, lang, t.ID); err != nil {
+		return v, err
+	}
 	var orgIDs []int64
 	for _, k := range t.Contracts {
 		orgIDs = append(orgIDs, k.OrganizationID)

@@ -249,6 +249,7 @@ type tenderView struct {
 	Contracts                     []contractRow
 	Committee                     []tender.CommitteeMember
 	Invited                       []string
+	Flags                         []flagRow // the tender's red flags
 
 	// The officer's forms.
 	CanEdit, CanPublish, CanCancel, CanAmend, CanPropose bool
