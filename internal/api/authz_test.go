@@ -97,7 +97,7 @@ type azMatrixRow struct {
 // routes.go, so that a changed role list fails here.
 var azMatrix = azMerge(azCoreMatrix, azCatalogMatrix, azOrgMatrix, azFundMatrix, azPayoutMatrix, azTenderMatrix, azDeliveryMatrix, azContractMatrix, azServiceRequestMatrix, azRatingMatrix, azComplaintMatrix, azTrackMatrix, azMilestoneMatrix, azEvaluationMatrix, azExportMatrix, azCommitmentMatrix,
 	azAuditMatrix, azOCDSMatrix, azRedFlagMatrix,
-	azWorklistMatrix)
+	azWorklistMatrix, azSearchMatrix)
 
 // azMerge joins matrix groups kept in several files (one per area of the API).
 func azMerge(parts ...map[string][]azMatrixRow) map[string][]azMatrixRow {

@@ -222,6 +222,8 @@ func (h *Handler) Routes(app fiber.Router) {
 
 	// The signed-in user's worklist: what waits for them (待办) and what they did (已办).
 	api.Get("/worklist", request.SignedIn, h.handleWorklist)
+	// The signed-in users' search, each kind within the caller's scope.
+	api.Get("/search", request.SignedIn, h.handleSearch)
 
 	api.Use(func(c *fiber.Ctx) error { return request.ErrRouteNotFound })
 }

@@ -34,6 +34,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/portal"
 	"github.com/jiedao-market/jiedao/internal/rating"
 	"github.com/jiedao-market/jiedao/internal/redflag"
+	"github.com/jiedao-market/jiedao/internal/search"
 	"github.com/jiedao-market/jiedao/internal/servicerequest"
 	"github.com/jiedao-market/jiedao/internal/tender"
 	"github.com/jiedao-market/jiedao/internal/track"
@@ -82,6 +83,9 @@ type Services struct {
 	OCDS *ocds.Service
 	// Work assembles each user's worklist (待办, 已办) from the services above.
 	Work *work.Service
+	// Search is the signed-in users' search across tenders, contracts,
+	// organizations and transfer items.
+	Search *search.Service
 }
 
 // The request's locals.
@@ -203,6 +207,7 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 	}
 	svc.Portal = portal.NewService(db, c, svc.Funds, orgs, cfg.Rating)
 	svc.OCDS = ocds.NewService(db, c, cfg.OCDS)
+	svc.Search = search.NewService(db, c)
 	svc.UsePayouts(db, c, svc.Payouts)
 	// Signing makes the first milestone due, a submitted evaluation the
 	// milestones it triggers (the milestone service's payout-free steps).

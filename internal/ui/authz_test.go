@@ -138,7 +138,7 @@ func pgMatrix(t *testing.T) map[string]pgGroup {
 	out := map[string]pgGroup{}
 	for _, part := range []map[string]pgGroup{pgCoreMatrix, pgCatalogMatrix, pgOrgMatrix, pgFundMatrix, pgTenderMatrix, pgContractMatrix, pgRecordMatrix, pgStaffMatrix, pgResidentMatrix,
 		pgContractRatingMatrix, pgRequestMatrix, pgOfficerMatrix, pgEvaluationMatrix, pgPaymentMatrix,
-		pgPortalMatrix, pgCommitmentMatrix, pgAuditMatrix, pgRedFlagMatrix} {
+		pgPortalMatrix, pgCommitmentMatrix, pgAuditMatrix, pgRedFlagMatrix, pgSearchMatrix} {
 		for name, g := range part {
 			if _, dup := out[name]; dup {
 				t.Fatalf("the matrix group %q is defined twice", name)

@@ -93,6 +93,8 @@ var a11yPages = []a11yPage{
 	{name: "resident sign-up with errors", path: "/residents/signup", submit: "#resident-submit"},
 	{name: "resident's services", path: "/services", as: "demo-resident"},
 	{name: "resident's requests", path: "/requests", as: "demo-resident"},
+	{name: "search", path: "/search?q=%E5%85%BB%E8%80%81", as: "demo-resident"},
+	{name: "search with errors", path: "/search", submit: "#search-form button", as: "demo-resident"},
 }
 
 // a11yFixture finds, in the demo seed with its tenders, the records the

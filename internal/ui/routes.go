@@ -282,6 +282,10 @@ func (h *Handler) Routes(app fiber.Router) {
 	// public list of the audit chain's published heads (audit.go).
 	pages.Get("/audit", page(trail.Readers...), h.handleAuditPage)
 	pages.Get("/transparency/audit-heads", h.handleAuditHeadsPage)
+
+	// The signed-in users' search, which the layout's header form opens
+	// (search.go).
+	pages.Get("/search", page(access.Roles...), h.handleSearchPage)
 }
 
 // contractPageRoles open the contract pages: the parties' staff and the
