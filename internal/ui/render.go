@@ -88,7 +88,6 @@ func (p *pages) funcs(lang string) template.FuncMap {
 			}
 			return fmt.Sprintf(p.translate(lang, key), args...)
 		},
-		"nav": navFor,
 		// trailReader tells whether the actor may open a record's audit trail.
 		"trailReader": func(a access.Actor) bool { return a.Is(trail.Readers...) },
 		// dict hands a partial template named values: dict "ID" "x" "Bad" true.
@@ -117,6 +116,7 @@ type view struct {
 	Here  string // path and query, to come back to after switching language
 	Actor access.Actor
 	CSRF  string
+	Nav   []navGroup // the signed-in user's working navigation
 	Data  any
 }
 
@@ -135,6 +135,9 @@ func (h *Handler) render(c *fiber.Ctx, status int, page string, data any) error 
 		return fmt.Errorf("render: no page %q", page)
 	}
 	v := view{Lang: lang, Path: c.Path(), Here: string(c.Request().RequestURI()), Actor: request.Actor(c), CSRF: h.csrfToken(c), Data: data}
+	if v.Actor.Authenticated() {
+		v.Nav = workNav(v.Actor.Role, v.Path, h.navCounts(c))
+	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		return fmt.Errorf("render %s: %w", page, err)
@@ -142,6 +145,14 @@ func (h *Handler) render(c *fiber.Ctx, status int, page string, data any) error 
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Status(status).Send(buf.Bytes())
+}
+
+// navCounts returns the signed-in user's pending worklist items per worklist
+// group, for the working navigation's badges. The worklist
+// (work.Service.Counts) fills it once it is merged; until then nothing is
+// pending.
+func (h *Handler) navCounts(_ *fiber.Ctx) map[string]int {
+	return map[string]int{}
 }
 
 // RenderError answers a page request with the error page for e.
