@@ -56,8 +56,9 @@ type a11yPage struct {
 	name, path, as, submit string
 }
 
-// a11yPages are the public pages and the residents' pages, each checked in
-// both languages. A new public page is one more line.
+// a11yPages are the public pages, the residents' pages and an officer's
+// worklist (for the working navigation's menus), each checked in both
+// languages. A new public page is one more line.
 var a11yPages = []a11yPage{
 	{name: "home", path: "/"},
 	{name: "login", path: "/login"},
@@ -91,6 +92,7 @@ var a11yPages = []a11yPage{
 	{name: "organization sign-up with errors", path: "/signup", submit: "#org-submit"},
 	{name: "resident sign-up", path: "/residents/signup"},
 	{name: "resident sign-up with errors", path: "/residents/signup", submit: "#resident-submit"},
+	{name: "officer's worklist, with the working navigation's menus", path: "/dashboard", as: "demo-officer"},
 	{name: "resident's services", path: "/services", as: "demo-resident"},
 	{name: "resident's requests", path: "/requests", as: "demo-resident"},
 	{name: "search", path: "/search?q=%E5%85%BB%E8%80%81", as: "demo-resident"},

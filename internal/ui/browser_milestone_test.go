@@ -48,6 +48,7 @@ func TestBrowserMilestonePayment(t *testing.T) {
 
 	signInAs("demo-evaluator", "#dashboard-evaluator")
 	browse(t, ctx, "declare no conflict",
+		chromedp.Click(css(`#work-nav details:has(a[href="/evaluations"]) > summary`)),
 		chromedp.Click(css(`header a[href="/evaluations"]`)),
 		chromedp.Click(css(fmt.Sprintf(`a[href="/evaluations/%d"]`, evID))),
 		chromedp.WaitVisible(css(`#evdeclare-no`)),
@@ -82,6 +83,7 @@ func TestBrowserMilestonePayment(t *testing.T) {
 
 	signInAs("demo-org", "#dashboard-org_admin")
 	browse(t, ctx, "attach the receipt",
+		chromedp.Click(css(`#work-nav details:has(a[href="/org/milestones"]) > summary`)),
 		chromedp.Click(css(`header a[href="/org/milestones"]`)),
 		chromedp.WaitVisible(milestoneSel(`#invoice-file-%d`)),
 		chromedp.SetValue(milestoneSel(`#invoice-kind-%d`), "receipt"),
@@ -95,6 +97,7 @@ func TestBrowserMilestonePayment(t *testing.T) {
 
 	signInAs("demo-finance", "#dashboard-finance_officer")
 	browse(t, ctx, "approve from the queue",
+		chromedp.Click(css(`#work-nav details:has(a[href="/approvals"]) > summary`)),
 		chromedp.Click(css(`header a[href="/approvals"]`)),
 		chromedp.WaitVisible(milestoneSel(`#approve-%d-submit`)),
 	)
@@ -117,6 +120,7 @@ func TestBrowserMilestonePayment(t *testing.T) {
 
 	signInAs("demo-org", "#dashboard-org_admin")
 	browse(t, ctx, "see the payment received",
+		chromedp.Click(css(`#work-nav details:has(a[href="/org/payouts"]) > summary`)),
 		chromedp.Click(css(`header a[href="/org/payouts"]`)),
 		chromedp.WaitVisible(css(row)),
 	)

@@ -57,7 +57,9 @@ func TestBrowserResidentRequest(t *testing.T) {
 	browserSignOut(t, ctx)
 
 	browserSignIn(t, ctx, base, "demo-officer", "#dashboard-procurement_officer")
+	openMenu(t, ctx)
 	browse(t, ctx, "open the subdistrict's requests",
+		chromedp.Click(css(`[data-group="procurement"] summary`)),
 		chromedp.Click(css(`header a[href="/requests"]`)),
 		chromedp.WaitVisible(css(`#requests-list`)),
 	)

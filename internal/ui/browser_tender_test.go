@@ -45,6 +45,7 @@ func TestBrowserTender(t *testing.T) {
 	committee := committeeIDs(t, e)
 	signInAs("demo-officer", "#dashboard-procurement_officer")
 	browse(t, ctx, "start the wizard",
+		chromedp.Click(css(`#work-nav details:has(a[href="/tenders"]) > summary`)),
 		chromedp.Click(css(`header a[href="/tenders"]`)),
 		chromedp.WaitVisible(css(`#tender-new`)),
 		chromedp.Click(css(`#tender-new`)),
@@ -137,6 +138,7 @@ func TestBrowserTender(t *testing.T) {
 	for i, name := range []string{"demo-evaluator", "demo-evaluator2", "demo-evaluator3"} {
 		signInAs(name, "#dashboard-evaluator")
 		browse(t, ctx, name+" declares",
+			chromedp.Click(css(`#work-nav details:has(a[href="/reviews"]) > summary`)),
 			chromedp.Click(css(`header a[href="/reviews"]`)),
 			chromedp.Click(css(fmt.Sprintf(`#tender-list-%d a`, id))),
 			chromedp.WaitVisible(css(`#declare-submit`)),

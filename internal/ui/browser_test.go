@@ -107,9 +107,20 @@ func browserSignIn(t *testing.T, ctx context.Context, base, username, landmark s
 	)
 }
 
+// openMenu opens the header's menu when it is collapsed (on a phone) by
+// clicking its summary, as a user does.
+func openMenu(t *testing.T, ctx context.Context) {
+	t.Helper()
+	closed := `(() => { const m = document.querySelector('#site-menu'); return !m.open && document.querySelector('#menu-toggle').checkVisibility() })()`
+	if pageValue(t, ctx, chromedp.Evaluate[bool](closed)) {
+		browse(t, ctx, "open the menu", chromedp.Click(chromedp.CSS(`#menu-toggle`)), chromedp.WaitVisible(chromedp.CSS(`#public-nav`)))
+	}
+}
+
 // browserSignOut signs out with the header's button and waits for the login form.
 func browserSignOut(t *testing.T, ctx context.Context) {
 	t.Helper()
+	openMenu(t, ctx)
 	browse(t, ctx, "sign out",
 		chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(`#login-submit`)),
@@ -305,6 +316,7 @@ func TestBrowserSignupCertifyPublish(t *testing.T) {
 	signInAs("demo-district", "#dashboard-district_admin")
 	card := fmt.Sprintf("#cert-%d", certID)
 	browse(t, ctx, "open the queue",
+		chromedp.Click(css(`#work-nav details:has(a[href="/district/certifications"]) > summary`)),
 		chromedp.Click(css(`header a[href="/district/certifications"]`)),
 		chromedp.WaitVisible(css(card)),
 	)
@@ -377,6 +389,7 @@ func TestBrowserFundAppropriateDonate(t *testing.T) {
 
 	signInAs("demo-finance", "#dashboard-finance_officer")
 	browse(t, ctx, "open a fund account",
+		chromedp.Click(css(`#work-nav details:has(a[href="/funds"]) > summary`)),
 		chromedp.Click(css(`header a[href="/funds"]`)),
 		chromedp.WaitVisible(css(`#fund-create`)),
 		chromedp.SetValue(css(`#fund-fiscal_year`), "2026"),

@@ -30,6 +30,15 @@ func TestBrowserWorklist(t *testing.T) {
 		t.Fatalf("the worklist's first item = %s %s, want org.contract.sign %d", kind, first, c.ID)
 	}
 	wantSubstrings(t, "the item", pageValue(t, ctx, chromedp.Text(css(row))), "签订合同", "测试付款节点项目")
+	// The navigation's 合同 group counts what waits there, this contract
+	// among it (work.Service.Counts through the layout).
+	badge := func() int {
+		return pageValue(t, ctx, chromedp.Evaluate[int](`Number((document.querySelector('[data-group="contracts"] .pending [aria-hidden]') || {}).textContent || 0)`))
+	}
+	before := badge()
+	if before < 1 {
+		t.Fatalf("the 合同 group's badge = %d, want the contract to sign counted", before)
+	}
 	browse(t, ctx, "open the contract from the worklist and sign",
 		chromedp.Click(css(row+` a`)),
 		chromedp.WaitVisible(css(`#sign-submit`)),
@@ -42,6 +51,9 @@ func TestBrowserWorklist(t *testing.T) {
 	)
 	if left := pageValue(t, ctx, chromedp.Evaluate[int](fmt.Sprintf(`document.querySelectorAll(%q).length`, row))); left != 0 {
 		t.Errorf("the signed contract is still on the worklist")
+	}
+	if after := badge(); after != before-1 {
+		t.Errorf("the 合同 group's badge after signing = %d, want %d", after, before-1)
 	}
 	done := fmt.Sprintf(`#worklist-done tbody tr:first-child[data-record="contract %d"]`, c.ID)
 	wantSubstrings(t, "the done list", pageValue(t, ctx, chromedp.Text(css(done))), "签订合同")

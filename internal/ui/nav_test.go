@@ -9,40 +9,102 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/jiedao-market/jiedao/internal/servertest"
 	"github.com/jiedao-market/jiedao/web"
 )
 
-// The header shows each role the pages it may open, and each page admits
-// exactly those roles, scoped to their tenant.
+// workNavOf returns the working navigation of a page's HTML as lines, one
+// per group: "group: /link /link" (the worklist and notifications as groups
+// of their own, named by their link), and the public bar's links.
+func workNavOf(t *testing.T, body string) (work []string, public []string) {
+	t.Helper()
+	if m := regexp.MustCompile(`(?s)id="public-nav">(.*?)</nav>`).FindStringSubmatch(body); m != nil {
+		for _, h := range regexp.MustCompile(`href="([^"]+)"`).FindAllStringSubmatch(m[1], -1) {
+			public = append(public, h[1])
+		}
+	}
+	m := regexp.MustCompile(`(?s)id="work-nav">(.*?)</nav>`).FindStringSubmatch(body)
+	if m == nil {
+		return nil, public
+	}
+	for _, part := range strings.Split(m[1], `data-group="`)[1:] {
+		key, rest, _ := strings.Cut(part, `"`)
+		rest, _, _ = strings.Cut(rest, `<li><a href="/notifications"`)
+		var hrefs []string
+		for _, h := range regexp.MustCompile(`href="([^"]+)"`).FindAllStringSubmatch(rest, -1) {
+			hrefs = append(hrefs, h[1])
+		}
+		work = append(work, key+": "+strings.Join(hrefs, " "))
+	}
+	return work, public
+}
+
+// wantPublicNav are the public bar's links, the same for everyone.
+var wantPublicNav = []string{"/", "/catalog", "/standards", "/capable", "/procurement", "/subdistricts", "/transparency/funds", "/providers", "/donate"}
+
+// The header shows the public links apart, the same for everyone, and below
+// them each role's working navigation: exactly its groups and their pages,
+// between the worklist and the notifications; every page it links admits the
+// role, and the pages of other roles refuse it.
 func TestPagesRoleNavigation(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t, servertest.AccountsOnly)
-	pages := []string{"/communities", "/organizations", "/admin/users"}
-	allowed := map[string][]string{
-		"demo-admin":     {"/communities", "/organizations", "/admin/users"},
-		"demo-district":  {"/communities", "/organizations"},
-		"demo-officer":   {"/communities"},
-		"demo-finance":   {"/communities"},
-		"demo-evaluator": nil,
-		"demo-org":       {"/organizations"},
-		"demo-resident":  nil,
+	org := []string{"bids: /opportunities", "contracts: /contracts /evaluations", "services: /org/requests",
+		"payments: /org/milestones /org/payouts", "ratings: /org/ratings /org/complaints", "profile: /org /organizations"}
+	officer := []string{"procurement: /tenders /items /requests /communities", "contracts: /contracts",
+		"funds: /funds /payouts", "complaints: /complaints", "reports: /reports/funds /reports/demand"}
+	want := map[string][]string{
+		"demo-admin": {"admin: /admin/users /communities /organizations /items", "funds: /funds /payouts",
+			"reports: /reports/funds /reports/demand"},
+		"demo-district": {"certification: /district/certifications /organizations", "standards: /district/standards /district/guidance",
+			"area: /communities /items", "funds: /funds /payouts", "signals: /complaints /requests", "reports: /reports/funds /reports/demand"},
+		"demo-officer":   officer,
+		"demo-officer2":  officer,
+		"demo-finance":   {"funds: /approvals /funds /payouts", "contracts: /contracts", "area: /communities /items", "reports: /reports/funds"},
+		"demo-evaluator": {"evaluations: /reviews /evaluations"},
+		"demo-org":       org,
+		"demo-org2":      org,
+		"demo-member":    org,
+		"demo-resident":  {"services: /services", "requests: /requests"},
 	}
-	for user, want := range allowed {
+	every := map[string]bool{}
+	for _, groups := range want {
+		for _, g := range groups {
+			for _, href := range strings.Fields(g)[1:] {
+				every[href] = true
+			}
+		}
+	}
+	for _, user := range servertest.Identities[1:] {
 		t.Run(user, func(t *testing.T) {
 			p := servertest.SignIn(t, e, user)
 			dash := string(p.Get(t, "/dashboard").Body)
-			for _, page := range pages {
-				link := `href="` + page + `"`
-				if got := strings.Contains(dash, link); got != slices.Contains(want, page) {
-					t.Errorf("dashboard of %s links %s: %v, want %v", user, page, got, !got)
+			work, public := workNavOf(t, dash)
+			if diff := cmp.Diff(want[user], work); diff != "" {
+				t.Errorf("the working navigation of %s (-want +got):\n%s", user, diff)
+			}
+			if diff := cmp.Diff(wantPublicNav, public); diff != "" {
+				t.Errorf("the public bar of %s (-want +got):\n%s", user, diff)
+			}
+			for _, link := range []string{`<li><a href="/dashboard" aria-current="page">`, `<li><a href="/notifications">`} {
+				if !strings.Contains(dash, link) {
+					t.Errorf("the working navigation of %s lacks %s", user, link)
 				}
-				r := p.Get(t, page)
+			}
+			mine := map[string]bool{}
+			for _, g := range want[user] {
+				for _, href := range strings.Fields(g)[1:] {
+					mine[href] = true
+				}
+			}
+			for page := range every {
 				wantStatus := http.StatusForbidden
-				if slices.Contains(want, page) {
+				if mine[page] {
 					wantStatus = http.StatusOK
 				}
-				if r.Status != wantStatus {
+				if r := p.Get(t, page); r.Status != wantStatus {
 					t.Errorf("GET %s as %s = %d, want %d", page, user, r.Status, wantStatus)
 				}
 			}
@@ -50,7 +112,15 @@ func TestPagesRoleNavigation(t *testing.T) {
 	}
 	t.Run("anonymous", func(t *testing.T) {
 		p := servertest.NewPageClient(e)
-		for _, page := range pages {
+		body := string(p.Get(t, "/").Body)
+		work, public := workNavOf(t, body)
+		if work != nil || strings.Contains(body, `id="work-nav"`) {
+			t.Errorf("the anonymous home page has a working navigation: %v", work)
+		}
+		if diff := cmp.Diff(wantPublicNav, public); diff != "" {
+			t.Errorf("the anonymous public bar (-want +got):\n%s", diff)
+		}
+		for _, page := range []string{"/communities", "/organizations", "/admin/users"} {
 			servertest.WantRedirect(t, "GET "+page, p.Get(t, page), "/login")
 		}
 	})
@@ -64,6 +134,43 @@ func TestPagesRoleNavigation(t *testing.T) {
 			t.Errorf("organizations page of demo-org = %s, want its own organization only", body)
 		}
 	})
+}
+
+// The page shown is marked in the navigation (aria-current="page"), in the
+// public bar as in the working one, and its group is marked too, also on a
+// page below one of the group's links; in both languages.
+func TestPagesNavigationCurrent(t *testing.T) {
+	t.Parallel()
+	e := servertest.NewEnv(t, servertest.AccountsOnly)
+	officer := servertest.SignIn(t, e, "demo-officer")
+	for _, tt := range []struct {
+		path, group string
+		want        []string
+	}{
+		{"/funds", "funds", []string{`<a href="/funds" aria-current="page">`}},
+		{"/complaints", "complaints", []string{`<a href="/complaints" aria-current="page">`}},
+		{"/tenders/new", "procurement", nil},
+		{"/catalog", "", []string{`<a href="/catalog" aria-current="page">`}},
+		{"/notifications", "", []string{`<a href="/notifications" aria-current="page">`}},
+	} {
+		for _, lang := range []string{"zh-CN", "en"} {
+			officer.Get(t, "/lang/"+lang)
+			r := officer.Get(t, tt.path)
+			wantBody(t, "GET "+tt.path+" in "+lang, r, tt.want...)
+			body := string(r.Body)
+			if got := strings.Count(body, `aria-current="page"`); got != len(tt.want) {
+				t.Errorf("GET %s in %s marks %d links current, want %d", tt.path, lang, got, len(tt.want))
+			}
+			current := regexp.MustCompile(`<li class="group current" data-group="([^"]+)">`).FindAllStringSubmatch(body, -1)
+			var groups []string
+			for _, m := range current {
+				groups = append(groups, m[1])
+			}
+			if wantGroups := []string{tt.group}; tt.group == "" && groups != nil || tt.group != "" && !slices.Equal(groups, wantGroups) {
+				t.Errorf("GET %s in %s marks groups %v current, want %q", tt.path, lang, groups, tt.group)
+			}
+		}
+	}
 }
 
 // The complaint queue is in the header of the procurement officers and the
@@ -154,7 +261,7 @@ func TestPagesResidentNavigation(t *testing.T) {
 		t.Run(user, func(t *testing.T) {
 			dash := string(servertest.SignIn(t, e, user).Get(t, "/dashboard").Body)
 			for _, page := range []string{"/services", "/requests"} {
-				link := `<li><a href="` + page + `">`
+				link := `<a href="` + page + `">`
 				if got, wanted := strings.Contains(dash, link), slices.Contains(want, page); got != wanted {
 					t.Errorf("the header of %s links %s: %v, want %v", user, page, got, wanted)
 				}

@@ -88,7 +88,6 @@ func (p *pages) funcs(lang string) template.FuncMap {
 			}
 			return fmt.Sprintf(p.translate(lang, key), args...)
 		},
-		"nav": navFor,
 		// trailReader tells whether the actor may open a record's audit trail.
 		"trailReader": func(a access.Actor) bool { return a.Is(trail.Readers...) },
 		// dict hands a partial template named values: dict "ID" "x" "Bad" true.
@@ -117,6 +116,7 @@ type view struct {
 	Here  string // path and query, to come back to after switching language
 	Actor access.Actor
 	CSRF  string
+	Nav   []navGroup // the signed-in user's working navigation
 	Data  any
 }
 
@@ -135,6 +135,9 @@ func (h *Handler) render(c *fiber.Ctx, status int, page string, data any) error 
 		return fmt.Errorf("render: no page %q", page)
 	}
 	v := view{Lang: lang, Path: c.Path(), Here: string(c.Request().RequestURI()), Actor: request.Actor(c), CSRF: h.csrfToken(c), Data: data}
+	if v.Actor.Authenticated() {
+		v.Nav = workNav(v.Actor.Role, v.Path, h.navCounts(c))
+	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		return fmt.Errorf("render %s: %w", page, err)
@@ -142,6 +145,24 @@ func (h *Handler) render(c *fiber.Ctx, status int, page string, data any) error 
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Status(status).Send(buf.Bytes())
+}
+
+// navCounts returns the signed-in user's pending worklist items per worklist
+// group (work.Service.Counts), for the working navigation's badges. The
+// badges are a convenience: when the worklist cannot be read the page is
+// still served, without them, and the failure is logged.
+func (h *Handler) navCounts(c *fiber.Ctx) map[string]int {
+	if h.Work == nil {
+		return nil
+	}
+	counts, err := h.Work.Counts(c.UserContext(), request.Actor(c))
+	if err != nil {
+		if h.Log != nil {
+			h.Log.ErrorContext(c.UserContext(), "worklist counts for the navigation", "request_id", request.ID(c), "error", err.Error())
+		}
+		return nil
+	}
+	return counts
 }
 
 // RenderError answers a page request with the error page for e.

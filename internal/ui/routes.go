@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
@@ -292,50 +293,123 @@ func (h *Handler) Routes(app fiber.Router) {
 // finance officer, who reads them.
 var contractPageRoles = []access.Role{access.ProcurementOfficer, access.FinanceOfficer, access.OrgAdmin, access.OrgMember}
 
-// navItem is one entry of the header navigation: a page and the roles that
-// may open it (the same group its route admits).
-type navItem struct {
-	Key   string // message key
-	Href  string
-	Roles []access.Role
+// The header has two navigations: the public bar (layout.html), the same for
+// everyone, and below it for a signed-in user the working navigation of their
+// role: the worklist, the groups of pages by what the role does, and the
+// notifications. Each group's badge counts the worklist items pending in it.
+
+// navLink is one page of a working group.
+type navLink struct {
+	Key     string // message key
+	Href    string
+	Current bool // the page shown (aria-current="page")
 }
 
-var navOrder = []navItem{
-	{"nav.communities", "/communities", access.SubdistrictStaff},
-	{"nav.organizations", "/organizations", access.OrgReaders},
-	{"nav.users", "/admin/users", []access.Role{access.PlatformAdmin}},
-	{"nav.items", "/items", access.SubdistrictStaff},
-	{"nav.district_standards", "/district/standards", []access.Role{access.DistrictAdmin}},
-	{"nav.guidance", "/district/guidance", []access.Role{access.DistrictAdmin}},
-	{"nav.certifications", "/district/certifications", []access.Role{access.DistrictAdmin}},
-	{"nav.org", "/org", access.OrgStaff},
-	{"nav.org_payouts", "/org/payouts", access.OrgStaff},
-	{"nav.org_milestones", "/org/milestones", access.OrgStaff},
-	{"nav.org_ratings", "/org/ratings", access.OrgStaff},
-	{"nav.org_complaints", "/org/complaints", access.OrgStaff},
-	{"nav.org_requests", "/org/requests", access.OrgStaff},
-	{"nav.funds", "/funds", access.SubdistrictStaff},
-	{"nav.payouts", "/payouts", access.SubdistrictStaff},
-	{"nav.approvals", "/approvals", []access.Role{access.FinanceOfficer}},
-	{"nav.fund_reports", "/reports/funds", access.SubdistrictStaff},
-	{"nav.tenders", "/tenders", []access.Role{access.ProcurementOfficer}},
-	{"nav.services", "/services", []access.Role{access.Resident}},
-	{"nav.requests", "/requests", requestReaders},
-	{"nav.opportunities", "/opportunities", access.OrgStaff},
-	{"nav.contracts", "/contracts", contractPageRoles},
-	{"nav.reviews", "/reviews", []access.Role{access.Evaluator}},
-	{"nav.evaluations", "/evaluations", evaluationListRoles},
-	{"nav.complaints", "/complaints", complaintQueueRoles},
-	{"nav.demand", "/reports/demand", demandRoles},
-	{"nav.notifications", "/notifications", access.Roles},
+// navGroup is one group of the working navigation.
+type navGroup struct {
+	Key    string   // the group's id and, after "nav.group.", its message key
+	Counts []string // the worklist groups its badge sums (work.Service.Counts keys)
+	Links  []navLink
+	// Filled per request by workNav:
+	Pending int
+	Current bool // holds the page shown or the page it belongs to
 }
 
-func navFor(role access.Role) []navItem {
-	var out []navItem
-	for _, it := range navOrder {
-		if slices.Contains(it.Roles, role) {
-			out = append(out, it)
+// Worklist groups (the keys work.Service.Counts reports).
+const (
+	wlProcurement   = "procurement"
+	wlContracts     = "contracts"
+	wlPayments      = "payments"
+	wlEvaluations   = "evaluations"
+	wlCertification = "certification"
+	wlComplaints    = "complaints"
+	wlRequests      = "requests"
+)
+
+// navLinks makes the links of a group from pairs of message key and path.
+func navLinks(kv ...string) []navLink {
+	out := make([]navLink, 0, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		out = append(out, navLink{Key: kv[i], Href: kv[i+1]})
+	}
+	return out
+}
+
+// orgNav is the working navigation of an organization's admin and members.
+var orgNav = []navGroup{
+	{Key: "bids", Counts: []string{wlProcurement}, Links: navLinks("nav.opportunities", "/opportunities")},
+	{Key: "contracts", Counts: []string{wlContracts, wlEvaluations}, Links: navLinks("nav.contracts", "/contracts", "nav.evaluations", "/evaluations")},
+	{Key: "services", Counts: []string{wlRequests}, Links: navLinks("nav.org_requests", "/org/requests")},
+	{Key: "payments", Counts: []string{wlPayments}, Links: navLinks("nav.org_milestones", "/org/milestones", "nav.org_payouts", "/org/payouts")},
+	{Key: "ratings", Counts: []string{wlComplaints}, Links: navLinks("nav.org_ratings", "/org/ratings", "nav.org_complaints", "/org/complaints")},
+	{Key: "profile", Links: navLinks("nav.org", "/org", "nav.organizations", "/organizations")},
+}
+
+// navGroups is the working navigation of each role: only pages whose routes
+// admit the role (TestPagesWorkNavigation opens every link).
+var navGroups = map[access.Role][]navGroup{
+	access.PlatformAdmin: {
+		{Key: "admin", Links: navLinks("nav.users", "/admin/users", "nav.communities", "/communities", "nav.organizations", "/organizations", "nav.items", "/items")},
+		{Key: "funds", Links: navLinks("nav.funds", "/funds", "nav.payouts", "/payouts")},
+		{Key: "reports", Links: navLinks("nav.fund_reports", "/reports/funds", "nav.demand", "/reports/demand")},
+	},
+	access.DistrictAdmin: {
+		{Key: "certification", Counts: []string{wlCertification}, Links: navLinks("nav.certifications", "/district/certifications", "nav.organizations", "/organizations")},
+		{Key: "standards", Links: navLinks("nav.district_standards", "/district/standards", "nav.guidance", "/district/guidance")},
+		{Key: "area", Links: navLinks("nav.communities", "/communities", "nav.items", "/items")},
+		{Key: "funds", Links: navLinks("nav.funds", "/funds", "nav.payouts", "/payouts")},
+		{Key: "signals", Counts: []string{wlComplaints, wlRequests}, Links: navLinks("nav.complaints", "/complaints", "nav.requests", "/requests")},
+		{Key: "reports", Links: navLinks("nav.fund_reports", "/reports/funds", "nav.demand", "/reports/demand")},
+	},
+	access.ProcurementOfficer: {
+		{Key: "procurement", Counts: []string{wlProcurement, wlRequests}, Links: navLinks("nav.tenders", "/tenders", "nav.items", "/items", "nav.requests", "/requests", "nav.communities", "/communities")},
+		// Milestones are accepted and evaluations scheduled on a contract's pages.
+		{Key: "contracts", Counts: []string{wlContracts, wlPayments, wlEvaluations}, Links: navLinks("nav.contracts", "/contracts")},
+		{Key: "funds", Links: navLinks("nav.funds", "/funds", "nav.payouts", "/payouts")},
+		{Key: "complaints", Counts: []string{wlComplaints}, Links: navLinks("nav.complaints", "/complaints")},
+		{Key: "reports", Links: navLinks("nav.fund_reports", "/reports/funds", "nav.demand", "/reports/demand")},
+	},
+	access.FinanceOfficer: {
+		{Key: "funds", Counts: []string{wlPayments}, Links: navLinks("nav.approvals", "/approvals", "nav.funds", "/funds", "nav.payouts", "/payouts")},
+		{Key: "contracts", Counts: []string{wlContracts}, Links: navLinks("nav.contracts", "/contracts")},
+		{Key: "area", Links: navLinks("nav.communities", "/communities", "nav.items", "/items")},
+		{Key: "reports", Links: navLinks("nav.fund_reports", "/reports/funds")},
+	},
+	access.Evaluator: {
+		{Key: "evaluations", Counts: []string{wlEvaluations}, Links: navLinks("nav.reviews", "/reviews", "nav.evaluations", "/evaluations")},
+	},
+	access.OrgAdmin:  orgNav,
+	access.OrgMember: orgNav,
+	access.Resident: {
+		{Key: "services", Links: navLinks("nav.services", "/services")},
+		{Key: "requests", Counts: []string{wlRequests}, Links: navLinks("nav.requests", "/requests")},
+	},
+}
+
+// workNav returns role's working navigation for the page at path: the
+// groups with their pending counts (from counts, keyed by worklist group),
+// the page shown marked, and its group marked, also for a page below one of
+// its links (/contracts/7 belongs to /contracts).
+func workNav(role access.Role, path string, counts map[string]int) []navGroup {
+	src := navGroups[role]
+	out := make([]navGroup, len(src))
+	best, bestLen := -1, 0
+	for i, g := range src {
+		g.Links = slices.Clone(g.Links)
+		for j := range g.Links {
+			href := g.Links[j].Href
+			g.Links[j].Current = href == path
+			if (href == path || strings.HasPrefix(path, href+"/")) && len(href) > bestLen {
+				best, bestLen = i, len(href)
+			}
 		}
+		for _, k := range g.Counts {
+			g.Pending += counts[k]
+		}
+		out[i] = g
+	}
+	if best >= 0 {
+		out[best].Current = true
 	}
 	return out
 }
