@@ -30,8 +30,12 @@ type User struct {
 	OrganizationID *int64      `json:"organization_id"`
 	Status         string      `json:"status"`
 	Locale         string      `json:"locale"`
-	CreatedAt      time.Time   `json:"created_at"`
-	UpdatedAt      time.Time   `json:"updated_at"`
+	// Email is the account's address; nothing but its verification link is
+	// sent to it before EmailVerifiedAt is set.
+	Email           *string    `json:"-"`
+	EmailVerifiedAt *time.Time `json:"-"`
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
 }
 
 func (u User) actor(cl Client) access.Actor {
