@@ -135,20 +135,7 @@ func (s *Service) SetEmail(ctx context.Context, by access.Actor, addr string) er
 		if addr == "" || !s.MailEnabled() {
 			return nil
 		}
-		if n, err := s.linksSince(tx, "user_id = ?", u.ID, linkVerify, now); err != nil {
-			return err
-		} else if n >= s.mailCfg.ResetMaxPerAccount {
-			return ErrVerifyThrottled
-		}
-		raw, err := s.newLink(tx, u.ID, linkVerify, addr, now, s.mailCfg.VerifyTTL)
-		if err != nil {
-			return err
-		}
-		queued, err = s.mail.Queue(tx, mail.Message{UserID: u.ID, Kind: "email.verify", To: addr,
-			SubjectZh: "请验证您的电子邮箱", SubjectEn: "Please verify your e-mail address",
-			BodyZh: "请打开下面的链接，确认这是您在街道服务平台（JieDao）使用的邮箱。链接 " + hours(s.mailCfg.VerifyTTL, "zh") + "内有效，只能使用一次。如果不是您本人操作，请忽略此邮件。",
-			BodyEn: "Open the link below to confirm that this is your address on JieDao. The link works once, for " + hours(s.mailCfg.VerifyTTL, "en") + ". If you did not ask for it, ignore this mail.",
-			Link:   "/email/verify?token=" + url.QueryEscape(raw)})
+		queued, err = s.verifyLink(tx, u.ID, addr, now)
 		return err
 	})
 	if err != nil {
@@ -156,6 +143,51 @@ func (s *Service) SetEmail(ctx context.Context, by access.Actor, addr string) er
 	}
 	s.mail.Enqueue(ctx, queued)
 	return nil
+}
+
+// SendVerification sends a verification link to the unverified address of
+// account userID, just made with one (a sign-up, an invitation); an account
+// without an address, or with e-mail off, gets none. Too many links return
+// ErrVerifyThrottled. Audited as user.email_link.
+func (s *Service) SendVerification(ctx context.Context, userID int64, cl Client) error {
+	if !s.MailEnabled() {
+		return nil
+	}
+	var queued int64
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		u, err := LockUserTx(tx, userID)
+		if err != nil || u.Email == nil || u.EmailVerifiedAt != nil {
+			return err
+		}
+		if queued, err = s.verifyLink(tx, u.ID, *u.Email, s.clock.Now()); err != nil {
+			return err
+		}
+		return audit.Record(tx, u.actor(cl), "user.email_link", "user", u.ID, nil)
+	})
+	if err != nil {
+		return err
+	}
+	s.mail.Enqueue(ctx, queued)
+	return nil
+}
+
+// verifyLink issues a verification link to addr for account userID and
+// queues its mail, unless the account had too many (ErrVerifyThrottled).
+func (s *Service) verifyLink(tx *gorm.DB, userID int64, addr string, now time.Time) (int64, error) {
+	if n, err := s.linksSince(tx, "user_id = ?", userID, linkVerify, now); err != nil {
+		return 0, err
+	} else if n >= s.mailCfg.ResetMaxPerAccount {
+		return 0, ErrVerifyThrottled
+	}
+	raw, err := s.newLink(tx, userID, linkVerify, addr, now, s.mailCfg.VerifyTTL)
+	if err != nil {
+		return 0, err
+	}
+	return s.mail.Queue(tx, mail.Message{UserID: userID, Kind: "email.verify", To: addr,
+		SubjectZh: "请验证您的电子邮箱", SubjectEn: "Please verify your e-mail address",
+		BodyZh: "请打开下面的链接，确认这是您在街道服务平台（JieDao）使用的邮箱。链接 " + hours(s.mailCfg.VerifyTTL, "zh") + "内有效，只能使用一次。如果不是您本人操作，请忽略此邮件。",
+		BodyEn: "Open the link below to confirm that this is your address on JieDao. The link works once, for " + hours(s.mailCfg.VerifyTTL, "en") + ". If you did not ask for it, ignore this mail.",
+		Link:   "/email/verify?token=" + url.QueryEscape(raw)})
 }
 
 // VerifyEmail follows a verification link: the address the link was sent to

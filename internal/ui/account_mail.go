@@ -152,3 +152,13 @@ func (h *Handler) handleResetSubmit(c *fiber.Ctx) error {
 	}
 	return c.Redirect("/login?done=password_reset", fiber.StatusSeeOther)
 }
+
+// sendVerification mails the link that verifies the address of the account
+// just made (a sign-up, an invitation). The account and its address are
+// stored already; a failure here is logged, and the owner sends the link
+// again from the settings page.
+func (h *Handler) sendVerification(c *fiber.Ctx, userID int64) {
+	if err := h.Auth.SendVerification(c.UserContext(), userID, request.Client(c)); err != nil {
+		h.Log.ErrorContext(c.UserContext(), "send verification link", "user_id", userID, "request_id", request.ID(c), "error", err)
+	}
+}

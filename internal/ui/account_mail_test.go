@@ -248,3 +248,47 @@ func TestMailOffWithoutHost(t *testing.T) {
 		t.Errorf("POST /password/forgot with e-mail off = %d, want 409 saying e-mail is off", r.Status)
 	}
 }
+
+func TestSignupAndInvitationAskForTheAddress(t *testing.T) {
+	t.Parallel()
+	e := newMailEnv(t, nil)
+	// A resident signs up with an address and follows its link.
+	p := servertest.NewPageClient(e.Env)
+	form := residentSignupForm(servertest.CSRFToken(t, p.Get(t, "/residents/signup")), "wang.ayi", e.Demo(t).CommA)
+	form.Set("email", "wang.ayi@example.cn")
+	servertest.WantRedirect(t, "POST /residents/signup", p.Post(t, "/residents/signup", form), "/services?done=registered")
+	e.deliver(t)
+	if r := p.Get(t, e.link(t, "wang.ayi@example.cn", 1)); r.Status != 200 {
+		t.Errorf("the resident's verification link = %d, want 200", r.Status)
+	}
+	if n := e.count(t, `SELECT count(*) FROM users WHERE username = 'wang.ayi' AND email_verified_at IS NOT NULL`); n != 1 {
+		t.Error("the resident's address is not verified")
+	}
+
+	// An organization signs up with its admin's address.
+	org := servertest.NewPageClient(e.Env)
+	form = signupForm(servertest.CSRFToken(t, org.Get(t, "/signup")), servertest.CreditCode(t, "51330502MJ0000012"), "湖州市测试邮件服务中心",
+		"mail.admin", e.Demo(t).District)
+	form.Set("admin.email", "admin@mail-org.example.cn")
+	servertest.WantRedirect(t, "POST /signup", org.Post(t, "/signup", form), "/org?done=registered")
+
+	// Its admin invites a member with an address.
+	page := org.Get(t, "/org")
+	r := org.Post(t, "/org/members", url.Values{"csrf_token": {servertest.CSRFToken(t, page)}, "username": {"mail.member"},
+		"display_name": {"李明"}, "role": {"org_member"}, "password": {"a long enough password"}, "email": {"member@mail-org.example.cn"}})
+	servertest.WantRedirect(t, "POST /org/members", r, "/org?done=invited#members")
+	e.deliver(t)
+	e.link(t, "admin@mail-org.example.cn", 1)
+	e.link(t, "member@mail-org.example.cn", 1)
+
+	// A bad address refuses the sign-up, and nothing is written.
+	bad := servertest.NewPageClient(e.Env)
+	form = residentSignupForm(servertest.CSRFToken(t, bad.Get(t, "/residents/signup")), "li.daye", e.Demo(t).CommA)
+	form.Set("email", "not an address")
+	e.WritesNothing(t, "a sign-up with a bad address", func() {
+		r = bad.Post(t, "/residents/signup", form)
+	})
+	if r.Status != 400 || !strings.Contains(string(r.Body), `href="#resident-email"`) {
+		t.Errorf("POST /residents/signup with a bad address = %d, want 400 naming the address; body %.300s", r.Status, r.Body)
+	}
+}
