@@ -208,3 +208,79 @@ func TestSweepSendsQueuedMailThroughRiver(t *testing.T) {
 		t.Errorf("mails arrived = %d, want exactly 1", len(got))
 	}
 }
+
+// TestRiverRetriesUntilTheServerIsBack: the job fails while the SMTP port
+// refuses, River retries it with its backoff, and once a server listens
+// there the mail is sent, once.
+func TestRiverRetriesUntilTheServerIsBack(t *testing.T) {
+	t.Parallel()
+	db, url := dbtest.NewWithURL(t)
+	port := mailtest.FreePort(t)
+	s := mail.NewService(db, clock.System{}, mailConfig(port), public, discard())
+	id := queue(t, db, s, notice(user(t, db, "zheng", "zheng@example.cn", true, "zh-CN")))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	client := jobstest.Client(t, ctx, url, func(w *river.Workers) { s.Register(w) })
+	s.UseRiver(client)
+	events, unsubscribe := client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed)
+	defer unsubscribe()
+	if err := client.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		client.Stop(stop)
+	})
+	s.Enqueue(ctx, id)
+	var mp *mailtest.Server
+	for {
+		var ev *river.Event
+		select {
+		case ev = <-events:
+		case <-ctx.Done():
+			t.Fatal("the send job did not complete")
+		}
+		if ev.Job.Kind != (mail.SendArgs{}).Kind() {
+			continue
+		}
+		if ev.Kind == river.EventKindJobFailed {
+			if mp == nil { // the first failure: the server comes back
+				mp = mailtest.StartOn(t, port)
+			}
+			continue
+		}
+		break
+	}
+	if mp == nil {
+		t.Fatal("the job completed against a refusing port")
+	}
+	if got := mp.To(t, "zheng@example.cn"); len(got) != 1 {
+		t.Errorf("mails arrived = %d, want exactly 1", len(got))
+	}
+	if st, _ := s.StatusOf(ctx, id); st.Status != "sent" || st.Attempts < 2 {
+		t.Errorf("status = %+v, want sent after at least 2 attempts", st)
+	}
+}
+
+// TestConcurrentDeliveriesSendOnce: replicas working the same message at
+// once (a duplicate job, a rescued one) send it once.
+func TestConcurrentDeliveriesSendOnce(t *testing.T) {
+	t.Parallel()
+	db := dbtest.New(t)
+	mp := mailtest.Start(t)
+	s := mail.NewService(db, clock.System{}, mailConfig(mp.SMTPPort), public, discard())
+	id := queue(t, db, s, notice(user(t, db, "feng", "feng@example.cn", true, "zh-CN")))
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() { errs <- s.Deliver(context.Background(), id) }()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Errorf("Deliver() error = %v", err)
+		}
+	}
+	if got := mp.To(t, "feng@example.cn"); len(got) != 1 {
+		t.Errorf("mails arrived = %d, want exactly 1", len(got))
+	}
+}
