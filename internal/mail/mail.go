@@ -3,6 +3,20 @@
 // message through SMTP (github.com/wneessen/go-mail) exactly once, and the
 // sweep that enqueues any queued message whose job was lost.
 //
+// A service that mails writes the message in the transaction of its change
+// and enqueues its job once that has committed (a lost job is the sweep's):
+//
+//	var id int64
+//	err := db.Transaction(func(tx *gorm.DB) error {
+//		// … the change and its audit entry …
+//		id, err = mails.Queue(tx, mail.Message{UserID: u, Kind: "contract.sign", SubjectZh: …, SubjectEn: …,
+//			BodyZh: …, BodyEn: …, Link: "/contracts/7"})
+//		return err
+//	})
+//	if err == nil {
+//		mails.Enqueue(ctx, id)
+//	}
+//
 // A mail carries a title, a short text and a link (a path, made absolute
 // under the configured public URL when it is sent): never a bid's content,
 // a score before it is public, or a resident's personal data. Callers write
