@@ -92,9 +92,12 @@ var a11yPages = []a11yPage{
 	{name: "organization sign-up with errors", path: "/signup", submit: "#org-submit"},
 	{name: "resident sign-up", path: "/residents/signup"},
 	{name: "resident sign-up with errors", path: "/residents/signup", submit: "#resident-submit"},
+	{name: "password recovery", path: "/password/forgot"},
+	{name: "password recovery, nothing entered", path: "/password/forgot", submit: "#forgot-submit"},
 	{name: "officer's worklist, with the working navigation's menus", path: "/dashboard", as: "demo-officer"},
 	{name: "resident's services", path: "/services", as: "demo-resident"},
 	{name: "resident's requests", path: "/requests", as: "demo-resident"},
+	{name: "resident's settings", path: "/settings", as: "demo-resident"},
 	{name: "search", path: "/search?q=%E5%85%BB%E8%80%81", as: "demo-resident"},
 	{name: "search with errors", path: "/search", submit: "#search-form button", as: "demo-resident"},
 }
