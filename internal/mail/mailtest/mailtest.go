@@ -6,7 +6,6 @@ package mailtest
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -15,35 +14,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
-)
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
+	"github.com/jiedao-market/jiedao/internal/platform/gotool"
 )
-
-// binary builds mailpit once per test process (the first build of all takes
-// a few minutes; the go build cache keeps it) and returns its path.
-func binary() (string, error) {
-	binOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-		defer cancel()
-		var stderr bytes.Buffer
-		cmd := exec.CommandContext(ctx, "go", "tool", "-n", "mailpit")
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			binErr = fmt.Errorf("go tool -n mailpit: %w\n%s", err, stderr.Bytes())
-			return
-		}
-		binPath = strings.TrimSpace(string(out))
-	})
-	return binPath, binErr
-}
 
 // FreePort returns a loopback TCP port nothing listens on (at the moment):
 // an SMTP server there refuses every connection until one is started on it.
@@ -71,16 +46,14 @@ func Start(t testing.TB) *Server { return StartOn(t, FreePort(t)) }
 // StartOn starts mailpit with its SMTP server on smtpPort.
 func StartOn(t testing.TB, smtpPort int) *Server {
 	t.Helper()
-	bin, err := binary()
+	httpPort := FreePort(t)
+	srv := &Server{SMTPPort: smtpPort, HTTP: "http://127.0.0.1:" + strconv.Itoa(httpPort), exited: make(chan struct{})}
+	var err error
+	srv.cmd, err = gotool.Command("mailpit", "--smtp", "127.0.0.1:"+strconv.Itoa(smtpPort), "--listen", "127.0.0.1:"+strconv.Itoa(httpPort),
+		"--disable-version-check", "--quiet", "--smtp-disable-rdns")
 	if err != nil {
 		t.Fatalf("mailtest: build mailpit: %v", err)
 	}
-	httpPort := FreePort(t)
-	srv := &Server{SMTPPort: smtpPort, HTTP: "http://127.0.0.1:" + strconv.Itoa(httpPort), exited: make(chan struct{})}
-	// #nosec G204 -- bin is the mailpit binary() built; the arguments are ours
-	srv.cmd = exec.Command(bin, "--smtp", "127.0.0.1:"+strconv.Itoa(smtpPort), "--listen", "127.0.0.1:"+strconv.Itoa(httpPort),
-		"--disable-version-check", "--quiet", "--smtp-disable-rdns")
-	srv.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	var out capped
 	srv.cmd.Stdout, srv.cmd.Stderr = &out, &out
 	if err := srv.cmd.Start(); err != nil {

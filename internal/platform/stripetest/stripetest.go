@@ -6,49 +6,22 @@ package stripetest
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net/http"
-	"os/exec"
 	"reflect"
 	"regexp"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/form"
+
+	"github.com/jiedao-market/jiedao/internal/platform/gotool"
 )
 
 // SecretKey is a test-mode key that stripe-mock accepts.
 const SecretKey = "sk_test_jiedao" // #nosec G101 -- a made-up test-mode key for stripe-mock, guarding nothing
-
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
-// binary builds stripe-mock once per test process (the first build of all
-// takes a minute or so; the go build cache keeps it for later processes) and
-// returns the path of the executable.
-func binary() (string, error) {
-	binOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-		defer cancel()
-		var stderr bytes.Buffer
-		cmd := exec.CommandContext(ctx, "go", "tool", "-n", "stripe-mock")
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			binErr = fmt.Errorf("go tool -n stripe-mock: %w\n%s", err, stderr.Bytes())
-			return
-		}
-		binPath = strings.TrimSpace(string(out))
-	})
-	return binPath, binErr
-}
 
 var listening = regexp.MustCompile(`Listening for HTTP at address: (\S+)`)
 
@@ -56,19 +29,17 @@ var listening = regexp.MustCompile(`Listening for HTTP at address: (\S+)`)
 // ("http://127.0.0.1:PORT"); it is killed when the test ends.
 func Start(t testing.TB) string {
 	t.Helper()
-	bin, err := binary()
+	// Port 0 lets the kernel choose, so parallel tests never race for a port.
+	// Naming the HTTPS address too keeps stripe-mock off its default :12112.
+	cmd, err := gotool.Command("stripe-mock", "-http-addr", "127.0.0.1:0", "-https-addr", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("stripetest: build stripe-mock: %v", err)
 	}
-	// Port 0 lets the kernel choose, so parallel tests never race for a port.
-	// Naming the HTTPS address too keeps stripe-mock off its default :12112.
-	cmd := exec.Command(bin, "-http-addr", "127.0.0.1:0", "-https-addr", "127.0.0.1:0") // #nosec G204 -- bin is the stripe-mock binary() built
-	setParentDeath(cmd)
 	stdout := &watcher{addr: make(chan string, 1)}
 	var stderr capped
 	cmd.Stdout, cmd.Stderr = stdout, &stderr
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("stripetest: start %s: %v", bin, err)
+		t.Fatalf("stripetest: start %s: %v", cmd.Path, err)
 	}
 	exited := make(chan struct{})
 	go func() {
