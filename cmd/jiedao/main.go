@@ -329,6 +329,11 @@ func seed(ctx context.Context, cfg config.Config, args []string, getenv func(str
 	default:
 		fmt.Fprintln(stdout, "\nSome accounts existed already and keep the password they were created with.")
 	}
+	if cfg.Mail.Enabled() {
+		fmt.Fprintf(stdout, "E-mail: on, through %s:%d\n", cfg.Mail.Host, cfg.Mail.Port)
+	} else {
+		fmt.Fprintln(stdout, "E-mail: off (no mail.host configured; the README's \"E-mail\" says how to turn it on)")
+	}
 	return nil
 }
 

@@ -131,6 +131,9 @@ func TestSeedAndAuditVerify(t *testing.T) {
 			t.Errorf("%s rows after the second seed = %d, want %d", table, n, before[table])
 		}
 	}
+	if !strings.Contains(second, "E-mail: off") {
+		t.Errorf("seed --demo without mail.host = %q, want it to say e-mail is off", second)
+	}
 	if !strings.Contains(second, "Password (JIEDAO_DEMO_PASSWORD): "+env["JIEDAO_DEMO_PASSWORD"]) {
 		t.Errorf("second seed --demo = %q, want the password, which still opens the accounts", second)
 	}
