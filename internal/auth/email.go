@@ -353,7 +353,7 @@ func takeLink(tx *gorm.DB, raw, purpose string, now time.Time) (emailToken, User
 	if raw == "" || len(raw) > 100 {
 		return t, User{}, ErrLinkInvalid
 	}
-	err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("token_hash = ? AND purpose = ?", hashToken(raw), purpose).Take(&t).Error
+	err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Where("token_hash = ? AND purpose = ?", hashToken(raw), purpose).Take(&t).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return t, User{}, ErrLinkInvalid
 	} else if err != nil {
