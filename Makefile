@@ -6,7 +6,7 @@ ENV   := .data/jiedao.env
 # Loads the development settings written by scripts/devenv.sh.
 LOADENV := set -a; . $(ENV); set +a
 
-.PHONY: build run test test-deps lint fuzz bench clean
+.PHONY: build run test test-deps lint fuzz bench clean mailpit
 
 build:
 	$(GO) build -o $(BIN) ./cmd/jiedao
@@ -28,6 +28,11 @@ test: test-deps
 
 test-deps:
 	@scripts/test-deps.sh
+
+## mailpit: a local SMTP server on 127.0.0.1:1025 whose web page, http://127.0.0.1:8025,
+## shows every mail sent to it (point mail.host at it with mail.port 1025, mail.tls none).
+mailpit:
+	$(GO) tool mailpit --smtp 127.0.0.1:1025 --listen 127.0.0.1:8025
 
 ## lint: formatting, vet, staticcheck and gosec.
 # gosec is pinned in go.mod as a tool (go tool gosec) and fails on any high-severity

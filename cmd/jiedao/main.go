@@ -183,21 +183,24 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, args []stri
 	svc.Complaints.Register(bundle, cfg.Tender.SweepInterval)
 	svc.RedFlags.Register(bundle)
 	audit.RegisterHeads(bundle, gdb, clk, cfg.Audit.HeadPublishHour)
+	svc.Mail.Register(bundle)
 	periodic := append(payout.PeriodicJobs(), tender.PeriodicJobs(cfg.Tender.SweepInterval)...)
 	periodic = append(periodic, contract.PeriodicJobs(cfg.Tender.SweepInterval)...)
 	periodic = append(periodic, complaint.PeriodicJobs(cfg.Tender.SweepInterval)...)
 	periodic = append(periodic, svc.RedFlags.PeriodicJobs()...)
 	periodic = append(periodic, audit.HeadPeriodicJobs(cfg.Audit.HeadPublishHour)...)
+	periodic = append(periodic, svc.Mail.PeriodicJobs()...)
 	runner, err := jobs.StartWith(ctx, pool, bundle, periodic, *workers, log, func(c *river.Client[pgx.Tx]) {
 		payouts.UseRiver(c)
 		tenders.UseRiver(c, log)
 		svc.Contracts.UseRiver(c, log)
 		svc.Complaints.UseRiver(c, log)
+		svc.Mail.UseRiver(c)
 	})
 	if err != nil {
 		return err
 	}
-	log.Info("jobs ready", "working", runner.Working(), "stripe", cfg.Stripe.Enabled())
+	log.Info("jobs ready", "working", runner.Working(), "stripe", cfg.Stripe.Enabled(), "mail", cfg.Mail.Enabled())
 	srv, err := server.New(server.Deps{Config: cfg, DB: gdb, Log: log, Clock: clk, Services: svc})
 	if err != nil {
 		return err

@@ -77,6 +77,7 @@ type userCreateRequest struct {
 	SubdistrictID  *int64      `json:"subdistrict_id"`
 	OrganizationID *int64      `json:"organization_id"`
 	Locale         string      `json:"locale"`
+	Email          string      `json:"email"`
 }
 
 type userUpdateRequest struct {
@@ -114,10 +115,12 @@ func (h *Handler) handleUserCreate(c *fiber.Ctx) error {
 	u, err := h.Auth.CreateUser(c.UserContext(), request.Actor(c), auth.UserInput{
 		Username: req.Username, DisplayName: req.DisplayName, Password: req.Password, Role: req.Role,
 		DistrictID: req.DistrictID, SubdistrictID: req.SubdistrictID, OrganizationID: req.OrganizationID, Locale: req.Locale,
+		Email: req.Email,
 	})
 	if err != nil {
 		return err
 	}
+	h.sendVerification(c, u.ID)
 	return c.Status(fiber.StatusCreated).JSON(u)
 }
 
@@ -138,4 +141,13 @@ func (h *Handler) handleUserUpdate(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(u)
+}
+
+// sendVerification mails the link that verifies the address of the account
+// just made. The account and its address are stored already; a failure here
+// is logged, and the owner sends the link again from the settings page.
+func (h *Handler) sendVerification(c *fiber.Ctx, userID int64) {
+	if err := h.Auth.SendVerification(c.UserContext(), userID, request.Client(c)); err != nil {
+		h.Log.ErrorContext(c.UserContext(), "send verification link", "user_id", userID, "request_id", request.ID(c), "error", err)
+	}
 }

@@ -103,6 +103,7 @@ func (h *Handler) handleOrganizationCreate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	h.sendVerification(c, u.ID)
 	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"organization": o, "admin": u})
 }
 
@@ -141,10 +142,12 @@ type memberRequest struct {
 	DisplayName string `json:"display_name"`
 	Password    string `json:"password"`
 	Locale      string `json:"locale"`
+	Email       string `json:"email"`
 }
 
 func (r memberRequest) input() org.MemberInput {
-	return org.MemberInput{Username: r.Username, DisplayName: r.DisplayName, Password: r.Password, Locale: r.Locale}
+	return org.MemberInput{Username: r.Username, DisplayName: r.DisplayName, Password: r.Password, Locale: r.Locale,
+		Email: r.Email}
 }
 
 // memberInviteRequest is an admin's invitation: an account of the
@@ -155,6 +158,7 @@ type memberInviteRequest struct {
 	Password    string      `json:"password"`
 	Locale      string      `json:"locale"`
 	Role        access.Role `json:"role"`
+	Email       string      `json:"email"`
 }
 
 type passwordResetRequest struct {
@@ -179,10 +183,11 @@ func (h *Handler) handleMemberAdd(c *fiber.Ctx) error {
 		return err
 	}
 	u, err := h.Orgs.AddMember(c.UserContext(), request.Actor(c), id, org.MemberInput{Username: req.Username,
-		DisplayName: req.DisplayName, Password: req.Password, Locale: req.Locale, Role: req.Role})
+		DisplayName: req.DisplayName, Password: req.Password, Locale: req.Locale, Role: req.Role, Email: req.Email})
 	if err != nil {
 		return err
 	}
+	h.sendVerification(c, u.ID)
 	return c.Status(fiber.StatusCreated).JSON(u)
 }
 

@@ -17,6 +17,7 @@ type residentSignupRequest struct {
 	DisplayName string `json:"display_name"`
 	CommunityID int64  `json:"community_id"`
 	Locale      string `json:"locale"`
+	Email       string `json:"email"`
 }
 
 // handleResidentSignup makes a resident account for an anonymous visitor;
@@ -31,10 +32,11 @@ func (h *Handler) handleResidentSignup(c *fiber.Ctx) error {
 	}
 	r, err := h.ServiceRequests.SignupResident(c.UserContext(), servicerequest.ResidentSignup{Username: req.Username,
 		Password: req.Password, DisplayName: req.DisplayName, CommunityID: req.CommunityID, Locale: req.Locale,
-		RequestID: request.ID(c), ClientIP: request.ClientIP(c)})
+		Email: req.Email, RequestID: request.ID(c), ClientIP: request.ClientIP(c)})
 	if err != nil {
 		return err
 	}
+	h.sendVerification(c, r.User.ID)
 	return c.Status(fiber.StatusCreated).JSON(r)
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/audit"
 	"github.com/jiedao-market/jiedao/internal/config"
+	"github.com/jiedao-market/jiedao/internal/mail"
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
 )
 
@@ -39,6 +40,9 @@ type Service struct {
 	cfg   config.Auth
 	keys  *KeySet
 	log   *slog.Logger
+	// mail sends verification and reset links (UseMail); nil or off sends none.
+	mail    *mail.Service
+	mailCfg config.Mail
 	// dummyHash is checked when the username is unknown, so that timing does not
 	// tell which usernames exist.
 	dummyHash string

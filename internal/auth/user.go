@@ -30,8 +30,12 @@ type User struct {
 	OrganizationID *int64      `json:"organization_id"`
 	Status         string      `json:"status"`
 	Locale         string      `json:"locale"`
-	CreatedAt      time.Time   `json:"created_at"`
-	UpdatedAt      time.Time   `json:"updated_at"`
+	// Email is the account's address; nothing but its verification link is
+	// sent to it before EmailVerifiedAt is set.
+	Email           *string    `json:"-"`
+	EmailVerifiedAt *time.Time `json:"-"`
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
 }
 
 func (u User) actor(cl Client) access.Actor {
@@ -81,6 +85,9 @@ type UserInput struct {
 	SubdistrictID  *int64
 	OrganizationID *int64
 	Locale         string
+	// Email is the account's address ("" for none), stored unverified: the
+	// caller sends its link with SendVerification once the account exists.
+	Email string
 }
 
 // UserPatch changes an account; nil fields stay as they are. Changing the role
@@ -158,6 +165,9 @@ func CreateUserTx(tx *gorm.DB, by access.Actor, in UserInput, hash string, now t
 	u := User{Username: in.Username, DisplayName: in.DisplayName, PasswordHash: hash, Role: in.Role,
 		DistrictID: in.DistrictID, SubdistrictID: in.SubdistrictID, OrganizationID: in.OrganizationID,
 		Status: "active", Locale: in.Locale, CreatedAt: now, UpdatedAt: now}
+	if in.Email != "" {
+		u.Email = &in.Email
+	}
 	if err := tx.Create(&u).Error; err != nil {
 		return u, userWriteError(err)
 	}

@@ -42,6 +42,11 @@ func checkAccount(f *apperr.Fields, in *UserInput) {
 	f.Check(len(in.DisplayName) <= 100, "display_name", "must be at most 100 bytes")
 	checkPassword(f, "password", in.Password)
 	f.Check(validLocale(in.Locale), "locale", "must be zh-CN or en")
+	if addr, err := NormalizeEmail("email", in.Email); err != nil {
+		f.Add("email", "must be an e-mail address such as name@example.cn")
+	} else {
+		in.Email = addr
+	}
 }
 
 // ValidatePassword checks a new password as every account's is checked: 10 to

@@ -39,7 +39,49 @@ type Config struct {
 	Log            Log            `yaml:"log"`
 	// OCDS configures the open-data export (Open Contracting Data Standard).
 	OCDS OCDS `yaml:"ocds"`
+	// Mail configures outgoing e-mail (SMTP); without a host it is off.
+	Mail Mail `yaml:"mail"`
 }
+
+// Mail configures outgoing e-mail through an SMTP server and the one-time
+// links mailed for address verification and password recovery. Without a
+// Host e-mail is off: nothing is queued, and the settings page says so.
+type Mail struct {
+	// Host is the SMTP server; empty turns e-mail off. Env: JIEDAO_MAIL_HOST.
+	Host string `yaml:"host"`
+	// Port of the SMTP server (587 for starttls, 465 for tls, 25 or 1025 for none).
+	Port int `yaml:"port"`
+	// TLS is none, starttls (required, never downgraded) or tls (implicit TLS).
+	TLS string `yaml:"tls"`
+	// From and FromName are the sender of every mail.
+	From     string `yaml:"from"`
+	FromName string `yaml:"from_name"`
+	// Username logs in to the server (PLAIN or LOGIN); empty sends without
+	// logging in. The password comes from the environment only:
+	// JIEDAO_MAIL_PASSWORD.
+	Username string `yaml:"username"`
+	Password string `yaml:"-"`
+	// Timeout bounds one connection to the server, sending included.
+	Timeout time.Duration `yaml:"timeout"`
+	// MaxAttempts is how many times a mail is tried (with River's growing
+	// backoff between tries) before it is marked failed. 1 to 50.
+	MaxAttempts int `yaml:"max_attempts"`
+	// SweepInterval is how often queued mails lacking a job are enqueued.
+	SweepInterval time.Duration `yaml:"sweep_interval"`
+	// VerifyTTL is how long an address-verification link works.
+	VerifyTTL time.Duration `yaml:"verify_ttl"`
+	// ResetTTL is how long a password-reset link works.
+	ResetTTL time.Duration `yaml:"reset_ttl"`
+	// At most ResetMaxPerAccount reset links go to one account, and at most
+	// ResetMaxPerAddress to one address, within ResetWindow; further requests
+	// send nothing (and the page answers the same).
+	ResetWindow        time.Duration `yaml:"reset_window"`
+	ResetMaxPerAccount int           `yaml:"reset_max_per_account"`
+	ResetMaxPerAddress int           `yaml:"reset_max_per_address"`
+}
+
+// Enabled reports whether e-mail is on: an SMTP host is configured.
+func (m Mail) Enabled() bool { return m.Host != "" }
 
 // OCDS configures the Open Contracting Data Standard export: the ocid prefix
 // and the publisher metadata of every package.
@@ -357,6 +399,9 @@ func Default() Config {
 		Log:            Log{Level: "info"},
 		OCDS: OCDS{Prefix: "jiedao", PublisherName: "JieDao community services marketplace", PublisherScheme: "CN-USCC",
 			License: "https://creativecommons.org/licenses/by/4.0/", PublicationPolicy: "https://jiedao.example.cn/open-data/policy"},
+		Mail: Mail{Port: 587, TLS: "starttls", From: "noreply@jiedao.example.cn", FromName: "JieDao 街道服务", Timeout: 30 * time.Second,
+			MaxAttempts: 10, SweepInterval: time.Minute, VerifyTTL: 24 * time.Hour, ResetTTL: 30 * time.Minute,
+			ResetWindow: time.Hour, ResetMaxPerAccount: 3, ResetMaxPerAddress: 5},
 	}
 }
 
@@ -434,6 +479,8 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 	str("JIEDAO_STRIPE_SECRET_KEY", &cfg.Stripe.SecretKey)
 	str("JIEDAO_STRIPE_WEBHOOK_SECRET", &cfg.Stripe.WebhookSecret)
 	str("JIEDAO_STRIPE_API_URL", &cfg.Stripe.APIURL)
+	str("JIEDAO_MAIL_HOST", &cfg.Mail.Host)
+	str("JIEDAO_MAIL_PASSWORD", &cfg.Mail.Password)
 	if v := getenv("JIEDAO_SECURE_COOKIES"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -592,6 +639,7 @@ func (c Config) validate() error {
 			problems = append(problems, u[0]+" must be an http(s) URL")
 		}
 	}
+	problems = append(problems, c.Mail.problems()...)
 	if len(problems) > 0 {
 		return fmt.Errorf("config: %s", strings.Join(problems, "; "))
 	}
@@ -614,4 +662,39 @@ func (c Config) RequireSecrets() error {
 		return fmt.Errorf("config: missing %s (make run writes development values to .data/jiedao.env)", strings.Join(missing, ", "))
 	}
 	return nil
+}
+
+func (m Mail) problems() []string {
+	var p []string
+	if m.Port < 1 || m.Port > 65535 {
+		p = append(p, "mail.port must be between 1 and 65535")
+	}
+	if m.TLS != "none" && m.TLS != "starttls" && m.TLS != "tls" {
+		p = append(p, "mail.tls must be none, starttls or tls")
+	}
+	if at := strings.IndexByte(m.From, '@'); at < 1 || at == len(m.From)-1 || strings.ContainsAny(m.From, " <>\r\n") {
+		p = append(p, "mail.from must be an address (name@domain)")
+	}
+	if strings.ContainsAny(m.FromName, "\r\n") {
+		p = append(p, "mail.from_name must be one line")
+	}
+	if m.Timeout < time.Second || m.Timeout > 5*time.Minute {
+		p = append(p, "mail.timeout must be between 1s and 5m")
+	}
+	if m.MaxAttempts < 1 || m.MaxAttempts > 50 {
+		p = append(p, "mail.max_attempts must be between 1 and 50")
+	}
+	if m.SweepInterval < time.Second || m.SweepInterval > time.Hour {
+		p = append(p, "mail.sweep_interval must be between 1s and 1h")
+	}
+	if m.VerifyTTL < 10*time.Minute || m.VerifyTTL > 7*24*time.Hour {
+		p = append(p, "mail.verify_ttl must be between 10m and 168h")
+	}
+	if m.ResetTTL < 5*time.Minute || m.ResetTTL > 24*time.Hour {
+		p = append(p, "mail.reset_ttl must be between 5m and 24h")
+	}
+	if m.ResetWindow < time.Minute || m.ResetWindow > 7*24*time.Hour || m.ResetMaxPerAccount < 1 || m.ResetMaxPerAddress < 1 {
+		p = append(p, "mail.reset_window must be between 1m and 168h, with reset_max_per_account and reset_max_per_address at least 1")
+	}
+	return p
 }

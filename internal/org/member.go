@@ -24,6 +24,9 @@ type MemberInput struct {
 	// evaluator for a third-party evaluation agency. A
 	// sign-up's account is always the organization's org_admin.
 	Role access.Role
+	// Email is the account's address ("" for none), stored unverified until
+	// its owner follows the link auth.Service.SendVerification sends.
+	Email string
 }
 
 // ErrOwnPassword refuses an admin's reset of its own password: another admin
@@ -32,7 +35,8 @@ var ErrOwnPassword = apperr.New(apperr.Forbidden, "organization.own_password",
 	"an administrator's own password is reset by another administrator of the organization")
 
 func (m MemberInput) userInput(role access.Role, orgID int64) auth.UserInput {
-	in := auth.UserInput{Username: m.Username, DisplayName: m.DisplayName, Password: m.Password, Role: role, Locale: m.Locale}
+	in := auth.UserInput{Username: m.Username, DisplayName: m.DisplayName, Password: m.Password, Role: role, Locale: m.Locale,
+		Email: m.Email}
 	if orgID != 0 {
 		in.OrganizationID = &orgID
 	}

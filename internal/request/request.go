@@ -25,6 +25,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/evaluation"
 	"github.com/jiedao-market/jiedao/internal/export"
 	"github.com/jiedao-market/jiedao/internal/fund"
+	"github.com/jiedao-market/jiedao/internal/mail"
 	"github.com/jiedao-market/jiedao/internal/milestone"
 	"github.com/jiedao-market/jiedao/internal/ocds"
 	"github.com/jiedao-market/jiedao/internal/org"
@@ -47,8 +48,10 @@ import (
 type Services struct {
 	// Log is the application's logger, for what a handler can no longer
 	// answer with an error (a streamed download that fails midway).
-	Log       *slog.Logger
-	Auth      *auth.Service
+	Log  *slog.Logger
+	Auth *auth.Service
+	// Mail is the outbox and SMTP transport every e-mail goes through.
+	Mail      *mail.Service
 	Places    *place.Service
 	Orgs      *org.Service
 	Catalog   *catalog.Service
@@ -205,6 +208,8 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 		RedFlags:    redflag.New(db, c, cfg.RedFlags, cfg.Tender.MinBiddingDays),
 		Trails:      trail.NewService(db),
 	}
+	svc.Mail = mail.NewService(db, c, cfg.Mail, cfg.HTTP.PublicURL, log)
+	authSvc.UseMail(svc.Mail, cfg.Mail)
 	svc.Portal = portal.NewService(db, c, svc.Funds, orgs, cfg.Rating)
 	svc.OCDS = ocds.NewService(db, c, cfg.OCDS)
 	svc.Search = search.NewService(db, c)

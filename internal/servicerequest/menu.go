@@ -107,6 +107,9 @@ type ResidentSignup struct {
 	DisplayName string
 	CommunityID int64
 	Locale      string
+	// Email is the resident's address ("" for none), stored unverified until
+	// the resident follows the link auth.Service.SendVerification sends.
+	Email string
 	// RequestID and ClientIP identify the visitor's request in the audit trail.
 	RequestID string
 	ClientIP  string
@@ -127,7 +130,7 @@ type Resident struct {
 // being created as the actor, as an organization's sign-up does.
 func (s *Service) SignupResident(ctx context.Context, in ResidentSignup) (Resident, error) {
 	account := auth.UserInput{Username: in.Username, Password: in.Password, DisplayName: in.DisplayName,
-		Role: access.Resident, Locale: in.Locale}
+		Role: access.Resident, Locale: in.Locale, Email: in.Email}
 	var f apperr.Fields
 	if err := auth.ValidateAccount(&account); err != nil {
 		e, ok := apperr.As(err)

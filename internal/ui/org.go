@@ -32,7 +32,7 @@ type orgForm struct {
 // accountForm is the first admin account of a sign-up as typed; passwords are
 // never sent back.
 type accountForm struct {
-	Username, DisplayName string
+	Username, DisplayName, Email string
 }
 
 func readOrgForm(c *fiber.Ctx) orgForm {
@@ -141,15 +141,21 @@ func (h *Handler) handleSignupSubmit(c *fiber.Ctx) error {
 	}
 	ctx, lang := c.UserContext(), language(c)
 	v := orgFormView{Signup: true, Form: readOrgForm(c), Account: accountForm{
-		Username: strings.TrimSpace(strings.Clone(c.FormValue("admin.username"))), DisplayName: strings.TrimSpace(strings.Clone(c.FormValue("admin.display_name")))}}
+		Username: strings.TrimSpace(strings.Clone(c.FormValue("admin.username"))), DisplayName: strings.TrimSpace(strings.Clone(c.FormValue("admin.display_name"))),
+		Email: posted(c, "admin.email")}}
 	password := strings.Clone(c.FormValue("admin.password"))
 	var bad apperr.Fields
 	in := v.Form.input(&bad)
 	bad.Check(password == c.FormValue("admin.password_confirm"), "admin.password_confirm", "does not match the password")
 	err := bad.Err()
 	if err == nil {
-		_, _, err = h.Orgs.Signup(ctx, org.SignupInput{Organization: in, RequestID: request.ID(c), ClientIP: request.ClientIP(c),
-			Admin: org.MemberInput{Username: v.Account.Username, DisplayName: v.Account.DisplayName, Password: password, Locale: lang}})
+		var admin auth.User
+		_, admin, err = h.Orgs.Signup(ctx, org.SignupInput{Organization: in, RequestID: request.ID(c), ClientIP: request.ClientIP(c),
+			Admin: org.MemberInput{Username: v.Account.Username, DisplayName: v.Account.DisplayName, Password: password, Locale: lang,
+				Email: v.Account.Email}})
+		if err == nil {
+			h.sendVerification(c, admin.ID)
+		}
 	}
 	if err != nil {
 		switch {
@@ -259,6 +265,7 @@ func (h *Handler) certRows(c *fiber.Ctx, list []org.Certification, docs map[int6
 type memberForm struct {
 	Username, DisplayName string
 	Role                  string // org_member or org_admin
+	Email                 string
 }
 
 // applyForm is an application for certification as typed.
@@ -371,9 +378,14 @@ func (h *Handler) sectionAlert(c *fiber.Ctx, section string, alert formAlert) pa
 func (h *Handler) handleMemberInviteSubmit(c *fiber.Ctx) error {
 	a, lang := request.Actor(c), language(c)
 	f := memberForm{Username: strings.TrimSpace(strings.Clone(c.FormValue("username"))),
-		DisplayName: strings.TrimSpace(strings.Clone(c.FormValue("display_name"))), Role: strings.Clone(c.FormValue("role"))}
-	_, err := h.Orgs.AddMember(c.UserContext(), a, a.Scope.OrganizationID,
-		org.MemberInput{Username: f.Username, DisplayName: f.DisplayName, Password: c.FormValue("password"), Role: access.Role(f.Role)})
+		DisplayName: strings.TrimSpace(strings.Clone(c.FormValue("display_name"))), Role: strings.Clone(c.FormValue("role")),
+		Email: posted(c, "email")}
+	member, err := h.Orgs.AddMember(c.UserContext(), a, a.Scope.OrganizationID,
+		org.MemberInput{Username: f.Username, DisplayName: f.DisplayName, Password: c.FormValue("password"), Role: access.Role(f.Role),
+			Email: f.Email})
+	if err == nil {
+		h.sendVerification(c, member.ID)
+	}
 	if err != nil {
 		var alert formAlert
 		status := fiber.StatusConflict

@@ -20,7 +20,7 @@ import (
 
 // residentForm is a resident's sign-up as typed (never the password).
 type residentForm struct {
-	Username, DisplayName, Community string
+	Username, DisplayName, Community, Email string
 }
 
 type residentSignupView struct {
@@ -52,15 +52,20 @@ func (h *Handler) handleResidentSignupSubmit(c *fiber.Ctx) error {
 	}
 	ctx, lang := c.UserContext(), language(c)
 	v := residentSignupView{Form: residentForm{Username: posted(c, "username"), DisplayName: posted(c, "display_name"),
-		Community: posted(c, "community_id")}}
+		Community: posted(c, "community_id"), Email: posted(c, "email")}}
 	password := strings.Clone(c.FormValue("password"))
 	community, _ := strconv.ParseInt(v.Form.Community, 10, 64) // 0 when absent or not a number, which the service names
 	var bad apperr.Fields
 	bad.Check(password == c.FormValue("password_confirm"), "password_confirm", "does not match the password")
 	err := bad.Err()
 	if err == nil {
-		_, err = h.ServiceRequests.SignupResident(ctx, servicerequest.ResidentSignup{Username: v.Form.Username, Password: password,
-			DisplayName: v.Form.DisplayName, CommunityID: community, Locale: lang, RequestID: request.ID(c), ClientIP: request.ClientIP(c)})
+		var r servicerequest.Resident
+		r, err = h.ServiceRequests.SignupResident(ctx, servicerequest.ResidentSignup{Username: v.Form.Username, Password: password,
+			DisplayName: v.Form.DisplayName, CommunityID: community, Locale: lang, Email: v.Form.Email,
+			RequestID: request.ID(c), ClientIP: request.ClientIP(c)})
+		if err == nil {
+			h.sendVerification(c, r.User.ID)
+		}
 	}
 	if err != nil {
 		if errors.Is(err, auth.ErrDuplicateUsername) {

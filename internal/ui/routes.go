@@ -34,6 +34,15 @@ func (h *Handler) Routes(app fiber.Router) {
 	pages.Post("/login", csrf, h.handleLoginSubmit)
 	pages.Post("/logout", csrf, h.handleLogoutSubmit)
 	pages.Get("/dashboard", h.handleDashboard)
+	// E-mail: every user's settings (the address, verified by a link), the
+	// page the link opens, and the password recovery (account_mail.go).
+	pages.Get("/settings", page(access.Roles...), h.handleSettingsPage)
+	pages.Post("/settings", csrf, page(access.Roles...), h.handleSettingsSubmit)
+	pages.Get("/email/verify", h.handleEmailVerifyPage)
+	pages.Get("/password/forgot", h.handleForgotPage)
+	pages.Post("/password/forgot", anonymous(), csrf, h.handleForgotSubmit)
+	pages.Get("/password/reset", h.handleResetPage)
+	pages.Post("/password/reset", anonymous(), csrf, h.handleResetSubmit)
 	pages.Get("/communities", page(access.SubdistrictStaff...), h.handleCommunitiesPage)
 	pages.Get("/organizations", page(access.OrgReaders...), h.handleOrganizationsPage)
 	pages.Get("/admin/users", page(access.PlatformAdmin), h.handleUsersPage)

@@ -190,13 +190,18 @@ func (h *Handler) handleLanguage(c *fiber.Ctx) error {
 type loginView struct {
 	Username string
 	Error    string
+	Notice   string // a message key: the password was reset
 }
 
 func (h *Handler) handleLoginPage(c *fiber.Ctx) error {
 	if request.Actor(c).Authenticated() {
 		return c.Redirect("/dashboard", fiber.StatusSeeOther)
 	}
-	return h.render(c, fiber.StatusOK, "login", loginView{})
+	v := loginView{}
+	if c.Query("done") == "password_reset" {
+		v.Notice = "login.password_reset"
+	}
+	return h.render(c, fiber.StatusOK, "login", v)
 }
 
 func (h *Handler) handleLoginSubmit(c *fiber.Ctx) error {
