@@ -27,6 +27,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/mail"
 	"github.com/jiedao-market/jiedao/internal/milestone"
+	"github.com/jiedao-market/jiedao/internal/notify"
 	"github.com/jiedao-market/jiedao/internal/ocds"
 	"github.com/jiedao-market/jiedao/internal/org"
 	"github.com/jiedao-market/jiedao/internal/payout"
@@ -89,6 +90,8 @@ type Services struct {
 	// Search is the signed-in users' search across tenders, contracts,
 	// organizations and transfer items.
 	Search *search.Service
+	// Notices keeps each user's e-mail choice per notification kind.
+	Notices *notify.Service
 }
 
 // The request's locals.
@@ -213,6 +216,7 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 	svc.Portal = portal.NewService(db, c, svc.Funds, orgs, cfg.Rating)
 	svc.OCDS = ocds.NewService(db, c, cfg.OCDS)
 	svc.Search = search.NewService(db, c)
+	svc.Notices = notify.NewService(db, c)
 	svc.UsePayouts(db, c, svc.Payouts)
 	// Signing makes the first milestone due, a submitted evaluation the
 	// milestones it triggers (the milestone service's payout-free steps).
