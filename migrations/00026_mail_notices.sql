@@ -21,7 +21,18 @@ ALTER TABLE mail_messages
     ADD COLUMN notification_id bigint REFERENCES notifications (id);
 CREATE UNIQUE INDEX mail_messages_dedup_idx ON mail_messages (dedup_key) WHERE dedup_key IS NOT NULL;
 
+-- Each user's daily digest, once a day (China time): written when the day's
+-- digest was considered, with the mail when there was something to report.
+CREATE TABLE mail_digests (
+    user_id    bigint NOT NULL REFERENCES users (id),
+    day        date NOT NULL,
+    mail_id    bigint REFERENCES mail_messages (id),
+    created_at timestamptz NOT NULL,
+    PRIMARY KEY (user_id, day)
+);
+
 -- +goose Down
+DROP TABLE mail_digests;
 DROP INDEX mail_messages_dedup_idx;
 ALTER TABLE mail_messages DROP COLUMN notification_id, DROP COLUMN dedup_key;
 DROP TABLE mail_preferences;

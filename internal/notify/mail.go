@@ -41,16 +41,21 @@ func Kinds() []string {
 	}
 }
 
-// DefaultMode is the mode of a kind the user has not chosen: immediate for
-// what asks the user to act by a deadline or decide, the digest for the rest.
-func DefaultMode(kind string) string {
-	switch kind {
-	case "tender_amended", "question_asked", "committee_to_score", "member_recused", "award_proposed", "challenge_filed",
+// ImmediateByDefault returns the kinds mailed at once unless the user chose
+// otherwise: what asks the user to act by a deadline or decide.
+func ImmediateByDefault() []string {
+	return []string{"tender_amended", "question_asked", "committee_to_score", "member_recused", "award_proposed", "challenge_filed",
 		"contract_sign_requested", "contract_amendment_proposed", "contract_termination_proposed",
 		"service_request_created", "complaint_received", "complaint_assigned",
 		"complaint_first_response_overdue", "complaint_decision_overdue", "milestone_ready",
 		"evaluation_assigned", "evaluation_recused", "rectification_ordered", "rectification_reported",
-		"certification_applied", "payout_failed":
+		"certification_applied", "payout_failed"}
+}
+
+// DefaultMode is the mode of a kind the user has not chosen: immediate for
+// the kinds ImmediateByDefault lists, the digest for the rest.
+func DefaultMode(kind string) string {
+	if slices.Contains(ImmediateByDefault(), kind) {
 		return ModeImmediate
 	}
 	return ModeDigest

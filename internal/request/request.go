@@ -36,6 +36,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/portal"
 	"github.com/jiedao-market/jiedao/internal/rating"
 	"github.com/jiedao-market/jiedao/internal/redflag"
+	"github.com/jiedao-market/jiedao/internal/remind"
 	"github.com/jiedao-market/jiedao/internal/search"
 	"github.com/jiedao-market/jiedao/internal/servicerequest"
 	"github.com/jiedao-market/jiedao/internal/tender"
@@ -92,6 +93,8 @@ type Services struct {
 	Search *search.Service
 	// Notices keeps each user's e-mail choice per notification kind.
 	Notices *notify.Service
+	// Remind mails the daily digests and the deadline reminders.
+	Remind *remind.Service
 }
 
 // The request's locals.
@@ -223,6 +226,7 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 	contracts.OnSigned(svc.Milestones.ContractSigned)
 	svc.Evaluations.OnSubmit(svc.Milestones.EvaluationSubmitted)
 	svc.UseReleases()
+	svc.Remind = remind.NewService(db, c, cfg.Mail, cfg.HTTP.PublicURL, svc.Mail, svc.Work, log)
 	return svc, nil
 }
 
