@@ -53,12 +53,32 @@ func ImmediateByDefault() []string {
 }
 
 // DefaultMode is the mode of a kind the user has not chosen: immediate for
-// the kinds ImmediateByDefault lists, the digest for the rest.
+// the kinds ImmediateByDefault lists and the reminders, the digest for the
+// rest.
 func DefaultMode(kind string) string {
-	if slices.Contains(ImmediateByDefault(), kind) {
+	if kind == KindReminder || slices.Contains(ImmediateByDefault(), kind) {
 		return ModeImmediate
 	}
 	return ModeDigest
+}
+
+// Two more choices than the kinds of notification, on the same list: the
+// deadline reminders (immediate or off) and the daily digest itself (digest
+// or off: off mails no digest, so the kinds chosen for it are not mailed).
+const (
+	KindReminder = "deadline_reminder"
+	KindDigest   = "daily_digest"
+)
+
+// modesOf returns the modes kind may take, the default first.
+func modesOf(kind string) []string {
+	switch kind {
+	case KindReminder:
+		return []string{ModeImmediate, ModeOff}
+	case KindDigest:
+		return []string{ModeDigest, ModeOff}
+	}
+	return []string{ModeImmediate, ModeDigest, ModeOff}
 }
 
 // Link is the page every notice mail links to: the user's notifications,
@@ -91,16 +111,20 @@ func queueMails(tx *gorm.DB, kind string, ids []int64, at time.Time) error {
 	return nil
 }
 
-// Preference is a user's choice for one kind of notification.
+// Preference is a user's choice for one kind of notification, or for the
+// reminders or the digest.
 type Preference struct {
 	Kind string
 	Mode string
+	// Modes are the modes the kind may take.
+	Modes []string
 	// Chosen is false when Mode is the kind's default.
 	Chosen bool
 }
 
-// ErrMode is a mode that is not immediate, digest or off, or a kind that is
-// not one.
+// ErrMode is a mode that is not immediate, digest or off (immediate or off
+// for the reminders, digest or off for the digest), or a kind that is not
+// one.
 var ErrMode = apperr.New(apperr.Invalid, "notify.mode", "a notification kind's e-mail is immediate, digest or off")
 
 // Service reads and sets users' e-mail preferences.
@@ -112,7 +136,12 @@ type Service struct {
 // NewService returns the preferences service.
 func NewService(db *gorm.DB, c clock.Clock) *Service { return &Service{db: db, clock: c} }
 
-// Preferences returns the actor's mode for every kind, in Kinds order.
+// choices are the kinds a user chooses the e-mail of: the reminders, the
+// digest, then every kind of notification.
+func choices() []string { return append([]string{KindReminder, KindDigest}, Kinds()...) }
+
+// Preferences returns the actor's mode for the reminders, the digest and
+// every kind, in Kinds order.
 func (s *Service) Preferences(ctx context.Context, by access.Actor) ([]Preference, error) {
 	var rows []struct{ Kind, Mode string }
 	if err := s.db.WithContext(ctx).Raw(`SELECT kind, mode FROM mail_preferences WHERE user_id = ?`, by.UserID).Scan(&rows).Error; err != nil {
@@ -122,14 +151,14 @@ func (s *Service) Preferences(ctx context.Context, by access.Actor) ([]Preferenc
 	for _, r := range rows {
 		chosen[r.Kind] = r.Mode
 	}
-	kinds := Kinds()
+	kinds := choices()
 	out := make([]Preference, len(kinds))
 	for i, k := range kinds {
 		m, ok := chosen[k]
 		if !ok {
 			m = DefaultMode(k)
 		}
-		out[i] = Preference{Kind: k, Mode: m, Chosen: ok}
+		out[i] = Preference{Kind: k, Mode: m, Modes: modesOf(k), Chosen: ok}
 	}
 	return out, nil
 }
@@ -138,9 +167,9 @@ func (s *Service) Preferences(ctx context.Context, by access.Actor) ([]Preferenc
 // keep theirs), with its audit entry. It returns ErrMode, writing nothing,
 // when a kind or a mode is not one.
 func (s *Service) SetPreferences(ctx context.Context, by access.Actor, modes map[string]string) error {
-	kinds := Kinds()
+	kinds := choices()
 	for k, m := range modes {
-		if !slices.Contains(kinds, k) || (m != ModeImmediate && m != ModeDigest && m != ModeOff) {
+		if !slices.Contains(kinds, k) || !slices.Contains(modesOf(k), m) {
 			return ErrMode
 		}
 	}

@@ -138,6 +138,8 @@ func TestSetPreferencesRefusesWhatIsNotAKindOrMode(t *testing.T) {
 		{"contract_signed": "weekly"},
 		{"no_such_kind": notify.ModeOff},
 		{"contract_signed": notify.ModeOff, "tender_published": "sometimes"},
+		{notify.KindReminder: notify.ModeDigest},
+		{notify.KindDigest: notify.ModeImmediate},
 	} {
 		if err := prefs.SetPreferences(context.Background(), by, modes); err != notify.ErrMode {
 			t.Errorf("SetPreferences(%v) error = %v, want ErrMode", modes, err)
@@ -149,7 +151,7 @@ func TestSetPreferencesRefusesWhatIsNotAKindOrMode(t *testing.T) {
 		t.Errorf("%d preferences written, want none", n)
 	}
 	got, err := prefs.Preferences(context.Background(), by)
-	if err != nil || len(got) != len(notify.Kinds()) {
+	if err != nil || len(got) != len(notify.Kinds())+2 {
 		t.Fatalf("Preferences() = %d kinds, %v; want every kind", len(got), err)
 	}
 	for _, p := range got {

@@ -68,6 +68,10 @@ type recipient struct {
 	SubdistrictID         *int64
 	OrganizationID        *int64
 	SubdistrictDistrictID *int64
+	// Reminders and Digest are the user's choices (notify.KindReminder,
+	// notify.KindDigest): off, or the default.
+	Reminders string
+	Digest    string
 }
 
 func (r recipient) actor() access.Actor {
@@ -97,9 +101,13 @@ func (s *Service) Run(ctx context.Context) error {
 	now := s.clock.Now()
 	var users []recipient
 	if err := s.db.WithContext(ctx).Raw(`SELECT u.id, u.username, u.role, u.district_id, u.subdistrict_id, u.organization_id,
-			sd.district_id AS subdistrict_district_id
+			sd.district_id AS subdistrict_district_id,
+			COALESCE(r.mode, ?) AS reminders, COALESCE(d.mode, ?) AS digest
 		FROM users u LEFT JOIN subdistricts sd ON sd.id = u.subdistrict_id
-		WHERE u.status = 'active' AND u.email IS NOT NULL AND u.email_verified_at IS NOT NULL ORDER BY u.id`).Scan(&users).Error; err != nil {
+		LEFT JOIN mail_preferences r ON r.user_id = u.id AND r.kind = ?
+		LEFT JOIN mail_preferences d ON d.user_id = u.id AND d.kind = ?
+		WHERE u.status = 'active' AND u.email IS NOT NULL AND u.email_verified_at IS NOT NULL ORDER BY u.id`,
+		notify.DefaultMode(notify.KindReminder), notify.DefaultMode(notify.KindDigest), notify.KindReminder, notify.KindDigest).Scan(&users).Error; err != nil {
 		return fmt.Errorf("remind: recipients: %w", err)
 	}
 	digestAt := s.digestTime(now)
@@ -126,6 +134,12 @@ func (s *Service) digestTime(now time.Time) time.Time {
 }
 
 func (s *Service) user(ctx context.Context, u recipient, now, digestAt time.Time) error {
+	if u.Digest == notify.ModeOff {
+		digestAt = time.Time{}
+	}
+	if u.Reminders == notify.ModeOff && digestAt.IsZero() {
+		return nil
+	}
 	done := false
 	if !digestAt.IsZero() {
 		if err := s.db.WithContext(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM mail_digests WHERE user_id = ? AND day = ?)`,
@@ -140,7 +154,7 @@ func (s *Service) user(ctx context.Context, u recipient, now, digestAt time.Time
 	var ids []int64
 	kinds := ReminderKinds()
 	for _, it := range items {
-		if it.Due == nil || !slices.Contains(kinds, it.Kind) || !it.Due.After(now) || it.Due.After(now.Add(s.cfg.RemindBefore)) {
+		if u.Reminders == notify.ModeOff || it.Due == nil || !slices.Contains(kinds, it.Kind) || !it.Due.After(now) || it.Due.After(now.Add(s.cfg.RemindBefore)) {
 			continue
 		}
 		id, err := s.remind(ctx, u.ID, it)

@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river"
 	"gorm.io/gorm"
 
+	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/config"
 	"github.com/jiedao-market/jiedao/internal/demo"
 	"github.com/jiedao-market/jiedao/internal/mail"
@@ -98,12 +99,17 @@ func TestDigestOnceWithThreeReplicas(t *testing.T) {
 		t.Fatalf("demo.Seed() error = %v", err)
 	}
 	officer := verify(t, gdb, "demo-officer", "officer@example.cn")
-	verify(t, gdb, "demo-finance", "finance@example.cn") // nothing to report
+	verify(t, gdb, "demo-finance", "finance@example.cn")  // nothing to report
+	quiet := verify(t, gdb, "demo-org", "org@example.cn") // no digest, by choice
+	if err := notify.NewService(gdb, clk).SetPreferences(ctx, access.Actor{UserID: quiet, Role: access.OrgAdmin},
+		map[string]string{notify.KindDigest: notify.ModeOff}); err != nil {
+		t.Fatal(err)
+	}
 	// Within the 24 hours before today's digest (07:00 China = 23:00 UTC the day before).
 	at := time.Date(2026, 11, 21, 20, 0, 0, 0, time.UTC)
 	if err := gdb.Transaction(func(tx *gorm.DB) error {
 		return notify.Users(tx, notify.Notice{Kind: "contract_signed", SubjectZh: "合同已签署：社区助老服务",
-			SubjectEn: "Contract signed: elderly care", At: at}, officer)
+			SubjectEn: "Contract signed: elderly care", At: at}, officer, quiet)
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -176,6 +182,9 @@ func TestDigestOnceWithThreeReplicas(t *testing.T) {
 	if n := len(pit.To(t, "finance@example.cn")); n != 0 {
 		t.Errorf("mails to a user with nothing to report = %d, want 0", n)
 	}
+	if n := len(pit.To(t, "org@example.cn")); n != 0 {
+		t.Errorf("mails to a user who turned the digest off = %d, want 0", n)
+	}
 	var jobs int64
 	gdb.Raw(`SELECT count(*) FROM river_job WHERE kind = ? AND state = 'completed'`, remind.RunArgs{}.Kind()).Scan(&jobs)
 	if jobs != 3 {
@@ -203,6 +212,17 @@ func TestReminderAtTheRightTime(t *testing.T) {
 	cfg.Mail.RemindBefore = time.Hour
 	e := servertest.NewEnvWith(t, cfg, demo.WithTenders())
 	verify(t, e.DB, "demo-officer", "officer@example.cn")
+	// A second officer of the subdistrict turned reminders and the digest off.
+	var quiet int64
+	if err := e.DB.Raw(`INSERT INTO users (username, password_hash, role, subdistrict_id, email, email_verified_at)
+		SELECT 'officer-quiet', 'x', 'procurement_officer', subdistrict_id, 'quiet@example.cn', now() FROM users WHERE username = 'demo-officer'
+		RETURNING id`).Scan(&quiet).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Services.Notices.SetPreferences(context.Background(), access.Actor{UserID: quiet, Role: access.ProcurementOfficer},
+		map[string]string{notify.KindReminder: notify.ModeOff, notify.KindDigest: notify.ModeOff}); err != nil {
+		t.Fatal(err)
+	}
 	var due time.Time
 	if err := e.DB.Raw(`SELECT first_response_due FROM complaints WHERE status = 'received' ORDER BY id LIMIT 1`).Row().Scan(&due); err != nil {
 		t.Fatalf("the demo's open complaint: %v", err)
@@ -239,6 +259,9 @@ func TestReminderAtTheRightTime(t *testing.T) {
 	}
 	if !strings.Contains(got[0].Subject, "分派投诉") || !strings.Contains(got[0].Text, "https://jiedao.example.cn/complaints#complaint-") {
 		t.Errorf("reminder = %q %q, want the triage and the link", got[0].Subject, got[0].Text)
+	}
+	if n := len(pit.To(t, "quiet@example.cn")); n != 0 {
+		t.Errorf("mails to the officer who opted out = %d, want 0", n)
 	}
 	for _, m := range pit.Messages(t) {
 		if text := pit.Message(t, m.ID).Text; strings.Contains(text, "希望探访") {

@@ -26,7 +26,6 @@ type settingsView struct {
 	// alert of its form.
 	Notices     []notify.Preference
 	NoticeAlert formAlert
-	Modes       [3]string
 }
 
 func (h *Handler) renderSettings(c *fiber.Ctx, status int, v settingsView) error {
@@ -38,7 +37,6 @@ func (h *Handler) renderSettings(c *fiber.Ctx, status int, v settingsView) error
 	if v.Notices, err = h.Notices.Preferences(c.UserContext(), request.Actor(c)); err != nil {
 		return err
 	}
-	v.Modes = noticeModes
 	if v.Form == "" {
 		v.Form = st.Email
 	}

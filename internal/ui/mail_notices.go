@@ -12,9 +12,6 @@ import (
 // The settings page's second form: how each kind of notification goes out
 // by e-mail (immediately, in the daily digest, or not at all).
 
-// noticeModes are the choices of every kind, in the order the form offers them.
-var noticeModes = [...]string{notify.ModeImmediate, notify.ModeDigest, notify.ModeOff}
-
 // handleNoticesSubmit sets the user's mode of each kind posted as
 // mode_<kind>; a kind or mode that is not one gets the page again (400) with
 // nothing written.

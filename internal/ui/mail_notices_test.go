@@ -23,7 +23,8 @@ func TestNoticeChoicesOnTheSettingsPage(t *testing.T) {
 	page := officer.Get(t, "/settings")
 	body := string(page.Body)
 	for _, want := range []string{`id="notice-modes"`, "通知邮件", `<select id="mode-question_asked" name="mode_question_asked">`,
-		`<option value="immediate" selected>立即发送</option>`, `<option value="digest" selected>每日摘要</option>`} {
+		`<option value="immediate" selected>立即发送</option>`, `<option value="digest" selected>每日摘要</option>`,
+		`<select id="mode-deadline_reminder" name="mode_deadline_reminder"><option value="immediate" selected>立即发送</option><option value="off">不发送</option></select>`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("GET /settings lacks %q", want)
 		}
