@@ -258,8 +258,14 @@ func (s *Service) digestBody(items []work.Item, notices []digestNotice) (zh, en 
 				d := it.Due.In(civil.China).Format("2006-01-02 15:04")
 				due, dueEn = "（"+d+" 截止）", " (due "+d+")"
 			}
-			fmt.Fprintf(&z, "- %s：%s%s\n  %s%s\n", k.Zh, it.Subject, due, s.public, it.Link)
-			fmt.Fprintf(&e, "- %s: %s%s\n  %s%s\n", k.En, it.Subject, dueEn, s.public, it.Link)
+			subject := it.Subject
+			if strings.HasPrefix(it.Kind, "resident.") {
+				// A resident's own request may be titled by its note: the
+				// link shows it, the mail does not.
+				subject = ""
+			}
+			fmt.Fprintf(&z, "- %s：%s%s\n  %s%s\n", k.Zh, subject, due, s.public, it.Link)
+			fmt.Fprintf(&e, "- %s: %s%s\n  %s%s\n", k.En, subject, dueEn, s.public, it.Link)
 		}
 	}
 	if len(notices) > 0 {

@@ -212,6 +212,7 @@ func TestReminderAtTheRightTime(t *testing.T) {
 	cfg.Mail.RemindBefore = time.Hour
 	e := servertest.NewEnvWith(t, cfg, demo.WithTenders())
 	verify(t, e.DB, "demo-officer", "officer@example.cn")
+	verify(t, e.DB, "demo-resident", "resident@example.cn")
 	// A second officer of the subdistrict turned reminders and the digest off.
 	var quiet int64
 	if err := e.DB.Raw(`INSERT INTO users (username, password_hash, role, subdistrict_id, email, email_verified_at)
@@ -263,9 +264,22 @@ func TestReminderAtTheRightTime(t *testing.T) {
 	if n := len(pit.To(t, "quiet@example.cn")); n != 0 {
 		t.Errorf("mails to the officer who opted out = %d, want 0", n)
 	}
+	// The resident's digest lists its requests and complaint, and no mail
+	// holds a resident's words (a complaint's text, a request's note).
+	if got := pit.To(t, "resident@example.cn"); len(got) != 1 || !strings.HasPrefix(got[0].Subject, "每日摘要") {
+		t.Errorf("mails to the resident = %+v, want the digest", got)
+	}
+	var words []string
+	if err := e.DB.Raw(`SELECT description FROM complaints UNION ALL SELECT left(note, 20) FROM service_requests WHERE note <> ''`).
+		Scan(&words).Error; err != nil || len(words) == 0 {
+		t.Fatalf("the residents' words: %v", err)
+	}
 	for _, m := range pit.Messages(t) {
-		if text := pit.Message(t, m.ID).Text; strings.Contains(text, "希望探访") {
-			t.Errorf("a mail carries the resident's complaint text: %q", text)
+		full := pit.Message(t, m.ID)
+		for _, w := range words {
+			if strings.Contains(full.Text, w) || strings.Contains(full.Subject, w) {
+				t.Errorf("mail %q carries a resident's words %q", full.Subject, w)
+			}
 		}
 	}
 }
