@@ -78,6 +78,15 @@ type Mail struct {
 	ResetWindow        time.Duration `yaml:"reset_window"`
 	ResetMaxPerAccount int           `yaml:"reset_max_per_account"`
 	ResetMaxPerAddress int           `yaml:"reset_max_per_address"`
+	// DigestHour is the hour of the day, China time (0 to 23), from which
+	// each user's daily digest is sent (default 7).
+	DigestHour int `yaml:"digest_hour"`
+	// RemindInterval is how often a replica that works jobs looks for digests
+	// and deadline reminders due: 1m to 1h (default 5m).
+	RemindInterval time.Duration `yaml:"remind_interval"`
+	// RemindBefore is how long before a deadline its reminder is sent: 1h to
+	// 72h (default 24h).
+	RemindBefore time.Duration `yaml:"remind_before"`
 }
 
 // Enabled reports whether e-mail is on: an SMTP host is configured.
@@ -401,7 +410,8 @@ func Default() Config {
 			License: "https://creativecommons.org/licenses/by/4.0/", PublicationPolicy: "https://jiedao.example.cn/open-data/policy"},
 		Mail: Mail{Port: 587, TLS: "starttls", From: "noreply@jiedao.example.cn", FromName: "JieDao 街道服务", Timeout: 30 * time.Second,
 			MaxAttempts: 10, SweepInterval: time.Minute, VerifyTTL: 24 * time.Hour, ResetTTL: 30 * time.Minute,
-			ResetWindow: time.Hour, ResetMaxPerAccount: 3, ResetMaxPerAddress: 5},
+			ResetWindow: time.Hour, ResetMaxPerAccount: 3, ResetMaxPerAddress: 5,
+			DigestHour: 7, RemindInterval: 5 * time.Minute, RemindBefore: 24 * time.Hour},
 	}
 }
 
@@ -695,6 +705,15 @@ func (m Mail) problems() []string {
 	}
 	if m.ResetWindow < time.Minute || m.ResetWindow > 7*24*time.Hour || m.ResetMaxPerAccount < 1 || m.ResetMaxPerAddress < 1 {
 		p = append(p, "mail.reset_window must be between 1m and 168h, with reset_max_per_account and reset_max_per_address at least 1")
+	}
+	if m.DigestHour < 0 || m.DigestHour > 23 {
+		p = append(p, "mail.digest_hour must be between 0 and 23")
+	}
+	if m.RemindInterval < time.Minute || m.RemindInterval > time.Hour {
+		p = append(p, "mail.remind_interval must be between 1m and 1h")
+	}
+	if m.RemindBefore < time.Hour || m.RemindBefore > 72*time.Hour {
+		p = append(p, "mail.remind_before must be between 1h and 72h")
 	}
 	return p
 }

@@ -42,6 +42,9 @@ func TestMailRefusals(t *testing.T) {
 		{"sender not an address", "mail:\n  from: jiedao\n", "mail.from"},
 		{"no attempts", "mail:\n  max_attempts: 0\n", "mail.max_attempts"},
 		{"reset link over a day", "mail:\n  reset_ttl: 25h\n", "mail.reset_ttl"},
+		{"digest hour 24", "mail:\n  digest_hour: 24\n", "mail.digest_hour"},
+		{"reminders checked every second", "mail:\n  remind_interval: 1s\n", "mail.remind_interval"},
+		{"reminder a week ahead", "mail:\n  remind_before: 168h\n", "mail.remind_before"},
 		{"verify link under 10m", "mail:\n  verify_ttl: 1m\n", "mail.verify_ttl"},
 		{"no reset limit", "mail:\n  reset_max_per_address: 0\n", "mail.reset_window"},
 	} {

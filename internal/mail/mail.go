@@ -34,6 +34,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/jiedao-market/jiedao/internal/config"
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
@@ -54,6 +55,9 @@ type Message struct {
 	// To sends to this address instead of the user's verified one: only for
 	// the link that verifies it.
 	To string
+	// Key, when set, makes the message once: a second message with the same
+	// key ("digest:<user>:<day>", "remind:…") is not queued (Queue returns 0).
+	Key string
 }
 
 // Service queues mail and sends it.
@@ -107,7 +111,13 @@ func (s *Service) Queue(tx *gorm.DB, m Message) (int64, error) {
 	now := s.clock.Now()
 	row := outbound{UserID: &m.UserID, Kind: m.Kind, ToAddress: to, Subject: subject, Body: body, Link: m.Link,
 		Status: "queued", CreatedAt: now, UpdatedAt: now}
-	if err := tx.Create(&row).Error; err != nil {
+	q := tx
+	if m.Key != "" {
+		row.DedupKey = &m.Key
+		q = tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "dedup_key"}},
+			TargetWhere: clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: "dedup_key IS NOT NULL"}}}, DoNothing: true})
+	}
+	if err := q.Create(&row).Error; err != nil {
 		return 0, fmt.Errorf("queue mail %s for user %d: %w", m.Kind, m.UserID, err)
 	}
 	return row.ID, nil
@@ -128,6 +138,7 @@ type outbound struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	SentAt    *time.Time
+	DedupKey  *string
 }
 
 func (outbound) TableName() string { return "mail_messages" }

@@ -2,7 +2,9 @@
 // an organization, or to a subdistrict's procurement officers. Each names
 // the records it is about (a tender, a contract, a complaint) and says what
 // happened in both languages, never sealed or personal content. The domain
-// packages call it inside the transaction of the change it tells of.
+// packages call it inside the transaction of the change it tells of; in that
+// transaction it also queues the e-mail of each addressed user who wants the
+// kind immediately (mail.go), and its Service keeps users' choices per kind.
 package notify
 
 import (
@@ -77,7 +79,11 @@ func insert(tx *gorm.DB, n Notice, ids []int64, to func(*row, *int64)) error {
 	if err := tx.Create(&list).Error; err != nil {
 		return fmt.Errorf("notify %s: %w", n.Kind, err)
 	}
-	return nil
+	written := make([]int64, len(list))
+	for i := range list {
+		written[i] = list[i].ID
+	}
+	return queueMails(tx, n.Kind, written, n.At)
 }
 
 // Ref is a pointer to a copy of id, for a Notice's record fields.

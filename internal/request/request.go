@@ -27,6 +27,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/fund"
 	"github.com/jiedao-market/jiedao/internal/mail"
 	"github.com/jiedao-market/jiedao/internal/milestone"
+	"github.com/jiedao-market/jiedao/internal/notify"
 	"github.com/jiedao-market/jiedao/internal/ocds"
 	"github.com/jiedao-market/jiedao/internal/org"
 	"github.com/jiedao-market/jiedao/internal/payout"
@@ -35,6 +36,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/portal"
 	"github.com/jiedao-market/jiedao/internal/rating"
 	"github.com/jiedao-market/jiedao/internal/redflag"
+	"github.com/jiedao-market/jiedao/internal/remind"
 	"github.com/jiedao-market/jiedao/internal/search"
 	"github.com/jiedao-market/jiedao/internal/servicerequest"
 	"github.com/jiedao-market/jiedao/internal/tender"
@@ -89,6 +91,10 @@ type Services struct {
 	// Search is the signed-in users' search across tenders, contracts,
 	// organizations and transfer items.
 	Search *search.Service
+	// Notices keeps each user's e-mail choice per notification kind.
+	Notices *notify.Service
+	// Remind mails the daily digests and the deadline reminders.
+	Remind *remind.Service
 }
 
 // The request's locals.
@@ -213,12 +219,14 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 	svc.Portal = portal.NewService(db, c, svc.Funds, orgs, cfg.Rating)
 	svc.OCDS = ocds.NewService(db, c, cfg.OCDS)
 	svc.Search = search.NewService(db, c)
+	svc.Notices = notify.NewService(db, c)
 	svc.UsePayouts(db, c, svc.Payouts)
 	// Signing makes the first milestone due, a submitted evaluation the
 	// milestones it triggers (the milestone service's payout-free steps).
 	contracts.OnSigned(svc.Milestones.ContractSigned)
 	svc.Evaluations.OnSubmit(svc.Milestones.EvaluationSubmitted)
 	svc.UseReleases()
+	svc.Remind = remind.NewService(db, c, cfg.Mail, cfg.HTTP.PublicURL, svc.Mail, svc.Work, log)
 	return svc, nil
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/auth"
+	"github.com/jiedao-market/jiedao/internal/notify"
 	"github.com/jiedao-market/jiedao/internal/request"
 )
 
@@ -21,6 +22,10 @@ type settingsView struct {
 	Form  string // the address as typed
 	Alert formAlert
 	Done  string // a message key: what the last form did
+	// Notices is the user's e-mail mode of each notification kind, with the
+	// alert of its form.
+	Notices     []notify.Preference
+	NoticeAlert formAlert
 }
 
 func (h *Handler) renderSettings(c *fiber.Ctx, status int, v settingsView) error {
@@ -29,6 +34,9 @@ func (h *Handler) renderSettings(c *fiber.Ctx, status int, v settingsView) error
 		return err
 	}
 	v.State = st
+	if v.Notices, err = h.Notices.Preferences(c.UserContext(), request.Actor(c)); err != nil {
+		return err
+	}
 	if v.Form == "" {
 		v.Form = st.Email
 	}
@@ -39,6 +47,9 @@ func (h *Handler) handleSettingsPage(c *fiber.Ctx) error {
 	v := settingsView{}
 	if c.Query("done") == "email" {
 		v.Done = "settings.done_email"
+	}
+	if c.Query("done") == "notices" {
+		v.Done = "settings.done_notices"
 	}
 	return h.renderSettings(c, fiber.StatusOK, v)
 }

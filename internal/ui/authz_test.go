@@ -137,7 +137,7 @@ func pgText(s string) func(f *pgFixture) string {
 func pgMatrix(t *testing.T) map[string]pgGroup {
 	out := map[string]pgGroup{}
 	for _, part := range []map[string]pgGroup{pgCoreMatrix, pgCatalogMatrix, pgOrgMatrix, pgFundMatrix, pgTenderMatrix, pgContractMatrix, pgRecordMatrix, pgStaffMatrix, pgResidentMatrix,
-		pgMailMatrix,
+		pgMailMatrix, pgNoticeMatrix,
 		pgContractRatingMatrix, pgRequestMatrix, pgOfficerMatrix, pgEvaluationMatrix, pgPaymentMatrix,
 		pgPortalMatrix, pgCommitmentMatrix, pgAuditMatrix, pgRedFlagMatrix, pgSearchMatrix} {
 		for name, g := range part {

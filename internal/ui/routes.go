@@ -38,6 +38,7 @@ func (h *Handler) Routes(app fiber.Router) {
 	// page the link opens, and the password recovery (account_mail.go).
 	pages.Get("/settings", page(access.Roles...), h.handleSettingsPage)
 	pages.Post("/settings", csrf, page(access.Roles...), h.handleSettingsSubmit)
+	pages.Post("/settings/notices", csrf, page(access.Roles...), h.handleNoticesSubmit)
 	pages.Get("/email/verify", h.handleEmailVerifyPage)
 	pages.Get("/password/forgot", h.handleForgotPage)
 	pages.Post("/password/forgot", anonymous(), csrf, h.handleForgotSubmit)
