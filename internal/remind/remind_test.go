@@ -5,6 +5,7 @@ import (
 
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -281,5 +282,59 @@ func TestReminderAtTheRightTime(t *testing.T) {
 				t.Errorf("mail %q carries a resident's words %q", full.Subject, w)
 			}
 		}
+	}
+}
+
+// TestEvaluationReminder: the demo's mid-term evaluation waits for
+// demo-evaluator, due at the end of its due day (China time); the evaluator
+// is reminded once the end is within remind_before on the injected clock,
+// not before, and once, with the evaluation's link.
+func TestEvaluationReminder(t *testing.T) {
+	t.Parallel()
+	pit := mailtest.Start(t)
+	cfg := mailConfig(t, pit)
+	cfg.Mail.RemindBefore = time.Hour
+	e := servertest.NewEnvWith(t, cfg, demo.WithTenders())
+	verify(t, e.DB, "demo-evaluator", "evaluator@example.cn")
+	var ev struct {
+		ID  int64
+		Due time.Time
+	}
+	if err := e.DB.Raw(`SELECT e.id, ((e.due_on + 1)::timestamp AT TIME ZONE 'Asia/Shanghai') AS due
+		FROM evaluations e JOIN users u ON u.id = e.evaluator_id
+		WHERE u.username = 'demo-evaluator' AND e.status IN ('scheduled', 'in_progress') ORDER BY e.due_on LIMIT 1`).Scan(&ev).Error; err != nil || ev.ID == 0 {
+		t.Fatalf("the demo's evaluation waiting for demo-evaluator: %+v, %v", ev, err)
+	}
+	ctx := context.Background()
+	run := func() {
+		t.Helper()
+		if err := e.Services.Remind.Run(ctx); err != nil {
+			t.Fatalf("Run() error = %v", err)
+		}
+		deliver(t, e.Services.Mail)
+	}
+	reminders := func() []mailtest.Message {
+		var out []mailtest.Message
+		for _, m := range pit.To(t, "evaluator@example.cn") {
+			if strings.HasPrefix(m.Subject, "提醒") {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	e.Clock.Advance(ev.Due.Sub(e.Clock.Now()) - time.Hour - time.Minute)
+	run()
+	if got := reminders(); len(got) != 0 {
+		t.Fatalf("reminders 61 minutes before the evaluation is due = %d, want 0", len(got))
+	}
+	e.Clock.Advance(2 * time.Minute)
+	run()
+	run()
+	got := reminders()
+	if len(got) != 1 {
+		t.Fatalf("reminders within the hour, run twice = %d, want 1", len(got))
+	}
+	if want := "https://jiedao.example.cn/evaluations/" + strconv.FormatInt(ev.ID, 10); !strings.Contains(got[0].Text, want) {
+		t.Errorf("reminder = %q %q, want the link %s", got[0].Subject, got[0].Text, want)
 	}
 }
