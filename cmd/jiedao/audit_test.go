@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -191,22 +190,8 @@ func TestServePublishesTheDaysHead(t *testing.T) {
 	if err := os.WriteFile(cfgFile, []byte(strings.Replace(string(yaml), "head_publish_hour: 1\n", "head_publish_hour: 0\n", 1)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := testEnv(dbURL)
-	env["JIEDAO_CONFIG"] = cfgFile
-	env["JIEDAO_METRICS_ADDR"] = "off"
-	env["JIEDAO_LOG_LEVEL"] = "info"
-	env["JIEDAO_UPLOADS_DIR"] = t.TempDir()
-	env["JIEDAO_AUTH_KEYS"] = "k1:" + testKey(1)
-	env["JIEDAO_CSRF_SECRET"] = testKey(2)
-
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	var stderr lockedBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, &bytes.Buffer{}, &stderr)
-	}()
-	waitFor(t, done, &stderr, `"msg":"serving"`)
+	env := serveEnv(t, dbURL, cfgFile)
+	stderr, stop := startServe(t, env)
 	poll := time.NewTicker(20 * time.Millisecond)
 	defer poll.Stop()
 	deadline := time.After(30 * time.Second)
@@ -218,9 +203,6 @@ func TestServePublishesTheDaysHead(t *testing.T) {
 		}
 	}
 	stop()
-	if err := <-done; err != nil {
-		t.Errorf("serve after cancellation: error = %v", err)
-	}
 	// Serving also ran the other jobs' catch-up (the red flags' run is
 	// audited too): the chain holds the head's entry among them, intact.
 	var heads int64

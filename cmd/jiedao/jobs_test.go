@@ -192,3 +192,50 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// serveEnv is the environment of a `serve` the tests start on dbURL with the
+// configuration file cfgFile: its own uploads, fresh keys, info logs, no
+// metrics listener (two serves of parallel tests would race for its port).
+func serveEnv(t *testing.T, dbURL, cfgFile string) map[string]string {
+	env := testEnv(dbURL)
+	env["JIEDAO_CONFIG"] = cfgFile
+	env["JIEDAO_METRICS_ADDR"] = "off"
+	env["JIEDAO_LOG_LEVEL"] = "info"
+	env["JIEDAO_UPLOADS_DIR"] = t.TempDir()
+	env["JIEDAO_AUTH_KEYS"] = "k1:" + testKey(1)
+	env["JIEDAO_CSRF_SECRET"] = testKey(2)
+	return env
+}
+
+// startServe runs `jiedao serve args…` with env until it logs that it serves,
+// and returns its log and stop, which cancels it and fails the test unless it
+// returns cleanly within a minute.
+func startServe(t *testing.T, env map[string]string, args ...string) (log *lockedBuffer, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	log = &lockedBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve"}, args...), func(k string) string { return env[k] }, &bytes.Buffer{}, log)
+	}()
+	waitFor(t, done, log, `"msg":"serving"`)
+	stopped := false
+	stop = func() {
+		t.Helper()
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve after cancellation: error = %v, want nil", err)
+			}
+		case <-time.After(time.Minute):
+			t.Fatal("serve did not return within a minute of cancellation")
+		}
+	}
+	t.Cleanup(stop)
+	return log, stop
+}

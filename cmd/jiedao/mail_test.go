@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -32,23 +30,9 @@ func TestServeSendsQueuedMail(t *testing.T) {
 	if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := testEnv(dbURL)
-	env["JIEDAO_CONFIG"] = cfgPath
+	env := serveEnv(t, dbURL, cfgPath)
 	env["JIEDAO_MAIL_HOST"] = "127.0.0.1"
-	env["JIEDAO_LOG_LEVEL"] = "info"
-	env["JIEDAO_METRICS_ADDR"] = "off"
-	env["JIEDAO_UPLOADS_DIR"] = t.TempDir()
-	env["JIEDAO_AUTH_KEYS"] = "k1:" + testKey(1)
-	env["JIEDAO_CSRF_SECRET"] = testKey(2)
-
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	var stderr lockedBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--workers=true"}, func(k string) string { return env[k] }, &bytes.Buffer{}, &stderr)
-	}()
-	waitFor(t, done, &stderr, `"msg":"serving"`)
+	stderr, stop := startServe(t, env, "--workers=true")
 	if !strings.Contains(stderr.String(), `"mail":true`) {
 		t.Errorf("serve log = %s, want e-mail on", stderr.String())
 	}
@@ -67,14 +51,6 @@ func TestServeSendsQueuedMail(t *testing.T) {
 		t.Errorf("mails = %+v, want the one queued, with its absolute link", got)
 	}
 	stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("serve after cancellation: error = %v, want nil", err)
-		}
-	case <-time.After(time.Minute):
-		t.Fatal("serve did not return within a minute of cancellation")
-	}
 	var status string
 	if err := gdb.Raw(`SELECT status FROM mail_messages`).Scan(&status).Error; err != nil || status != "sent" {
 		t.Errorf("the mail's status = %q, %v; want sent", status, err)

@@ -32,6 +32,28 @@ import (
 
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
+// remindRun runs the reminder job once on e's clock and delivers what it
+// queued.
+func remindRun(t *testing.T, e *servertest.Env) {
+	t.Helper()
+	if err := e.Services.Remind.Run(context.Background()); err != nil {
+		t.Fatalf("Run() error = %v", err)
+	}
+	deliver(t, e.Services.Mail)
+}
+
+// remindersTo returns the reminders (subject 提醒…) pit received for addr.
+func remindersTo(t *testing.T, pit *mailtest.Server, addr string) []mailtest.Message {
+	t.Helper()
+	var out []mailtest.Message
+	for _, m := range pit.To(t, addr) {
+		if strings.HasPrefix(m.Subject, "提醒") {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // mailConfig is the tests' configuration with e-mail to the mailpit pit.
 func mailConfig(t *testing.T, pit *mailtest.Server) config.Config {
 	cfg := servertest.Config(t)
@@ -229,23 +251,8 @@ func TestReminderAtTheRightTime(t *testing.T) {
 	if err := e.DB.Raw(`SELECT first_response_due FROM complaints WHERE status = 'received' ORDER BY id LIMIT 1`).Row().Scan(&due); err != nil {
 		t.Fatalf("the demo's open complaint: %v", err)
 	}
-	ctx := context.Background()
-	run := func() {
-		t.Helper()
-		if err := e.Services.Remind.Run(ctx); err != nil {
-			t.Fatalf("Run() error = %v", err)
-		}
-		deliver(t, e.Services.Mail)
-	}
-	reminders := func() []mailtest.Message {
-		var out []mailtest.Message
-		for _, m := range pit.To(t, "officer@example.cn") {
-			if strings.HasPrefix(m.Subject, "提醒") {
-				out = append(out, m)
-			}
-		}
-		return out
-	}
+	run := func() { t.Helper(); remindRun(t, e) }
+	reminders := func() []mailtest.Message { return remindersTo(t, pit, "officer@example.cn") }
 	// An hour and a minute before the deadline: not yet.
 	e.Clock.Advance(due.Sub(e.Clock.Now()) - time.Hour - time.Minute)
 	run()
@@ -305,23 +312,8 @@ func TestEvaluationReminder(t *testing.T) {
 		WHERE u.username = 'demo-evaluator' AND e.status IN ('scheduled', 'in_progress') ORDER BY e.due_on LIMIT 1`).Scan(&ev).Error; err != nil || ev.ID == 0 {
 		t.Fatalf("the demo's evaluation waiting for demo-evaluator: %+v, %v", ev, err)
 	}
-	ctx := context.Background()
-	run := func() {
-		t.Helper()
-		if err := e.Services.Remind.Run(ctx); err != nil {
-			t.Fatalf("Run() error = %v", err)
-		}
-		deliver(t, e.Services.Mail)
-	}
-	reminders := func() []mailtest.Message {
-		var out []mailtest.Message
-		for _, m := range pit.To(t, "evaluator@example.cn") {
-			if strings.HasPrefix(m.Subject, "提醒") {
-				out = append(out, m)
-			}
-		}
-		return out
-	}
+	run := func() { t.Helper(); remindRun(t, e) }
+	reminders := func() []mailtest.Message { return remindersTo(t, pit, "evaluator@example.cn") }
 	e.Clock.Advance(ev.Due.Sub(e.Clock.Now()) - time.Hour - time.Minute)
 	run()
 	if got := reminders(); len(got) != 0 {
