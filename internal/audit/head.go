@@ -90,7 +90,7 @@ func PublishHead(ctx context.Context, db *gorm.DB, now time.Time) (Head, bool, e
 		}
 		for {
 			var rows []Entry
-			if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("seq IS NULL").Order("id").
+			if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Where("seq IS NULL").Order("id").
 				Limit(DefaultSequenceBatch).Find(&rows).Error; err != nil {
 				return fmt.Errorf("publish audit head: read pending entries: %w", err)
 			}

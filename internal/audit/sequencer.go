@@ -63,7 +63,7 @@ func integrate(ctx context.Context, db *gorm.DB, max int, wait bool, afterChunk 
 			return err
 		}
 		var rows []Entry
-		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("seq IS NULL").Order("id").Limit(max).
+		if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Where("seq IS NULL").Order("id").Limit(max).
 			Find(&rows).Error; err != nil {
 			return fmt.Errorf("read pending entries: %w", err)
 		}
