@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
+	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/audit"
 	"github.com/jiedao-market/jiedao/internal/demo"
 	"github.com/jiedao-market/jiedao/internal/servertest"
@@ -78,6 +81,16 @@ func TestAuditTrail(t *testing.T) {
 		if questions == 0 {
 			t.Errorf("%s: bidding tender's trail has no question entry, want the demo's question", who)
 		}
+	}
+	// An entry the sequencer has not integrated yet comes last, its seq and hash null.
+	if err := e.DB.Transaction(func(tx *gorm.DB) error {
+		return audit.Record(tx, access.SystemActor("test", ""), "tender.touch", "tender", opened, nil)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tr := get("demo-officer", "tender", opened, http.StatusOK)
+	if last := tr.Entries[len(tr.Entries)-1]; last.Action != "tender.touch" || last.Seq != nil || last.Hash != nil {
+		t.Errorf("trail's last entry = %+v, want the pending tender.touch without seq and hash", last)
 	}
 	get("demo-officer2", "tender", opened, http.StatusNotFound) // another subdistrict's
 	get("demo-officer", "tender", 1<<40, http.StatusNotFound)
