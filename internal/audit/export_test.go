@@ -9,8 +9,8 @@ import (
 // IntegrateWithHook is Integrate calling afterChunk after each UPDATE
 // statement of the batch (of updateChunk rows) with the rows written so far:
 // the crash test stops a sequencer there.
-func IntegrateWithHook(ctx context.Context, db *gorm.DB, max int, afterChunk func(int)) (int, error) {
-	n, _, err := integrate(ctx, db, max, true, afterChunk)
+func IntegrateWithHook(ctx context.Context, db *gorm.DB, limit int, afterChunk func(int)) (int, error) {
+	n, _, err := integrate(ctx, db, limit, true, afterChunk)
 	return n, err
 }
 

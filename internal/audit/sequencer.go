@@ -15,13 +15,13 @@ import (
 // updateChunk is how many rows one UPDATE statement of a batch integrates.
 const updateChunk = 200
 
-// Integrate integrates up to max committed pending entries into the chain,
+// Integrate integrates up to limit committed pending entries into the chain,
 // oldest insertion first, and returns how many it integrated. It waits for
 // the chain's lock (another sequencer or a head publication) and runs in one
 // transaction: a batch that fails, or whose process dies, rolls back whole and
 // is integrated by the next run. Writers are never blocked by it.
-func Integrate(ctx context.Context, db *gorm.DB, max int) (int, error) {
-	n, _, err := integrate(ctx, db, max, true, nil)
+func Integrate(ctx context.Context, db *gorm.DB, limit int) (int, error) {
+	n, _, err := integrate(ctx, db, limit, true, nil)
 	return n, err
 }
 
@@ -42,9 +42,9 @@ func IntegrateAll(ctx context.Context, db *gorm.DB) (int, error) {
 // integrate is Integrate; without wait it gives up at once when another
 // holds the chain's lock (locked false). afterChunk, for the crash test, runs
 // after each UPDATE statement of the batch with the number of rows written.
-func integrate(ctx context.Context, db *gorm.DB, max int, wait bool, afterChunk func(int)) (n int, locked bool, err error) {
-	if max < 1 {
-		return 0, false, fmt.Errorf("audit integrate: batch size %d, want at least 1", max)
+func integrate(ctx context.Context, db *gorm.DB, limit int, wait bool, afterChunk func(int)) (n int, locked bool, err error) {
+	if limit < 1 {
+		return 0, false, fmt.Errorf("audit integrate: batch size %d, want at least 1", limit)
 	}
 	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if wait {
@@ -63,7 +63,7 @@ func integrate(ctx context.Context, db *gorm.DB, max int, wait bool, afterChunk 
 			return err
 		}
 		var rows []Entry
-		if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Where("seq IS NULL").Order("id").Limit(max).
+		if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Where("seq IS NULL").Order("id").Limit(limit).
 			Find(&rows).Error; err != nil {
 			return fmt.Errorf("read pending entries: %w", err)
 		}

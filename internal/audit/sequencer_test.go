@@ -38,7 +38,7 @@ func TestRecordDoesNotWaitForAnotherWriter(t *testing.T) {
 		t.Fatalf("Record() in the open transaction: %v", err)
 	}
 	// The deadline only bounds a failure: the second writer must not wait.
-	bounded, cancel := context.WithTimeout(ctx, 10*time.Second)
+	bounded, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	other := admin
 	other.UserID = 8
