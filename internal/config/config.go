@@ -311,6 +311,10 @@ type Database struct {
 	URL          string `yaml:"url"`
 	MaxOpenConns int    `yaml:"max_open_conns"`
 	MaxIdleConns int    `yaml:"max_idle_conns"`
+	// ReplicaURL is a streaming read replica of URL that the named public
+	// reads (db.PublicRead) go to; every other query stays on URL. Empty:
+	// none, everything goes to URL. The replica gets a pool of the same size.
+	ReplicaURL string `yaml:"replica_url"`
 }
 
 // Auth configures tokens, sessions, password hashing and login throttling.
@@ -484,6 +488,7 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 	}
 	str("JIEDAO_PUBLIC_URL", &cfg.HTTP.PublicURL)
 	str("JIEDAO_DATABASE_URL", &cfg.Database.URL)
+	str("JIEDAO_DATABASE_REPLICA_URL", &cfg.Database.ReplicaURL)
 	str("JIEDAO_LOG_LEVEL", &cfg.Log.Level)
 	str("JIEDAO_UPLOADS_DIR", &cfg.Uploads.Dir)
 	str("JIEDAO_STRIPE_SECRET_KEY", &cfg.Stripe.SecretKey)
