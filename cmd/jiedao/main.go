@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -162,6 +163,15 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, args []stri
 		return err
 	}
 	defer db.Close(gdb)
+	var replica *sql.DB
+	if cfg.Database.ReplicaURL != "" {
+		if replica, err = db.UseReplica(ctx, gdb, cfg.Database.ReplicaURL,
+			db.Options{MaxOpenConns: cfg.Database.MaxOpenConns, MaxIdleConns: cfg.Database.MaxIdleConns}); err != nil {
+			return err
+		}
+		defer replica.Close()
+		log.Info("public reads go to the read replica")
+	}
 	clk := clock.System{}
 	svc, err := request.NewServices(cfg, gdb, clk, log)
 	if err != nil {
@@ -203,7 +213,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, args []stri
 		return err
 	}
 	log.Info("jobs ready", "working", runner.Working(), "stripe", cfg.Stripe.Enabled(), "mail", cfg.Mail.Enabled())
-	srv, err := server.New(server.Deps{Config: cfg, DB: gdb, Log: log, Clock: clk, Services: svc})
+	srv, err := server.New(server.Deps{Config: cfg, DB: gdb, Replica: replica, Log: log, Clock: clk, Services: svc})
 	if err != nil {
 		return err
 	}

@@ -297,10 +297,10 @@ type HTTP struct {
 	// X-Forwarded-For header names the client; empty trusts none.
 	TrustedProxies []string      `yaml:"trusted_proxies"`
 	ShutdownGrace  time.Duration `yaml:"shutdown_grace"`
-	// AnonymousWritesPerMinute limits, per client address and replica, the
+	// AnonymousWritesPerMinute limits, per client address across replicas, the
 	// writes anyone may make without signing in (sign-ups, donations).
 	AnonymousWritesPerMinute int `yaml:"anonymous_writes_per_minute"`
-	// AnonymousLookupsPerMinute limits, per client address and replica, the
+	// AnonymousLookupsPerMinute limits, per client address across replicas, the
 	// lookups anyone may make without signing in by a secret-ish key (a
 	// complaint's reference), so that keys cannot be tried in bulk.
 	AnonymousLookupsPerMinute int `yaml:"anonymous_lookups_per_minute"`

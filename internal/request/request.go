@@ -25,6 +25,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/evaluation"
 	"github.com/jiedao-market/jiedao/internal/export"
 	"github.com/jiedao-market/jiedao/internal/fund"
+	"github.com/jiedao-market/jiedao/internal/limit"
 	"github.com/jiedao-market/jiedao/internal/mail"
 	"github.com/jiedao-market/jiedao/internal/milestone"
 	"github.com/jiedao-market/jiedao/internal/notify"
@@ -95,6 +96,8 @@ type Services struct {
 	Notices *notify.Service
 	// Remind mails the daily digests and the deadline reminders.
 	Remind *remind.Service
+	// Limits counts the anonymous requests per address across replicas.
+	Limits *limit.Service
 }
 
 // The request's locals.
@@ -227,6 +230,7 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 	svc.Evaluations.OnSubmit(svc.Milestones.EvaluationSubmitted)
 	svc.UseReleases()
 	svc.Remind = remind.NewService(db, c, cfg.Mail, cfg.HTTP.PublicURL, svc.Mail, svc.Work, log)
+	svc.Limits = limit.NewService(db)
 	return svc, nil
 }
 
