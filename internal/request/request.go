@@ -34,6 +34,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/payout"
 	"github.com/jiedao-market/jiedao/internal/place"
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
+	"github.com/jiedao-market/jiedao/internal/platform/replica"
 	"github.com/jiedao-market/jiedao/internal/portal"
 	"github.com/jiedao-market/jiedao/internal/rating"
 	"github.com/jiedao-market/jiedao/internal/redflag"
@@ -131,8 +132,15 @@ func ID(c *fiber.Ctx) string {
 	return rid
 }
 
-// SetActor records who is making the request.
-func SetActor(c *fiber.Ctx, a access.Actor) { c.Locals(localActor, a) }
+// SetActor records who is making the request. A request of no signed-in
+// user may have its public reads answered by the read replica
+// (replica.AllowLag); a signed-in user's are read from the primary.
+func SetActor(c *fiber.Ctx, a access.Actor) {
+	c.Locals(localActor, a)
+	if !a.Authenticated() {
+		c.SetUserContext(replica.AllowLag(c.UserContext()))
+	}
+}
 
 // Actor returns who is making the request: the signed-in user, else an
 // anonymous actor.

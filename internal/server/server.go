@@ -48,7 +48,7 @@ type Server struct {
 type Deps struct {
 	Config config.Config
 	DB     *gorm.DB
-	// Replica is the read replica's pool (db.UseReplica), checked by
+	// Replica is the read replica's pool (replica.Use), checked by
 	// /readyz with the primary; nil when there is none.
 	Replica  *sql.DB
 	Log      *slog.Logger
