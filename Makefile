@@ -6,7 +6,7 @@ ENV   := .data/jiedao.env
 # Loads the development settings written by scripts/devenv.sh.
 LOADENV := set -a; . $(ENV); set +a
 
-.PHONY: build run test test-deps lint fuzz bench clean mailpit
+.PHONY: build run test test-deps test-chaos lint fuzz bench clean mailpit
 
 build:
 	$(GO) build -o $(BIN) ./cmd/jiedao
@@ -58,3 +58,8 @@ bench: test-deps
 
 clean:
 	rm -rf bin
+
+## test-chaos: the multi-process tests that need root and PostgreSQL clusters of their
+## own (internal/chaos, build tag chaos): the read replica of scripts/replica.sh.
+test-chaos:
+	@$(LOADENV); $(GO) test -tags chaos -count=1 -timeout 10m ./internal/chaos/...
