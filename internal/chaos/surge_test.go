@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -338,6 +339,16 @@ func checkAnswers(t *testing.T, attempts []attempt, closes, away, back time.Time
 				afterClose++
 			}
 		}
+	}
+	var waits []time.Duration // how long the 503s took
+	for _, a := range attempts {
+		if a.status == http.StatusServiceUnavailable {
+			waits = append(waits, a.done.Sub(a.sent))
+		}
+	}
+	slices.Sort(waits)
+	if len(waits) > 0 {
+		t.Logf("503s answered in %s (median), %s (slowest)", waits[len(waits)/2].Round(time.Millisecond), waits[len(waits)-1].Round(time.Millisecond))
 	}
 	var keys []string
 	for k := range counts {
