@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -44,7 +45,7 @@ func TestReadReplica(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "jiedao")
 	replicaRun(t, root, nil, "go", "build", "-o", bin, "./cmd/jiedao")
 	const demoPassword = "replica-test-password"
-	env := replicaEnv(rs, demoPassword)
+	env := replicaEnv(t, rs, demoPassword)
 	replicaRun(t, root, env, bin, "migrate", "up")
 	replicaRun(t, root, env, bin, "seed", "--demo")
 	base := replicaServe(t, root, bin, env)
@@ -220,17 +221,30 @@ func replicaCtl(t *testing.T, cluster, action string) {
 	}
 }
 
-// replicaEnv is the test's environment (the secrets of .data/jiedao.env)
-// with the two databases and the demo password.
-func replicaEnv(rs replicaSet, demoPassword string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "JIEDAO_DATABASE_") && !strings.HasPrefix(kv, "JIEDAO_HTTP_ADDR=") {
-			env = append(env, kv)
+// replicaEnv is the environment of the jiedao processes: the two
+// databases, fresh secrets of their own, the demo password.
+func replicaEnv(t *testing.T, rs replicaSet, demoPassword string) []string {
+	t.Helper()
+	key := func() string {
+		b := make([]byte, 32)
+		if _, err := rand.Read(b); err != nil {
+			t.Fatal(err)
 		}
+		return base64.StdEncoding.EncodeToString(b)
 	}
-	return append(env, "JIEDAO_DATABASE_URL="+rs.primaryURL, "JIEDAO_DATABASE_REPLICA_URL="+rs.replicaURL,
-		"JIEDAO_DEMO_PASSWORD="+demoPassword, "JIEDAO_METRICS_ADDR=off")
+	return []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + os.Getenv("HOME"),
+		"JIEDAO_DATABASE_URL=" + rs.primaryURL,
+		"JIEDAO_DATABASE_REPLICA_URL=" + rs.replicaURL,
+		"JIEDAO_DEMO_PASSWORD=" + demoPassword,
+		"JIEDAO_METRICS_ADDR=off",
+		"JIEDAO_UPLOADS_DIR=" + t.TempDir(),
+		"JIEDAO_AUTH_KEYS=replica:" + key(),
+		"JIEDAO_CSRF_SECRET=" + key(),
+		"JIEDAO_SEAL_KEY=" + key(),
+		"JIEDAO_RATING_KEY=" + key(),
+	}
 }
 
 func replicaRepoRoot(t *testing.T) string {
