@@ -312,7 +312,7 @@ type Database struct {
 	MaxOpenConns int    `yaml:"max_open_conns"`
 	MaxIdleConns int    `yaml:"max_idle_conns"`
 	// ReplicaURL is a streaming read replica of URL that the named public
-	// reads (db.PublicRead) go to; every other query stays on URL. Empty:
+	// reads (replica.Public, for anonymous requests) go to; every other query stays on URL. Empty:
 	// none, everything goes to URL. The replica gets a pool of the same size.
 	ReplicaURL string `yaml:"replica_url"`
 }
