@@ -312,8 +312,9 @@ type Database struct {
 	MaxOpenConns int    `yaml:"max_open_conns"`
 	MaxIdleConns int    `yaml:"max_idle_conns"`
 	// ReplicaURL is a streaming read replica of URL that the named public
-	// reads (replica.Public, for anonymous requests) go to; every other query stays on URL. Empty:
-	// none, everything goes to URL. The replica gets a pool of the same size.
+	// reads of anonymous requests (replica.Public) go to; every other query
+	// stays on URL. Empty: none, everything goes to URL. The replica gets a
+	// pool of the same size.
 	ReplicaURL string `yaml:"replica_url"`
 }
 
