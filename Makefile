@@ -29,6 +29,7 @@ test: test-deps
 ## test-chaos: the fault tests (internal/chaos): three serve processes on a private
 ## PostgreSQL cluster through a bid surge while a replica is killed, every connection
 ## terminated and PostgreSQL restarted. Needs root (pg_createcluster); about a minute.
+## And a streaming read replica (scripts/replica.sh): which queries it answers; under a minute.
 test-chaos: test-deps
 	$(GO) test -tags chaos -count=1 -timeout 10m ./internal/chaos/...
 
