@@ -140,6 +140,7 @@ type Sequencer struct {
 	interval time.Duration
 	batch    int
 	log      *slog.Logger
+	failing  bool // the last round failed (logged once, not every interval)
 }
 
 // NewSequencer returns the sequencer on db that integrates up to batch
@@ -150,7 +151,8 @@ func NewSequencer(db *gorm.DB, interval time.Duration, batch int, log *slog.Logg
 
 // Run integrates until ctx ends, then integrates once more what the server
 // wrote while stopping (within a few seconds), and returns. A failed round
-// is logged and retried at the next tick.
+// (the database away) is retried at the next tick; the first failure and
+// the recovery are logged.
 func (s *Sequencer) Run(ctx context.Context) {
 	t := time.NewTicker(s.interval)
 	defer t.Stop()
@@ -173,10 +175,15 @@ func (s *Sequencer) round(ctx context.Context) {
 	for ctx.Err() == nil {
 		n, locked, err := integrate(ctx, s.db, s.batch, false, nil)
 		if err != nil {
-			if !errors.Is(err, context.Canceled) {
-				s.log.Error("audit sequencer", "err", err)
+			if !s.failing && !errors.Is(err, context.Canceled) {
+				s.log.Error("audit sequencer: retrying every interval", "err", err, "interval", s.interval)
+				s.failing = true
 			}
 			return
+		}
+		if s.failing {
+			s.log.Info("audit sequencer resumed")
+			s.failing = false
 		}
 		if !locked || n < s.batch {
 			return

@@ -298,3 +298,83 @@ func TestMigrationDownRefusesPendingEntries(t *testing.T) {
 	}
 	t.Fatal("MigrateDown() rolled the sequencer's migration back over a pending entry")
 }
+
+// TestSequencerRetriesQuietly: while its rounds fail (here the table is
+// away) the sequencer logs the failure once, not every interval, and when
+// they succeed again it says so and integrates what waited.
+func TestSequencerRetriesQuietly(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := dbtest.New(t)
+	if err := createDistrict(ctx, db, admin, "331000", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Exec(`ALTER TABLE audit_entries RENAME TO audit_entries_away`).Error; err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	run, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		audit.NewSequencer(db, 10*time.Millisecond, 100, slog.New(slog.NewTextHandler(&logs, nil))).Run(run)
+	}()
+	defer func() { stop(); <-done }()
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		deadline := time.After(30 * time.Second)
+		for !ok() {
+			select {
+			case <-tick.C:
+			case <-deadline:
+				t.Fatalf("no %s within 30 s; log:\n%s", what, logs.String())
+			}
+		}
+	}
+	// Several failed rounds (each a rolled-back transaction): the first is
+	// logged, and only it.
+	rollbacks := func() int64 {
+		return count(t, db, `SELECT xact_rollback FROM pg_stat_database WHERE datname = current_database()`)
+	}
+	before := rollbacks()
+	waitFor("failed rounds", func() bool { return logs.writes() >= 1 && rollbacks() >= before+5 })
+	if err := db.Exec(`ALTER TABLE audit_entries_away RENAME TO audit_entries`).Error; err != nil {
+		t.Fatal(err)
+	}
+	waitFor("recovery", func() bool { return strings.Contains(logs.String(), "audit sequencer resumed") })
+	if n := strings.Count(logs.String(), "audit sequencer: retrying"); n != 1 {
+		t.Errorf("the failure was logged %d times, want once; log:\n%s", n, logs.String())
+	}
+	waitFor("the waiting entry integrated", func() bool {
+		return count(t, db, `SELECT count(*) FROM audit_entries WHERE seq IS NULL`) == 0
+	})
+	wantIntact(t, db, 1)
+}
+
+// syncBuffer is a log destination safe for the sequencer's goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+	n  int
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.n++
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func (s *syncBuffer) writes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n
+}
