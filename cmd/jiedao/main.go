@@ -5,6 +5,7 @@
 //	jiedao seed --demo           create the demo data (idempotent)
 //	jiedao audit verify          check the audit hash chain
 //	jiedao audit verify --against FILE   and the published heads saved in FILE
+//	jiedao bench run --scale N   measure the generated database's server (make bench)
 //	jiedao version
 package main
 
@@ -73,6 +74,9 @@ commands:
     [--against FILE]     also check the published heads saved in FILE (the JSON of
                          /api/v1/public/audit/heads, or one head): exit 1 naming the
                          first entry that no longer has its published hash
+  bench run --scale N    start a server on the generated database, run the baselines and
+    [--duration 10s]     scenarios of make bench, print the table and write the JSON
+    [--out FILE]         (default bench/results/latest.json)
   version                print the build version`
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -102,6 +106,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return seed(ctx, cfg, args[1:], getenv, stdout)
 	case "audit":
 		return auditCmd(ctx, cfg, args[1:], stdout)
+	case "bench":
+		if len(args) > 1 && args[1] == "run" {
+			return benchRun(ctx, cfg, args[2:], stdout, stderr)
+		}
 	}
 	fmt.Fprintln(stderr, usage)
 	return exitCode(2)

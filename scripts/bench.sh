@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# make bench: generates (once per scale, seed and migration version) the bench
+# dataset into jiedao_bench_s<SCALE>, clones it for this run into
+# jiedao_bench_s<SCALE>_run (the writes consume their targets, so every run
+# starts from the pristine copy), then runs `jiedao bench run` on the clone.
+#
+# Expects the environment of .data/jiedao.env (make loads it) and bin/jiedao.
+# SCALE (default 1), SEED (default 1), DURATION (default 10s) and OUT (default
+# bench/results/latest.json) may be set.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SCALE=${SCALE:-1}
+SEED=${SEED:-1}
+DURATION=${DURATION:-10s}
+OUT=${OUT:-bench/results/latest.json}
+BIN=${BIN:-bin/jiedao}
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+: "${JIEDAO_DATABASE_URL:?JIEDAO_DATABASE_URL is not set (make bench loads .data/jiedao.env)}"
+for tool in psql pgbench; do
+  command -v "$tool" >/dev/null || { log "$tool is missing (apt-get install postgresql-client postgresql-contrib)"; exit 1; }
+done
+case $SCALE in
+  *[!0-9.]* | '' | *.*.*) log "SCALE must be a number (e.g. 1, 4, 0.1)"; exit 2 ;;
+esac
+
+# with_db URL NAME: the URL with its database replaced by NAME.
+with_db() {
+  local url=$1 name=$2 base query=
+  if [[ $url == *\?* ]]; then query="?${url#*\?}"; url=${url%%\?*}; fi
+  base=${url%/*}
+  printf '%s/%s%s' "$base" "$name" "$query"
+}
+
+admin=$JIEDAO_DATABASE_URL
+base_db=jiedao_bench_s${SCALE//./_}
+run_db=${base_db}_run
+migration=$(ls migrations/*.sql | sed 's|.*/||; s|_.*||' | sort | tail -n1)
+want="jiedao bench dataset: scale=$SCALE seed=$SEED migration=$migration"
+psql_admin() { psql -X -q -v ON_ERROR_STOP=1 -At "$admin" "$@"; }
+
+have=$(psql_admin -c "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database WHERE datname = '$base_db'")
+if [ "$have" = "$want" ]; then
+  log "reusing $base_db ($want)"
+else
+  log "generating $base_db ($want)"
+  psql_admin -c "DROP DATABASE IF EXISTS $run_db WITH (FORCE)" -c "DROP DATABASE IF EXISTS $base_db WITH (FORCE)" -c "CREATE DATABASE $base_db"
+  started=$(date +%s)
+  JIEDAO_DATABASE_URL=$(with_db "$admin" "$base_db") "$BIN" migrate up >/dev/null
+  JIEDAO_DATABASE_URL=$(with_db "$admin" "$base_db") "$BIN" bench seed --scale "$SCALE" --seed "$SEED"
+  # Written last: a run that failed before here generates again next time.
+  psql_admin -c "COMMENT ON DATABASE $base_db IS '$want'"
+  log "generated in $(( $(date +%s) - started )) s"
+fi
+
+log "cloning $base_db into $run_db"
+psql_admin -c "DROP DATABASE IF EXISTS $run_db WITH (FORCE)" -c "CREATE DATABASE $run_db TEMPLATE $base_db STRATEGY FILE_COPY"
+JIEDAO_DATABASE_URL=$(with_db "$admin" "$run_db") "$BIN" bench run --scale "$SCALE" --duration "$DURATION" --out "$OUT"
