@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# make bench: generates (once per scale, seed and migration version) the bench
-# dataset into jiedao_bench_s<SCALE>, clones it for this run into
+# make bench: generates (once per scale, seed, migration version and day) the
+# bench dataset into jiedao_bench_s<SCALE>, clones it for this run into
 # jiedao_bench_s<SCALE>_run (the writes consume their targets, so every run
 # starts from the pristine copy), then runs `jiedao bench run` on the clone.
 #
@@ -36,7 +36,10 @@ admin=$JIEDAO_DATABASE_URL
 base_db=jiedao_bench_s${SCALE//./_}
 run_db=${base_db}_run
 migration=$(ls migrations/*.sql | sed 's|.*/||; s|_.*||' | sort | tail -n1)
-want="jiedao bench dataset: scale=$SCALE seed=$SEED migration=$migration"
+# The dataset's times are relative to the day it was generated for (the surge
+# tenders close three days later, closed tenders open within four): a dataset
+# of another day is generated again.
+want="jiedao bench dataset: scale=$SCALE seed=$SEED migration=$migration day=$(date -u +%F)"
 psql_admin() { psql -X -q -v ON_ERROR_STOP=1 -At "$admin" "$@"; }
 
 have=$(psql_admin -c "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database WHERE datname = '$base_db'")

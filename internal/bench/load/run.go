@@ -160,19 +160,14 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	return rep, nil
 }
 
-// prepare makes the dataset ready for this run, whenever it was generated:
-// the surge tenders close in an hour (the sweep would otherwise close them
-// as the server starts), the tender to open waits a day, and each import gets
-// a file that fits its contract. It returns the surge tenders' ceilings.
+// prepare makes the dataset ready for this run: the surge tenders close in an
+// hour, "the final hour" (their close stays ahead whenever the run starts),
+// and each import gets a file that fits its contract. It returns the surge
+// tenders' ceilings.
 func prepare(ctx context.Context, conn *pgx.Conn, t *Targets) (map[int64]int64, error) {
 	if _, err := conn.Exec(ctx, `UPDATE tenders SET closes_at = now() + interval '1 hour', opens_at = now() + interval '2 hours'
 		WHERE id = ANY($1) AND status = 'published'`, t.SurgeTenders); err != nil {
 		return nil, fmt.Errorf("move the surge tenders' close: %w", err)
-	}
-	if t.OpeningTender != 0 {
-		if _, err := conn.Exec(ctx, `UPDATE tenders SET opens_at = now() + interval '1 day' WHERE id = $1 AND status = 'closed'`, t.OpeningTender); err != nil {
-			return nil, fmt.Errorf("postpone the opening: %w", err)
-		}
 	}
 	prices := map[int64]int64{}
 	rows, err := conn.Query(ctx, `SELECT id, ceiling_fen FROM tenders WHERE id = ANY($1)`, t.SurgeTenders)

@@ -38,6 +38,8 @@ type Targets struct {
 	PublicTenders []int64
 	Providers     []int64
 	SearchTerms   []string
+	// CatalogPages is the number of pages of the public catalog.
+	CatalogPages int
 }
 
 // Import is a contract to import service records into, and who does.
@@ -131,6 +133,10 @@ func readAttacks(base string, t Targets) []attack {
 	for _, q := range t.SearchTerms {
 		searches = append(searches, "/api/v1/public/transfer-items?q="+url.QueryEscape(q))
 	}
+	pages := []string{"/catalog"}
+	for p := 2; p <= t.CatalogPages; p++ {
+		pages = append(pages, fmt.Sprintf("/catalog?page=%d", p))
+	}
 	return []attack{
 		{Name: "public tender list", Kind: KindRead, Route: "GET /api/v1/public/tenders", Targeter: get("/api/v1/public/tenders"), Targets: 1},
 		{Name: "transfer-item search", Kind: KindRead, Route: "GET /api/v1/public/transfer-items?q=", Targeter: get(searches...), Targets: len(searches),
@@ -139,7 +145,8 @@ func readAttacks(base string, t Targets) []attack {
 		{Name: "tender detail", Kind: KindRead, Route: "GET /api/v1/public/tenders/:id", Targeter: get(ids("/api/v1/public/tenders/%d", t.PublicTenders)...), Targets: len(t.PublicTenders)},
 		{Name: "provider profile", Kind: KindRead, Route: "GET /api/v1/public/organizations/:id", Targeter: get(ids("/api/v1/public/organizations/%d", t.Providers)...), Targets: len(t.Providers),
 			Note: "certifications, rating summaries, track record"},
-		{Name: "catalog page", Kind: KindRead, Route: "GET /catalog", Targeter: get("/catalog"), Targets: 1},
+		{Name: "catalog page", Kind: KindRead, Route: "GET /catalog?page=", Targeter: get(pages...), Targets: len(pages),
+			Note: fmt.Sprintf("its %d pages in turn", len(pages))},
 	}
 }
 
