@@ -50,7 +50,13 @@ else
   psql_admin -c "DROP DATABASE IF EXISTS $run_db WITH (FORCE)" -c "DROP DATABASE IF EXISTS $base_db WITH (FORCE)" -c "CREATE DATABASE $base_db"
   started=$(date +%s)
   JIEDAO_DATABASE_URL=$(with_db "$admin" "$base_db") "$BIN" migrate up >/dev/null
-  JIEDAO_DATABASE_URL=$(with_db "$admin" "$base_db") "$BIN" bench seed --scale "$SCALE" --seed "$SEED"
+  # The generated accounts' password is hashed with the cheapest argon2 the configuration
+  # allows: the runner logs 2,000 × SCALE of them in before the bid surge, and that is not
+  # what is measured.
+  mkdir -p bench/results
+  printf 'auth:\n  argon2:\n    memory_kib: 8192\n    iterations: 1\n    parallelism: 1\n' >bench/results/seed.yaml
+  JIEDAO_CONFIG=bench/results/seed.yaml JIEDAO_DATABASE_URL=$(with_db "$admin" "$base_db") \
+    "$BIN" bench seed --scale "$SCALE" --seed "$SEED"
   # Written last: a run that failed before here generates again next time.
   psql_admin -c "COMMENT ON DATABASE $base_db IS '$want'"
   log "generated in $(( $(date +%s) - started )) s"
