@@ -3,6 +3,7 @@
 //	jiedao serve                 migrate, then serve HTTP and work jobs (--workers=false: only enqueue)
 //	jiedao migrate up|down|status
 //	jiedao seed --demo           create the demo data (idempotent)
+//	jiedao bench seed --scale N [--seed S]   generate the benchmark dataset
 //	jiedao audit verify          check the audit hash chain
 //	jiedao audit verify --against FILE   and the published heads saved in FILE
 //	jiedao version
@@ -69,6 +70,8 @@ commands:
                          work background jobs; --workers=false only enqueues them
   migrate up|down|status apply, roll back one, or list migrations
   seed --demo            create the demo district, organizations and accounts
+  bench seed --scale N   generate the benchmark dataset (scale 1: 20,000 tenders,
+    [--seed S]           1,000,000 service records) into a freshly migrated database
   audit verify           walk the audit hash chain; exit 1 naming the first broken entry
     [--against FILE]     also check the published heads saved in FILE (the JSON of
                          /api/v1/public/audit/heads, or one head): exit 1 naming the
@@ -102,6 +105,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return seed(ctx, cfg, args[1:], getenv, stdout)
 	case "audit":
 		return auditCmd(ctx, cfg, args[1:], stdout)
+	case "bench":
+		return bench(ctx, cfg, args[1:], stdout)
 	}
 	fmt.Fprintln(stderr, usage)
 	return exitCode(2)
