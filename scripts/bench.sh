@@ -40,7 +40,7 @@ migration=$(ls migrations/*.sql | sed 's|.*/||; s|_.*||' | sort | tail -n1)
 # tenders close three days later, closed tenders open within four): a dataset
 # of another day is generated again.
 want="jiedao bench dataset: scale=$SCALE seed=$SEED migration=$migration day=$(date -u +%F)"
-psql_admin() { psql -X -q -v ON_ERROR_STOP=1 -At "$admin" "$@"; }
+psql_admin() { PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 -At "$admin" "$@"; }
 
 have=$(psql_admin -c "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database WHERE datname = '$base_db'")
 if [ "$have" = "$want" ]; then

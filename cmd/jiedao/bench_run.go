@@ -61,7 +61,7 @@ func benchRun(ctx context.Context, cfg config.Config, args []string, stdout, std
 	rep, err := load.Run(ctx, load.Options{
 		Binary: *binary, DatabaseURL: cfg.Database.URL, Env: os.Environ(), Scale: *scale, Duration: *duration,
 		Dir: filepath.Dir(*out), Only: names, Progress: stderr,
-		Targets: func(ctx context.Context) (load.Targets, error) { return load.LoadTargets(ctx, gdb) },
+		Targets: func(ctx context.Context) (load.Targets, error) { return load.LoadTargets(ctx, gdb, cfg.Rating.CodeKey) },
 	})
 	if err != nil {
 		return fmt.Errorf("bench run: %w", err)
