@@ -97,7 +97,6 @@ func runPgbench(ctx context.Context, pgURL, dir string, d time.Duration, selectO
 	}
 	// #nosec G204 -- fixed arguments and the operator's database URL
 	cmd := exec.CommandContext(ctx, "pgbench", args...)
-	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return Result{}, fmt.Errorf("pgbench: %w: %s", err, lastLine(out))

@@ -137,13 +137,12 @@ func Run(ctx context.Context, o Options) (Report, error) {
 			users = append(users, a.Username)
 		}
 	}
-	say("logging %d users in", len(users))
 	started := time.Now()
 	tokens, err := c.loginAll(ctx, t.Password, users)
 	if err != nil {
 		return rep, err
 	}
-	say("logged in in %s", time.Since(started).Round(time.Millisecond))
+	say("logged %d users in in %s", len(tokens), time.Since(started).Round(time.Millisecond))
 	for _, a := range []attack{surgeAttack(srv.URL, t, tokens, prices), importAttack(srv.URL, t, tokens), ratingAttack(srv.URL, t), approvalAttack(srv.URL, t, tokens)} {
 		if err := runAttack(a); err != nil {
 			return rep, err

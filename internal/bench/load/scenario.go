@@ -89,8 +89,8 @@ func (c client) login(ctx context.Context, username, password string) (string, e
 	return tok.AccessToken, nil
 }
 
-// loginAll logs every distinct username in, four at a time (a login is an
-// argon2 hash), and returns their tokens by username.
+// loginAll logs every distinct username in, sixteen at a time, and returns
+// their tokens by username.
 func (c client) loginAll(ctx context.Context, password string, usernames []string) (map[string]string, error) {
 	seen := map[string]bool{}
 	var distinct []string
@@ -101,7 +101,7 @@ func (c client) loginAll(ctx context.Context, password string, usernames []strin
 		}
 	}
 	tokens := make([]string, len(distinct))
-	err := parallel(len(distinct), 4, func(i int) error {
+	err := parallel(len(distinct), 16, func(i int) error {
 		var err error
 		tokens[i], err = c.login(ctx, distinct[i], password)
 		return err
