@@ -108,6 +108,10 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		if !o.wants(a.Name) {
 			return nil
 		}
+		// Interrupted (Ctrl-C): stop between scenarios; the deferred Stop ends the server.
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		say("%s for %s", a.Name, o.Duration)
 		res, err := a.run(srv, o.Duration)
 		res.Name = a.Name
@@ -252,6 +256,9 @@ func openTender(ctx context.Context, conn *pgx.Conn, dbURL string, srv *Server, 
 				res.Errors = 1
 			}
 			break
+		}
+		if err := ctx.Err(); err != nil {
+			return res, err
 		}
 		if time.Now().After(deadline) {
 			res.Requests, res.Errors = 1, 1
