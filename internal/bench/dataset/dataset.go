@@ -167,6 +167,8 @@ type gen struct {
 	w       world
 	ledgers map[int64]*fundLedger
 	rated   []rating
+	// deferred are the foreign keys and indexes restore makes again.
+	deferred []deferred
 }
 
 func newGen(o Options, sealer *tender.Sealer, hash string) *gen {
@@ -191,6 +193,11 @@ func (g *gen) run(ctx context.Context) error {
 	if err := g.refuse(ctx); err != nil {
 		return err
 	}
+	t := time.Now()
+	if err := g.deferConstraints(ctx); err != nil {
+		return fmt.Errorf("dataset: %w", err)
+	}
+	g.step("defer constraints", 0, t)
 	steps := []struct {
 		name string
 		f    func(context.Context) error
@@ -208,6 +215,7 @@ func (g *gen) run(ctx context.Context) error {
 		{"service records", g.serviceRecords},
 		{"ratings", g.ratings},
 		{"ledger", g.ledger},
+		{"constraints", g.restore},
 		{"sequences", g.sequences},
 	}
 	for _, s := range steps {

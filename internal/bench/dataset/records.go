@@ -89,7 +89,13 @@ func (g *gen) serviceRecords(ctx context.Context) error {
 	id := first
 	ci, left := 0, 0
 	g.rated = g.rated[:0]
-	return g.copyFunc(ctx, "service_records", []string{"id", "contract_id", "organization_id", "community_id", "service_date", "service_type",
+	// The trigger copying each record's district from its contract runs a
+	// query per row: the district is written here, the same, and the
+	// foreign key (contract_id, district_id) holds it to the contract's.
+	if _, err := g.c.Exec(ctx, `ALTER TABLE service_records DISABLE TRIGGER service_records_district`); err != nil {
+		return err
+	}
+	err = g.copyFunc(ctx, "service_records", []string{"district_id", "id", "contract_id", "organization_id", "community_id", "service_date", "service_type",
 		"duration_minutes", "staff_name", "beneficiary_ref", "notes", "rating_code_hash", "rating_code_nonce", "rating_expires_at",
 		"rating_used_at", "revision", "recorded_by", "created_at", "updated_at"}, func() ([]any, error) {
 		for left == 0 {
@@ -136,11 +142,16 @@ func (g *gen) serviceRecords(ctx context.Context) error {
 		}
 		residents := w.residents[comm]
 		ref := residents[g.r.IntN(len(residents))].name
-		row := []any{id, c.id, o.id, w.comms[comm].id, date, pick(g.r, c.recordCodes), between(g.r, 30, 180), pick(g.r, staffNames), ref, "",
+		row := []any{w.districtID, id, c.id, o.id, w.comms[comm].id, date, pick(g.r, c.recordCodes), between(g.r, 30, 180), pick(g.r, staffNames), ref, "",
 			codeHash(g.o.RatingKey, codeString(bits)), nonce, created.Add(30 * 24 * time.Hour), used, 1, o.admin.id, created, created}
 		id++
 		return row, nil
 	})
+	if err != nil {
+		return err
+	}
+	_, err = g.c.Exec(ctx, `ALTER TABLE service_records ENABLE TRIGGER service_records_district`)
+	return err
 }
 
 // ratings writes the ratings drawn with the records, some with the
