@@ -293,6 +293,41 @@ func (g *gen) copyFunc(ctx context.Context, table string, cols []string, next fu
 	return nil
 }
 
+// copyPipe copies the rows produce emits into table, produce running in
+// its own goroutine so that making rows (sealing, hashing) overlaps with
+// the database writing them. produce alone uses the generator meanwhile;
+// emit reports false once the copy has stopped.
+func (g *gen) copyPipe(ctx context.Context, table string, cols []string, produce func(emit func([]any) bool) error) error {
+	ch := make(chan []any, 2048)
+	stop := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		defer close(ch)
+		done <- produce(func(row []any) bool {
+			select {
+			case ch <- row:
+				return true
+			case <-stop:
+				return false
+			}
+		})
+	}()
+	n, err := g.c.CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromFunc(func() ([]any, error) {
+		return <-ch, nil // nil once produce is done: the end of the rows
+	}))
+	close(stop)
+	for range ch {
+	}
+	g.rows[table] += n
+	if perr := <-done; perr != nil {
+		return fmt.Errorf("copy %s: %w", table, perr)
+	}
+	if err != nil {
+		return fmt.Errorf("copy %s: %w", table, err)
+	}
+	return nil
+}
+
 // sequences moves every serial sequence past the ids written.
 func (g *gen) sequences(ctx context.Context) error {
 	for table, next := range g.next {
