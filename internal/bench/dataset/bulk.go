@@ -17,14 +17,16 @@ type deferred struct {
 	index            bool
 }
 
-// bulkTables are the tables whose foreign keys and plain (non-unique)
-// indexes wait for the end of the run.
+// bulkTables are the tables whose foreign keys and indexes wait for the
+// end of the run: every index but those of primary keys and constraints and
+// those foreign keys refer to. A unique index made again checks that no two
+// rows collide, as it would have row by row.
 var bulkTables = []string{"tenders", "tender_communities", "tender_metrics", "tender_criteria", "tender_committee", "bids",
 	"bid_scores", "bid_performance", "score_sheets", "service_records", "ratings", "contract_metrics", "contract_communities",
 	"evaluation_figures", "milestone_payments", "users", "ledger_postings", "ledger_lines", "contract_milestones", "payouts",
 	"organization_documents", "certifications", "certification_categories", "award_proposals", "contracts"}
 
-// deferConstraints drops the foreign keys and plain indexes of bulkTables,
+// deferConstraints drops the foreign keys and indexes of bulkTables,
 // remembering them for restore.
 func (g *gen) deferConstraints(ctx context.Context) error {
 	rows, err := g.c.Query(ctx, `
@@ -33,7 +35,7 @@ func (g *gen) deferConstraints(ctx context.Context) error {
 		UNION ALL
 		SELECT i.indrelid::regclass::text, x.relname, pg_get_indexdef(i.indexrelid), true
 		  FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid
-		 WHERE i.indrelid = ANY($1::regclass[]) AND NOT i.indisunique AND NOT i.indisprimary
+		 WHERE i.indrelid = ANY($1::regclass[]) AND NOT i.indisprimary
 		   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
 		ORDER BY 4, 1, 2`, bulkTables)
 	if err != nil {

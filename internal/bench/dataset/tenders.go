@@ -306,7 +306,7 @@ const (
 
 func (g *gen) writeTenders(ctx context.Context) error {
 	w := &g.w
-	var rows, comms, metrics, crit, committee, invites [][]any
+	var rows, comms, metrics, crit, committee, invites, questions [][]any
 	for i := range w.tenders {
 		t := &w.tenders[i]
 		it := w.items[t.item]
@@ -350,6 +350,22 @@ func (g *gen) writeTenders(ctx context.Context) error {
 		for _, oi := range t.invited {
 			invites = append(invites, []any{t.id, w.orgs[oi].id})
 		}
+		// A question from a bidder, most answered, on a third of the tenders.
+		if len(t.bidders) > 0 && g.r.IntN(3) == 0 {
+			id, err := g.id(ctx, "tender_questions")
+			if err != nil {
+				return err
+			}
+			asker := w.orgs[t.bidders[0]]
+			asked := t.published.Add(days(between(g.r, 1, 5)))
+			var answer, answeredBy, answeredAt any
+			if answered := asked.Add(days(1)); answered.Before(t.closes.Add(-days(5))) && answered.Before(g.base) {
+				answer, answeredBy, answeredAt = pick(g.r, answers), s.officer.id, answered
+			}
+			if asked.Before(g.base) {
+				questions = append(questions, []any{id, t.id, asker.id, asker.admin.id, pick(g.r, questionBodies), asked, answer, answeredBy, answeredAt})
+			}
+		}
 	}
 	if err := g.copyRows(ctx, "tenders", []string{"id", "subdistrict_id", "transfer_item_id", "transfer_item_version", "title", "description",
 		"category_code", "purchase_method", "justification", "fund_account_id", "ceiling_fen", "service_start", "service_end", "weight_price",
@@ -370,8 +386,18 @@ func (g *gen) writeTenders(ctx context.Context) error {
 	if err := g.copyRows(ctx, "tender_committee", []string{"tender_id", "user_id", "recused", "declared_at", "conflict", "statement", "added_at"}, committee); err != nil {
 		return err
 	}
-	return g.copyRows(ctx, "tender_invitations", []string{"tender_id", "organization_id"}, invites)
+	if err := g.copyRows(ctx, "tender_invitations", []string{"tender_id", "organization_id"}, invites); err != nil {
+		return err
+	}
+	return g.copyRows(ctx, "tender_questions", []string{"id", "tender_id", "organization_id", "asked_by", "body", "asked_at", "answer",
+		"answered_by", "answered_at"}, questions)
 }
+
+var questionBodies = []string{"服务人员是否必须全部持有社工证？", "服务对象名单由街道提供还是由承接方自行摸排？", "投标报价是否包含服务耗材费用？",
+	"服务场地由街道提供吗？", "是否接受联合体投标？"}
+
+var answers = []string{"项目负责人须持证，其余服务人员不作要求。", "名单由街道提供，承接方可补充摸排。", "报价应包含全部费用。",
+	"街道提供社区服务用房，水电费由街道承担。", "本项目不接受联合体投标。"}
 
 // endedAt is when the tender ended: cancelled, failed or awarded.
 func (t *tenderRow) endedAt() time.Time {
