@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// RatingCodeLength is the length of a rating code (internal/delivery).
+// ratingCodeLength is the length of a rating code (internal/delivery).
 const ratingCodeLength = 10
 
 const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

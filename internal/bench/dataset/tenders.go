@@ -75,7 +75,7 @@ func drawShare[T any](g *gen, list []T, share func(T) int) T {
 // at is day d after base (negative: before) at hour h, UTC.
 func (g *gen) at(d, h int) time.Time { return g.base.Add(days(d) + time.Duration(h)*time.Hour) }
 
-// SurgeTenders and friends size the targets of LoadTargets at scale 1.
+// The surge tenders and the opening tender's bids at scale 1 (LoadTargets).
 const (
 	surgeAtOne   = 50
 	openingAtOne = 500
