@@ -195,6 +195,11 @@ func (g *gen) run(ctx context.Context) error {
 	if err := g.refuse(ctx); err != nil {
 		return err
 	}
+	// Memory for the indexes made again and the joins that check the
+	// foreign keys: sorts and hashes in memory rather than on disk.
+	if _, err := g.c.Exec(ctx, `SET LOCAL maintenance_work_mem = '256MB'; SET LOCAL work_mem = '64MB'`); err != nil {
+		return err
+	}
 	t := time.Now()
 	if err := g.deferConstraints(ctx); err != nil {
 		return fmt.Errorf("dataset: %w", err)
