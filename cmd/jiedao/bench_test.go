@@ -17,6 +17,10 @@ func TestBenchSeed(t *testing.T) {
 			t.Errorf("bench seed printed %q, want it to mention %q", out, want)
 		}
 	}
+	// The run's one audit entry keeps the chain whole.
+	if out := mustRun(t, env, "audit", "verify").stdout; !strings.Contains(out, "audit chain intact") {
+		t.Errorf("audit verify after bench seed = %q, want the chain intact", out)
+	}
 	for _, tt := range []struct {
 		name string
 		args []string
