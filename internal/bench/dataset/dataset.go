@@ -167,6 +167,7 @@ type gen struct {
 	w       world
 	ledgers map[int64]*fundLedger
 	rated   []rating
+	pools   map[string][]int // eligible organizations by category and minimums
 	// deferred are the foreign keys and indexes restore makes again.
 	deferred []deferred
 }

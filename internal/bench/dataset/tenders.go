@@ -239,13 +239,44 @@ func (g *gen) times(t *tenderRow) {
 	}
 }
 
-// eligible lists the organizations that may bid on t.
+// eligible lists the organizations that may bid on t, computed once per
+// category and minimums.
 func (g *gen) eligible(t *tenderRow) []int {
+	key := fmt.Sprintf("%s/%d/%d", t.cat, t.minGrade, t.minSW)
+	if pool, ok := g.pools[key]; ok {
+		return pool
+	}
 	var out []int
 	for _, oi := range g.w.orgsByCat[t.cat] {
 		o := g.w.orgs[oi]
 		if o.grade >= t.minGrade && o.workers >= t.minSW {
 			out = append(out, oi)
+		}
+	}
+	if g.pools == nil {
+		g.pools = map[string][]int{}
+	}
+	g.pools[key] = out
+	return out
+}
+
+// sample draws k distinct elements of pool (all of them if it has fewer).
+func (g *gen) sample(pool []int, k int) []int {
+	k = min(k, len(pool))
+	if 4*k > len(pool) {
+		c := append([]int(nil), pool...)
+		for i := range k {
+			j := i + g.r.IntN(len(c)-i)
+			c[i], c[j] = c[j], c[i]
+		}
+		return c[:k]
+	}
+	out := make([]int, 0, k)
+	seen := make(map[int]bool, k)
+	for len(out) < k {
+		if p := pool[g.r.IntN(len(pool))]; !seen[p] {
+			seen[p] = true
+			out = append(out, p)
 		}
 	}
 	return out
@@ -254,6 +285,8 @@ func (g *gen) eligible(t *tenderRow) []int {
 // chooseBidders picks the organizations bidding on t: none on a draft, the
 // opening's count on the opening tender, one or two on a failed open tender
 // (fewer than its minimum), one on a single-source purchase, around avg else.
+// Besides, some tenders have an organization whose only bid was withdrawn,
+// and an invited tender one more invitee who did not bid.
 func (g *gen) chooseBidders(t *tenderRow, avg float64, opening int) {
 	if t.status == tender.StatusDraft {
 		return
@@ -275,23 +308,23 @@ func (g *gen) chooseBidders(t *tenderRow, avg float64, opening int) {
 		want = between(g.r, 1, 2)
 	}
 	want = min(want, len(pool))
-	perm := g.r.Perm(len(pool))
-	for _, p := range perm[:want] {
-		t.bidders = append(t.bidders, pool[p])
-	}
-	rest := perm[want:]
-	if len(rest) > 0 && !t.opening && t.method != "single_source" && g.r.IntN(100) < 20 {
-		t.withdrawn = append(t.withdrawn, pool[rest[0]])
-		rest = rest[1:]
+	drawn := g.sample(pool, want+2)
+	t.bidders, drawn = drawn[:want], drawn[want:]
+	if len(drawn) > 0 && !t.opening && t.method != "single_source" && g.r.IntN(100) < 20 {
+		t.withdrawn, drawn = drawn[:1], drawn[1:]
 	}
 	if t.method != "open_tender" {
 		t.invited = append(append([]int{}, t.bidders...), t.withdrawn...)
-		if len(rest) > 0 && t.method == "invited_tender" {
-			t.invited = append(t.invited, pool[rest[0]])
+		if len(drawn) > 0 && t.method == "invited_tender" {
+			t.invited = append(t.invited, drawn[0])
 		}
 	}
 	if t.status != tender.StatusPublished && t.status != tender.StatusCancelled || t.opening {
-		t.committee = g.r.Perm(len(g.w.evaluators))[:3]
+		all := make([]int, len(g.w.evaluators))
+		for i := range all {
+			all[i] = i
+		}
+		t.committee = g.sample(all, 3)
 	}
 }
 
