@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -154,6 +155,15 @@ func TestGenerate(t *testing.T) {
 		if _, err := svc.Ratings.Submit(ctx, resident, targets.Ratings[0].Code(cfg.Rating.CodeKey),
 			rating.Stars{Timeliness: 5, Professionalism: 4, Attitude: 5, Effectiveness: 4, Overall: 5}); err != nil {
 			t.Errorf("rating Submit() error = %v", err)
+		}
+		im := targets.Imports[0]
+		if im.ServiceStart == "" || len(im.Communities) == 0 || len(im.ServiceTypes) == 0 || im.OrgUsername == "" {
+			t.Fatalf("Imports[0] = %+v, lacks its period, communities or service types", im)
+		}
+		csv := fmt.Sprintf("date,community,service_type,duration_minutes,staff,beneficiary_ref,notes\n%s,%d,%s,60,社工王芳,bench-r-1,\n",
+			now.AddDate(0, 0, -1).Format(time.DateOnly), im.Communities[0], im.ServiceTypes[0])
+		if res, err := svc.Records.Import(ctx, login(im.OrgUsername), im.ContractID, []byte(csv)); err != nil {
+			t.Errorf("Import() into an active contract = %+v, error %v", res, err)
 		}
 		a := targets.Approvals[0]
 		if _, err := svc.Milestones.Approve(ctx, login(a.Finance), a.MilestoneID); err != nil {
