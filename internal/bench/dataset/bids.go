@@ -58,19 +58,19 @@ func (g *gen) bids(ctx context.Context) error {
 			}
 		}
 	}
-	var queue [][]any
-	ti := 0
 	var perf, commits [][]any
-	var fill func() error
-	fill = func() error {
-		for len(queue) == 0 && ti < len(w.tenders) {
+	err := g.copyPipe(ctx, "bids", bidCols, func(emit func([]any) bool) error {
+		for ti := range w.tenders {
 			t := &w.tenders[ti]
-			ti++
 			rows, err := g.tenderBids(t, newID, keyID)
 			if err != nil {
 				return err
 			}
-			queue = rows
+			for _, row := range rows {
+				if !emit(row) {
+					return nil
+				}
+			}
 			if wasClosed(t.status) {
 				_, root := commitRoot(t.digests)
 				commits = append(commits, []any{t.id, len(t.digests), root, t.closes})
@@ -83,14 +83,6 @@ func (g *gen) bids(ctx context.Context) error {
 			t.digests = nil
 		}
 		return nil
-	}
-	err := g.copyFunc(ctx, "bids", bidCols, func() ([]any, error) {
-		if err := fill(); err != nil || len(queue) == 0 {
-			return nil, err
-		}
-		row := queue[0]
-		queue = queue[1:]
-		return row, nil
 	})
 	if err != nil {
 		return err

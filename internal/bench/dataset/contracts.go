@@ -158,19 +158,36 @@ func (t *tenderRow) title(w *world) string {
 }
 
 // evaluations writes the mid-term and final evaluations of the completed
-// contracts, submitted with their figures, each scoring 80 or more (their
-// milestones pay in full).
+// contracts and the mid-term ones of active contracts past their middle,
+// submitted with their figures, each scoring 80 or more (their milestones
+// pay in full), and schedules the mid-term evaluation of the other active
+// contracts.
 func (g *gen) evaluations(ctx context.Context) error {
 	w := &g.w
 	var rows, figures [][]any
 	for i := range w.contracts {
 		c := &w.contracts[i]
-		if c.status != "completed" {
-			continue
-		}
 		t := w.tenders[c.tender]
 		s := w.subs[t.sub]
-		for _, kind := range []string{"midterm", "final"} {
+		kinds := []string{"midterm", "final"}
+		switch mid := c.start.Add(days(182)); {
+		case c.status == "active" && mid.Add(days(5)).Before(g.base):
+			kinds = kinds[:1]
+		case c.status == "active":
+			// The mid-term evaluation ahead, assigned to an evaluator.
+			id, err := g.id(ctx, "evaluations")
+			if err != nil {
+				return err
+			}
+			ev := w.evaluators[g.r.IntN(len(w.evaluators))]
+			created := c.start.Add(days(10))
+			rows = append(rows, []any{id, c.id, s.id, "midterm", c.start, mid, mid.Add(days(15)), ev.id, "scheduled", nil, "", "",
+				nil, nil, nil, nil, s.officer.id, created, created})
+			continue
+		case c.status != "completed":
+			continue
+		}
+		for _, kind := range kinds {
 			id, err := g.id(ctx, "evaluations")
 			if err != nil {
 				return err

@@ -167,9 +167,14 @@ type gen struct {
 	w       world
 	ledgers map[int64]*fundLedger
 	rated   []rating
+	pools   map[string][]int // eligible organizations by category and minimums
+	// deferred are the foreign keys and indexes restore makes again.
+	deferred []deferred
 }
 
 func newGen(o Options, sealer *tender.Sealer, hash string) *gen {
+	// #nosec G404 -- a seeded generator is the point: the dataset is made again from its seed. Nothing secret comes from it (the
+	// seals' nonces come from crypto/rand inside tender.Sealer).
 	return &gen{o: o, r: rand.New(rand.NewPCG(o.Seed, 0x6a6965646130)), sealer: sealer, hash: hash,
 		base: o.Now.UTC().Truncate(24 * time.Hour), rows: map[string]int64{}, next: map[string]int64{}}
 }
@@ -191,6 +196,16 @@ func (g *gen) run(ctx context.Context) error {
 	if err := g.refuse(ctx); err != nil {
 		return err
 	}
+	// Memory for the indexes made again and the joins that check the
+	// foreign keys: sorts and hashes in memory rather than on disk.
+	if _, err := g.c.Exec(ctx, `SET LOCAL maintenance_work_mem = '256MB'; SET LOCAL work_mem = '64MB'`); err != nil {
+		return err
+	}
+	t := time.Now()
+	if err := g.deferConstraints(ctx); err != nil {
+		return fmt.Errorf("dataset: %w", err)
+	}
+	g.step("defer constraints", 0, t)
 	steps := []struct {
 		name string
 		f    func(context.Context) error
@@ -208,6 +223,7 @@ func (g *gen) run(ctx context.Context) error {
 		{"service records", g.serviceRecords},
 		{"ratings", g.ratings},
 		{"ledger", g.ledger},
+		{"constraints", g.restore},
 		{"sequences", g.sequences},
 	}
 	for _, s := range steps {
@@ -279,6 +295,41 @@ func (g *gen) copyRows(ctx context.Context, table string, cols []string, rows []
 func (g *gen) copyFunc(ctx context.Context, table string, cols []string, next func() ([]any, error)) error {
 	n, err := g.c.CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromFunc(next))
 	g.rows[table] += n
+	if err != nil {
+		return fmt.Errorf("copy %s: %w", table, err)
+	}
+	return nil
+}
+
+// copyPipe copies the rows produce emits into table, produce running in
+// its own goroutine so that making rows (sealing, hashing) overlaps with
+// the database writing them. produce alone uses the generator meanwhile;
+// emit reports false once the copy has stopped.
+func (g *gen) copyPipe(ctx context.Context, table string, cols []string, produce func(emit func([]any) bool) error) error {
+	ch := make(chan []any, 2048)
+	stop := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		defer close(ch)
+		done <- produce(func(row []any) bool {
+			select {
+			case ch <- row:
+				return true
+			case <-stop:
+				return false
+			}
+		})
+	}()
+	n, err := g.c.CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromFunc(func() ([]any, error) {
+		return <-ch, nil // nil once produce is done: the end of the rows
+	}))
+	close(stop)
+	for range ch {
+	}
+	g.rows[table] += n
+	if perr := <-done; perr != nil {
+		return fmt.Errorf("copy %s: %w", table, perr)
+	}
 	if err != nil {
 		return fmt.Errorf("copy %s: %w", table, err)
 	}

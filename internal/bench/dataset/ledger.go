@@ -142,14 +142,52 @@ func (g *gen) ledger(ctx context.Context) error {
 		if p.kind == "appropriation" {
 			key = fmt.Sprintf("bench-appropriation:%d", p.fund)
 		}
-		rows = append(rows, []any{id, p.fund, p.kind, key, p.refType, p.refID, p.documentID, p.memo, p.by, p.at})
+		rows = append(rows, []any{id, p.fund, w.districtID, p.kind, key, p.refType, p.refID, p.documentID, p.memo, p.by, p.at})
 		fl := g.ledgers[p.fund]
 		lines = append(lines, []any{firstLine + int64(2*i), id, fl.accounts[p.from], -p.amount},
 			[]any{firstLine + int64(2*i+1), id, fl.accounts[p.to], p.amount})
 	}
-	if err := g.copyRows(ctx, "ledger_postings", []string{"id", "fund_account_id", "kind", "idempotency_key", "reference_type", "reference_id",
-		"document_ref", "memo", "created_by", "created_at"}, rows); err != nil {
+	// The lines' triggers move the cached balance and check the posting's
+	// balance row by row (tens of thousands of queries); they are off for
+	// the copy, and the same rules are checked once over all the rows below,
+	// before the transaction commits.
+	for _, trig := range ledgerTriggers {
+		if _, err := g.c.Exec(ctx, "ALTER TABLE "+trig[0]+" DISABLE TRIGGER "+trig[1]); err != nil {
+			return err
+		}
+	}
+	if err := g.copyRows(ctx, "ledger_postings", []string{"id", "fund_account_id", "district_id", "kind", "idempotency_key", "reference_type",
+		"reference_id", "document_ref", "memo", "created_by", "created_at"}, rows); err != nil {
 		return err
 	}
-	return g.copyRows(ctx, "ledger_lines", []string{"id", "posting_id", "account_id", "amount"}, lines)
+	if err := g.copyRows(ctx, "ledger_lines", []string{"id", "posting_id", "account_id", "amount"}, lines); err != nil {
+		return err
+	}
+	for _, trig := range ledgerTriggers {
+		if _, err := g.c.Exec(ctx, "ALTER TABLE "+trig[0]+" ENABLE TRIGGER "+trig[1]); err != nil {
+			return err
+		}
+	}
+	if _, err := g.c.Exec(ctx, `UPDATE ledger_accounts a SET balance = s.sum
+		FROM (SELECT account_id, sum(amount) AS sum FROM ledger_lines GROUP BY account_id) s WHERE a.id = s.account_id`); err != nil {
+		return fmt.Errorf("ledger balances: %w", err)
+	}
+	var bad int64
+	if err := g.c.QueryRow(ctx, `SELECT count(*) FROM (
+		SELECT p.id FROM ledger_postings p LEFT JOIN ledger_lines l ON l.posting_id = p.id LEFT JOIN ledger_accounts a ON a.id = l.account_id
+		GROUP BY p.id, p.fund_account_id HAVING coalesce(sum(l.amount), 0) <> 0 OR count(l.id) < 2
+		    OR coalesce(bool_or(a.fund_account_id <> p.fund_account_id), false)) x`).Scan(&bad); err != nil {
+		return fmt.Errorf("ledger check: %w", err)
+	}
+	if bad > 0 {
+		return fmt.Errorf("ledger check: %d postings do not balance in their fund", bad)
+	}
+	return nil
 }
+
+// ledgerTriggers are the ledger's row triggers off during the copy: the
+// balance cache, the same-transaction rule, the deferred balance checks and
+// the district copied from the fund (written directly, held by its foreign
+// key).
+var ledgerTriggers = [][2]string{{"ledger_lines", "ledger_lines_apply"}, {"ledger_lines", "ledger_lines_same_transaction"},
+	{"ledger_lines", "ledger_lines_balanced"}, {"ledger_postings", "ledger_postings_balanced"}, {"ledger_postings", "ledger_postings_district"}}

@@ -52,6 +52,17 @@ func (g *gen) milestones(ctx context.Context) error {
 				r.state = "accepted"
 			}
 			rounds = []round{r}
+			if c.midterm != 0 {
+				due := c.start.Add(days(187))
+				r := round{seq: 2, evaluation: c.midterm, score: c.midScore, state: "accepted", due: due}
+				switch {
+				case !due.Add(days(2)).Before(g.base):
+					r.state = "due"
+				case due.Add(days(13)).Before(g.base) && g.r.IntN(10) < 4:
+					r.state, r.paid = "paid", due.Add(days(7))
+				}
+				rounds = append(rounds, r)
+			}
 		case "terminated":
 			rounds = []round{{seq: 1, state: "paid", due: c.signed, paid: c.signed.Add(days(7))}}
 		case "completed":

@@ -27,7 +27,6 @@ type world struct {
 	tenders         []tenderRow
 	contracts       []contractRow
 	postings        []posting
-	docs            int64
 }
 
 type person struct {
@@ -36,16 +35,12 @@ type person struct {
 }
 
 type subdistrict struct {
-	id                int64
-	code, name        string
-	officer, finance  person
-	comms             []int // indices in world.comms
-	fund, lottery     int64 // fiscal budget (every category) and welfare lottery (elderly care)
-	fundIDs           []int64
-	fiscalNeed        int64
-	lotteryNeed       int64
-	volunteerItem     int // index in world.items of its volunteer-service item
-	volunteerItemSeen bool
+	id               int64
+	code, name       string
+	officer, finance person
+	comms            []int // indices in world.comms
+	fund             int64 // the fiscal budget's, which pays every category
+	fundIDs          []int64
 }
 
 type community struct {

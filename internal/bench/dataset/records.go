@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// RatingCodeLength is the length of a rating code (internal/delivery).
+// ratingCodeLength is the length of a rating code (internal/delivery).
 const ratingCodeLength = 10
 
 const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -86,61 +86,77 @@ func (g *gen) serviceRecords(ctx context.Context) error {
 	}
 	rateP := float64(wantRatings) / float64(total) / 0.97
 	seen := make(map[uint64]struct{}, total)
-	id := first
-	ci, left := 0, 0
 	g.rated = g.rated[:0]
-	return g.copyFunc(ctx, "service_records", []string{"id", "contract_id", "organization_id", "community_id", "service_date", "service_type",
+	// The trigger copying each record's district from its contract runs a
+	// query per row: the district is written here, the same, and the
+	// foreign key (contract_id, district_id) holds it to the contract's.
+	if _, err := g.c.Exec(ctx, `ALTER TABLE service_records DISABLE TRIGGER service_records_district`); err != nil {
+		return err
+	}
+	cols := []string{"district_id", "id", "contract_id", "organization_id", "community_id", "service_date", "service_type",
 		"duration_minutes", "staff_name", "beneficiary_ref", "notes", "rating_code_hash", "rating_code_nonce", "rating_expires_at",
-		"rating_used_at", "revision", "recorded_by", "created_at", "updated_at"}, func() ([]any, error) {
-		for left == 0 {
-			if ci >= len(delivering) || id >= first+int64(total) {
-				return nil, nil
+		"rating_used_at", "revision", "recorded_by", "created_at", "updated_at"}
+	id := first
+	err = g.copyPipe(ctx, "service_records", cols, func(emit func([]any) bool) error {
+		for k, ci := range delivering {
+			c := &w.contracts[ci]
+			n := int64(float64(total) * float64(span[k]) / float64(sum))
+			if k == len(delivering)-1 {
+				n = first + int64(total) - id
 			}
-			c := &w.contracts[delivering[ci]]
-			left = int(float64(total) * float64(span[ci]) / float64(sum))
-			if ci == len(delivering)-1 {
-				left = int(first + int64(total) - id)
+			c.firstRecord, c.nRecs = id, n
+			for range n {
+				if !emit(g.record(c, id, rateP, seen)) {
+					return nil
+				}
+				id++
 			}
-			c.firstRecord, c.nRecs = id, int64(left)
-			ci++
 		}
-		left--
-		c := &w.contracts[delivering[ci-1]]
-		o := w.orgs[c.org]
-		comm := pick(g.r, c.comms)
-		days := int(c.deliveredUntil.Sub(c.start) / (24 * time.Hour))
-		date := c.start.Add(24 * time.Hour * time.Duration(g.r.IntN(days+1)))
-		created := date.Add(17*time.Hour + time.Duration(g.r.IntN(180))*time.Minute)
-		nonce := 0
-		bits := codeBits(g.o.RatingKey, id, nonce)
-		for {
-			if _, dup := seen[bits]; !dup {
-				break
-			}
-			nonce++
-			bits = codeBits(g.o.RatingKey, id, nonce)
-		}
-		seen[bits] = struct{}{}
-		var used *time.Time
-		if room := g.base.Sub(created); room > 2*time.Hour && g.r.Float64() < rateP {
-			room = min(room-time.Hour, 29*24*time.Hour)
-			at := created.Add(time.Hour + time.Duration(g.r.Int64N(int64(room/time.Second)))*time.Second)
-			used = &at
-			overall := pick(g.r, []int16{5, 5, 5, 5, 4, 4, 4, 3, 2, 1})
-			r := rating{record: id, contract: c.id, org: o.id, community: w.comms[comm].id, comment: pick(g.r, ratingComments), at: at}
-			for k := range 4 {
-				r.stars[k] = min(5, max(1, overall+int16(g.r.IntN(3))-1))
-			}
-			r.stars[4] = overall
-			g.rated = append(g.rated, r)
-		}
-		residents := w.residents[comm]
-		ref := residents[g.r.IntN(len(residents))].name
-		row := []any{id, c.id, o.id, w.comms[comm].id, date, pick(g.r, c.recordCodes), between(g.r, 30, 180), pick(g.r, staffNames), ref, "",
-			codeHash(g.o.RatingKey, codeString(bits)), nonce, created.Add(30 * 24 * time.Hour), used, 1, o.admin.id, created, created}
-		id++
-		return row, nil
+		return nil
 	})
+	if err != nil {
+		return err
+	}
+	_, err = g.c.Exec(ctx, `ALTER TABLE service_records ENABLE TRIGGER service_records_district`)
+	return err
+}
+
+// record makes the row of service record id of contract c, drawing whether
+// it was rated (probability rateP, if old enough).
+func (g *gen) record(c *contractRow, id int64, rateP float64, seen map[uint64]struct{}) []any {
+	w := &g.w
+	o := w.orgs[c.org]
+	comm := pick(g.r, c.comms)
+	days := int(c.deliveredUntil.Sub(c.start) / (24 * time.Hour))
+	date := c.start.Add(24 * time.Hour * time.Duration(g.r.IntN(days+1)))
+	created := date.Add(17*time.Hour + time.Duration(g.r.IntN(180))*time.Minute)
+	nonce := 0
+	bits := codeBits(g.o.RatingKey, id, nonce)
+	for {
+		if _, dup := seen[bits]; !dup {
+			break
+		}
+		nonce++
+		bits = codeBits(g.o.RatingKey, id, nonce)
+	}
+	seen[bits] = struct{}{}
+	var used *time.Time
+	if room := g.base.Sub(created); room > 2*time.Hour && g.r.Float64() < rateP {
+		room = min(room-time.Hour, 29*24*time.Hour)
+		at := created.Add(time.Hour + time.Duration(g.r.Int64N(int64(room/time.Second)))*time.Second)
+		used = &at
+		overall := pick(g.r, []int16{5, 5, 5, 5, 4, 4, 4, 3, 2, 1})
+		r := rating{record: id, contract: c.id, org: o.id, community: w.comms[comm].id, comment: pick(g.r, ratingComments), at: at}
+		for k := range 4 {
+			r.stars[k] = min(5, max(1, overall+int16(g.r.IntN(3))-1))
+		}
+		r.stars[4] = overall
+		g.rated = append(g.rated, r)
+	}
+	residents := w.residents[comm]
+	ref := residents[g.r.IntN(len(residents))].name
+	return []any{w.districtID, id, c.id, o.id, w.comms[comm].id, date, pick(g.r, c.recordCodes), between(g.r, 30, 180), pick(g.r, staffNames),
+		ref, "", codeHash(g.o.RatingKey, codeString(bits)), nonce, created.Add(30 * 24 * time.Hour), used, 1, o.admin.id, created, created}
 }
 
 // ratings writes the ratings drawn with the records, some with the

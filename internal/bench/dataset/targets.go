@@ -58,10 +58,15 @@ type Targets struct {
 	SearchTerms []string `json:"search_terms"`
 }
 
-// ImportTarget is an active contract to import service records into.
+// ImportTarget is an active contract to import service records into: a
+// record's date lies in the service period (ServiceStart to ServiceEnd,
+// YYYY-MM-DD) and not after today, its community is one of Communities (by
+// id), its service type one of ServiceTypes (metric codes).
 type ImportTarget struct {
 	ContractID   int64    `json:"contract_id"`
 	OrgUsername  string   `json:"org_username"`
+	ServiceStart string   `json:"service_start"`
+	ServiceEnd   string   `json:"service_end"`
 	Communities  []int64  `json:"communities" gorm:"serializer:json"`
 	ServiceTypes []string `json:"service_types" gorm:"serializer:json"`
 }
@@ -119,7 +124,8 @@ func LoadTargets(ctx context.Context, db *gorm.DB) (Targets, error) {
 			              WHERE c.organization_id = o.id AND c.district_id = ? AND cc.category_code = ? AND c.status = 'approved'
 			                AND c.valid_from <= current_date AND c.valid_until > current_date)
 			ORDER BY u.username`, []any{district, commonCategory}, &t.SurgeOrgs},
-		{"imports", `SELECT c.id AS contract_id, u.username AS org_username,
+		{"imports", `SELECT c.id AS contract_id, u.username AS org_username, c.service_start::text AS service_start,
+			       c.service_end::text AS service_end,
 			       (SELECT json_agg(cc.community_id ORDER BY cc.community_id) FROM contract_communities cc WHERE cc.contract_id = c.id) AS communities,
 			       (SELECT json_agg(m.code ORDER BY m.code) FROM contract_metrics m WHERE m.contract_id = c.id AND m.source = 'service_records') AS service_types
 			FROM contracts c JOIN users u ON u.organization_id = c.organization_id AND u.role = 'org_admin' AND u.username LIKE 'bench-org-%'

@@ -75,7 +75,7 @@ func drawShare[T any](g *gen, list []T, share func(T) int) T {
 // at is day d after base (negative: before) at hour h, UTC.
 func (g *gen) at(d, h int) time.Time { return g.base.Add(days(d) + time.Duration(h)*time.Hour) }
 
-// SurgeTenders and friends size the targets of LoadTargets at scale 1.
+// The surge tenders and the opening tender's bids at scale 1 (LoadTargets).
 const (
 	surgeAtOne   = 50
 	openingAtOne = 500
@@ -239,13 +239,44 @@ func (g *gen) times(t *tenderRow) {
 	}
 }
 
-// eligible lists the organizations that may bid on t.
+// eligible lists the organizations that may bid on t, computed once per
+// category and minimums.
 func (g *gen) eligible(t *tenderRow) []int {
+	key := fmt.Sprintf("%s/%d/%d", t.cat, t.minGrade, t.minSW)
+	if pool, ok := g.pools[key]; ok {
+		return pool
+	}
 	var out []int
 	for _, oi := range g.w.orgsByCat[t.cat] {
 		o := g.w.orgs[oi]
 		if o.grade >= t.minGrade && o.workers >= t.minSW {
 			out = append(out, oi)
+		}
+	}
+	if g.pools == nil {
+		g.pools = map[string][]int{}
+	}
+	g.pools[key] = out
+	return out
+}
+
+// sample draws k distinct elements of pool (all of them if it has fewer).
+func (g *gen) sample(pool []int, k int) []int {
+	k = min(k, len(pool))
+	if 4*k > len(pool) {
+		c := append([]int(nil), pool...)
+		for i := range k {
+			j := i + g.r.IntN(len(c)-i)
+			c[i], c[j] = c[j], c[i]
+		}
+		return c[:k]
+	}
+	out := make([]int, 0, k)
+	seen := make(map[int]bool, k)
+	for len(out) < k {
+		if p := pool[g.r.IntN(len(pool))]; !seen[p] {
+			seen[p] = true
+			out = append(out, p)
 		}
 	}
 	return out
@@ -254,6 +285,8 @@ func (g *gen) eligible(t *tenderRow) []int {
 // chooseBidders picks the organizations bidding on t: none on a draft, the
 // opening's count on the opening tender, one or two on a failed open tender
 // (fewer than its minimum), one on a single-source purchase, around avg else.
+// Besides, some tenders have an organization whose only bid was withdrawn,
+// and an invited tender one more invitee who did not bid.
 func (g *gen) chooseBidders(t *tenderRow, avg float64, opening int) {
 	if t.status == tender.StatusDraft {
 		return
@@ -275,23 +308,23 @@ func (g *gen) chooseBidders(t *tenderRow, avg float64, opening int) {
 		want = between(g.r, 1, 2)
 	}
 	want = min(want, len(pool))
-	perm := g.r.Perm(len(pool))
-	for _, p := range perm[:want] {
-		t.bidders = append(t.bidders, pool[p])
-	}
-	rest := perm[want:]
-	if len(rest) > 0 && !t.opening && t.method != "single_source" && g.r.IntN(100) < 20 {
-		t.withdrawn = append(t.withdrawn, pool[rest[0]])
-		rest = rest[1:]
+	drawn := g.sample(pool, want+2)
+	t.bidders, drawn = drawn[:want], drawn[want:]
+	if len(drawn) > 0 && !t.opening && t.method != "single_source" && g.r.IntN(100) < 20 {
+		t.withdrawn, drawn = drawn[:1], drawn[1:]
 	}
 	if t.method != "open_tender" {
 		t.invited = append(append([]int{}, t.bidders...), t.withdrawn...)
-		if len(rest) > 0 && t.method == "invited_tender" {
-			t.invited = append(t.invited, pool[rest[0]])
+		if len(drawn) > 0 && t.method == "invited_tender" {
+			t.invited = append(t.invited, drawn[0])
 		}
 	}
 	if t.status != tender.StatusPublished && t.status != tender.StatusCancelled || t.opening {
-		t.committee = g.r.Perm(len(g.w.evaluators))[:3]
+		all := make([]int, len(g.w.evaluators))
+		for i := range all {
+			all[i] = i
+		}
+		t.committee = g.sample(all, 3)
 	}
 }
 
@@ -306,7 +339,7 @@ const (
 
 func (g *gen) writeTenders(ctx context.Context) error {
 	w := &g.w
-	var rows, comms, metrics, crit, committee, invites [][]any
+	var rows, comms, metrics, crit, committee, invites, questions [][]any
 	for i := range w.tenders {
 		t := &w.tenders[i]
 		it := w.items[t.item]
@@ -350,6 +383,22 @@ func (g *gen) writeTenders(ctx context.Context) error {
 		for _, oi := range t.invited {
 			invites = append(invites, []any{t.id, w.orgs[oi].id})
 		}
+		// A question from a bidder, most answered, on a third of the tenders.
+		if len(t.bidders) > 0 && g.r.IntN(3) == 0 {
+			id, err := g.id(ctx, "tender_questions")
+			if err != nil {
+				return err
+			}
+			asker := w.orgs[t.bidders[0]]
+			asked := t.published.Add(days(between(g.r, 1, 5)))
+			var answer, answeredBy, answeredAt any
+			if answered := asked.Add(days(1)); answered.Before(t.closes.Add(-days(5))) && answered.Before(g.base) {
+				answer, answeredBy, answeredAt = pick(g.r, answers), s.officer.id, answered
+			}
+			if asked.Before(g.base) {
+				questions = append(questions, []any{id, t.id, asker.id, asker.admin.id, pick(g.r, questionBodies), asked, answer, answeredBy, answeredAt})
+			}
+		}
 	}
 	if err := g.copyRows(ctx, "tenders", []string{"id", "subdistrict_id", "transfer_item_id", "transfer_item_version", "title", "description",
 		"category_code", "purchase_method", "justification", "fund_account_id", "ceiling_fen", "service_start", "service_end", "weight_price",
@@ -370,8 +419,18 @@ func (g *gen) writeTenders(ctx context.Context) error {
 	if err := g.copyRows(ctx, "tender_committee", []string{"tender_id", "user_id", "recused", "declared_at", "conflict", "statement", "added_at"}, committee); err != nil {
 		return err
 	}
-	return g.copyRows(ctx, "tender_invitations", []string{"tender_id", "organization_id"}, invites)
+	if err := g.copyRows(ctx, "tender_invitations", []string{"tender_id", "organization_id"}, invites); err != nil {
+		return err
+	}
+	return g.copyRows(ctx, "tender_questions", []string{"id", "tender_id", "organization_id", "asked_by", "body", "asked_at", "answer",
+		"answered_by", "answered_at"}, questions)
 }
+
+var questionBodies = []string{"服务人员是否必须全部持有社工证？", "服务对象名单由街道提供还是由承接方自行摸排？", "投标报价是否包含服务耗材费用？",
+	"服务场地由街道提供吗？", "是否接受联合体投标？"}
+
+var answers = []string{"项目负责人须持证，其余服务人员不作要求。", "名单由街道提供，承接方可补充摸排。", "报价应包含全部费用。",
+	"街道提供社区服务用房，水电费由街道承担。", "本项目不接受联合体投标。"}
 
 // endedAt is when the tender ended: cancelled, failed or awarded.
 func (t *tenderRow) endedAt() time.Time {
