@@ -58,7 +58,7 @@ func TestBenchRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "results", "latest.json")
-	only := strings.Join([]string{load.BaselineHealth, "public tender list", "bid surge", "open 500 bids"}, ",")
+	only := strings.Join([]string{load.BaselineHealth, "public tender list", "bid surge", load.ScenarioOpening}, ",")
 	var stdout, stderr bytes.Buffer
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
@@ -92,7 +92,7 @@ func TestBenchRun(t *testing.T) {
 		t.Errorf("public tender list: rate %v, ratio %v to %q, want a ratio to %q", list.Rate, list.Ratio, list.Baseline, load.BaselineHealth)
 	}
 	if opening := rep.Results[3]; !strings.Contains(opening.Note, "opened in") {
-		t.Errorf("open 500 bids: note %q, want the tender opened", opening.Note)
+		t.Errorf("tender opening: note %q, want the tender opened", opening.Note)
 	}
 	for _, want := range []string{"scenario", "public tender list", "ratio", "written to " + out} {
 		if !strings.Contains(stdout.String(), want) {

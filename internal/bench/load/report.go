@@ -25,6 +25,10 @@ const (
 	KindJob      = "job"      // a duration: no ratio
 )
 
+// ScenarioOpening names the job scenario: a tender with 500 × scale sealed
+// bids opened by the server's worker.
+const ScenarioOpening = "tender opening"
+
 // The baselines' names.
 const (
 	BaselineTPCB   = "pgbench TPC-B"

@@ -153,7 +153,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		}
 	}
 
-	if o.wants("open 500 bids") && t.OpeningTender != 0 {
+	if o.wants(ScenarioOpening) && t.OpeningTender != 0 {
 		say("opening tender %d (%d bids)", t.OpeningTender, t.OpeningBids)
 		if err := add(openTender(ctx, conn, o.DatabaseURL, srv, t, o.Duration*3)); err != nil {
 			return rep, err
@@ -219,7 +219,7 @@ const importRows = 100
 // publication would have, and times the server's workers until the tender
 // is opened, reading the server's peak RSS meanwhile.
 func openTender(ctx context.Context, conn *pgx.Conn, dbURL string, srv *Server, t Targets, limit time.Duration) (Result, error) {
-	res := Result{Name: "open 500 bids", Kind: KindJob, Route: "tender_advance job"}
+	res := Result{Name: ScenarioOpening, Kind: KindJob, Route: "tender_advance job"}
 	if err := ResetPeak(srv.PID()); err != nil {
 		return res, err
 	}
