@@ -20,7 +20,7 @@ run: build
 
 ## test: install missing system packages (postgresql, chromium), then run every test,
 ## and every benchmark once (-benchtime 1x), so that a benchmark that broke fails here and
-## not only in make bench.
+## not only in make bench-go.
 test: test-deps
 	@scripts/devenv.sh
 	@$(LOADENV); $(GO) test -race -count=1 -timeout 15m ./...
