@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -40,6 +41,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
 	"github.com/jiedao-market/jiedao/internal/platform/db"
 	"github.com/jiedao-market/jiedao/internal/platform/jobs"
+	"github.com/jiedao-market/jiedao/internal/platform/replica"
 	"github.com/jiedao-market/jiedao/internal/request"
 	"github.com/jiedao-market/jiedao/internal/server"
 	"github.com/jiedao-market/jiedao/internal/tender"
@@ -174,6 +176,15 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, args []stri
 		return err
 	}
 	defer db.Close(gdb)
+	var readPool *sql.DB // the read replica's, when there is one
+	if cfg.Database.ReplicaURL != "" {
+		if readPool, err = replica.Use(ctx, gdb, cfg.Database.ReplicaURL,
+			db.Options{MaxOpenConns: cfg.Database.MaxOpenConns, MaxIdleConns: cfg.Database.MaxIdleConns}); err != nil {
+			return err
+		}
+		defer readPool.Close()
+		log.Info("public reads go to the read replica")
+	}
 	clk := clock.System{}
 	svc, err := request.NewServices(cfg, gdb, clk, log)
 	if err != nil {
@@ -215,7 +226,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, args []stri
 		return err
 	}
 	log.Info("jobs ready", "working", runner.Working(), "stripe", cfg.Stripe.Enabled(), "mail", cfg.Mail.Enabled())
-	srv, err := server.New(server.Deps{Config: cfg, DB: gdb, Log: log, Clock: clk, Services: svc})
+	srv, err := server.New(server.Deps{Config: cfg, DB: gdb, Replica: readPool, Log: log, Clock: clk, Services: svc})
 	if err != nil {
 		return err
 	}

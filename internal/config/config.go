@@ -297,10 +297,10 @@ type HTTP struct {
 	// X-Forwarded-For header names the client; empty trusts none.
 	TrustedProxies []string      `yaml:"trusted_proxies"`
 	ShutdownGrace  time.Duration `yaml:"shutdown_grace"`
-	// AnonymousWritesPerMinute limits, per client address and replica, the
+	// AnonymousWritesPerMinute limits, per client address across replicas, the
 	// writes anyone may make without signing in (sign-ups, donations).
 	AnonymousWritesPerMinute int `yaml:"anonymous_writes_per_minute"`
-	// AnonymousLookupsPerMinute limits, per client address and replica, the
+	// AnonymousLookupsPerMinute limits, per client address across replicas, the
 	// lookups anyone may make without signing in by a secret-ish key (a
 	// complaint's reference), so that keys cannot be tried in bulk.
 	AnonymousLookupsPerMinute int `yaml:"anonymous_lookups_per_minute"`
@@ -311,6 +311,11 @@ type Database struct {
 	URL          string `yaml:"url"`
 	MaxOpenConns int    `yaml:"max_open_conns"`
 	MaxIdleConns int    `yaml:"max_idle_conns"`
+	// ReplicaURL is a streaming read replica of URL that the named public
+	// reads of anonymous requests (replica.Public) go to; every other query
+	// stays on URL. Empty: none, everything goes to URL. The replica gets a
+	// pool of the same size.
+	ReplicaURL string `yaml:"replica_url"`
 }
 
 // Auth configures tokens, sessions, password hashing and login throttling.
@@ -484,6 +489,7 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 	}
 	str("JIEDAO_PUBLIC_URL", &cfg.HTTP.PublicURL)
 	str("JIEDAO_DATABASE_URL", &cfg.Database.URL)
+	str("JIEDAO_DATABASE_REPLICA_URL", &cfg.Database.ReplicaURL)
 	str("JIEDAO_LOG_LEVEL", &cfg.Log.Level)
 	str("JIEDAO_UPLOADS_DIR", &cfg.Uploads.Dir)
 	str("JIEDAO_STRIPE_SECRET_KEY", &cfg.Stripe.SecretKey)

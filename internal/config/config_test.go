@@ -334,3 +334,16 @@ func TestComplaintTimeLimits(t *testing.T) {
 		})
 	}
 }
+
+// The read replica comes from the environment and is off by default.
+func TestReplicaURLFromEnvironment(t *testing.T) {
+	cfg, err := config.Load(env(map[string]string{"JIEDAO_CONFIG": "../../configs/jiedao.yaml"}))
+	if err != nil || cfg.Database.ReplicaURL != "" {
+		t.Fatalf("Load() replica_url = %q, %v, want empty (no replica)", cfg.Database.ReplicaURL, err)
+	}
+	cfg, err = config.Load(env(map[string]string{"JIEDAO_CONFIG": "../../configs/jiedao.yaml",
+		"JIEDAO_DATABASE_REPLICA_URL": "postgres://x@replica/db"}))
+	if err != nil || cfg.Database.ReplicaURL != "postgres://x@replica/db" {
+		t.Errorf("Load() replica_url = %q, %v, want the environment's", cfg.Database.ReplicaURL, err)
+	}
+}
