@@ -35,7 +35,9 @@ with_db() {
 admin=$JIEDAO_DATABASE_URL
 base_db=jiedao_bench_s${SCALE//./_}
 run_db=${base_db}_run
-migration=$(ls migrations/*.sql | sed 's|.*/||; s|_.*||' | sort | tail -n1)
+# The migrations' last version and a digest of them all: a migration added out of order (or
+# edited) makes another dataset too.
+migration=$(ls migrations/*.sql | sed 's|.*/||; s|_.*||' | sort | tail -n1)-$(cat migrations/*.sql | sha256sum | cut -c1-12)
 # The dataset's times are relative to the day it was generated for (the surge
 # tenders close three days later, closed tenders open within four): a dataset
 # of another day is generated again.
