@@ -168,7 +168,9 @@ func Run(ctx context.Context, o Options) (Report, error) {
 // and each import gets a file that fits its contract. It returns the surge
 // tenders' ceilings.
 func prepare(ctx context.Context, conn *pgx.Conn, t *Targets) (map[int64]int64, error) {
-	if _, err := conn.Exec(ctx, `UPDATE tenders SET closes_at = now() + interval '1 hour', opens_at = now() + interval '2 hours'
+	// Never before the questions' close, which must come first.
+	if _, err := conn.Exec(ctx, `UPDATE tenders SET closes_at = greatest(now() + interval '1 hour', questions_close_at),
+		opens_at = greatest(now() + interval '1 hour', questions_close_at) + interval '1 hour'
 		WHERE id = ANY($1) AND status = 'published'`, t.SurgeTenders); err != nil {
 		return nil, fmt.Errorf("move the surge tenders' close: %w", err)
 	}
