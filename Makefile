@@ -6,7 +6,7 @@ ENV   := .data/jiedao.env
 # Loads the development settings written by scripts/devenv.sh.
 LOADENV := set -a; . $(ENV); set +a
 
-.PHONY: build run test test-chaos test-deps lint fuzz bench clean mailpit
+.PHONY: build run test test-chaos test-deps lint fuzz bench bench-go clean mailpit
 
 build:
 	$(GO) build -o $(BIN) ./cmd/jiedao
@@ -20,7 +20,7 @@ run: build
 
 ## test: install missing system packages (postgresql, chromium), then run every test,
 ## and every benchmark once (-benchtime 1x), so that a benchmark that broke fails here and
-## not only in make bench.
+## not only in make bench-go.
 test: test-deps
 	@scripts/devenv.sh
 	@$(LOADENV); $(GO) test -race -count=1 -timeout 15m ./...
@@ -58,8 +58,17 @@ FUZZTIME ?= 30s
 fuzz:
 	@FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz.sh
 
-## bench: run the benchmarks (needs the same PostgreSQL as the tests).
-bench: test-deps
+## bench: start PostgreSQL, generate the bench dataset at SCALE (once per scale, seed and
+## migration version), serve it and run every scenario for DURATION: one table on stdout,
+## bench/results/latest.json (make bench SCALE=4; README "Benchmarks").
+SCALE    ?= 1
+DURATION ?= 10s
+bench: test-deps build
+	@scripts/devenv.sh
+	@$(LOADENV); SCALE=$(SCALE) DURATION=$(DURATION) scripts/bench.sh
+
+## bench-go: run the Go benchmarks (needs the same PostgreSQL as the tests).
+bench-go: test-deps
 	@scripts/devenv.sh
 	@$(LOADENV); $(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 

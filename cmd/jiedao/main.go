@@ -3,6 +3,8 @@
 //	jiedao serve                 migrate, then serve HTTP and work jobs (--workers=false: only enqueue)
 //	jiedao migrate up|down|status
 //	jiedao seed --demo           create the demo data (idempotent)
+//	jiedao bench seed --scale N [--seed S]   generate the benchmark dataset
+//	jiedao bench run --scale N   measure a server on the generated database (make bench)
 //	jiedao audit verify          check the audit hash chain
 //	jiedao audit verify --against FILE   and the published heads saved in FILE
 //	jiedao audit verify --max-pending D  and no entry waiting longer than D to be chained
@@ -73,6 +75,11 @@ commands:
                          work background jobs; --workers=false only enqueues them
   migrate up|down|status apply, roll back one, or list migrations
   seed --demo            create the demo district, organizations and accounts
+  bench seed --scale N   generate the benchmark dataset (scale 1: 20,000 tenders,
+    [--seed S]           1,000,000 service records) into a freshly migrated database
+  bench run --scale N    start a server on the generated database, run the baselines and
+    [--duration 10s]     scenarios of make bench, print the table and write the JSON
+    [--out FILE]         (default bench/results/latest.json)
   audit verify           walk the audit hash chain; exit 1 naming the first broken entry
     [--against FILE]     also check the published heads saved in FILE (the JSON of
                          /api/v1/public/audit/heads, or one head): exit 1 naming the
@@ -108,6 +115,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return seed(ctx, cfg, args[1:], getenv, stdout)
 	case "audit":
 		return auditCmd(ctx, cfg, args[1:], stdout)
+	case "bench":
+		if len(args) > 1 && args[1] == "run" {
+			return benchRun(ctx, cfg, args[2:], stdout, stderr)
+		}
+		return bench(ctx, cfg, args[1:], stdout)
 	}
 	fmt.Fprintln(stderr, usage)
 	return exitCode(2)

@@ -213,6 +213,9 @@ func TestCommandLine(t *testing.T) {
 		{name: "bad seal key", args: []string{"serve"}, env: withEnv(env, "JIEDAO_SEAL_KEY", "c2hvcnQ="), want: 1, text: "JIEDAO_SEAL_KEY must be base64 of 32 bytes", not: "c2hvcnQ="},
 		{name: "migrate without a database", args: []string{"migrate", "status"}, env: withEnv(env, "JIEDAO_DATABASE_URL", ""), want: 1, text: "JIEDAO_DATABASE_URL"},
 		{name: "audit without verify", args: []string{"audit"}, env: env, want: 1, text: "audit verify"},
+		{name: "bench without a subcommand", args: []string{"bench"}, env: env, want: 1, text: "usage: jiedao bench"},
+		{name: "bench run without a scale", args: []string{"bench", "run"}, env: env, want: 2, text: "usage: jiedao bench run"},
+		{name: "bench run with a bad duration", args: []string{"bench", "run", "--scale", "1", "--duration", "0s"}, env: env, want: 2, text: "--duration at least 1s"},
 		{name: "missing configuration file", args: []string{"migrate", "status"}, env: withEnv(env, "JIEDAO_CONFIG", "no-such-file.yaml"), want: 1, text: "no-such-file.yaml"},
 	}
 	for _, tt := range tests {
