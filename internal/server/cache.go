@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -37,8 +38,11 @@ import (
 // The server also keeps shareable answers to cookie-less, unauthenticated
 // requests for http.public_cache (a micro-cache, as a reverse proxy would):
 // under load the same public page is rendered once per interval, not once
-// per request. A write through this process (any non-GET answered below
-// 400) empties it at once; other replicas' writes show within the interval.
+// per request. When an answer expires, one request renders it again while the
+// others are still sent the expired one (for at most staleFor), so that a
+// page is not rendered by every request arriving in that moment. A write
+// through this process (any non-GET answered below 400) empties it at once;
+// other replicas' writes show within the interval.
 
 // minCompress is the smallest body worth compressing.
 const minCompress = 256
@@ -60,6 +64,9 @@ type shared struct {
 	body         []byte
 	mu           sync.Mutex // guards br and gz, made on first use
 	br, gz       []byte
+	// refreshing is set by the one request that renders the answer again
+	// once it has expired; the others are sent this one meanwhile.
+	refreshing atomic.Bool
 }
 
 type microCache struct {
@@ -73,33 +80,65 @@ func newMicroCache(ttl time.Duration) *microCache {
 	return &microCache{ttl: ttl, entries: map[string]*shared{}}
 }
 
+// get returns the answer kept for key, if any, and the generation to put a
+// new one under. Once an answer has expired, the first request to ask renders
+// it again (get returns nil to it) while the others are still sent the
+// expired one, for at most staleFor: under load a page is not rendered by
+// every request that arrives in the moment it expires.
 func (m *microCache) get(key string, now time.Time) (*shared, uint64) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	e := m.entries[key]
-	if e != nil && now.After(e.expires) {
-		e = nil
+	if e == nil || !now.After(e.expires) {
+		return e, m.gen
+	}
+	if now.After(e.expires.Add(staleFor)) || e.refreshing.CompareAndSwap(false, true) {
+		return nil, m.gen
 	}
 	return e, m.gen
 }
 
-func (m *microCache) put(key string, gen uint64, e *shared, now time.Time) {
+// staleFor bounds how long an expired answer is sent while it is rendered
+// again.
+const staleFor = 5 * time.Second
+
+// drop removes the answer kept for key when it is e, after the request that
+// was to renew it did not (an error, an answer no longer shareable).
+func (m *microCache) drop(key string, e *shared) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.entries[key] == e {
+		delete(m.entries, key)
+	}
+}
+
+// peek returns the answer kept for key, expired or not.
+func (m *microCache) peek(key string) *shared {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.entries[key]
+}
+
+// put keeps e for key unless a write came since gen or the cache is full;
+// it reports whether e was kept.
+func (m *microCache) put(key string, gen uint64, e *shared, now time.Time) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if gen != m.gen || len(e.body) > microMaxBody {
-		return
+		return false
 	}
-	if len(m.entries) >= microMaxEntries {
+	if _, ok := m.entries[key]; !ok && len(m.entries) >= microMaxEntries {
 		for k, old := range m.entries {
-			if now.After(old.expires) {
+			if now.After(old.expires.Add(staleFor)) {
 				delete(m.entries, k)
 			}
 		}
 		if len(m.entries) >= microMaxEntries {
-			return
+			return false
 		}
 	}
 	m.entries[key] = e
+	return true
 }
 
 func (m *microCache) clear() {
@@ -130,6 +169,17 @@ func (s *Server) publicCache(c *fiber.Ctx) error {
 			return s.sendShared(c, hit)
 		}
 	}
+	stored := false
+	if key != "" {
+		// An expired answer this request was to renew goes, unless renewed.
+		if old := s.micro.peek(key); old != nil {
+			defer func() {
+				if !stored {
+					s.micro.drop(key, old)
+				}
+			}()
+		}
+	}
 	if err := c.Next(); err != nil {
 		return err
 	}
@@ -141,7 +191,7 @@ func (s *Server) publicCache(c *fiber.Ctx) error {
 	}
 	e := s.newShared(c, now)
 	if key != "" {
-		s.micro.put(key, gen, e, now)
+		stored = s.micro.put(key, gen, e, now)
 	}
 	return s.sendShared(c, e)
 }
