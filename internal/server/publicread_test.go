@@ -215,6 +215,11 @@ func TestPublicReadSignedInIsPrivate(t *testing.T) {
 	if r.Status != http.StatusOK || !strings.Contains(string(r.Body), "demo-officer") {
 		t.Fatalf("GET /catalog signed in = %d, want 200 naming the user", r.Status)
 	}
+	// Signed in, the language switch returns to the page without a lang
+	// parameter, which would overrule the cookie it sets.
+	if en := page.Get(t, "/catalog?lang=en"); !strings.Contains(string(en.Body), `href="/lang/zh-CN?next=%2fcatalog"`) {
+		t.Errorf("GET /catalog?lang=en signed in: the switch does not return to /catalog")
+	}
 	for what, res := range map[string]servertest.Response{
 		"GET /catalog signed in":                  r,
 		"GET /api/v1/public/tenders with a token": e.DoRaw(t, servertest.Request{Method: http.MethodGet, Path: "/api/v1/public/tenders", Token: e.Token(t, "demo-officer")}),

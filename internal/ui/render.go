@@ -127,8 +127,9 @@ type view struct {
 	LangQuery string
 	Path      string
 	Here      string // path and query, to come back to after switching language
-	// SwitchNext is Here in the other language (its lang parameter set), where
-	// the language switch returns.
+	// SwitchNext is where the language switch returns: signed out, Here in
+	// the other language (its lang parameter set); signed in, Here without a
+	// lang parameter (the cookie the switch sets chooses).
 	SwitchNext string
 	Actor      access.Actor
 	Nav        []navGroup // the signed-in user's working navigation
@@ -173,7 +174,7 @@ func urlLanguage(c *fiber.Ctx) (string, bool) {
 }
 
 // withLanguage returns uri (path and query) with its lang parameter set to
-// lang, the other parameters kept in their order.
+// lang, or removed when lang is "", the other parameters kept in their order.
 func withLanguage(uri, lang string) string {
 	path, query, _ := strings.Cut(uri, "?")
 	var kept []string
@@ -182,7 +183,13 @@ func withLanguage(uri, lang string) string {
 			kept = append(kept, p)
 		}
 	}
-	return path + "?" + strings.Join(append(kept, "lang="+lang), "&")
+	if lang != "" {
+		kept = append(kept, "lang="+lang)
+	}
+	if len(kept) == 0 {
+		return path
+	}
+	return path + "?" + strings.Join(kept, "&")
 }
 
 func (h *Handler) render(c *fiber.Ctx, status int, page string, data any) error {
@@ -196,10 +203,16 @@ func (h *Handler) render(c *fiber.Ctx, status int, page string, data any) error 
 	if lang == languages[0] {
 		other = "en"
 	}
-	v := view{Lang: lang, Path: c.Path(), Here: here, SwitchNext: withLanguage(here, other), Actor: request.Actor(c), Data: data,
-		csrf: &lazyCSRF{h: h, c: c}}
-	if lang != languages[0] && !v.Actor.Authenticated() {
-		v.LangQuery = "?lang=" + lang
+	v := view{Lang: lang, Path: c.Path(), Here: here, Actor: request.Actor(c), Data: data, csrf: &lazyCSRF{h: h, c: c}}
+	if v.Actor.Authenticated() {
+		// Signed in, the cookie alone chooses: the switch returns to the
+		// page without a lang parameter that would overrule it.
+		v.SwitchNext = withLanguage(here, "")
+	} else {
+		v.SwitchNext = withLanguage(here, other)
+		if lang != languages[0] {
+			v.LangQuery = "?lang=" + lang
+		}
 	}
 	if v.Actor.Authenticated() {
 		v.Nav = workNav(v.Actor.Role, v.Path, h.navCounts(c))
