@@ -6,7 +6,7 @@ ENV   := .data/jiedao.env
 # Loads the development settings written by scripts/devenv.sh.
 LOADENV := set -a; . $(ENV); set +a
 
-.PHONY: build run test test-deps lint fuzz bench clean mailpit
+.PHONY: build run test test-chaos test-deps lint fuzz bench clean mailpit
 
 build:
 	$(GO) build -o $(BIN) ./cmd/jiedao
@@ -25,6 +25,13 @@ test: test-deps
 	@scripts/devenv.sh
 	@$(LOADENV); $(GO) test -race -count=1 -timeout 15m ./...
 	@$(LOADENV); $(GO) test -run '^$$' -bench . -benchtime 1x -count=1 ./...
+
+## test-chaos: the fault tests (internal/chaos): three serve processes on a private
+## PostgreSQL cluster through a bid surge while a replica is killed, every connection
+## terminated and PostgreSQL restarted. Needs root (pg_createcluster); about a minute.
+## And a streaming read replica (scripts/replica.sh): which queries it answers; under a minute.
+test-chaos: test-deps
+	$(GO) test -tags chaos -count=1 -timeout 10m ./internal/chaos/...
 
 test-deps:
 	@scripts/test-deps.sh

@@ -5,6 +5,7 @@
 //	jiedao seed --demo           create the demo data (idempotent)
 //	jiedao audit verify          check the audit hash chain
 //	jiedao audit verify --against FILE   and the published heads saved in FILE
+//	jiedao audit verify --max-pending D  and no entry waiting longer than D to be chained
 //	jiedao version
 package main
 
@@ -12,6 +13,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -24,6 +26,7 @@ import (
 	"runtime/debug"
 	"syscall"
 	"text/tabwriter"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -38,6 +41,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
 	"github.com/jiedao-market/jiedao/internal/platform/db"
 	"github.com/jiedao-market/jiedao/internal/platform/jobs"
+	"github.com/jiedao-market/jiedao/internal/platform/replica"
 	"github.com/jiedao-market/jiedao/internal/request"
 	"github.com/jiedao-market/jiedao/internal/server"
 	"github.com/jiedao-market/jiedao/internal/tender"
@@ -73,6 +77,8 @@ commands:
     [--against FILE]     also check the published heads saved in FILE (the JSON of
                          /api/v1/public/audit/heads, or one head): exit 1 naming the
                          first entry that no longer has its published hash
+    [--max-pending D]    exit 1 when an entry has waited longer than D (default 1m)
+                         to be integrated into the chain: no sequencer is running
   version                print the build version`
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -162,6 +168,15 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, args []stri
 		return err
 	}
 	defer db.Close(gdb)
+	var readPool *sql.DB // the read replica's, when there is one
+	if cfg.Database.ReplicaURL != "" {
+		if readPool, err = replica.Use(ctx, gdb, cfg.Database.ReplicaURL,
+			db.Options{MaxOpenConns: cfg.Database.MaxOpenConns, MaxIdleConns: cfg.Database.MaxIdleConns}); err != nil {
+			return err
+		}
+		defer readPool.Close()
+		log.Info("public reads go to the read replica")
+	}
 	clk := clock.System{}
 	svc, err := request.NewServices(cfg, gdb, clk, log)
 	if err != nil {
@@ -203,10 +218,19 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, args []stri
 		return err
 	}
 	log.Info("jobs ready", "working", runner.Working(), "stripe", cfg.Stripe.Enabled(), "mail", cfg.Mail.Enabled())
-	srv, err := server.New(server.Deps{Config: cfg, DB: gdb, Log: log, Clock: clk, Services: svc})
+	srv, err := server.New(server.Deps{Config: cfg, DB: gdb, Replica: readPool, Log: log, Clock: clk, Services: svc})
 	if err != nil {
 		return err
 	}
+	// The audit sequencer links committed entries into the chain; it stops
+	// after the jobs, with a last round for what they and the server wrote.
+	seqCtx, stopSequencer := context.WithCancel(context.WithoutCancel(ctx))
+	sequenced := make(chan struct{})
+	go func() {
+		defer close(sequenced)
+		audit.NewSequencer(gdb, cfg.Audit.SequenceInterval, cfg.Audit.SequenceBatch, log).Run(seqCtx)
+	}()
+	defer func() { stopSequencer(); <-sequenced }()
 	serveErr := srv.Serve(ctx)
 	if err := runner.Stop(cfg.HTTP.ShutdownGrace); err != nil {
 		log.Error("stop jobs", "err", err)
@@ -316,6 +340,10 @@ func seed(ctx context.Context, cfg config.Config, args []string, getenv func(str
 	if err != nil {
 		return err
 	}
+	// No server may be running to sequence what the seed recorded.
+	if _, err := audit.IntegrateAll(ctx, gdb); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "demo data ready (%d new account(s))\n\nDemo logins at %s/login\n", res.CreatedUsers, cfg.HTTP.PublicURL)
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  USERNAME\tROLE")
@@ -341,13 +369,14 @@ func seed(ctx context.Context, cfg config.Config, args []string, getenv func(str
 
 func auditCmd(ctx context.Context, cfg config.Config, args []string, stdout io.Writer) error {
 	if len(args) < 1 || args[0] != "verify" {
-		return errors.New("audit: usage: jiedao audit verify [--against FILE]")
+		return errors.New("audit: usage: jiedao audit verify [--against FILE] [--max-pending DURATION]")
 	}
 	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	against := fs.String("against", "", "a saved list of published heads (JSON, as /api/v1/public/audit/heads serves it)")
+	maxPending := fs.Duration("max-pending", time.Minute, "fail when an entry has waited longer than this to be integrated into the chain")
 	if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 {
-		return errors.New("audit: usage: jiedao audit verify [--against FILE]")
+		return errors.New("audit: usage: jiedao audit verify [--against FILE] [--max-pending DURATION]")
 	}
 	var heads []audit.Head
 	if *against != "" {
@@ -373,6 +402,13 @@ func auditCmd(ctx context.Context, cfg config.Config, args []string, stdout io.W
 		return exitCode(1)
 	}
 	fmt.Fprintf(stdout, "audit chain intact: %d entries\n", rep.Entries)
+	if rep.Pending > 0 {
+		fmt.Fprintf(stdout, "%d entries pending integration, the oldest for %s\n", rep.Pending, rep.PendingAge.Round(time.Millisecond))
+	}
+	if rep.PendingAge > *maxPending {
+		fmt.Fprintf(stdout, "audit chain STALLED: an entry has waited more than %s to be integrated: no sequencer is running (jiedao serve runs one)\n", *maxPending)
+		return exitCode(1)
+	}
 	if *against == "" {
 		return nil
 	}

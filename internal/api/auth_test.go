@@ -136,7 +136,7 @@ func authLogLines(t *testing.T, e *servertest.Env, msg string) []map[string]any 
 func authEntries(t *testing.T, e *servertest.Env, action string) []audit.Entry {
 	t.Helper()
 	var out []audit.Entry
-	if err := e.DB.Where("action = ?", action).Order("seq").Find(&out).Error; err != nil {
+	if err := e.DB.Where("action = ?", action).Order("id").Find(&out).Error; err != nil {
 		t.Fatalf("read audit entries %s: %v", action, err)
 	}
 	return out
@@ -640,6 +640,9 @@ func TestAuthAudit(t *testing.T) {
 
 	var total int64
 	if err := e.DB.Model(&audit.Entry{}).Count(&total).Error; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := audit.IntegrateAll(context.Background(), e.DB); err != nil { // as the sequencer does
 		t.Fatal(err)
 	}
 	rep, err := audit.Verify(context.Background(), e.DB)

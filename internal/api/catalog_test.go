@@ -189,7 +189,7 @@ func catActions(t testing.TB, e *servertest.Env, id int64) []string {
 	t.Helper()
 	var actions []string
 	if err := e.DB.Table("audit_entries").Where("entity_type = ? AND entity_id = ?", "transfer_item", strconv.FormatInt(id, 10)).
-		Order("seq").Pluck("action", &actions).Error; err != nil {
+		Order("id").Pluck("action", &actions).Error; err != nil {
 		t.Fatalf("read audit entries of transfer item %d: %v", id, err)
 	}
 	return actions

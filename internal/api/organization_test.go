@@ -108,7 +108,7 @@ func orgAudit(t testing.TB, e *servertest.Env, entityType string, id int64) []or
 	t.Helper()
 	var out []orgAuditEntry
 	if err := e.DB.Table("audit_entries").Select("action, actor_name, actor_role, actor_id").
-		Where("entity_type = ? AND entity_id = ?", entityType, strconv.FormatInt(id, 10)).Order("seq").Scan(&out).Error; err != nil {
+		Where("entity_type = ? AND entity_id = ?", entityType, strconv.FormatInt(id, 10)).Order("id").Scan(&out).Error; err != nil {
 		t.Fatalf("read audit entries of %s %d: %v", entityType, id, err)
 	}
 	return out

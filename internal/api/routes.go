@@ -19,7 +19,9 @@ func (h *Handler) Routes(app fiber.Router) {
 
 	api := app.Group("/api/v1", h.bearer)
 	allow := request.Allow
-	anonymous := func() fiber.Handler { return request.LimitAnonymous(h.cfg.HTTP.AnonymousWritesPerMinute) }
+	anonymous := func() fiber.Handler {
+		return request.LimitAnonymous(h.Limits, "write", h.cfg.HTTP.AnonymousWritesPerMinute)
+	}
 	// public marks a read whose answer depends on its URL alone: anonymous
 	// callers get an ETag, 304 and Cache-Control: public (server.publicCache).
 	public := request.PublicRead
@@ -200,7 +202,7 @@ func (h *Handler) Routes(app fiber.Router) {
 	// Complaints: filed by anyone, triaged and decided by the subdistrict's
 	// officers, answered by the organization (the service checks each step's role).
 	api.Post("/public/complaints", anonymous(), h.handleComplaintFile)
-	api.Get("/public/complaints/:reference", request.LimitAnonymous(h.cfg.HTTP.AnonymousLookupsPerMinute), h.handleComplaintFollow)
+	api.Get("/public/complaints/:reference", request.LimitAnonymous(h.Limits, "lookup", h.cfg.HTTP.AnonymousLookupsPerMinute), h.handleComplaintFollow)
 	api.Get("/complaints", allow(complaint.Readers...), h.handleComplaintList)
 	api.Post("/complaints/:id/assign", allow(access.ProcurementOfficer), h.handleComplaintAssign)
 	api.Post("/complaints/:id/respond", allow(access.OrgStaff...), h.handleComplaintRespond)

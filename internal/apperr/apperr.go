@@ -27,6 +27,10 @@ const (
 	// Unprocessable is a well-formed request whose content fails the rules
 	// as a whole, such as an import file with bad rows (each named by line).
 	Unprocessable
+	// Unavailable is a request that could not be served because the
+	// database is briefly away (restarting, failing over, unreachable);
+	// the same request may succeed when retried a few seconds later.
+	Unavailable
 )
 
 // Status returns the HTTP status code for the kind.
@@ -52,6 +56,8 @@ func (k Kind) Status() int {
 		return 429
 	case Unprocessable:
 		return 422
+	case Unavailable:
+		return 503
 	default:
 		return 500
 	}
@@ -72,7 +78,8 @@ type Error struct {
 	Code    string
 	Message string
 	Fields  []FieldError
-	// RetryAfter, in seconds, is sent as Retry-After with TooManyRequests.
+	// RetryAfter, in seconds, is sent as Retry-After with TooManyRequests
+	// and Unavailable.
 	RetryAfter int
 }
 

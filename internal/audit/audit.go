@@ -2,6 +2,28 @@
 // money movement appends an Entry in the same transaction as the change; each
 // entry's hash covers the previous entry's hash, so Verify finds the first entry
 // that was edited, removed or reordered.
+//
+// Writing and chaining are two steps, as in Certificate Transparency logs
+// (Trillian): Record inserts the entry, pending, in the writer's transaction
+// and takes no lock, so audited writes in different subdistricts never wait
+// for each other; a single sequencer (Integrate, run by Sequencer in every
+// `jiedao serve`, one replica at a time) gives the committed pending entries,
+// in batches shortly after, their place in the chain (seq), the previous
+// entry's hash and their own. Before, each writer read the chain's head and
+// linked its entry to it under one lock held until its commit, which ran
+// every audited write of the platform one at a time. What holds as before: an entry
+// commits or rolls back with its change (it is written in the same
+// transaction); nothing committed is ever left out (the sequencer takes every
+// pending row, and a batch that fails or whose process dies rolls back whole
+// and is taken again); the chain's order is the order of integration and
+// Verify finds an edit, deletion, reordering or cut of it. The hash formula
+// did not change, so history written before, and every head published of
+// it, verifies unchanged. A database trigger allows one UPDATE only: a
+// pending row getting its seq and hashes, nothing else changed.
+//
+// Chains per tenant anchored into one root were the other choice; they would
+// change the formula of published heads and make Verify and every reader
+// deal with many chains, for a write path no faster than an insert.
 package audit
 
 import (
@@ -20,9 +42,12 @@ import (
 	"github.com/jiedao-market/jiedao/internal/access"
 )
 
-// Entry is one row of audit_entries.
+// Entry is one row of audit_entries. ID is the order of insertion; Seq,
+// PrevHash and Hash are zero while the entry is pending (not yet integrated
+// into the chain), and only the sequencer writes them.
 type Entry struct {
-	Seq        int64     `gorm:"primaryKey;autoIncrement:false"`
+	ID         int64     `gorm:"primaryKey"`
+	Seq        int64     `gorm:"<-:false"`
 	OccurredAt time.Time `gorm:"column:occurred_at"`
 	ActorID    *int64
 	ActorName  string
@@ -33,53 +58,39 @@ type Entry struct {
 	RequestID  string
 	Data       string
 	Digest     string
-	PrevHash   string
-	Hash       string
+	PrevHash   string `gorm:"<-:false"`
+	Hash       string `gorm:"<-:false"`
 }
 
 // TableName is the table of Entry.
 func (Entry) TableName() string { return "audit_entries" }
 
+// Pending reports whether e is not yet integrated into the chain.
+func (e Entry) Pending() bool { return e.Seq == 0 }
+
 // Genesis is the previous hash of the first entry.
 var Genesis = strings.Repeat("0", 64)
 
-// appendLock serializes appends to the chain; it is held until the appending
-// transaction ends, so the next append sees this one's hash.
-const appendLock = 0x61756469740a
+// chainLock is the advisory lock of the chain's head: only a sequencer
+// (Integrate) and PublishHead take it, never a writer.
+const chainLock = 0x61756469740a
 
 // Record appends an entry for action on the entity, with change (any value that
 // marshals to JSON; never secrets or sealed content) as its data. It must run in
-// the transaction that makes the change, at READ COMMITTED (the default), so
-// that the entry commits or rolls back with it.
-//
-// It takes the chain's lock until the transaction ends, so a transaction
-// takes every row lock it needs before its first Record; taking row locks
-// after it can deadlock with another transaction that locks those rows first.
-// Rows are locked FOR NO KEY UPDATE, never with the stronger UPDATE
-// strength: an insert after a Record checks its foreign keys with a key-share
-// lock on the rows it refers to (a notification's organization, a contract's
-// community), which the UPDATE strength would block and NO KEY UPDATE does not.
+// the transaction that makes the change, so that the entry commits or rolls
+// back with it. The entry is pending until the sequencer integrates it into
+// the chain, shortly after the commit; Record takes no lock.
 func Record(tx *gorm.DB, by access.Actor, action, entityType string, entityID any, change any) error {
+	_, err := record(tx, by, action, entityType, entityID, change)
+	return err
+}
+
+func record(tx *gorm.DB, by access.Actor, action, entityType string, entityID any, change any) (Entry, error) {
 	data, err := canonicalJSON(change)
 	if err != nil {
-		return fmt.Errorf("audit %s: %w", action, err)
-	}
-	if err := tx.Exec(`SELECT pg_advisory_xact_lock(?)`, appendLock).Error; err != nil {
-		return fmt.Errorf("audit %s: lock chain: %w", action, err)
-	}
-	var last struct {
-		Seq  int64
-		Hash string
-	}
-	if err := tx.Raw(`SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1`).Scan(&last).Error; err != nil {
-		return fmt.Errorf("audit %s: read chain head: %w", action, err)
-	}
-	prev := last.Hash
-	if last.Seq == 0 {
-		prev = Genesis
+		return Entry{}, fmt.Errorf("audit %s: %w", action, err)
 	}
 	e := Entry{
-		Seq:        last.Seq + 1,
 		OccurredAt: time.Now().UTC().Truncate(time.Microsecond),
 		ActorName:  by.Username,
 		ActorRole:  string(by.Role),
@@ -88,21 +99,16 @@ func Record(tx *gorm.DB, by access.Actor, action, entityType string, entityID an
 		EntityID:   fmt.Sprint(entityID),
 		RequestID:  by.RequestID,
 		Data:       string(data),
-		PrevHash:   prev,
 	}
 	if by.UserID != 0 {
 		id := by.UserID
 		e.ActorID = &id
 	}
 	e.Digest = digest(e.Data)
-	e.Hash, err = e.computeHash()
-	if err != nil {
-		return err
-	}
 	if err := tx.Create(&e).Error; err != nil {
-		return fmt.Errorf("audit %s: insert: %w", action, err)
+		return Entry{}, fmt.Errorf("audit %s: insert: %w", action, err)
 	}
-	return nil
+	return e, nil
 }
 
 // computeHash returns SHA-256(previous hash ‖ canonical entry), in hex.
@@ -158,9 +164,15 @@ func canonicalJSON(v any) ([]byte, error) {
 
 // Report is the outcome of Verify.
 type Report struct {
-	Entries int64 // entries checked
+	Entries int64 // integrated entries checked
 	// Broken is the first entry that fails, with the reason; nil when the chain holds.
 	Broken *Break
+	// Pending counts the committed entries not yet integrated into the
+	// chain; PendingAge is how long the oldest of them has waited (since its
+	// Record, by the database's clock). A sequencer integrates them within
+	// moments: an old pending entry means no sequencer is running.
+	Pending    int64
+	PendingAge time.Duration
 }
 
 // Break names the first broken link of the chain.
@@ -171,10 +183,20 @@ type Break struct {
 
 func (b Break) String() string { return "entry " + strconv.FormatInt(b.Seq, 10) + ": " + b.Reason }
 
-// Verify walks the whole chain in order and reports the first entry whose data,
-// digest, link or hash does not match, or a gap in the sequence.
+// Verify walks the whole integrated chain in seq order and reports the first
+// entry whose data, digest, link or hash does not match, or a gap in the
+// sequence; and it counts the pending entries and the age of the oldest.
 func Verify(ctx context.Context, db *gorm.DB) (Report, error) {
 	var rep Report
+	var pending struct {
+		N   int64
+		Age float64 // seconds
+	}
+	if err := db.WithContext(ctx).Raw(`SELECT count(*) AS n, COALESCE(EXTRACT(EPOCH FROM now() - min(occurred_at)), 0) AS age
+		FROM audit_entries WHERE seq IS NULL`).Scan(&pending).Error; err != nil {
+		return rep, fmt.Errorf("audit verify: pending entries: %w", err)
+	}
+	rep.Pending, rep.PendingAge = pending.N, max(0, time.Duration(pending.Age*float64(time.Second)))
 	prev, want := Genesis, int64(1)
 	const batch = 2000
 	for {

@@ -34,10 +34,11 @@ func createDistrict(ctx context.Context, db *gorm.DB, by access.Actor, code stri
 	})
 }
 
+// entries returns every entry, pending or not, in the order of insertion.
 func entries(t *testing.T, db *gorm.DB) []audit.Entry {
 	t.Helper()
 	var out []audit.Entry
-	if err := db.Order("seq").Find(&out).Error; err != nil {
+	if err := db.Order("id").Find(&out).Error; err != nil {
 		t.Fatalf("read audit_entries: %v", err)
 	}
 	return out
@@ -52,14 +53,23 @@ func count(t *testing.T, db *gorm.DB, query string, args ...any) int64 {
 	return n
 }
 
+// integrate integrates every pending entry, as the sequencer would.
+func integrate(t *testing.T, db *gorm.DB) {
+	t.Helper()
+	if _, err := audit.IntegrateAll(context.Background(), db); err != nil {
+		t.Fatalf("IntegrateAll() error = %v, want nil", err)
+	}
+}
+
 func wantIntact(t *testing.T, db *gorm.DB, n int64) {
 	t.Helper()
 	rep, err := audit.Verify(context.Background(), db)
 	if err != nil {
 		t.Fatalf("Verify() error = %v, want nil", err)
 	}
-	if rep.Broken != nil || rep.Entries != n {
-		t.Fatalf("Verify() = {Entries: %d, Broken: %v}, want {Entries: %d, Broken: nil}", rep.Entries, rep.Broken, n)
+	if rep.Broken != nil || rep.Entries != n || rep.Pending != 0 {
+		t.Fatalf("Verify() = {Entries: %d, Broken: %v, Pending: %d}, want {Entries: %d, Broken: nil, Pending: 0}",
+			rep.Entries, rep.Broken, rep.Pending, n)
 	}
 }
 
@@ -82,6 +92,11 @@ func TestRecordCommitsAndRollsBackWithTheChange(t *testing.T) {
 	if len(got) != 1 {
 		t.Fatalf("after a commit and a rollback: %d audit entries, want 1", len(got))
 	}
+	if !got[0].Pending() || got[0].Hash != "" || got[0].PrevHash != "" {
+		t.Errorf("entry before integration: seq %d, prev %q, hash %q; want pending", got[0].Seq, got[0].PrevHash, got[0].Hash)
+	}
+	integrate(t, db)
+	got = entries(t, db)
 	first := got[0]
 	var districtID int64
 	if err := db.Raw(`SELECT id FROM districts WHERE code = '330502'`).Scan(&districtID).Error; err != nil || districtID == 0 {
@@ -96,7 +111,7 @@ func TestRecordCommitsAndRollsBackWithTheChange(t *testing.T) {
 		Data: `{"code":"330502"}`, PrevHash: audit.Genesis,
 	}
 	ignore := func(e audit.Entry) audit.Entry {
-		e.OccurredAt, e.ActorID, e.Digest, e.Hash = want.OccurredAt, nil, "", ""
+		e.ID, e.OccurredAt, e.ActorID, e.Digest, e.Hash = 0, want.OccurredAt, nil, "", ""
 		return e
 	}
 	if diff := cmp.Diff(want, ignore(first)); diff != "" {
@@ -110,6 +125,7 @@ func TestRecordCommitsAndRollsBackWithTheChange(t *testing.T) {
 	if err := createDistrict(ctx, db, admin, "330504", nil); err != nil {
 		t.Fatalf("Record() after a rollback: error = %v, want nil", err)
 	}
+	integrate(t, db)
 	got = entries(t, db)
 	if len(got) != 2 || got[1].Seq != 2 || got[1].PrevHash != got[0].Hash {
 		t.Fatalf("after the rollback: entries %+v, want seq 2 linked to entry 1", got)
@@ -156,7 +172,7 @@ func TestRecordData(t *testing.T) {
 				t.Fatalf("Record() error = %v, want nil", err)
 			}
 			var e audit.Entry
-			if err := db.Order("seq DESC").Take(&e).Error; err != nil {
+			if err := db.Order("id DESC").Take(&e).Error; err != nil {
 				t.Fatal(err)
 			}
 			if e.Data != tt.want {
@@ -171,6 +187,7 @@ func TestRecordData(t *testing.T) {
 			}
 		})
 	}
+	integrate(t, db)
 	wantIntact(t, db, 5)
 }
 
@@ -197,6 +214,7 @@ func TestRecordConcurrent(t *testing.T) {
 			t.Errorf("concurrent Record() error = %v, want nil", err)
 		}
 	}
+	integrate(t, db)
 	got := entries(t, db)
 	if len(got) != n {
 		t.Fatalf("concurrent Record(): %d entries, want %d", len(got), n)
@@ -214,7 +232,7 @@ func TestRecordConcurrent(t *testing.T) {
 	wantIntact(t, db, n)
 }
 
-// seed records n entries, one district each.
+// seed records n entries, one district each, and integrates them.
 func seed(t *testing.T, db *gorm.DB, n int) {
 	t.Helper()
 	for i := range n {
@@ -222,6 +240,7 @@ func seed(t *testing.T, db *gorm.DB, n int) {
 			t.Fatalf("seed entry %d: %v", i+1, err)
 		}
 	}
+	integrate(t, db)
 }
 
 func TestAppendOnly(t *testing.T) {
@@ -279,6 +298,8 @@ func TestVerifyFindsTampering(t *testing.T) {
 		{"link rewired", []string{`UPDATE audit_entries SET prev_hash = (SELECT hash FROM audit_entries WHERE seq = 1) WHERE seq = 3`}, 3, "previous hash", 2},
 		{"entry 2 deleted", []string{`DELETE FROM audit_entries WHERE seq = 2`}, 2, "missing", 1},
 		{"first entry deleted", []string{`DELETE FROM audit_entries WHERE seq = 1`}, 1, "missing", 0},
+		{"entries 2 and 3 swapped", []string{`UPDATE audit_entries SET seq = 100 WHERE seq = 2`,
+			`UPDATE audit_entries SET seq = 2 WHERE seq = 3`, `UPDATE audit_entries SET seq = 3 WHERE seq = 100`}, 2, "previous hash", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/civil"
@@ -56,8 +57,9 @@ func (r headRow) head() Head {
 
 // PublishHead publishes the chain's head for the China-time date of now,
 // unless that day has one already (then it returns that one and false). It
-// records the announcing entry and copies the head in one transaction, under
-// the chain's lock, so two publishers of the same day make one head.
+// integrates every pending entry, records the announcing entry and integrates
+// it, and copies the head, in one transaction under the chain's lock, so two
+// publishers of the same day make one head.
 func PublishHead(ctx context.Context, db *gorm.DB, now time.Time) (Head, bool, error) {
 	day := civil.ChinaDate(now)
 	var (
@@ -65,9 +67,10 @@ func PublishHead(ctx context.Context, db *gorm.DB, now time.Time) (Head, bool, e
 		published bool
 	)
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		// The chain's lock also serializes publishers: the second one sees
-		// the first one's row once it gets the lock.
-		if err := tx.Exec(`SELECT pg_advisory_xact_lock(?)`, appendLock).Error; err != nil {
+		// The chain's lock also serializes publishers (the second one sees
+		// the first one's row once it gets the lock) and keeps sequencers
+		// out while the announcement becomes the head.
+		if err := tx.Exec(`SELECT pg_advisory_xact_lock(?)`, chainLock).Error; err != nil {
 			return fmt.Errorf("publish audit head: lock chain: %w", err)
 		}
 		var existing headRow
@@ -79,13 +82,33 @@ func PublishHead(ctx context.Context, db *gorm.DB, now time.Time) (Head, bool, e
 		if !errors.Is(err, gorm.ErrRecordNotFound) {
 			return fmt.Errorf("publish audit head: read day %s: %w", day, err)
 		}
-		if err := Record(tx, access.SystemActor("audit-head", ""), ActionHeadPublish, "audit_head", day.String(),
-			map[string]any{"day": day.String()}); err != nil {
+		// Everything committed before now is integrated first, so the head
+		// covers it; then the announcement, alone, is the next entry.
+		head, err := chainHead(tx)
+		if err != nil {
+			return fmt.Errorf("publish audit head: %w", err)
+		}
+		for {
+			var rows []Entry
+			if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Where("seq IS NULL").Order("id").
+				Limit(DefaultSequenceBatch).Find(&rows).Error; err != nil {
+				return fmt.Errorf("publish audit head: read pending entries: %w", err)
+			}
+			if head, err = link(tx, head, rows, nil); err != nil {
+				return fmt.Errorf("publish audit head: %w", err)
+			}
+			if len(rows) < DefaultSequenceBatch {
+				break
+			}
+		}
+		e, err := record(tx, access.SystemActor("audit-head", ""), ActionHeadPublish, "audit_head", day.String(),
+			map[string]any{"day": day.String()})
+		if err != nil {
 			return err
 		}
-		var last Entry
-		if err := tx.Order("seq DESC").Take(&last).Error; err != nil {
-			return fmt.Errorf("publish audit head: read chain head: %w", err)
+		last, err := link(tx, head, []Entry{e}, nil)
+		if err != nil {
+			return fmt.Errorf("publish audit head: %w", err)
 		}
 		row := headRow{Day: day, Seq: last.Seq, Hash: last.Hash, PublishedAt: now.UTC().Truncate(time.Microsecond)}
 		if err := tx.Create(&row).Error; err != nil {

@@ -466,6 +466,9 @@ func TestItemLifecycle(t *testing.T) {
 			t.Errorf("%s audit entries by officer-a on item %d = %d, want %d", action, id, n, want)
 		}
 	}
+	if _, err := audit.IntegrateAll(ctx, w.db); err != nil { // as the sequencer does
+		t.Fatal(err)
+	}
 	rep, err := audit.Verify(ctx, w.db)
 	if err != nil || rep.Broken != nil || rep.Entries != w.count(t, `SELECT count(*) FROM audit_entries`) {
 		t.Errorf("audit.Verify() = %+v, %v, want every entry intact", rep, err)

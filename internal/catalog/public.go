@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"gorm.io/gorm"
+
+	"github.com/jiedao-market/jiedao/internal/platform/replica"
 )
 
 // PublicFilter selects published transfer items for the public catalog.
@@ -47,7 +49,7 @@ func likePattern(q string) string {
 // 转移事项目录. Drafts, superseded versions and retired items never appear.
 func (s *Service) PublicItems(ctx context.Context, f PublicFilter) (ItemPage, error) {
 	f.Normalize()
-	db := s.db.WithContext(ctx)
+	db := replica.Public(s.db.WithContext(ctx))
 	q := db.Table("transfer_items").
 		Joins("JOIN transfer_item_versions v ON v.item_id = transfer_items.id AND v.status = 'published'").
 		Where("transfer_items.status = 'published'")
@@ -85,7 +87,7 @@ func (s *Service) PublicItems(ctx context.Context, f PublicFilter) (ItemPage, er
 // retired one, its last published version; never a draft. An item never
 // published answers apperr.ErrNotFound.
 func (s *Service) PublicItem(ctx context.Context, id int64) (View, error) {
-	db := s.db.WithContext(ctx)
+	db := replica.Public(s.db.WithContext(ctx))
 	var it Item
 	if err := db.Where("status IN ('published', 'retired')").Take(&it, id).Error; err != nil {
 		return View{}, notFound(err)

@@ -112,12 +112,19 @@ type OCDS struct {
 	PublicationPolicy string `yaml:"publication_policy"`
 }
 
-// Audit configures the daily publication of the audit chain's head.
+// Audit configures the daily publication of the audit chain's head and the
+// sequencer that integrates new entries into the chain.
 type Audit struct {
 	// HeadPublishHour is the hour (0 to 23, China time) at which a job
 	// publishes the day's head; at start a missing head of a day past its
 	// hour is published at once. Default 1.
 	HeadPublishHour int `yaml:"head_publish_hour"`
+	// SequenceInterval is how often every `jiedao serve` integrates the
+	// pending audit entries into the chain (one replica at a time). Default 200ms.
+	SequenceInterval time.Duration `yaml:"sequence_interval"`
+	// SequenceBatch is the most entries one integration takes; a full batch
+	// is followed by the next at once. Default 1000.
+	SequenceBatch int `yaml:"sequence_batch"`
 }
 
 // RedFlags configures the red flags computed nightly from the current data
@@ -297,10 +304,10 @@ type HTTP struct {
 	// X-Forwarded-For header names the client; empty trusts none.
 	TrustedProxies []string      `yaml:"trusted_proxies"`
 	ShutdownGrace  time.Duration `yaml:"shutdown_grace"`
-	// AnonymousWritesPerMinute limits, per client address and replica, the
+	// AnonymousWritesPerMinute limits, per client address across replicas, the
 	// writes anyone may make without signing in (sign-ups, donations).
 	AnonymousWritesPerMinute int `yaml:"anonymous_writes_per_minute"`
-	// AnonymousLookupsPerMinute limits, per client address and replica, the
+	// AnonymousLookupsPerMinute limits, per client address across replicas, the
 	// lookups anyone may make without signing in by a secret-ish key (a
 	// complaint's reference), so that keys cannot be tried in bulk.
 	AnonymousLookupsPerMinute int `yaml:"anonymous_lookups_per_minute"`
@@ -323,6 +330,11 @@ type Database struct {
 	URL          string `yaml:"url"`
 	MaxOpenConns int    `yaml:"max_open_conns"`
 	MaxIdleConns int    `yaml:"max_idle_conns"`
+	// ReplicaURL is a streaming read replica of URL that the named public
+	// reads of anonymous requests (replica.Public) go to; every other query
+	// stays on URL. Empty: none, everything goes to URL. The replica gets a
+	// pool of the same size.
+	ReplicaURL string `yaml:"replica_url"`
 }
 
 // Auth configures tokens, sessions, password hashing and login throttling.
@@ -418,7 +430,7 @@ func Default() Config {
 		Rating:         Rating{PublicMinimum: 5, PriorWeight: 10, WrongCodesPerMinute: 10, GapStars: 1.0},
 		Complaint:      Complaint{FirstResponse: 24 * time.Hour, Decision: 7 * 24 * time.Hour},
 		RedFlags:       RedFlags{Hour: 2, CheckInterval: time.Hour, RepeatWinnerPercent: 50, RepeatWinnerMinAwards: 3, ContractAmendmentPercent: 10},
-		Audit:          Audit{HeadPublishHour: 1},
+		Audit:          Audit{HeadPublishHour: 1, SequenceInterval: 200 * time.Millisecond, SequenceBatch: 1000},
 		Log:            Log{Level: "info"},
 		OCDS: OCDS{Prefix: "jiedao", PublisherName: "JieDao community services marketplace", PublisherScheme: "CN-USCC",
 			License: "https://creativecommons.org/licenses/by/4.0/", PublicationPolicy: "https://jiedao.example.cn/open-data/policy"},
@@ -498,6 +510,7 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 	}
 	str("JIEDAO_PUBLIC_URL", &cfg.HTTP.PublicURL)
 	str("JIEDAO_DATABASE_URL", &cfg.Database.URL)
+	str("JIEDAO_DATABASE_REPLICA_URL", &cfg.Database.ReplicaURL)
 	str("JIEDAO_LOG_LEVEL", &cfg.Log.Level)
 	str("JIEDAO_UPLOADS_DIR", &cfg.Uploads.Dir)
 	str("JIEDAO_STRIPE_SECRET_KEY", &cfg.Stripe.SecretKey)
@@ -654,6 +667,12 @@ func (c Config) validate() error {
 	}
 	if c.Audit.HeadPublishHour < 0 || c.Audit.HeadPublishHour > 23 {
 		problems = append(problems, "audit.head_publish_hour must be between 0 and 23")
+	}
+	if c.Audit.SequenceInterval < 10*time.Millisecond || c.Audit.SequenceInterval > 10*time.Second {
+		problems = append(problems, "audit.sequence_interval must be between 10ms and 10s")
+	}
+	if c.Audit.SequenceBatch < 1 || c.Audit.SequenceBatch > 10000 {
+		problems = append(problems, "audit.sequence_batch must be between 1 and 10000")
 	}
 	if c.Tender.SweepInterval < time.Second || c.Tender.SweepInterval > time.Hour {
 		problems = append(problems, "tender.sweep_interval must be between 1s and 1h")

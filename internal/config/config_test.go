@@ -83,6 +83,8 @@ func TestRefusals(t *testing.T) {
 		{"bad bool", map[string]string{"JIEDAO_SECURE_COOKIES": "maybe"}, "JIEDAO_SECURE_COOKIES"},
 		{"amendment days over 60", map[string]string{"JIEDAO_CONFIG": write("amend.yaml", "tender:\n  amendment_min_days: 61\n")}, "tender.amendment_min_days"},
 		{"audit head hour 24", map[string]string{"JIEDAO_CONFIG": write("audithead.yaml", "audit:\n  head_publish_hour: 24\n")}, "audit.head_publish_hour"},
+		{"audit sequence interval 1ms", map[string]string{"JIEDAO_CONFIG": write("auditseq.yaml", "audit:\n  sequence_interval: 1ms\n")}, "audit.sequence_interval"},
+		{"audit sequence batch 0", map[string]string{"JIEDAO_CONFIG": write("auditbatch.yaml", "audit:\n  sequence_batch: 0\n")}, "audit.sequence_batch"},
 		{"negative amendment days", map[string]string{"JIEDAO_CONFIG": write("amendneg.yaml", "tender:\n  amendment_min_days: -1\n")}, "tender.amendment_min_days"},
 		{"bidding window over 90", map[string]string{"JIEDAO_CONFIG": write("window.yaml", "tender:\n  min_bidding_days:\n    open_tender: 91\n")}, "tender.min_bidding_days.open_tender"},
 		{"negative bidding window", map[string]string{"JIEDAO_CONFIG": write("windowneg.yaml", "tender:\n  min_bidding_days:\n    single_source: -1\n")}, "tender.min_bidding_days.single_source"},
@@ -336,5 +338,18 @@ func TestComplaintTimeLimits(t *testing.T) {
 				t.Errorf("Complaint from YAML = %+v, want %+v", cfg.Complaint, tc.want)
 			}
 		})
+	}
+}
+
+// The read replica comes from the environment and is off by default.
+func TestReplicaURLFromEnvironment(t *testing.T) {
+	cfg, err := config.Load(env(map[string]string{"JIEDAO_CONFIG": "../../configs/jiedao.yaml"}))
+	if err != nil || cfg.Database.ReplicaURL != "" {
+		t.Fatalf("Load() replica_url = %q, %v, want empty (no replica)", cfg.Database.ReplicaURL, err)
+	}
+	cfg, err = config.Load(env(map[string]string{"JIEDAO_CONFIG": "../../configs/jiedao.yaml",
+		"JIEDAO_DATABASE_REPLICA_URL": "postgres://x@replica/db"}))
+	if err != nil || cfg.Database.ReplicaURL != "postgres://x@replica/db" {
+		t.Errorf("Load() replica_url = %q, %v, want the environment's", cfg.Database.ReplicaURL, err)
 	}
 }

@@ -156,8 +156,9 @@ func lockVisible(tx *gorm.DB, by access.Actor, id int64) (Contract, error) {
 	return c, notFound(err)
 }
 
-// lockFund takes the fund account's ledger rows before the first audit entry
-// (audit.Record holds its lock to commit; rows come first).
+// lockFund takes the fund account's ledger rows, in id order, after the
+// contract's row: the fixed order of every contract change, so that two
+// changes never hold each other's rows.
 func lockFund(tx *gorm.DB, fundID int64) error {
 	var rows []fund.LedgerAccount
 	return tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Where("fund_account_id = ?", fundID).Order("id").Find(&rows).Error

@@ -330,8 +330,7 @@ func SeedTenders(ctx context.Context, db *gorm.DB, clk clock.Clock, keys Keys) e
 			officer.Scope.SubdistrictID, clk.Now().Year(), fiscalFundName).Take(&fundID).Error; err != nil {
 			return fmt.Errorf("seed tenders: fiscal fund: %w", err)
 		}
-		// The fund's ledger rows come before the first audit entry (audit.Record
-		// holds the chain's lock until commit).
+		// The fund's ledger rows are locked first, as every tender change does.
 		if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Where("fund_account_id = ?", fundID).Find(&[]fund.LedgerAccount{}).Error; err != nil {
 			return err
 		}

@@ -35,9 +35,8 @@ func (s *Service) ContractSigned(tx *gorm.DB, by access.Actor, c contract.Contra
 // change nothing.
 //
 // It locks the contract's row, then the milestones': the submitting
-// transaction should lock the contract's row before its first audit entry,
-// as every contract change does, so that no other transaction holds it
-// while waiting for the audit chain.
+// transaction should lock the contract's row first, as every contract change
+// does, so that two changes never hold each other's rows.
 func (s *Service) EvaluationSubmitted(tx *gorm.DB, by access.Actor, ev evaluation.Submitted) error {
 	if ev.Kind != evaluation.KindMidterm && ev.Kind != evaluation.KindFinal {
 		return nil

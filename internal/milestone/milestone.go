@@ -161,7 +161,9 @@ const paymentColumns = `id, milestone_id, contract_id, subdistrict_id, round, ev
 	milestone_fen, earlier_fen, payable_fen, state, due_at, accepted_by, accepted_at, accept_note, invoice_document_id, invoice_kind,
 	invoice_number, invoice_amount_fen, invoiced_by, invoiced_at, approved_by, approved_at, payout_id, paid_at, created_at, updated_at`
 
-// lockUpdate is the strength of every row lock here (audit.Record says why).
+// lockUpdate is the strength of every row lock here: NO KEY UPDATE, never
+// UPDATE, which would block another transaction's insert whose foreign key
+// refers to the row (its check takes a key-share lock) for no reason.
 var lockUpdate = clause.Locking{Strength: "NO KEY UPDATE"}
 
 // ---- the payment factor ----

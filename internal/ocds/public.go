@@ -16,6 +16,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/config"
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
+	"github.com/jiedao-market/jiedao/internal/platform/replica"
 )
 
 // Service publishes the releases of tenders' events (Publish, in the events'
@@ -45,7 +46,7 @@ var ErrEmptyPage = apperr.New(apperr.NotFound, "ocds.no_releases", "no release m
 // where the whole list of heads is served.
 func (s *Service) metaNow(ctx context.Context, headsURI string) (Meta, error) {
 	m := s.meta
-	h, ok, err := audit.LatestHead(ctx, s.db)
+	h, ok, err := audit.LatestHead(ctx, replica.Public(s.db.WithContext(ctx)))
 	if err != nil {
 		return Meta{}, err
 	}
@@ -145,7 +146,7 @@ type Page struct {
 // release is ErrEmptyPage.
 func (s *Service) Releases(ctx context.Context, uri, headsURI string, q Query) (Page, error) {
 	var bodies []string
-	err := q.where(s.db.WithContext(ctx).Table("ocds_releases")).Order("date, id").
+	err := q.where(replica.Public(s.db.WithContext(ctx)).Table("ocds_releases")).Order("date, id").
 		Offset((q.Page-1)*q.PerPage).Limit(q.PerPage+1).Pluck("body", &bodies).Error
 	if err != nil {
 		return Page{}, fmt.Errorf("ocds releases: %w", err)
@@ -177,7 +178,7 @@ func (s *Service) Bulk(ctx context.Context, uriOf func(releaseID string) string,
 	if err != nil {
 		return err
 	}
-	return StreamBulk(ctx, s.db, meta, uriOf, q.Filter, w)
+	return StreamBulk(ctx, replica.Public(s.db.WithContext(ctx)), meta, uriOf, q.Filter, w)
 }
 
 // OCIDOf returns the ocid of a release id ("" for an id not of this
@@ -196,7 +197,7 @@ func OCIDOf(releaseID string) string {
 // tender is apperr.ErrNotFound.
 func (s *Service) Record(ctx context.Context, uri, headsURI, ocid string) ([]byte, error) {
 	var bodies []string
-	if err := s.db.WithContext(ctx).Table("ocds_releases").Where("ocid = ?", ocid).Order("date, id").
+	if err := replica.Public(s.db.WithContext(ctx)).Table("ocds_releases").Where("ocid = ?", ocid).Order("date, id").
 		Pluck("body", &bodies).Error; err != nil {
 		return nil, fmt.Errorf("ocds record %s: %w", ocid, err)
 	}

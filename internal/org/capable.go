@@ -11,6 +11,7 @@ import (
 
 	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/civil"
+	"github.com/jiedao-market/jiedao/internal/platform/replica"
 )
 
 // EvaluationCategory is the certification category of third-party
@@ -191,7 +192,7 @@ func (s *Service) PublicCapable(ctx context.Context, f CapableFilter) (Page[Capa
 	f.PerPage = min(f.PerPage, maxPerPage)
 	page := Page[CapableOrg]{Items: []CapableOrg{}, Page: f.Page, PerPage: f.PerPage}
 
-	db := s.db.WithContext(ctx)
+	db := replica.Public(s.db.WithContext(ctx))
 	today := civil.ChinaDate(s.clock.Now())
 	matching := capableCertifications(f, today)
 	orgs := capableOrgs(db, f, today).Session(&gorm.Session{})
@@ -296,7 +297,7 @@ type PublicOrganization struct {
 // valid today (categories, grade, validity). An unknown organization is
 // apperr.ErrNotFound.
 func (s *Service) PublicOrganization(ctx context.Context, id int64) (PublicOrganization, error) {
-	db := s.db.WithContext(ctx)
+	db := replica.Public(s.db.WithContext(ctx))
 	var o Organization
 	if err := db.Take(&o, id).Error; err != nil {
 		return PublicOrganization{}, notFound(err)

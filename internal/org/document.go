@@ -93,8 +93,7 @@ func (s *Service) SaveDocument(ctx context.Context, by access.Actor, orgID int64
 // SaveDocumentWith is SaveDocument for a document that is part of another
 // record (an invoice of a milestone payment): then runs inside the
 // transaction that writes the document's row, after the row and before its
-// audit entry, so that it takes its row locks before the audit chain's. An
-// error from then rolls the row back and removes the file.
+// audit entry. An error from then rolls the row back and removes the file.
 func (s *Service) SaveDocumentWith(ctx context.Context, by access.Actor, orgID int64, originalName string, r io.Reader,
 	then func(tx *gorm.DB, d Document) error) (Document, error) {
 	if by.Role != access.OrgAdmin && by.Role != access.OrgMember {

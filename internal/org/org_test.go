@@ -153,6 +153,9 @@ func TestCreate(t *testing.T) {
 	if n := f.count(t, `SELECT count(*) FROM audit_entries WHERE action = 'organization.create'`); n != 3 {
 		t.Errorf("organization.create audit entries = %d, want 3", n)
 	}
+	if _, err := audit.IntegrateAll(ctx, f.db); err != nil { // as the sequencer does
+		t.Fatal(err)
+	}
 	rep, err := audit.Verify(ctx, f.db)
 	if err != nil || rep.Broken != nil || rep.Entries != 3 {
 		t.Errorf("Verify() = %+v, %v; want 3 entries, no break", rep, err)

@@ -494,6 +494,9 @@ func TestDistrictsAndSubdistricts(t *testing.T) {
 			t.Errorf("%s audit entries = %d, want 1", action, n)
 		}
 	}
+	if _, err := audit.IntegrateAll(ctx, w.db); err != nil { // as the sequencer does
+		t.Fatal(err)
+	}
 	rep, err := audit.Verify(ctx, w.db)
 	if err != nil || rep.Broken != nil || rep.Entries != 9 {
 		t.Errorf("Verify() = %+v, %v; want 9 entries, no break", rep, err)

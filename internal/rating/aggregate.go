@@ -14,6 +14,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/notify"
+	"github.com/jiedao-market/jiedao/internal/platform/replica"
 )
 
 // The scopes ratings are aggregated over. The platform's aggregate gives C,
@@ -242,7 +243,7 @@ const ProviderPageSize = 100
 // or service date, and hidden comments are left out. An unknown organization
 // is apperr.ErrNotFound.
 func (s *Service) Provider(ctx context.Context, orgID int64) (ProviderRatings, error) {
-	db := s.db.WithContext(ctx)
+	db := replica.Public(s.db.WithContext(ctx))
 	var n int64
 	if err := db.Table("organizations").Where("id = ?", orgID).Count(&n).Error; err != nil {
 		return ProviderRatings{}, fmt.Errorf("find organization %d: %w", orgID, err)
@@ -384,7 +385,7 @@ func ContractsOverall(db *gorm.DB, contractIDs []int64) (n, sumOverall int64, er
 // public minimum, as Provider shows them, without the ratings themselves.
 // It does not check that the organization exists.
 func (s *Service) ProviderSummaries(ctx context.Context, orgID int64) (Summaries, error) {
-	return s.summaries(s.db.WithContext(ctx), ScopeOrganization, orgID, int64(s.cfg.PublicMinimum))
+	return s.summaries(replica.Public(s.db.WithContext(ctx)), ScopeOrganization, orgID, int64(s.cfg.PublicMinimum))
 }
 
 // PublicMinimum is the number of ratings a provider, contract or community

@@ -241,8 +241,7 @@ func newRating(kind string, rec serviceRecord, st Stars, now time.Time) Rating {
 		Effectiveness: st.Effectiveness, Overall: st.Overall, Comment: strings.TrimSpace(st.Comment), CreatedAt: now}
 }
 
-// insert stores r and accounts for it. The aggregates' row locks come
-// before the audit chain's lock.
+// insert stores r and accounts for it, then records it.
 func (s *Service) insert(tx *gorm.DB, by access.Actor, r *Rating, action string) error {
 	if err := tx.Create(r).Error; err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {

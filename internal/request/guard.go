@@ -4,10 +4,10 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/limiter"
 
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
+	"github.com/jiedao-market/jiedao/internal/limit"
 )
 
 // SignedIn refuses anonymous requests with 401.
@@ -33,19 +33,25 @@ func Allow(roles ...access.Role) fiber.Handler {
 }
 
 // LimitAnonymous limits, per client address, the requests made without
-// signing in (writes, lookups by reference) to perMinute a minute; signed-in
-// callers pass. The count is per replica
-// (in memory) and per handler returned.
-func LimitAnonymous(perMinute int) fiber.Handler {
-	return limiter.New(limiter.Config{
-		Max:          perMinute,
-		Expiration:   time.Minute,
-		Next:         func(c *fiber.Ctx) bool { return Actor(c).Authenticated() },
-		KeyGenerator: ClientIP,
-		LimitReached: func(c *fiber.Ctx) error {
+// signing in (kind "write": sign-ups, donations, ratings, complaints;
+// "lookup": lookups by reference) to perMinute a minute across every route
+// of the kind and every replica: limits counts them in PostgreSQL, one
+// statement per anonymous request. Signed-in callers pass uncounted. Past
+// the limit it answers 429 with Retry-After, the seconds left in the minute.
+func LimitAnonymous(limits *limit.Service, kind string, perMinute int) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if Actor(c).Authenticated() {
+			return c.Next()
+		}
+		ok, wait, err := limits.Take(c.UserContext(), kind+":"+ClientIP(c), perMinute, time.Minute)
+		if err != nil {
+			return err
+		}
+		if !ok {
 			e := *ErrTooManyWrites
-			e.RetryAfter = 60
+			e.RetryAfter = max(1, int(wait/time.Second))
 			return &e
-		},
-	})
+		}
+		return c.Next()
+	}
 }

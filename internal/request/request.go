@@ -25,6 +25,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/evaluation"
 	"github.com/jiedao-market/jiedao/internal/export"
 	"github.com/jiedao-market/jiedao/internal/fund"
+	"github.com/jiedao-market/jiedao/internal/limit"
 	"github.com/jiedao-market/jiedao/internal/mail"
 	"github.com/jiedao-market/jiedao/internal/milestone"
 	"github.com/jiedao-market/jiedao/internal/notify"
@@ -33,6 +34,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/payout"
 	"github.com/jiedao-market/jiedao/internal/place"
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
+	"github.com/jiedao-market/jiedao/internal/platform/replica"
 	"github.com/jiedao-market/jiedao/internal/portal"
 	"github.com/jiedao-market/jiedao/internal/rating"
 	"github.com/jiedao-market/jiedao/internal/redflag"
@@ -95,6 +97,8 @@ type Services struct {
 	Notices *notify.Service
 	// Remind mails the daily digests and the deadline reminders.
 	Remind *remind.Service
+	// Limits counts the anonymous requests per address across replicas.
+	Limits *limit.Service
 }
 
 // The request's locals.
@@ -128,8 +132,15 @@ func ID(c *fiber.Ctx) string {
 	return rid
 }
 
-// SetActor records who is making the request.
-func SetActor(c *fiber.Ctx, a access.Actor) { c.Locals(localActor, a) }
+// SetActor records who is making the request. A request of no signed-in
+// user may have its public reads answered by the read replica
+// (replica.AllowLag); a signed-in user's are read from the primary.
+func SetActor(c *fiber.Ctx, a access.Actor) {
+	c.Locals(localActor, a)
+	if !a.Authenticated() {
+		c.SetUserContext(replica.AllowLag(c.UserContext()))
+	}
+}
 
 // Actor returns who is making the request: the signed-in user, else an
 // anonymous actor.
@@ -227,6 +238,7 @@ func NewServices(cfg config.Config, db *gorm.DB, c clock.Clock, log *slog.Logger
 	svc.Evaluations.OnSubmit(svc.Milestones.EvaluationSubmitted)
 	svc.UseReleases()
 	svc.Remind = remind.NewService(db, c, cfg.Mail, cfg.HTTP.PublicURL, svc.Mail, svc.Work, log)
+	svc.Limits = limit.NewService(db)
 	return svc, nil
 }
 

@@ -29,6 +29,9 @@ type problem struct {
 // answered as a bare "internal error".
 func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	e := request.AppErr(err)
+	if e.Kind == apperr.Internal && databaseAway(err) {
+		e = errUnavailable
+	}
 	status := e.Kind.Status()
 	if e == request.ErrMethodNotAllow {
 		status = fiber.StatusMethodNotAllowed
@@ -39,6 +42,10 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		rid = uuid.NewString()
 		c.Set(fiber.HeaderXRequestID, rid)
 		setSecurityHeaders(c)
+	}
+	if e == errUnavailable {
+		s.log.WarnContext(c.UserContext(), "database unavailable", "request_id", rid, "method", c.Method(),
+			"route", s.routePattern(c), "error", err.Error())
 	}
 	if e.Kind == apperr.Internal {
 		s.log.ErrorContext(c.UserContext(), "request failed", "request_id", rid, "method", c.Method(),

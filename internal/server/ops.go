@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -19,6 +20,11 @@ func (s *Server) handleReadyz(c *fiber.Ctx) error {
 	sqlDB, err := s.db.DB()
 	if err == nil {
 		err = sqlDB.PingContext(ctx)
+	}
+	if err == nil && s.replica != nil {
+		if err = s.replica.PingContext(ctx); err != nil {
+			err = fmt.Errorf("read replica: %w", err)
+		}
 	}
 	if err != nil {
 		s.log.Warn("readiness check failed", "request_id", request.ID(c), "error", err.Error())

@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,6 +32,7 @@ import (
 type Server struct {
 	cfg     config.Config
 	db      *gorm.DB
+	replica *sql.DB // the read replica, nil when none
 	log     *slog.Logger
 	api     *api.Handler
 	ui      *ui.Handler
@@ -47,8 +49,11 @@ type Server struct {
 // Deps are what New needs: the configuration, the database (for readiness),
 // the logger, the clock and the domain services.
 type Deps struct {
-	Config   config.Config
-	DB       *gorm.DB
+	Config config.Config
+	DB     *gorm.DB
+	// Replica is the read replica's pool (replica.Use), checked by
+	// /readyz with the primary; nil when there is none.
+	Replica  *sql.DB
 	Log      *slog.Logger
 	Clock    clock.Clock
 	Services request.Services
@@ -56,7 +61,7 @@ type Deps struct {
 
 // New builds the server and its route table.
 func New(d Deps) (*Server, error) {
-	s := &Server{cfg: d.Config, db: d.DB, log: d.Log, micro: newMicroCache(d.Config.HTTP.PublicCache)}
+	s := &Server{cfg: d.Config, db: d.DB, replica: d.Replica, log: d.Log, micro: newMicroCache(d.Config.HTTP.PublicCache)}
 	var err error
 	if s.proxies, err = parseProxies(d.Config.HTTP.TrustedProxies); err != nil {
 		return nil, err
@@ -71,6 +76,9 @@ func New(d Deps) (*Server, error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if sqlDB, err := d.DB.DB(); err == nil {
 		reg.MustRegister(collectors.NewDBStatsCollector(sqlDB, "jiedao"))
+	}
+	if d.Replica != nil {
+		reg.MustRegister(collectors.NewDBStatsCollector(d.Replica, "jiedao_replica"))
 	}
 	s.metrics = newMetrics(reg)
 	s.app = fiber.New(fiber.Config{

@@ -25,6 +25,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/jiedao-market/jiedao/internal/api"
+	"github.com/jiedao-market/jiedao/internal/audit"
 	"github.com/jiedao-market/jiedao/internal/auth"
 	"github.com/jiedao-market/jiedao/internal/config"
 	"github.com/jiedao-market/jiedao/internal/demo"
@@ -136,10 +137,21 @@ func NewEnvWith(t testing.TB, cfg config.Config, seed ...demo.Option) *Env {
 		for _, v := range violations {
 			t.Errorf("ledger invariant broken: %s (id %d)", v.What, v.ID)
 		}
+		// And every audit entry it wrote joins the chain intact.
+		if _, err := audit.IntegrateAll(context.Background(), gdb); err != nil {
+			t.Errorf("audit.IntegrateAll() error = %v", err)
+		}
+		if rep, err := audit.Verify(context.Background(), gdb); err != nil || rep.Broken != nil {
+			t.Errorf("audit.Verify() = %+v, %v; want an intact chain", rep, err)
+		}
 	})
 	log := slog.New(slog.NewJSONHandler(e.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if _, err := demo.Seed(context.Background(), gdb, e.Clock, DemoPassword, cfg.Auth.Argon2, demo.Keys{Seal: cfg.Tender.SealKey, Rating: cfg.Rating.CodeKey, Uploads: cfg.Uploads}, seed...); err != nil {
 		t.Fatalf("demo.Seed() error = %v", err)
+	}
+	// The seed's entries are in the chain, as a running sequencer would have them.
+	if _, err := audit.IntegrateAll(context.Background(), gdb); err != nil {
+		t.Fatalf("audit.IntegrateAll() error = %v", err)
 	}
 	svc, err := request.NewServices(cfg, gdb, e.Clock, log)
 	if err != nil {

@@ -122,7 +122,7 @@ func committed(tx *gorm.DB, id int64) (c BidCommitment, ok bool, err error) {
 	}
 	var data []string
 	if err := tx.Model(&audit.Entry{}).Where("action = 'tender.close' AND entity_type = 'tender' AND entity_id = ?", fmt.Sprint(id)).
-		Order("seq DESC").Limit(1).Pluck("data", &data).Error; err != nil {
+		Order("id DESC").Limit(1).Pluck("data", &data).Error; err != nil {
 		return BidCommitment{}, false, err
 	}
 	if len(data) == 0 {

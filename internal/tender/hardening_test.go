@@ -165,8 +165,8 @@ func TestOpeningBesideAnOrganizationEdit(t *testing.T) {
 	}
 }
 
-// No code locks rows FOR UPDATE: that strength blocks the foreign-key checks
-// of inserts made after an audit entry (see audit.Record) and can deadlock.
+// No code locks rows FOR UPDATE: that strength blocks other transactions'
+// foreign-key checks on the row (an insert referring to it) for no reason.
 func TestNoRowLockBlocksForeignKeyChecks(t *testing.T) {
 	t.Parallel()
 	root := filepath.Join("..", "..")

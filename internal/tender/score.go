@@ -4,10 +4,8 @@
 //
 // Locking: every transaction that changes a tender or anything of it (bids,
 // scores, award proposals, challenges) first locks the tender's row, then the
-// fund account's ledger rows when money may move, before its first audit
-// entry (audit.Record holds the trail's lock until commit). The rows of a
-// tender's parts changed after an audit entry cannot be held by a
-// transaction waiting for the trail: it would hold the tender's row first.
+// fund account's ledger rows when money may move, so that two transactions
+// never hold each other's rows: whoever holds a tender's row holds its parts.
 //
 // This file is the scoring engine: pure functions over the bids a committee
 // has scored, with exact arithmetic. Scores are Score values, integer

@@ -490,8 +490,8 @@ func (s *Service) Publish(ctx context.Context, by access.Actor, id int64) (View,
 	return s.Get(ctx, by, id)
 }
 
-// lockFund takes the fund account's ledger rows before the first audit entry
-// (audit.Record holds its lock to commit; rows come first).
+// lockFund takes the fund account's ledger rows, in id order, after the
+// tender's row (the package's lock order).
 func lockFund(tx *gorm.DB, fundID int64) ([]fund.LedgerAccount, error) {
 	var rows []fund.LedgerAccount
 	err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Where("fund_account_id = ?", fundID).Order("id").Find(&rows).Error

@@ -13,6 +13,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/civil"
 	"github.com/jiedao-market/jiedao/internal/contract"
 	"github.com/jiedao-market/jiedao/internal/money"
+	"github.com/jiedao-market/jiedao/internal/platform/replica"
 )
 
 // Summary is a tender in a list.
@@ -360,7 +361,7 @@ func (s *Service) page(q *gorm.DB, f Filter, now time.Time) (Page[Summary], erro
 // first, for the public portal.
 func (s *Service) PublicList(ctx context.Context, f Filter) (Page[Summary], error) {
 	now := s.clock.Now()
-	q := s.db.WithContext(ctx).Model(&Tender{}).Where("tenders.published_at IS NOT NULL")
+	q := replica.Public(s.db.WithContext(ctx)).Model(&Tender{}).Where("tenders.published_at IS NOT NULL")
 	return s.page(narrow(q, f, now), f, now)
 }
 
@@ -377,7 +378,7 @@ type Public struct {
 // PublicGet returns a published tender for the public portal, else
 // apperr.ErrNotFound.
 func (s *Service) PublicGet(ctx context.Context, id int64) (Public, error) {
-	db := s.db.WithContext(ctx)
+	db := replica.Public(s.db.WithContext(ctx))
 	var t Tender
 	if err := db.Where("published_at IS NOT NULL").Take(&t, id).Error; err != nil {
 		return Public{}, notFound(err)

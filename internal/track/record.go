@@ -12,6 +12,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/org"
 	"github.com/jiedao-market/jiedao/internal/platform/clock"
+	"github.com/jiedao-market/jiedao/internal/platform/replica"
 	"github.com/jiedao-market/jiedao/internal/rating"
 )
 
@@ -99,7 +100,7 @@ type TrackRecord struct {
 // only, and P as a tender opening now would take it. It does not check that
 // the organization exists.
 func (s *Service) Record(ctx context.Context, orgID int64) (TrackRecord, error) {
-	db := s.db.WithContext(ctx)
+	db := replica.Public(s.db.WithContext(ctx))
 	out := TrackRecord{Completed: []CompletedContract{}}
 	var states []struct {
 		Status string

@@ -50,15 +50,17 @@ type Service struct {
 // NewService returns the service on db.
 func NewService(db *gorm.DB) *Service { return &Service{db: db} }
 
-// Entry is one audit entry as the trail shows it; At is China time.
+// Entry is one audit entry as the trail shows it; At is China time. Seq and
+// Hash are nil for the moments the entry waits to be integrated into the
+// chain (audit.Sequencer).
 type Entry struct {
-	Seq       int64           `json:"seq"`
+	Seq       *int64          `json:"seq"`
 	At        time.Time       `json:"at"`
 	ActorName string          `json:"actor_name"`
 	ActorRole string          `json:"actor_role"`
 	Action    string          `json:"action"`
 	Data      json.RawMessage `json:"data"`
-	Hash      string          `json:"hash"`
+	Hash      *string         `json:"hash"`
 }
 
 // Trail is the audit trail of one record, oldest entry first.
@@ -121,7 +123,7 @@ func (s *Service) Trail(ctx context.Context, by access.Actor, entityType string,
 		sealed = len(opened) == 0
 	}
 	var rows []audit.Entry
-	if err := db.Where("entity_type = ? AND entity_id = ?", entityType, strconv.FormatInt(id, 10)).Order("seq").Find(&rows).Error; err != nil {
+	if err := db.Where("entity_type = ? AND entity_id = ?", entityType, strconv.FormatInt(id, 10)).Order("id").Find(&rows).Error; err != nil {
 		return Trail{}, fmt.Errorf("trail of %s %d: %w", entityType, id, err)
 	}
 	for _, e := range rows {
@@ -133,8 +135,12 @@ func (s *Service) Trail(ctx context.Context, by access.Actor, entityType string,
 		if entityType == "tender" && e.Action == "tender.question" {
 			name = "" // the asker of a question stays anonymous, to the officers too
 		}
-		t.Entries = append(t.Entries, Entry{Seq: e.Seq, At: e.OccurredAt.In(civil.China), ActorName: name,
-			ActorRole: e.ActorRole, Action: e.Action, Data: json.RawMessage(e.Data), Hash: e.Hash})
+		out := Entry{At: e.OccurredAt.In(civil.China), ActorName: name, ActorRole: e.ActorRole, Action: e.Action,
+			Data: json.RawMessage(e.Data)}
+		if !e.Pending() {
+			out.Seq, out.Hash = &e.Seq, &e.Hash
+		}
+		t.Entries = append(t.Entries, out)
 	}
 	return t, nil
 }

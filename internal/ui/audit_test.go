@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
+	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/audit"
 	"github.com/jiedao-market/jiedao/internal/demo"
 	"github.com/jiedao-market/jiedao/internal/servertest"
@@ -37,6 +40,19 @@ func TestAuditTrailLinks(t *testing.T) {
 	r := officer.Get(t, fmt.Sprintf("/audit?type=tender&id=%d", tenderID))
 	if body := string(r.Body); r.Status != http.StatusOK || !strings.Contains(body, `<table id="audit">`) || !strings.Contains(body, "tender.publish") {
 		t.Errorf("GET /audit of tender %d = %d, want its entries: %.600s", tenderID, r.Status, body)
+	}
+	// An entry the sequencer has not integrated yet shows as pending, after the others.
+	if err := e.DB.Transaction(func(tx *gorm.DB) error {
+		return audit.Record(tx, access.SystemActor("test", ""), "tender.touch", "tender", tenderID, nil)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r = officer.Get(t, fmt.Sprintf("/audit?type=tender&id=%d", tenderID))
+	body := string(r.Body)
+	pending := strings.Index(body, "tender.touch")
+	if r.Status != http.StatusOK || pending < 0 || !strings.Contains(body[:pending], `<tr id="entry-`) ||
+		!(strings.Contains(body[:pending], "待入链") || strings.Contains(body[:pending], ">pending<")) {
+		t.Errorf("GET /audit of tender %d with a pending entry = %d, want it last, marked pending: %.600s", tenderID, r.Status, body)
 	}
 	org := servertest.SignIn(t, e, "demo-org")
 	if r := org.Get(t, fmt.Sprintf("/contracts/%d", contractID)); r.Status != http.StatusOK || strings.Contains(string(r.Body), "audit-link") {

@@ -270,6 +270,8 @@ func (h *Handler) RenderError(c *fiber.Ctx, status int, e *apperr.Error) error {
 		msg = "error.conflict"
 	case apperr.TooManyRequests:
 		msg = "error.too_many"
+	case apperr.Unavailable:
+		msg = "error.unavailable"
 	}
 	if e == errCSRF {
 		msg = "error.csrf"

@@ -27,7 +27,9 @@ func (h *Handler) Routes(app fiber.Router) {
 	// URL; render keeps it shareable unless it holds a CSRF token or its
 	// language came from a cookie (server.publicCache decides the rest).
 	public := request.PublicRead
-	anonymous := func() fiber.Handler { return request.LimitAnonymous(h.cfg.HTTP.AnonymousWritesPerMinute) }
+	anonymous := func() fiber.Handler {
+		return request.LimitAnonymous(h.Limits, "write", h.cfg.HTTP.AnonymousWritesPerMinute)
+	}
 
 	pages.Get("/", public, h.handleHome)
 	pages.Get("/login", h.handleLoginPage)
@@ -254,7 +256,7 @@ func (h *Handler) Routes(app fiber.Router) {
 	pages.Get("/rate/thanks", h.handleRateThanksPage)
 	pages.Get("/complaints/new", h.handleComplaintNewPage)
 	pages.Post("/complaints/new", anonymous(), csrf, h.handleComplaintSubmit)
-	pages.Get("/complaints/track", request.LimitAnonymous(h.cfg.HTTP.AnonymousLookupsPerMinute), h.handleComplaintTrackPage)
+	pages.Get("/complaints/track", request.LimitAnonymous(h.Limits, "lookup", h.cfg.HTTP.AnonymousLookupsPerMinute), h.handleComplaintTrackPage)
 	pages.Get("/organizations/:id/ratings", public, h.handleProviderRatingsPage)
 
 	// Residents' own pages: the sign-up bound to a community, the

@@ -165,7 +165,7 @@ func (s *Service) Done(ctx context.Context, by access.Actor) ([]Done, error) {
 	err := s.db.WithContext(ctx).Table("audit_entries").
 		Select("action, entity_type, entity_id, occurred_at").
 		Where("actor_id = ? AND occurred_at >= now() - make_interval(days => ?) AND action IN ?", by.UserID, DoneDays, doneActions).
-		Order("seq DESC").Limit(doneLimit).Scan(&rows).Error
+		Order("id DESC").Limit(doneLimit).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("done list: %w", err)
 	}

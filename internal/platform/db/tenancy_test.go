@@ -79,6 +79,7 @@ var notTenant = map[string]string{
 	"login_failures":       "identity: throttling by username and address",
 	"rating_aggregates":    "derived: running sums per provider or contract, rebuilt from ratings",
 	"rating_code_failures": "platform: throttling of rating-code guesses by client",
+	"rate_limits":          "platform: the anonymous requests per client address, across replicas",
 	"red_flag_runs":        "platform: one row per nightly run",
 	"stripe_events":        "platform: Stripe's webhook events, by Stripe's id",
 	"audit_entries":        "platform: the one audit chain",
