@@ -190,6 +190,8 @@ var leakUnfillable = map[string]string{
 		"internal/ui's record page tests and authz_record_test.go check who sees a record, its reference and its code",
 	"/api/v1/public/complaints/:reference": "the crawled world holds no complaint (no signed contract); " +
 		"TestComplaintLifecycleAPI crawls every complaint response as every identity for the contact",
+	"/static/*": "the embedded CSS and script files, the same for everyone and holding no record; " +
+		"internal/server's TestStaticFingerprint reads them",
 }
 
 // leakFill returns the concrete paths for a GET route pattern, or why it

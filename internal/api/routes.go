@@ -22,6 +22,9 @@ func (h *Handler) Routes(app fiber.Router) {
 	anonymous := func() fiber.Handler {
 		return request.LimitAnonymous(h.Limits, "write", h.cfg.HTTP.AnonymousWritesPerMinute)
 	}
+	// public marks a read whose answer depends on its URL alone: anonymous
+	// callers get an ETag, 304 and Cache-Control: public (server.publicCache).
+	public := request.PublicRead
 
 	api.Post("/auth/login", h.handleLogin)
 	api.Post("/auth/refresh", h.handleRefresh)
@@ -54,13 +57,13 @@ func (h *Handler) Routes(app fiber.Router) {
 	api.Patch("/users/:id", allow(access.PlatformAdmin), h.handleUserUpdate)
 
 	// Catalogs: service standards, guidance catalogs, transfer items.
-	api.Get("/standards", h.handleStandardList)
-	api.Get("/standards/:code", h.handleStandardGet)
+	api.Get("/standards", public, h.handleStandardList)
+	api.Get("/standards/:code", public, h.handleStandardGet)
 	api.Post("/standards/:code/metrics", allow(access.DistrictAdmin), h.handleMetricAdd)
 	api.Patch("/standards/:code/metrics/:metric", allow(access.DistrictAdmin), h.handleMetricAdjust)
 	api.Post("/standards/:code/metrics/:metric/retire", allow(access.DistrictAdmin), h.handleMetricRetire)
 
-	api.Get("/districts/:id/guidance-catalog", h.handleGuidanceList)
+	api.Get("/districts/:id/guidance-catalog", public, h.handleGuidanceList)
 	api.Post("/districts/:id/guidance-catalog", allow(access.DistrictAdmin), h.handleGuidanceAdd)
 
 	api.Get("/transfer-items", allow(access.SubdistrictStaff...), h.handleItemList)
@@ -71,8 +74,8 @@ func (h *Handler) Routes(app fiber.Router) {
 	api.Post("/transfer-items/:id/retire", allow(access.ProcurementOfficer), h.handleItemRetire)
 	api.Get("/transfer-items/:id/versions", allow(access.SubdistrictStaff...), h.handleItemVersions)
 
-	api.Get("/public/transfer-items", h.handlePublicItemList)
-	api.Get("/public/transfer-items/:id", h.handlePublicItemGet)
+	api.Get("/public/transfer-items", public, h.handlePublicItemList)
+	api.Get("/public/transfer-items/:id", public, h.handlePublicItemGet)
 
 	// Organizations' self-service and certification.
 	api.Get("/organizations/:id/members", allow(access.OrgReaders...), h.handleMemberList)
@@ -91,8 +94,8 @@ func (h *Handler) Routes(app fiber.Router) {
 	api.Post("/certifications/:id/suspend", allow(access.DistrictAdmin), h.handleCertificationDecide("suspend"))
 	api.Post("/certifications/:id/revoke", allow(access.DistrictAdmin), h.handleCertificationDecide("revoke"))
 
-	api.Get("/public/organizations", h.handlePublicOrganizations)
-	api.Get("/public/organizations/:id", h.handlePublicOrganizationGet) // the provider profile with its track record
+	api.Get("/public/organizations", public, h.handlePublicOrganizations)
+	api.Get("/public/organizations/:id", public, h.handlePublicOrganizationGet) // the provider profile with its track record
 
 	// Funds.
 	api.Get("/fund-accounts", allow(access.SubdistrictStaff...), h.handleFundList)
@@ -135,16 +138,16 @@ func (h *Handler) Routes(app fiber.Router) {
 	api.Get("/tenders/:id/challenges", allow(access.TenderReaders...), h.handleChallengeList)
 	api.Post("/tenders/:id/challenges", allow(access.OrgStaff...), h.handleChallengeFile)
 	api.Post("/challenges/:id/answer", allow(access.ProcurementOfficer), h.handleChallengeAnswer)
-	api.Get("/public/tenders", h.handlePublicTenderList)
-	api.Get("/public/tenders/:id", h.handlePublicTenderGet)
-	api.Get("/public/tenders/:id/commitment", h.handlePublicCommitment)            // the bids committed at the close
-	api.Get("/public/tenders/:id/commitment/proof", h.handlePublicCommitmentProof) // ?digest=: a receipt's inclusion proof
+	api.Get("/public/tenders", public, h.handlePublicTenderList)
+	api.Get("/public/tenders/:id", public, h.handlePublicTenderGet)
+	api.Get("/public/tenders/:id/commitment", public, h.handlePublicCommitment)            // the bids committed at the close
+	api.Get("/public/tenders/:id/commitment/proof", public, h.handlePublicCommitmentProof) // ?digest=: a receipt's inclusion proof
 	api.Get("/public/exports/tenders.csv", h.handleExportTenders)
 	api.Get("/public/exports/awards.csv", h.handleExportAwards)
 	api.Get("/public/exports/contracts.csv", h.handleExportContracts)
-	api.Get("/public/red-flags", h.handlePublicRedFlags)
-	api.Get("/public/ocds/releases", h.handleOCDSReleases)
-	api.Get("/public/ocds/records/:ocid", h.handleOCDSRecord)
+	api.Get("/public/red-flags", public, h.handlePublicRedFlags)
+	api.Get("/public/ocds/releases", public, h.handleOCDSReleases)
+	api.Get("/public/ocds/records/:ocid", public, h.handleOCDSRecord)
 	api.Get("/public/ocds/bulk.jsonl", h.handleOCDSBulk)
 	api.Get("/notifications", request.SignedIn, h.handleNotifications)
 
@@ -156,8 +159,8 @@ func (h *Handler) Routes(app fiber.Router) {
 
 	// Residents' ratings, follow-up calls (回访) and moderation.
 	api.Post("/public/ratings", anonymous(), h.handleRatingSubmit)
-	api.Get("/public/organizations/:id/ratings", h.handlePublicProviderRatings)
-	api.Get("/public/communities/:id/ratings", h.handlePublicCommunityRatings)
+	api.Get("/public/organizations/:id/ratings", public, h.handlePublicProviderRatings)
+	api.Get("/public/communities/:id/ratings", public, h.handlePublicCommunityRatings)
 	api.Get("/contracts/:id/ratings", allow(access.ContractReaders...), h.handleContractRatings)
 	api.Post("/ratings/:id/reply", allow(access.OrgStaff...), h.handleRatingReply)
 	api.Post("/ratings/:id/hide", allow(access.ProcurementOfficer), h.handleRatingHide)
@@ -175,7 +178,7 @@ func (h *Handler) Routes(app fiber.Router) {
 	api.Post("/contract-amendments/:id/accept", allow(access.ContractParties...), h.handleAmendmentDecide(true))
 	api.Post("/contract-amendments/:id/reject", allow(access.ContractParties...), h.handleAmendmentDecide(false))
 	api.Post("/contracts/:id/terminate", allow(access.ContractParties...), h.handleContractTerminate)
-	api.Get("/public/contracts/:id", h.handlePublicContractGet)
+	api.Get("/public/contracts/:id", public, h.handlePublicContractGet)
 
 	// Milestone payments: due on signing and on the evaluations; the officer
 	// accepts the work, the organization attaches its invoice, a finance
@@ -188,7 +191,7 @@ func (h *Handler) Routes(app fiber.Router) {
 
 	// Residents' service requests (菜单式服务) and the demand they leave unmet.
 	api.Post("/public/residents", anonymous(), h.handleResidentSignup)
-	api.Get("/public/communities/:id/services", h.handleMenu)
+	api.Get("/public/communities/:id/services", public, h.handleMenu)
 	api.Get("/service-requests", allow(servicerequest.Readers...), h.handleServiceRequestList)
 	api.Post("/service-requests", allow(servicerequest.Requesters...), h.handleServiceRequestCreate)
 	api.Post("/service-requests/:id/accept", allow(access.OrgStaff...), h.handleServiceRequestAccept)
@@ -220,7 +223,7 @@ func (h *Handler) Routes(app fiber.Router) {
 	// The audit trail of a record, for its subdistrict's staff, and the
 	// published heads of the audit chain, for everyone.
 	api.Get("/audit", allow(trail.Readers...), h.handleAuditTrail)
-	api.Get("/public/audit/heads", h.handleAuditHeads)
+	api.Get("/public/audit/heads", public, h.handleAuditHeads)
 
 	// The signed-in user's worklist: what waits for them (待办) and what they did (已办).
 	api.Get("/worklist", request.SignedIn, h.handleWorklist)

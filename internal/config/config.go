@@ -311,6 +311,18 @@ type HTTP struct {
 	// lookups anyone may make without signing in by a secret-ish key (a
 	// complaint's reference), so that keys cannot be tried in bulk.
 	AnonymousLookupsPerMinute int `yaml:"anonymous_lookups_per_minute"`
+	// PublicMaxAge is how long browsers and shared caches may keep an
+	// anonymous public page or public API list (Cache-Control: public,
+	// max-age); 0 sends max-age=0, so every use is revalidated (ETag, 304).
+	PublicMaxAge time.Duration `yaml:"public_max_age"`
+	// PublicCache is how long the server keeps a shareable answer to an
+	// anonymous, cookie-less request and serves it again without running
+	// the handler; 0 keeps nothing. A write through the same process
+	// empties it at once.
+	PublicCache time.Duration `yaml:"public_cache"`
+	// Pprof serves Go's profiler under /debug/pprof/ on the metrics address
+	// (never the public one); off by default.
+	Pprof bool `yaml:"pprof"`
 }
 
 // Database configures the PostgreSQL pool.
@@ -396,6 +408,8 @@ func Default() Config {
 
 			AnonymousWritesPerMinute:  20,
 			AnonymousLookupsPerMinute: 60,
+			PublicMaxAge:              60 * time.Second,
+			PublicCache:               2 * time.Second,
 		},
 		Database: Database{MaxOpenConns: 20, MaxIdleConns: 5},
 		Auth: Auth{
@@ -504,6 +518,13 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 	str("JIEDAO_STRIPE_API_URL", &cfg.Stripe.APIURL)
 	str("JIEDAO_MAIL_HOST", &cfg.Mail.Host)
 	str("JIEDAO_MAIL_PASSWORD", &cfg.Mail.Password)
+	if v := getenv("JIEDAO_PPROF"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("config: JIEDAO_PPROF: %w", err)
+		}
+		cfg.HTTP.Pprof = b
+	}
 	if v := getenv("JIEDAO_SECURE_COOKIES"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -591,6 +612,15 @@ func (c Config) validate() error {
 	}
 	if c.HTTP.AnonymousLookupsPerMinute < 1 {
 		problems = append(problems, "http.anonymous_lookups_per_minute must be at least 1")
+	}
+	if c.HTTP.PublicMaxAge < 0 || c.HTTP.PublicMaxAge > time.Hour {
+		problems = append(problems, "http.public_max_age must be between 0 and 1h")
+	}
+	if c.HTTP.PublicCache < 0 || c.HTTP.PublicCache > time.Minute {
+		problems = append(problems, "http.public_cache must be between 0 and 1m")
+	}
+	if c.HTTP.Pprof && c.HTTP.MetricsAddr == "" {
+		problems = append(problems, "http.pprof needs http.metrics_addr: the profiler is served there only")
 	}
 	if c.Uploads.Dir == "" || c.Uploads.MaxBytes <= 0 || c.Uploads.MaxBytes >= c.HTTP.BodyLimit {
 		problems = append(problems, "uploads needs a dir and a max_bytes below http.body_limit_bytes")

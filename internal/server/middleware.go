@@ -80,6 +80,9 @@ func cleanURL(c *fiber.Ctx) bool {
 // request that no route of its method matched (it only passed through
 // middleware, such as the API's catch-all) is "unmatched", never a raw path.
 func (s *Server) routePattern(c *fiber.Ctx) string {
+	if r, ok := c.Locals(localRoute).(string); ok {
+		return r
+	}
 	r := c.Route()
 	if r == nil || !s.patterns[r.Method+" "+r.Path] {
 		return "unmatched"

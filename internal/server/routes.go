@@ -10,7 +10,7 @@ func (s *Server) routes() {
 	app := s.app
 	// None of these reads the body; refuseContentEncoding must come before
 	// anything that does.
-	app.Use(s.clientIP, s.requestContext, s.observe, recover.New(), securityHeaders, refuseContentEncoding, rejectBadURL)
+	app.Use(s.clientIP, s.requestContext, s.observe, recover.New(), securityHeaders, refuseContentEncoding, rejectBadURL, s.publicCache)
 
 	app.Get("/healthz", s.handleHealthz)
 	app.Get("/readyz", s.handleReadyz)

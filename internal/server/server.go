@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -41,6 +42,8 @@ type Server struct {
 	// patterns are the registered routes, "METHOD /path/:param", for the
 	// route label of logs and metrics.
 	patterns map[string]bool
+	// micro keeps shareable public answers for http.public_cache (cache.go).
+	micro *microCache
 }
 
 // Deps are what New needs: the configuration, the database (for readiness),
@@ -58,7 +61,7 @@ type Deps struct {
 
 // New builds the server and its route table.
 func New(d Deps) (*Server, error) {
-	s := &Server{cfg: d.Config, db: d.DB, replica: d.Replica, log: d.Log}
+	s := &Server{cfg: d.Config, db: d.DB, replica: d.Replica, log: d.Log, micro: newMicroCache(d.Config.HTTP.PublicCache)}
 	var err error
 	if s.proxies, err = parseProxies(d.Config.HTTP.TrustedProxies); err != nil {
 		return nil, err
@@ -122,6 +125,15 @@ func (s *Server) App() *fiber.App { return s.app }
 func (s *Server) MetricsHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
+	if s.cfg.HTTP.Pprof {
+		// Opt-in (http.pprof): the profiler is for the operator on the
+		// metrics address, never on the public one.
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	return mux
 }
 

@@ -244,7 +244,7 @@ func TestPagesLanguageSwitchKeepsQuery(t *testing.T) {
 	}
 	link := strings.ReplaceAll(m[1], "&amp;", "&")
 	r := p.Get(t, link)
-	servertest.WantRedirect(t, "GET "+link, r, "/catalog?q=%E5%B1%85%E5%AE%B6&page=1")
+	servertest.WantRedirect(t, "GET "+link, r, "/catalog?q=%E5%B1%85%E5%AE%B6&page=1&lang=en")
 }
 
 // The header links each role to the resident's pages it may open.

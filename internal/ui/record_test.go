@@ -159,7 +159,7 @@ func TestPagesRecordPrintSheet(t *testing.T) {
 	}
 	sheet := org.Get(t, list+"/print?date="+today.AddDays(-3).String())
 	wantStatus(t, "GET the print sheet", sheet, http.StatusOK)
-	wantBody(t, "GET the print sheet", sheet, codes[0], codes[1], "/static/records.css", `data-print`, "请扫描二维码", "Scan the QR code")
+	wantBody(t, "GET the print sheet", sheet, codes[0], codes[1], "/static/records.", `data-print`, "请扫描二维码", "Scan the QR code")
 	wantNoBody(t, "GET the print sheet", sheet, codes[2], "SECRET-REF")
 	if n := strings.Count(string(sheet.Body), `<svg class="qr"`); n != 2 {
 		t.Errorf("the print sheet has %d QR codes, want 2", n)

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"io/fs"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -29,6 +30,7 @@ type pages struct {
 	messages map[string]map[string]string
 	csrfKey  []byte
 	secure   bool
+	static   staticFiles
 }
 
 func newPages(cfg config.Config) (*pages, error) {
@@ -36,6 +38,10 @@ func newPages(cfg config.Config) (*pages, error) {
 		csrfKey: cfg.Auth.CSRFSecret, secure: cfg.HTTP.Secure()}
 	if len(p.csrfKey) == 0 {
 		return nil, fmt.Errorf("pages: no CSRF secret configured (JIEDAO_CSRF_SECRET)")
+	}
+	var err error
+	if p.static, err = loadStatic(); err != nil {
+		return nil, fmt.Errorf("static files: %w", err)
 	}
 	for _, lang := range languages {
 		raw, err := fs.ReadFile(web.I18n, "i18n/"+lang+".json")
@@ -100,6 +106,8 @@ func (p *pages) funcs(lang string) template.FuncMap {
 			}
 			return m
 		},
+		// static is a static file's fingerprinted URL: static "app.css".
+		"static": p.static.url,
 		"name": func(zh, en string) string {
 			if lang == "en" && en != "" {
 				return en
@@ -111,21 +119,77 @@ func (p *pages) funcs(lang string) template.FuncMap {
 
 // view is what every page template receives.
 type view struct {
-	Lang  string
-	Path  string
-	Here  string // path and query, to come back to after switching language
-	Actor access.Actor
-	CSRF  string
-	Nav   []navGroup // the signed-in user's working navigation
-	Data  any
+	Lang string
+	// LangQuery is "?lang=en" on an English page seen signed out, else "":
+	// the public navigation's links keep the language in the URL, so the
+	// pages they open are the same for everyone who opens them and may be
+	// cached. Signed in, the cookie alone chooses (nothing is shared).
+	LangQuery string
+	Path      string
+	Here      string // path and query, to come back to after switching language
+	// SwitchNext is where the language switch returns: signed out, Here in
+	// the other language (its lang parameter set); signed in, Here without a
+	// lang parameter (the cookie the switch sets chooses).
+	SwitchNext string
+	Actor      access.Actor
+	Nav        []navGroup // the signed-in user's working navigation
+	Data       any
+	csrf       *lazyCSRF
 }
 
+// CSRF returns the token the page's forms echo, made on first use: a page
+// without a form makes none, sets no CSRF cookie and may be shared.
+func (v view) CSRF() string {
+	if v.csrf.token == "" {
+		v.csrf.token = v.csrf.h.csrfToken(v.csrf.c)
+	}
+	return v.csrf.token
+}
+
+type lazyCSRF struct {
+	h     *Handler
+	c     *fiber.Ctx
+	token string
+}
+
+// language returns the page's language: the URL's lang parameter, else the
+// language cookie, else zh-CN.
 func language(c *fiber.Ctx) string {
+	if l, ok := urlLanguage(c); ok {
+		return l
+	}
 	// The cookie's name depends on whether cookies are Secure (__Host-).
 	if l := cmp.Or(c.Cookies("__Host-"+cookieLang), c.Cookies(cookieLang)); l == "en" {
 		return "en"
 	}
 	return languages[0]
+}
+
+// urlLanguage returns the language the URL names (?lang=en or ?lang=zh-CN).
+func urlLanguage(c *fiber.Ctx) (string, bool) {
+	if l := c.Query("lang"); slices.Contains(languages, l) {
+		return l, true
+	}
+	return "", false
+}
+
+// withLanguage returns uri (path and query) with its lang parameter set to
+// lang, or removed when lang is "", the other parameters kept in their order.
+func withLanguage(uri, lang string) string {
+	path, query, _ := strings.Cut(uri, "?")
+	var kept []string
+	for _, p := range strings.Split(query, "&") {
+		if p != "" && p != "lang" && !strings.HasPrefix(p, "lang=") {
+			kept = append(kept, p)
+		}
+	}
+	if lang != "" {
+		kept = append(kept, "lang="+lang)
+	}
+	if len(kept) == 0 {
+		return path
+	}
+	return path + "?" + strings.Join(kept, "&")
 }
 
 func (h *Handler) render(c *fiber.Ctx, status int, page string, data any) error {
@@ -134,16 +198,41 @@ func (h *Handler) render(c *fiber.Ctx, status int, page string, data any) error 
 	if !ok {
 		return fmt.Errorf("render: no page %q", page)
 	}
-	v := view{Lang: lang, Path: c.Path(), Here: string(c.Request().RequestURI()), Actor: request.Actor(c), CSRF: h.csrfToken(c), Data: data}
+	here := string(c.Request().RequestURI())
+	other := languages[0]
+	if lang == languages[0] {
+		other = "en"
+	}
+	v := view{Lang: lang, Path: c.Path(), Here: here, Actor: request.Actor(c), Data: data, csrf: &lazyCSRF{h: h, c: c}}
+	if v.Actor.Authenticated() {
+		// Signed in, the cookie alone chooses: the switch returns to the
+		// page without a lang parameter that would overrule it.
+		v.SwitchNext = withLanguage(here, "")
+	} else {
+		v.SwitchNext = withLanguage(here, other)
+		if lang != languages[0] {
+			v.LangQuery = "?lang=" + lang
+		}
+	}
 	if v.Actor.Authenticated() {
 		v.Nav = workNav(v.Actor.Role, v.Path, h.navCounts(c))
 	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+	// Most pages are 5 to 20 KB: one allocation instead of the buffer's
+	// doublings.
+	buf := bytes.NewBuffer(make([]byte, 0, 16<<10))
+	if err := t.ExecuteTemplate(buf, "layout", v); err != nil {
 		return fmt.Errorf("render %s: %w", page, err)
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	c.Set(fiber.HeaderCacheControl, "no-store")
+	// A public page (its route marked it Shareable) stays shareable only when
+	// it holds no CSRF token and its language came from the URL, not a
+	// cookie; the server then decides on the caching headers. Any other page
+	// is stored nowhere.
+	urlLang, _ := urlLanguage(c)
+	if !request.IsShareable(c) || v.csrf.token != "" || lang != cmp.Or(urlLang, languages[0]) {
+		request.Unshareable(c)
+		c.Set(fiber.HeaderCacheControl, "no-store")
+	}
 	return c.Status(status).Send(buf.Bytes())
 }
 

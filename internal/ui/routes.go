@@ -1,13 +1,10 @@
 package ui
 
 import (
-	"io/fs"
-	"net/http"
 	"slices"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/filesystem"
 
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
@@ -16,22 +13,25 @@ import (
 	"github.com/jiedao-market/jiedao/internal/request"
 	"github.com/jiedao-market/jiedao/internal/servicerequest"
 	"github.com/jiedao-market/jiedao/internal/trail"
-	"github.com/jiedao-market/jiedao/web"
 )
 
 // Routes registers the static files and the whole page table on app. Write
 // routes check the CSRF token first, then the role; the services check the
 // scope again.
 func (h *Handler) Routes(app fiber.Router) {
-	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(mustSub(web.Static, "static")), MaxAge: 3600}))
+	app.Get("/static/*", h.handleStatic)
 	app.Get("/lang/:code", h.handleLanguage)
 	pages := app.Group("", h.webSession)
 	csrf, page := h.checkCSRF, h.page
+	// public marks a page that is the same for every anonymous visitor of its
+	// URL; render keeps it shareable unless it holds a CSRF token or its
+	// language came from a cookie (server.publicCache decides the rest).
+	public := request.PublicRead
 	anonymous := func() fiber.Handler {
 		return request.LimitAnonymous(h.Limits, "write", h.cfg.HTTP.AnonymousWritesPerMinute)
 	}
 
-	pages.Get("/", h.handleHome)
+	pages.Get("/", public, h.handleHome)
 	pages.Get("/login", h.handleLoginPage)
 	pages.Post("/login", csrf, h.handleLoginSubmit)
 	pages.Post("/logout", csrf, h.handleLogoutSubmit)
@@ -52,9 +52,9 @@ func (h *Handler) Routes(app fiber.Router) {
 
 	// The public transfer-item catalog and service standards, the district
 	// admin's standards and guidance catalog, and the officers' transfer items.
-	pages.Get("/catalog", h.handleCatalogPage)
-	pages.Get("/catalog/items/:id", h.handleCatalogItemPage)
-	pages.Get("/standards", h.handleStandardsPage)
+	pages.Get("/catalog", public, h.handleCatalogPage)
+	pages.Get("/catalog/items/:id", public, h.handleCatalogItemPage)
+	pages.Get("/standards", public, h.handleStandardsPage)
 
 	district := page(access.DistrictAdmin)
 	pages.Get("/district/standards", district, h.handleDistrictStandardsPage)
@@ -83,7 +83,7 @@ func (h *Handler) Routes(app fiber.Router) {
 	// resets its accounts' passwords and applies.
 	pages.Get("/signup", h.handleSignupPage)
 	pages.Post("/signup", anonymous(), csrf, h.handleSignupSubmit)
-	pages.Get("/capable", h.handleCapablePage)
+	pages.Get("/capable", public, h.handleCapablePage)
 
 	staff, profile := page(access.OrgStaff...), page(access.OrgAdmin)
 	pages.Get("/org", staff, h.handleOrgPage)
@@ -136,7 +136,7 @@ func (h *Handler) Routes(app fiber.Router) {
 	pages.Post("/approvals/:id/approve", csrf, msApprove, h.handleApprovalSubmit)
 	pages.Get("/org/milestones", staff, h.handleOrgMilestonesPage)
 	pages.Post("/org/milestones/:id/invoice", csrf, staff, h.handleOrgInvoiceSubmit)
-	pages.Get("/organizations/:id", h.handleProviderProfilePage)
+	pages.Get("/organizations/:id", public, h.handleProviderProfilePage)
 
 	pages.Get("/donate", h.handleDonatePage)
 	pages.Post("/donate", anonymous(), csrf, h.handleDonateSubmit)
@@ -191,7 +191,7 @@ func (h *Handler) Routes(app fiber.Router) {
 	pages.Post("/contracts/:id/amendments", csrf, parties, h.handleAmendmentSubmit)
 	pages.Post("/contracts/:id/amendments/:aid/decide", csrf, parties, h.handleAmendmentDecisionSubmit)
 	pages.Post("/contracts/:id/terminate", csrf, parties, h.handleTerminateSubmit)
-	pages.Get("/procurement/contracts/:id", h.handlePublicContractPage)
+	pages.Get("/procurement/contracts/:id", public, h.handlePublicContractPage)
 
 	// Service records: the contract's organization records services, imports
 	// them from CSV, corrects them and prints their rating codes; the
@@ -257,7 +257,7 @@ func (h *Handler) Routes(app fiber.Router) {
 	pages.Get("/complaints/new", h.handleComplaintNewPage)
 	pages.Post("/complaints/new", anonymous(), csrf, h.handleComplaintSubmit)
 	pages.Get("/complaints/track", request.LimitAnonymous(h.Limits, "lookup", h.cfg.HTTP.AnonymousLookupsPerMinute), h.handleComplaintTrackPage)
-	pages.Get("/organizations/:id/ratings", h.handleProviderRatingsPage)
+	pages.Get("/organizations/:id/ratings", public, h.handleProviderRatingsPage)
 
 	// Residents' own pages: the sign-up bound to a community, the
 	// community's menu of services, the requests (a resident's own, the
@@ -279,22 +279,22 @@ func (h *Handler) Routes(app fiber.Router) {
 	pages.Get("/reports/demand", demand, h.handleDemandPage)
 	pages.Get("/reports/demand.csv", demand, h.handleDemandCSV)
 
-	pages.Get("/procurement", h.handleProcurementPage)
-	pages.Get("/procurement/:id", h.handleNoticePage)
-	pages.Get("/transparency/red-flags", h.handleRedFlagsPage)
+	pages.Get("/procurement", public, h.handleProcurementPage)
+	pages.Get("/procurement/:id", public, h.handleNoticePage)
+	pages.Get("/transparency/red-flags", public, h.handleRedFlagsPage)
 
 	// The public portal: the subdistricts' figures, the fund transparency
 	// page and the provider directory (portal.go; the home page too).
-	pages.Get("/subdistricts", h.handleSubdistrictsPage)
-	pages.Get("/subdistricts/:id", h.handleSubdistrictPage)
-	pages.Get("/transparency/funds", h.handleFundTransparencyPage)
-	pages.Get("/providers", h.handleProvidersPage)
+	pages.Get("/subdistricts", public, h.handleSubdistrictsPage)
+	pages.Get("/subdistricts/:id", public, h.handleSubdistrictPage)
+	pages.Get("/transparency/funds", public, h.handleFundTransparencyPage)
+	pages.Get("/providers", public, h.handleProvidersPage)
 	pages.Get("/notifications", page(access.Roles...), h.handleNotificationsPage)
 
 	// The audit trail of a record for its subdistrict's staff, and the
 	// public list of the audit chain's published heads (audit.go).
 	pages.Get("/audit", page(trail.Readers...), h.handleAuditPage)
-	pages.Get("/transparency/audit-heads", h.handleAuditHeadsPage)
+	pages.Get("/transparency/audit-heads", public, h.handleAuditHeadsPage)
 
 	// The signed-in users' search, which the layout's header form opens
 	// (search.go).
@@ -439,12 +439,4 @@ func (h *Handler) page(roles ...access.Role) fiber.Handler {
 		}
 		return c.Next()
 	}
-}
-
-func mustSub(fsys fs.FS, dir string) fs.FS {
-	sub, err := fs.Sub(fsys, dir)
-	if err != nil {
-		panic(err)
-	}
-	return sub
 }
