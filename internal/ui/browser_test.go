@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"github.com/jiedao-market/jiedao/internal/platform/db/dbtest"
 	"github.com/jiedao-market/jiedao/internal/servertest"
 )
 
@@ -134,8 +135,10 @@ func (b *sharedBrowser) close() {
 	}
 }
 
+// TestMain closes the shared Chromium after the tests and drops finished
+// tests' databases in the background (dbtest.Run).
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := dbtest.Run(m)
 	chromium.close()
 	os.Exit(code)
 }
