@@ -24,7 +24,7 @@ type Handler struct {
 
 // New returns the API handler; it fails when the OpenAPI document does not load.
 func New(cfg config.Config, svc request.Services) (*Handler, error) {
-	spec, err := loadOpenAPI()
+	spec, err := openapiJSON()
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 )
@@ -27,6 +28,12 @@ func OpenAPI() (*openapi3.T, error) {
 	}
 	return doc, nil
 }
+
+// openapiJSON is the served description, loaded and validated once per
+// process: it is a constant of the build, and loading it costs a few hundred
+// milliseconds (more under -race) that every api.New paid again, once for each
+// test's server.
+var openapiJSON = sync.OnceValues(loadOpenAPI)
 
 func loadOpenAPI() ([]byte, error) {
 	doc, err := OpenAPI()

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"github.com/jiedao-market/jiedao/internal/platform/db/dbtest"
 	"github.com/jiedao-market/jiedao/internal/servertest"
 )
 
@@ -41,9 +43,10 @@ func serveHTTP(t *testing.T, e *servertest.Env) string {
 	return "http://" + ln.Addr().String()
 }
 
-// newBrowser starts a headless Chromium with a fresh profile. The returned
-// context carries the overall deadline of the browser test; a browser that does
-// not start fails the test at its first action.
+// newBrowser opens a fresh browser for the test: a new browser context (its
+// own cookies, storage and cache, as a new profile has) in the package's
+// headless Chromium. The returned context carries the overall deadline of the
+// browser test; a browser that does not start fails the test.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
 	return newBrowserFor(t, 60*time.Second)
@@ -52,36 +55,92 @@ func newBrowser(t *testing.T) context.Context {
 // newBrowserFor is newBrowser with the overall deadline timeout.
 func newBrowserFor(t *testing.T, timeout time.Duration) context.Context {
 	t.Helper()
-	execPath := os.Getenv("JIEDAO_CHROMIUM")
-	if execPath == "" {
-		execPath = "/usr/bin/chromium"
+	parent, err := chromium.get()
+	if err != nil {
+		t.Fatalf("start Chromium: %v", err)
 	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(execPath),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-	}
-	ctx, cancelTimeout := context.WithTimeout(context.Background(), timeout)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
+	tabCtx, cancelTab := chromedp.NewContext(parent, chromedp.WithNewBrowserContext())
+	ctx, cancelTimeout := context.WithTimeout(tabCtx, timeout)
 	t.Cleanup(func() {
-		// Closing the browser lets it remove its files; cancelling alone kills it.
-		if err := chromedp.Cancel(browserCtx); err != nil && !errors.Is(err, context.Canceled) {
-			t.Logf("close the browser: %v", err)
-		}
-		cancelBrowser()
-		cancelAlloc()
 		cancelTimeout()
+		// Closing the tab disposes of its browser context and what it stored.
+		if err := chromedp.Cancel(tabCtx); err != nil && !errors.Is(err, context.Canceled) {
+			t.Logf("close the browser context: %v", err)
+		}
+		cancelTab()
 	})
-	return browserCtx
+	return ctx
+}
+
+// chromium is the one headless Chromium the package's browser tests share,
+// started by the first of them and closed by TestMain: starting one for each
+// test cost seconds of the run apiece, and a browser context isolates a test
+// as well as a fresh profile did.
+var chromium sharedBrowser
+
+type sharedBrowser struct {
+	once    sync.Once
+	ctx     context.Context
+	err     error
+	dir     string
+	cancels []context.CancelFunc
+}
+
+func (b *sharedBrowser) get() (context.Context, error) {
+	b.once.Do(func() {
+		execPath := os.Getenv("JIEDAO_CHROMIUM")
+		if execPath == "" {
+			execPath = "/usr/bin/chromium"
+		}
+		b.dir, b.err = os.MkdirTemp("", "jiedao-chromium-")
+		if b.err != nil {
+			return
+		}
+		opts := []chromedp.ExecAllocatorOption{
+			chromedp.ExecPath(execPath),
+			chromedp.UserDataDir(b.dir),
+			chromedp.WindowSize(1280, 900),
+			chromedp.Flag("headless", true),
+			chromedp.Flag("no-sandbox", true),
+			chromedp.Flag("disable-gpu", true),
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("no-first-run", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.Flag("disable-quic", true),
+		}
+		// The browser lives as long as the package's tests: no deadline here
+		// (one would kill it); each test's context carries its own.
+		allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
+		b.cancels = []context.CancelFunc{cancelBrowser, cancelAlloc}
+		b.ctx = browserCtx
+		// The first Run starts Chromium (the allocator gives up on a browser
+		// that does not answer within its start timeout).
+		b.err = chromedp.Do(browserCtx)
+	})
+	return b.ctx, b.err
+}
+
+// close closes the browser, if a test started it, and removes its profile.
+func (b *sharedBrowser) close() {
+	if b.ctx != nil {
+		_ = chromedp.Cancel(b.ctx)
+	}
+	for _, cancel := range b.cancels {
+		cancel()
+	}
+	if b.dir != "" {
+		_ = os.RemoveAll(b.dir)
+	}
+}
+
+// TestMain closes the shared Chromium after the tests and drops finished
+// tests' databases in the background (dbtest.Run).
+func TestMain(m *testing.M) {
+	code := dbtest.Run(m)
+	chromium.close()
+	os.Exit(code)
 }
 
 // browse runs the browser steps of one named part of the scenario, failing the

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -54,25 +55,49 @@ func newPages(cfg config.Config) (*pages, error) {
 		}
 		p.messages[lang] = m
 	}
+	parsed, err := parsedTemplates()
+	if err != nil {
+		return nil, err
+	}
+	for page, base := range parsed {
+		for _, lang := range languages {
+			// A clone has its own copy of the parse trees (escaping rewrites
+			// them at the first execution) and its own functions, speaking lang.
+			t, err := base.Clone()
+			if err != nil {
+				return nil, fmt.Errorf("template %s: %w", page, err)
+			}
+			p.sets[lang+"/"+page] = t.Funcs(p.funcs(lang))
+		}
+	}
+	return p, nil
+}
+
+// parsedTemplates parses each page with the layout once per process, for
+// newPages to clone: the files are embedded, and parsing them took a few
+// hundred milliseconds (more under -race) at every server's start, once for
+// each test's server. Never executed, they stay clonable.
+var parsedTemplates = sync.OnceValues(func() (map[string]*template.Template, error) {
 	names, err := fs.Glob(web.Templates, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
+	// Parsing needs the functions' names only; newPages gives each clone its own.
+	placeholders := (&pages{}).funcs(languages[0])
+	sets := map[string]*template.Template{}
 	for _, name := range names {
 		page := strings.TrimSuffix(strings.TrimPrefix(name, "templates/"), ".html")
 		if page == "layout" {
 			continue
 		}
-		for _, lang := range languages {
-			t, err := template.New(page).Funcs(p.funcs(lang)).ParseFS(web.Templates, "templates/layout.html", name)
-			if err != nil {
-				return nil, fmt.Errorf("template %s: %w", name, err)
-			}
-			p.sets[lang+"/"+page] = t
+		t, err := template.New(page).Funcs(placeholders).ParseFS(web.Templates, "templates/layout.html", name)
+		if err != nil {
+			return nil, fmt.Errorf("template %s: %w", name, err)
 		}
+		sets[page] = t
 	}
-	return p, nil
-}
+	return sets, nil
+})
 
 func (p *pages) translate(lang, key string) string {
 	if m, ok := p.messages[lang][key]; ok {

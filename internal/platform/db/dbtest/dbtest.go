@@ -5,6 +5,7 @@
 package dbtest
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -35,7 +36,8 @@ var (
 	templateErr  error
 )
 
-// New returns a pool on a fresh, migrated database that is dropped when the test ends.
+// New returns a pool on a fresh, migrated database that is dropped when the
+// test ends (in the background, when the package's TestMain uses Run).
 func New(t testing.TB) *gorm.DB {
 	t.Helper()
 	gdb, _ := NewWithURL(t)
@@ -67,7 +69,7 @@ func NewWithURL(t testing.TB) (*gorm.DB, string) {
 	}
 	t.Cleanup(func() {
 		_ = db.Close(gdb)
-		dropDatabase(t, admin, name)
+		drop(t, admin, name)
 	})
 	return gdb, dbURL
 }
@@ -84,21 +86,69 @@ func NewEmptyURL(t testing.TB) string {
 	if err := exec(admin, fmt.Sprintf(`CREATE DATABASE %s`, name)); err != nil {
 		t.Fatalf("create empty test database: %v", err)
 	}
-	t.Cleanup(func() { dropDatabase(t, admin, name) })
+	t.Cleanup(func() { drop(t, admin, name) })
 	return withDatabase(admin, name)
 }
 
-func dropDatabase(t testing.TB, admin, name string) {
+// background holds the drops of finished tests' databases when the package's
+// TestMain runs its tests with Run.
+var background struct {
+	on   bool
+	wg   sync.WaitGroup
+	slot chan struct{} // bounds the drops running at once
+	mu   sync.Mutex
+	errs []error
+}
+
+// Run runs the package's tests (m.Run) and returns their exit code, for a
+// TestMain: os.Exit(dbtest.Run(m)). With it, a finished test's database is
+// dropped in the background instead of in the test's cleanup: PostgreSQL
+// checkpoints at every DROP DATABASE, and a parallel test waiting for that
+// held its slot. Run waits for every drop before it returns; a drop that
+// fails makes the code 1. Without Run, tests drop their databases themselves.
+func Run(m *testing.M) int {
+	background.on = true
+	background.slot = make(chan struct{}, 2)
+	code := m.Run()
+	background.wg.Wait()
+	for _, err := range background.errs {
+		fmt.Fprintln(os.Stderr, "dbtest:", err)
+		code = cmp.Or(code, 1)
+	}
+	return code
+}
+
+func drop(t testing.TB, admin, name string) {
+	if !background.on {
+		if err := dropDatabase(admin, name); err != nil {
+			t.Error(err)
+		}
+		return
+	}
+	background.wg.Add(1)
+	go func() {
+		defer background.wg.Done()
+		background.slot <- struct{}{}
+		defer func() { <-background.slot }()
+		if err := dropDatabase(admin, name); err != nil {
+			background.mu.Lock()
+			background.errs = append(background.errs, err)
+			background.mu.Unlock()
+		}
+	}()
+}
+
+func dropDatabase(admin, name string) error {
 	// An autovacuum worker in the new database can make a forced drop fail
 	// for a role outside pg_signal_backend; it finishes quickly, so retry.
 	var err error
 	for attempt := 0; attempt < 20; attempt++ {
 		if err = exec(admin, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name)); err == nil {
-			return
+			return nil
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Errorf("drop test database %s: %v", name, err)
+	return fmt.Errorf("drop test database %s: %w", name, err)
 }
 
 // ensureTemplate builds, once per migration set, a migrated database to clone.
