@@ -291,7 +291,7 @@ func compressible(contentType string) bool {
 	ct, _, _ := strings.Cut(contentType, ";")
 	switch strings.TrimSpace(ct) {
 	case fiber.MIMETextHTML, fiber.MIMEApplicationJSON, "application/problem+json", "text/css",
-		fiber.MIMETextJavaScript, fiber.MIMEApplicationJavaScript, fiber.MIMETextPlain, "image/svg+xml":
+		fiber.MIMETextJavaScript, "application/javascript", fiber.MIMETextPlain, "image/svg+xml":
 		return true
 	}
 	return false
