@@ -30,13 +30,15 @@ const pruneBatch = 16
 // @secs, by the database's clock so that every replica agrees; a hit after
 // it ends starts the next. The upsert is atomic: concurrent hits on a key,
 // from any replica, each count once. In the same statement it deletes a few
-// other keys' ended windows; SKIP LOCKED keeps concurrent hits from waiting
-// on or deadlocking over them (its own key's row the upsert resets).
+// other keys' ended windows, locked NO KEY UPDATE as everywhere (nothing
+// refers to rate_limits; the DELETE takes the rest it needs); SKIP LOCKED
+// keeps concurrent hits from waiting on or deadlocking over them (its own
+// key's row the upsert resets).
 const take = `
 WITH pruned AS (
     DELETE FROM rate_limits WHERE ctid = ANY (ARRAY(
         SELECT ctid FROM rate_limits WHERE window_end <= now() AND key <> @key
-        LIMIT @prune FOR UPDATE SKIP LOCKED))
+        LIMIT @prune FOR NO KEY UPDATE SKIP LOCKED))
 )
 INSERT INTO rate_limits AS r (key, window_end, hits)
 VALUES (@key, now() + make_interval(secs => @secs), 1)
