@@ -135,7 +135,8 @@ func (g *gen) received(t *tenderRow, after time.Time) time.Time {
 
 // body is a bid body for t.
 func (g *gen) body(t *tenderRow) tender.BidBody {
-	price := int64(float64(t.ceiling)*(0.72+0.27*g.r.Float64())) / 100 * 100
+	// 72 % to 99 % of the ceiling, in whole yuan, in integer fen throughout.
+	price := t.ceiling * (7200 + g.r.Int64N(2700)) / 10000 / 100 * 100
 	b := tender.BidBody{PriceFen: money.Fen(price), TechnicalProposal: "服务方案：组建专职服务团队，建立需求评估、服务实施、质量督导和满意度回访的闭环管理。",
 		StaffingPlan:      fmt.Sprintf("项目负责人1名，持证社工%d名，服务人员%d名。", between(g.r, 1, 5), between(g.r, 3, 12)),
 		MetricCommitments: []tender.Commitment{}}
