@@ -6,7 +6,7 @@ ENV   := .data/jiedao.env
 # Loads the development settings written by scripts/devenv.sh.
 LOADENV := set -a; . $(ENV); set +a
 
-.PHONY: build run test test-chaos test-deps lint fuzz bench bench-go clean mailpit
+.PHONY: build run test test-chaos test-scale test-deps lint fuzz bench bench-go clean mailpit
 
 build:
 	$(GO) build -o $(BIN) ./cmd/jiedao
@@ -33,6 +33,14 @@ test: test-deps
 test-chaos: test-deps
 	$(GO) test -tags chaos -count=1 -timeout 10m ./internal/chaos/...
 
+## test-scale: the scale tests (build tag scale, internal/bench/...): the bench dataset at
+## scale 1 and EXPLAIN (FORMAT JSON) of every statement of the hot public reads, which
+## may not read a big table whole (a Seq Scan). About 30 s; JIEDAO_EXPLAIN_SCALE=0.1
+## makes a quicker local run.
+test-scale: test-deps
+	@scripts/devenv.sh
+	@$(LOADENV); $(GO) test -tags scale -count=1 -timeout 10m ./internal/bench/...
+
 test-deps:
 	@scripts/test-deps.sh
 
@@ -50,6 +58,7 @@ lint:
 	@out=$$(gofmt -l cmd internal migrations web); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags chaos ./internal/chaos/...
+	$(GO) vet -tags scale ./internal/bench/...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	$(GO) tool gosec -quiet -severity high -exclude G113 ./...
 
