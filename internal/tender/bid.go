@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"net/http"
 	"slices"
 	"strings"
@@ -186,8 +187,8 @@ func eligibility(tx *gorm.DB, orgID, districtID int64, t Tender, at time.Time) (
 }
 
 // SubmitBid seals and stores the organization's bid, replacing its earlier
-// one. The bid is judged, and its receipt stamped, at the time the tender's
-// row lock is granted (lockedNow), not when the request arrived. It returns
+// one. The bid is judged, and its receipt stamped, at the time its locks are
+// granted (lockBidder, lockedNow), not when the request arrived. It returns
 // ErrClosed at or after the close time, ErrNotEligible when the organization
 // may not bid, and an Invalid error naming bad fields.
 func (s *Service) SubmitBid(ctx context.Context, by access.Actor, tenderID int64, body BidBody) (Receipt, error) {
@@ -196,7 +197,7 @@ func (s *Service) SubmitBid(ctx context.Context, by access.Actor, tenderID int64
 	}
 	var r Receipt
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		t, err := orgTender(tx, by, tenderID, true)
+		t, err := lockBidder(tx, by, tenderID)
 		if err != nil {
 			return err
 		}
@@ -249,6 +250,31 @@ func (s *Service) SubmitBid(ctx context.Context, by access.Actor, tenderID int64
 	})
 	return r, err
 }
+
+// lockBidder reads tender id for by's organization and locks what a bid or
+// a withdrawal changes: the tender's row FOR SHARE, so that the bids of many
+// organizations go on together while whatever changes the tender (an
+// amendment, a cancellation, the opening, all FOR NO KEY UPDATE) waits for
+// them and they for it; and the organization's place on the tender (a
+// transaction-scoped advisory lock on the pair), so that one organization's
+// bids on it come one after another and each replaces the one before.
+func lockBidder(tx *gorm.DB, by access.Actor, id int64) (Tender, error) {
+	t, err := orgTender(tx, by, id, "SHARE")
+	if err != nil {
+		return t, err
+	}
+	h := fnv.New32a()
+	h.Write(binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, uint64(t.ID)), uint64(by.Scope.OrganizationID)))
+	if err := tx.Exec(`SELECT pg_advisory_xact_lock(?, ?)`, bidderLock, int32(h.Sum32())).Error; err != nil {
+		return t, fmt.Errorf("lock the bidder on tender %d: %w", t.ID, err)
+	}
+	return t, nil
+}
+
+// bidderLock is the first key of lockBidder's advisory locks ("bid"); the
+// second is a hash of the tender and organization, so two pairs share a lock
+// only by a rare collision, which makes one wait for the other and no more.
+const bidderLock int32 = 0x626964
 
 // insertSealed inserts b with a random id and plain sealed in b's envelope,
 // which names that id. An id drawn that is taken already (about one chance in
@@ -305,7 +331,7 @@ func (s *Service) withdraw(ctx context.Context, by access.Actor, tenderID, bidID
 		if tenderID != 0 && b.TenderID != tenderID {
 			return apperr.ErrNotFound
 		}
-		t, err := orgTender(tx, by, b.TenderID, true)
+		t, err := lockBidder(tx, by, b.TenderID)
 		if err != nil {
 			return err
 		}

@@ -37,16 +37,17 @@ func (Question) TableName() string { return "tender_questions" }
 var ErrAnswered = apperr.New(apperr.Conflict, "question.answered", "the question has an answer already")
 
 // orgTender reads a tender ever published for an organization's user, locking
-// its row when lock is set; other roles get apperr.ErrForbidden. Whether the
-// organization may take part is mayBid's question.
-func orgTender(tx *gorm.DB, by access.Actor, id int64, lock bool) (Tender, error) {
+// its row with the strength lock ("SHARE", "NO KEY UPDATE") unless it is "";
+// other roles get apperr.ErrForbidden. Whether the organization may take part
+// is mayBid's question.
+func orgTender(tx *gorm.DB, by access.Actor, id int64, lock string) (Tender, error) {
 	var t Tender
 	if !by.Is(access.OrgAdmin, access.OrgMember) {
 		return t, apperr.ErrForbidden
 	}
 	q := tx.Where("id = ? AND published_at IS NOT NULL", id)
-	if lock {
-		q = q.Clauses(clause.Locking{Strength: "NO KEY UPDATE"})
+	if lock != "" {
+		q = q.Clauses(clause.Locking{Strength: lock})
 	}
 	if err := q.Take(&t).Error; err != nil {
 		return t, notFound(err)
@@ -89,7 +90,7 @@ func (s *Service) Ask(ctx context.Context, by access.Actor, tenderID int64, body
 	now := s.clock.Now()
 	var q Question
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		t, err := orgTender(tx, by, tenderID, false)
+		t, err := orgTender(tx, by, tenderID, "")
 		if err != nil {
 			return err
 		}
