@@ -228,19 +228,18 @@ func (s *Service) SubmitBid(ctx context.Context, by access.Actor, tenderID int64
 		}
 		plain = padBody(plain)
 		defer clear(plain)
-		var prior Bid
-		if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Select("id").
-			Where("tender_id = ? AND organization_id = ? AND status = 'active'", t.ID, by.Scope.OrganizationID).Limit(1).Find(&prior).Error; err != nil {
-			return err
+		// The organization's active bid, at most one (bids_one_active_idx),
+		// is replaced in the statement that finds it: lockBidder holds
+		// the organization's other bids on the tender off meanwhile.
+		var prior []int64
+		if err := tx.Raw(`UPDATE bids SET status = 'replaced', ended_at = ? WHERE tender_id = ? AND organization_id = ? AND status = 'active' RETURNING id`,
+			now, t.ID, by.Scope.OrganizationID).Scan(&prior).Error; err != nil {
+			return fmt.Errorf("replace the active bid: %w", err)
 		}
 		b := Bid{TenderID: t.ID, OrganizationID: by.Scope.OrganizationID, Status: "active", SealKeyID: s.sealer.KeyID(), SealVersion: SealV2,
 			ReceivedAt: now, SubmittedBy: by.UserRef(), ComplianceReasons: []string{}, AbnormalReasons: []string{}}
-		if prior.ID != 0 {
-			if err := oneRow(tx.Model(&Bid{}).Where("id = ? AND status = 'active'", prior.ID).Updates(map[string]any{"status": "replaced", "ended_at": now}),
-				"replace bid %d", prior.ID); err != nil {
-				return err
-			}
-			b.ReplacesID = &prior.ID
+		if len(prior) > 0 {
+			b.ReplacesID = &prior[0]
 		}
 		if err := s.insertSealed(tx, &b, plain); err != nil {
 			return err
