@@ -471,7 +471,7 @@ func (s *Service) FileChallenge(ctx context.Context, by access.Actor, tenderID i
 	now := s.clock.Now()
 	var c Challenge
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		t, err := orgTender(tx, by, tenderID, "NO KEY UPDATE")
+		t, err := orgTender(tx, by, tenderID, true)
 		if err != nil {
 			return err
 		}

@@ -197,7 +197,7 @@ func (s *Service) SubmitBid(ctx context.Context, by access.Actor, tenderID int64
 	}
 	var r Receipt
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		t, err := lockBidder(tx, by, tenderID)
+		t, districtID, err := lockBidder(tx, by, tenderID)
 		if err != nil {
 			return err
 		}
@@ -212,7 +212,7 @@ func (s *Service) SubmitBid(ctx context.Context, by access.Actor, tenderID int64
 		default:
 			return ErrNotPublished
 		}
-		if err := mayBid(tx, by, t, now); err != nil {
+		if err := mayBid(tx, by, t, districtID, now); err != nil {
 			return err
 		}
 		var metrics []Metric
@@ -257,17 +257,27 @@ func (s *Service) SubmitBid(ctx context.Context, by access.Actor, tenderID int64
 // them and they for it; and the organization's place on the tender (a
 // transaction-scoped advisory lock on the pair), so that one organization's
 // bids on it come one after another and each replaces the one before.
-func lockBidder(tx *gorm.DB, by access.Actor, id int64) (Tender, error) {
-	t, err := orgTender(tx, by, id, "SHARE")
-	if err != nil {
-		return t, err
+// It returns the tender with its district's id, read in the same statement.
+func lockBidder(tx *gorm.DB, by access.Actor, id int64) (Tender, int64, error) {
+	if !by.Is(access.OrgAdmin, access.OrgMember) {
+		return Tender{}, 0, apperr.ErrForbidden
 	}
+	var row struct {
+		Tender
+		DistrictID int64
+	}
+	if err := tx.Table("tenders").Select("tenders.*, s.district_id").Joins("JOIN subdistricts s ON s.id = tenders.subdistrict_id").
+		Where("tenders.id = ? AND tenders.published_at IS NOT NULL", id).
+		Clauses(clause.Locking{Strength: "SHARE", Table: clause.Table{Name: "tenders"}}).Take(&row).Error; err != nil {
+		return Tender{}, 0, notFound(err)
+	}
+	t := row.Tender
 	h := fnv.New32a()
 	h.Write(binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, uint64(t.ID)), uint64(by.Scope.OrganizationID)))
 	if err := tx.Exec(`SELECT pg_advisory_xact_lock(?, ?)`, bidderLock, int32(h.Sum32())).Error; err != nil {
-		return t, fmt.Errorf("lock the bidder on tender %d: %w", t.ID, err)
+		return t, 0, fmt.Errorf("lock the bidder on tender %d: %w", t.ID, err)
 	}
-	return t, nil
+	return t, row.DistrictID, nil
 }
 
 // bidderLock is the first key of lockBidder's advisory locks ("bid"); the
@@ -330,7 +340,7 @@ func (s *Service) withdraw(ctx context.Context, by access.Actor, tenderID, bidID
 		if tenderID != 0 && b.TenderID != tenderID {
 			return apperr.ErrNotFound
 		}
-		t, err := lockBidder(tx, by, b.TenderID)
+		t, _, err := lockBidder(tx, by, b.TenderID)
 		if err != nil {
 			return err
 		}

@@ -15,6 +15,6 @@ func SetBidIDs(s *Service, next func() int64) {
 // LockBidder takes in tx the locks a bid of by on tender id holds until its
 // commit, for tests of what they do not hold off.
 func LockBidder(tx *gorm.DB, by access.Actor, id int64) error {
-	_, err := lockBidder(tx, by, id)
+	_, _, err := lockBidder(tx, by, id)
 	return err
 }

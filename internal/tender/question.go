@@ -37,17 +37,17 @@ func (Question) TableName() string { return "tender_questions" }
 var ErrAnswered = apperr.New(apperr.Conflict, "question.answered", "the question has an answer already")
 
 // orgTender reads a tender ever published for an organization's user, locking
-// its row with the strength lock ("SHARE", "NO KEY UPDATE") unless it is "";
-// other roles get apperr.ErrForbidden. Whether the organization may take part
-// is mayBid's question.
-func orgTender(tx *gorm.DB, by access.Actor, id int64, lock string) (Tender, error) {
+// its row when lock is set; other roles get apperr.ErrForbidden. Whether the
+// organization may take part is mayBid's question. Bids read their tender
+// with lockBidder.
+func orgTender(tx *gorm.DB, by access.Actor, id int64, lock bool) (Tender, error) {
 	var t Tender
 	if !by.Is(access.OrgAdmin, access.OrgMember) {
 		return t, apperr.ErrForbidden
 	}
 	q := tx.Where("id = ? AND published_at IS NOT NULL", id)
-	if lock != "" {
-		q = q.Clauses(clause.Locking{Strength: lock})
+	if lock {
+		q = q.Clauses(clause.Locking{Strength: "NO KEY UPDATE"})
 	}
 	if err := q.Take(&t).Error; err != nil {
 		return t, notFound(err)
@@ -55,8 +55,9 @@ func orgTender(tx *gorm.DB, by access.Actor, id int64, lock string) (Tender, err
 	return t, nil
 }
 
-// mayBid checks that by's organization may bid on t at now.
-func mayBid(tx *gorm.DB, by access.Actor, t Tender, now time.Time) error {
+// mayBid checks that by's organization may bid on t, a tender of district
+// districtID, at now; districtID 0 is looked up.
+func mayBid(tx *gorm.DB, by access.Actor, t Tender, districtID int64, now time.Time) error {
 	if t.method().Invited {
 		var n int64
 		if err := tx.Model(&invitation{}).Where("tender_id = ? AND organization_id = ?", t.ID, by.Scope.OrganizationID).Count(&n).Error; err != nil {
@@ -66,9 +67,10 @@ func mayBid(tx *gorm.DB, by access.Actor, t Tender, now time.Time) error {
 			return ErrNotEligible
 		}
 	}
-	var districtID int64
-	if err := tx.Table("subdistricts").Select("district_id").Where("id = ?", t.SubdistrictID).Take(&districtID).Error; err != nil {
-		return err
+	if districtID == 0 {
+		if err := tx.Table("subdistricts").Select("district_id").Where("id = ?", t.SubdistrictID).Take(&districtID).Error; err != nil {
+			return err
+		}
 	}
 	e, err := eligibility(tx, by.Scope.OrganizationID, districtID, t, now)
 	if err != nil {
@@ -90,7 +92,7 @@ func (s *Service) Ask(ctx context.Context, by access.Actor, tenderID int64, body
 	now := s.clock.Now()
 	var q Question
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		t, err := orgTender(tx, by, tenderID, "")
+		t, err := orgTender(tx, by, tenderID, false)
 		if err != nil {
 			return err
 		}
@@ -100,7 +102,7 @@ func (s *Service) Ask(ctx context.Context, by access.Actor, tenderID int64, body
 		if !now.Before(t.QuestionsCloseAt) {
 			return ErrQuestionsClosed
 		}
-		if err := mayBid(tx, by, t, now); err != nil {
+		if err := mayBid(tx, by, t, 0, now); err != nil {
 			return err
 		}
 		q = Question{TenderID: tenderID, OrganizationID: by.Scope.OrganizationID, AskedBy: by.UserRef(), Body: body, AskedAt: now, Mine: true}
