@@ -172,7 +172,7 @@ func padBody(plain []byte) []byte {
 }
 
 // Receipt is what a bidder gets for a bid: its random id, the time of receipt
-// (when the tender's lock was granted: lockedNow) and the SHA-256 of the
+// (when the bid's locks were granted: lockedNow) and the SHA-256 of the
 // sealed body. Receipts are published with the opening record.
 type Receipt struct {
 	BidID      int64     `json:"bid_id"`
@@ -312,7 +312,7 @@ func (s *Service) insertSealed(tx *gorm.DB, b *Bid, plain []byte) error {
 }
 
 // WithdrawBid withdraws the organization's active bid before the close,
-// judged at the time the tender's row lock is granted (lockedNow). It returns
+// judged at the time its locks are granted (lockBidder, lockedNow). It returns
 // apperr.ErrNotFound for a bid that is not the organization's, ErrClosed at or
 // after the close, ErrNotActive for a bid withdrawn or replaced.
 func (s *Service) WithdrawBid(ctx context.Context, by access.Actor, bidID int64) (Receipt, error) {
