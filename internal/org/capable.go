@@ -69,42 +69,47 @@ func (s *Service) Eligibility(ctx context.Context, orgID, districtID int64, cate
 // EligibilityTx is Eligibility inside tx, for work such as a bid that decides
 // on it in its own transaction.
 func EligibilityTx(tx *gorm.DB, orgID, districtID int64, category string, minGrade, minSocialWorkers int, at time.Time) (Eligibility, error) {
-	var o Organization
-	if err := tx.Take(&o, orgID).Error; err != nil {
-		return Eligibility{}, notFound(err)
-	}
 	day := civil.ChinaDate(at)
-	var certs []struct {
-		Grade         int
-		SocialWorkers int
+	// One statement: the organization's status on every row, and a row for
+	// each certification that counts (one row of NULLs when none does).
+	var rows []struct {
+		Status        string
+		Grade         *int
+		SocialWorkers *int
 	}
-	err := tx.Raw(`SELECT c.grade, LEAST(COALESCE(c.verified_social_workers, 0), o.certified_social_workers) AS social_workers
-		FROM certifications c
-		JOIN organizations o ON o.id = c.organization_id
-		JOIN certification_categories cc ON cc.certification_id = c.id
-		WHERE c.organization_id = ? AND c.district_id = ? AND cc.category_code = ?
-		  AND c.status = ? AND c.valid_from <= ? AND c.valid_until > ?`,
-		orgID, districtID, category, CertApproved, day, day).Scan(&certs).Error
+	err := tx.Raw(`SELECT o.status, c.grade, LEAST(COALESCE(c.verified_social_workers, 0), o.certified_social_workers) AS social_workers
+		FROM organizations o
+		LEFT JOIN (certifications c JOIN certification_categories cc ON cc.certification_id = c.id AND cc.category_code = ?)
+		  ON c.organization_id = o.id AND c.district_id = ? AND c.status = ? AND c.valid_from <= ? AND c.valid_until > ?
+		WHERE o.id = ?`,
+		category, districtID, CertApproved, day, day, orgID).Scan(&rows).Error
 	if err != nil {
 		return Eligibility{}, fmt.Errorf("eligibility of organization %d: %w", orgID, err)
 	}
+	if len(rows) == 0 {
+		return Eligibility{}, apperr.ErrNotFound
+	}
 	e := Eligibility{Reasons: []string{}}
-	if o.Status != "active" {
+	if rows[0].Status != "active" {
 		e.Reasons = append(e.Reasons, ReasonOrganizationSuspended)
 	}
 	// One certification must meet both minimums; the reasons name what the
 	// best of them lacks: the grade, else the social workers among those of
 	// the grade.
-	graded := 0
+	certs, graded := 0, 0
 	workers := false
-	for _, c := range certs {
-		if c.Grade >= minGrade {
+	for _, c := range rows {
+		if c.Grade == nil {
+			continue
+		}
+		certs++
+		if *c.Grade >= minGrade {
 			graded++
-			workers = workers || c.SocialWorkers >= minSocialWorkers
+			workers = workers || c.SocialWorkers != nil && *c.SocialWorkers >= minSocialWorkers
 		}
 	}
 	switch {
-	case len(certs) == 0:
+	case certs == 0:
 		e.Reasons = append(e.Reasons, ReasonNoCertification)
 	case graded == 0:
 		e.Reasons = append(e.Reasons, ReasonGradeBelowMinimum)

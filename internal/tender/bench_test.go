@@ -3,6 +3,8 @@ package tender_test
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,6 +28,35 @@ func BenchmarkSubmitBid(b *testing.B) {
 		}
 		i++
 	}
+}
+
+// BenchmarkSubmitBidSurge measures bids arriving together on one tender
+// from 16 organizations, 8 at a time, each replacing its earlier bid: the
+// bid surge before a close, where bids on one tender must not queue behind
+// each other.
+func BenchmarkSubmitBidSurge(b *testing.B) {
+	w := newWorld(b)
+	ctx := context.Background()
+	w.freshOrgs(16)
+	v := w.published(w.input(3))
+	body := w.body(45_000_000, "服务方案：每周上门四次，建立一人一档。")
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(4) // 8 goroutines on 2 cores
+	b.RunParallel(func(pb *testing.PB) {
+		bb := body
+		bb.MetricCommitments = slices.Clone(body.MetricCommitments)
+		for pb.Next() {
+			i := next.Add(1)
+			bb.PriceFen = money.Fen(40_000_000 + i%1000)
+			// Two goroutines may hold the same organization: its
+			// replacements must then come one after the other.
+			if _, err := w.svc.SubmitBid(ctx, w.orgs[i%int64(len(w.orgs))], v.ID, bb); err != nil {
+				b.Errorf("SubmitBid() error = %v", err)
+				return
+			}
+		}
+	})
 }
 
 // BenchmarkOpening measures the opening of 50 sealed bids: unsealing,

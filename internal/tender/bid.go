@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"net/http"
 	"slices"
 	"strings"
@@ -171,7 +172,7 @@ func padBody(plain []byte) []byte {
 }
 
 // Receipt is what a bidder gets for a bid: its random id, the time of receipt
-// (when the tender's lock was granted: lockedNow) and the SHA-256 of the
+// (when the bid's locks were granted: lockedNow) and the SHA-256 of the
 // sealed body. Receipts are published with the opening record.
 type Receipt struct {
 	BidID      int64     `json:"bid_id"`
@@ -186,8 +187,8 @@ func eligibility(tx *gorm.DB, orgID, districtID int64, t Tender, at time.Time) (
 }
 
 // SubmitBid seals and stores the organization's bid, replacing its earlier
-// one. The bid is judged, and its receipt stamped, at the time the tender's
-// row lock is granted (lockedNow), not when the request arrived. It returns
+// one. The bid is judged, and its receipt stamped, at the time its locks are
+// granted (lockBidder, lockedNow), not when the request arrived. It returns
 // ErrClosed at or after the close time, ErrNotEligible when the organization
 // may not bid, and an Invalid error naming bad fields.
 func (s *Service) SubmitBid(ctx context.Context, by access.Actor, tenderID int64, body BidBody) (Receipt, error) {
@@ -196,7 +197,7 @@ func (s *Service) SubmitBid(ctx context.Context, by access.Actor, tenderID int64
 	}
 	var r Receipt
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		t, err := orgTender(tx, by, tenderID, true)
+		t, districtID, err := lockBidder(tx, by, tenderID)
 		if err != nil {
 			return err
 		}
@@ -211,7 +212,7 @@ func (s *Service) SubmitBid(ctx context.Context, by access.Actor, tenderID int64
 		default:
 			return ErrNotPublished
 		}
-		if err := mayBid(tx, by, t, now); err != nil {
+		if err := mayBid(tx, by, t, districtID, now); err != nil {
 			return err
 		}
 		var metrics []Metric
@@ -227,19 +228,18 @@ func (s *Service) SubmitBid(ctx context.Context, by access.Actor, tenderID int64
 		}
 		plain = padBody(plain)
 		defer clear(plain)
-		var prior Bid
-		if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Select("id").
-			Where("tender_id = ? AND organization_id = ? AND status = 'active'", t.ID, by.Scope.OrganizationID).Limit(1).Find(&prior).Error; err != nil {
-			return err
+		// The organization's active bid, at most one (bids_one_active_idx),
+		// is replaced in the statement that finds it: lockBidder holds
+		// the organization's other bids on the tender off meanwhile.
+		var prior []int64
+		if err := tx.Raw(`UPDATE bids SET status = 'replaced', ended_at = ? WHERE tender_id = ? AND organization_id = ? AND status = 'active' RETURNING id`,
+			now, t.ID, by.Scope.OrganizationID).Scan(&prior).Error; err != nil {
+			return fmt.Errorf("replace the active bid: %w", err)
 		}
 		b := Bid{TenderID: t.ID, OrganizationID: by.Scope.OrganizationID, Status: "active", SealKeyID: s.sealer.KeyID(), SealVersion: SealV2,
 			ReceivedAt: now, SubmittedBy: by.UserRef(), ComplianceReasons: []string{}, AbnormalReasons: []string{}}
-		if prior.ID != 0 {
-			if err := oneRow(tx.Model(&Bid{}).Where("id = ? AND status = 'active'", prior.ID).Updates(map[string]any{"status": "replaced", "ended_at": now}),
-				"replace bid %d", prior.ID); err != nil {
-				return err
-			}
-			b.ReplacesID = &prior.ID
+		if len(prior) > 0 {
+			b.ReplacesID = &prior[0]
 		}
 		if err := s.insertSealed(tx, &b, plain); err != nil {
 			return err
@@ -249,6 +249,41 @@ func (s *Service) SubmitBid(ctx context.Context, by access.Actor, tenderID int64
 	})
 	return r, err
 }
+
+// lockBidder reads tender id for by's organization and locks what a bid or
+// a withdrawal changes: the tender's row FOR SHARE, so that the bids of many
+// organizations go on together while whatever changes the tender (an
+// amendment, a cancellation, the opening, all FOR NO KEY UPDATE) waits for
+// them and they for it; and the organization's place on the tender (a
+// transaction-scoped advisory lock on the pair), so that one organization's
+// bids on it come one after another and each replaces the one before.
+// It returns the tender with its district's id, read in the same statement.
+func lockBidder(tx *gorm.DB, by access.Actor, id int64) (Tender, int64, error) {
+	if !by.Is(access.OrgAdmin, access.OrgMember) {
+		return Tender{}, 0, apperr.ErrForbidden
+	}
+	var row struct {
+		Tender
+		DistrictID int64
+	}
+	if err := tx.Table("tenders").Select("tenders.*, s.district_id").Joins("JOIN subdistricts s ON s.id = tenders.subdistrict_id").
+		Where("tenders.id = ? AND tenders.published_at IS NOT NULL", id).
+		Clauses(clause.Locking{Strength: "SHARE", Table: clause.Table{Name: "tenders"}}).Take(&row).Error; err != nil {
+		return Tender{}, 0, notFound(err)
+	}
+	t := row.Tender
+	h := fnv.New32a()
+	h.Write(binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, uint64(t.ID)), uint64(by.Scope.OrganizationID)))
+	if err := tx.Exec(`SELECT pg_advisory_xact_lock(?, ?)`, bidderLock, int32(h.Sum32())).Error; err != nil {
+		return t, 0, fmt.Errorf("lock the bidder on tender %d: %w", t.ID, err)
+	}
+	return t, row.DistrictID, nil
+}
+
+// bidderLock is the first key of lockBidder's advisory locks ("bid"); the
+// second is a hash of the tender and organization, so two pairs share a lock
+// only by a rare collision, which makes one wait for the other and no more.
+const bidderLock int32 = 0x626964
 
 // insertSealed inserts b with a random id and plain sealed in b's envelope,
 // which names that id. An id drawn that is taken already (about one chance in
@@ -277,7 +312,7 @@ func (s *Service) insertSealed(tx *gorm.DB, b *Bid, plain []byte) error {
 }
 
 // WithdrawBid withdraws the organization's active bid before the close,
-// judged at the time the tender's row lock is granted (lockedNow). It returns
+// judged at the time its locks are granted (lockBidder, lockedNow). It returns
 // apperr.ErrNotFound for a bid that is not the organization's, ErrClosed at or
 // after the close, ErrNotActive for a bid withdrawn or replaced.
 func (s *Service) WithdrawBid(ctx context.Context, by access.Actor, bidID int64) (Receipt, error) {
@@ -305,7 +340,7 @@ func (s *Service) withdraw(ctx context.Context, by access.Actor, tenderID, bidID
 		if tenderID != 0 && b.TenderID != tenderID {
 			return apperr.ErrNotFound
 		}
-		t, err := orgTender(tx, by, b.TenderID, true)
+		t, _, err := lockBidder(tx, by, b.TenderID)
 		if err != nil {
 			return err
 		}

@@ -38,7 +38,8 @@ var ErrAnswered = apperr.New(apperr.Conflict, "question.answered", "the question
 
 // orgTender reads a tender ever published for an organization's user, locking
 // its row when lock is set; other roles get apperr.ErrForbidden. Whether the
-// organization may take part is mayBid's question.
+// organization may take part is mayBid's question. Bids read their tender
+// with lockBidder.
 func orgTender(tx *gorm.DB, by access.Actor, id int64, lock bool) (Tender, error) {
 	var t Tender
 	if !by.Is(access.OrgAdmin, access.OrgMember) {
@@ -54,8 +55,9 @@ func orgTender(tx *gorm.DB, by access.Actor, id int64, lock bool) (Tender, error
 	return t, nil
 }
 
-// mayBid checks that by's organization may bid on t at now.
-func mayBid(tx *gorm.DB, by access.Actor, t Tender, now time.Time) error {
+// mayBid checks that by's organization may bid on t, a tender of district
+// districtID, at now; districtID 0 is looked up.
+func mayBid(tx *gorm.DB, by access.Actor, t Tender, districtID int64, now time.Time) error {
 	if t.method().Invited {
 		var n int64
 		if err := tx.Model(&invitation{}).Where("tender_id = ? AND organization_id = ?", t.ID, by.Scope.OrganizationID).Count(&n).Error; err != nil {
@@ -65,9 +67,10 @@ func mayBid(tx *gorm.DB, by access.Actor, t Tender, now time.Time) error {
 			return ErrNotEligible
 		}
 	}
-	var districtID int64
-	if err := tx.Table("subdistricts").Select("district_id").Where("id = ?", t.SubdistrictID).Take(&districtID).Error; err != nil {
-		return err
+	if districtID == 0 {
+		if err := tx.Table("subdistricts").Select("district_id").Where("id = ?", t.SubdistrictID).Take(&districtID).Error; err != nil {
+			return err
+		}
 	}
 	e, err := eligibility(tx, by.Scope.OrganizationID, districtID, t, now)
 	if err != nil {
@@ -99,7 +102,7 @@ func (s *Service) Ask(ctx context.Context, by access.Actor, tenderID int64, body
 		if !now.Before(t.QuestionsCloseAt) {
 			return ErrQuestionsClosed
 		}
-		if err := mayBid(tx, by, t, now); err != nil {
+		if err := mayBid(tx, by, t, 0, now); err != nil {
 			return err
 		}
 		q = Question{TenderID: tenderID, OrganizationID: by.Scope.OrganizationID, AskedBy: by.UserRef(), Body: body, AskedAt: now, Mine: true}
