@@ -257,7 +257,7 @@ func (s *Service) SubmitBid(ctx context.Context, by access.Actor, tenderID int64
 // them and they for it; and the organization's place on the tender (a
 // transaction-scoped advisory lock on the pair), so that one organization's
 // bids on it come one after another and each replaces the one before.
-// It returns the tender with its district's id, read in the same statement.
+// It returns the tender with its district's id.
 func lockBidder(tx *gorm.DB, by access.Actor, id int64) (Tender, int64, error) {
 	if !by.Is(access.OrgAdmin, access.OrgMember) {
 		return Tender{}, 0, apperr.ErrForbidden
@@ -266,9 +266,9 @@ func lockBidder(tx *gorm.DB, by access.Actor, id int64) (Tender, int64, error) {
 		Tender
 		DistrictID int64
 	}
-	if err := tx.Table("tenders").Select("tenders.*, s.district_id").Joins("JOIN subdistricts s ON s.id = tenders.subdistrict_id").
-		Where("tenders.id = ? AND tenders.published_at IS NOT NULL", id).
-		Clauses(clause.Locking{Strength: "SHARE", Table: clause.Table{Name: "tenders"}}).Take(&row).Error; err != nil {
+	// The tender carries its district (00030).
+	if err := tx.Table("tenders").Where("id = ? AND published_at IS NOT NULL", id).
+		Clauses(clause.Locking{Strength: "SHARE"}).Take(&row).Error; err != nil {
 		return Tender{}, 0, notFound(err)
 	}
 	t := row.Tender
