@@ -16,7 +16,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/platform/db"
 )
 
-const benchRunUsage = "usage: jiedao bench run --scale N [--duration 10s] [--out bench/results/latest.json] [--only a,b]"
+const benchRunUsage = "usage: jiedao bench run --scale N [--duration 10s] [--out bench/results/latest.json] [--only a,b] [--pprof 127.0.0.1:6060]"
 
 // benchRun is `jiedao bench run`: the baselines and scenarios of `make
 // bench` against a server it starts on the generated database
@@ -29,6 +29,7 @@ func benchRun(ctx context.Context, cfg config.Config, args []string, stdout, std
 	out := fs.String("out", filepath.Join(load.DefaultDir, "latest.json"), "where the JSON report goes (the server's log goes beside it)")
 	only := fs.String("only", "", "comma-separated scenario names to run (default: all)")
 	binary := fs.String("binary", "", "the jiedao binary to serve with (default: this one)")
+	pprof := fs.String("pprof", "", "host:port where the server serves Go's profiler during the run (e.g. 127.0.0.1:6060; default: off)")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
 		fmt.Fprintln(stderr, benchRunUsage)
 		return exitCode(2)
@@ -60,7 +61,7 @@ func benchRun(ctx context.Context, cfg config.Config, args []string, stdout, std
 	defer db.Close(gdb)
 	rep, err := load.Run(ctx, load.Options{
 		Binary: *binary, DatabaseURL: cfg.Database.URL, Env: os.Environ(), Scale: *scale, Duration: *duration,
-		Dir: filepath.Dir(*out), Only: names, Progress: stderr,
+		Dir: filepath.Dir(*out), Only: names, Pprof: *pprof, Progress: stderr,
 		Targets: func(ctx context.Context) (load.Targets, error) { return load.LoadTargets(ctx, gdb, cfg.Rating.CodeKey) },
 	})
 	if err != nil {

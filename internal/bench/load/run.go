@@ -31,6 +31,8 @@ type Options struct {
 	Targets func(ctx context.Context) (Targets, error)
 	// Only, when set, runs only the scenarios (and baselines) named.
 	Only []string
+	// Pprof, when set (host:port), serves the server's profiler there.
+	Pprof string
 	// Progress receives a line as each step begins.
 	Progress io.Writer
 }
@@ -99,7 +101,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	}
 
 	say("starting %s serve", o.Binary)
-	srv, err := StartServer(ctx, ServerOptions{Binary: o.Binary, DatabaseURL: o.DatabaseURL, Env: o.Env, Dir: o.Dir})
+	srv, err := StartServer(ctx, ServerOptions{Binary: o.Binary, DatabaseURL: o.DatabaseURL, Env: o.Env, Dir: o.Dir, Pprof: o.Pprof})
 	if err != nil {
 		return rep, err
 	}

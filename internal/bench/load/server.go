@@ -32,6 +32,9 @@ type ServerOptions struct {
 	DatabaseURL string   // the generated database
 	Env         []string // the environment to start from (the secrets)
 	Dir         string   // where its configuration file and log go
+	// Pprof, when set (host:port), serves Go's profiler there (the metrics
+	// listener with http.pprof on), to profile the server under load.
+	Pprof string
 }
 
 // serverConfig is the bench server's configuration file: the defaults, its
@@ -57,7 +60,11 @@ func StartServer(ctx context.Context, o ServerOptions) (*Server, error) {
 		return nil, err
 	}
 	cfgPath := filepath.Join(o.Dir, "server.yaml")
-	if err := os.WriteFile(cfgPath, fmt.Appendf(nil, serverConfig, addr, addr), 0o600); err != nil {
+	cfg := fmt.Appendf(nil, serverConfig, addr, addr)
+	if o.Pprof != "" {
+		cfg = fmt.Appendf(bytes.Replace(cfg, []byte(`metrics_addr: ""`), fmt.Appendf(nil, "metrics_addr: %s", o.Pprof), 1), "  pprof: true\n")
+	}
+	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
 		return nil, err
 	}
 	logFile, err := os.Create(filepath.Join(o.Dir, "server.log"))
