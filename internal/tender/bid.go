@@ -22,6 +22,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/audit"
 	"github.com/jiedao-market/jiedao/internal/money"
 	"github.com/jiedao-market/jiedao/internal/org"
+	"github.com/jiedao-market/jiedao/internal/platform/clock"
 )
 
 // Bid is a bid's row. Before the opening only the sealed body, its digest and
@@ -172,7 +173,7 @@ func padBody(plain []byte) []byte {
 }
 
 // Receipt is what a bidder gets for a bid: its random id, the time of receipt
-// (when the bid's locks were granted: lockedNow) and the SHA-256 of the
+// (when the bid's locks were granted: lockBidder) and the SHA-256 of the
 // sealed body. Receipts are published with the opening record.
 type Receipt struct {
 	BidID      int64     `json:"bid_id"`
@@ -188,7 +189,7 @@ func eligibility(tx *gorm.DB, orgID, districtID int64, t Tender, at time.Time) (
 
 // SubmitBid seals and stores the organization's bid, replacing its earlier
 // one. The bid is judged, and its receipt stamped, at the time its locks are
-// granted (lockBidder, lockedNow), not when the request arrived. It returns
+// granted (lockBidder), not when the request arrived. It returns
 // ErrClosed at or after the close time, ErrNotEligible when the organization
 // may not bid, and an Invalid error naming bad fields.
 func (s *Service) SubmitBid(ctx context.Context, by access.Actor, tenderID int64, body BidBody) (Receipt, error) {
@@ -197,11 +198,7 @@ func (s *Service) SubmitBid(ctx context.Context, by access.Actor, tenderID int64
 	}
 	var r Receipt
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		t, districtID, err := lockBidder(tx, by, tenderID)
-		if err != nil {
-			return err
-		}
-		now, err := s.lockedNow(tx)
+		t, districtID, now, err := s.lockBidder(tx, by, tenderID)
 		if err != nil {
 			return err
 		}
@@ -215,9 +212,24 @@ func (s *Service) SubmitBid(ctx context.Context, by access.Actor, tenderID int64
 		if err := mayBid(tx, by, t, districtID, now); err != nil {
 			return err
 		}
+		// The organization's active bid, at most one (bids_one_active_idx),
+		// is replaced in the statement that finds it (lockBidder holds the
+		// organization's other bids on the tender off meanwhile), which
+		// reads the tender's metrics too. A refusal below rolls it back.
+		var found struct {
+			Prior   *int64
+			Metrics []byte
+		}
+		if err := tx.Raw(`WITH replaced AS (
+			  UPDATE bids SET status = 'replaced', ended_at = ? WHERE tender_id = ? AND organization_id = ? AND status = 'active' RETURNING id)
+			SELECT (SELECT id FROM replaced) AS prior,
+			  (SELECT coalesce(json_agg(m ORDER BY m.code), '[]') FROM tender_metrics m WHERE m.tender_id = ?) AS metrics`,
+			now, t.ID, by.Scope.OrganizationID, t.ID).Scan(&found).Error; err != nil {
+			return fmt.Errorf("replace the active bid: %w", err)
+		}
 		var metrics []Metric
-		if err := tx.Where("tender_id = ?", t.ID).Find(&metrics).Error; err != nil {
-			return err
+		if err := json.Unmarshal(found.Metrics, &metrics); err != nil {
+			return fmt.Errorf("metrics of tender %d: %w", t.ID, err)
 		}
 		if err := body.validate(t, metrics); err != nil {
 			return err
@@ -228,19 +240,8 @@ func (s *Service) SubmitBid(ctx context.Context, by access.Actor, tenderID int64
 		}
 		plain = padBody(plain)
 		defer clear(plain)
-		// The organization's active bid, at most one (bids_one_active_idx),
-		// is replaced in the statement that finds it: lockBidder holds
-		// the organization's other bids on the tender off meanwhile.
-		var prior []int64
-		if err := tx.Raw(`UPDATE bids SET status = 'replaced', ended_at = ? WHERE tender_id = ? AND organization_id = ? AND status = 'active' RETURNING id`,
-			now, t.ID, by.Scope.OrganizationID).Scan(&prior).Error; err != nil {
-			return fmt.Errorf("replace the active bid: %w", err)
-		}
 		b := Bid{TenderID: t.ID, OrganizationID: by.Scope.OrganizationID, Status: "active", SealKeyID: s.sealer.KeyID(), SealVersion: SealV2,
-			ReceivedAt: now, SubmittedBy: by.UserRef(), ComplianceReasons: []string{}, AbnormalReasons: []string{}}
-		if len(prior) > 0 {
-			b.ReplacesID = &prior[0]
-		}
+			ReceivedAt: now, SubmittedBy: by.UserRef(), ComplianceReasons: []string{}, AbnormalReasons: []string{}, ReplacesID: found.Prior}
 		if err := s.insertSealed(tx, &b, plain); err != nil {
 			return err
 		}
@@ -254,30 +255,45 @@ func (s *Service) SubmitBid(ctx context.Context, by access.Actor, tenderID int64
 // a withdrawal changes: the tender's row FOR SHARE, so that the bids of many
 // organizations go on together while whatever changes the tender (an
 // amendment, a cancellation, the opening, all FOR NO KEY UPDATE) waits for
-// them and they for it; and the organization's place on the tender (a
+// them and they for it; then the organization's place on the tender (a
 // transaction-scoped advisory lock on the pair), so that one organization's
 // bids on it come one after another and each replaces the one before.
-// It returns the tender with its district's id.
-func lockBidder(tx *gorm.DB, by access.Actor, id int64) (Tender, int64, error) {
+// It returns the tender, its district's id and the time the bid is judged
+// at: read once both locks are granted (see lockedNow).
+//
+// One statement does all three, in that order: the projection of a sub-select
+// FOR SHARE runs on the row its LockRows node returned (PostgreSQL never
+// flattens a sub-select that locks rows), and OFFSET 0 keeps the clock in a
+// projection above the advisory lock's. Taking the row lock first matters:
+// a bid holding the organization's lock while it queued for the row behind
+// an amendment could close a cycle with a bid of the same organization
+// holding the row.
+func (s *Service) lockBidder(tx *gorm.DB, by access.Actor, id int64) (Tender, int64, time.Time, error) {
 	if !by.Is(access.OrgAdmin, access.OrgMember) {
-		return Tender{}, 0, apperr.ErrForbidden
+		return Tender{}, 0, time.Time{}, apperr.ErrForbidden
 	}
 	var row struct {
 		Tender
-		DistrictID int64
+		DistrictID int64 // the tender carries its district (00030)
+		LockedAt   time.Time
 	}
-	// The tender carries its district (00030).
-	if err := tx.Table("tenders").Where("id = ? AND published_at IS NOT NULL", id).
-		Clauses(clause.Locking{Strength: "SHARE"}).Take(&row).Error; err != nil {
-		return Tender{}, 0, notFound(err)
-	}
-	t := row.Tender
 	h := fnv.New32a()
-	h.Write(binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, uint64(t.ID)), uint64(by.Scope.OrganizationID)))
-	if err := tx.Exec(`SELECT pg_advisory_xact_lock(?, ?)`, bidderLock, int32(h.Sum32())).Error; err != nil {
-		return t, 0, fmt.Errorf("lock the bidder on tender %d: %w", t.ID, err)
+	h.Write(binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, uint64(id)), uint64(by.Scope.OrganizationID)))
+	res := tx.Raw(`SELECT y.*, clock_timestamp() AS locked_at FROM (
+		  SELECT x.*, pg_advisory_xact_lock(?, ?) IS NOT NULL AS bidder_locked
+		  FROM (SELECT * FROM tenders WHERE id = ? AND published_at IS NOT NULL FOR SHARE) x
+		  OFFSET 0) y`, bidderLock, int32(h.Sum32()), id).Scan(&row)
+	if res.Error != nil {
+		return Tender{}, 0, time.Time{}, fmt.Errorf("lock tender %d for a bid: %w", id, res.Error)
 	}
-	return t, row.DistrictID, nil
+	if res.RowsAffected == 0 {
+		return Tender{}, 0, time.Time{}, apperr.ErrNotFound
+	}
+	now := row.LockedAt
+	if _, ok := s.clock.(clock.System); !ok {
+		now = s.clock.Now().Truncate(time.Microsecond)
+	}
+	return row.Tender, row.DistrictID, now, nil
 }
 
 // bidderLock is the first key of lockBidder's advisory locks ("bid"); the
@@ -312,7 +328,7 @@ func (s *Service) insertSealed(tx *gorm.DB, b *Bid, plain []byte) error {
 }
 
 // WithdrawBid withdraws the organization's active bid before the close,
-// judged at the time its locks are granted (lockBidder, lockedNow). It returns
+// judged at the time its locks are granted (lockBidder). It returns
 // apperr.ErrNotFound for a bid that is not the organization's, ErrClosed at or
 // after the close, ErrNotActive for a bid withdrawn or replaced.
 func (s *Service) WithdrawBid(ctx context.Context, by access.Actor, bidID int64) (Receipt, error) {
@@ -340,11 +356,7 @@ func (s *Service) withdraw(ctx context.Context, by access.Actor, tenderID, bidID
 		if tenderID != 0 && b.TenderID != tenderID {
 			return apperr.ErrNotFound
 		}
-		t, _, err := lockBidder(tx, by, b.TenderID)
-		if err != nil {
-			return err
-		}
-		now, err := s.lockedNow(tx)
+		t, _, now, err := s.lockBidder(tx, by, b.TenderID)
 		if err != nil {
 			return err
 		}

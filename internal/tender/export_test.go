@@ -14,7 +14,7 @@ func SetBidIDs(s *Service, next func() int64) {
 
 // LockBidder takes in tx the locks a bid of by on tender id holds until its
 // commit, for tests of what they do not hold off.
-func LockBidder(tx *gorm.DB, by access.Actor, id int64) error {
-	_, _, err := lockBidder(tx, by, id)
+func LockBidder(s *Service, tx *gorm.DB, by access.Actor, id int64) error {
+	_, _, _, err := s.lockBidder(tx, by, id)
 	return err
 }

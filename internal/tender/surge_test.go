@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jiedao-market/jiedao/internal/money"
+	"github.com/jiedao-market/jiedao/internal/platform/clock"
 	"github.com/jiedao-market/jiedao/internal/tender"
 )
 
@@ -19,7 +20,7 @@ func TestBidsOnOneTenderDoNotQueue(t *testing.T) {
 	other := w.published(w.input(3))
 	held := w.db.Begin()
 	defer held.Rollback()
-	if err := tender.LockBidder(held, w.orgs[0], v.ID); err != nil {
+	if err := tender.LockBidder(w.svc, held, w.orgs[0], v.ID); err != nil {
 		t.Fatal(err)
 	}
 	// Were they held off, the deadline would end them.
@@ -83,5 +84,61 @@ func TestOneOrganizationsBidsAtOnce(t *testing.T) {
 		if k != 1 {
 			t.Errorf("bid %d replaced %d times", id, k)
 		}
+	}
+}
+
+// A bid that waits for its organization's bid in progress on the tender is
+// judged, and stamped, by the database's clock once it holds that lock too,
+// and replaces the bid it waited for.
+func TestBidWaitingForItsOrganizationIsJudgedWhenItGetsTheLock(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	sealer, err := tender.NewSealer(w.sealKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	system := tender.NewService(w.db, clock.System{}, sealer, tender.Options{AmendmentMinDays: 3, ChallengeDays: 5})
+	v := w.published(w.input(3))
+	first := w.bid(w.orgs[0], v.ID, 47_000_000)
+	// On the database's clock the tender closes tomorrow and the
+	// organization's certification holds.
+	if err := w.db.Exec(`UPDATE tenders SET closes_at = clock_timestamp() + interval '1 day', opens_at = clock_timestamp() + interval '2 days' WHERE id = ?`, v.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := w.db.Exec(`UPDATE certifications SET valid_from = current_date - 1, valid_until = current_date + 30 WHERE organization_id = ?`, w.orgs[0].Scope.OrganizationID).Error; err != nil {
+		t.Fatal(err)
+	}
+	held := w.db.Begin()
+	defer held.Rollback()
+	var pid int
+	if err := held.Raw(`SELECT pg_backend_pid()`).Scan(&pid).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := tender.LockBidder(system, held, w.orgs[0], v.ID); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	var r tender.Receipt
+	go func() {
+		var err error
+		r, err = system.SubmitBid(context.Background(), w.orgs[0], v.ID, w.body(45_000_000, "服务方案：排队"))
+		done <- err
+	}()
+	w.waitBlockedBy(t, pid, done)
+	var released time.Time
+	if err := held.Raw(`SELECT clock_timestamp()`).Scan(&released).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := held.Commit().Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("SubmitBid() error = %v", err)
+	}
+	if !r.ReceivedAt.After(released) {
+		t.Errorf("received_at = %v, not after the lock it waited for was released (%v)", r.ReceivedAt, released)
+	}
+	if r.ReplacesID == nil || *r.ReplacesID != first.BidID {
+		t.Errorf("replaces_id = %v, want %d", r.ReplacesID, first.BidID)
 	}
 }
