@@ -40,6 +40,8 @@ type Service struct {
 	cfg   config.Auth
 	keys  *KeySet
 	log   *slog.Logger
+	// verified remembers the access tokens verified already (parseAccess).
+	verified verifiedTokens
 	// mail sends verification and reset links (UseMail); nil or off sends none.
 	mail    *mail.Service
 	mailCfg config.Mail

@@ -69,8 +69,17 @@ func (s *Service) signAccess(userID int64, sessionID string, now time.Time) (str
 }
 
 // parseAccess verifies an access token: EdDSA only, a known kid, the signature,
-// and the exp, iss and aud claims, all required.
+// and the exp, iss and aud claims, all required. A token verified before
+// (s.verified) has only its times checked again.
 func (s *Service) parseAccess(raw string) (userID int64, sessionID string, err error) {
+	key := sha256.Sum256([]byte(raw))
+	now := s.clock.Now()
+	if v, ok := s.verified.get(key); ok {
+		if !v.valid(now) {
+			return 0, "", errors.New("token is not valid at this time")
+		}
+		return v.userID, v.sessionID, nil
+	}
 	var c claims
 	_, err = jwt.ParseWithClaims(raw, &c, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
@@ -85,7 +94,7 @@ func (s *Service) parseAccess(raw string) (userID int64, sessionID string, err e
 		jwt.WithAudience(s.cfg.Audience),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
-		jwt.WithTimeFunc(s.clock.Now),
+		jwt.WithTimeFunc(func() time.Time { return now }),
 	)
 	if err != nil {
 		return 0, "", err
@@ -94,6 +103,13 @@ func (s *Service) parseAccess(raw string) (userID int64, sessionID string, err e
 	if err != nil || userID <= 0 || c.SessionID == "" {
 		return 0, "", errors.New("token lacks subject or session")
 	}
+	v := verifiedToken{userID: userID, sessionID: c.SessionID, until: c.ExpiresAt.Time}
+	for _, d := range []*jwt.NumericDate{c.NotBefore, c.IssuedAt} {
+		if d != nil && d.After(v.from) {
+			v.from = d.Time
+		}
+	}
+	s.verified.put(key, v)
 	return userID, c.SessionID, nil
 }
 
