@@ -2,6 +2,7 @@ package org
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -69,22 +70,41 @@ func (s *Service) Eligibility(ctx context.Context, orgID, districtID int64, cate
 // EligibilityTx is Eligibility inside tx, for work such as a bid that decides
 // on it in its own transaction.
 func EligibilityTx(tx *gorm.DB, orgID, districtID int64, category string, minGrade, minSocialWorkers int, at time.Time) (Eligibility, error) {
-	day := civil.ChinaDate(at)
-	// One statement: the organization's status on every row, and a row for
-	// each certification that counts (one row of NULLs when none does).
-	var rows []struct {
-		Status        string
-		Grade         *int
-		SocialWorkers *int
+	q, args := EligibilityQuery(orgID, districtID, category, at)
+	var raw string
+	if err := tx.Raw(q, args...).Scan(&raw).Error; err != nil {
+		return Eligibility{}, fmt.Errorf("eligibility of organization %d: %w", orgID, err)
 	}
-	err := tx.Raw(`SELECT o.status, c.grade, LEAST(COALESCE(c.verified_social_workers, 0), o.certified_social_workers) AS social_workers
+	return DecideEligibility([]byte(raw), minGrade, minSocialWorkers)
+}
+
+// EligibilityQuery is the statement (and its arguments) that reads what
+// Eligibility decides on, as one JSON array, so that work deciding it in a
+// statement of its own may put it there as a scalar sub-select (a bid
+// does). DecideEligibility decides on its value.
+func EligibilityQuery(orgID, districtID int64, category string, at time.Time) (string, []any) {
+	day := civil.ChinaDate(at)
+	// The organization's status on every row, and a row for each
+	// certification that counts (one row of NULLs when none does); no row
+	// for an unknown organization.
+	return `SELECT coalesce(json_agg(json_build_object('status', o.status, 'grade', c.grade,
+		  'social_workers', LEAST(COALESCE(c.verified_social_workers, 0), o.certified_social_workers))), '[]')
 		FROM organizations o
 		LEFT JOIN (certifications c JOIN certification_categories cc ON cc.certification_id = c.id AND cc.category_code = ?)
 		  ON c.organization_id = o.id AND c.district_id = ? AND c.status = ? AND c.valid_from <= ? AND c.valid_until > ?
-		WHERE o.id = ?`,
-		category, districtID, CertApproved, day, day, orgID).Scan(&rows).Error
-	if err != nil {
-		return Eligibility{}, fmt.Errorf("eligibility of organization %d: %w", orgID, err)
+		WHERE o.id = ?`, []any{category, districtID, CertApproved, day, day, orgID}
+}
+
+// DecideEligibility decides Eligibility on the value of EligibilityQuery.
+// It returns apperr.ErrNotFound for an unknown organization.
+func DecideEligibility(raw []byte, minGrade, minSocialWorkers int) (Eligibility, error) {
+	var rows []struct {
+		Status        string `json:"status"`
+		Grade         *int   `json:"grade"`
+		SocialWorkers *int   `json:"social_workers"`
+	}
+	if err := json.Unmarshal(raw, &rows); err != nil {
+		return Eligibility{}, fmt.Errorf("eligibility: %w", err)
 	}
 	if len(rows) == 0 {
 		return Eligibility{}, apperr.ErrNotFound

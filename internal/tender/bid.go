@@ -209,23 +209,34 @@ func (s *Service) SubmitBid(ctx context.Context, by access.Actor, tenderID int64
 		default:
 			return ErrNotPublished
 		}
-		if err := mayBid(tx, by, t, districtID, now); err != nil {
+		if err := invited(tx, by, t); err != nil {
 			return err
 		}
 		// The organization's active bid, at most one (bids_one_active_idx),
 		// is replaced in the statement that finds it (lockBidder holds the
 		// organization's other bids on the tender off meanwhile), which
-		// reads the tender's metrics too. A refusal below rolls it back.
+		// reads the tender's metrics and what the organization's eligibility
+		// is decided on too. A refusal below rolls it back.
 		var found struct {
-			Prior   *int64
-			Metrics []byte
+			Prior       *int64
+			Metrics     []byte
+			Eligibility []byte
 		}
+		eq, eargs := org.EligibilityQuery(by.Scope.OrganizationID, districtID, t.CategoryCode, now)
 		if err := tx.Raw(`WITH replaced AS (
 			  UPDATE bids SET status = 'replaced', ended_at = ? WHERE tender_id = ? AND organization_id = ? AND status = 'active' RETURNING id)
 			SELECT (SELECT id FROM replaced) AS prior,
-			  (SELECT coalesce(json_agg(m ORDER BY m.code), '[]') FROM tender_metrics m WHERE m.tender_id = ?) AS metrics`,
-			now, t.ID, by.Scope.OrganizationID, t.ID).Scan(&found).Error; err != nil {
-			return fmt.Errorf("replace the active bid: %w", err)
+			  (SELECT coalesce(json_agg(m ORDER BY m.code), '[]') FROM tender_metrics m WHERE m.tender_id = ?) AS metrics,
+			  (`+eq+`) AS eligibility`,
+			append([]any{now, t.ID, by.Scope.OrganizationID, t.ID}, eargs...)...).Scan(&found).Error; err != nil {
+			return fmt.Errorf("bid on tender %d: %w", t.ID, err)
+		}
+		e, err := org.DecideEligibility(found.Eligibility, t.MinGrade, t.MinSocialWorkers)
+		if err != nil {
+			return err
+		}
+		if err := refuseIneligible(e); err != nil {
+			return err
 		}
 		var metrics []Metric
 		if err := json.Unmarshal(found.Metrics, &metrics); err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
 	"github.com/jiedao-market/jiedao/internal/audit"
+	"github.com/jiedao-market/jiedao/internal/org"
 )
 
 // Question is a bidder's question with the officer's answer. The asking
@@ -58,14 +59,8 @@ func orgTender(tx *gorm.DB, by access.Actor, id int64, lock bool) (Tender, error
 // mayBid checks that by's organization may bid on t, a tender of district
 // districtID, at now; districtID 0 is looked up.
 func mayBid(tx *gorm.DB, by access.Actor, t Tender, districtID int64, now time.Time) error {
-	if t.method().Invited {
-		var n int64
-		if err := tx.Model(&invitation{}).Where("tender_id = ? AND organization_id = ?", t.ID, by.Scope.OrganizationID).Count(&n).Error; err != nil {
-			return err
-		}
-		if n == 0 {
-			return ErrNotEligible
-		}
+	if err := invited(tx, by, t); err != nil {
+		return err
 	}
 	if districtID == 0 {
 		if err := tx.Table("subdistricts").Select("district_id").Where("id = ?", t.SubdistrictID).Take(&districtID).Error; err != nil {
@@ -76,10 +71,30 @@ func mayBid(tx *gorm.DB, by access.Actor, t Tender, districtID int64, now time.T
 	if err != nil {
 		return err
 	}
-	if !e.Eligible {
-		return &apperr.Error{Kind: apperr.Forbidden, Code: ErrNotEligible.Code, Message: ErrNotEligible.Message + ": " + strings.Join(e.Reasons, "; ")}
+	return refuseIneligible(e)
+}
+
+// invited checks that by's organization was invited to t, when t invites.
+func invited(tx *gorm.DB, by access.Actor, t Tender) error {
+	if !t.method().Invited {
+		return nil
+	}
+	var n int64
+	if err := tx.Model(&invitation{}).Where("tender_id = ? AND organization_id = ?", t.ID, by.Scope.OrganizationID).Count(&n).Error; err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrNotEligible
 	}
 	return nil
+}
+
+// refuseIneligible is ErrNotEligible with e's reasons, unless e is eligible.
+func refuseIneligible(e org.Eligibility) error {
+	if e.Eligible {
+		return nil
+	}
+	return &apperr.Error{Kind: apperr.Forbidden, Code: ErrNotEligible.Code, Message: ErrNotEligible.Message + ": " + strings.Join(e.Reasons, "; ")}
 }
 
 // Ask files a question on a published tender before its cut-off, for an
