@@ -15,7 +15,6 @@ import (
 	"unicode/utf8"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/jiedao-market/jiedao/internal/access"
 	"github.com/jiedao-market/jiedao/internal/apperr"
@@ -327,7 +326,11 @@ func (s *Service) insertSealed(tx *gorm.DB, b *Bid, plain []byte) error {
 			return fmt.Errorf("seal bid: %w", err)
 		}
 		b.Digest = Digest(b.Sealed)
-		res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoNothing: true}).Omit("opened_body").Create(b)
+		// A plain statement rather than Create: the columns a new bid sets
+		// (the rest keep their defaults), without GORM's reflection.
+		res := tx.Exec(`INSERT INTO bids (id, tender_id, organization_id, status, sealed, digest, seal_key_id, seal_version, received_at, submitted_by, replaces_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			b.ID, b.TenderID, b.OrganizationID, b.Status, b.Sealed, b.Digest, b.SealKeyID, b.SealVersion, b.ReceivedAt, b.SubmittedBy, b.ReplacesID)
 		if res.Error != nil {
 			return fmt.Errorf("insert bid: %w", res.Error)
 		}
