@@ -2,8 +2,12 @@ package db_test
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"sync"
 	"testing"
+
+	"gorm.io/gorm"
 
 	"github.com/jiedao-market/jiedao/internal/platform/db"
 	"github.com/jiedao-market/jiedao/internal/platform/db/dbtest"
@@ -73,5 +77,34 @@ func TestMigrateDownAndUp(t *testing.T) {
 	}
 	if n, err := db.Migrate(ctx, url, nil); err != nil || n != 1 {
 		t.Errorf("Migrate() after down = %d, %v; want 1, nil", n, err)
+	}
+}
+
+// The database Open returns keeps PostgreSQL's error translation, and never
+// writes a statement's arguments into its text (what a log line would show).
+func TestOpenKeepsArgumentsOutOfStatements(t *testing.T) {
+	t.Parallel()
+	url := dbtest.NewEmptyURL(t)
+	gdb, err := db.Open(context.Background(), url, db.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(gdb)
+	const secret = "sealed-bid-body"
+	if got := gdb.Dialector.Explain("SELECT $1", secret); strings.Contains(got, secret) {
+		t.Errorf("Explain() = %q, holds the argument", got)
+	}
+	if err := gdb.Exec(`CREATE TABLE t (k text PRIMARY KEY)`).Error; err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		err := gdb.Exec(`INSERT INTO t VALUES (?)`, secret).Error
+		if i == 1 && !errors.Is(err, gorm.ErrDuplicatedKey) {
+			t.Errorf("second insert error = %v, want gorm.ErrDuplicatedKey", err)
+		}
+	}
+	var got string
+	if err := gdb.Raw(`SELECT k FROM t WHERE k = ?`, secret).Scan(&got).Error; err != nil || got != secret {
+		t.Errorf("Scan() = %q, %v", got, err)
 	}
 }
