@@ -80,4 +80,18 @@ func TestBrowserPortal(t *testing.T) {
 	)
 	wantSubstrings(t, "the chart's text alternative", pageValue(t, ctx, chromedp.Text(css(`#received-by-source-data`))),
 		"按资金来源的到账金额", "财政预算", "福彩公益金")
+
+	// A reader who opens a shared English link stays in English: no cookie
+	// chooses the language, the item link of the catalog keeps lang=en.
+	browse(t, ctx, "open an item of the English catalog",
+		chromedp.Navigate(base+"/catalog?lang=en"),
+		chromedp.WaitVisible(css(`ol.results h3 a`)),
+		chromedp.Click(css(`ol.results h3 a`)),
+		chromedp.WaitVisible(css(`main p.crumbs`)),
+	)
+	loc := pageValue(t, ctx, chromedp.Location())
+	lang := pageValue(t, ctx, chromedp.Evaluate[string](`document.documentElement.lang`))
+	if !strings.HasPrefix(loc, base+"/catalog/items/") || !strings.HasSuffix(loc, "?lang=en") || lang != "en" {
+		t.Errorf("after an item link of /catalog?lang=en the browser is at %s in %q, want the item's page in en", loc, lang)
+	}
 }

@@ -20,3 +20,6 @@ func RenderWorkNav(lang string, role access.Role, path string, counts map[string
 	err = p.sets[lang+"/dashboard"].ExecuteTemplate(&buf, "worknav", v)
 	return buf.String(), err
 }
+
+// LangURL is langURL: u with its lang parameter set, when u is a page.
+var LangURL = langURL

@@ -42,7 +42,7 @@ func TestProviderProfilePage(t *testing.T) {
 		fmt.Sprintf(`<dd id="complaints-upheld">%d</dd>`, p.Record.ComplaintsUpheld),
 		fmt.Sprintf("completed %d", p.Record.Contracts.Completed), fmt.Sprintf("excellent %d", p.Record.Grades.Excellent),
 		fmt.Sprintf(`<strong id="performance-percent">P = %s%%</strong>`, p.Record.Performance.Percent),
-		fmt.Sprintf(`href="%s/ratings"`, path),
+		fmt.Sprintf(`href="%s/ratings?lang=en"`, path),
 		`<title id="final-scores-title">Final scores of completed contracts</title>`, `<th scope="row">测试服务记录项目</th><td class="num">92.3</td>`)
 	if p.Ratings.Summaries.All.Means != nil {
 		wantBody(t, "the profile's ratings", r, `id="ratings-summary"`, p.Ratings.Summaries.All.Bayesian)
@@ -55,8 +55,10 @@ func TestProviderProfilePage(t *testing.T) {
 	wantStatus(t, "GET "+path+" as demo-org2", other, http.StatusOK)
 	wantBody(t, "the profile as demo-org2", other, fmt.Sprintf(`<tr id="completed-%d">`, c.ID), "<strong>92.3</strong> Excellent")
 
-	wantBody(t, "the directory", visitor.Get(t, "/capable"), fmt.Sprintf(`<a href="%s">湖州市吴兴区康乐居家养老服务中心</a>`, path))
-	wantBody(t, "the provider's ratings", visitor.Get(t, path+"/ratings"), fmt.Sprintf(`href="%s"`, path))
+	// Signed out, English links keep the language in the URL, as the
+	// public navigation does.
+	wantBody(t, "the directory", visitor.Get(t, "/capable"), fmt.Sprintf(`<a href="%s?lang=en">湖州市吴兴区康乐居家养老服务中心</a>`, path))
+	wantBody(t, "the provider's ratings", visitor.Get(t, path+"/ratings"), fmt.Sprintf(`href="%s?lang=en"`, path))
 	for _, bad := range []string{"/organizations/999999", "/organizations/abc", "/organizations/0"} {
 		wantStatus(t, "GET "+bad, visitor.Get(t, bad), http.StatusNotFound)
 	}

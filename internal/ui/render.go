@@ -25,9 +25,15 @@ import (
 // Languages of the site; the first is the default.
 var languages = []string{"zh-CN", "en"}
 
-// pages renders the server-side HTML: one parsed template set per page and language.
+// pages renders the server-side HTML: one parsed template set per page and
+// language, and for a language other than the default seen signed out a
+// second one whose links keep the language in the URL, made on first use.
 type pages struct {
-	sets     map[string]*template.Template // key: lang + "/" + page
+	sets map[string]*template.Template // key: lang + "/" + page
+	// kept holds the sets whose links keep the language (funcs' keep), by
+	// lang + "/" + page: most servers render few such pages, and a set for
+	// every page would cost each server (each test's) a third more start.
+	kept     sync.Map
 	messages map[string]map[string]string
 	csrfKey  []byte
 	secure   bool
@@ -67,7 +73,7 @@ func newPages(cfg config.Config) (*pages, error) {
 			if err != nil {
 				return nil, fmt.Errorf("template %s: %w", page, err)
 			}
-			p.sets[lang+"/"+page] = t.Funcs(p.funcs(lang))
+			p.sets[lang+"/"+page] = t.Funcs(p.funcs(lang, false))
 		}
 	}
 	return p, nil
@@ -83,7 +89,7 @@ var parsedTemplates = sync.OnceValues(func() (map[string]*template.Template, err
 		return nil, err
 	}
 	// Parsing needs the functions' names only; newPages gives each clone its own.
-	placeholders := (&pages{}).funcs(languages[0])
+	placeholders := (&pages{}).funcs(languages[0], false)
 	sets := map[string]*template.Template{}
 	for _, name := range names {
 		page := strings.TrimSuffix(strings.TrimPrefix(name, "templates/"), ".html")
@@ -106,7 +112,42 @@ func (p *pages) translate(lang, key string) string {
 	return key
 }
 
-func (p *pages) funcs(lang string) template.FuncMap {
+// set returns page's template set in lang, its links keeping lang in the
+// URL when keep, that set made on first use.
+func (p *pages) set(lang, page string, keep bool) (*template.Template, error) {
+	key := lang + "/" + page
+	t, ok := p.sets[key]
+	if !ok {
+		return nil, fmt.Errorf("render: no page %q", page)
+	}
+	if !keep {
+		return t, nil
+	}
+	if k, ok := p.kept.Load(key); ok {
+		return k.(*template.Template), nil
+	}
+	parsed, err := parsedTemplates()
+	if err != nil {
+		return nil, err
+	}
+	// The parsed set, never executed, clones; two requests may both make
+	// it, one is kept.
+	if t, err = parsed[page].Clone(); err != nil {
+		return nil, fmt.Errorf("template %s: %w", page, err)
+	}
+	k, _ := p.kept.LoadOrStore(key, t.Funcs(p.funcs(lang, true)))
+	return k.(*template.Template), nil
+}
+
+// funcs are the templates' functions in lang; with keep, the page is seen
+// signed out in a language other than the default (view.LangQuery), and
+// langURL and langField keep that language in the links and GET forms.
+func (p *pages) funcs(lang string, keep bool) template.FuncMap {
+	field := template.HTML("")
+	if keep {
+		// lang is one of languages: nothing to escape.
+		field = template.HTML(`<input type="hidden" name="lang" value="` + lang + `">`)
+	}
 	return template.FuncMap{
 		"t": func(key string) string { return p.translate(lang, key) },
 		"tf": func(key string, args ...any) string {
@@ -139,6 +180,18 @@ func (p *pages) funcs(lang string) template.FuncMap {
 			}
 			return zh
 		},
+		// langURL joins its arguments into an internal URL and adds the
+		// page's lang parameter when the page keeps it (see langURL):
+		// href="{{langURL "/catalog/items/" .ID}}".
+		"langURL": func(parts ...any) string {
+			u := joinURL(parts)
+			if !keep {
+				return u
+			}
+			return langURL(u, lang)
+		},
+		// langField is the hidden lang field of a GET form, or nothing.
+		"langField": func() template.HTML { return field },
 	}
 }
 
@@ -149,6 +202,8 @@ type view struct {
 	// the public navigation's links keep the language in the URL, so the
 	// pages they open are the same for everyone who opens them and may be
 	// cached. Signed in, the cookie alone chooses (nothing is shared).
+	// The templates' langURL and langField keep it in the page's own links
+	// and GET forms the same way.
 	LangQuery string
 	Path      string
 	Here      string // path and query, to come back to after switching language
@@ -198,6 +253,40 @@ func urlLanguage(c *fiber.Ctx) (string, bool) {
 	return "", false
 }
 
+// joinURL concatenates parts, each formatted as fmt.Print does.
+func joinURL(parts []any) string {
+	if len(parts) == 1 {
+		if s, ok := parts[0].(string); ok {
+			return s
+		}
+	}
+	var b strings.Builder
+	for _, p := range parts {
+		fmt.Fprint(&b, p)
+	}
+	return b.String()
+}
+
+// langURL returns u with its lang parameter set to lang when u is a page of
+// this site (a path from the root, not a static file, the API or the
+// language switch), its fragment kept; any other u unchanged.
+func langURL(u, lang string) string {
+	if !strings.HasPrefix(u, "/") || strings.HasPrefix(u, "//") || strings.HasPrefix(u, `/\`) {
+		return u
+	}
+	for _, prefix := range []string{"/static/", "/api/", "/lang/"} {
+		if strings.HasPrefix(u, prefix) {
+			return u
+		}
+	}
+	uri, fragment, hasFragment := strings.Cut(u, "#")
+	uri = withLanguage(uri, lang)
+	if hasFragment {
+		uri += "#" + fragment
+	}
+	return uri
+}
+
 // withLanguage returns uri (path and query) with its lang parameter set to
 // lang, or removed when lang is "", the other parameters kept in their order.
 func withLanguage(uri, lang string) string {
@@ -219,10 +308,6 @@ func withLanguage(uri, lang string) string {
 
 func (h *Handler) render(c *fiber.Ctx, status int, page string, data any) error {
 	lang := language(c)
-	t, ok := h.pages.sets[lang+"/"+page]
-	if !ok {
-		return fmt.Errorf("render: no page %q", page)
-	}
 	here := string(c.Request().RequestURI())
 	other := languages[0]
 	if lang == languages[0] {
@@ -241,6 +326,11 @@ func (h *Handler) render(c *fiber.Ctx, status int, page string, data any) error 
 	}
 	if v.Actor.Authenticated() {
 		v.Nav = workNav(v.Actor.Role, v.Path, h.navCounts(c))
+	}
+	// Signed out, the page's links keep its language as the navigation does.
+	t, err := h.pages.set(lang, page, v.LangQuery != "")
+	if err != nil {
+		return err
 	}
 	// Most pages are 5 to 20 KB: one allocation instead of the buffer's
 	// doublings.
