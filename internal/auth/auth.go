@@ -384,7 +384,10 @@ func (s *Service) Authenticate(ctx context.Context, raw string, cl Client) (acce
 		User
 		SubdistrictDistrictID *int64
 	}
-	err = s.db.WithContext(ctx).Raw(`SELECT u.*, sd.district_id AS subdistrict_district_id
+	// The columns an actor is made of (User.actor), not the password hash,
+	// which no request needs after its login.
+	err = s.db.WithContext(ctx).Raw(`SELECT u.id, u.username, u.role, u.district_id, u.subdistrict_id, u.organization_id,
+		  sd.district_id AS subdistrict_district_id
 		FROM auth_sessions s JOIN users u ON u.id = s.user_id
 		LEFT JOIN subdistricts sd ON sd.id = u.subdistrict_id
 		WHERE s.id = ? AND s.user_id = ? AND s.revoked_at IS NULL AND s.expires_at > ? AND u.status = 'active'`,
