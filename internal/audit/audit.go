@@ -33,6 +33,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -86,6 +87,50 @@ func Record(tx *gorm.DB, by access.Actor, action, entityType string, entityID an
 }
 
 func record(tx *gorm.DB, by access.Actor, action, entityType string, entityID any, change any) (Entry, error) {
+	e, err := newEntry(by, action, entityType, entityID, change)
+	if err != nil {
+		return Entry{}, err
+	}
+	// A plain statement rather than Create: every audited write runs it, and
+	// GORM's reflection over the struct cost as much as the statement.
+	if err := tx.Raw(`INSERT INTO audit_entries (`+entryColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		e.values()...).Scan(&e.ID).Error; err != nil {
+		return Entry{}, fmt.Errorf("audit %s: insert: %w", action, err)
+	}
+	return e, nil
+}
+
+// RecordAlong is Record for a change made by one data-modifying statement
+// (an INSERT, UPDATE or DELETE with its arguments, without RETURNING): the
+// change and its entry are written by one statement, a round trip fewer for
+// the busiest audited writes (a bid). The entry is written when the change
+// touched a row, and then only; RecordAlong reports whether it did.
+func RecordAlong(tx *gorm.DB, stmt string, args []any, by access.Actor, action, entityType string, entityID any, change any) (bool, error) {
+	e, err := newEntry(by, action, entityType, entityID, change)
+	if err != nil {
+		return false, err
+	}
+	// The parameters of a SELECT list have no type of their own: the casts
+	// give them their columns'.
+	res := tx.Exec(`WITH change AS (`+stmt+` RETURNING 1)
+		INSERT INTO audit_entries (`+entryColumns+`)
+		SELECT ?::timestamptz, ?::bigint, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text
+		FROM (SELECT 1 FROM change LIMIT 1) changed`, append(slices.Clip(args), e.values()...)...)
+	if res.Error != nil {
+		return false, fmt.Errorf("audit %s: %w", action, res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// entryColumns are the columns a new entry sets, in the order of values.
+const entryColumns = "occurred_at, actor_id, actor_name, actor_role, action, entity_type, entity_id, request_id, data, digest"
+
+func (e Entry) values() []any {
+	return []any{e.OccurredAt, e.ActorID, e.ActorName, e.ActorRole, e.Action, e.EntityType, e.EntityID, e.RequestID, e.Data, e.Digest}
+}
+
+// newEntry is the pending entry of an action, its change as canonical JSON.
+func newEntry(by access.Actor, action, entityType string, entityID any, change any) (Entry, error) {
 	data, err := canonicalJSON(change)
 	if err != nil {
 		return Entry{}, fmt.Errorf("audit %s: %w", action, err)
@@ -105,13 +150,6 @@ func record(tx *gorm.DB, by access.Actor, action, entityType string, entityID an
 		e.ActorID = &id
 	}
 	e.Digest = digest(e.Data)
-	// A plain statement rather than Create: every audited write runs it, and
-	// GORM's reflection over the struct cost as much as the statement.
-	if err := tx.Raw(`INSERT INTO audit_entries (occurred_at, actor_id, actor_name, actor_role, action, entity_type, entity_id, request_id, data, digest)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		e.OccurredAt, e.ActorID, e.ActorName, e.ActorRole, e.Action, e.EntityType, e.EntityID, e.RequestID, e.Data, e.Digest).Scan(&e.ID).Error; err != nil {
-		return Entry{}, fmt.Errorf("audit %s: insert: %w", action, err)
-	}
 	return e, nil
 }
 

@@ -341,3 +341,47 @@ func TestVerifyEmpty(t *testing.T) {
 	t.Parallel()
 	wantIntact(t, dbtest.New(t), 0)
 }
+
+// RecordAlong writes the change and its entry in one statement: an entry
+// when the change touched a row, none when it did not, none when the
+// transaction rolls back; the entry is Record's, and the chain verifies.
+func TestRecordAlong(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := dbtest.New(t)
+	insert := func(tx *gorm.DB, code string) (bool, error) {
+		return audit.RecordAlong(tx, `INSERT INTO districts (code, name_zh) VALUES (?, ?) ON CONFLICT (code) DO NOTHING`, []any{code, "区" + code},
+			admin, "district.create", "district", code, map[string]any{"code": code})
+	}
+	for i, want := range []bool{true, false} { // the second insert conflicts
+		var got bool
+		if err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) (err error) {
+			got, err = insert(tx, "330510")
+			return err
+		}); err != nil || got != want {
+			t.Fatalf("RecordAlong() #%d = %v, %v; want %v, nil", i+1, got, err, want)
+		}
+	}
+	abort := errors.New("abort")
+	if err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if ok, err := insert(tx, "330511"); !ok || err != nil {
+			t.Fatalf("RecordAlong() = %v, %v", ok, err)
+		}
+		return abort
+	}); !errors.Is(err, abort) {
+		t.Fatal(err)
+	}
+	if n := count(t, db, `SELECT count(*) FROM districts WHERE code IN ('330510', '330511')`); n != 1 {
+		t.Errorf("districts = %d, want 1", n)
+	}
+	got := entries(t, db)
+	if len(got) != 1 {
+		t.Fatalf("entries = %d, want 1: one for the change made, none for the conflict or the rollback", len(got))
+	}
+	if e := got[0]; e.Action != "district.create" || e.EntityID != "330510" || e.Data != `{"code":"330510"}` || e.ActorID == nil || *e.ActorID != admin.UserID ||
+		e.RequestID != "req-1" || len(e.Digest) != 64 || e.OccurredAt.IsZero() {
+		t.Errorf("entry = %+v", e)
+	}
+	integrate(t, db)
+	wantIntact(t, db, 1)
+}

@@ -252,11 +252,11 @@ func (s *Service) SubmitBid(ctx context.Context, by access.Actor, tenderID int64
 		defer clear(plain)
 		b := Bid{TenderID: t.ID, OrganizationID: by.Scope.OrganizationID, Status: "active", SealKeyID: s.sealer.KeyID(), SealVersion: SealV2,
 			ReceivedAt: now, SubmittedBy: by.UserRef(), ComplianceReasons: []string{}, AbnormalReasons: []string{}, ReplacesID: found.Prior}
-		if err := s.insertSealed(tx, &b, plain); err != nil {
+		if err := s.insertSealed(tx, by, &b, plain); err != nil {
 			return err
 		}
 		r = Receipt{BidID: b.ID, TenderID: t.ID, ReceivedAt: now, Digest: b.Digest, ReplacesID: b.ReplacesID}
-		return audit.Record(tx, by, "bid.submit", "tender", t.ID, map[string]any{"bid_id": b.ID, "digest": b.Digest, "replaces_id": b.ReplacesID})
+		return nil
 	})
 	return r, err
 }
@@ -312,9 +312,10 @@ func (s *Service) lockBidder(tx *gorm.DB, by access.Actor, id int64) (Tender, in
 const bidderLock int32 = 0x626964
 
 // insertSealed inserts b with a random id and plain sealed in b's envelope,
-// which names that id. An id drawn that is taken already (about one chance in
+// which names that id, and by's audit entry of the bid in the same statement
+// (audit.RecordAlong). An id drawn that is taken already (about one chance in
 // 2^52 per bid stored) is drawn again, and the body sealed again.
-func (s *Service) insertSealed(tx *gorm.DB, b *Bid, plain []byte) error {
+func (s *Service) insertSealed(tx *gorm.DB, by access.Actor, b *Bid, plain []byte) error {
 	const draws = 3
 	for range draws {
 		id, err := s.newID()
@@ -328,13 +329,14 @@ func (s *Service) insertSealed(tx *gorm.DB, b *Bid, plain []byte) error {
 		b.Digest = Digest(b.Sealed)
 		// A plain statement rather than Create: the columns a new bid sets
 		// (the rest keep their defaults), without GORM's reflection.
-		res := tx.Exec(`INSERT INTO bids (id, tender_id, organization_id, status, sealed, digest, seal_key_id, seal_version, received_at, submitted_by, replaces_id)
+		inserted, err := audit.RecordAlong(tx, `INSERT INTO bids (id, tender_id, organization_id, status, sealed, digest, seal_key_id, seal_version, received_at, submitted_by, replaces_id)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			b.ID, b.TenderID, b.OrganizationID, b.Status, b.Sealed, b.Digest, b.SealKeyID, b.SealVersion, b.ReceivedAt, b.SubmittedBy, b.ReplacesID)
-		if res.Error != nil {
-			return fmt.Errorf("insert bid: %w", res.Error)
+			[]any{b.ID, b.TenderID, b.OrganizationID, b.Status, b.Sealed, b.Digest, b.SealKeyID, b.SealVersion, b.ReceivedAt, b.SubmittedBy, b.ReplacesID},
+			by, "bid.submit", "tender", b.TenderID, map[string]any{"bid_id": b.ID, "digest": b.Digest, "replaces_id": b.ReplacesID})
+		if err != nil {
+			return fmt.Errorf("insert bid: %w", err)
 		}
-		if res.RowsAffected == 1 {
+		if inserted {
 			return nil
 		}
 	}

@@ -271,6 +271,13 @@ func TestBidIDTakenIsDrawnAgain(t *testing.T) {
 	if n := w.count(`SELECT count(*) FROM bids WHERE tender_id = ?`, v.ID); n != 2 {
 		t.Errorf("bids = %d, want 2", n)
 	}
+	// One audit entry per bid stored, naming it; none for the ids refused.
+	if n := w.count(`SELECT count(*) FROM audit_entries WHERE action = 'bid.submit' AND entity_id = ?`, fmt.Sprint(v.ID)); n != 2 {
+		t.Errorf("bid.submit entries = %d, want 2", n)
+	}
+	if n := w.count(`SELECT count(*) FROM audit_entries WHERE action = 'bid.submit' AND data::jsonb->>'bid_id' = ?`, fmt.Sprint(fresh)); n != 1 {
+		t.Errorf("bid.submit entries of bid %d = %d, want 1", fresh, n)
+	}
 	if got := w.advanceTo(v.ID, v.OpensAt); got.OpenedAt == nil {
 		t.Fatalf("status = %s (%s), want the bids opened", got.Status, got.StatusReason)
 	}
