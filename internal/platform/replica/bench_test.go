@@ -34,7 +34,11 @@ const benchStatement = `WITH replaced AS (
 // same database). dry_run runs GORM's callbacks without sending anything
 // (a DryRun session): the routing and GORM's own work, no round trip, so
 // the difference between the two pools is the routing alone. round_trip
-// sends the statement to PostgreSQL, for scale.
+// sends the statement to PostgreSQL, for scale. On the 2-core machine of
+// 2026-12-05 (medians of 5, shared with other work): dry_run 7 µs without a
+// replica; with one, 50 µs and 44 allocations under gorm.io/plugin/dbresolver
+// (a regular expression over the statement's text), 7 µs and 34 under the
+// resolver of this package; round_trip 80-120 µs.
 func BenchmarkUnmarkedStatement(b *testing.B) {
 	ctx := context.Background()
 	plain, url := dbtest.NewWithURL(b)
