@@ -38,9 +38,11 @@ import (
 // The server also keeps shareable answers to cookie-less, unauthenticated
 // requests for http.public_cache (a micro-cache, as a reverse proxy would):
 // under load the same public page is rendered once per interval, not once
-// per request. When an answer expires, one request renders it again while the
-// others are still sent the expired one (for at most staleFor), so that a
-// page is not rendered by every request arriving in that moment. A write
+// per request. When an answer expires, the first request to ask for it
+// starts rendering it again in the background, and it and the others are
+// sent the expired one meanwhile (for at most staleFor), so that a page is
+// neither rendered by every request arriving in that moment nor kept waiting
+// for by any (stale-while-revalidate, RFC 5861). A write
 // through this process (any non-GET answered below 400) empties it at once;
 // other replicas' writes show within the interval.
 
@@ -64,8 +66,8 @@ type shared struct {
 	body         []byte
 	mu           sync.Mutex // guards br and gz, made on first use
 	br, gz       []byte
-	// refreshing is set by the one request that renders the answer again
-	// once it has expired; the others are sent this one meanwhile.
+	// refreshing is set by the one request that has the answer rendered
+	// again once it has expired; every request is sent this one meanwhile.
 	refreshing atomic.Bool
 }
 
@@ -80,22 +82,29 @@ func newMicroCache(ttl time.Duration) *microCache {
 	return &microCache{ttl: ttl, entries: map[string]*shared{}}
 }
 
-// get returns the answer kept for key, if any, and the generation to put a
-// new one under. Once an answer has expired, the first request to ask renders
-// it again (get returns nil to it) while the others are still sent the
-// expired one, for at most staleFor: under load a page is not rendered by
-// every request that arrives in the moment it expires.
-func (m *microCache) get(key string, now time.Time) (*shared, uint64) {
+// get returns the answer kept for key, if any, the generation to put a new
+// one under, and whether the caller is to have it rendered again (renew).
+// Once an answer has expired, the first request to ask gets renew set,
+// and every request is sent the expired answer, for at most staleFor; past
+// that get returns nil, and the request renders it.
+func (m *microCache) get(key string, now time.Time) (e *shared, gen uint64, renew bool) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	e := m.entries[key]
+	e = m.entries[key]
 	if e == nil || !now.After(e.expires) {
-		return e, m.gen
+		return e, m.gen, false
 	}
-	if now.After(e.expires.Add(staleFor)) || e.refreshing.CompareAndSwap(false, true) {
-		return nil, m.gen
+	if now.After(e.expires.Add(staleFor)) {
+		return nil, m.gen, false
 	}
-	return e, m.gen
+	return e, m.gen, e.refreshing.CompareAndSwap(false, true)
+}
+
+// generation is the generation to put a new answer under.
+func (m *microCache) generation() uint64 {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.gen
 }
 
 // staleFor bounds how long an expired answer is sent while it is rendered
@@ -163,10 +172,18 @@ func (s *Server) publicCache(c *fiber.Ctx) error {
 	hdr := &c.Request().Header
 	if s.micro.ttl > 0 && len(hdr.Peek(fiber.HeaderCookie)) == 0 && len(hdr.Peek(fiber.HeaderAuthorization)) == 0 {
 		key = string(c.Request().URI().RequestURI())
-		var hit *shared
-		if hit, gen = s.micro.get(key, now); hit != nil {
-			c.Locals(localRoute, hit.route)
-			return s.sendShared(c, hit)
+		if c.Context().UserValue(renewing{}) != nil {
+			gen = s.micro.generation()
+		} else {
+			hit, g, renew := s.micro.get(key, now)
+			if hit != nil {
+				if renew {
+					go s.renew(key, string(hdr.Host()))
+				}
+				c.Locals(localRoute, hit.route)
+				return s.sendShared(c, hit)
+			}
+			gen = g
 		}
 	}
 	stored := false
@@ -194,6 +211,24 @@ func (s *Server) publicCache(c *fiber.Ctx) error {
 		stored = s.micro.put(key, gen, e, now)
 	}
 	return s.sendShared(c, e)
+}
+
+// renewing marks the request renew makes.
+type renewing struct{}
+
+// renew renders the answer for key (a path and query) again, as an
+// anonymous cookie-less GET through the whole application, and keeps it
+// (publicCache): the expired answer is sent until it is done. An answer that
+// is no longer shareable, or an error, drops the expired one instead.
+func (s *Server) renew(key, host string) {
+	var req fasthttp.Request
+	req.Header.SetMethod(fiber.MethodGet)
+	req.SetRequestURI(key)
+	req.Header.SetHost(host)
+	var rc fasthttp.RequestCtx
+	rc.Init(&req, nil, nil)
+	rc.SetUserValue(renewing{}, true)
+	s.app.Handler()(&rc)
 }
 
 // shareable reports whether the response just made may be shared.

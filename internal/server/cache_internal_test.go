@@ -11,22 +11,22 @@ import (
 func TestMicroCache(t *testing.T) {
 	m := newMicroCache(2 * time.Second)
 	now := time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC)
-	_, gen := m.get("/catalog", now)
+	_, gen, _ := m.get("/catalog", now)
 	e := &shared{expires: now.Add(m.ttl), body: []byte("page")}
 	if !m.put("/catalog", gen, e, now) {
 		t.Fatalf("put() = false, want the answer kept")
 	}
-	if got, _ := m.get("/catalog", now.Add(time.Second)); got != e {
-		t.Errorf("get() before expiry = %v, want the answer", got)
+	if got, _, renew := m.get("/catalog", now.Add(time.Second)); got != e || renew {
+		t.Errorf("get() before expiry = %v, renew %v; want the answer, no renewal", got, renew)
 	}
 	later := now.Add(3 * time.Second)
-	if got, _ := m.get("/catalog", later); got != nil {
-		t.Errorf("first get() after expiry = %v, want nil: this request renews it", got)
+	if got, _, renew := m.get("/catalog", later); got != e || !renew {
+		t.Errorf("first get() after expiry = %v, renew %v; want the expired answer, and this request to have it renewed", got, renew)
 	}
-	if got, _ := m.get("/catalog", later); got != e {
-		t.Errorf("second get() after expiry = %v, want the expired answer while it is renewed", got)
+	if got, _, renew := m.get("/catalog", later); got != e || renew {
+		t.Errorf("second get() after expiry = %v, renew %v; want the expired answer while it is renewed, by another", got, renew)
 	}
-	if got, _ := m.get("/catalog", now.Add(m.ttl+staleFor+time.Second)); got != nil {
+	if got, _, _ := m.get("/catalog", now.Add(m.ttl+staleFor+time.Second)); got != nil {
 		t.Errorf("get() past staleFor = %v, want nil", got)
 	}
 	m.drop("/catalog", e)
@@ -34,7 +34,7 @@ func TestMicroCache(t *testing.T) {
 		t.Errorf("drop() left the answer")
 	}
 
-	_, gen = m.get("/procurement", now)
+	_, gen, _ = m.get("/procurement", now)
 	m.clear()
 	if m.put("/procurement", gen, &shared{expires: now.Add(m.ttl)}, now) {
 		t.Errorf("put() of an answer rendered before a write = true, want refused")

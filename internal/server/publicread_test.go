@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jiedao-market/jiedao/internal/demo"
 	"github.com/jiedao-market/jiedao/internal/servertest"
@@ -370,5 +371,55 @@ func TestPublicReadMicroCache(t *testing.T) {
 	}
 	if !slices.Contains([]int{http.StatusOK}, again.Status) {
 		t.Errorf("GET from the micro-cache = %d", again.Status)
+	}
+}
+
+// An expired answer is renewed in the background: the request that finds it
+// expired is sent it at once, as are the others, while the answer rendered
+// behind them waits (here for a lock); then the new one replaces it.
+func TestPublicReadMicroCacheRenewsInTheBackground(t *testing.T) {
+	t.Parallel()
+	cfg := servertest.Config(t)
+	cfg.HTTP.PublicCache = 200 * time.Millisecond
+	e := servertest.NewEnvWith(t, cfg, demo.WithTenders())
+	const path = "/api/v1/public/tenders"
+	first := get(t, e, path)
+	kept := time.Now() // the answer expires at or before kept + PublicCache
+	old := first.Header.Get("ETag")
+	// A change made behind the server's back (another replica's write),
+	// whose transaction holds the tenders until the end of the test's wait.
+	held := e.DB.Begin()
+	defer held.Rollback()
+	if err := held.Exec(`LOCK TABLE tenders IN ACCESS EXCLUSIVE MODE`).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := held.Exec(`UPDATE tenders SET title = title || '（更新）' WHERE id = (SELECT min(id) FROM tenders WHERE published_at IS NOT NULL)`).Error; err != nil {
+		t.Fatal(err)
+	}
+	<-time.After(time.Until(kept.Add(cfg.HTTP.PublicCache))) // the answer has expired
+	done := make(chan servertest.Response, 1)
+	go func() { done <- get(t, e, path) }()
+	select {
+	case r := <-done:
+		if r.Status != http.StatusOK || r.Header.Get("ETag") != old {
+			t.Errorf("GET after the expiry = %d, ETag %q; want the expired answer %q at once", r.Status, r.Header.Get("ETag"), old)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the request that found the answer expired waited for it to be rendered again")
+	}
+	if err := held.Commit().Error; err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		if time.Now().After(deadline) {
+			t.Fatal("the answer was not renewed within 20 s")
+		}
+		r := get(t, e, path)
+		if r.Header.Get("ETag") != old {
+			if r.Status != http.StatusOK || !strings.Contains(string(r.Body), "（更新）") {
+				t.Fatalf("the renewed answer = %d, lacks the change: %s", r.Status, r.Body)
+			}
+			break
+		}
 	}
 }
