@@ -246,45 +246,48 @@ type orgCertification struct {
 	ActiveCertification
 }
 
+// certColumns are the columns of a certification c as the directory and the
+// profile show it, its categories (in the order of the service categories)
+// as a JSON array: one statement reads certifications and categories.
+const certColumns = `c.id, c.organization_id, c.district_id, c.grade, c.verified_social_workers, c.valid_from, c.valid_until,
+	coalesce((SELECT json_agg(cc.category_code ORDER BY sc.sort, cc.category_code) FROM certification_categories cc
+		JOIN service_categories sc ON sc.code = cc.category_code WHERE cc.certification_id = c.id), '[]') AS categories`
+
+// certRow is a row of certColumns, scanned or, inside a JSON array, decoded.
+type certRow struct {
+	ID                    int64      `json:"id"`
+	OrganizationID        int64      `json:"organization_id"`
+	DistrictID            int64      `json:"district_id"`
+	Grade                 int        `json:"grade"`
+	VerifiedSocialWorkers *int       `json:"verified_social_workers"`
+	ValidFrom             civil.Date `json:"valid_from"`
+	ValidUntil            civil.Date `json:"valid_until"`
+	Categories            []string   `json:"categories" gorm:"serializer:json"`
+}
+
+// active is the row as the public sees it.
+func (c certRow) active() ActiveCertification {
+	ac := ActiveCertification{ID: c.ID, DistrictID: c.DistrictID, Categories: c.Categories, Grade: c.Grade,
+		VerifiedSocialWorkers: c.VerifiedSocialWorkers, ValidFrom: c.ValidFrom, ValidThrough: c.ValidUntil.AddDays(-1)}
+	if ac.Categories == nil {
+		ac.Categories = []string{}
+	}
+	return ac
+}
+
 // activeCertifications returns the certifications of the organizations that
 // matching (on certifications c) selects, by organization, then the latest
-// validity first.
+// validity first, in one statement.
 func activeCertifications(db *gorm.DB, matching func(*gorm.DB) *gorm.DB, orgIDs []int64) ([]orgCertification, error) {
-	var certs []struct {
-		ID                    int64
-		OrganizationID        int64
-		DistrictID            int64
-		Grade                 int
-		VerifiedSocialWorkers *int
-		ValidFrom             civil.Date
-		ValidUntil            civil.Date
-	}
-	if err := matching(db.Table("certifications AS c")).
-		Select("c.id, c.organization_id, c.district_id, c.grade, c.verified_social_workers, c.valid_from, c.valid_until").
+	var certs []certRow
+	if err := matching(db.Table("certifications AS c")).Select(certColumns).
 		Where("c.organization_id IN ?", orgIDs).Order("c.organization_id, c.valid_until DESC, c.id").
 		Scan(&certs).Error; err != nil {
 		return nil, fmt.Errorf("list active certifications: %w", err)
 	}
-	certIDs := make([]int64, len(certs))
-	for i, c := range certs {
-		certIDs[i] = c.ID
-	}
-	cats, err := categoriesOf(db, certIDs)
-	if err != nil {
-		return nil, err
-	}
-	byCert := make(map[int64][]string, len(certs))
-	for _, c := range cats {
-		byCert[c.CertificationID] = append(byCert[c.CertificationID], c.CategoryCode)
-	}
 	out := make([]orgCertification, 0, len(certs))
 	for _, c := range certs {
-		ac := ActiveCertification{ID: c.ID, DistrictID: c.DistrictID, Categories: byCert[c.ID], Grade: c.Grade,
-			VerifiedSocialWorkers: c.VerifiedSocialWorkers, ValidFrom: c.ValidFrom, ValidThrough: c.ValidUntil.AddDays(-1)}
-		if ac.Categories == nil {
-			ac.Categories = []string{}
-		}
-		out = append(out, orgCertification{organizationID: c.OrganizationID, ActiveCertification: ac})
+		out = append(out, orgCertification{organizationID: c.OrganizationID, ActiveCertification: c.active()})
 	}
 	return out, nil
 }
@@ -303,20 +306,32 @@ type PublicOrganization struct {
 // apperr.ErrNotFound.
 func (s *Service) PublicOrganization(ctx context.Context, id int64) (PublicOrganization, error) {
 	db := replica.Public(s.db.WithContext(ctx))
-	var o Organization
-	if err := db.Take(&o, id).Error; err != nil {
+	today := civil.ChinaDate(s.clock.Now())
+	// One statement: the organization and, as JSON, its certifications
+	// active today with their categories.
+	certs := activeOn(s.db.Table("certifications AS c"), today).Select(certColumns).Where("c.organization_id = o.id")
+	var o struct {
+		ID                     int64
+		LegalName              string
+		CreditCode             string
+		OrgType                Type
+		DistrictID             int64
+		StaffCount             int
+		CertifiedSocialWorkers int
+		Status                 string
+		Certifications         []certRow `gorm:"serializer:json"`
+	}
+	err := db.Raw(`SELECT o.id, o.legal_name, o.credit_code, o.org_type, o.district_id, o.staff_count, o.certified_social_workers, o.status,
+			(SELECT coalesce(json_agg(x ORDER BY x.valid_until DESC, x.id), '[]') FROM (?) x) AS certifications
+		FROM organizations o WHERE o.id = ?`, certs, id).Take(&o).Error
+	if err != nil {
 		return PublicOrganization{}, notFound(err)
 	}
 	out := PublicOrganization{CapableOrg: CapableOrg{ID: o.ID, LegalName: o.LegalName, CreditCode: o.CreditCode, OrgType: o.OrgType,
 		DistrictID: o.DistrictID, StaffCount: o.StaffCount, CertifiedSocialWorkers: o.CertifiedSocialWorkers,
 		Certifications: []ActiveCertification{}}, Status: o.Status}
-	today := civil.ChinaDate(s.clock.Now())
-	certs, err := activeCertifications(db, func(q *gorm.DB) *gorm.DB { return activeOn(q, today) }, []int64{o.ID})
-	if err != nil {
-		return PublicOrganization{}, err
-	}
-	for _, c := range certs {
-		out.Certifications = append(out.Certifications, c.ActiveCertification)
+	for _, c := range o.Certifications {
+		out.Certifications = append(out.Certifications, c.active())
 	}
 	return out, nil
 }
