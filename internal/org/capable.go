@@ -201,9 +201,13 @@ func (s *Service) PublicCapable(ctx context.Context, f CapableFilter) (Page[Capa
 	today := civil.ChinaDate(s.clock.Now())
 	matching := capableCertifications(f, today)
 	orgs := capableOrgs(db, f, today).Session(&gorm.Session{})
-	if err := orgs.Count(&page.Total).Error; err != nil {
-		return page, fmt.Errorf("count capable organizations: %w", err)
-	}
+	// One statement: the page's organizations and the number of matches (a
+	// window over the matching rows, before the offset and limit), then, for
+	// the page's rows only, their certifications that earn them their place
+	// (as JSON).
+	keys := orgs.Select("o.id, o.legal_name, o.credit_code, o.org_type, o.district_id, o.staff_count, o.certified_social_workers, count(*) OVER () AS total").
+		Order("o.legal_name, o.id").Limit(f.PerPage).Offset((f.Page - 1) * f.PerPage)
+	certs := matching(s.db.Table("certifications AS c")).Select(certColumns).Where("c.organization_id = p.id")
 	var rows []struct {
 		ID                     int64
 		LegalName              string
@@ -212,38 +216,30 @@ func (s *Service) PublicCapable(ctx context.Context, f CapableFilter) (Page[Capa
 		DistrictID             int64
 		StaffCount             int
 		CertifiedSocialWorkers int
+		Total                  int64
+		Certifications         []certRow `gorm:"serializer:json"`
 	}
-	if err := orgs.Select("o.id, o.legal_name, o.credit_code, o.org_type, o.district_id, o.staff_count, o.certified_social_workers").
-		Order("o.legal_name, o.id").Limit(f.PerPage).Offset((f.Page - 1) * f.PerPage).
-		Scan(&rows).Error; err != nil {
+	if err := db.Raw(`SELECT p.*, (SELECT coalesce(json_agg(x ORDER BY x.valid_until DESC, x.id), '[]') FROM (?) x) AS certifications
+		FROM (?) p ORDER BY p.legal_name, p.id`, certs, keys).Scan(&rows).Error; err != nil {
 		return page, fmt.Errorf("list capable organizations: %w", err)
 	}
 	if len(rows) == 0 {
+		if f.Page > 1 { // past the last page the window has no row to count on
+			if err := orgs.Count(&page.Total).Error; err != nil {
+				return page, fmt.Errorf("count capable organizations: %w", err)
+			}
+		}
 		return page, nil
 	}
-
-	orgIDs := make([]int64, len(rows))
-	index := make(map[int64]int, len(rows))
-	for i, r := range rows {
-		page.Items = append(page.Items, CapableOrg{ID: r.ID, LegalName: r.LegalName, CreditCode: r.CreditCode,
-			OrgType: r.OrgType, DistrictID: r.DistrictID, StaffCount: r.StaffCount,
-			CertifiedSocialWorkers: r.CertifiedSocialWorkers, Certifications: []ActiveCertification{}})
-		orgIDs[i], index[r.ID] = r.ID, i
-	}
-	certs, err := activeCertifications(db, matching, orgIDs)
-	if err != nil {
-		return page, err
-	}
-	for _, c := range certs {
-		i := index[c.organizationID]
-		page.Items[i].Certifications = append(page.Items[i].Certifications, c.ActiveCertification)
+	for _, r := range rows {
+		o := CapableOrg{ID: r.ID, LegalName: r.LegalName, CreditCode: r.CreditCode, OrgType: r.OrgType, DistrictID: r.DistrictID,
+			StaffCount: r.StaffCount, CertifiedSocialWorkers: r.CertifiedSocialWorkers, Certifications: []ActiveCertification{}}
+		for _, c := range r.Certifications {
+			o.Certifications = append(o.Certifications, c.active())
+		}
+		page.Items, page.Total = append(page.Items, o), r.Total
 	}
 	return page, nil
-}
-
-type orgCertification struct {
-	organizationID int64
-	ActiveCertification
 }
 
 // certColumns are the columns of a certification c as the directory and the
@@ -273,23 +269,6 @@ func (c certRow) active() ActiveCertification {
 		ac.Categories = []string{}
 	}
 	return ac
-}
-
-// activeCertifications returns the certifications of the organizations that
-// matching (on certifications c) selects, by organization, then the latest
-// validity first, in one statement.
-func activeCertifications(db *gorm.DB, matching func(*gorm.DB) *gorm.DB, orgIDs []int64) ([]orgCertification, error) {
-	var certs []certRow
-	if err := matching(db.Table("certifications AS c")).Select(certColumns).
-		Where("c.organization_id IN ?", orgIDs).Order("c.organization_id, c.valid_until DESC, c.id").
-		Scan(&certs).Error; err != nil {
-		return nil, fmt.Errorf("list active certifications: %w", err)
-	}
-	out := make([]orgCertification, 0, len(certs))
-	for _, c := range certs {
-		out = append(out, orgCertification{organizationID: c.OrganizationID, ActiveCertification: c.active()})
-	}
-	return out, nil
 }
 
 // PublicOrganization is the public face of one organization, whatever its
