@@ -201,11 +201,15 @@ func (s *Service) PublicCapable(ctx context.Context, f CapableFilter) (Page[Capa
 	today := civil.ChinaDate(s.clock.Now())
 	matching := capableCertifications(f, today)
 	orgs := capableOrgs(db, f, today).Session(&gorm.Session{})
-	// One statement: the page's organizations and the number of matches (a
-	// window over the matching rows, before the offset and limit), then, for
-	// the page's rows only, their certifications that earn them their place
-	// (as JSON).
-	keys := orgs.Select("o.id, o.legal_name, o.credit_code, o.org_type, o.district_id, o.staff_count, o.certified_social_workers, count(*) OVER () AS total").
+	// Two statements: the number of matches, then the page's organizations
+	// (read in name order from the index) with, for the page's rows only,
+	// the certifications that earn them their place (as JSON). A window
+	// count in the same statement would sort every match by name for a page
+	// of twenty: two and a half times the database time of both.
+	if err := orgs.Count(&page.Total).Error; err != nil {
+		return page, fmt.Errorf("count capable organizations: %w", err)
+	}
+	keys := orgs.Select("o.id, o.legal_name, o.credit_code, o.org_type, o.district_id, o.staff_count, o.certified_social_workers").
 		Order("o.legal_name, o.id").Limit(f.PerPage).Offset((f.Page - 1) * f.PerPage)
 	certs := matching(s.db.Table("certifications AS c")).Select(certColumns).Where("c.organization_id = p.id")
 	var rows []struct {
@@ -216,20 +220,11 @@ func (s *Service) PublicCapable(ctx context.Context, f CapableFilter) (Page[Capa
 		DistrictID             int64
 		StaffCount             int
 		CertifiedSocialWorkers int
-		Total                  int64
 		Certifications         []certRow `gorm:"serializer:json"`
 	}
 	if err := db.Raw(`SELECT p.*, (SELECT coalesce(json_agg(x ORDER BY x.valid_until DESC, x.id), '[]') FROM (?) x) AS certifications
 		FROM (?) p ORDER BY p.legal_name, p.id`, certs, keys).Scan(&rows).Error; err != nil {
 		return page, fmt.Errorf("list capable organizations: %w", err)
-	}
-	if len(rows) == 0 {
-		if f.Page > 1 { // past the last page the window has no row to count on
-			if err := orgs.Count(&page.Total).Error; err != nil {
-				return page, fmt.Errorf("count capable organizations: %w", err)
-			}
-		}
-		return page, nil
 	}
 	for _, r := range rows {
 		o := CapableOrg{ID: r.ID, LegalName: r.LegalName, CreditCode: r.CreditCode, OrgType: r.OrgType, DistrictID: r.DistrictID,
@@ -237,7 +232,7 @@ func (s *Service) PublicCapable(ctx context.Context, f CapableFilter) (Page[Capa
 		for _, c := range r.Certifications {
 			o.Certifications = append(o.Certifications, c.active())
 		}
-		page.Items, page.Total = append(page.Items, o), r.Total
+		page.Items = append(page.Items, o)
 	}
 	return page, nil
 }

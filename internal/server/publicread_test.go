@@ -30,11 +30,11 @@ func hotPublicRoutes(t testing.TB, e *servertest.Env) []hotRoute {
 	return []hotRoute{
 		{"tender list", "/api/v1/public/tenders", 2},
 		{"item search", "/api/v1/public/transfer-items?q=%E5%B1%85%E5%AE%B6", 1},
-		{"capable catalog", "/api/v1/public/organizations", 1},
+		{"capable catalog", "/api/v1/public/organizations", 2},
 		{"tender detail", fmt.Sprintf("/api/v1/public/tenders/%d", tenderID), 3},
 		{"provider profile", fmt.Sprintf("/api/v1/public/organizations/%d", d.Org1), 4},
 		{"catalog page", "/catalog", 3},
-		{"capable page", "/capable", 3},
+		{"capable page", "/capable", 4},
 		{"tender page", fmt.Sprintf("/procurement/%d", tenderID), 8},
 		{"provider page", fmt.Sprintf("/organizations/%d", d.Org1), 6},
 		{"procurement page", "/procurement", 4},
