@@ -147,14 +147,21 @@ func (r publicRow) view() View {
 // retired one, its last published version; never a draft. An item never
 // published answers apperr.ErrNotFound.
 func (s *Service) PublicItem(ctx context.Context, id int64) (View, error) {
-	db := replica.Public(s.db.WithContext(ctx))
-	var it Item
-	if err := db.Where("status IN ('published', 'retired')").Take(&it, id).Error; err != nil {
+	// One statement: the item, its published version and the version's
+	// communities and metrics (as JSON).
+	var r publicRow
+	err := replica.Public(s.db.WithContext(ctx)).Raw(`SELECT i.id, i.subdistrict_id, i.status, i.published_version,
+			v.version, v.status AS version_status, v.title, v.description, v.category_code, v.legal_basis, v.target_population,
+			v.annual_quantity, v.quantity_unit, v.unit_price_fen, v.purchase_method, v.min_grade, v.min_social_workers,
+			v.published_at, v.updated_at,
+			coalesce((SELECT json_agg(c.community_id ORDER BY c.community_id) FROM transfer_item_communities c
+				WHERE c.item_id = v.item_id AND c.version = v.version), '[]') AS community_ids,
+			coalesce((SELECT json_agg(m ORDER BY m.weight DESC, m.code) FROM transfer_item_metrics m
+				WHERE m.item_id = v.item_id AND m.version = v.version), '[]') AS metrics
+		FROM transfer_items i JOIN transfer_item_versions v ON v.item_id = i.id AND v.version = i.published_version
+		WHERE i.id = ? AND i.status IN ('published', 'retired')`, id).Take(&r).Error
+	if err != nil {
 		return View{}, notFound(err)
 	}
-	c, err := loadContent(db, id, *it.PublishedVersion, true)
-	if err != nil {
-		return View{}, err
-	}
-	return view(it, c), nil
+	return r.view(), nil
 }

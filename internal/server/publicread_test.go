@@ -25,6 +25,10 @@ func hotPublicRoutes(t testing.TB, e *servertest.Env) []hotRoute {
 	if err := e.DB.Raw(`SELECT id FROM tenders WHERE status = 'published' ORDER BY id LIMIT 1`).Scan(&tenderID).Error; err != nil || tenderID == 0 {
 		t.Fatalf("a published tender: %v (%d)", err, tenderID)
 	}
+	var itemID int64
+	if err := e.DB.Raw(`SELECT id FROM transfer_items WHERE status = 'published' ORDER BY id LIMIT 1`).Scan(&itemID).Error; err != nil || itemID == 0 {
+		t.Fatalf("a published transfer item: %v (%d)", err, itemID)
+	}
 	// An active contract of the first community, on its menu.
 	k := e.ActiveContract(t)
 	return []hotRoute{
@@ -39,6 +43,8 @@ func hotPublicRoutes(t testing.TB, e *servertest.Env) []hotRoute {
 		{"provider page", fmt.Sprintf("/organizations/%d", d.Org1), 6},
 		{"procurement page", "/procurement", 4},
 		{"home page", "/", 2},
+		{"item detail", fmt.Sprintf("/api/v1/public/transfer-items/%d", itemID), 1},
+		{"item page", fmt.Sprintf("/catalog/items/%d", itemID), 4},
 		{"contract summary", fmt.Sprintf("/api/v1/public/contracts/%d", k.ID), 1},
 		{"community menu", fmt.Sprintf("/api/v1/public/communities/%d/services", d.CommA), 2},
 	}
