@@ -43,6 +43,7 @@ func hotPublicRoutes(t testing.TB, e *servertest.Env) []hotRoute {
 		{"provider page", fmt.Sprintf("/organizations/%d", d.Org1), 6},
 		{"procurement page", "/procurement", 4},
 		{"home page", "/", 2},
+		{"provider directory", "/providers", 6},
 		{"item detail", fmt.Sprintf("/api/v1/public/transfer-items/%d", itemID), 1},
 		{"item page", fmt.Sprintf("/catalog/items/%d", itemID), 4},
 		{"contract summary", fmt.Sprintf("/api/v1/public/contracts/%d", k.ID), 1},
