@@ -3,8 +3,11 @@ package catalog
 import (
 	"context"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/jiedao-market/jiedao/internal/money"
 
 	"github.com/jiedao-market/jiedao/internal/platform/replica"
 )
@@ -66,35 +69,99 @@ func (s *Service) PublicItems(ctx context.Context, f PublicFilter) (ItemPage, er
 	if f.CategoryCode != "" {
 		q = q.Where("v.category_code = ?", f.CategoryCode)
 	}
+	q = q.Session(&gorm.Session{})
 	page := ItemPage{Page: f.Page, PerPage: f.PerPage, Items: []View{}}
-	if err := q.Session(&gorm.Session{}).Count(&page.Total).Error; err != nil {
+	// One statement: the page's keys and the number of matches (a window
+	// over the matching rows, before the offset and limit), sorted narrow;
+	// then, for the page's rows only, the item, its published version and
+	// the version's communities and metrics (as JSON).
+	keys := q.Select("transfer_items.id, v.version, v.published_at, count(*) OVER () AS total").
+		Order("v.published_at DESC, transfer_items.id DESC").Offset((f.Page - 1) * f.PerPage).Limit(f.PerPage)
+	var rows []publicRow
+	if err := db.Raw(`SELECT i.id, i.subdistrict_id, i.status, i.published_version,
+			v.version, v.status AS version_status, v.title, v.description, v.category_code, v.legal_basis, v.target_population,
+			v.annual_quantity, v.quantity_unit, v.unit_price_fen, v.purchase_method, v.min_grade, v.min_social_workers,
+			v.published_at, v.updated_at, p.total,
+			coalesce((SELECT json_agg(c.community_id ORDER BY c.community_id) FROM transfer_item_communities c
+				WHERE c.item_id = p.id AND c.version = p.version), '[]') AS community_ids,
+			coalesce((SELECT json_agg(m ORDER BY m.weight DESC, m.code) FROM transfer_item_metrics m
+				WHERE m.item_id = p.id AND m.version = p.version), '[]') AS metrics
+		FROM (?) p JOIN transfer_items i ON i.id = p.id JOIN transfer_item_versions v ON (v.item_id, v.version) = (p.id, p.version)
+		ORDER BY p.published_at DESC, p.id DESC`, keys).Scan(&rows).Error; err != nil {
 		return page, err
 	}
-	var items []Item
-	if err := q.Select("transfer_items.*").Order("v.published_at DESC, transfer_items.id DESC").
-		Offset((f.Page - 1) * f.PerPage).Limit(f.PerPage).Find(&items).Error; err != nil {
-		return page, err
+	if len(rows) == 0 && f.Page > 1 {
+		// Past the last page the window has no row to count on.
+		if err := q.Count(&page.Total).Error; err != nil {
+			return page, err
+		}
+		return page, nil
 	}
-	views, err := s.views(db, items, false)
-	if err != nil {
-		return page, err
+	for _, r := range rows {
+		page.Total = r.Total
+		page.Items = append(page.Items, r.view())
 	}
-	page.Items = views
 	return page, nil
+}
+
+// publicRow is a row of the public catalog: an item at its published
+// version, with the number of matches.
+type publicRow struct {
+	ID               int64
+	SubdistrictID    int64
+	Status           string
+	PublishedVersion *int
+	Version          int
+	VersionStatus    string
+	Title            string
+	Description      string
+	CategoryCode     string
+	LegalBasis       string
+	TargetPopulation string
+	AnnualQuantity   int
+	QuantityUnit     string
+	UnitPriceFen     money.Fen
+	PurchaseMethod   string
+	MinGrade         int
+	MinSocialWorkers int
+	PublishedAt      *time.Time
+	UpdatedAt        time.Time
+	CommunityIDs     []int64      `gorm:"serializer:json"`
+	Metrics          []ItemMetric `gorm:"serializer:json"`
+	Total            int64
+}
+
+func (r publicRow) view() View {
+	it := Item{ID: r.ID, SubdistrictID: r.SubdistrictID, Status: r.Status, PublishedVersion: r.PublishedVersion}
+	for i := range r.Metrics { // their keys are not in the JSON
+		r.Metrics[i].ItemID, r.Metrics[i].Version = r.ID, r.Version
+	}
+	return view(it, content{v: Version{ItemID: r.ID, Version: r.Version, Status: r.VersionStatus, Title: r.Title,
+		Description: r.Description, CategoryCode: r.CategoryCode, LegalBasis: r.LegalBasis, TargetPopulation: r.TargetPopulation,
+		AnnualQuantity: r.AnnualQuantity, QuantityUnit: r.QuantityUnit, UnitPriceFen: r.UnitPriceFen, PurchaseMethod: r.PurchaseMethod,
+		MinGrade: r.MinGrade, MinSocialWorkers: r.MinSocialWorkers, PublishedAt: r.PublishedAt, UpdatedAt: r.UpdatedAt},
+		communities: r.CommunityIDs, metrics: r.Metrics})
 }
 
 // PublicItem returns the published version of a transfer item, or, for a
 // retired one, its last published version; never a draft. An item never
 // published answers apperr.ErrNotFound.
 func (s *Service) PublicItem(ctx context.Context, id int64) (View, error) {
-	db := replica.Public(s.db.WithContext(ctx))
-	var it Item
-	if err := db.Where("status IN ('published', 'retired')").Take(&it, id).Error; err != nil {
+	// One statement: the item, its published version and the version's
+	// communities and metrics (as JSON).
+	var r publicRow
+	err := replica.Public(s.db.WithContext(ctx)).Raw(`SELECT i.id, i.subdistrict_id, i.status, i.published_version,
+			v.version, v.status AS version_status, v.title, v.description, v.category_code, v.legal_basis, v.target_population,
+			v.annual_quantity, v.quantity_unit, v.unit_price_fen, v.purchase_method, v.min_grade, v.min_social_workers,
+			v.published_at, v.updated_at,
+			coalesce((SELECT json_agg(c.community_id ORDER BY c.community_id) FROM transfer_item_communities c
+				WHERE c.item_id = v.item_id AND c.version = v.version), '[]') AS community_ids,
+			coalesce((SELECT json_agg(m ORDER BY m.weight DESC, m.code) FROM transfer_item_metrics m
+				WHERE m.item_id = v.item_id AND m.version = v.version), '[]') AS metrics
+		FROM transfer_items i JOIN transfer_item_versions v ON v.item_id = i.id AND v.version = i.published_version
+		WHERE i.id = ? AND i.status IN ('published', 'retired')`, id).Take(&r).Error
+	if err != nil {
 		return View{}, notFound(err)
 	}
-	c, err := loadContent(db, id, *it.PublishedVersion, true)
-	if err != nil {
-		return View{}, err
-	}
-	return view(it, c), nil
+	return r.view(), nil
 }

@@ -450,25 +450,48 @@ type PublicMetric struct {
 // Public returns the public summary of a contract once both parties signed;
 // a draft or a dropped one is apperr.ErrNotFound.
 func (s *Service) Public(ctx context.Context, id int64) (PublicSummary, error) {
-	db := s.db.WithContext(ctx)
-	var c Contract
-	if err := db.Where("id = ? AND signed_at IS NOT NULL", id).Take(&c).Error; err != nil {
+	// One statement: the contract, its parties' names, its communities'
+	// names and its metrics (JSON, in the order view gives them).
+	var r struct {
+		ID               int64
+		TenderID         int64
+		Title            string
+		CategoryCode     string
+		SubdistrictName  string
+		OrganizationID   int64
+		OrganizationName string
+		AmountFen        money.Fen
+		ServiceStart     civil.Date
+		ServiceEnd       civil.Date
+		Status           string
+		Version          int
+		SignedAt         *time.Time
+		EndedAt          *time.Time
+		CommunityNames   []string       `gorm:"serializer:json"`
+		MetricRows       []PublicMetric `gorm:"serializer:json"`
+	}
+	err := s.db.WithContext(ctx).Raw(`SELECT c.id, c.tender_id, c.title, c.category_code, c.organization_id, c.amount_fen,
+			c.service_start, c.service_end, c.status, c.version, c.signed_at, c.ended_at,
+			coalesce((SELECT name_zh FROM subdistricts WHERE id = c.subdistrict_id), '') AS subdistrict_name,
+			coalesce((SELECT legal_name FROM organizations WHERE id = c.organization_id), '') AS organization_name,
+			coalesce((SELECT json_agg(m.name_zh ORDER BY m.id) FROM contract_communities cc JOIN communities m ON m.id = cc.community_id
+				WHERE cc.contract_id = c.id), '[]') AS community_names,
+			coalesce((SELECT json_agg(json_build_object('code', m.code, 'name_zh', m.name_zh, 'name_en', m.name_en, 'unit', m.unit,
+				'direction', m.direction, 'target', m.target, 'weight', m.weight) ORDER BY m.weight DESC, m.code)
+				FROM contract_metrics m WHERE m.contract_id = c.id), '[]') AS metric_rows
+		FROM contracts c WHERE c.id = ? AND c.signed_at IS NOT NULL`, id).Take(&r).Error
+	if err != nil {
 		return PublicSummary{}, notFound(err)
 	}
-	v, err := view(db, c)
-	if err != nil {
-		return PublicSummary{}, err
+	p := PublicSummary{ID: r.ID, TenderID: r.TenderID, Title: r.Title, CategoryCode: r.CategoryCode, SubdistrictName: r.SubdistrictName,
+		OrganizationID: r.OrganizationID, OrganizationName: r.OrganizationName, AmountFen: r.AmountFen, ServiceStart: r.ServiceStart,
+		ServiceEnd: r.ServiceEnd, Status: r.Status, Version: r.Version, SignedAt: r.SignedAt, EndedAt: r.EndedAt,
+		Communities: r.CommunityNames, Metrics: r.MetricRows}
+	if p.Communities == nil {
+		p.Communities = []string{}
 	}
-	p := PublicSummary{ID: c.ID, TenderID: c.TenderID, Title: c.Title, CategoryCode: c.CategoryCode, SubdistrictName: v.SubdistrictName,
-		OrganizationID: c.OrganizationID, OrganizationName: v.OrganizationName, AmountFen: c.AmountFen, ServiceStart: c.ServiceStart,
-		ServiceEnd: c.ServiceEnd, Status: c.Status, Version: c.Version, SignedAt: c.SignedAt, EndedAt: c.EndedAt, Communities: []string{},
-		Metrics: []PublicMetric{}}
-	for _, cm := range v.Communities {
-		p.Communities = append(p.Communities, cm.Name)
-	}
-	for _, m := range v.Metrics {
-		p.Metrics = append(p.Metrics, PublicMetric{Code: m.Code, NameZh: m.NameZh, NameEn: m.NameEn, Unit: m.Unit, Direction: m.Direction,
-			Target: m.Target, Weight: m.Weight})
+	if p.Metrics == nil {
+		p.Metrics = []PublicMetric{}
 	}
 	return p, nil
 }

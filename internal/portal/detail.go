@@ -3,6 +3,7 @@ package portal
 import (
 	"context"
 	"fmt"
+	"math/big"
 	"sort"
 	"time"
 
@@ -257,22 +258,30 @@ func (s *Service) Providers(ctx context.Context, f ProviderFilter) (org.Page[Pro
 		out.Items[i] = Provider{CapableOrg: o}
 	}
 	db := s.db.WithContext(ctx)
+	// One statement: each organization's figures and, on every row, the
+	// platform's ratings, whose mean overall is C (rating.PlatformMean).
 	var rows []struct {
-		ID         int64
-		Completed  int64
-		Ratings    int64
-		SumOverall int64
+		ID          int64
+		Completed   int64
+		Ratings     int64
+		SumOverall  int64
+		PlatformN   int64
+		PlatformSum int64
 	}
 	if err := db.Raw(`SELECT o.id,
 		(SELECT count(*) FROM contracts c WHERE c.organization_id = o.id AND c.status = 'completed') AS completed,
 		(SELECT coalesce(sum(a.n), 0) FROM rating_aggregates a WHERE a.scope = @scope AND a.scope_id = o.id) AS ratings,
-		(SELECT coalesce(sum(a.sum_overall), 0) FROM rating_aggregates a WHERE a.scope = @scope AND a.scope_id = o.id) AS sum_overall
-		FROM organizations o WHERE o.id IN @ids`, map[string]any{"scope": rating.ScopeOrganization, "ids": ids}).Scan(&rows).Error; err != nil {
+		(SELECT coalesce(sum(a.sum_overall), 0) FROM rating_aggregates a WHERE a.scope = @scope AND a.scope_id = o.id) AS sum_overall,
+		p.n AS platform_n, p.sum_overall AS platform_sum
+		FROM organizations o, (SELECT coalesce(sum(n), 0) AS n, coalesce(sum(sum_overall), 0) AS sum_overall FROM rating_aggregates
+			WHERE scope = @platform AND scope_id = 0 AND kind IN @kinds) p
+		WHERE o.id IN @ids`, map[string]any{"scope": rating.ScopeOrganization, "ids": ids, "platform": rating.ScopePlatform,
+		"kinds": []string{rating.KindCode, rating.KindFollowUp}}).Scan(&rows).Error; err != nil {
 		return org.Page[Provider]{}, fmt.Errorf("provider directory figures: %w", err)
 	}
-	c, err := rating.PlatformMean(db)
-	if err != nil {
-		return org.Page[Provider]{}, err
+	var c *big.Rat // nil without ratings on the platform
+	if len(rows) > 0 && rows[0].PlatformN > 0 {
+		c = big.NewRat(rows[0].PlatformSum, rows[0].PlatformN)
 	}
 	index := map[int64]int{}
 	for i, id := range ids {

@@ -171,15 +171,28 @@ type Summaries struct {
 }
 
 func (s *Service) summaries(db *gorm.DB, scope string, id int64, minimum int64) (Summaries, error) {
-	aggs, err := readAggregates(db, scope, id)
-	if err != nil {
-		return Summaries{}, err
+	// One statement reads the scope's aggregates and the platform's.
+	var rows []Aggregate
+	if err := db.Where("(scope = ? AND scope_id = ?) OR (scope = ? AND scope_id = 0)", scope, id, ScopePlatform).
+		Find(&rows).Error; err != nil {
+		return Summaries{}, fmt.Errorf("read the %s %d aggregates: %w", scope, id, err)
 	}
-	c, err := platformMean(db)
-	if err != nil {
-		return Summaries{}, err
+	aggs := map[string]Aggregate{KindCode: {Kind: KindCode}, KindFollowUp: {Kind: KindFollowUp}}
+	var all Aggregate
+	for _, a := range rows {
+		if a.Scope == scope && a.ScopeID == id {
+			aggs[a.Kind] = a
+		}
+		if a.Scope == ScopePlatform && (a.Kind == KindCode || a.Kind == KindFollowUp) {
+			all = all.plus(a)
+		}
+	}
+	var c *big.Rat // C, the platform mean overall (nil without ratings), as platformMean reads it
+	if all.N > 0 {
+		c = big.NewRat(all.SumOverall, all.N)
 	}
 	var out Summaries
+	var err error
 	for _, p := range []struct {
 		dst *Summary
 		a   Aggregate

@@ -26,22 +26,35 @@ func hotPublicRoutes(t testing.TB, e *servertest.Env) []hotRoute {
 	if err := e.DB.Raw(`SELECT id FROM tenders WHERE status = 'published' ORDER BY id LIMIT 1`).Scan(&tenderID).Error; err != nil || tenderID == 0 {
 		t.Fatalf("a published tender: %v (%d)", err, tenderID)
 	}
+	var itemID int64
+	if err := e.DB.Raw(`SELECT id FROM transfer_items WHERE status = 'published' ORDER BY id LIMIT 1`).Scan(&itemID).Error; err != nil || itemID == 0 {
+		t.Fatalf("a published transfer item: %v (%d)", err, itemID)
+	}
+	// An active contract of the first community, on its menu.
+	k := e.ActiveContract(t)
 	return []hotRoute{
 		{"tender list", "/api/v1/public/tenders", 2},
-		{"item search", "/api/v1/public/transfer-items?q=%E5%B1%85%E5%AE%B6", 5},
-		{"capable catalog", "/api/v1/public/organizations", 4},
-		{"tender detail", fmt.Sprintf("/api/v1/public/tenders/%d", tenderID), 10},
-		{"provider profile", fmt.Sprintf("/api/v1/public/organizations/%d", d.Org1), 13},
-		{"catalog page", "/catalog", 7},
-		{"capable page", "/capable", 6},
-		{"tender page", fmt.Sprintf("/procurement/%d", tenderID), 17},
-		{"provider page", fmt.Sprintf("/organizations/%d", d.Org1), 15},
+		{"item search", "/api/v1/public/transfer-items?q=%E5%B1%85%E5%AE%B6", 1},
+		{"capable catalog", "/api/v1/public/organizations", 2},
+		{"tender detail", fmt.Sprintf("/api/v1/public/tenders/%d", tenderID), 3},
+		{"provider profile", fmt.Sprintf("/api/v1/public/organizations/%d", d.Org1), 4},
+		{"catalog page", "/catalog", 3},
+		{"capable page", "/capable", 4},
+		{"tender page", fmt.Sprintf("/procurement/%d", tenderID), 8},
+		{"provider page", fmt.Sprintf("/organizations/%d", d.Org1), 6},
 		{"procurement page", "/procurement", 4},
+		{"home page", "/", 2},
+		{"provider directory", "/providers", 6},
+		{"item detail", fmt.Sprintf("/api/v1/public/transfer-items/%d", itemID), 1},
+		{"item page", fmt.Sprintf("/catalog/items/%d", itemID), 4},
+		{"contract summary", fmt.Sprintf("/api/v1/public/contracts/%d", k.ID), 1},
+		{"community menu", fmt.Sprintf("/api/v1/public/communities/%d/services", d.CommA), 2},
 	}
 }
 
 // Each hot public read runs a small fixed number of queries, whatever the
-// number of rows: no query per tender, item, organization or contract.
+// number of rows: no query per tender, item, organization or contract. The
+// numbers are what each runs today: a statement added fails the test.
 func TestPublicReadQueries(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t, demo.WithTenders())

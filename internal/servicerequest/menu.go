@@ -48,8 +48,12 @@ type Menu struct {
 // serving the community, within their service period; only contractID's when
 // it is not 0.
 func menuItems(tx *gorm.DB, communityID, contractID int64, today civil.Date) ([]MenuItem, error) {
+	// One statement: the contracts and, as JSON, each one's service types.
 	q := tx.Table("contracts c").
-		Select("c.id AS contract_id, c.title, c.organization_id, o.legal_name AS provider, c.category_code, sc.name_zh AS category_name_zh, c.service_start, c.service_end").
+		Select(`c.id AS contract_id, c.title, c.organization_id, o.legal_name AS provider, c.category_code, sc.name_zh AS category_name_zh,
+			c.service_start, c.service_end,
+			coalesce((SELECT json_agg(json_build_object('code', m.code, 'name_zh', m.name_zh, 'name_en', m.name_en, 'unit', m.unit) ORDER BY m.code)
+				FROM contract_metrics m WHERE m.contract_id = c.id AND m.source = 'service_records'), '[]') AS service_types`).
 		Joins("JOIN contract_communities cc ON cc.contract_id = c.id").
 		Joins("JOIN organizations o ON o.id = c.organization_id").
 		Joins("JOIN service_categories sc ON sc.code = c.category_code").
@@ -57,17 +61,28 @@ func menuItems(tx *gorm.DB, communityID, contractID int64, today civil.Date) ([]
 	if contractID != 0 {
 		q = q.Where("c.id = ?", contractID)
 	}
-	items := []MenuItem{}
-	if err := q.Order("c.id").Scan(&items).Error; err != nil {
+	var rows []struct {
+		ContractID     int64
+		Title          string
+		OrganizationID int64
+		Provider       string
+		CategoryCode   string
+		CategoryNameZh string
+		ServiceStart   civil.Date
+		ServiceEnd     civil.Date
+		ServiceTypes   []ServiceType `gorm:"serializer:json"`
+	}
+	if err := q.Order("c.id").Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("read community %d menu: %w", communityID, err)
 	}
-	for i := range items {
-		items[i].ServiceTypes = []ServiceType{}
-		if err := tx.Table("contract_metrics").Select("code, name_zh, name_en, unit").
-			Where("contract_id = ? AND source = 'service_records'", items[i].ContractID).Order("code").
-			Scan(&items[i].ServiceTypes).Error; err != nil {
-			return nil, fmt.Errorf("read contract %d service types: %w", items[i].ContractID, err)
+	items := make([]MenuItem, 0, len(rows))
+	for _, r := range rows {
+		it := MenuItem{ContractID: r.ContractID, Title: r.Title, OrganizationID: r.OrganizationID, Provider: r.Provider, CategoryCode: r.CategoryCode,
+			CategoryNameZh: r.CategoryNameZh, ServiceStart: r.ServiceStart, ServiceEnd: r.ServiceEnd, ServiceTypes: r.ServiceTypes}
+		if it.ServiceTypes == nil {
+			it.ServiceTypes = []ServiceType{}
 		}
+		items = append(items, it)
 	}
 	return items, nil
 }

@@ -146,15 +146,7 @@ func (s *Service) view(db *gorm.DB, by access.Actor, t Tender, full bool) (View,
 	if err != nil {
 		return View{}, err
 	}
-	v := View{ID: t.ID, SubdistrictID: t.SubdistrictID, TransferItemID: t.TransferItemID, TransferItemVersion: t.TransferItemVersion,
-		Title: t.Title, Description: t.Description, CategoryCode: t.CategoryCode, PurchaseMethod: t.PurchaseMethod, Justification: t.Justification,
-		ShortWindowJustification: t.ShortWindowJustification, ShortBiddingWindow: t.ShortBiddingWindow,
-		FundAccountID: t.FundAccountID, CeilingFen: t.CeilingFen, ServiceStart: t.ServiceStart, ServiceEnd: t.ServiceEnd,
-		CommunityIDs: nonNil(d.communities), Weights: t.weights(), Criteria: nonNil(d.criteria), Metrics: nonNil(d.metrics),
-		MinGrade: t.MinGrade, MinSocialWorkers: t.MinSocialWorkers, MinBids: t.MinBids, MaxWinners: t.MaxWinners, ChallengeDays: t.ChallengeDays,
-		QuestionsCloseAt: t.QuestionsCloseAt, ClosesAt: t.ClosesAt, OpensAt: t.OpensAt, Status: t.StatusAt(s.clock.Now()), StatusReason: t.StatusReason,
-		EvaluationRound: t.EvaluationRound, PublishedAt: t.PublishedAt, OpenedAt: t.OpenedAt, EvaluatedAt: t.EvaluatedAt,
-		ChallengeEndsAt: t.ChallengeEndsAt, AwardedAt: t.AwardedAt, EndedAt: t.EndedAt, UpdatedAt: t.UpdatedAt}
+	v := s.viewOf(t, d)
 	v.Amendments = []Amendment{}
 	if err := db.Where("tender_id = ?", t.ID).Order("number").Find(&v.Amendments).Error; err != nil {
 		return View{}, err
@@ -179,6 +171,20 @@ func (s *Service) view(db *gorm.DB, by access.Actor, t Tender, full bool) (View,
 		}
 	}
 	return v, nil
+}
+
+// viewOf is the tender t with the parts of d, without amendments, contracts,
+// committee, invitations or bid.
+func (s *Service) viewOf(t Tender, d draft) View {
+	return View{ID: t.ID, SubdistrictID: t.SubdistrictID, TransferItemID: t.TransferItemID, TransferItemVersion: t.TransferItemVersion,
+		Title: t.Title, Description: t.Description, CategoryCode: t.CategoryCode, PurchaseMethod: t.PurchaseMethod, Justification: t.Justification,
+		ShortWindowJustification: t.ShortWindowJustification, ShortBiddingWindow: t.ShortBiddingWindow,
+		FundAccountID: t.FundAccountID, CeilingFen: t.CeilingFen, ServiceStart: t.ServiceStart, ServiceEnd: t.ServiceEnd,
+		CommunityIDs: nonNil(d.communities), Weights: t.weights(), Criteria: nonNil(d.criteria), Metrics: nonNil(d.metrics),
+		MinGrade: t.MinGrade, MinSocialWorkers: t.MinSocialWorkers, MinBids: t.MinBids, MaxWinners: t.MaxWinners, ChallengeDays: t.ChallengeDays,
+		QuestionsCloseAt: t.QuestionsCloseAt, ClosesAt: t.ClosesAt, OpensAt: t.OpensAt, Status: t.StatusAt(s.clock.Now()), StatusReason: t.StatusReason,
+		EvaluationRound: t.EvaluationRound, PublishedAt: t.PublishedAt, OpenedAt: t.OpenedAt, EvaluatedAt: t.EvaluatedAt,
+		ChallengeEndsAt: t.ChallengeEndsAt, AwardedAt: t.AwardedAt, EndedAt: t.EndedAt, UpdatedAt: t.UpdatedAt}
 }
 
 func committee(db *gorm.DB, t Tender) ([]CommitteeMember, error) {
@@ -373,23 +379,26 @@ type Public struct {
 	Questions []Question         `json:"questions"`
 	Opening   *OpeningRecord     `json:"opening_record"`
 	Award     *AwardProposalView `json:"award"`
+	// commitment and stored (the status as stored, not as readers see it)
+	// answer Commitment without another read.
+	commitment *BidCommitment
+	stored     string
 }
 
 // PublicGet returns a published tender for the public portal, else
 // apperr.ErrNotFound.
 func (s *Service) PublicGet(ctx context.Context, id int64) (Public, error) {
 	db := replica.Public(s.db.WithContext(ctx))
-	var t Tender
-	if err := db.Where("published_at IS NOT NULL").Take(&t, id).Error; err != nil {
+	// The tender and its parts in one statement, then its contracts, the
+	// opening record once opened, and the award.
+	parts, err := readPublic(db, id)
+	if err != nil {
 		return Public{}, notFound(err)
 	}
-	anon := access.Actor{}
-	v, err := s.view(db, anon, t, false)
-	if err != nil {
-		return Public{}, err
-	}
-	p := Public{View: v}
-	if p.Questions, err = questions(db, anon, t); err != nil {
+	t := parts.t
+	p := Public{View: s.viewOf(t, parts.draft), Questions: parts.questions, commitment: parts.commitment, stored: t.Status}
+	p.Amendments = parts.amendments
+	if p.Contracts, err = contract.ForTender(db, t.ID); err != nil {
 		return Public{}, err
 	}
 	if t.OpenedAt != nil {

@@ -233,50 +233,70 @@ func Take(db *gorm.DB, p Params, orgIDs []int64, at time.Time) (map[int64]Record
 	if len(orgIDs) == 0 {
 		return out, nil
 	}
-	var rows []struct {
-		ID             int64
-		OrganizationID int64
-		AmountFen      money.Fen
-		Tenths         int64
-	}
-	if err := db.Raw(`SELECT id, organization_id, amount_fen, (final_score * 10)::bigint AS tenths FROM contracts
-		WHERE organization_id IN ? AND status = 'completed' AND final_score IS NOT NULL AND ended_at > ? AND ended_at <= ?
-		ORDER BY organization_id, id`, orgIDs, since, at).Scan(&rows).Error; err != nil {
-		return nil, fmt.Errorf("completed contracts of %v: %w", orgIDs, err)
-	}
-	inputs := make(map[int64]*Inputs, len(orgIDs))
-	for _, id := range orgIDs {
-		inputs[id] = &Inputs{}
-	}
-	for _, r := range rows {
-		in := inputs[r.OrganizationID]
-		in.Contracts = append(in.Contracts, Completed{ContractID: r.ID, AmountFen: r.AmountFen, ScoreTenths: r.Tenths})
-	}
-	c, err := rating.PlatformMean(db)
-	if err != nil {
-		return nil, err
-	}
-	terminated, err := terminationsForCause(db, orgIDs, since, at)
+	inputs, err := readInputs(db, orgIDs, since, at)
 	if err != nil {
 		return nil, err
 	}
 	for _, id := range orgIDs {
 		in := inputs[id]
-		in.PlatformMean, in.Terminations = c, terminated[id]
-		if len(in.Contracts) > 0 {
-			ids := make([]int64, len(in.Contracts))
-			for i, k := range in.Contracts {
-				ids[i] = k.ContractID
-			}
-			if in.Ratings, in.RatingSum, err = rating.ContractsOverall(db, ids); err != nil {
-				return nil, err
-			}
-		}
-		r, err := Percent(p, *in)
+		r, err := Percent(p, in)
 		if err != nil {
 			return nil, fmt.Errorf("performance of organization %d: %w", id, err)
 		}
-		out[id] = Record{OrganizationID: id, Result: r, Basis: basis(p, *in, r, since, at)}
+		out[id] = Record{OrganizationID: id, Result: r, Basis: basis(p, in, r, since, at)}
+	}
+	return out, nil
+}
+
+// readInputs reads the Inputs of each organization over (since, until] in
+// one statement, whatever the number of organizations and contracts: the
+// completed contracts with a final score (by id), the ratings of those
+// contracts from their rating aggregates, the terminations for cause, and
+// the platform mean C from the platform's aggregates.
+func readInputs(db *gorm.DB, orgIDs []int64, since, until time.Time) (map[int64]Inputs, error) {
+	var rows []struct {
+		OrganizationID int64
+		Contracts      []Completed `gorm:"serializer:json"`
+		Ratings        int64
+		RatingSum      int64
+		Terminations   int
+		PlatformN      int64
+		PlatformSum    int64
+	}
+	err := db.Raw(`WITH k AS (
+			SELECT c.id, c.organization_id, c.amount_fen, (c.final_score * 10)::bigint AS tenths,
+			       coalesce(a.n, 0) AS n, coalesce(a.sum_overall, 0) AS sum_overall
+			FROM contracts c
+			LEFT JOIN LATERAL (SELECT sum(n) AS n, sum(sum_overall) AS sum_overall FROM rating_aggregates
+			                   WHERE scope = @contract AND scope_id = c.id) a ON true
+			WHERE c.organization_id IN @orgs AND c.status = 'completed' AND c.final_score IS NOT NULL
+			  AND c.ended_at > @since AND c.ended_at <= @until),
+		platform AS (SELECT coalesce(sum(n), 0) AS n, coalesce(sum(sum_overall), 0) AS sum_overall FROM rating_aggregates
+			WHERE scope = @platform AND scope_id = 0 AND kind IN @kinds)
+		SELECT o.id AS organization_id,
+		       coalesce((SELECT json_agg(json_build_object('ContractID', k.id, 'AmountFen', k.amount_fen, 'ScoreTenths', k.tenths) ORDER BY k.id)
+		                 FROM k WHERE k.organization_id = o.id), '[]') AS contracts,
+		       coalesce((SELECT sum(k.n) FROM k WHERE k.organization_id = o.id), 0) AS ratings,
+		       coalesce((SELECT sum(k.sum_overall) FROM k WHERE k.organization_id = o.id), 0) AS rating_sum,
+		       (SELECT count(*) FROM contracts c WHERE c.organization_id = o.id AND c.ended_at > @since AND c.ended_at <= @until
+		          AND `+forCause+`) AS terminations,
+		       platform.n AS platform_n, platform.sum_overall AS platform_sum
+		FROM organizations o, platform WHERE o.id IN @orgs`,
+		map[string]any{"orgs": orgIDs, "since": since, "until": until, "contract": rating.ScopeContract,
+			"platform": rating.ScopePlatform, "kinds": []string{rating.KindCode, rating.KindFollowUp}}).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("performance inputs of %v: %w", orgIDs, err)
+	}
+	out := make(map[int64]Inputs, len(rows))
+	for _, r := range rows {
+		in := Inputs{Contracts: r.Contracts, Ratings: r.Ratings, RatingSum: r.RatingSum, Terminations: r.Terminations}
+		if len(in.Contracts) == 0 {
+			in.Contracts = nil
+		}
+		if r.PlatformN > 0 {
+			in.PlatformMean = big.NewRat(r.PlatformSum, r.PlatformN)
+		}
+		out[r.OrganizationID] = in
 	}
 	return out, nil
 }
@@ -287,22 +307,3 @@ func Take(db *gorm.DB, p Params, orgIDs []int64, at time.Time) (map[int64]Record
 // agreement, and a draft dropped unsigned is lapsed, not terminated.
 const forCause = `c.status = 'terminated' AND NOT EXISTS (SELECT 1 FROM contract_termination_requests r
 	WHERE r.contract_id = c.id AND r.proposed_side = 'organization' AND r.status = 'approved')`
-
-// terminationsForCause counts each organization's contracts terminated for
-// cause whose end lies after since and not after until.
-func terminationsForCause(db *gorm.DB, orgIDs []int64, since, until time.Time) (map[int64]int, error) {
-	var rows []struct {
-		OrganizationID int64
-		N              int
-	}
-	if err := db.Raw(`SELECT c.organization_id, count(*) AS n FROM contracts c
-		WHERE c.organization_id IN ? AND c.ended_at > ? AND c.ended_at <= ? AND `+forCause+` GROUP BY c.organization_id`,
-		orgIDs, since, until).Scan(&rows).Error; err != nil {
-		return nil, fmt.Errorf("terminations of %v: %w", orgIDs, err)
-	}
-	out := make(map[int64]int, len(rows))
-	for _, r := range rows {
-		out[r.OrganizationID] = r.N
-	}
-	return out, nil
-}

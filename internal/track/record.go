@@ -102,60 +102,40 @@ type TrackRecord struct {
 func (s *Service) Record(ctx context.Context, orgID int64) (TrackRecord, error) {
 	db := replica.Public(s.db.WithContext(ctx))
 	out := TrackRecord{Completed: []CompletedContract{}}
-	var states []struct {
-		Status string
-		N      int
+	// One statement: the counts by state and by grade, the latest completed
+	// contracts with their final evaluation and its latest re-evaluation
+	// (as JSON), and the complaints, terminations and challenges upheld.
+	var row struct {
+		States           map[string]int `gorm:"serializer:json"`
+		Grades           map[string]int `gorm:"serializer:json"`
+		Completed        []completedRow `gorm:"serializer:json"`
+		ComplaintsUpheld int
+		ForCause         int
+		ChallengesUpheld int
 	}
-	if err := db.Raw(`SELECT status, count(*) AS n FROM contracts WHERE organization_id = ? AND signed_at IS NOT NULL GROUP BY status`,
-		orgID).Scan(&states).Error; err != nil {
-		return out, fmt.Errorf("contracts of organization %d: %w", orgID, err)
-	}
-	for _, st := range states {
-		switch st.Status {
-		case "signed":
-			out.Contracts.Signed = st.N
-		case "active":
-			out.Contracts.Active = st.N
-		case "completed":
-			out.Contracts.Completed = st.N
-		case "terminated":
-			out.Contracts.Terminated = st.N
-		}
-	}
-	out.Terminations = out.Contracts.Terminated
-	var grades []struct {
-		Grade string
-		N     int
-	}
-	if err := db.Raw(`SELECT e.grade, count(*) AS n FROM evaluations e JOIN contracts c ON c.id = e.contract_id
-		WHERE c.organization_id = ? AND e.status = 'submitted' GROUP BY e.grade`, orgID).Scan(&grades).Error; err != nil {
-		return out, fmt.Errorf("evaluation grades of organization %d: %w", orgID, err)
-	}
-	for _, g := range grades {
-		switch g.Grade {
-		case evaluation.GradeExcellent:
-			out.Grades.Excellent = g.N
-		case evaluation.GradeGood:
-			out.Grades.Good = g.N
-		case evaluation.GradePass:
-			out.Grades.Pass = g.N
-		case evaluation.GradeFail:
-			out.Grades.Fail = g.N
-		}
-	}
-	var err error
-	if out.Completed, err = completed(db, orgID); err != nil {
-		return out, err
-	}
-	err = db.Raw(`SELECT
-		(SELECT count(*) FROM complaints WHERE organization_id = @org AND outcome = 'upheld'),
-		(SELECT count(*) FROM contracts c WHERE c.organization_id = @org AND `+forCause+`),
+	err := db.Raw(`SELECT
+		coalesce((SELECT json_object_agg(status, n) FROM (SELECT status, count(*) AS n FROM contracts
+			WHERE organization_id = @org AND signed_at IS NOT NULL GROUP BY status) s), '{}') AS states,
+		coalesce((SELECT json_object_agg(grade, n) FROM (SELECT e.grade, count(*) AS n FROM evaluations e JOIN contracts c ON c.id = e.contract_id
+			WHERE c.organization_id = @org AND e.status = 'submitted' GROUP BY e.grade) g), '{}') AS grades,
+		coalesce((SELECT json_agg(k ORDER BY k.ended_at DESC, k.id DESC) FROM (`+completedQuery+`) k), '[]') AS completed,
+		(SELECT count(*) FROM complaints WHERE organization_id = @org AND outcome = 'upheld') AS complaints_upheld,
+		(SELECT count(*) FROM contracts c WHERE c.organization_id = @org AND `+forCause+`) AS for_cause,
 		(SELECT count(*) FROM challenges ch JOIN award_proposals ap ON ap.id = ch.award_proposal_id
-		 WHERE ch.status = 'upheld' AND EXISTS (SELECT 1 FROM bids b WHERE b.organization_id = @org AND ap.bid_ids @> to_jsonb(b.id)))`,
-		map[string]any{"org": orgID}).Row().Scan(&out.ComplaintsUpheld, &out.TerminationsForCause, &out.ChallengesUpheld)
+		 WHERE ch.status = 'upheld' AND EXISTS (SELECT 1 FROM bids b WHERE b.organization_id = @org AND ap.bid_ids @> to_jsonb(b.id))) AS challenges_upheld`,
+		map[string]any{"org": orgID, "final": evaluation.KindFinal, "limit": MaxCompleted}).Scan(&row).Error
 	if err != nil {
-		return out, fmt.Errorf("complaints, terminations and challenges of organization %d: %w", orgID, err)
+		return out, fmt.Errorf("track record of organization %d: %w", orgID, err)
 	}
+	out.Contracts = ContractCounts{Signed: row.States["signed"], Active: row.States["active"], Completed: row.States["completed"],
+		Terminated: row.States["terminated"]}
+	out.Terminations = out.Contracts.Terminated
+	out.Grades = GradeCounts{Excellent: row.Grades[evaluation.GradeExcellent], Good: row.Grades[evaluation.GradeGood],
+		Pass: row.Grades[evaluation.GradePass], Fail: row.Grades[evaluation.GradeFail]}
+	for _, r := range row.Completed {
+		out.Completed = append(out.Completed, r.contract())
+	}
+	out.ComplaintsUpheld, out.TerminationsForCause, out.ChallengesUpheld = row.ComplaintsUpheld, row.ForCause, row.ChallengesUpheld
 	recs, err := Take(db, s.params, []int64{orgID}, s.clock.Now())
 	if err != nil {
 		return out, err
@@ -164,24 +144,10 @@ func (s *Service) Record(ctx context.Context, orgID int64) (TrackRecord, error) 
 	return out, nil
 }
 
-// completed returns the organization's latest completed contracts with their
-// final evaluation and its latest re-evaluation.
-func completed(db *gorm.DB, orgID int64) ([]CompletedContract, error) {
-	var rows []struct {
-		ID              int64
-		Title           string
-		CategoryCode    string
-		SubdistrictName string
-		AmountFen       money.Fen
-		ServiceStart    civil.Date
-		ServiceEnd      civil.Date
-		EndedAt         time.Time
-		FinalScore      *string
-		FinalGrade      *string
-		ReScore         *string
-		ReGrade         *string
-	}
-	err := db.Raw(`SELECT c.id, c.title, c.category_code, s.name_zh AS subdistrict_name, c.amount_fen, c.service_start, c.service_end,
+// completedQuery selects the organization @org's latest @limit completed
+// contracts with their final evaluation (kind @final) and its latest
+// re-evaluation.
+const completedQuery = `SELECT c.id, c.title, c.category_code, s.name_zh AS subdistrict_name, c.amount_fen, c.service_start, c.service_end,
 			c.ended_at, c.final_score::text AS final_score, f.grade AS final_grade, r.score::text AS re_score, r.grade AS re_grade
 		FROM contracts c
 		JOIN subdistricts s ON s.id = c.subdistrict_id
@@ -190,27 +156,38 @@ func completed(db *gorm.DB, orgID int64) ([]CompletedContract, error) {
 		LEFT JOIN LATERAL (SELECT score, grade FROM evaluations WHERE contract_id = c.id AND kind = @final AND reevaluation_of IS NOT NULL
 			AND status = 'submitted' ORDER BY submitted_at DESC, id DESC LIMIT 1) r ON f.id IS NOT NULL
 		WHERE c.organization_id = @org AND c.status = 'completed'
-		ORDER BY c.ended_at DESC, c.id DESC LIMIT @limit`,
-		map[string]any{"org": orgID, "final": evaluation.KindFinal, "limit": MaxCompleted}).Scan(&rows).Error
-	if err != nil {
-		return nil, fmt.Errorf("completed contracts of organization %d: %w", orgID, err)
-	}
-	out := make([]CompletedContract, 0, len(rows))
-	for _, r := range rows {
-		c := CompletedContract{ID: r.ID, Title: r.Title, CategoryCode: r.CategoryCode, SubdistrictName: r.SubdistrictName,
-			AmountFen: r.AmountFen, ServiceStart: r.ServiceStart, ServiceEnd: r.ServiceEnd, EndedAt: r.EndedAt}
-		if r.FinalScore != nil {
-			c.FinalScore = &Score{Score: *r.FinalScore, Grade: GradeOf(*r.FinalScore)}
-			if r.FinalGrade != nil {
-				c.FinalScore.Grade = *r.FinalGrade
-			}
+		ORDER BY c.ended_at DESC, c.id DESC LIMIT @limit`
+
+// completedRow is a row of completedQuery, as JSON.
+type completedRow struct {
+	ID              int64      `json:"id"`
+	Title           string     `json:"title"`
+	CategoryCode    string     `json:"category_code"`
+	SubdistrictName string     `json:"subdistrict_name"`
+	AmountFen       money.Fen  `json:"amount_fen"`
+	ServiceStart    civil.Date `json:"service_start"`
+	ServiceEnd      civil.Date `json:"service_end"`
+	EndedAt         time.Time  `json:"ended_at"`
+	FinalScore      *string    `json:"final_score"`
+	FinalGrade      *string    `json:"final_grade"`
+	ReScore         *string    `json:"re_score"`
+	ReGrade         *string    `json:"re_grade"`
+}
+
+// contract is the row as a track record lists it.
+func (r completedRow) contract() CompletedContract {
+	c := CompletedContract{ID: r.ID, Title: r.Title, CategoryCode: r.CategoryCode, SubdistrictName: r.SubdistrictName,
+		AmountFen: r.AmountFen, ServiceStart: r.ServiceStart, ServiceEnd: r.ServiceEnd, EndedAt: r.EndedAt.Local()}
+	if r.FinalScore != nil {
+		c.FinalScore = &Score{Score: *r.FinalScore, Grade: GradeOf(*r.FinalScore)}
+		if r.FinalGrade != nil {
+			c.FinalScore.Grade = *r.FinalGrade
 		}
-		if r.ReScore != nil && r.ReGrade != nil {
-			c.Reevaluation = &Score{Score: *r.ReScore, Grade: *r.ReGrade}
-		}
-		out = append(out, c)
 	}
-	return out, nil
+	if r.ReScore != nil && r.ReGrade != nil {
+		c.Reevaluation = &Score{Score: *r.ReScore, Grade: *r.ReGrade}
+	}
+	return c
 }
 
 // GradeOf returns the grade of a score written with one decimal ("92.3"):

@@ -25,11 +25,11 @@ type commitmentView struct {
 
 // commitmentOf fills v's commitment once bidding has closed and answers the
 // "check my bid" form (?digest=): a malformed digest is 400 with the form's
-// alert, one that is no standing bid's is said so. It returns the page's
-// status.
-func (h *Handler) commitmentOf(c *fiber.Ctx, v *tenderView) (int, error) {
+// alert, one that is no standing bid's is said so. pub is the tender as
+// PublicGet read it, its commitment with it. It returns the page's status.
+func (h *Handler) commitmentOf(c *fiber.Ctx, v *tenderView, pub tender.Public) (int, error) {
 	ctx, lang := c.UserContext(), language(c)
-	cm, err := h.Tenders.BidCommitment(ctx, v.T.ID)
+	cm, err := pub.Commitment()
 	switch {
 	case errors.Is(err, tender.ErrNotCommitted):
 		return http.StatusOK, nil

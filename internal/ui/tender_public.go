@@ -44,7 +44,7 @@ func (h *Handler) handleNoticePage(c *fiber.Ctx) error {
 		return err
 	}
 	v.Questions = questionRows(p.Questions, tenderInput{})
-	status, err := h.commitmentOf(c, &v)
+	status, err := h.commitmentOf(c, &v, p)
 	if err != nil {
 		return err
 	}

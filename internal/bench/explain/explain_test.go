@@ -227,6 +227,14 @@ func TestHotReadsUseIndexes(t *testing.T) {
 		{"catalog page", "/catalog"},
 		{"catalog, last page", fmt.Sprintf("/catalog?page=%d", max(targets.CatalogPages, 1))},
 	}
+	// The portal's figures and the public summary of a contract.
+	routes = append(routes, []struct{ name, path string }{
+		{"home page", "/"},
+		{"subdistrict page", fmt.Sprintf("/subdistricts/%d", targets.Subdistricts[0])},
+	}...)
+	if len(targets.Imports) > 0 {
+		routes = append(routes, struct{ name, path string }{"public contract", fmt.Sprintf("/api/v1/public/contracts/%d", targets.Imports[0].ContractID)})
+	}
 	for _, q := range targets.SearchTerms {
 		routes = append(routes, struct{ name, path string }{"transfer-item search " + q, "/api/v1/public/transfer-items?q=" + url.QueryEscape(q)})
 	}
