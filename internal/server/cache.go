@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"math/rand/v2"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -76,10 +78,38 @@ type microCache struct {
 	mu      sync.RWMutex
 	gen     uint64 // bumped by every write, so a read that began before it is not kept
 	entries map[string]*shared
+	// renewals bounds the answers rendered again in the background at once
+	// (one per CPU): the pages that expire together are rendered a few at a
+	// time, not all at once beside the requests being answered.
+	renewals chan struct{}
 }
 
 func newMicroCache(ttl time.Duration) *microCache {
-	return &microCache{ttl: ttl, entries: map[string]*shared{}}
+	return &microCache{ttl: ttl, entries: map[string]*shared{}, renewals: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))}
+}
+
+// lifetime is how long an answer made now is kept: the interval less up to
+// a quarter of it at random, so that the pages first rendered together (a
+// cold start, a write emptying the cache) do not all expire, and are not all
+// rendered again, at the same moment.
+func (m *microCache) lifetime() time.Duration {
+	return m.ttl - time.Duration(rand.Int64N(int64(m.ttl/4)+1)) // #nosec G404 -- spreading expiries, not a secret
+}
+
+// startRenewal runs renew in the background for e, expired, when a renewal
+// slot is free; otherwise e is left for a later request to renew.
+func (m *microCache) startRenewal(e *shared, renew func()) bool {
+	select {
+	case m.renewals <- struct{}{}:
+		go func() {
+			defer func() { <-m.renewals }()
+			renew()
+		}()
+		return true
+	default:
+		e.refreshing.Store(false)
+		return false
+	}
 }
 
 // get returns the answer kept for key, if any, the generation to put a new
@@ -178,7 +208,8 @@ func (s *Server) publicCache(c *fiber.Ctx) error {
 			hit, g, renew := s.micro.get(key, now)
 			if hit != nil {
 				if renew {
-					go s.renew(key, string(hdr.Host()))
+					host := string(hdr.Host())
+					s.micro.startRenewal(hit, func() { s.renew(key, host) })
 				}
 				c.Locals(localRoute, hit.route)
 				return s.sendShared(c, hit)
@@ -247,7 +278,7 @@ func (s *Server) newShared(c *fiber.Ctx, now time.Time) *shared {
 	body := bytes.Clone(c.Response().Body())
 	sum := sha256.Sum256(body)
 	e := &shared{
-		expires:      now.Add(s.micro.ttl),
+		expires:      now.Add(s.micro.lifetime()),
 		route:        s.routePattern(c),
 		contentType:  string(res.ContentType()),
 		cacheControl: string(res.Peek(fiber.HeaderCacheControl)),

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"runtime"
 	"testing"
 	"time"
 )
@@ -38,5 +39,42 @@ func TestMicroCache(t *testing.T) {
 	m.clear()
 	if m.put("/procurement", gen, &shared{expires: now.Add(m.ttl)}, now) {
 		t.Errorf("put() of an answer rendered before a write = true, want refused")
+	}
+}
+
+// Renewals run a few at a time: with every slot taken, an expired answer is
+// left for a later request to renew; a renewal frees its slot when done. An
+// answer's lifetime is the interval less up to a quarter of it.
+func TestMicroCacheRenewals(t *testing.T) {
+	m := newMicroCache(2 * time.Second)
+	for range cap(m.renewals) {
+		m.renewals <- struct{}{}
+	}
+	e := &shared{}
+	e.refreshing.Store(true)
+	if m.startRenewal(e, func() { t.Error("a renewal ran without a slot") }) {
+		t.Fatal("startRenewal() = true with every slot taken")
+	}
+	if e.refreshing.Load() {
+		t.Error("the answer is still marked as being renewed: no later request would renew it")
+	}
+	for range cap(m.renewals) {
+		<-m.renewals
+	}
+	done := make(chan struct{})
+	if !m.startRenewal(e, func() { close(done) }) {
+		t.Fatal("startRenewal() = false with free slots")
+	}
+	<-done
+	for deadline := time.Now().Add(10 * time.Second); len(m.renewals) != 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the renewal did not give its slot back")
+		}
+		runtime.Gosched()
+	}
+	for range 100 {
+		if d := m.lifetime(); d > m.ttl || d < m.ttl*3/4 {
+			t.Fatalf("lifetime() = %v, want within [%v, %v]", d, m.ttl*3/4, m.ttl)
+		}
 	}
 }
