@@ -20,6 +20,10 @@ type PublicFilter struct {
 	CategoryCode  string
 	Page          int // from 1
 	PerPage       int // default 20, at most 100
+	// Brief leaves each item's communities and metrics out (empty), for a
+	// list that shows neither (the catalog page): two sub-selects per row
+	// and their JSON fewer.
+	Brief bool
 }
 
 // ItemPage is one page of the public transfer-item catalog.
@@ -77,15 +81,18 @@ func (s *Service) PublicItems(ctx context.Context, f PublicFilter) (ItemPage, er
 	// the version's communities and metrics (as JSON).
 	keys := q.Select("transfer_items.id, v.version, v.published_at, count(*) OVER () AS total").
 		Order("v.published_at DESC, transfer_items.id DESC").Offset((f.Page - 1) * f.PerPage).Limit(f.PerPage)
+	parts := `coalesce((SELECT json_agg(c.community_id ORDER BY c.community_id) FROM transfer_item_communities c
+				WHERE c.item_id = p.id AND c.version = p.version), '[]') AS community_ids,
+			coalesce((SELECT json_agg(m ORDER BY m.weight DESC, m.code) FROM transfer_item_metrics m
+				WHERE m.item_id = p.id AND m.version = p.version), '[]') AS metrics`
+	if f.Brief {
+		parts = `'[]' AS community_ids, '[]' AS metrics`
+	}
 	var rows []publicRow
 	if err := db.Raw(`SELECT i.id, i.subdistrict_id, i.status, i.published_version,
 			v.version, v.status AS version_status, v.title, v.description, v.category_code, v.legal_basis, v.target_population,
 			v.annual_quantity, v.quantity_unit, v.unit_price_fen, v.purchase_method, v.min_grade, v.min_social_workers,
-			v.published_at, v.updated_at, p.total,
-			coalesce((SELECT json_agg(c.community_id ORDER BY c.community_id) FROM transfer_item_communities c
-				WHERE c.item_id = p.id AND c.version = p.version), '[]') AS community_ids,
-			coalesce((SELECT json_agg(m ORDER BY m.weight DESC, m.code) FROM transfer_item_metrics m
-				WHERE m.item_id = p.id AND m.version = p.version), '[]') AS metrics
+			v.published_at, v.updated_at, p.total, `+parts+`
 		FROM (?) p JOIN transfer_items i ON i.id = p.id JOIN transfer_item_versions v ON (v.item_id, v.version) = (p.id, p.version)
 		ORDER BY p.published_at DESC, p.id DESC`, keys).Scan(&rows).Error; err != nil {
 		return page, err

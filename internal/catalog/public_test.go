@@ -135,6 +135,22 @@ func TestPublicItemsShowPublishedContent(t *testing.T) {
 	if diff := cmp.Diff(want, page.Items); diff != "" {
 		t.Errorf("PublicItems() mismatch the published versions (-want +got):\n%s", diff)
 	}
+	// Brief: the same items, page and total, without communities and metrics.
+	brief, err := w.svc.PublicItems(ctx, catalog.PublicFilter{SubdistrictID: w.a.ID, Brief: true})
+	if err != nil {
+		t.Fatalf("PublicItems(Brief) error = %v", err)
+	}
+	parts := 0
+	for i := range want {
+		parts += len(want[i].CommunityIDs) + len(want[i].Metrics)
+		want[i].CommunityIDs, want[i].Metrics = []int64{}, []catalog.ItemMetric{}
+	}
+	if parts == 0 {
+		t.Fatal("the items have no communities or metrics to leave out")
+	}
+	if diff := cmp.Diff(want, brief.Items); diff != "" || brief.Total != page.Total {
+		t.Errorf("PublicItems(Brief) total %d (want %d), mismatch (-want +got):\n%s", brief.Total, page.Total, diff)
+	}
 	if latest, err := w.svc.GetItem(ctx, w.officerA, w.meals.ID, 0); err != nil || latest.Version != 2 || latest.Title != "草稿标题" {
 		t.Errorf("GetItem(meals) = version %d %q, %v, want the officer to see the version 2 draft", latest.Version, latest.Title, err)
 	}

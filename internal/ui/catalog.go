@@ -222,7 +222,7 @@ func (h *Handler) handleCatalogPage(c *fiber.Ctx) error {
 	v.Filtered = v.Q != "" || v.Subdistrict != 0 || v.Category != ""
 
 	res, err := h.Catalog.PublicItems(ctx, catalog.PublicFilter{Q: v.Q, SubdistrictID: v.Subdistrict, CategoryCode: v.Category,
-		Page: v.Page, PerPage: catalogPerPage})
+		Page: v.Page, PerPage: catalogPerPage, Brief: true})
 	if err != nil {
 		return err
 	}
