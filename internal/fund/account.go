@@ -180,17 +180,9 @@ func (s *Service) listIn(ctx context.Context, subs access.Subdistricts) ([]View,
 }
 
 func (s *Service) views(db *gorm.DB, list []Account) ([]View, error) {
-	out, _, err := s.viewsReceived(db, list)
-	return out, err
-}
-
-// viewsReceived returns the views of list and, per fund account, what came
-// in: its negated source balance.
-func (s *Service) viewsReceived(db *gorm.DB, list []Account) ([]View, map[int64]money.Fen, error) {
 	out := make([]View, len(list))
-	received := map[int64]money.Fen{}
 	if len(list) == 0 {
-		return out, received, nil
+		return out, nil
 	}
 	ids := make([]int64, len(list))
 	for i, a := range list {
@@ -202,11 +194,11 @@ func (s *Service) viewsReceived(db *gorm.DB, list []Account) ([]View, map[int64]
 		CategoryCode  string
 	}
 	if err := db.Table("fund_account_categories").Where("fund_account_id IN ?", ids).Order("category_code").Scan(&cats).Error; err != nil {
-		return nil, nil, fmt.Errorf("read fund account categories: %w", err)
+		return nil, fmt.Errorf("read fund account categories: %w", err)
 	}
 	var accts []LedgerAccount
 	if err := db.Where("fund_account_id IN ?", ids).Find(&accts).Error; err != nil {
-		return nil, nil, fmt.Errorf("read ledger balances: %w", err)
+		return nil, fmt.Errorf("read ledger balances: %w", err)
 	}
 	index := map[int64]int{}
 	for i, a := range list {
@@ -219,11 +211,9 @@ func (s *Service) viewsReceived(db *gorm.DB, list []Account) ([]View, map[int64]
 	for _, a := range accts {
 		if a.Kind != Source {
 			out[index[a.FundAccountID]].Balances[a.Kind] = a.Balance
-		} else {
-			received[a.FundAccountID] = -a.Balance
 		}
 	}
-	return out, received, nil
+	return out, nil
 }
 
 // ownAccount reads a fund account of the finance officer's own subdistrict;

@@ -2,9 +2,11 @@ package fund
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 
 	"gorm.io/gorm"
 
@@ -374,7 +376,7 @@ type YearReport struct {
 // YearReportOf returns the fund report of fiscal year year for the fund
 // accounts and communities of subs, whoever asks (the public fund report):
 // the rows of UtilisationOf, UtilisationByCategoryOf and FloorReportOf of
-// that year. It runs six statements however many contracts and postings
+// that year. It runs four statements however many contracts and postings
 // there are, and reads no ledger line: a contract's money is its running
 // total (contract_ledger_totals).
 func (s *Service) YearReportOf(ctx context.Context, subs access.Subdistricts, year int) (YearReport, error) {
@@ -392,16 +394,11 @@ func (s *Service) YearReportOf(ctx context.Context, subs access.Subdistricts, ye
 		}
 	}
 	sort.Sort(sort.Reverse(sort.IntSlice(out.Years)))
-	var list []Account
-	cond, args := subs.Where("fund_accounts.subdistrict_id")
+	views, received := []View{}, map[int64]money.Fen{}
 	if seen[year] {
-		if err := db.Where(cond, args...).Where("fiscal_year = ?", year).Order("fiscal_year DESC, id").Find(&list).Error; err != nil {
-			return YearReport{}, fmt.Errorf("list fund accounts of %d: %w", year, err)
+		if views, received, err = yearViews(db, subs, year); err != nil {
+			return YearReport{}, err
 		}
-	}
-	views, received, err := s.viewsReceived(db, list)
-	if err != nil {
-		return YearReport{}, err
 	}
 	out.Utilisation, out.ByCategory = utilisationRows(views, received), categoryRows(views, received)
 	if out.Floors, err = s.floorReport(db, subs, years, year); err != nil {
@@ -432,4 +429,43 @@ func (s *Service) received(ctx context.Context, views []View) (map[int64]money.F
 		out[r.FundAccountID] = -r.Balance
 	}
 	return out, nil
+}
+
+// yearViews returns the views of the fund accounts of subs of fiscal year
+// year, ordered by id, and what came into each (its negated source
+// balance), in one statement: each account with its categories and its
+// balances by kind.
+func yearViews(db *gorm.DB, subs access.Subdistricts, year int) ([]View, map[int64]money.Fen, error) {
+	cond, args := subs.Where("f.subdistrict_id")
+	var rows []struct {
+		Account
+		CategoryList string
+		BalanceList  string
+	}
+	if err := db.Raw(`SELECT f.*,
+			coalesce((SELECT string_agg(category_code, ',' ORDER BY category_code) FROM fund_account_categories WHERE fund_account_id = f.id), '') AS category_list,
+			coalesce((SELECT json_object_agg(kind, balance)::text FROM ledger_accounts WHERE fund_account_id = f.id), '{}') AS balance_list
+		FROM fund_accounts f WHERE (`+cond+`) AND f.fiscal_year = ? ORDER BY f.id`, append(args, year)...).Scan(&rows).Error; err != nil {
+		return nil, nil, fmt.Errorf("fund accounts of %d: %w", year, err)
+	}
+	views, received := make([]View, len(rows)), map[int64]money.Fen{}
+	for i, r := range rows {
+		v := View{Account: r.Account, Categories: []string{}, Balances: map[string]money.Fen{}}
+		if r.CategoryList != "" {
+			v.Categories = strings.Split(r.CategoryList, ",")
+		}
+		var balances map[string]int64
+		if err := json.Unmarshal([]byte(r.BalanceList), &balances); err != nil {
+			return nil, nil, fmt.Errorf("balances of fund account %d: %w", r.ID, err)
+		}
+		for kind, b := range balances {
+			if kind == Source {
+				received[r.ID] = money.Fen(-b)
+			} else {
+				v.Balances[kind] = money.Fen(b)
+			}
+		}
+		views[i] = v
+	}
+	return views, received, nil
 }
