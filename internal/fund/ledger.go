@@ -237,8 +237,10 @@ type Violation struct {
 }
 
 // CheckInvariants verifies the whole ledger: every posting has at least two
-// lines summing to zero, every cached balance equals the sum of its lines, and
-// no restricted account is negative. Tests run it after every ledger test.
+// lines summing to zero, every cached balance equals the sum of its lines, no
+// restricted account is negative, and every contract's running total
+// (contract_ledger_totals) equals the sums over its postings. Tests run it
+// after every ledger test.
 func CheckInvariants(tx *gorm.DB) ([]Violation, error) {
 	var out []Violation
 	var unbalanced []int64
@@ -264,5 +266,33 @@ func CheckInvariants(tx *gorm.DB) ([]Violation, error) {
 	for _, id := range negative {
 		out = append(out, Violation{What: "restricted account is negative", ID: id})
 	}
+	var totals []struct {
+		FundAccountID int64
+		ContractRef   string
+	}
+	if err := tx.Raw(`SELECT coalesce(t.fund_account_id, s.fund_id) AS fund_account_id, coalesce(t.contract_ref, s.ref) AS contract_ref
+		FROM contract_ledger_totals t FULL JOIN (` + contractSums + `) s ON s.fund_id = t.fund_account_id AND s.ref = t.contract_ref
+		WHERE coalesce(t.contracted_fen, 0) <> coalesce(s.contracted, 0) OR coalesce(t.paid_fen, 0) <> coalesce(s.paid, 0)
+		ORDER BY 1, 2`).Scan(&totals).Error; err != nil {
+		return nil, fmt.Errorf("check contracts' running totals: %w", err)
+	}
+	for _, t := range totals {
+		out = append(out, Violation{What: "running total of contract " + t.ContractRef + " differs from its postings", ID: t.FundAccountID})
+	}
 	return out, nil
 }
+
+// contractSums sums, per fund account and contract reference, the lines
+// contract_ledger_totals keeps running totals of (migration 00033): what
+// the contract's postings hold encumbered (as Held(tx, Encumbered,
+// {"contract"}, …)) and what the payouts for it and its milestones paid (as
+// PaidOut(tx, {"contract", "milestone"}, …)).
+const contractSums = `SELECT fund_id, ref, sum(contracted) AS contracted, sum(paid) AS paid FROM (
+	SELECT p.fund_account_id AS fund_id, split_part(p.reference_id, '/', 1) AS ref, l.amount AS contracted, 0 AS paid
+	  FROM ledger_lines l JOIN ledger_postings p ON p.id = l.posting_id JOIN ledger_accounts a ON a.id = l.account_id
+	 WHERE a.kind = 'encumbered' AND p.reference_type = 'contract'
+	UNION ALL
+	SELECT p.fund_account_id, split_part(po.reference_id, '/', 1), 0, l.amount
+	  FROM ledger_lines l JOIN ledger_postings p ON p.id = l.posting_id JOIN ledger_accounts a ON a.id = l.account_id
+	  JOIN payouts po ON p.reference_type = 'payout' AND p.reference_id = po.id::text
+	 WHERE a.kind = 'paid' AND po.reference_type IN ('contract', 'milestone')) s GROUP BY 1, 2`

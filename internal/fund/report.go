@@ -2,10 +2,11 @@ package fund
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
-	"strconv"
+	"strings"
 
 	"gorm.io/gorm"
 
@@ -70,6 +71,35 @@ func (s *Service) FloorReport(ctx context.Context, by access.Actor) ([]FloorRow,
 // the public portal's report, which holds only aggregate figures.
 func (s *Service) FloorReportOf(ctx context.Context, subs access.Subdistricts) ([]FloorRow, error) {
 	db := s.db.WithContext(ctx)
+	years, err := accountYears(db, subs)
+	if err != nil {
+		return nil, err
+	}
+	return s.floorReport(db, subs, years, 0)
+}
+
+// subYear is a subdistrict that has fund accounts of a fiscal year.
+type subYear struct {
+	SubdistrictID int64
+	FiscalYear    int
+}
+
+// accountYears returns the subdistricts of subs with the fiscal years of
+// their fund accounts.
+func accountYears(db *gorm.DB, subs access.Subdistricts) ([]subYear, error) {
+	cond, args := subs.Where("c.subdistrict_id")
+	var years []subYear
+	if err := db.Table("fund_accounts c").Distinct("c.subdistrict_id", "c.fiscal_year").Where(cond, args...).
+		Scan(&years).Error; err != nil {
+		return nil, fmt.Errorf("funding floor report: fiscal years: %w", err)
+	}
+	return years, nil
+}
+
+// floorReport is the funding-floor report of the communities of subs, whose
+// subdistricts have fund accounts of the years given, in fiscal year year
+// only (0: every year).
+func (s *Service) floorReport(db *gorm.DB, subs access.Subdistricts, years []subYear, year int) ([]FloorRow, error) {
 	cond, args := subs.Where("c.subdistrict_id")
 	var communities []FloorRow
 	if err := db.Table("communities c").Select("c.id AS community_id, c.subdistrict_id, c.code, c.name_zh, c.name_en, c.households").
@@ -80,19 +110,11 @@ func (s *Service) FloorReportOf(ctx context.Context, subs access.Subdistricts) (
 	if len(communities) == 0 {
 		return rows, nil
 	}
-	var years []struct {
-		SubdistrictID int64
-		FiscalYear    int
-	}
-	if err := db.Table("fund_accounts c").Distinct("c.subdistrict_id", "c.fiscal_year").Where(cond, args...).
-		Scan(&years).Error; err != nil {
-		return nil, fmt.Errorf("funding floor report: fiscal years: %w", err)
-	}
 	yearsOf := map[int64][]int{}
 	for _, y := range years {
 		yearsOf[y.SubdistrictID] = append(yearsOf[y.SubdistrictID], y.FiscalYear)
 	}
-	shares, err := communityShares(db, cond, args)
+	shares, err := communityShares(db, cond, args, year)
 	if err != nil {
 		return nil, err
 	}
@@ -103,6 +125,9 @@ func (s *Service) FloorReportOf(ctx context.Context, subs access.Subdistricts) (
 			ys = []int{thisYear}
 		}
 		for _, y := range ys {
+			if year != 0 && y != year {
+				continue
+			}
 			r := c
 			r.FiscalYear, r.Floor = y, FundingFloor(c.Households)
 			sh := shares[floorKey{c.CommunityID, y}]
@@ -132,68 +157,44 @@ type floorKey struct {
 type floorShare struct{ contracted, paid money.Fen }
 
 // communityShares divides the contracted and paid money of the signed
-// contracts of the subdistricts cond selects (on contracts c) among their
-// communities, by community and fiscal year.
-func communityShares(db *gorm.DB, cond string, args []any) (map[floorKey]floorShare, error) {
-	var contracts []struct {
-		ID            int64
-		FundAccountID int64
-		FiscalYear    int
+// contracts of the subdistricts cond selects (on contracts c), paid from
+// fund accounts of fiscal year year (0: any), among their communities, by
+// community and fiscal year. One statement: each contract's money is its
+// running total (contract_ledger_totals, migration 00033, equal to Held on
+// the encumbered account for references of type contract and to PaidOut for
+// contracts and milestones), divided among its n communities in whole fen:
+// each gets amount / n (bigint division, which truncates toward zero as Go's
+// does) and the first amount mod n by id one fen more, so the shares add up
+// to the whole.
+func communityShares(db *gorm.DB, cond string, args []any, year int) (map[floorKey]floorShare, error) {
+	yearCond, yearArgs := "TRUE", []any{}
+	if year != 0 {
+		yearCond, yearArgs = "f.fiscal_year = ?", []any{year}
 	}
-	if err := db.Table("contracts c").Select("c.id, c.fund_account_id, f.fiscal_year").Joins("JOIN fund_accounts f ON f.id = c.fund_account_id").
-		Where(cond, args...).Where("c.signed_at IS NOT NULL").Order("c.id").Scan(&contracts).Error; err != nil {
-		return nil, fmt.Errorf("funding floor report: contracts: %w", err)
-	}
-	out := map[floorKey]floorShare{}
-	if len(contracts) == 0 {
-		return out, nil
-	}
-	ids := make([]int64, len(contracts))
-	holders := make([]Holder, len(contracts))
-	for i, c := range contracts {
-		ids[i], holders[i] = c.ID, Holder{FundID: c.FundAccountID, ID: strconv.FormatInt(c.ID, 10)}
-	}
-	var served []struct {
-		ContractID  int64
+	var rows []struct {
 		CommunityID int64
+		FiscalYear  int
+		Contracted  money.Fen
+		Paid        money.Fen
 	}
-	if err := db.Table("contract_communities").Select("contract_id, community_id").Where("contract_id IN ?", ids).
-		Order("contract_id, community_id").Scan(&served).Error; err != nil {
-		return nil, fmt.Errorf("funding floor report: communities served: %w", err)
+	if err := db.Raw(`SELECT community_id, fiscal_year,
+			sum(contracted / n + CASE WHEN k < contracted % n THEN 1 ELSE 0 END)::bigint AS contracted,
+			sum(paid / n + CASE WHEN k < paid % n THEN 1 ELSE 0 END)::bigint AS paid
+		FROM (SELECT cc.community_id, f.fiscal_year, coalesce(t.contracted_fen, 0) AS contracted, coalesce(t.paid_fen, 0) AS paid,
+				row_number() OVER w - 1 AS k, count(*) OVER (PARTITION BY c.id) AS n
+			FROM contracts c JOIN fund_accounts f ON f.id = c.fund_account_id
+			JOIN contract_communities cc ON cc.contract_id = c.id
+			LEFT JOIN contract_ledger_totals t ON t.fund_account_id = c.fund_account_id AND t.contract_ref = c.id::text
+			WHERE (`+cond+`) AND c.signed_at IS NOT NULL AND `+yearCond+`
+			WINDOW w AS (PARTITION BY c.id ORDER BY cc.community_id)) s
+		GROUP BY 1, 2`, append(args, yearArgs...)...).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("funding floor report: community shares: %w", err)
 	}
-	communitiesOf := map[int64][]int64{}
-	for _, s := range served {
-		communitiesOf[s.ContractID] = append(communitiesOf[s.ContractID], s.CommunityID)
-	}
-	contracted, err := Held(db, Encumbered, []string{"contract"}, holders...)
-	if err != nil {
-		return nil, err
-	}
-	paid, err := PaidOut(db, []string{"contract", "milestone"}, holders...)
-	if err != nil {
-		return nil, err
-	}
-	for i, c := range contracts {
-		cs := communitiesOf[c.ID]
-		for k, community := range cs {
-			key := floorKey{community, c.FiscalYear}
-			sh := out[key]
-			sh.contracted += splitEqually(contracted[holders[i]], len(cs), k)
-			sh.paid += splitEqually(paid[holders[i]], len(cs), k)
-			out[key] = sh
-		}
+	out := make(map[floorKey]floorShare, len(rows))
+	for _, r := range rows {
+		out[floorKey{r.CommunityID, r.FiscalYear}] = floorShare{r.Contracted, r.Paid}
 	}
 	return out, nil
-}
-
-// splitEqually returns the k-th of n equal shares of amount in whole fen:
-// the first amount mod n shares get one fen more, so the n add up to amount.
-func splitEqually(amount money.Fen, n, k int) money.Fen {
-	share, rest := amount/money.Fen(n), amount%money.Fen(n)
-	if money.Fen(k) < rest {
-		share++
-	}
-	return share
 }
 
 // PaidOut returns what the payouts for each holder's records were paid: the
@@ -240,6 +241,16 @@ func (s *Service) UtilisationOf(ctx context.Context, subs access.Subdistricts) (
 	if err != nil {
 		return nil, err
 	}
+	recv, err := s.received(ctx, views)
+	if err != nil {
+		return nil, err
+	}
+	return utilisationRows(views, recv), nil
+}
+
+// utilisationRows sums views, with what came into each (recv), by
+// subdistrict, fiscal year and source, in the order of views.
+func utilisationRows(views []View, recv map[int64]money.Fen) []UtilisationRow {
 	type key struct {
 		sub    int64
 		year   int
@@ -247,10 +258,6 @@ func (s *Service) UtilisationOf(ctx context.Context, subs access.Subdistricts) (
 	}
 	rows := map[key]*UtilisationRow{}
 	var order []key
-	recv, err := s.received(ctx, views)
-	if err != nil {
-		return nil, err
-	}
 	for _, v := range views {
 		k := key{v.SubdistrictID, v.FiscalYear, v.Source}
 		r, ok := rows[k]
@@ -274,7 +281,7 @@ func (s *Service) UtilisationOf(ctx context.Context, subs access.Subdistricts) (
 		sort.Strings(rows[k].Categories)
 		out = append(out, *rows[k])
 	}
-	return out, nil
+	return out
 }
 
 // CategoryRow sums, for one subdistrict, fiscal year and service category, the
@@ -308,6 +315,12 @@ func (s *Service) UtilisationByCategoryOf(ctx context.Context, subs access.Subdi
 	if err != nil {
 		return nil, err
 	}
+	return categoryRows(views, received), nil
+}
+
+// categoryRows sums views, with what came into each (received), by
+// subdistrict, fiscal year and category, ordered so.
+func categoryRows(views []View, received map[int64]money.Fen) []CategoryRow {
 	type key struct {
 		sub      int64
 		year     int
@@ -346,6 +359,51 @@ func (s *Service) UtilisationByCategoryOf(ctx context.Context, subs access.Subdi
 	for _, k := range keys {
 		out = append(out, *rows[k])
 	}
+	return out
+}
+
+// YearReport is the fund report of one fiscal year for some subdistricts:
+// the utilisation of their fund accounts by source and by category, and
+// their communities against the funding floor.
+type YearReport struct {
+	// Years are the fiscal years in which they have fund accounts.
+	Years       []int
+	Utilisation []UtilisationRow
+	ByCategory  []CategoryRow
+	Floors      []FloorRow
+}
+
+// YearReportOf returns the fund report of fiscal year year for the fund
+// accounts and communities of subs, whoever asks (the public fund report):
+// the rows of UtilisationOf, UtilisationByCategoryOf and FloorReportOf of
+// that year. It runs four statements however many contracts and postings
+// there are, and reads no ledger line: a contract's money is its running
+// total (contract_ledger_totals).
+func (s *Service) YearReportOf(ctx context.Context, subs access.Subdistricts, year int) (YearReport, error) {
+	db := s.db.WithContext(ctx)
+	years, err := accountYears(db, subs)
+	if err != nil {
+		return YearReport{}, err
+	}
+	out := YearReport{Years: []int{}}
+	seen := map[int]bool{}
+	for _, y := range years {
+		if !seen[y.FiscalYear] {
+			seen[y.FiscalYear] = true
+			out.Years = append(out.Years, y.FiscalYear)
+		}
+	}
+	sort.Sort(sort.Reverse(sort.IntSlice(out.Years)))
+	views, received := []View{}, map[int64]money.Fen{}
+	if seen[year] {
+		if views, received, err = yearViews(db, subs, year); err != nil {
+			return YearReport{}, err
+		}
+	}
+	out.Utilisation, out.ByCategory = utilisationRows(views, received), categoryRows(views, received)
+	if out.Floors, err = s.floorReport(db, subs, years, year); err != nil {
+		return YearReport{}, err
+	}
 	return out, nil
 }
 
@@ -371,4 +429,43 @@ func (s *Service) received(ctx context.Context, views []View) (map[int64]money.F
 		out[r.FundAccountID] = -r.Balance
 	}
 	return out, nil
+}
+
+// yearViews returns the views of the fund accounts of subs of fiscal year
+// year, ordered by id, and what came into each (its negated source
+// balance), in one statement: each account with its categories and its
+// balances by kind.
+func yearViews(db *gorm.DB, subs access.Subdistricts, year int) ([]View, map[int64]money.Fen, error) {
+	cond, args := subs.Where("f.subdistrict_id")
+	var rows []struct {
+		Account
+		CategoryList string
+		BalanceList  string
+	}
+	if err := db.Raw(`SELECT f.*,
+			coalesce((SELECT string_agg(category_code, ',' ORDER BY category_code) FROM fund_account_categories WHERE fund_account_id = f.id), '') AS category_list,
+			coalesce((SELECT json_object_agg(kind, balance)::text FROM ledger_accounts WHERE fund_account_id = f.id), '{}') AS balance_list
+		FROM fund_accounts f WHERE (`+cond+`) AND f.fiscal_year = ? ORDER BY f.id`, append(args, year)...).Scan(&rows).Error; err != nil {
+		return nil, nil, fmt.Errorf("fund accounts of %d: %w", year, err)
+	}
+	views, received := make([]View, len(rows)), map[int64]money.Fen{}
+	for i, r := range rows {
+		v := View{Account: r.Account, Categories: []string{}, Balances: map[string]money.Fen{}}
+		if r.CategoryList != "" {
+			v.Categories = strings.Split(r.CategoryList, ",")
+		}
+		var balances map[string]int64
+		if err := json.Unmarshal([]byte(r.BalanceList), &balances); err != nil {
+			return nil, nil, fmt.Errorf("balances of fund account %d: %w", r.ID, err)
+		}
+		for kind, b := range balances {
+			if kind == Source {
+				received[r.ID] = money.Fen(-b)
+			} else {
+				v.Balances[kind] = money.Fen(b)
+			}
+		}
+		views[i] = v
+	}
+	return views, received, nil
 }

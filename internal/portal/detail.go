@@ -149,17 +149,18 @@ func (s *Service) Funds(ctx context.Context, f FundFilter) (Funds, error) {
 		subs = access.Subdistricts{SubdistrictID: f.SubdistrictID}
 	}
 	out := Funds{FundFilter: f, BySource: []SourceRow{}, ByCategory: []CategoryRow{}, Floors: []fund.FloorRow{}}
-	util, err := s.funds.UtilisationOf(ctx, subs)
+	// The year's figures only: the report's cost does not grow with the
+	// years of ledger behind it.
+	report, err := s.funds.YearReportOf(ctx, subs, f.Year)
 	if err != nil {
 		return Funds{}, err
 	}
 	years := map[int]bool{thisYear: true}
+	for _, y := range report.Years {
+		years[y] = true
+	}
 	sources := map[string]*SourceRow{}
-	for _, u := range util {
-		years[u.FiscalYear] = true
-		if u.FiscalYear != f.Year {
-			continue
-		}
+	for _, u := range report.Utilisation {
 		r, ok := sources[u.Source]
 		if !ok {
 			r = &SourceRow{Source: u.Source, Balances: map[string]money.Fen{}}
@@ -180,15 +181,8 @@ func (s *Service) Funds(ctx context.Context, f FundFilter) (Funds, error) {
 	}
 	sort.Sort(sort.Reverse(sort.IntSlice(out.Years)))
 
-	cats, err := s.funds.UtilisationByCategoryOf(ctx, subs)
-	if err != nil {
-		return Funds{}, err
-	}
 	byCat := map[string]int{}
-	for _, c := range cats {
-		if c.FiscalYear != f.Year {
-			continue
-		}
+	for _, c := range report.ByCategory {
 		i, ok := byCat[c.Category]
 		if !ok {
 			i = len(out.ByCategory)
@@ -204,17 +198,11 @@ func (s *Service) Funds(ctx context.Context, f FundFilter) (Funds, error) {
 	}
 	sort.Slice(out.ByCategory, func(i, j int) bool { return out.ByCategory[i].Category < out.ByCategory[j].Category })
 
-	floors, err := s.funds.FloorReportOf(ctx, subs)
-	if err != nil {
-		return Funds{}, err
-	}
-	for _, r := range floors {
-		// A subdistrict without fund accounts has its rows in this year only.
-		if r.FiscalYear == f.Year {
-			out.Floors = append(out.Floors, r)
-			if r.BelowFloor {
-				out.BelowFloor++
-			}
+	// A subdistrict without fund accounts has its rows in this year only.
+	for _, r := range report.Floors {
+		out.Floors = append(out.Floors, r)
+		if r.BelowFloor {
+			out.BelowFloor++
 		}
 	}
 	return out, nil

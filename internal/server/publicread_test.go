@@ -49,6 +49,8 @@ func hotPublicRoutes(t testing.TB, e *servertest.Env) []hotRoute {
 		{"item page", fmt.Sprintf("/catalog/items/%d", itemID), 4},
 		{"contract summary", fmt.Sprintf("/api/v1/public/contracts/%d", k.ID), 1},
 		{"community menu", fmt.Sprintf("/api/v1/public/communities/%d/services", d.CommA), 2},
+		{"fund transparency page", "/transparency/funds", 6},
+		{"fund transparency page, one subdistrict", fmt.Sprintf("/transparency/funds?subdistrict=%d", d.SubA), 7},
 	}
 }
 
@@ -89,9 +91,15 @@ func TestPublicReadQueries(t *testing.T) {
 	}
 
 	// More of everything the routes list: tenders and contracts of the
-	// provider, published transfer items, certified organizations.
+	// provider with their postings, published transfer items, certified
+	// organizations.
 	for range 3 {
 		e.ActiveContract(t)
+	}
+	// Signed through the contract service: ledger postings (reservation,
+	// encumbrance) the fund report sums.
+	for range 2 {
+		e.SignedContract(t, 1_000_000)
 	}
 	growCatalog(t, e, 6)
 	growOrganizations(t, e, 6)

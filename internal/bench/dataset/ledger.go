@@ -172,6 +172,9 @@ func (g *gen) ledger(ctx context.Context) error {
 		FROM (SELECT account_id, sum(amount) AS sum FROM ledger_lines GROUP BY account_id) s WHERE a.id = s.account_id`); err != nil {
 		return fmt.Errorf("ledger balances: %w", err)
 	}
+	if _, err := g.c.Exec(ctx, `SELECT contract_ledger_totals_rebuild()`); err != nil {
+		return fmt.Errorf("contracts' ledger totals: %w", err)
+	}
 	var bad int64
 	if err := g.c.QueryRow(ctx, `SELECT count(*) FROM (
 		SELECT p.id FROM ledger_postings p LEFT JOIN ledger_lines l ON l.posting_id = p.id LEFT JOIN ledger_accounts a ON a.id = l.account_id
@@ -186,8 +189,8 @@ func (g *gen) ledger(ctx context.Context) error {
 }
 
 // ledgerTriggers are the ledger's row triggers off during the copy: the
-// balance cache, the same-transaction rule, the deferred balance checks and
-// the district copied from the fund (written directly, held by its foreign
-// key).
-var ledgerTriggers = [][2]string{{"ledger_lines", "ledger_lines_apply"}, {"ledger_lines", "ledger_lines_same_transaction"},
+// balance cache, the contracts' running totals (both computed once after
+// it), the same-transaction rule, the deferred balance checks and the
+// district copied from the fund (written directly, held by its foreign key).
+var ledgerTriggers = [][2]string{{"ledger_lines", "ledger_lines_apply"}, {"ledger_lines", "contract_ledger_totals_apply"}, {"ledger_lines", "ledger_lines_same_transaction"},
 	{"ledger_lines", "ledger_lines_balanced"}, {"ledger_postings", "ledger_postings_balanced"}, {"ledger_postings", "ledger_postings_district"}}

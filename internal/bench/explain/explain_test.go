@@ -232,6 +232,11 @@ func TestHotReadsUseIndexes(t *testing.T) {
 		{"home page", "/"},
 		{"subdistrict page", fmt.Sprintf("/subdistricts/%d", targets.Subdistricts[0])},
 	}...)
+	// The public fund report: this year's contracts' running totals.
+	routes = append(routes, []struct{ name, path string }{
+		{"fund transparency page", "/transparency/funds"},
+		{"fund transparency, one subdistrict", fmt.Sprintf("/transparency/funds?subdistrict=%d", targets.Subdistricts[0])},
+	}...)
 	if len(targets.Imports) > 0 {
 		routes = append(routes, struct{ name, path string }{"public contract", fmt.Sprintf("/api/v1/public/contracts/%d", targets.Imports[0].ContractID)})
 	}

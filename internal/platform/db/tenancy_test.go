@@ -48,6 +48,7 @@ var tenantPath = map[string]string{
 	// Through their fund account, posting or payout.
 	"donations": "fund_account_id", "fund_account_categories": "fund_account_id",
 	"ledger_accounts": "fund_account_id", "payouts": "fund_account_id", "ledger_lines": "posting_id",
+	"contract_ledger_totals": "fund_account_id",
 
 	// Through their organization or certification.
 	"organization_documents": "organization_id", "organization_payout_accounts": "organization_id",
