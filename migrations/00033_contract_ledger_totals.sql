@@ -55,10 +55,11 @@ BEGIN
         VALUES (fund, split_part(ref_id, '/', 1), NEW.amount)
         ON CONFLICT (fund_account_id, contract_ref)
         DO UPDATE SET contracted_fen = contract_ledger_totals.contracted_fen + EXCLUDED.contracted_fen;
-    ELSIF acct_kind = 'paid' AND ref_type = 'payout' THEN
+    ELSIF acct_kind = 'paid' AND ref_type = 'payout' AND ref_id ~ '^[0-9]{1,18}$' THEN
+        -- The payout by its primary key (a payout's posting names its id).
         INSERT INTO contract_ledger_totals (fund_account_id, contract_ref, paid_fen)
         SELECT fund, split_part(po.reference_id, '/', 1), NEW.amount
-          FROM payouts po WHERE po.id::text = ref_id AND po.reference_type IN ('contract', 'milestone')
+          FROM payouts po WHERE po.id = ref_id::bigint AND po.reference_type IN ('contract', 'milestone')
         ON CONFLICT (fund_account_id, contract_ref)
         DO UPDATE SET paid_fen = contract_ledger_totals.paid_fen + EXCLUDED.paid_fen;
     END IF;
