@@ -151,6 +151,10 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	if a := request.Actor(c); a.Authenticated() {
 		attrs = append(attrs, "user_id", a.UserID)
 	}
+	if c.Context().UserValue(renewing{}) != nil {
+		// The micro-cache rendering an expired answer again (cache.go), no client's.
+		attrs = append(attrs, "renewal", true)
+	}
 	s.log.InfoContext(c.UserContext(), "request", attrs...)
 	return nil
 }
